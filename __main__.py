@@ -1,0 +1,5 @@
+"""Entry point the Pulumi CLI runs (`pulumi up -s <stack>`)."""
+
+from stacks.program import main
+
+main()

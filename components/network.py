@@ -1,0 +1,185 @@
+"""The VPC every AWS environment stands on: three subnet tiers per AZ, NAT, flow logs, endpoints."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+
+from components.subnet_plan import plan_subnets
+from components.tagging import component_tags
+
+# Interface endpoints that let nodes in private subnets pull images, assume IRSA roles and ship logs
+# without crossing the NAT gateway (cheaper, and the traffic stays on the AWS network).
+INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "sts", "logs")
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    """What the VPC looks like.
+
+    cidr: the VPC range; subnets are carved from it by `components.subnet_plan`.
+    availability_zones: one subnet per tier in each (2 or 3 for production use).
+    region: the region the zones belong to; names the endpoint services.
+    kms_key_arn: the key that encrypts the flow-log group.
+    nat_gateways: 'perAz' (default: losing an AZ does not cut the others' egress) or 'single'
+        (one shared NAT: cheaper, for non-production).
+    interface_endpoints: ECR api/dkr, STS and CloudWatch Logs endpoints in the private subnets.
+    flow_log_retention_days: how long VPC flow logs stay in CloudWatch Logs.
+    """
+
+    cidr: str
+    availability_zones: Sequence[str]
+    region: str
+    kms_key_arn: pulumi.Input[str]
+    nat_gateways: Literal["single", "perAz"] = "perAz"
+    interface_endpoints: bool = True
+    flow_log_retention_days: int = 365
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class Network(pulumi.ComponentResource):
+    vpc_id: pulumi.Output[str]
+    vpc_cidr: pulumi.Output[str]
+    public_subnet_ids: pulumi.Output[list[str]]
+    private_subnet_ids: pulumi.Output[list[str]]
+    database_subnet_ids: pulumi.Output[list[str]]
+    availability_zones: pulumi.Output[list[str]]
+    nat_public_ips: pulumi.Output[list[str]]
+    flow_log_group_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("groundwork:network:Network", name, None, opts)
+        zones = list(args.availability_zones)
+        plan = plan_subnets(args.cidr, len(zones))
+        tags = component_tags(args.tags, name)
+        child = pulumi.ResourceOptions(parent=self)
+
+        def named(resource_name: str, **extra: str) -> dict[str, str]:
+            return {**tags, "Name": resource_name, **extra}
+
+        vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=args.cidr, enable_dns_support=True,
+                          enable_dns_hostnames=True, tags=named(f"{name}-vpc"), opts=child)
+        # Adopting the default security group with no rules strips AWS's allow-all-within-group
+        # defaults, so nothing that lands in it by accident can talk to anything.
+        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=vpc.id, ingress=[], egress=[],
+                                     tags=named(f"{name}-default-sg-no-rules"), opts=child)
+        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=named(f"{name}-igw"), opts=child)
+
+        subnets: dict[str, list[aws.ec2.Subnet]] = {"public": [], "private": [], "database": []}
+        role_tags = {"public": {"kubernetes.io/role/elb": "1"},
+                     "private": {"kubernetes.io/role/internal-elb": "1"},
+                     "database": {}}
+        for tier in subnets:
+            for index, (zone, cidr) in enumerate(zip(zones, plan.tier(tier), strict=True)):
+                subnet_name = f"{name}-{tier}-{index}"
+                subnets[tier].append(aws.ec2.Subnet(
+                    subnet_name, vpc_id=vpc.id, cidr_block=str(cidr), availability_zone=zone,
+                    map_public_ip_on_launch=False,
+                    tags=named(subnet_name, tier=tier, **role_tags[tier]), opts=child))
+
+        nat_count = len(zones) if args.nat_gateways == "perAz" else 1
+        nats, eips = [], []
+        for index in range(nat_count):
+            eip = aws.ec2.Eip(f"{name}-nat-eip-{index}", domain="vpc", tags=named(f"{name}-nat-eip-{index}"),
+                              opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]))
+            eips.append(eip)
+            nats.append(aws.ec2.NatGateway(
+                f"{name}-nat-{index}", allocation_id=eip.allocation_id, subnet_id=subnets["public"][index].id,
+                connectivity_type="public", tags=named(f"{name}-nat-{index}"), opts=child))
+
+        public_rt = aws.ec2.RouteTable(
+            f"{name}-public-rt", vpc_id=vpc.id,
+            routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=igw.id)],
+            tags=named(f"{name}-public-rt", tier="public"), opts=child)
+        private_rts, database_rts = [], []
+        for index in range(len(zones)):
+            nat = nats[index if args.nat_gateways == "perAz" else 0]
+            private_rts.append(aws.ec2.RouteTable(
+                f"{name}-private-rt-{index}", vpc_id=vpc.id,
+                routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)],
+                tags=named(f"{name}-private-rt-{index}", tier="private"), opts=child))
+            # Isolated: only the implicit local route, so a database can never reach the internet.
+            database_rts.append(aws.ec2.RouteTable(
+                f"{name}-database-rt-{index}", vpc_id=vpc.id, routes=[],
+                tags=named(f"{name}-database-rt-{index}", tier="database"), opts=child))
+        tables = {"public": [public_rt] * len(zones), "private": private_rts, "database": database_rts}
+        for tier, tier_subnets in subnets.items():
+            for index, subnet in enumerate(tier_subnets):
+                aws.ec2.RouteTableAssociation(f"{name}-{tier}-rta-{index}", subnet_id=subnet.id,
+                                              route_table_id=tables[tier][index].id, opts=child)
+
+        flow_log_group = self._flow_logs(name, args, vpc, tags)
+
+        aws.ec2.VpcEndpoint(
+            f"{name}-s3-endpoint", vpc_id=vpc.id, service_name=f"com.amazonaws.{args.region}.s3",
+            vpc_endpoint_type="Gateway", route_table_ids=[rt.id for rt in private_rts + database_rts],
+            tags=named(f"{name}-s3-endpoint"), opts=child)
+        if args.interface_endpoints:
+            self._interface_endpoints(name, args, vpc, subnets["private"], named)
+
+        self.vpc_id = vpc.id
+        self.vpc_cidr = vpc.cidr_block
+        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in subnets["public"]])
+        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in subnets["private"]])
+        self.database_subnet_ids = pulumi.Output.all(*[s.id for s in subnets["database"]])
+        self.availability_zones = pulumi.Output.from_input(zones)
+        self.nat_public_ips = pulumi.Output.all(*[e.public_ip for e in eips])
+        self.flow_log_group_name = flow_log_group.name
+        self.register_outputs({
+            "vpc_id": self.vpc_id, "vpc_cidr": self.vpc_cidr, "public_subnet_ids": self.public_subnet_ids,
+            "private_subnet_ids": self.private_subnet_ids, "database_subnet_ids": self.database_subnet_ids,
+            "availability_zones": self.availability_zones, "nat_public_ips": self.nat_public_ips,
+            "flow_log_group_name": self.flow_log_group_name,
+        })
+
+    def _flow_logs(self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc,
+                   tags: Mapping[str, str]) -> aws.cloudwatch.LogGroup:
+        """Every accepted and rejected flow, to an encrypted log group with a finite retention."""
+        child = pulumi.ResourceOptions(parent=self)
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs", name=f"/groundwork/{name}/vpc-flow-logs",
+            retention_in_days=args.flow_log_retention_days, kms_key_id=args.kms_key_arn, tags=tags, opts=child)
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        role = aws.iam.Role(
+            f"{name}-flow-logs-role",
+            assume_role_policy=identity.account_id.apply(lambda account: json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                               "Action": "sts:AssumeRole",
+                               "Condition": {"StringEquals": {"aws:SourceAccount": account}}}],
+            })),
+            tags=tags, opts=child)
+        aws.iam.RolePolicy(
+            f"{name}-flow-logs-write", role=role.id,
+            policy=group.arn.apply(lambda arn: json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow",
+                               "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                               "Resource": [arn, f"{arn}:*"]}],
+            })),
+            opts=child)
+        aws.ec2.FlowLog(
+            f"{name}-flow-log", vpc_id=vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
+            log_destination=group.arn, iam_role_arn=role.arn, max_aggregation_interval=60,
+            tags=tags, opts=child)
+        return group
+
+    def _interface_endpoints(self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc,
+                             private_subnets: list[aws.ec2.Subnet], named) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-endpoints-sg", vpc_id=vpc.id, description="HTTPS from inside the VPC to AWS API endpoints",
+            ingress=[aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=443, to_port=443,
+                                                      cidr_blocks=[args.cidr], description="HTTPS from the VPC")],
+            egress=[], tags=named(f"{name}-endpoints-sg"), opts=child)
+        for service in INTERFACE_ENDPOINT_SERVICES:
+            aws.ec2.VpcEndpoint(
+                f"{name}-{service.replace('.', '-')}-endpoint", vpc_id=vpc.id,
+                service_name=f"com.amazonaws.{args.region}.{service}", vpc_endpoint_type="Interface",
+                private_dns_enabled=True, subnet_ids=[s.id for s in private_subnets], security_group_ids=[sg.id],
+                tags=named(f"{name}-{service}-endpoint"), opts=child)

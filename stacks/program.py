@@ -1,0 +1,43 @@
+"""The Groundwork program: config in, the whole platform of one stack out.
+
+`pulumi up` runs `main()` through `__main__.py`; preflight and the tests run `build()` on mocks.
+Areas are wired in dependency order; a later area plugs in by adding its wiring step here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pulumi
+
+from stacks.config import ConfigError, StackConfig, load_stack
+from stacks.config.loader import runtime_config
+from stacks.wiring.foundation import wire_kms, wire_network, wire_provider
+from stacks.wiring.platform import Platform
+
+# In order: each step may use what the steps before it put on the Platform.
+WIRING: list[Callable[[Platform], None]] = [
+    wire_provider,
+    wire_kms,
+    wire_network,
+]
+
+
+def build(config: StackConfig) -> Platform:
+    platform = Platform(config=config)
+    for step in WIRING:
+        step(platform)
+    pulumi.export("environment", config.environment)
+    for key, value in platform.exports.items():
+        pulumi.export(key, value)
+    return platform
+
+
+def main() -> None:
+    stack = pulumi.get_stack()
+    try:
+        config = load_stack(stack, raw=runtime_config())
+    except ConfigError as error:
+        # RunError prints the message alone: the user sees what to fix, not a traceback.
+        raise pulumi.RunError(str(error)) from None
+    build(config)

@@ -1,0 +1,30 @@
+"""Shared fixtures: stacks captured once per session, and a runner for single components."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from stacks.preflight.capture import Capture, run_program
+from stacks.preflight.runner import capture_stack
+
+STACKS = ("local", "dev", "qa", "staging", "prod")
+
+
+@pytest.fixture(scope="session")
+def captured() -> Callable[[str], Capture]:
+    """`captured("prod")`: the prod stack file built on mocks, cached for the whole session."""
+    cache: dict[str, Capture] = {}
+
+    def get(stack: str) -> Capture:
+        if stack not in cache:
+            cache[stack] = capture_stack(stack)
+        return cache[stack]
+
+    return get
+
+
+def run_component(build: Callable[[], object], stack: str = "test", region: str = "eu-west-1") -> Capture:
+    """Run `build` (which creates components) on mocks and return what it registered."""
+    return run_program(stack, {}, lambda: build() and None, region=region)
