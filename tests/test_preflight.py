@@ -90,3 +90,25 @@ def test_cli_reports_a_program_error_in_one_line(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "dev: program error: ValueError: subnet plan exploded (at tests/test_preflight.py:" in out
     assert "Traceback" not in out
+
+
+def test_the_pulumi_entry_point_reads_the_engine_config():
+    from stacks.config import read_stack_file
+    from stacks.preflight.capture import run_program
+    from stacks.program import main as program_main
+
+    capture = run_program("staging", read_stack_file("staging"), program_main, region="eu-west-1")
+    assert capture.outputs["vpc_cidr"] == "10.30.0.0/16"
+
+
+def test_the_pulumi_entry_point_turns_config_errors_into_a_run_error():
+    import pulumi
+
+    from stacks.config import read_stack_file
+    from stacks.preflight.capture import run_program
+    from stacks.program import main as program_main
+
+    raw = read_stack_file("prod")
+    raw["groundwork:network"] = {**raw["groundwork:network"], "azCount": 2}
+    with pytest.raises(pulumi.RunError, match="prod: network.azCount = 2: prod needs 3"):
+        run_program("prod", raw, program_main)
