@@ -170,3 +170,14 @@ def test_network_outputs_are_exported(captured):
 
 def test_local_creates_no_aws_resources(captured):
     assert not [r for r in captured("local").resources if r.type.startswith(("aws:", "pulumi:providers:aws"))]
+
+
+def test_database_subnets_acl_keeps_traffic_inside_the_vpc(captured):
+    capture = captured("prod")
+    acl = capture.named("prod-network-database-nacl")
+    database_subnets = {s.urn for s in _subnets(capture, "database")}
+    assert set(acl.property_dependencies["subnetIds"]) \
+        == database_subnets
+    rules = acl.props["ingress"] + acl.props["egress"]
+    assert {r["cidrBlock"] for r in rules} == {"10.40.0.0/16"}
+    assert all(r["action"] == "allow" for r in rules)
