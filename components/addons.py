@@ -108,12 +108,12 @@ class PlatformAddons(pulumi.ComponentResource):
     charts: dict[str, k8s.helm.v4.Chart]
 
     def __init__(self, name: str, args: PlatformAddonsArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("groundwork:addons:PlatformAddons", name, None, opts)
         if args.issuer != "self-signed" and args.aws is None and args.hosted_zone_id is None:
             raise ValueError(f"PlatformAddons {name}: a Let's Encrypt issuer needs AWS (HTTP-01 via the ALB) "
                              "or a hosted zone; use issuer='self-signed' on a local cluster")
         if (args.hosted_zone_id is None) != (args.domain is None):
             raise ValueError(f"PlatformAddons {name}: hosted_zone_id and domain go together")
+        super().__init__("groundwork:addons:PlatformAddons", name, None, opts)
         self._name = name
         self._args = args
         self.charts = {}
@@ -159,7 +159,7 @@ class PlatformAddons(pulumi.ComponentResource):
 
     def _irsa(self, key: str, aws_args: AwsIntegration, namespace: str, service_account: str,
               policy: pulumi.Input[dict]) -> aws.iam.Role:
-        return irsa_role(f"{self._name}-{key}", parent=self, oidc_provider_arn=aws_args.oidc_provider_arn,
+        return irsa_role(f"{self._name}-{key}-irsa", parent=self, oidc_provider_arn=aws_args.oidc_provider_arn,
                          oidc_issuer=aws_args.oidc_issuer, namespace=namespace, service_account=service_account,
                          tags={**self._args.tags, "component": self._name}, policy=policy)
 

@@ -174,8 +174,8 @@ class EksCluster(pulumi.ComponentResource):
     k8s_provider: k8s.Provider
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        _validate(name, args)  # before registering anything: bad args leave no half-built component
         super().__init__("groundwork:cluster:EksCluster", name, None, opts)
-        _validate(name, args)
         versions = ADDON_VERSIONS[args.kubernetes_version]
         tags = component_tags(args.tags, name)
         child = pulumi.ResourceOptions(parent=self)
@@ -230,7 +230,7 @@ class EksCluster(pulumi.ComponentResource):
 
         def irsa(role_name: str, namespace: str, service_account: str, policies: Sequence[str] = (),
                  policy: pulumi.Input[dict] | None = None) -> aws.iam.Role:
-            return irsa_role(f"{name}-{role_name}", parent=self, oidc_provider_arn=oidc.arn, oidc_issuer=oidc_issuer,
+            return irsa_role(f"{name}-{role_name}-irsa", parent=self, oidc_provider_arn=oidc.arn, oidc_issuer=oidc_issuer,
                              namespace=namespace, service_account=service_account, tags=tags,
                              managed_policy_arns=policies, policy=policy)
 
