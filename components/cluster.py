@@ -49,12 +49,24 @@ class AddonVersions:
 # Latest add-on builds per Kubernetes version in the Amazon EKS user guide tables
 # (managing-kube-proxy, managing-coredns); vpc-cni and the EBS CSI driver are version-independent.
 ADDON_VERSIONS: dict[str, AddonVersions] = {
-    "1.36": AddonVersions(vpc_cni="v1.23.1-eksbuild.1", kube_proxy="v1.36.0-eksbuild.14",
-                          coredns="v1.14.3-eksbuild.3", ebs_csi_driver="v1.66.0-eksbuild.1"),
-    "1.35": AddonVersions(vpc_cni="v1.23.1-eksbuild.1", kube_proxy="v1.35.3-eksbuild.13",
-                          coredns="v1.14.3-eksbuild.3", ebs_csi_driver="v1.66.0-eksbuild.1"),
-    "1.34": AddonVersions(vpc_cni="v1.23.1-eksbuild.1", kube_proxy="v1.34.6-eksbuild.13",
-                          coredns="v1.13.2-eksbuild.11", ebs_csi_driver="v1.66.0-eksbuild.1"),
+    "1.36": AddonVersions(
+        vpc_cni="v1.23.1-eksbuild.1",
+        kube_proxy="v1.36.0-eksbuild.14",
+        coredns="v1.14.3-eksbuild.3",
+        ebs_csi_driver="v1.66.0-eksbuild.1",
+    ),
+    "1.35": AddonVersions(
+        vpc_cni="v1.23.1-eksbuild.1",
+        kube_proxy="v1.35.3-eksbuild.13",
+        coredns="v1.14.3-eksbuild.3",
+        ebs_csi_driver="v1.66.0-eksbuild.1",
+    ),
+    "1.34": AddonVersions(
+        vpc_cni="v1.23.1-eksbuild.1",
+        kube_proxy="v1.34.6-eksbuild.13",
+        coredns="v1.13.2-eksbuild.11",
+        ebs_csi_driver="v1.66.0-eksbuild.1",
+    ),
 }
 
 
@@ -122,37 +134,78 @@ class EksClusterArgs:
 
 
 def _assume_role_policy(service: str) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": service}, "Action": ["sts:AssumeRole", "sts:TagSession"]}]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": ["sts:AssumeRole", "sts:TagSession"],
+                }
+            ],
+        }
+    )
 
 
 def _kubeconfig(name: str, endpoint: str, ca_data: str, region: str) -> str:
     """A kubeconfig that gets short-lived tokens from `aws eks get-token`: no credential inside,
     and nothing in it changes between runs, so the Provider built from it does not churn."""
-    return json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": name, "preferences": {},
-        "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}],
-        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-        "users": [{"name": name, "user": {"exec": {
-            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "aws",
-            "args": ["--region", region, "eks", "get-token", "--cluster-name", name, "--output", "json"],
-            "interactiveMode": "Never"}}}],
-    })
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": name,
+            "preferences": {},
+            "clusters": [
+                {"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}
+            ],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+            "users": [
+                {
+                    "name": name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": [
+                                "--region",
+                                region,
+                                "eks",
+                                "get-token",
+                                "--cluster-name",
+                                name,
+                                "--output",
+                                "json",
+                            ],
+                            "interactiveMode": "Never",
+                        }
+                    },
+                }
+            ],
+        }
+    )
 
 
 def _validate(name: str, args: EksClusterArgs) -> None:
     if args.kubernetes_version not in ADDON_VERSIONS:
-        raise ValueError(f"EksCluster {name}: kubernetes_version {args.kubernetes_version!r} has no pinned "
-                         f"add-on versions; known: {', '.join(sorted(ADDON_VERSIONS))}")
+        raise ValueError(
+            f"EksCluster {name}: kubernetes_version {args.kubernetes_version!r} has no pinned "
+            f"add-on versions; known: {', '.join(sorted(ADDON_VERSIONS))}"
+        )
     if not args.node_groups:
         raise ValueError(f"EksCluster {name}: node_groups must name at least one node group")
     for group, ng in args.node_groups.items():
         if not 0 <= ng.min_size <= ng.desired_size <= ng.max_size or ng.max_size < 1:
-            raise ValueError(f"EksCluster {name}: node group {group} needs 0 <= min_size <= desired_size <= "
-                             f"max_size and max_size >= 1, got {ng.min_size}/{ng.desired_size}/{ng.max_size}")
+            raise ValueError(
+                f"EksCluster {name}: node group {group} needs 0 <= min_size <= desired_size <= "
+                f"max_size and max_size >= 1, got {ng.min_size}/{ng.desired_size}/{ng.max_size}"
+            )
         if ng.capacity_type not in ("ON_DEMAND", "SPOT"):
-            raise ValueError(f"EksCluster {name}: node group {group} capacity_type {ng.capacity_type!r} "
-                             "must be ON_DEMAND or SPOT")
+            raise ValueError(
+                f"EksCluster {name}: node group {group} capacity_type {ng.capacity_type!r} "
+                "must be ON_DEMAND or SPOT"
+            )
     if args.node_imds_hop_limit not in (1, 2):
         raise ValueError(f"EksCluster {name}: node_imds_hop_limit must be 1 or 2")
     if any(cidr.endswith("/0") for cidr in args.endpoint_public_access_cidrs):
@@ -182,22 +235,54 @@ class EksCluster(pulumi.ComponentResource):
 
         # EKS would create this group itself, without encryption and with logs kept forever.
         log_group = aws.cloudwatch.LogGroup(
-            f"{name}-control-plane-logs", name=f"/aws/eks/{args.cluster_name}/cluster",
-            retention_in_days=args.log_retention_days, kms_key_id=args.kms_key_arn, tags=tags, opts=child)
+            f"{name}-control-plane-logs",
+            name=f"/aws/eks/{args.cluster_name}/cluster",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.kms_key_arn,
+            tags=tags,
+            opts=child,
+        )
 
-        cluster_role = aws.iam.Role(f"{name}-cluster-role", assume_role_policy=_assume_role_policy("eks.amazonaws.com"),
-                                    description=f"EKS control plane of {args.cluster_name}", tags=tags, opts=child)
+        cluster_role = aws.iam.Role(
+            f"{name}-cluster-role",
+            assume_role_policy=_assume_role_policy("eks.amazonaws.com"),
+            description=f"EKS control plane of {args.cluster_name}",
+            tags=tags,
+            opts=child,
+        )
         role_attachments = [
-            aws.iam.RolePolicyAttachment(f"{name}-cluster-role-{i}", role=cluster_role.name, policy_arn=arn, opts=child)
-            for i, arn in enumerate(CLUSTER_ROLE_POLICIES)]
+            aws.iam.RolePolicyAttachment(
+                f"{name}-cluster-role-{i}", role=cluster_role.name, policy_arn=arn, opts=child
+            )
+            for i, arn in enumerate(CLUSTER_ROLE_POLICIES)
+        ]
         # Secrets envelope encryption: the control plane uses the platform key through this role.
-        role_attachments.append(aws.iam.RolePolicy(
-            f"{name}-cluster-role-kms", role=cluster_role.id,
-            policy=pulumi.Output.from_input(args.kms_key_arn).apply(lambda arn: json.dumps({
-                "Version": "2012-10-17", "Statement": [{
-                    "Effect": "Allow", "Resource": arn,
-                    "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"]}]})),
-            opts=child))
+        role_attachments.append(
+            aws.iam.RolePolicy(
+                f"{name}-cluster-role-kms",
+                role=cluster_role.id,
+                policy=pulumi.Output.from_input(args.kms_key_arn).apply(
+                    lambda arn: json.dumps(
+                        {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Resource": arn,
+                                    "Action": [
+                                        "kms:Encrypt",
+                                        "kms:Decrypt",
+                                        "kms:ListGrants",
+                                        "kms:DescribeKey",
+                                    ],
+                                }
+                            ],
+                        }
+                    )
+                ),
+                opts=child,
+            )
+        )
 
         public = bool(args.endpoint_public_access_cidrs)
         cluster = aws.eks.Cluster(
@@ -206,81 +291,160 @@ class EksCluster(pulumi.ComponentResource):
             version=args.kubernetes_version,
             role_arn=cluster_role.arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
-                subnet_ids=args.private_subnet_ids, endpoint_private_access=True, endpoint_public_access=public,
-                public_access_cidrs=list(args.endpoint_public_access_cidrs) if public else None),
+                subnet_ids=args.private_subnet_ids,
+                endpoint_private_access=True,
+                endpoint_public_access=public,
+                public_access_cidrs=list(args.endpoint_public_access_cidrs) if public else None,
+            ),
             encryption_config=aws.eks.ClusterEncryptionConfigArgs(
-                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=args.kms_key_arn), resources=["secrets"]),
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=args.kms_key_arn),
+                resources=["secrets"],
+            ),
             enabled_cluster_log_types=list(LOG_TYPES),
             access_config=aws.eks.ClusterAccessConfigArgs(
-                authentication_mode="API", bootstrap_cluster_creator_admin_permissions=False),
+                authentication_mode="API", bootstrap_cluster_creator_admin_permissions=False
+            ),
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=args.support_type),
             deletion_protection=args.deletion_protection,
             # The four add-ons below are managed by EKS at pinned versions, not self-managed copies.
             bootstrap_self_managed_addons=False,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[log_group, *role_attachments]),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, depends_on=[log_group, *role_attachments]
+            ),
         )
-        issuer_url = cluster.identities.apply(lambda ids: ids[0]["oidcs"][0]["issuer"]
-                                              if isinstance(ids[0], dict) else ids[0].oidcs[0].issuer)
-        oidc = aws.iam.OpenIdConnectProvider(f"{name}-oidc", url=issuer_url, client_id_lists=["sts.amazonaws.com"],
-                                             tags=tags, opts=child)
+        issuer_url = cluster.identities.apply(
+            lambda ids: ids[0]["oidcs"][0]["issuer"] if isinstance(ids[0], dict) else ids[0].oidcs[0].issuer
+        )
+        oidc = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc", url=issuer_url, client_id_lists=["sts.amazonaws.com"], tags=tags, opts=child
+        )
         oidc_issuer = issuer_url.apply(lambda url: url.removeprefix("https://"))
 
         access = self._access_entries(name, args, cluster, tags)
 
-        def irsa(role_name: str, namespace: str, service_account: str, policies: Sequence[str] = (),
-                 policy: pulumi.Input[dict] | None = None) -> aws.iam.Role:
-            return irsa_role(f"{name}-{role_name}-irsa", parent=self, oidc_provider_arn=oidc.arn, oidc_issuer=oidc_issuer,
-                             namespace=namespace, service_account=service_account, tags=tags,
-                             managed_policy_arns=policies, policy=policy)
+        def irsa(
+            role_name: str,
+            namespace: str,
+            service_account: str,
+            policies: Sequence[str] = (),
+            policy: pulumi.Input[dict] | None = None,
+        ) -> aws.iam.Role:
+            return irsa_role(
+                f"{name}-{role_name}-irsa",
+                parent=self,
+                oidc_provider_arn=oidc.arn,
+                oidc_issuer=oidc_issuer,
+                namespace=namespace,
+                service_account=service_account,
+                tags=tags,
+                managed_policy_arns=policies,
+                policy=policy,
+            )
 
         cni_role = irsa("vpc-cni", "kube-system", "aws-node", [f"{_MANAGED}AmazonEKS_CNI_Policy"])
-        ebs_role = irsa("ebs-csi", "kube-system", "ebs-csi-controller-sa", [f"{_MANAGED}service-role/AmazonEBSCSIDriverPolicy"],
-                        policy=pulumi.Output.from_input(args.kms_key_arn).apply(_ebs_kms_policy))
+        ebs_role = irsa(
+            "ebs-csi",
+            "kube-system",
+            "ebs-csi-controller-sa",
+            [f"{_MANAGED}service-role/AmazonEBSCSIDriverPolicy"],
+            policy=pulumi.Output.from_input(args.kms_key_arn).apply(_ebs_kms_policy),
+        )
 
-        def addon(addon_name: str, version: str, after: Sequence[pulumi.Resource] = (), **extra) -> aws.eks.Addon:
+        def addon(
+            addon_name: str, version: str, after: Sequence[pulumi.Resource] = (), **extra
+        ) -> aws.eks.Addon:
             return aws.eks.Addon(
-                f"{name}-{addon_name}", cluster_name=cluster.name, addon_name=addon_name, addon_version=version,
-                resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE", tags=tags,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)), **extra)
+                f"{name}-{addon_name}",
+                cluster_name=cluster.name,
+                addon_name=addon_name,
+                addon_version=version,
+                resolve_conflicts_on_create="OVERWRITE",
+                resolve_conflicts_on_update="OVERWRITE",
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
+                **extra,
+            )
 
         # Networking first: nodes only become Ready once the CNI and kube-proxy run on them. The CNI
         # also enforces NetworkPolicy, which the namespace baseline's default-deny relies on.
-        vpc_cni = addon("vpc-cni", versions.vpc_cni, service_account_role_arn=cni_role.arn,
-                        configuration_values=json.dumps({"enableNetworkPolicy": "true"}))
+        vpc_cni = addon(
+            "vpc-cni",
+            versions.vpc_cni,
+            service_account_role_arn=cni_role.arn,
+            configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
+        )
         kube_proxy = addon("kube-proxy", versions.kube_proxy)
 
-        node_role = aws.iam.Role(f"{name}-node-role", assume_role_policy=_assume_role_policy("ec2.amazonaws.com"),
-                                 description=f"EC2 nodes of {args.cluster_name}", tags=tags, opts=child)
+        node_role = aws.iam.Role(
+            f"{name}-node-role",
+            assume_role_policy=_assume_role_policy("ec2.amazonaws.com"),
+            description=f"EC2 nodes of {args.cluster_name}",
+            tags=tags,
+            opts=child,
+        )
         node_attachments = [
-            aws.iam.RolePolicyAttachment(f"{name}-node-role-{i}", role=node_role.name, policy_arn=arn, opts=child)
-            for i, arn in enumerate(NODE_ROLE_POLICIES)]
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-role-{i}", role=node_role.name, policy_arn=arn, opts=child
+            )
+            for i, arn in enumerate(NODE_ROLE_POLICIES)
+        ]
         node_groups = [
-            self._node_group(name, group, ng, args, cluster, node_role, tags,
-                             after=[vpc_cni, kube_proxy, *node_attachments])
-            for group, ng in args.node_groups.items()]
+            self._node_group(
+                name,
+                group,
+                ng,
+                args,
+                cluster,
+                node_role,
+                tags,
+                after=[vpc_cni, kube_proxy, *node_attachments],
+            )
+            for group, ng in args.node_groups.items()
+        ]
 
         coredns = addon("coredns", versions.coredns, after=node_groups)
-        ebs_csi = addon("aws-ebs-csi-driver", versions.ebs_csi_driver, after=node_groups,
-                        service_account_role_arn=ebs_role.arn)
+        ebs_csi = addon(
+            "aws-ebs-csi-driver",
+            versions.ebs_csi_driver,
+            after=node_groups,
+            service_account_role_arn=ebs_role.arn,
+        )
 
-        ca_data = cluster.certificate_authority.apply(lambda ca: ca["data"] if isinstance(ca, dict) else ca.data)
-        kubeconfig = pulumi.Output.secret(pulumi.Output.all(cluster.name, cluster.endpoint, ca_data).apply(
-            lambda parts: _kubeconfig(parts[0], parts[1], parts[2], args.region)))
+        ca_data = cluster.certificate_authority.apply(
+            lambda ca: ca["data"] if isinstance(ca, dict) else ca.data
+        )
+        kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(cluster.name, cluster.endpoint, ca_data).apply(
+                lambda parts: _kubeconfig(parts[0], parts[1], parts[2], args.region)
+            )
+        )
         # Every Kubernetes resource that uses this provider waits for nodes, networking, DNS and the
         # access entries, so the first `pulumi up` never talks to a cluster that cannot answer yet.
         self.k8s_provider = k8s.Provider(
-            f"{name}-k8s", kubeconfig=kubeconfig, enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*node_groups, vpc_cni, kube_proxy, coredns, *access]))
+            f"{name}-k8s",
+            kubeconfig=kubeconfig,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*node_groups, vpc_cni, kube_proxy, coredns, *access]
+            ),
+        )
 
         k8s.storage.v1.StorageClass(
             f"{name}-gp3",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=args.storage_class_name,
-                annotations={"storageclass.kubernetes.io/is-default-class": "true"}),
+                annotations={"storageclass.kubernetes.io/is-default-class": "true"},
+            ),
             provisioner="ebs.csi.aws.com",
             parameters=pulumi.Output.from_input(args.kms_key_arn).apply(
-                lambda arn: {"type": "gp3", "encrypted": "true", "kmsKeyId": arn, "csi.storage.k8s.io/fstype": "ext4"}),
+                lambda arn: {
+                    "type": "gp3",
+                    "encrypted": "true",
+                    "kmsKeyId": arn,
+                    "csi.storage.k8s.io/fstype": "ext4",
+                }
+            ),
             reclaim_policy=args.storage_reclaim_policy,
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
@@ -294,22 +458,33 @@ class EksCluster(pulumi.ComponentResource):
         self.oidc_issuer = oidc_issuer
         self.kubeconfig = kubeconfig
         self.cluster_security_group_id = cluster.vpc_config.apply(
-            lambda vpc: vpc["cluster_security_group_id"] if isinstance(vpc, dict) else vpc.cluster_security_group_id)
+            lambda vpc: (
+                vpc["cluster_security_group_id"] if isinstance(vpc, dict) else vpc.cluster_security_group_id
+            )
+        )
         self.node_role_arn = node_role.arn
         self.storage_class_name = args.storage_class_name
-        self.register_outputs({
-            "cluster_name": self.cluster_name, "endpoint": self.endpoint,
-            "certificate_authority": self.certificate_authority, "oidc_provider_arn": self.oidc_provider_arn,
-            "oidc_issuer": self.oidc_issuer, "kubeconfig": self.kubeconfig,
-            "cluster_security_group_id": self.cluster_security_group_id, "node_role_arn": self.node_role_arn,
-            "storage_class_name": self.storage_class_name,
-        })
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "endpoint": self.endpoint,
+                "certificate_authority": self.certificate_authority,
+                "oidc_provider_arn": self.oidc_provider_arn,
+                "oidc_issuer": self.oidc_issuer,
+                "kubeconfig": self.kubeconfig,
+                "cluster_security_group_id": self.cluster_security_group_id,
+                "node_role_arn": self.node_role_arn,
+                "storage_class_name": self.storage_class_name,
+            }
+        )
 
-    def _access_entries(self, name: str, args: EksClusterArgs, cluster: aws.eks.Cluster,
-                        tags: Mapping[str, str]) -> list[pulumi.Resource]:
+    def _access_entries(
+        self, name: str, args: EksClusterArgs, cluster: aws.eks.Cluster, tags: Mapping[str, str]
+    ) -> list[pulumi.Resource]:
         """Cluster-admin for the configured roles (and the deployer), each an auditable access entry."""
         principals: list[tuple[str, pulumi.Input[str]]] = [
-            (f"admin-{hashlib.sha256(arn.encode()).hexdigest()[:8]}", arn) for arn in args.admin_role_arns]
+            (f"admin-{hashlib.sha256(arn.encode()).hexdigest()[:8]}", arn) for arn in args.admin_role_arns
+        ]
         if args.grant_deployer_admin:
             invoke = pulumi.InvokeOutputOptions(parent=self)
             caller = aws.get_caller_identity_output(opts=invoke)
@@ -318,18 +493,37 @@ class EksCluster(pulumi.ComponentResource):
             principals.append(("deployer", session.issuer_arn))
         created: list[pulumi.Resource] = []
         for suffix, principal in principals:
-            entry = aws.eks.AccessEntry(f"{name}-{suffix}", cluster_name=cluster.name, principal_arn=principal,
-                                        type="STANDARD", tags=tags, opts=pulumi.ResourceOptions(parent=self))
-            created.append(aws.eks.AccessPolicyAssociation(
-                f"{name}-{suffix}-admin", cluster_name=cluster.name, principal_arn=entry.principal_arn,
-                policy_arn=CLUSTER_ADMIN_POLICY,
-                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                opts=pulumi.ResourceOptions(parent=self)))
+            entry = aws.eks.AccessEntry(
+                f"{name}-{suffix}",
+                cluster_name=cluster.name,
+                principal_arn=principal,
+                type="STANDARD",
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            created.append(
+                aws.eks.AccessPolicyAssociation(
+                    f"{name}-{suffix}-admin",
+                    cluster_name=cluster.name,
+                    principal_arn=entry.principal_arn,
+                    policy_arn=CLUSTER_ADMIN_POLICY,
+                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+            )
         return created
 
-    def _node_group(self, name: str, group: str, ng: NodeGroupArgs, args: EksClusterArgs, cluster: aws.eks.Cluster,
-                    node_role: aws.iam.Role, tags: Mapping[str, str],
-                    after: Sequence[pulumi.Resource]) -> aws.eks.NodeGroup:
+    def _node_group(
+        self,
+        name: str,
+        group: str,
+        ng: NodeGroupArgs,
+        args: EksClusterArgs,
+        cluster: aws.eks.Cluster,
+        node_role: aws.iam.Role,
+        tags: Mapping[str, str],
+        after: Sequence[pulumi.Resource],
+    ) -> aws.eks.NodeGroup:
         child = pulumi.ResourceOptions(parent=self)
         node_tags = {**tags, "Name": f"{args.cluster_name}-{group}"}
         template = aws.ec2.LaunchTemplate(
@@ -337,15 +531,27 @@ class EksCluster(pulumi.ComponentResource):
             description=f"Nodes of {args.cluster_name}/{group}: IMDSv2 only, encrypted gp3 root volume",
             update_default_version=True,
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                http_endpoint="enabled", http_tokens="required",
-                http_put_response_hop_limit=args.node_imds_hop_limit, instance_metadata_tags="disabled"),
-            block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-                device_name="/dev/xvda",
-                ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                    volume_size=ng.disk_size_gib, volume_type="gp3", encrypted="true",
-                    kms_key_id=args.node_volume_kms_key_arn, delete_on_termination="true"))],
-            tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=node_tags)
-                                for kind in ("instance", "volume", "network-interface")],
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=args.node_imds_hop_limit,
+                instance_metadata_tags="disabled",
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=ng.disk_size_gib,
+                        volume_type="gp3",
+                        encrypted="true",
+                        kms_key_id=args.node_volume_kms_key_arn,
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=node_tags)
+                for kind in ("instance", "volume", "network-interface")
+            ],
             tags=tags,
             opts=child,
         )
@@ -359,27 +565,46 @@ class EksCluster(pulumi.ComponentResource):
             capacity_type=ng.capacity_type,
             instance_types=list(ng.instance_types),
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=ng.min_size, max_size=ng.max_size, desired_size=ng.desired_size),
+                min_size=ng.min_size, max_size=ng.max_size, desired_size=ng.desired_size
+            ),
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=33),
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
-                id=template.id, version=template.latest_version.apply(str)),
+                id=template.id, version=template.latest_version.apply(str)
+            ),
             labels={"groundwork.dev/node-group": group, **ng.labels},
             tags=node_tags,
             # The cluster autoscaler owns the live size; a later `pulumi up` must not undo its work.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after), ignore_changes=["scalingConfig.desiredSize"]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=list(after), ignore_changes=["scalingConfig.desiredSize"]
+            ),
         )
 
 
 def _ebs_kms_policy(key_arn: str) -> dict:
     """The EBS CSI driver creates volumes encrypted with the platform key, so it may use that key
     (grants only for AWS resources, i.e. the EBS volumes themselves)."""
-    return {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Resource": key_arn,
-         "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
-         "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
-        {"Effect": "Allow", "Resource": key_arn,
-         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]},
-    ]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Resource": key_arn,
+                "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+            {
+                "Effect": "Allow",
+                "Resource": key_arn,
+                "Action": [
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:DescribeKey",
+                ],
+            },
+        ],
+    }
 
 
 @dataclass(frozen=True)
@@ -403,7 +628,11 @@ class LocalCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: LocalClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("groundwork:cluster:LocalCluster", name, None, opts)
-        self.k8s_provider = k8s.Provider(f"{name}-k8s", context=args.context, enable_server_side_apply=True,
-                                         opts=pulumi.ResourceOptions(parent=self))
+        self.k8s_provider = k8s.Provider(
+            f"{name}-k8s",
+            context=args.context,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.storage_class_name = args.storage_class_name
         self.register_outputs({"context": args.context, "storage_class_name": self.storage_class_name})

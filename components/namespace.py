@@ -77,51 +77,90 @@ class AppNamespace(pulumi.ComponentResource):
             **args.labels,
             "app.kubernetes.io/managed-by": "pulumi",
             **{f"pod-security.kubernetes.io/{mode}": level for mode in ("enforce", "audit", "warn")},
-            **{f"pod-security.kubernetes.io/{mode}-version": version for mode in ("enforce", "audit", "warn")},
+            **{
+                f"pod-security.kubernetes.io/{mode}-version": version for mode in ("enforce", "audit", "warn")
+            },
         }
         namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace", metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=labels), opts=child)
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=labels),
+            opts=child,
+        )
         ns = namespace.metadata.name
 
         def meta(object_name: str) -> k8s.meta.v1.ObjectMetaArgs:
-            return k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=ns,
-                                              labels={"app.kubernetes.io/managed-by": "pulumi"})
+            return k8s.meta.v1.ObjectMetaArgs(
+                name=object_name, namespace=ns, labels={"app.kubernetes.io/managed-by": "pulumi"}
+            )
 
         k8s.networking.v1.NetworkPolicy(
-            f"{name}-default-deny", metadata=meta("default-deny-all"),
+            f"{name}-default-deny",
+            metadata=meta("default-deny-all"),
             spec=k8s.networking.v1.NetworkPolicySpecArgs(pod_selector={}, policy_types=["Ingress", "Egress"]),
-            opts=child)
+            opts=child,
+        )
         k8s.networking.v1.NetworkPolicy(
-            f"{name}-allow-dns", metadata=meta("allow-dns-egress"),
+            f"{name}-allow-dns",
+            metadata=meta("allow-dns-egress"),
             spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector={}, policy_types=["Egress"],
-                egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                    to=[k8s.networking.v1.NetworkPolicyPeerArgs(
-                        namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                            match_labels={"kubernetes.io/metadata.name": args.dns_namespace}),
-                        pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(args.dns_pod_labels)))],
-                    ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol=protocol, port=53)
-                           for protocol in ("UDP", "TCP")])]),
-            opts=child)
+                pod_selector={},
+                policy_types=["Egress"],
+                egress=[
+                    k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                        to=[
+                            k8s.networking.v1.NetworkPolicyPeerArgs(
+                                namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                                    match_labels={"kubernetes.io/metadata.name": args.dns_namespace}
+                                ),
+                                pod_selector=k8s.meta.v1.LabelSelectorArgs(
+                                    match_labels=dict(args.dns_pod_labels)
+                                ),
+                            )
+                        ],
+                        ports=[
+                            k8s.networking.v1.NetworkPolicyPortArgs(protocol=protocol, port=53)
+                            for protocol in ("UDP", "TCP")
+                        ],
+                    )
+                ],
+            ),
+            opts=child,
+        )
         quota = args.quota
         k8s.core.v1.ResourceQuota(
-            f"{name}-quota", metadata=meta("namespace-quota"),
-            spec=k8s.core.v1.ResourceQuotaSpecArgs(hard={
-                "requests.cpu": quota.requests_cpu, "requests.memory": quota.requests_memory,
-                "limits.cpu": quota.limits_cpu, "limits.memory": quota.limits_memory,
-                "pods": str(quota.pods), "persistentvolumeclaims": str(quota.persistent_volume_claims),
-                "requests.storage": quota.requests_storage,
-                # No public load balancers from app namespaces; ingress goes through the platform's.
-                "services.loadbalancers": "0", "services.nodeports": "0"}),
-            opts=child)
+            f"{name}-quota",
+            metadata=meta("namespace-quota"),
+            spec=k8s.core.v1.ResourceQuotaSpecArgs(
+                hard={
+                    "requests.cpu": quota.requests_cpu,
+                    "requests.memory": quota.requests_memory,
+                    "limits.cpu": quota.limits_cpu,
+                    "limits.memory": quota.limits_memory,
+                    "pods": str(quota.pods),
+                    "persistentvolumeclaims": str(quota.persistent_volume_claims),
+                    "requests.storage": quota.requests_storage,
+                    # No public load balancers from app namespaces; ingress goes through the platform's.
+                    "services.loadbalancers": "0",
+                    "services.nodeports": "0",
+                }
+            ),
+            opts=child,
+        )
         d = args.container_defaults
         k8s.core.v1.LimitRange(
-            f"{name}-limits", metadata=meta("container-defaults"),
-            spec=k8s.core.v1.LimitRangeSpecArgs(limits=[k8s.core.v1.LimitRangeItemArgs(
-                type="Container",
-                default_request={"cpu": d.default_request_cpu, "memory": d.default_request_memory},
-                default={"cpu": d.default_limit_cpu, "memory": d.default_limit_memory},
-                max={"cpu": d.max_cpu, "memory": d.max_memory})]),
-            opts=child)
+            f"{name}-limits",
+            metadata=meta("container-defaults"),
+            spec=k8s.core.v1.LimitRangeSpecArgs(
+                limits=[
+                    k8s.core.v1.LimitRangeItemArgs(
+                        type="Container",
+                        default_request={"cpu": d.default_request_cpu, "memory": d.default_request_memory},
+                        default={"cpu": d.default_limit_cpu, "memory": d.default_limit_memory},
+                        max={"cpu": d.max_cpu, "memory": d.max_memory},
+                    )
+                ]
+            ),
+            opts=child,
+        )
         self.namespace_name = ns
         self.register_outputs({"namespace_name": self.namespace_name})

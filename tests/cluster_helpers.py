@@ -33,5 +33,8 @@ def role_policy_for(capture: Capture, role: CapturedResource) -> dict[str, Any]:
 
 
 def managed_policies_for(capture: Capture, role: CapturedResource) -> list[str]:
-    return [r.props["policyArn"] for r in capture.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-            if r.name.startswith(f"{role.name}-")]
+    return [
+        r.props["policyArn"]
+        for r in capture.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if r.name.startswith(f"{role.name}-")
+    ]

@@ -11,8 +11,15 @@ from components.addons import CHARTS, CLUSTER_AUTOSCALER_IMAGE, TLS_POLICY, auto
 from stacks.preflight.runner import capture_stack
 from tests.cluster_helpers import AWS_STACKS, charts, one, role_policy_for
 
-ZONE = {"groundwork:cluster": {"addons": {"hostedZoneId": "Z0123456789ABCDEFGHIJ", "domain": "prod.example.org",
-                                          "acmeEmail": "platform@example.org"}}}
+ZONE = {
+    "groundwork:cluster": {
+        "addons": {
+            "hostedZoneId": "Z0123456789ABCDEFGHIJ",
+            "domain": "prod.example.org",
+            "acmeEmail": "platform@example.org",
+        }
+    }
+}
 _EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+$")
 
 
@@ -33,8 +40,11 @@ def _issuer_and_irsa_roles(capture, stack):
         f"{stack}-addons-external-dns-irsa": ("external-dns", "external-dns"),
         f"{stack}-addons-cert-manager-irsa": ("cert-manager", "cert-manager"),
     }
-    return [(capture.named(name), ns, sa) for name, (ns, sa) in expected.items()
-            if any(r.name == name for r in capture.resources)]
+    return [
+        (capture.named(name), ns, sa)
+        for name, (ns, sa) in expected.items()
+        if any(r.name == name for r in capture.resources)
+    ]
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
@@ -47,7 +57,14 @@ def test_every_chart_version_is_pinned_exactly(captured, stack):
 
 def test_eks_runs_the_full_set_without_ingress_nginx(captured):
     assert sorted(charts(captured("prod"))) == sorted(
-        ["metrics-server", "cluster-autoscaler", "aws-load-balancer-controller", "cert-manager", "external-secrets"])
+        [
+            "metrics-server",
+            "cluster-autoscaler",
+            "aws-load-balancer-controller",
+            "cert-manager",
+            "external-secrets",
+        ]
+    )
 
 
 def test_external_dns_runs_only_when_a_zone_is_named(with_zone):
@@ -61,17 +78,24 @@ def test_irsa_trust_is_pinned_to_one_service_account_and_the_sts_audience(with_z
     for role, namespace, service_account in roles:
         (statement,) = json.loads(role.props["assumeRolePolicy"])["Statement"]
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity", role.name
-        assert statement["Principal"] == {"Federated": with_zone.outputs["cluster_oidc_provider_arn"]}, role.name
-        assert statement["Condition"] == {"StringEquals": {
-            f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-            f"{issuer}:aud": "sts.amazonaws.com"}}, role.name
+        assert statement["Principal"] == {"Federated": with_zone.outputs["cluster_oidc_provider_arn"]}, (
+            role.name
+        )
+        assert statement["Condition"] == {
+            "StringEquals": {
+                f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                f"{issuer}:aud": "sts.amazonaws.com",
+            }
+        }, role.name
 
 
 def test_charts_annotate_the_service_account_their_role_trusts(with_zone):
     found = charts(with_zone)
     accounts = {
         "cluster-autoscaler": found["cluster-autoscaler"].props["values"]["rbac"]["serviceAccount"],
-        "aws-load-balancer-controller": found["aws-load-balancer-controller"].props["values"]["serviceAccount"],
+        "aws-load-balancer-controller": found["aws-load-balancer-controller"].props["values"][
+            "serviceAccount"
+        ],
         "external-secrets": found["external-secrets"].props["values"]["serviceAccount"],
         "external-dns": found["external-dns"].props["values"]["serviceAccount"],
         "cert-manager": found["cert-manager"].props["values"]["serviceAccount"],
@@ -88,12 +112,18 @@ def test_charts_annotate_the_service_account_their_role_trusts(with_zone):
 def test_cluster_autoscaler_may_scale_only_this_clusters_node_groups(captured):
     capture = captured("prod")
     document = role_policy_for(capture, capture.named("prod-addons-cluster-autoscaler-irsa"))
-    mutating = [s for s in document["Statement"]
-                if any(a in ("autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup")
-                       for a in s["Action"])]
+    mutating = [
+        s
+        for s in document["Statement"]
+        if any(
+            a in ("autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup")
+            for a in s["Action"]
+        )
+    ]
     assert len(mutating) == 1
     assert mutating[0]["Condition"] == {
-        "StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/groundwork-prod": "owned"}}
+        "StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/groundwork-prod": "owned"}
+    }
 
 
 def test_autoscaler_policy_never_grants_mutations_without_the_tag_condition():
@@ -124,9 +154,12 @@ def test_load_balancer_controller_mutates_only_its_own_clusters_load_balancers(c
     document = role_policy_for(capture, capture.named("prod-addons-lb-controller-irsa"))
     for statement in document["Statement"]:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        if any(a.startswith("elasticloadbalancing:Delete") or a == "ec2:DeleteSecurityGroup" for a in actions):
+        if any(
+            a.startswith("elasticloadbalancing:Delete") or a == "ec2:DeleteSecurityGroup" for a in actions
+        ):
             assert statement["Condition"] == {
-                "StringEquals": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "groundwork-prod"}}
+                "StringEquals": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "groundwork-prod"}
+            }
 
 
 def test_external_dns_is_upsert_only_with_an_owner_id_and_one_zone(with_zone):
@@ -140,12 +173,15 @@ def test_external_dns_is_upsert_only_with_an_owner_id_and_one_zone(with_zone):
     assert [s["Resource"] for s in change] == ["arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"]
 
 
-@pytest.mark.parametrize(("stack", "issuer", "server"), [
-    ("dev", "letsencrypt-staging", "https://acme-staging-v02.api.letsencrypt.org/directory"),
-    ("qa", "letsencrypt-staging", "https://acme-staging-v02.api.letsencrypt.org/directory"),
-    ("staging", "letsencrypt-production", "https://acme-v02.api.letsencrypt.org/directory"),
-    ("prod", "letsencrypt-production", "https://acme-v02.api.letsencrypt.org/directory"),
-])
+@pytest.mark.parametrize(
+    ("stack", "issuer", "server"),
+    [
+        ("dev", "letsencrypt-staging", "https://acme-staging-v02.api.letsencrypt.org/directory"),
+        ("qa", "letsencrypt-staging", "https://acme-staging-v02.api.letsencrypt.org/directory"),
+        ("staging", "letsencrypt-production", "https://acme-v02.api.letsencrypt.org/directory"),
+        ("prod", "letsencrypt-production", "https://acme-v02.api.letsencrypt.org/directory"),
+    ],
+)
 def test_cluster_issuer_uses_lets_encrypt_per_environment(captured, stack, issuer, server):
     resource = one(captured(stack), "kubernetes:cert-manager.io/v1:ClusterIssuer").props
     assert resource["metadata"]["name"] == issuer
@@ -166,10 +202,14 @@ def test_cert_manager_installs_and_keeps_its_crds(captured):
 def test_external_secrets_reads_only_this_stacks_path(captured):
     capture = captured("prod")
     document = role_policy_for(capture, capture.named("prod-addons-external-secrets-irsa"))
-    resources = [s["Resource"] for s in document["Statement"] if "secretsmanager:GetSecretValue" in s["Action"]]
+    resources = [
+        s["Resource"] for s in document["Statement"] if "secretsmanager:GetSecretValue" in s["Action"]
+    ]
     assert resources == ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:groundwork/prod/*"]
     kms = [s for s in document["Statement"] if "kms:Decrypt" in s["Action"]]
-    assert kms[0]["Condition"] == {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}
+    assert kms[0]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}
+    }
 
 
 def test_cluster_secret_store_points_at_secrets_manager(captured):

@@ -85,6 +85,15 @@ def test_defaults_per_environment_load_cleanly():
 def test_component_rejects_bad_bounds_without_config():
     """The component guards itself too, for callers that do not come through the stack config."""
     with pytest.raises(ValueError, match="node group general"):
-        EksCluster("x", EksClusterArgs(cluster_name="x", kubernetes_version="1.36", region="eu-west-1",
-                                       vpc_id="vpc-1", private_subnet_ids=["subnet-1"], kms_key_arn="arn",
-                                       node_groups={"general": NodeGroupArgs(min_size=4, max_size=2)}))
+        EksCluster(
+            "x",
+            EksClusterArgs(
+                cluster_name="x",
+                kubernetes_version="1.36",
+                region="eu-west-1",
+                vpc_id="vpc-1",
+                private_subnet_ids=["subnet-1"],
+                kms_key_arn="arn",
+                node_groups={"general": NodeGroupArgs(min_size=4, max_size=2)},
+            ),
+        )

@@ -19,7 +19,9 @@ LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 @pytest.fixture(scope="module")
 def public_endpoint_prod():
     """prod with the public endpoint opened to one office range, as a stack file would ask for it."""
-    return capture_stack("prod", overrides={"groundwork:cluster": {"endpointPublicAccessCidrs": ["198.51.100.0/24"]}})
+    return capture_stack(
+        "prod", overrides={"groundwork:cluster": {"endpointPublicAccessCidrs": ["198.51.100.0/24"]}}
+    )
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
@@ -33,7 +35,8 @@ def test_secrets_are_envelope_encrypted_with_the_platform_key(captured, stack):
 @pytest.mark.parametrize("stack", AWS_STACKS)
 def test_all_five_control_plane_log_types_are_on(captured, stack):
     assert sorted(one(captured(stack), EKS).props["enabledClusterLogTypes"]) == sorted(
-        ["api", "audit", "authenticator", "controllerManager", "scheduler"])
+        ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+    )
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
@@ -96,7 +99,9 @@ def test_standard_support_unless_chosen(captured, stack):
     assert one(captured(stack), EKS).props["upgradePolicy"] == {"supportType": "STANDARD"}
 
 
-@pytest.mark.parametrize(("stack", "protected"), [("dev", False), ("qa", False), ("staging", False), ("prod", True)])
+@pytest.mark.parametrize(
+    ("stack", "protected"), [("dev", False), ("qa", False), ("staging", False), ("prod", True)]
+)
 def test_deletion_protection_and_pulumi_protect_in_prod_only(captured, stack, protected):
     cluster = one(captured(stack), EKS)
     assert cluster.props["deletionProtection"] is protected
@@ -122,10 +127,13 @@ def test_node_role_has_no_cni_policy_because_the_cni_has_its_own_role(captured):
     capture = captured("prod")
     policies = managed_policies_for(capture, capture.named("prod-cluster-node-role"))
     assert sorted(p.rsplit("/", 1)[1] for p in policies) == [
-        "AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodePolicy"]
+        "AmazonEC2ContainerRegistryPullOnly",
+        "AmazonEKSWorkerNodePolicy",
+    ]
 
 
 # -- nodes ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
 def test_nodes_require_imdsv2_with_hop_limit_one(captured, stack):
@@ -145,12 +153,15 @@ def test_node_root_volume_is_encrypted_gp3(captured, stack):
         assert mapping["ebs"]["encrypted"] == "true"
 
 
-@pytest.mark.parametrize(("stack", "bounds", "types", "capacity"), [
-    ("dev", (2, 2, 3), ["t3.medium"], "ON_DEMAND"),
-    ("qa", (2, 2, 3), ["t3.medium", "t3a.medium"], "SPOT"),
-    ("staging", (3, 3, 5), ["t3.medium"], "ON_DEMAND"),
-    ("prod", (3, 5, 10), ["t3.large"], "ON_DEMAND"),
-])
+@pytest.mark.parametrize(
+    ("stack", "bounds", "types", "capacity"),
+    [
+        ("dev", (2, 2, 3), ["t3.medium"], "ON_DEMAND"),
+        ("qa", (2, 2, 3), ["t3.medium", "t3a.medium"], "SPOT"),
+        ("staging", (3, 3, 5), ["t3.medium"], "ON_DEMAND"),
+        ("prod", (3, 5, 10), ["t3.large"], "ON_DEMAND"),
+    ],
+)
 def test_node_group_size_per_environment(captured, stack, bounds, types, capacity):
     group = one(captured(stack), NODE_GROUP).props
     scaling = group["scalingConfig"]
@@ -179,23 +190,32 @@ def test_node_group_uses_the_launch_template_and_keeps_autoscaler_size(captured)
 
 
 def test_node_size_overrides_from_the_stack_file_apply():
-    capture = capture_stack("dev", overrides={"groundwork:cluster": {"nodeGroups": {"general": {"maxSize": 6}}}})
+    capture = capture_stack(
+        "dev", overrides={"groundwork:cluster": {"nodeGroups": {"general": {"maxSize": 6}}}}
+    )
     assert one(capture, NODE_GROUP).props["scalingConfig"]["maxSize"] == 6
 
 
 # -- managed add-ons -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
 def test_managed_addons_are_pinned_to_the_versions_for_the_cluster_version(captured, stack):
     capture = captured(stack)
     pins = ADDON_VERSIONS[one(capture, EKS).props["version"]]
     versions = {a.props["addonName"]: a.props["addonVersion"] for a in capture.of_type("aws:eks/addon:Addon")}
-    assert versions == {"vpc-cni": pins.vpc_cni, "kube-proxy": pins.kube_proxy, "coredns": pins.coredns,
-                        "aws-ebs-csi-driver": pins.ebs_csi_driver}
+    assert versions == {
+        "vpc-cni": pins.vpc_cni,
+        "kube-proxy": pins.kube_proxy,
+        "coredns": pins.coredns,
+        "aws-ebs-csi-driver": pins.ebs_csi_driver,
+    }
 
 
 def test_vpc_cni_enforces_network_policies(captured):
-    cni = [a for a in captured("prod").of_type("aws:eks/addon:Addon") if a.props["addonName"] == "vpc-cni"][0]
+    cni = next(
+        a for a in captured("prod").of_type("aws:eks/addon:Addon") if a.props["addonName"] == "vpc-cni"
+    )
     assert json.loads(cni.props["configurationValues"]) == {"enableNetworkPolicy": "true"}
 
 
@@ -209,7 +229,11 @@ def test_nodes_wait_for_the_cni_and_kube_proxy(captured):
 def test_ebs_csi_driver_and_cni_use_their_irsa_roles(captured):
     capture = captured("prod")
     by_name = {a.props["addonName"]: a for a in capture.of_type("aws:eks/addon:Addon")}
-    assert by_name["aws-ebs-csi-driver"].props["serviceAccountRoleArn"].endswith("role/prod-cluster-ebs-csi-irsa")
+    assert (
+        by_name["aws-ebs-csi-driver"]
+        .props["serviceAccountRoleArn"]
+        .endswith("role/prod-cluster-ebs-csi-irsa")
+    )
     assert by_name["vpc-cni"].props["serviceAccountRoleArn"].endswith("role/prod-cluster-vpc-cni-irsa")
 
 
@@ -227,6 +251,7 @@ def test_default_storage_class_is_encrypted_gp3(captured, stack, reclaim):
 
 
 # -- outputs -------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
 def test_kubeconfig_leaves_the_stack_only_as_a_secret(captured, stack):
@@ -252,4 +277,3 @@ def test_cluster_outputs_are_exported(captured):
     assert outputs["cluster_oidc_provider_arn"].endswith(outputs["cluster_oidc_issuer"])
     assert not outputs["cluster_oidc_issuer"].startswith("https://")
     assert outputs["cluster_security_group_id"].startswith("sg-")
-

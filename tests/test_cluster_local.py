@@ -57,9 +57,16 @@ def test_downstream_provider_waits_for_the_platform(captured):
     for stack in ("local", "prod"):
         capture = captured(stack)
         provider = capture.named(f"{stack}-k8s-workloads")
-        waits_for = {r.urn for r in capture.resources
-                     if r.type in ("kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v4:Chart",
-                                   "kubernetes:cert-manager.io/v1:ClusterIssuer",
-                                   "kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+        waits_for = {
+            r.urn
+            for r in capture.resources
+            if r.type
+            in (
+                "kubernetes:core/v1:Namespace",
+                "kubernetes:helm.sh/v4:Chart",
+                "kubernetes:cert-manager.io/v1:ClusterIssuer",
+                "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+            )
+        }
         assert len(waits_for) >= 5
         assert waits_for <= set(provider.dependencies), stack

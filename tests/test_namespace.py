@@ -14,15 +14,28 @@ from tests.conftest import STACKS, run_component
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 # Objects that are not ours to validate: Helm charts render their own, and custom resources
 # (ClusterIssuer, ClusterSecretStore) have no schema in the Kubernetes OpenAPI document.
-_BUILTIN_GROUPS = ("kubernetes:core/", "kubernetes:networking.k8s.io/", "kubernetes:storage.k8s.io/",
-                   "kubernetes:rbac.authorization.k8s.io/", "kubernetes:apps/", "kubernetes:policy/")
+_BUILTIN_GROUPS = (
+    "kubernetes:core/",
+    "kubernetes:networking.k8s.io/",
+    "kubernetes:storage.k8s.io/",
+    "kubernetes:rbac.authorization.k8s.io/",
+    "kubernetes:apps/",
+    "kubernetes:policy/",
+)
 
 
 @pytest.fixture(scope="module")
 def baseline():
-    return run_component(lambda: AppNamespace("team-a", AppNamespaceArgs(
-        namespace="team-a", pod_security_version="v1.36",
-        quota=ResourceQuotaArgs(requests_cpu="2", requests_memory="4Gi", pods=20))))
+    return run_component(
+        lambda: AppNamespace(
+            "team-a",
+            AppNamespaceArgs(
+                namespace="team-a",
+                pod_security_version="v1.36",
+                quota=ResourceQuotaArgs(requests_cpu="2", requests_memory="4Gi", pods=20),
+            ),
+        )
+    )
 
 
 def _by_kind(capture, kind: str) -> list[CapturedResource]:
@@ -38,7 +51,9 @@ def test_namespace_enforces_audits_and_warns_restricted(baseline):
 
 
 def test_default_deny_covers_every_pod_both_directions(baseline):
-    deny = [p for p in _by_kind(baseline, "NetworkPolicy") if p.props["metadata"]["name"] == "default-deny-all"]
+    deny = [
+        p for p in _by_kind(baseline, "NetworkPolicy") if p.props["metadata"]["name"] == "default-deny-all"
+    ]
     (policy,) = deny
     assert policy.props["spec"]["podSelector"] == {}
     assert sorted(policy.props["spec"]["policyTypes"]) == ["Egress", "Ingress"]
@@ -46,12 +61,18 @@ def test_default_deny_covers_every_pod_both_directions(baseline):
 
 
 def test_only_dns_to_the_cluster_resolver_is_allowed_out(baseline):
-    (policy,) = [p for p in _by_kind(baseline, "NetworkPolicy") if p.props["metadata"]["name"] == "allow-dns-egress"]
+    (policy,) = [
+        p for p in _by_kind(baseline, "NetworkPolicy") if p.props["metadata"]["name"] == "allow-dns-egress"
+    ]
     spec = policy.props["spec"]
     assert spec["policyTypes"] == ["Egress"]
     (rule,) = spec["egress"]
-    assert rule["to"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                           "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}]
+    assert rule["to"] == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }
+    ]
     assert sorted((p["protocol"], p["port"]) for p in rule["ports"]) == [("TCP", 53), ("UDP", 53)]
 
 
@@ -80,8 +101,11 @@ def test_each_stack_creates_the_apps_namespace_with_the_baseline(captured, stack
     capture = captured(stack)
     names = {r.props["metadata"]["name"] for r in _by_kind(capture, "Namespace")}
     assert "apps" in names
-    in_apps = {p.props["metadata"]["name"] for p in capture.of_type(NETWORK_POLICY)
-               if p.props["metadata"]["namespace"] == "apps"}
+    in_apps = {
+        p.props["metadata"]["name"]
+        for p in capture.of_type(NETWORK_POLICY)
+        if p.props["metadata"]["namespace"] == "apps"
+    }
     assert in_apps == {"default-deny-all", "allow-dns-egress"}
     assert capture.outputs["app_namespaces"] == ["apps"]
 
@@ -112,8 +136,11 @@ def test_every_rendered_object_validates_against_the_cluster_schema(captured, st
 
 def test_schema_validation_rejects_a_malformed_object(captured):
     """The check above can fail: the same validator refuses a misspelt field."""
-    (policy,) = [p for p in captured("prod").of_type(NETWORK_POLICY)
-                 if p.props["metadata"]["name"] == "default-deny-all"]
+    (policy,) = [
+        p
+        for p in captured("prod").of_type(NETWORK_POLICY)
+        if p.props["metadata"]["name"] == "default-deny-all"
+    ]
     broken = dict(_manifest(policy))
     broken["spec"] = {**broken["spec"], "policyType": ["Ingress"]}
     with pytest.raises(kubernetes_validate.ValidationError):

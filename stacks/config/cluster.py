@@ -67,8 +67,9 @@ class ResourceQuotaConfig(ConfigModel):
 class AddonsConfig(ConfigModel):
     """Which platform add-ons run and how; the chart versions are pinned in code, not config."""
 
-    cert_manager_issuer: Literal["letsencrypt-staging", "letsencrypt-production", "self-signed"] = \
+    cert_manager_issuer: Literal["letsencrypt-staging", "letsencrypt-production", "self-signed"] = (
         "letsencrypt-staging"
+    )
     acme_email: str | None = None
     hosted_zone_id: str | None = None
     domain: str | None = None
@@ -107,7 +108,9 @@ class ClusterConfig(ConfigModel):
     @classmethod
     def _version(cls, value: str) -> str:
         if value not in SUPPORTED_KUBERNETES_VERSIONS:
-            raise ValueError(f"one of the EKS standard-support versions {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}")
+            raise ValueError(
+                f"one of the EKS standard-support versions {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}"
+            )
         return value
 
     @field_validator("endpoint_public_access_cidrs")
@@ -127,7 +130,9 @@ class ClusterConfig(ConfigModel):
     def _roles(cls, value: list[str]) -> list[str]:
         bad = [arn for arn in value if not _ROLE_ARN.match(arn)]
         if bad:
-            raise ValueError(f"IAM role ARNs such as arn:aws:iam::123456789012:role/platform-admin (not {bad})")
+            raise ValueError(
+                f"IAM role ARNs such as arn:aws:iam::123456789012:role/platform-admin (not {bad})"
+            )
         return value
 
     @field_validator("app_namespaces")
@@ -145,57 +150,110 @@ def cluster_issues(cluster: ClusterConfig, environment: str, on_aws: bool) -> li
     """Rules across cluster keys; each issue names the key a user has to change."""
     issues: list[ConfigIssue] = []
     if not on_aws and cluster.mode != "local":
-        issues.append(ConfigIssue("cluster.mode", cluster.mode,
-                                  "must be 'local' in the local stack: it has no AWS account"))
+        issues.append(
+            ConfigIssue(
+                "cluster.mode", cluster.mode, "must be 'local' in the local stack: it has no AWS account"
+            )
+        )
     if on_aws and cluster.mode != "eks":
         issues.append(ConfigIssue("cluster.mode", cluster.mode, "must be 'eks' in an AWS environment"))
     for group, ng in cluster.node_groups.items():
         path = f"cluster.nodeGroups.{group}"
         if ng.min_size > ng.max_size:
-            issues.append(ConfigIssue(f"{path}.minSize", ng.min_size,
-                                      f"must not exceed maxSize ({ng.max_size})"))
+            issues.append(
+                ConfigIssue(f"{path}.minSize", ng.min_size, f"must not exceed maxSize ({ng.max_size})")
+            )
         if not ng.min_size <= ng.desired_size <= ng.max_size:
-            issues.append(ConfigIssue(f"{path}.desiredSize", ng.desired_size,
-                                      f"must lie between minSize ({ng.min_size}) and maxSize ({ng.max_size})"))
+            issues.append(
+                ConfigIssue(
+                    f"{path}.desiredSize",
+                    ng.desired_size,
+                    f"must lie between minSize ({ng.min_size}) and maxSize ({ng.max_size})",
+                )
+            )
         if not _DNS_LABEL.match(group):
-            issues.append(ConfigIssue("cluster.nodeGroups", group,
-                                      "node group names are DNS labels (lowercase letters, digits, '-')"))
+            issues.append(
+                ConfigIssue(
+                    "cluster.nodeGroups",
+                    group,
+                    "node group names are DNS labels (lowercase letters, digits, '-')",
+                )
+            )
     if on_aws and not cluster.node_groups:
         issues.append(ConfigIssue("cluster.nodeGroups", {}, "needs at least one node group"))
     addons = cluster.addons
     if (addons.hosted_zone_id is None) != (addons.domain is None):
-        issues.append(ConfigIssue("cluster.addons.hostedZoneId", addons.hosted_zone_id,
-                                  "hostedZoneId and domain go together (external-dns manages that zone's domain)"))
+        issues.append(
+            ConfigIssue(
+                "cluster.addons.hostedZoneId",
+                addons.hosted_zone_id,
+                "hostedZoneId and domain go together (external-dns manages that zone's domain)",
+            )
+        )
     if environment == "prod":
         if not cluster.deletion_protection:
-            issues.append(ConfigIssue("cluster.deletionProtection", False,
-                                      "prod clusters keep EKS deletion protection on"))
+            issues.append(
+                ConfigIssue(
+                    "cluster.deletionProtection", False, "prod clusters keep EKS deletion protection on"
+                )
+            )
         if cluster.node_groups and all(ng.capacity_type == "SPOT" for ng in cluster.node_groups.values()):
-            issues.append(ConfigIssue("cluster.nodeGroups", "SPOT only",
-                                      "prod needs at least one ON_DEMAND node group"))
+            issues.append(
+                ConfigIssue("cluster.nodeGroups", "SPOT only", "prod needs at least one ON_DEMAND node group")
+            )
     return issues
 
 
 PROFILES: dict[str, dict] = {
-    "local": {"mode": "local", "storageReclaimPolicy": "Delete",
-              "addons": {"certManagerIssuer": "self-signed"}},
-    "dev": {"logRetentionDays": 30, "storageReclaimPolicy": "Delete",
-            "nodeGroups": {"general": {"instanceTypes": ["t3.medium"], "minSize": 2, "maxSize": 3,
-                                       "desiredSize": 2}},
-            "addons": {"certManagerIssuer": "letsencrypt-staging"}},
+    "local": {
+        "mode": "local",
+        "storageReclaimPolicy": "Delete",
+        "addons": {"certManagerIssuer": "self-signed"},
+    },
+    "dev": {
+        "logRetentionDays": 30,
+        "storageReclaimPolicy": "Delete",
+        "nodeGroups": {
+            "general": {"instanceTypes": ["t3.medium"], "minSize": 2, "maxSize": 3, "desiredSize": 2}
+        },
+        "addons": {"certManagerIssuer": "letsencrypt-staging"},
+    },
     # qa: "small" — the same two nodes, on Spot across two interchangeable types, since qa can
     # tolerate an interruption and Spot costs a fraction of On-Demand.
-    "qa": {"logRetentionDays": 30, "storageReclaimPolicy": "Delete",
-           "nodeGroups": {"general": {"instanceTypes": ["t3.medium", "t3a.medium"], "capacityType": "SPOT",
-                                      "minSize": 2, "maxSize": 3, "desiredSize": 2}},
-           "addons": {"certManagerIssuer": "letsencrypt-staging"}},
-    "staging": {"logRetentionDays": 90,
-                "nodeGroups": {"general": {"instanceTypes": ["t3.medium"], "minSize": 3, "maxSize": 5,
-                                           "desiredSize": 3}},
-                "addons": {"certManagerIssuer": "letsencrypt-production"}},
+    "qa": {
+        "logRetentionDays": 30,
+        "storageReclaimPolicy": "Delete",
+        "nodeGroups": {
+            "general": {
+                "instanceTypes": ["t3.medium", "t3a.medium"],
+                "capacityType": "SPOT",
+                "minSize": 2,
+                "maxSize": 3,
+                "desiredSize": 2,
+            }
+        },
+        "addons": {"certManagerIssuer": "letsencrypt-staging"},
+    },
+    "staging": {
+        "logRetentionDays": 90,
+        "nodeGroups": {
+            "general": {"instanceTypes": ["t3.medium"], "minSize": 3, "maxSize": 5, "desiredSize": 3}
+        },
+        "addons": {"certManagerIssuer": "letsencrypt-production"},
+    },
     # prod: 3-10 × t3.large across three AZs, five to start (seed plan "Nodes: 5 (auto-scaling 3-10)").
-    "prod": {"logRetentionDays": 365, "deletionProtection": True,
-             "nodeGroups": {"general": {"instanceTypes": ["t3.large"], "minSize": 3, "maxSize": 10,
-                                        "desiredSize": 5, "diskSizeGib": 100}},
-             "addons": {"certManagerIssuer": "letsencrypt-production", "highAvailability": True}},
+    "prod": {
+        "logRetentionDays": 365,
+        "deletionProtection": True,
+        "nodeGroups": {
+            "general": {
+                "instanceTypes": ["t3.large"],
+                "minSize": 3,
+                "maxSize": 10,
+                "desiredSize": 5,
+                "diskSizeGib": 100,
+            }
+        },
+        "addons": {"certManagerIssuer": "letsencrypt-production", "highAvailability": True},
+    },
 }

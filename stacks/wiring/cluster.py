@@ -31,8 +31,10 @@ def wire_cluster(platform: Platform) -> None:
     config = platform.config
     spec = config.cluster
     if spec.mode == "local":
-        local = LocalCluster(f"{config.stack}-cluster",
-                             LocalClusterArgs(context=spec.kube_context, storage_class_name=spec.local_storage_class))
+        local = LocalCluster(
+            f"{config.stack}-cluster",
+            LocalClusterArgs(context=spec.kube_context, storage_class_name=spec.local_storage_class),
+        )
         base_provider, storage_class = local.k8s_provider, local.storage_class_name
         addons_opts = pulumi.ResourceOptions(providers={"kubernetes": base_provider})
         aws_integration = None
@@ -44,32 +46,54 @@ def wire_cluster(platform: Platform) -> None:
             return
         eks = _eks(platform)
         base_provider, storage_class = eks.k8s_provider, eks.storage_class_name
-        addons_opts = pulumi.ResourceOptions(providers={"kubernetes": base_provider, "aws": platform.aws_provider})
+        addons_opts = pulumi.ResourceOptions(
+            providers={"kubernetes": base_provider, "aws": platform.aws_provider}
+        )
         aws_integration = AwsIntegration(
-            cluster_name=eks.cluster_name, kubernetes_version=spec.kubernetes_version, region=config.region or "",
-            vpc_id=platform.network.vpc_id, oidc_provider_arn=eks.oidc_provider_arn, oidc_issuer=eks.oidc_issuer,
-            kms_key_arn=platform.kms.key_arn, secrets_path=secrets_path(config))
-        handle_extras = {"node_security_group_id": eks.cluster_security_group_id, "cluster_name": eks.cluster_name,
-                         "oidc_provider_arn": eks.oidc_provider_arn, "oidc_issuer": eks.oidc_issuer}
+            cluster_name=eks.cluster_name,
+            kubernetes_version=spec.kubernetes_version,
+            region=config.region or "",
+            vpc_id=platform.network.vpc_id,
+            oidc_provider_arn=eks.oidc_provider_arn,
+            oidc_issuer=eks.oidc_issuer,
+            kms_key_arn=platform.kms.key_arn,
+            secrets_path=secrets_path(config),
+        )
+        handle_extras = {
+            "node_security_group_id": eks.cluster_security_group_id,
+            "cluster_name": eks.cluster_name,
+            "oidc_provider_arn": eks.oidc_provider_arn,
+            "oidc_issuer": eks.oidc_issuer,
+        }
         target = {"kubeconfig": eks.kubeconfig}
         platform.components["cluster"] = eks
-        platform.exports.update({
-            "cluster_name": eks.cluster_name, "cluster_endpoint": eks.endpoint,
-            "cluster_certificate_authority": eks.certificate_authority,
-            "cluster_oidc_provider_arn": eks.oidc_provider_arn, "cluster_oidc_issuer": eks.oidc_issuer,
-            "cluster_security_group_id": eks.cluster_security_group_id,
-            "kubeconfig": eks.kubeconfig,  # a secret Output: `pulumi stack output kubeconfig --show-secrets`
-        })
+        platform.exports.update(
+            {
+                "cluster_name": eks.cluster_name,
+                "cluster_endpoint": eks.endpoint,
+                "cluster_certificate_authority": eks.certificate_authority,
+                "cluster_oidc_provider_arn": eks.oidc_provider_arn,
+                "cluster_oidc_issuer": eks.oidc_issuer,
+                "cluster_security_group_id": eks.cluster_security_group_id,
+                "kubeconfig": eks.kubeconfig,  # a secret Output: `pulumi stack output kubeconfig --show-secrets`
+            }
+        )
 
     addons_config = spec.addons
     addons = PlatformAddons(
         f"{config.stack}-addons",
-        PlatformAddonsArgs(aws=aws_integration, issuer=addons_config.cert_manager_issuer,
-                           acme_email=addons_config.acme_email, hosted_zone_id=addons_config.hosted_zone_id,
-                           domain=addons_config.domain, load_balancer_scheme=addons_config.load_balancer_scheme,
-                           high_availability=addons_config.high_availability,
-                           tags=config.standard_tags if config.on_aws else {}),
-        opts=addons_opts)
+        PlatformAddonsArgs(
+            aws=aws_integration,
+            issuer=addons_config.cert_manager_issuer,
+            acme_email=addons_config.acme_email,
+            hosted_zone_id=addons_config.hosted_zone_id,
+            domain=addons_config.domain,
+            load_balancer_scheme=addons_config.load_balancer_scheme,
+            high_availability=addons_config.high_availability,
+            tags=config.standard_tags if config.on_aws else {},
+        ),
+        opts=addons_opts,
+    )
     platform.components["addons"] = addons
 
     namespaces = [_app_namespace(config, name, base_provider) for name in spec.app_namespaces]
@@ -78,11 +102,21 @@ def wire_cluster(platform: Platform) -> None:
         f"{config.stack}-k8s-workloads",
         enable_server_side_apply=True,
         **target,
-        opts=pulumi.ResourceOptions(depends_on=[*namespaces, addons, platform.components["cluster"]]))
-    platform.cluster = ClusterHandle(k8s_provider=workloads_provider, storage_class_name=storage_class,
-                                     app_namespace=spec.app_namespaces[0], **handle_extras)
-    platform.exports.update({"storage_class": storage_class, "app_namespaces": list(spec.app_namespaces),
-                             "cluster_issuer": addons.cluster_issuer})
+        opts=pulumi.ResourceOptions(depends_on=[*namespaces, addons, platform.components["cluster"]]),
+    )
+    platform.cluster = ClusterHandle(
+        k8s_provider=workloads_provider,
+        storage_class_name=storage_class,
+        app_namespace=spec.app_namespaces[0],
+        **handle_extras,
+    )
+    platform.exports.update(
+        {
+            "storage_class": storage_class,
+            "app_namespaces": list(spec.app_namespaces),
+            "cluster_issuer": addons.cluster_issuer,
+        }
+    )
 
 
 def _eks(platform: Platform) -> EksCluster:
@@ -92,20 +126,36 @@ def _eks(platform: Platform) -> EksCluster:
     return EksCluster(
         f"{config.stack}-cluster",
         EksClusterArgs(
-            cluster_name=cluster_name(config), kubernetes_version=spec.kubernetes_version,
-            region=config.region or "", vpc_id=platform.network.vpc_id,
-            private_subnet_ids=platform.network.private_subnet_ids, kms_key_arn=platform.kms.key_arn,
-            node_groups={name: NodeGroupArgs(instance_types=tuple(ng.instance_types), capacity_type=ng.capacity_type,
-                                             min_size=ng.min_size, max_size=ng.max_size, desired_size=ng.desired_size,
-                                             disk_size_gib=ng.disk_size_gib, labels=dict(ng.labels))
-                         for name, ng in spec.node_groups.items()},
+            cluster_name=cluster_name(config),
+            kubernetes_version=spec.kubernetes_version,
+            region=config.region or "",
+            vpc_id=platform.network.vpc_id,
+            private_subnet_ids=platform.network.private_subnet_ids,
+            kms_key_arn=platform.kms.key_arn,
+            node_groups={
+                name: NodeGroupArgs(
+                    instance_types=tuple(ng.instance_types),
+                    capacity_type=ng.capacity_type,
+                    min_size=ng.min_size,
+                    max_size=ng.max_size,
+                    desired_size=ng.desired_size,
+                    disk_size_gib=ng.disk_size_gib,
+                    labels=dict(ng.labels),
+                )
+                for name, ng in spec.node_groups.items()
+            },
             admin_role_arns=tuple(spec.admin_role_arns),
             endpoint_public_access_cidrs=tuple(spec.endpoint_public_access_cidrs),
-            support_type=spec.support_type, deletion_protection=spec.deletion_protection,
-            protect=config.protect_stateful_resources, log_retention_days=spec.log_retention_days,
-            node_imds_hop_limit=spec.node_imds_hop_limit, storage_reclaim_policy=spec.storage_reclaim_policy,
-            tags=config.standard_tags),
-        opts=platform.aws_opts())
+            support_type=spec.support_type,
+            deletion_protection=spec.deletion_protection,
+            protect=config.protect_stateful_resources,
+            log_retention_days=spec.log_retention_days,
+            node_imds_hop_limit=spec.node_imds_hop_limit,
+            storage_reclaim_policy=spec.storage_reclaim_policy,
+            tags=config.standard_tags,
+        ),
+        opts=platform.aws_opts(),
+    )
 
 
 def _app_namespace(config: StackConfig, namespace: str, provider: k8s.Provider) -> AppNamespace:
@@ -116,8 +166,15 @@ def _app_namespace(config: StackConfig, namespace: str, provider: k8s.Provider) 
             namespace=namespace,
             pod_security_version=f"v{config.cluster.kubernetes_version}",
             quota=ResourceQuotaArgs(
-                requests_cpu=quota.requests_cpu, requests_memory=quota.requests_memory,
-                limits_cpu=quota.limits_cpu, limits_memory=quota.limits_memory, pods=quota.pods,
-                persistent_volume_claims=quota.persistent_volume_claims, requests_storage=quota.requests_storage),
-            labels={"groundwork.dev/environment": config.environment}),
-        opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
+                requests_cpu=quota.requests_cpu,
+                requests_memory=quota.requests_memory,
+                limits_cpu=quota.limits_cpu,
+                limits_memory=quota.limits_memory,
+                pods=quota.pods,
+                persistent_volume_claims=quota.persistent_volume_claims,
+                requests_storage=quota.requests_storage,
+            ),
+            labels={"groundwork.dev/environment": config.environment},
+        ),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
+    )
