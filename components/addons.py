@@ -32,6 +32,8 @@ ACME_SERVERS = {
 # TLS 1.3 plus a restricted set of TLS 1.2 AEAD ciphers (ELB's recommended "Res" policy).
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
 CLUSTER_SECRET_STORE = "aws-secrets-manager"
+# Where cert-manager and external-secrets serve their admission webhooks (chart defaults).
+WEBHOOK_PORTS = (10250, 9443)
 
 
 @dataclass(frozen=True)
@@ -150,19 +152,37 @@ class PlatformAddons(pulumi.ComponentResource):
     # -- helpers -------------------------------------------------------------------------------
 
     def _namespace(self, namespace: str) -> k8s.core.v1.Namespace:
-        """A namespace for one controller. Controllers need API and AWS egress and webhook ingress, so
-        no default-deny here; Pod Security `baseline` is enforced and `restricted` audited and warned."""
+        """A namespace for one controller: Pod Security `baseline` enforced and `restricted` audited and
+        warned; all ingress denied except the admission-webhook ports the API server calls. Egress
+        stays open because controllers call the Kubernetes API, AWS APIs and ACME servers."""
         labels = {
             "pod-security.kubernetes.io/enforce": "baseline",
             "pod-security.kubernetes.io/audit": "restricted",
             "pod-security.kubernetes.io/warn": "restricted",
             "app.kubernetes.io/part-of": "groundwork-platform",
         }
-        return k8s.core.v1.Namespace(
+        ns = k8s.core.v1.Namespace(
             f"{self._name}-{namespace}-ns",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels=labels),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        policies = {
+            "default-deny-all": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+            "allow-egress": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{}]},
+            "allow-webhooks": {
+                "podSelector": {},
+                "policyTypes": ["Ingress"],
+                "ingress": [{"ports": [{"protocol": "TCP", "port": port} for port in WEBHOOK_PORTS]}],
+            },
+        }
+        for policy_name, spec in policies.items():
+            k8s.networking.v1.NetworkPolicy(
+                f"{self._name}-{namespace}-{policy_name}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=policy_name, namespace=ns.metadata.name),
+                spec=spec,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return ns
 
     def _chart(
         self,

@@ -277,3 +277,11 @@ def test_cluster_outputs_are_exported(captured):
     assert outputs["cluster_oidc_provider_arn"].endswith(outputs["cluster_oidc_issuer"])
     assert not outputs["cluster_oidc_issuer"].startswith("https://")
     assert outputs["cluster_security_group_id"].startswith("sg-")
+
+
+def test_deployer_entry_can_be_turned_off_when_the_deployer_is_a_listed_admin():
+    role = "arn:aws:iam::123456789012:role/ci-deployer"
+    capture = capture_stack(
+        "qa", overrides={"groundwork:cluster": {"adminRoleArns": [role], "grantDeployerAdmin": False}}
+    )
+    assert [r.props["principalArn"] for r in capture.of_type("aws:eks/accessEntry:AccessEntry")] == [role]

@@ -139,9 +139,24 @@ def test_schema_validation_rejects_a_malformed_object(captured):
     (policy,) = [
         p
         for p in captured("prod").of_type(NETWORK_POLICY)
-        if p.props["metadata"]["name"] == "default-deny-all"
+        if p.props["metadata"]["name"] == "default-deny-all" and p.props["metadata"]["namespace"] == "apps"
     ]
     broken = dict(_manifest(policy))
     broken["spec"] = {**broken["spec"], "policyType": ["Ingress"]}
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(broken, DEFAULT_KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_namespace_the_program_creates_has_a_default_deny(captured, stack):
+    capture = captured(stack)
+    namespaces = {r.props["metadata"]["name"] for r in _by_kind(capture, "Namespace")}
+    denied = {
+        p.props["metadata"]["namespace"]
+        for p in capture.of_type(NETWORK_POLICY)
+        if p.props["spec"]["podSelector"] == {}
+        and sorted(p.props["spec"]["policyTypes"]) == ["Egress", "Ingress"]
+        and "ingress" not in p.props["spec"]
+        and "egress" not in p.props["spec"]
+    }
+    assert namespaces and namespaces == denied

@@ -94,6 +94,7 @@ class ClusterConfig(ConfigModel):
     local_storage_class: str = "standard"
     endpoint_public_access_cidrs: list[str] = Field(default_factory=list)
     admin_role_arns: list[str] = Field(default_factory=list)
+    grant_deployer_admin: bool = True
     support_type: Literal["STANDARD", "EXTENDED"] = "STANDARD"
     deletion_protection: bool = False
     log_retention_days: LogRetentionDays = 90

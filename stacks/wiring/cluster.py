@@ -75,7 +75,8 @@ def wire_cluster(platform: Platform) -> None:
                 "cluster_oidc_provider_arn": eks.oidc_provider_arn,
                 "cluster_oidc_issuer": eks.oidc_issuer,
                 "cluster_security_group_id": eks.cluster_security_group_id,
-                "kubeconfig": eks.kubeconfig,  # a secret Output: `pulumi stack output kubeconfig --show-secrets`
+                # Secret: `pulumi stack output kubeconfig --show-secrets`.
+                "kubeconfig": eks.kubeconfig,
             }
         )
 
@@ -145,6 +146,7 @@ def _eks(platform: Platform) -> EksCluster:
                 for name, ng in spec.node_groups.items()
             },
             admin_role_arns=tuple(spec.admin_role_arns),
+            grant_deployer_admin=spec.grant_deployer_admin,
             endpoint_public_access_cidrs=tuple(spec.endpoint_public_access_cidrs),
             support_type=spec.support_type,
             deletion_protection=spec.deletion_protection,
