@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from stacks.config import network
+from stacks.config import cluster, network
 from stacks.config.base import ENVIRONMENTS
 from stacks.config.errors import ConfigError, ConfigIssue, issues_from_validation
 from stacks.config.model import StackConfig, cross_field_issues
@@ -35,6 +35,7 @@ PROJECT_DIR = _project_dir()
 # Per-area profiles, merged under the stack file's values. An area adds itself here.
 AREA_PROFILES: dict[str, dict[str, dict]] = {
     "network": network.PROFILES,
+    "cluster": cluster.PROFILES,
 }
 ROOT_PROFILES: dict[str, dict[str, Any]] = {
     "local": {},

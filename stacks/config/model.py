@@ -7,6 +7,7 @@ import re
 from pydantic import Field, field_validator
 
 from stacks.config.base import ConfigModel, Environment
+from stacks.config.cluster import ClusterConfig, cluster_issues
 from stacks.config.common import Tags
 from stacks.config.errors import ConfigIssue
 from stacks.config.network import NetworkConfig
@@ -24,6 +25,7 @@ class StackConfig(ConfigModel):
     tags: Tags
     protect_stateful_resources: bool = False
     network: NetworkConfig = Field(default_factory=NetworkConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
 
     @field_validator("region")
     @classmethod
@@ -58,7 +60,7 @@ class StackConfig(ConfigModel):
 
 def cross_field_issues(config: StackConfig) -> list[ConfigIssue]:
     """Rules no single field can check; each names the key a user has to change."""
-    issues: list[ConfigIssue] = []
+    issues: list[ConfigIssue] = cluster_issues(config.cluster, config.environment, config.on_aws)
     net = config.network
     if config.environment == "local":
         if net.enabled:

@@ -50,6 +50,41 @@ def _vpc(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
             "mainRouteTableId": f"rtb-{_digest(args.name + 'main')}"}
 
 
+def _eks_cluster(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    name = args.inputs.get("name", args.name)
+    oidc_id = _digest(name + "oidc", 32).upper()
+    vpc = dict(args.inputs.get("vpcConfig", {}))
+    vpc.update(clusterSecurityGroupId=f"sg-{_digest(name + 'cluster-sg')}", vpcId=f"vpc-{_digest(name + 'vpc')}")
+    return {
+        "name": name, "arn": _arn("eks", region, f"cluster/{name}"), "status": "ACTIVE", "platformVersion": "eks.1",
+        "endpoint": f"https://{_digest(name + 'endpoint', 32).upper()}.gr7.{region}.eks.amazonaws.com",
+        "certificateAuthority": {"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCnByZWZsaWdodAo="},
+        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{oidc_id}"}]}],
+        "vpcConfig": vpc,
+    }
+
+
+def _oidc_provider(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    host = str(args.inputs.get("url", "")).removeprefix("https://")
+    return {"arn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{host}"}
+
+
+def _eks_node_group(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    cluster = args.inputs.get("clusterName", "cluster")
+    group = args.inputs.get("nodeGroupName", args.name)
+    return {"nodeGroupName": group, "status": "ACTIVE",
+            "arn": _arn("eks", region, f"nodegroup/{cluster}/{group}/{_digest(args.name, 8)}"),
+            "resources": [{"autoscalingGroups": [{"name": f"eks-{group}-{_digest(args.name, 8)}"}]}]}
+
+
+def _launch_template(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    return {"latestVersion": 1, "defaultVersion": 1}
+
+
+def _eks_access_entry(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    return {"accessEntryArn": _arn("eks", region, f"access-entry/{args.inputs.get('clusterName')}/{_digest(args.name)}")}
+
+
 # Outputs that a real provider computes, by resource type. An area adds the types it creates.
 COMPUTED_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dict[str, Any]]] = {
     "aws:ec2/eip:Eip": _eip,
@@ -57,6 +92,11 @@ COMPUTED_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dic
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:iam/role:Role": _iam_role,
     "aws:ec2/vpc:Vpc": _vpc,
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
+    "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
+    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
+    "aws:eks/accessEntry:AccessEntry": _eks_access_entry,
 }
 
 _ID_PREFIX = {
@@ -64,6 +104,7 @@ _ID_PREFIX = {
     "aws:ec2/internetGateway:InternetGateway": "igw", "aws:ec2/natGateway:NatGateway": "nat",
     "aws:ec2/securityGroup:SecurityGroup": "sg", "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
     "aws:ec2/eip:Eip": "eipalloc", "aws:ec2/flowLog:FlowLog": "fl",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt",
 }
 
 
@@ -103,4 +144,8 @@ CALLS: dict[str, Callable[[GroundworkMocks, dict], dict]] = {
     "aws:index/getRegion:getRegion": lambda m, a: {
         "name": m.region, "region": m.region, "id": m.region, "endpoint": f"ec2.{m.region}.amazonaws.com",
         "description": m.region},
+    # The preflight caller is an IAM user, so its session's issuer is the user itself.
+    "aws:iam/getSessionContext:getSessionContext": lambda m, a: {
+        "arn": a.get("arn"), "issuerArn": a.get("arn"), "issuerId": "AIDAPREFLIGHT",
+        "issuerName": "preflight", "sessionName": "", "id": a.get("arn")},
 }

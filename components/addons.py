@@ -1,0 +1,726 @@
+"""The platform add-ons every cluster runs, from pinned Helm charts with values built from typed args.
+
+On EKS (`aws` set): metrics-server, cluster-autoscaler, the AWS Load Balancer Controller (internal,
+IP targets, TLS 1.3 policy, Gateway API feature gates on), cert-manager with a ClusterIssuer,
+external-secrets with a ClusterSecretStore for this stack's Secrets Manager path, and external-dns
+when a hosted zone is named. Each controller that calls AWS gets its own IRSA role, trusted only by
+its service account and limited to this cluster's resources.
+
+Locally (`aws` None): only what runs on kind without AWS: metrics-server and cert-manager with a
+self-signed ClusterIssuer.
+
+ingress-nginx is deliberately absent: it is retired (no releases or security fixes after March 2026).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.irsa import irsa_role
+
+IssuerKind = Literal["letsencrypt-staging", "letsencrypt-production", "self-signed"]
+ACME_SERVERS = {
+    "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+    "letsencrypt-production": "https://acme-v02.api.letsencrypt.org/directory",
+}
+# TLS 1.3 plus a restricted set of TLS 1.2 AEAD ciphers (ELB's recommended "Res" policy).
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
+CLUSTER_SECRET_STORE = "aws-secrets-manager"
+# Where cert-manager and external-secrets serve their admission webhooks (chart defaults).
+WEBHOOK_PORTS = (10250, 9443)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A pinned chart: name, exact version and the repository it comes from."""
+
+    chart: str
+    version: str
+    repo: str
+
+
+# Looked up 2026-11-25 (see the cluster report for sources).
+CHARTS: dict[str, Chart] = {
+    "metrics-server": Chart("metrics-server", "3.14.0", "https://kubernetes-sigs.github.io/metrics-server/"),
+    "cluster-autoscaler": Chart("cluster-autoscaler", "9.59.1", "https://kubernetes.github.io/autoscaler"),
+    "aws-load-balancer-controller": Chart(
+        "aws-load-balancer-controller", "3.5.0", "https://aws.github.io/eks-charts"
+    ),
+    "external-dns": Chart("external-dns", "1.23.0", "https://kubernetes-sigs.github.io/external-dns/"),
+    "cert-manager": Chart("cert-manager", "v1.21.2", "https://charts.jetstack.io"),
+    "external-secrets": Chart("external-secrets", "2.11.0", "https://charts.external-secrets.io"),
+}
+# The autoscaler must match the cluster's minor version; chart 9.59.x still ships v1.35.0 as default.
+CLUSTER_AUTOSCALER_IMAGE = {"1.36": "v1.36.1", "1.35": "v1.35.1", "1.34": "v1.34.4"}
+
+# Hardened container settings shared by the charts that expose them.
+_CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+@dataclass(frozen=True)
+class AwsIntegration:
+    """What the add-ons need to know about the EKS cluster and account they run in.
+
+    secrets_path: external-secrets may read only secrets whose name starts with this prefix.
+    """
+
+    cluster_name: pulumi.Input[str]
+    kubernetes_version: str
+    region: str
+    vpc_id: pulumi.Input[str]
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+    secrets_path: str
+
+
+@dataclass(frozen=True)
+class PlatformAddonsArgs:
+    """Which add-ons run and how.
+
+    aws: None for a local kind cluster (no AWS controllers, self-signed certificates only).
+    issuer: the ClusterIssuer to create; Let's Encrypt staging avoids production rate limits.
+    acme_email: optional; Let's Encrypt mails expiry warnings to it.
+    hosted_zone_id/domain: when set, external-dns manages records in that zone (upsert-only) and the
+        ACME issuer solves DNS-01 there; otherwise ACME uses HTTP-01 through the ALB ingress class.
+    load_balancer_scheme: internal by default; internet-facing must be asked for.
+    high_availability: two replicas and a PodDisruptionBudget for each controller.
+    """
+
+    aws: AwsIntegration | None = None
+    issuer: IssuerKind = "letsencrypt-production"
+    acme_email: str | None = None
+    hosted_zone_id: str | None = None
+    domain: str | None = None
+    load_balancer_scheme: Literal["internal", "internet-facing"] = "internal"
+    high_availability: bool = True
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class PlatformAddons(pulumi.ComponentResource):
+    """Cluster-wide controllers. `cluster_issuer` and `cluster_secret_store` name what apps reference."""
+
+    cluster_issuer: str
+    cluster_secret_store: str | None
+    charts: dict[str, k8s.helm.v4.Chart]
+
+    def __init__(self, name: str, args: PlatformAddonsArgs, opts: pulumi.ResourceOptions | None = None):
+        if args.issuer != "self-signed" and args.aws is None and args.hosted_zone_id is None:
+            raise ValueError(
+                f"PlatformAddons {name}: a Let's Encrypt issuer needs AWS (HTTP-01 via the ALB) "
+                "or a hosted zone; use issuer='self-signed' on a local cluster"
+            )
+        if (args.hosted_zone_id is None) != (args.domain is None):
+            raise ValueError(f"PlatformAddons {name}: hosted_zone_id and domain go together")
+        super().__init__("groundwork:addons:PlatformAddons", name, None, opts)
+        self._name = name
+        self._args = args
+        self.charts = {}
+        replicas = 2 if args.high_availability else 1
+        self._replicas = replicas
+
+        self._metrics_server()
+        cert_manager = self._cert_manager()
+        self.cluster_issuer = self._cluster_issuer(cert_manager)
+        self.cluster_secret_store = None
+        if args.aws is not None:
+            self._cluster_autoscaler(args.aws)
+            self._load_balancer_controller(args.aws)
+            self.cluster_secret_store = self._external_secrets(args.aws)
+            if args.hosted_zone_id is not None:
+                self._external_dns(args.aws)
+        self.register_outputs(
+            {
+                "cluster_issuer": self.cluster_issuer,
+                "cluster_secret_store": self.cluster_secret_store,
+                "charts": sorted(self.charts),
+            }
+        )
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _namespace(self, namespace: str) -> k8s.core.v1.Namespace:
+        """A namespace for one controller: Pod Security `baseline` enforced and `restricted` audited and
+        warned; all ingress denied except the admission-webhook ports the API server calls. Egress
+        stays open because controllers call the Kubernetes API, AWS APIs and ACME servers."""
+        labels = {
+            "pod-security.kubernetes.io/enforce": "baseline",
+            "pod-security.kubernetes.io/audit": "restricted",
+            "pod-security.kubernetes.io/warn": "restricted",
+            "app.kubernetes.io/part-of": "groundwork-platform",
+        }
+        ns = k8s.core.v1.Namespace(
+            f"{self._name}-{namespace}-ns",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels=labels),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        policies = {
+            "default-deny-all": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+            "allow-egress": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{}]},
+            "allow-webhooks": {
+                "podSelector": {},
+                "policyTypes": ["Ingress"],
+                "ingress": [{"ports": [{"protocol": "TCP", "port": port} for port in WEBHOOK_PORTS]}],
+            },
+        }
+        for policy_name, spec in policies.items():
+            k8s.networking.v1.NetworkPolicy(
+                f"{self._name}-{namespace}-{policy_name}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=policy_name, namespace=ns.metadata.name),
+                spec=spec,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return ns
+
+    def _chart(
+        self,
+        key: str,
+        namespace: str,
+        values: Mapping[str, Any],
+        depends_on: list[pulumi.Resource] | None = None,
+    ) -> k8s.helm.v4.Chart:
+        pin = CHARTS[key]
+        chart = k8s.helm.v4.Chart(
+            f"{self._name}-{key}",
+            chart=pin.chart,
+            version=pin.version,
+            namespace=namespace,
+            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=pin.repo),
+            values=dict(values),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on or []),
+        )
+        self.charts[key] = chart
+        return chart
+
+    def _irsa(
+        self,
+        key: str,
+        aws_args: AwsIntegration,
+        namespace: str,
+        service_account: str,
+        policy: pulumi.Input[dict],
+    ) -> aws.iam.Role:
+        return irsa_role(
+            f"{self._name}-{key}-irsa",
+            parent=self,
+            oidc_provider_arn=aws_args.oidc_provider_arn,
+            oidc_issuer=aws_args.oidc_issuer,
+            namespace=namespace,
+            service_account=service_account,
+            tags={**self._args.tags, "component": self._name},
+            policy=policy,
+        )
+
+    def _pdb(self) -> dict[str, Any]:
+        return {"enabled": self._args.high_availability, "maxUnavailable": 1}
+
+    # -- the add-ons ---------------------------------------------------------------------------
+
+    def _metrics_server(self) -> None:
+        args: list[str] = ["--metric-resolution=15s"]
+        if self._args.aws is None:
+            # kind's kubelets serve self-signed certificates that metrics-server cannot verify.
+            args.append("--kubelet-insecure-tls")
+        self._chart(
+            "metrics-server",
+            "kube-system",
+            {
+                "replicas": self._replicas,
+                "podDisruptionBudget": self._pdb(),
+                "args": args,
+                "priorityClassName": "system-cluster-critical",
+                "securityContext": _CONTAINER_SECURITY,
+            },
+        )
+
+    def _cluster_autoscaler(self, aws_args: AwsIntegration) -> None:
+        sa = "cluster-autoscaler"
+        role = self._irsa(
+            sa,
+            aws_args,
+            "kube-system",
+            sa,
+            pulumi.Output.all(aws_args.cluster_name, _account_id(self), _partition(self)).apply(
+                lambda parts: autoscaler_policy(parts[0], aws_args.region, parts[1], parts[2])
+            ),
+        )
+        self._chart(
+            "cluster-autoscaler",
+            "kube-system",
+            {
+                "cloudProvider": "aws",
+                "awsRegion": aws_args.region,
+                "autoDiscovery": {"clusterName": aws_args.cluster_name},
+                "image": {"tag": CLUSTER_AUTOSCALER_IMAGE[aws_args.kubernetes_version]},
+                "rbac": {
+                    "serviceAccount": {
+                        "create": True,
+                        "name": sa,
+                        "annotations": {"eks.amazonaws.com/role-arn": role.arn},
+                    }
+                },
+                "extraArgs": {
+                    "balance-similar-node-groups": True,
+                    "skip-nodes-with-system-pods": False,
+                    "expander": "least-waste",
+                },
+                "replicaCount": 1,
+                "priorityClassName": "system-cluster-critical",
+                "securityContext": {
+                    "runAsNonRoot": True,
+                    "runAsUser": 65534,
+                    "fsGroup": 65534,
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+                "containerSecurityContext": {
+                    k: v for k, v in _CONTAINER_SECURITY.items() if k != "seccompProfile"
+                },
+            },
+            depends_on=[role],
+        )
+
+    def _load_balancer_controller(self, aws_args: AwsIntegration) -> None:
+        sa = "aws-load-balancer-controller"
+        role = self._irsa(
+            "lb-controller",
+            aws_args,
+            "kube-system",
+            sa,
+            pulumi.Output.from_input(aws_args.cluster_name).apply(load_balancer_controller_policy),
+        )
+        self._chart(
+            "aws-load-balancer-controller",
+            "kube-system",
+            {
+                "clusterName": aws_args.cluster_name,
+                "region": aws_args.region,
+                "vpcId": aws_args.vpc_id,
+                "replicaCount": self._replicas,
+                "serviceAccount": {
+                    "create": True,
+                    "name": sa,
+                    "annotations": {"eks.amazonaws.com/role-arn": role.arn},
+                },
+                "defaultTargetType": "ip",
+                "defaultSSLPolicy": TLS_POLICY,
+                "defaultLoadBalancerScheme": self._args.load_balancer_scheme,
+                "defaultTags": dict(self._args.tags),
+                "createIngressClassResource": True,
+                "ingressClass": "alb",
+                # Gateway API: the controller serves ALB/NLB Gateways once the Gateway API CRDs exist.
+                "controllerConfig": {"featureGates": {"ALBGatewayAPI": True, "NLBGatewayAPI": True}},
+                "podDisruptionBudget": {"maxUnavailable": 1},
+                "priorityClassName": "system-cluster-critical",
+            },
+            depends_on=[role],
+        )
+
+    def _external_dns(self, aws_args: AwsIntegration) -> None:
+        namespace = sa = "external-dns"
+        zone_id = self._args.hosted_zone_id or ""
+        ns = self._namespace(namespace)
+        role = self._irsa(
+            sa,
+            aws_args,
+            namespace,
+            sa,
+            _partition(self).apply(lambda partition: external_dns_policy(zone_id, partition)),
+        )
+        self._chart(
+            "external-dns",
+            namespace,
+            {
+                "provider": {"name": "aws"},
+                "policy": "upsert-only",
+                "registry": "txt",
+                "txtOwnerId": aws_args.cluster_name,
+                "domainFilters": [self._args.domain],
+                "extraArgs": [f"--zone-id-filter={zone_id}"],
+                "sources": ["service", "ingress"],
+                "env": [{"name": "AWS_DEFAULT_REGION", "value": aws_args.region}],
+                "serviceAccount": {
+                    "create": True,
+                    "name": sa,
+                    "annotations": {"eks.amazonaws.com/role-arn": role.arn},
+                },
+                "priorityClassName": "system-cluster-critical",
+            },
+            depends_on=[ns, role],
+        )
+
+    def _cert_manager(self) -> k8s.helm.v4.Chart:
+        namespace = sa = "cert-manager"
+        ns = self._namespace(namespace)
+        values: dict[str, Any] = {
+            "crds": {"enabled": True, "keep": True},
+            "replicaCount": self._replicas,
+            "podDisruptionBudget": self._pdb(),
+            "webhook": {"replicaCount": self._replicas, "podDisruptionBudget": self._pdb()},
+            "cainjector": {"replicaCount": self._replicas, "podDisruptionBudget": self._pdb()},
+            "serviceAccount": {"create": True, "name": sa},
+            "global": {"priorityClassName": "system-cluster-critical"},
+        }
+        depends: list[pulumi.Resource] = [ns]
+        if self._args.aws is not None and self._args.hosted_zone_id is not None:
+            zone_id = self._args.hosted_zone_id
+            role = self._irsa(
+                sa,
+                self._args.aws,
+                namespace,
+                sa,
+                _partition(self).apply(lambda partition: cert_manager_dns01_policy(zone_id, partition)),
+            )
+            values["serviceAccount"]["annotations"] = {"eks.amazonaws.com/role-arn": role.arn}
+            depends.append(role)
+        return self._chart("cert-manager", namespace, values, depends_on=depends)
+
+    def _cluster_issuer(self, cert_manager: k8s.helm.v4.Chart) -> str:
+        issuer = self._args.issuer
+        if issuer == "self-signed":
+            spec: dict[str, Any] = {"selfSigned": {}}
+        else:
+            if self._args.hosted_zone_id is not None and self._args.aws is not None:
+                solver: dict[str, Any] = {
+                    "selector": {"dnsZones": [self._args.domain]},
+                    "dns01": {
+                        "route53": {
+                            "region": self._args.aws.region,
+                            "hostedZoneID": self._args.hosted_zone_id,
+                        }
+                    },
+                }
+            else:
+                solver = {"http01": {"ingress": {"ingressClassName": "alb"}}}
+            acme: dict[str, Any] = {
+                "server": ACME_SERVERS[issuer],
+                "privateKeySecretRef": {"name": f"{issuer}-account-key"},
+                "solvers": [solver],
+            }
+            if self._args.acme_email:
+                acme["email"] = self._args.acme_email
+            spec = {"acme": acme}
+        k8s.apiextensions.CustomResource(
+            f"{self._name}-cluster-issuer",
+            api_version="cert-manager.io/v1",
+            kind="ClusterIssuer",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=issuer),
+            spec=spec,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[cert_manager]),
+        )
+        return issuer
+
+    def _external_secrets(self, aws_args: AwsIntegration) -> str:
+        namespace = sa = "external-secrets"
+        ns = self._namespace(namespace)
+        role = self._irsa(
+            sa,
+            aws_args,
+            namespace,
+            sa,
+            pulumi.Output.all(aws_args.kms_key_arn, _account_id(self), _partition(self)).apply(
+                lambda parts: external_secrets_policy(
+                    aws_args.secrets_path, aws_args.region, parts[1], parts[2], parts[0]
+                )
+            ),
+        )
+        chart = self._chart(
+            "external-secrets",
+            namespace,
+            {
+                "installCRDs": True,
+                "replicaCount": self._replicas,
+                "leaderElect": self._args.high_availability,
+                "podDisruptionBudget": self._pdb(),
+                "serviceAccount": {
+                    "create": True,
+                    "name": sa,
+                    "annotations": {"eks.amazonaws.com/role-arn": role.arn},
+                },
+                "priorityClassName": "system-cluster-critical",
+            },
+            depends_on=[ns, role],
+        )
+        # No `auth` block: the store uses the controller's own IRSA role, so no static key exists anywhere.
+        k8s.apiextensions.CustomResource(
+            f"{self._name}-cluster-secret-store",
+            api_version="external-secrets.io/v1",
+            kind="ClusterSecretStore",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=CLUSTER_SECRET_STORE),
+            spec={"provider": {"aws": {"service": "SecretsManager", "region": aws_args.region}}},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[chart]),
+        )
+        return CLUSTER_SECRET_STORE
+
+
+def _account_id(parent: pulumi.Resource) -> pulumi.Output[str]:
+    return aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent)).account_id
+
+
+def _partition(parent: pulumi.Resource) -> pulumi.Output[str]:
+    return aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=parent)).partition
+
+
+# -- IAM policies (pure functions, tested directly) ----------------------------------------------
+
+
+def autoscaler_policy(cluster_name: str, region: str, account: str, partition: str) -> dict:
+    """Scale and terminate only in Auto Scaling groups tagged as this cluster's (EKS tags its managed
+    node groups' ASGs `k8s.io/cluster-autoscaler/<cluster>=owned`); Describe calls cannot be scoped."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ScaleOwnNodeGroups",
+                "Effect": "Allow",
+                "Resource": "*",
+                "Action": [
+                    "autoscaling:SetDesiredCapacity",
+                    "autoscaling:TerminateInstanceInAutoScalingGroup",
+                ],
+                "Condition": {
+                    "StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}
+                },
+            },
+            {
+                "Sid": "DescribeNodeGroups",
+                "Effect": "Allow",
+                "Resource": f"arn:{partition}:eks:{region}:{account}:nodegroup/{cluster_name}/*",
+                "Action": ["eks:DescribeNodegroup"],
+            },
+            {
+                "Sid": "Discover",
+                "Effect": "Allow",
+                "Resource": "*",
+                "Action": [
+                    "autoscaling:DescribeAutoScalingGroups",
+                    "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeLaunchConfigurations",
+                    "autoscaling:DescribeScalingActivities",
+                    "autoscaling:DescribeTags",
+                    "ec2:DescribeImages",
+                    "ec2:DescribeInstanceTypes",
+                    "ec2:DescribeLaunchTemplateVersions",
+                    "ec2:GetInstanceTypesFromInstanceRequirements",
+                ],
+            },
+        ],
+    }
+
+
+def load_balancer_controller_policy(cluster_name: str) -> dict:
+    """What the controller needs to run ALBs/NLBs, with every mutation limited to resources tagged
+    `elbv2.k8s.aws/cluster=<this cluster>`, so it can never touch another cluster's load balancers."""
+    owned = {"StringEquals": {"aws:ResourceTag/elbv2.k8s.aws/cluster": cluster_name}}
+    creating = {"StringEquals": {"aws:RequestTag/elbv2.k8s.aws/cluster": cluster_name}}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ServiceLinkedRole",
+                "Effect": "Allow",
+                "Resource": "*",
+                "Action": "iam:CreateServiceLinkedRole",
+                "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
+            },
+            {
+                "Sid": "Describe",
+                "Effect": "Allow",
+                "Resource": "*",
+                "Action": [
+                    "ec2:DescribeAccountAttributes",
+                    "ec2:DescribeAddresses",
+                    "ec2:DescribeAvailabilityZones",
+                    "ec2:DescribeInternetGateways",
+                    "ec2:DescribeVpcs",
+                    "ec2:DescribeVpcPeeringConnections",
+                    "ec2:DescribeSubnets",
+                    "ec2:DescribeSecurityGroups",
+                    "ec2:DescribeInstances",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeTags",
+                    "ec2:DescribeRouteTables",
+                    "ec2:DescribeIpamPools",
+                    "ec2:GetCoipPoolUsage",
+                    "ec2:DescribeCoipPools",
+                    "ec2:GetSecurityGroupsForVpc",
+                    "elasticloadbalancing:Describe*",
+                    "acm:ListCertificates",
+                    "acm:DescribeCertificate",
+                    "cognito-idp:DescribeUserPoolClient",
+                    "iam:ListServerCertificates",
+                    "iam:GetServerCertificate",
+                    "waf-regional:GetWebACL",
+                    "waf-regional:GetWebACLForResource",
+                    "wafv2:GetWebACL",
+                    "wafv2:GetWebACLForResource",
+                    "shield:GetSubscriptionState",
+                    "shield:DescribeProtection",
+                ],
+            },
+            {
+                "Sid": "CreateOwnSecurityGroups",
+                "Effect": "Allow",
+                "Resource": "*",
+                "Action": "ec2:CreateSecurityGroup",
+            },
+            {
+                "Sid": "TagNewSecurityGroups",
+                "Effect": "Allow",
+                "Resource": "arn:aws:ec2:*:*:security-group/*",
+                "Action": "ec2:CreateTags",
+                "Condition": {
+                    "StringEquals": {
+                        "ec2:CreateAction": "CreateSecurityGroup",
+                        "aws:RequestTag/elbv2.k8s.aws/cluster": cluster_name,
+                    }
+                },
+            },
+            {
+                "Sid": "ManageOwnSecurityGroups",
+                "Effect": "Allow",
+                "Resource": "*",
+                "Condition": owned,
+                "Action": [
+                    "ec2:AuthorizeSecurityGroupIngress",
+                    "ec2:RevokeSecurityGroupIngress",
+                    "ec2:DeleteSecurityGroup",
+                    "ec2:CreateTags",
+                    "ec2:DeleteTags",
+                ],
+            },
+            {
+                "Sid": "CreateOwnLoadBalancers",
+                "Effect": "Allow",
+                "Resource": "*",
+                "Condition": creating,
+                "Action": [
+                    "elasticloadbalancing:CreateLoadBalancer",
+                    "elasticloadbalancing:CreateTargetGroup",
+                    "elasticloadbalancing:AddTags",
+                ],
+            },
+            {
+                "Sid": "ManageOwnLoadBalancers",
+                "Effect": "Allow",
+                "Resource": "*",
+                "Condition": owned,
+                "Action": [
+                    "elasticloadbalancing:CreateListener",
+                    "elasticloadbalancing:DeleteListener",
+                    "elasticloadbalancing:CreateRule",
+                    "elasticloadbalancing:DeleteRule",
+                    "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                    "elasticloadbalancing:SetIpAddressType",
+                    "elasticloadbalancing:SetSecurityGroups",
+                    "elasticloadbalancing:SetSubnets",
+                    "elasticloadbalancing:DeleteLoadBalancer",
+                    "elasticloadbalancing:ModifyTargetGroup",
+                    "elasticloadbalancing:ModifyTargetGroupAttributes",
+                    "elasticloadbalancing:DeleteTargetGroup",
+                    "elasticloadbalancing:ModifyListenerAttributes",
+                    "elasticloadbalancing:ModifyCapacityReservation",
+                    "elasticloadbalancing:AddTags",
+                    "elasticloadbalancing:RemoveTags",
+                    "elasticloadbalancing:SetWebAcl",
+                    "elasticloadbalancing:ModifyListener",
+                    "elasticloadbalancing:AddListenerCertificates",
+                    "elasticloadbalancing:RemoveListenerCertificates",
+                    "elasticloadbalancing:ModifyRule",
+                    "wafv2:AssociateWebACL",
+                    "wafv2:DisassociateWebACL",
+                    "waf-regional:AssociateWebACL",
+                    "waf-regional:DisassociateWebACL",
+                    "shield:CreateProtection",
+                    "shield:DeleteProtection",
+                ],
+            },
+            {
+                "Sid": "RegisterTargetsInOwnGroups",
+                "Effect": "Allow",
+                "Resource": "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+                "Action": ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+            },
+        ],
+    }
+
+
+def external_dns_policy(zone_id: str, partition: str) -> dict:
+    """Change records only in the one hosted zone the stack named."""
+    zone = f"arn:{partition}:route53:::hostedzone/{zone_id}"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Resource": zone,
+                "Action": [
+                    "route53:ChangeResourceRecordSets",
+                    "route53:ListResourceRecordSets",
+                    "route53:ListTagsForResource",
+                ],
+            },
+            {"Effect": "Allow", "Resource": "*", "Action": ["route53:ListHostedZones"]},
+        ],
+    }
+
+
+def cert_manager_dns01_policy(zone_id: str, partition: str) -> dict:
+    """DNS-01 challenges: write TXT records in the one zone and poll the change's status."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Resource": f"arn:{partition}:route53:::change/*",
+                "Action": ["route53:GetChange"],
+            },
+            {
+                "Effect": "Allow",
+                "Resource": f"arn:{partition}:route53:::hostedzone/{zone_id}",
+                "Action": ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],
+                "Condition": {
+                    "ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsRecordTypes": ["TXT"]}
+                },
+            },
+            {"Effect": "Allow", "Resource": "*", "Action": ["route53:ListHostedZonesByName"]},
+        ],
+    }
+
+
+def external_secrets_policy(
+    secrets_path: str, region: str, account: str, partition: str, kms_key_arn: str
+) -> dict:
+    """Read secrets under this stack's path only, and decrypt them only through Secrets Manager."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Resource": f"arn:{partition}:secretsmanager:{region}:{account}:secret:{secrets_path}*",
+                "Action": [
+                    "secretsmanager:GetSecretValue",
+                    "secretsmanager:DescribeSecret",
+                    "secretsmanager:ListSecretVersionIds",
+                    "secretsmanager:GetResourcePolicy",
+                ],
+            },
+            {
+                "Effect": "Allow",
+                "Resource": kms_key_arn,
+                "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+            },
+        ],
+    }

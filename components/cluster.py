@@ -1,0 +1,638 @@
+"""The Kubernetes cluster every environment runs on: EKS on AWS, or an existing kind cluster locally.
+
+Both give downstream code the same things: a `pulumi_kubernetes` Provider, the name of a default
+StorageClass, and (EKS only) the OIDC provider for IRSA roles.
+
+`EksCluster` creates: a KMS-encrypted control-plane log group with a retention, the cluster (private
+subnets, secrets envelope-encrypted with the platform key, all five log types, private endpoint,
+API authentication with explicit access entries, STANDARD support, optional deletion protection),
+its IAM role, the IAM OIDC provider, managed node groups with an IMDSv2-only launch template and an
+encrypted gp3 root volume, the vpc-cni / kube-proxy / coredns / aws-ebs-csi-driver managed add-ons
+at pinned versions, and an encrypted gp3 default StorageClass. It does not create security groups:
+nodes use the EKS cluster security group (`cluster_security_group_id`), which is therefore the group
+data services must admit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.irsa import irsa_role
+from components.tagging import component_tags
+
+LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+_MANAGED = "arn:aws:iam::aws:policy/"
+CLUSTER_ROLE_POLICIES = (f"{_MANAGED}AmazonEKSClusterPolicy",)
+# The VPC CNI gets its own IRSA role below, so the node role needs no AmazonEKS_CNI_Policy.
+NODE_ROLE_POLICIES = (f"{_MANAGED}AmazonEKSWorkerNodePolicy", f"{_MANAGED}AmazonEC2ContainerRegistryPullOnly")
+
+
+@dataclass(frozen=True)
+class AddonVersions:
+    """EKS managed add-on versions that go with one Kubernetes minor version."""
+
+    vpc_cni: str
+    kube_proxy: str
+    coredns: str
+    ebs_csi_driver: str
+
+
+# Latest add-on builds per Kubernetes version in the Amazon EKS user guide tables
+# (managing-kube-proxy, managing-coredns); vpc-cni and the EBS CSI driver are version-independent.
+ADDON_VERSIONS: dict[str, AddonVersions] = {
+    "1.36": AddonVersions(
+        vpc_cni="v1.23.1-eksbuild.1",
+        kube_proxy="v1.36.0-eksbuild.14",
+        coredns="v1.14.3-eksbuild.3",
+        ebs_csi_driver="v1.66.0-eksbuild.1",
+    ),
+    "1.35": AddonVersions(
+        vpc_cni="v1.23.1-eksbuild.1",
+        kube_proxy="v1.35.3-eksbuild.13",
+        coredns="v1.14.3-eksbuild.3",
+        ebs_csi_driver="v1.66.0-eksbuild.1",
+    ),
+    "1.34": AddonVersions(
+        vpc_cni="v1.23.1-eksbuild.1",
+        kube_proxy="v1.34.6-eksbuild.13",
+        coredns="v1.13.2-eksbuild.11",
+        ebs_csi_driver="v1.66.0-eksbuild.1",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class NodeGroupArgs:
+    """One managed node group (Amazon Linux 2023, x86_64) spread over all private subnets.
+
+    capacity_type: ON_DEMAND by default; SPOT is cheaper and can be interrupted.
+    min_size/max_size bound the cluster autoscaler; desired_size is only the starting point (later
+        changes by the autoscaler are not reverted by the next `pulumi up`).
+    disk_size_gib: the gp3 root volume, always encrypted.
+    """
+
+    instance_types: Sequence[str] = ("t3.medium",)
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
+    min_size: int = 2
+    max_size: int = 3
+    desired_size: int = 2
+    disk_size_gib: int = 50
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EksClusterArgs:
+    """How the EKS cluster looks. The version is required: an unpinned cluster upgrades by surprise.
+
+    cluster_name: the EKS name (also names the log group and the autoscaler discovery tags).
+    private_subnet_ids: control-plane ENIs and nodes go here, never in public subnets.
+    kms_key_arn: envelope-encrypts Kubernetes Secrets, the log group and the StorageClass volumes.
+    endpoint_public_access_cidrs: empty (default) keeps the API private to the VPC; listing CIDRs
+        opens the public endpoint to those ranges only.
+    admin_role_arns: IAM roles that get cluster-admin through an access entry.
+    grant_deployer_admin: the identity running Pulumi gets an explicit, visible access entry (instead
+        of EKS's hidden creator-admin bootstrap), because Pulumi itself must reach the API to install
+        the add-ons. Do not also list that role in admin_role_arns (EKS allows one entry per principal).
+    support_type: STANDARD; EXTENDED bills six times the control-plane rate once a version leaves
+        standard support, so it has to be chosen on purpose.
+    deletion_protection: on by default; the stack turns it off for disposable environments.
+    node_imds_hop_limit: 1 keeps pods away from the node's instance metadata (its IAM role); 2 only
+        for workloads that must read IMDS from a pod.
+    node_volume_kms_key_arn: None encrypts root volumes with the account's aws/ebs key. A customer key
+        works only after the key policy admits the AWSServiceRoleForAutoScaling service-linked role.
+    storage_reclaim_policy: Retain (default) keeps the EBS volume when its claim is deleted.
+    """
+
+    cluster_name: str
+    kubernetes_version: str
+    region: str
+    vpc_id: pulumi.Input[str]
+    private_subnet_ids: pulumi.Input[Sequence[str]]
+    kms_key_arn: pulumi.Input[str]
+    node_groups: Mapping[str, NodeGroupArgs] = field(default_factory=lambda: {"general": NodeGroupArgs()})
+    admin_role_arns: Sequence[str] = ()
+    grant_deployer_admin: bool = True
+    endpoint_public_access_cidrs: Sequence[str] = ()
+    support_type: Literal["STANDARD", "EXTENDED"] = "STANDARD"
+    deletion_protection: bool = True
+    protect: bool = False
+    log_retention_days: int = 365
+    node_imds_hop_limit: Literal[1, 2] = 1
+    node_volume_kms_key_arn: pulumi.Input[str] | None = None
+    storage_class_name: str = "gp3-encrypted"
+    storage_reclaim_policy: Literal["Retain", "Delete"] = "Retain"
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def _assume_role_policy(service: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": ["sts:AssumeRole", "sts:TagSession"],
+                }
+            ],
+        }
+    )
+
+
+def _kubeconfig(name: str, endpoint: str, ca_data: str, region: str) -> str:
+    """A kubeconfig that gets short-lived tokens from `aws eks get-token`: no credential inside,
+    and nothing in it changes between runs, so the Provider built from it does not churn."""
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": name,
+            "preferences": {},
+            "clusters": [
+                {"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}
+            ],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+            "users": [
+                {
+                    "name": name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": [
+                                "--region",
+                                region,
+                                "eks",
+                                "get-token",
+                                "--cluster-name",
+                                name,
+                                "--output",
+                                "json",
+                            ],
+                            "interactiveMode": "Never",
+                        }
+                    },
+                }
+            ],
+        }
+    )
+
+
+def _validate(name: str, args: EksClusterArgs) -> None:
+    if args.kubernetes_version not in ADDON_VERSIONS:
+        raise ValueError(
+            f"EksCluster {name}: kubernetes_version {args.kubernetes_version!r} has no pinned "
+            f"add-on versions; known: {', '.join(sorted(ADDON_VERSIONS))}"
+        )
+    if not args.node_groups:
+        raise ValueError(f"EksCluster {name}: node_groups must name at least one node group")
+    for group, ng in args.node_groups.items():
+        if not 0 <= ng.min_size <= ng.desired_size <= ng.max_size or ng.max_size < 1:
+            raise ValueError(
+                f"EksCluster {name}: node group {group} needs 0 <= min_size <= desired_size <= "
+                f"max_size and max_size >= 1, got {ng.min_size}/{ng.desired_size}/{ng.max_size}"
+            )
+        if ng.capacity_type not in ("ON_DEMAND", "SPOT"):
+            raise ValueError(
+                f"EksCluster {name}: node group {group} capacity_type {ng.capacity_type!r} "
+                "must be ON_DEMAND or SPOT"
+            )
+    if args.node_imds_hop_limit not in (1, 2):
+        raise ValueError(f"EksCluster {name}: node_imds_hop_limit must be 1 or 2")
+    if any(cidr.endswith("/0") for cidr in args.endpoint_public_access_cidrs):
+        raise ValueError(f"EksCluster {name}: endpoint_public_access_cidrs may not contain a /0 range")
+
+
+class EksCluster(pulumi.ComponentResource):
+    """An EKS cluster with managed node groups, IRSA, pinned managed add-ons and a default gp3 class."""
+
+    cluster_name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    certificate_authority: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    cluster_security_group_id: pulumi.Output[str]
+    node_role_arn: pulumi.Output[str]
+    storage_class_name: str
+    k8s_provider: k8s.Provider
+
+    def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        _validate(name, args)  # before registering anything: bad args leave no half-built component
+        super().__init__("groundwork:cluster:EksCluster", name, None, opts)
+        versions = ADDON_VERSIONS[args.kubernetes_version]
+        tags = component_tags(args.tags, name)
+        child = pulumi.ResourceOptions(parent=self)
+
+        # EKS would create this group itself, without encryption and with logs kept forever.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane-logs",
+            name=f"/aws/eks/{args.cluster_name}/cluster",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.kms_key_arn,
+            tags=tags,
+            opts=child,
+        )
+
+        cluster_role = aws.iam.Role(
+            f"{name}-cluster-role",
+            assume_role_policy=_assume_role_policy("eks.amazonaws.com"),
+            description=f"EKS control plane of {args.cluster_name}",
+            tags=tags,
+            opts=child,
+        )
+        role_attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-cluster-role-{i}", role=cluster_role.name, policy_arn=arn, opts=child
+            )
+            for i, arn in enumerate(CLUSTER_ROLE_POLICIES)
+        ]
+        # Secrets envelope encryption: the control plane uses the platform key through this role.
+        role_attachments.append(
+            aws.iam.RolePolicy(
+                f"{name}-cluster-role-kms",
+                role=cluster_role.id,
+                policy=pulumi.Output.from_input(args.kms_key_arn).apply(
+                    lambda arn: json.dumps(
+                        {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Resource": arn,
+                                    "Action": [
+                                        "kms:Encrypt",
+                                        "kms:Decrypt",
+                                        "kms:ListGrants",
+                                        "kms:DescribeKey",
+                                    ],
+                                }
+                            ],
+                        }
+                    )
+                ),
+                opts=child,
+            )
+        )
+
+        public = bool(args.endpoint_public_access_cidrs)
+        cluster = aws.eks.Cluster(
+            f"{name}-eks",
+            name=args.cluster_name,
+            version=args.kubernetes_version,
+            role_arn=cluster_role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=args.private_subnet_ids,
+                endpoint_private_access=True,
+                endpoint_public_access=public,
+                public_access_cidrs=list(args.endpoint_public_access_cidrs) if public else None,
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=args.kms_key_arn),
+                resources=["secrets"],
+            ),
+            enabled_cluster_log_types=list(LOG_TYPES),
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API", bootstrap_cluster_creator_admin_permissions=False
+            ),
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=args.support_type),
+            deletion_protection=args.deletion_protection,
+            # The four add-ons below are managed by EKS at pinned versions, not self-managed copies.
+            bootstrap_self_managed_addons=False,
+            tags=tags,
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, depends_on=[log_group, *role_attachments]
+            ),
+        )
+        issuer_url = cluster.identities.apply(
+            lambda ids: ids[0]["oidcs"][0]["issuer"] if isinstance(ids[0], dict) else ids[0].oidcs[0].issuer
+        )
+        oidc = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc", url=issuer_url, client_id_lists=["sts.amazonaws.com"], tags=tags, opts=child
+        )
+        oidc_issuer = issuer_url.apply(lambda url: url.removeprefix("https://"))
+
+        access = self._access_entries(name, args, cluster, tags)
+
+        def irsa(
+            role_name: str,
+            namespace: str,
+            service_account: str,
+            policies: Sequence[str] = (),
+            policy: pulumi.Input[dict] | None = None,
+        ) -> aws.iam.Role:
+            return irsa_role(
+                f"{name}-{role_name}-irsa",
+                parent=self,
+                oidc_provider_arn=oidc.arn,
+                oidc_issuer=oidc_issuer,
+                namespace=namespace,
+                service_account=service_account,
+                tags=tags,
+                managed_policy_arns=policies,
+                policy=policy,
+            )
+
+        cni_role = irsa("vpc-cni", "kube-system", "aws-node", [f"{_MANAGED}AmazonEKS_CNI_Policy"])
+        ebs_role = irsa(
+            "ebs-csi",
+            "kube-system",
+            "ebs-csi-controller-sa",
+            [f"{_MANAGED}service-role/AmazonEBSCSIDriverPolicy"],
+            policy=pulumi.Output.from_input(args.kms_key_arn).apply(_ebs_kms_policy),
+        )
+
+        def addon(
+            addon_name: str, version: str, after: Sequence[pulumi.Resource] = (), **extra
+        ) -> aws.eks.Addon:
+            return aws.eks.Addon(
+                f"{name}-{addon_name}",
+                cluster_name=cluster.name,
+                addon_name=addon_name,
+                addon_version=version,
+                resolve_conflicts_on_create="OVERWRITE",
+                resolve_conflicts_on_update="OVERWRITE",
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
+                **extra,
+            )
+
+        # Networking first: nodes only become Ready once the CNI and kube-proxy run on them. The CNI
+        # also enforces NetworkPolicy, which the namespace baseline's default-deny relies on.
+        vpc_cni = addon(
+            "vpc-cni",
+            versions.vpc_cni,
+            service_account_role_arn=cni_role.arn,
+            configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
+        )
+        kube_proxy = addon("kube-proxy", versions.kube_proxy)
+
+        node_role = aws.iam.Role(
+            f"{name}-node-role",
+            assume_role_policy=_assume_role_policy("ec2.amazonaws.com"),
+            description=f"EC2 nodes of {args.cluster_name}",
+            tags=tags,
+            opts=child,
+        )
+        node_attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-role-{i}", role=node_role.name, policy_arn=arn, opts=child
+            )
+            for i, arn in enumerate(NODE_ROLE_POLICIES)
+        ]
+        node_groups = [
+            self._node_group(
+                name,
+                group,
+                ng,
+                args,
+                cluster,
+                node_role,
+                tags,
+                after=[vpc_cni, kube_proxy, *node_attachments],
+            )
+            for group, ng in args.node_groups.items()
+        ]
+
+        coredns = addon("coredns", versions.coredns, after=node_groups)
+        ebs_csi = addon(
+            "aws-ebs-csi-driver",
+            versions.ebs_csi_driver,
+            after=node_groups,
+            service_account_role_arn=ebs_role.arn,
+        )
+
+        ca_data = cluster.certificate_authority.apply(
+            lambda ca: ca["data"] if isinstance(ca, dict) else ca.data
+        )
+        kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(cluster.name, cluster.endpoint, ca_data).apply(
+                lambda parts: _kubeconfig(parts[0], parts[1], parts[2], args.region)
+            )
+        )
+        # Every Kubernetes resource that uses this provider waits for nodes, networking, DNS and the
+        # access entries, so the first `pulumi up` never talks to a cluster that cannot answer yet.
+        self.k8s_provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=kubeconfig,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*node_groups, vpc_cni, kube_proxy, coredns, *access]
+            ),
+        )
+
+        k8s.storage.v1.StorageClass(
+            f"{name}-gp3",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.storage_class_name,
+                annotations={"storageclass.kubernetes.io/is-default-class": "true"},
+            ),
+            provisioner="ebs.csi.aws.com",
+            parameters=pulumi.Output.from_input(args.kms_key_arn).apply(
+                lambda arn: {
+                    "type": "gp3",
+                    "encrypted": "true",
+                    "kmsKeyId": arn,
+                    "csi.storage.k8s.io/fstype": "ext4",
+                }
+            ),
+            reclaim_policy=args.storage_reclaim_policy,
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.k8s_provider, depends_on=[ebs_csi]),
+        )
+
+        self.cluster_name = cluster.name
+        self.endpoint = cluster.endpoint
+        self.certificate_authority = ca_data
+        self.oidc_provider_arn = oidc.arn
+        self.oidc_issuer = oidc_issuer
+        self.kubeconfig = kubeconfig
+        self.cluster_security_group_id = cluster.vpc_config.apply(
+            lambda vpc: (
+                vpc["cluster_security_group_id"] if isinstance(vpc, dict) else vpc.cluster_security_group_id
+            )
+        )
+        self.node_role_arn = node_role.arn
+        self.storage_class_name = args.storage_class_name
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "endpoint": self.endpoint,
+                "certificate_authority": self.certificate_authority,
+                "oidc_provider_arn": self.oidc_provider_arn,
+                "oidc_issuer": self.oidc_issuer,
+                "kubeconfig": self.kubeconfig,
+                "cluster_security_group_id": self.cluster_security_group_id,
+                "node_role_arn": self.node_role_arn,
+                "storage_class_name": self.storage_class_name,
+            }
+        )
+
+    def _access_entries(
+        self, name: str, args: EksClusterArgs, cluster: aws.eks.Cluster, tags: Mapping[str, str]
+    ) -> list[pulumi.Resource]:
+        """Cluster-admin for the configured roles (and the deployer), each an auditable access entry."""
+        principals: list[tuple[str, pulumi.Input[str]]] = [
+            (f"admin-{hashlib.sha256(arn.encode()).hexdigest()[:8]}", arn) for arn in args.admin_role_arns
+        ]
+        if args.grant_deployer_admin:
+            invoke = pulumi.InvokeOutputOptions(parent=self)
+            caller = aws.get_caller_identity_output(opts=invoke)
+            # An assumed-role session ARN is not a valid principal; its issuing role is.
+            session = aws.iam.get_session_context_output(arn=caller.arn, opts=invoke)
+            principals.append(("deployer", session.issuer_arn))
+        created: list[pulumi.Resource] = []
+        for suffix, principal in principals:
+            entry = aws.eks.AccessEntry(
+                f"{name}-{suffix}",
+                cluster_name=cluster.name,
+                principal_arn=principal,
+                type="STANDARD",
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            created.append(
+                aws.eks.AccessPolicyAssociation(
+                    f"{name}-{suffix}-admin",
+                    cluster_name=cluster.name,
+                    principal_arn=entry.principal_arn,
+                    policy_arn=CLUSTER_ADMIN_POLICY,
+                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+            )
+        return created
+
+    def _node_group(
+        self,
+        name: str,
+        group: str,
+        ng: NodeGroupArgs,
+        args: EksClusterArgs,
+        cluster: aws.eks.Cluster,
+        node_role: aws.iam.Role,
+        tags: Mapping[str, str],
+        after: Sequence[pulumi.Resource],
+    ) -> aws.eks.NodeGroup:
+        child = pulumi.ResourceOptions(parent=self)
+        node_tags = {**tags, "Name": f"{args.cluster_name}-{group}"}
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-{group}-lt",
+            description=f"Nodes of {args.cluster_name}/{group}: IMDSv2 only, encrypted gp3 root volume",
+            update_default_version=True,
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=args.node_imds_hop_limit,
+                instance_metadata_tags="disabled",
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=ng.disk_size_gib,
+                        volume_type="gp3",
+                        encrypted="true",
+                        kms_key_id=args.node_volume_kms_key_arn,
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=node_tags)
+                for kind in ("instance", "volume", "network-interface")
+            ],
+            tags=tags,
+            opts=child,
+        )
+        return aws.eks.NodeGroup(
+            f"{name}-{group}",
+            cluster_name=cluster.name,
+            node_role_arn=node_role.arn,
+            subnet_ids=args.private_subnet_ids,
+            version=cluster.version,
+            ami_type="AL2023_x86_64_STANDARD",
+            capacity_type=ng.capacity_type,
+            instance_types=list(ng.instance_types),
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=ng.min_size, max_size=ng.max_size, desired_size=ng.desired_size
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=33),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=template.id, version=template.latest_version.apply(str)
+            ),
+            labels={"groundwork.dev/node-group": group, **ng.labels},
+            tags=node_tags,
+            # The cluster autoscaler owns the live size; a later `pulumi up` must not undo its work.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=list(after), ignore_changes=["scalingConfig.desiredSize"]
+            ),
+        )
+
+
+def _ebs_kms_policy(key_arn: str) -> dict:
+    """The EBS CSI driver creates volumes encrypted with the platform key, so it may use that key
+    (grants only for AWS resources, i.e. the EBS volumes themselves)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Resource": key_arn,
+                "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+            {
+                "Effect": "Allow",
+                "Resource": key_arn,
+                "Action": [
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:DescribeKey",
+                ],
+            },
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class LocalClusterArgs:
+    """An existing kind/minikube cluster reached through a kubeconfig context.
+
+    context: the kubeconfig context (`kind create cluster --name groundwork` makes `kind-groundwork`).
+    storage_class_name: the cluster's default class (kind's local-path class is `standard`).
+    """
+
+    context: str = "kind-groundwork"
+    storage_class_name: str = "standard"
+
+
+class LocalCluster(pulumi.ComponentResource):
+    """The local stack's cluster: nothing is created, only a Provider pinned to one context, so a
+    stray current-context can never point a local run at a shared cluster."""
+
+    k8s_provider: k8s.Provider
+    storage_class_name: str
+
+    def __init__(self, name: str, args: LocalClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("groundwork:cluster:LocalCluster", name, None, opts)
+        self.k8s_provider = k8s.Provider(
+            f"{name}-k8s",
+            context=args.context,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.storage_class_name = args.storage_class_name
+        self.register_outputs({"context": args.context, "storage_class_name": self.storage_class_name})

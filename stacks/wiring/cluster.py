@@ -1,0 +1,182 @@
+"""The Kubernetes cluster (EKS or local kind), its platform add-ons and the app namespaces.
+
+Downstream areas get `platform.cluster` (a ClusterHandle). Its `k8s_provider` is gated: resources
+that use it wait until the app namespaces, the default StorageClass and the add-ons (cert-manager,
+external-secrets CRDs) exist, so data services and monitoring never race the platform on a first
+`pulumi up`.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.addons import AwsIntegration, PlatformAddons, PlatformAddonsArgs
+from components.cluster import EksCluster, EksClusterArgs, LocalCluster, LocalClusterArgs, NodeGroupArgs
+from components.namespace import AppNamespace, AppNamespaceArgs, ResourceQuotaArgs
+from stacks.config import StackConfig
+from stacks.wiring.platform import ClusterHandle, Platform
+
+
+def cluster_name(config: StackConfig) -> str:
+    return f"groundwork-{config.stack}"
+
+
+def secrets_path(config: StackConfig) -> str:
+    """The Secrets Manager name prefix this stack's workloads may read through external-secrets."""
+    return f"groundwork/{config.stack}/"
+
+
+def wire_cluster(platform: Platform) -> None:
+    config = platform.config
+    spec = config.cluster
+    if spec.mode == "local":
+        local = LocalCluster(
+            f"{config.stack}-cluster",
+            LocalClusterArgs(context=spec.kube_context, storage_class_name=spec.local_storage_class),
+        )
+        base_provider, storage_class = local.k8s_provider, local.storage_class_name
+        addons_opts = pulumi.ResourceOptions(providers={"kubernetes": base_provider})
+        aws_integration = None
+        handle_extras: dict = {}
+        target: dict = {"context": spec.kube_context}
+        platform.components["cluster"] = local
+    else:
+        if platform.network is None or platform.kms is None:
+            return
+        eks = _eks(platform)
+        base_provider, storage_class = eks.k8s_provider, eks.storage_class_name
+        addons_opts = pulumi.ResourceOptions(
+            providers={"kubernetes": base_provider, "aws": platform.aws_provider}
+        )
+        aws_integration = AwsIntegration(
+            cluster_name=eks.cluster_name,
+            kubernetes_version=spec.kubernetes_version,
+            region=config.region or "",
+            vpc_id=platform.network.vpc_id,
+            oidc_provider_arn=eks.oidc_provider_arn,
+            oidc_issuer=eks.oidc_issuer,
+            kms_key_arn=platform.kms.key_arn,
+            secrets_path=secrets_path(config),
+        )
+        handle_extras = {
+            "node_security_group_id": eks.cluster_security_group_id,
+            "cluster_name": eks.cluster_name,
+            "oidc_provider_arn": eks.oidc_provider_arn,
+            "oidc_issuer": eks.oidc_issuer,
+        }
+        target = {"kubeconfig": eks.kubeconfig}
+        platform.components["cluster"] = eks
+        platform.exports.update(
+            {
+                "cluster_name": eks.cluster_name,
+                "cluster_endpoint": eks.endpoint,
+                "cluster_certificate_authority": eks.certificate_authority,
+                "cluster_oidc_provider_arn": eks.oidc_provider_arn,
+                "cluster_oidc_issuer": eks.oidc_issuer,
+                "cluster_security_group_id": eks.cluster_security_group_id,
+                # Secret: `pulumi stack output kubeconfig --show-secrets`.
+                "kubeconfig": eks.kubeconfig,
+            }
+        )
+
+    addons_config = spec.addons
+    addons = PlatformAddons(
+        f"{config.stack}-addons",
+        PlatformAddonsArgs(
+            aws=aws_integration,
+            issuer=addons_config.cert_manager_issuer,
+            acme_email=addons_config.acme_email,
+            hosted_zone_id=addons_config.hosted_zone_id,
+            domain=addons_config.domain,
+            load_balancer_scheme=addons_config.load_balancer_scheme,
+            high_availability=addons_config.high_availability,
+            tags=config.standard_tags if config.on_aws else {},
+        ),
+        opts=addons_opts,
+    )
+    platform.components["addons"] = addons
+
+    namespaces = [_app_namespace(config, name, base_provider) for name in spec.app_namespaces]
+    # The provider handed downstream: same cluster, but everything it creates waits for the platform.
+    workloads_provider = k8s.Provider(
+        f"{config.stack}-k8s-workloads",
+        enable_server_side_apply=True,
+        **target,
+        opts=pulumi.ResourceOptions(depends_on=[*namespaces, addons, platform.components["cluster"]]),
+    )
+    platform.cluster = ClusterHandle(
+        k8s_provider=workloads_provider,
+        storage_class_name=storage_class,
+        app_namespace=spec.app_namespaces[0],
+        **handle_extras,
+    )
+    platform.exports.update(
+        {
+            "storage_class": storage_class,
+            "app_namespaces": list(spec.app_namespaces),
+            "cluster_issuer": addons.cluster_issuer,
+        }
+    )
+
+
+def _eks(platform: Platform) -> EksCluster:
+    config = platform.config
+    spec = config.cluster
+    assert platform.network is not None and platform.kms is not None
+    return EksCluster(
+        f"{config.stack}-cluster",
+        EksClusterArgs(
+            cluster_name=cluster_name(config),
+            kubernetes_version=spec.kubernetes_version,
+            region=config.region or "",
+            vpc_id=platform.network.vpc_id,
+            private_subnet_ids=platform.network.private_subnet_ids,
+            kms_key_arn=platform.kms.key_arn,
+            node_groups={
+                name: NodeGroupArgs(
+                    instance_types=tuple(ng.instance_types),
+                    capacity_type=ng.capacity_type,
+                    min_size=ng.min_size,
+                    max_size=ng.max_size,
+                    desired_size=ng.desired_size,
+                    disk_size_gib=ng.disk_size_gib,
+                    labels=dict(ng.labels),
+                )
+                for name, ng in spec.node_groups.items()
+            },
+            admin_role_arns=tuple(spec.admin_role_arns),
+            grant_deployer_admin=spec.grant_deployer_admin,
+            endpoint_public_access_cidrs=tuple(spec.endpoint_public_access_cidrs),
+            support_type=spec.support_type,
+            deletion_protection=spec.deletion_protection,
+            protect=config.protect_stateful_resources,
+            log_retention_days=spec.log_retention_days,
+            node_imds_hop_limit=spec.node_imds_hop_limit,
+            storage_reclaim_policy=spec.storage_reclaim_policy,
+            tags=config.standard_tags,
+        ),
+        opts=platform.aws_opts(),
+    )
+
+
+def _app_namespace(config: StackConfig, namespace: str, provider: k8s.Provider) -> AppNamespace:
+    quota = config.cluster.namespace_quota
+    return AppNamespace(
+        f"{config.stack}-ns-{namespace}",
+        AppNamespaceArgs(
+            namespace=namespace,
+            pod_security_version=f"v{config.cluster.kubernetes_version}",
+            quota=ResourceQuotaArgs(
+                requests_cpu=quota.requests_cpu,
+                requests_memory=quota.requests_memory,
+                limits_cpu=quota.limits_cpu,
+                limits_memory=quota.limits_memory,
+                pods=quota.pods,
+                persistent_volume_claims=quota.persistent_volume_claims,
+                requests_storage=quota.requests_storage,
+            ),
+            labels={"groundwork.dev/environment": config.environment},
+        ),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
+    )
