@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from stacks.config.base import ConfigModel, Environment
 from stacks.config.common import Tags
+from stacks.config.data import KafkaConfig, PostgresConfig, RedisConfig, data_issues
 from stacks.config.errors import ConfigIssue
 from stacks.config.network import NetworkConfig
 
@@ -24,6 +25,9 @@ class StackConfig(ConfigModel):
     tags: Tags
     protect_stateful_resources: bool = False
     network: NetworkConfig = Field(default_factory=NetworkConfig)
+    postgres: PostgresConfig = Field(default_factory=PostgresConfig)
+    redis: RedisConfig = Field(default_factory=RedisConfig)
+    kafka: KafkaConfig = Field(default_factory=KafkaConfig)
 
     @field_validator("region")
     @classmethod
@@ -58,7 +62,7 @@ class StackConfig(ConfigModel):
 
 def cross_field_issues(config: StackConfig) -> list[ConfigIssue]:
     """Rules no single field can check; each names the key a user has to change."""
-    issues: list[ConfigIssue] = []
+    issues: list[ConfigIssue] = data_issues(config)
     net = config.network
     if config.environment == "local":
         if net.enabled:
