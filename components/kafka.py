@@ -281,14 +281,14 @@ class Kafka(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         version = aws.secretsmanager.SecretVersion(
-            f"{name}-scram",
+            f"{name}-scram-value",
             secret_id=secret.id,
             secret_string=pulumi.Output.secret(password.result.apply(
                 lambda value: json.dumps({"username": args.scram_username, "password": value}))),
             opts=pulumi.ResourceOptions(parent=secret),
         )
         aws.msk.ScramSecretAssociation(
-            f"{name}-scram",
+            f"{name}-scram-association",
             cluster_arn=cluster.arn,
             secret_arn_lists=[secret.arn],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[version]),

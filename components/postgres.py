@@ -342,6 +342,6 @@ def _monitoring_role(name: str, tags: Mapping[str, str], parent: pulumi.Resource
     role = aws.iam.Role(f"{name}-monitoring", assume_role_policy=trust,
                         description=f"{name}: RDS enhanced monitoring publishes OS metrics",
                         tags=dict(tags), opts=pulumi.ResourceOptions(parent=parent))
-    aws.iam.RolePolicyAttachment(f"{name}-monitoring", role=role.name, policy_arn=MONITORING_POLICY_ARN,
+    aws.iam.RolePolicyAttachment(f"{name}-monitoring-policy", role=role.name, policy_arn=MONITORING_POLICY_ARN,
                                  opts=pulumi.ResourceOptions(parent=role))
     return role

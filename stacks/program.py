@@ -12,6 +12,7 @@ import pulumi
 
 from stacks.config import ConfigError, StackConfig, load_stack
 from stacks.config.loader import runtime_config
+from stacks.wiring.data import wire_data
 from stacks.wiring.foundation import wire_kms, wire_network, wire_provider
 from stacks.wiring.platform import Platform
 
@@ -20,6 +21,7 @@ WIRING: list[Callable[[Platform], None]] = [
     wire_provider,
     wire_kms,
     wire_network,
+    wire_data,  # needs platform.cluster: the cluster step goes before it
 ]
 
 
