@@ -22,6 +22,7 @@ from components.datastore import (
     volume_claim,
     workload_labels,
 )
+from components.postgres_pooling import pgbouncer, rds_proxy
 from components.tagging import component_tags
 
 # RDS for PostgreSQL 18.3: the newest minor in the RDS release notes ("PostgreSQL version 18.3 on
@@ -75,7 +76,8 @@ class RdsPostgresArgs:
 
 @dataclass(frozen=True)
 class InClusterPostgresArgs:
-    """The `local` backend: one pod, its data on a PVC that outlives the StatefulSet."""
+    """The `local` backend: one pod, its data on a PVC that outlives the StatefulSet.
+    pooler_replicas: PgBouncer pods when connection pooling is on."""
 
     storage_class_name: str
     volume_size_gb: int = 5
@@ -83,6 +85,7 @@ class InClusterPostgresArgs:
     cpu_request: str = "100m"
     memory_request: str = "256Mi"
     memory_limit: str = "512Mi"
+    pooler_replicas: int = 1
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ class PostgresArgs:
     namespace: where the connection Secret (and the in-cluster workload) live: the app namespace.
     database_name / username: the database and its owner. The owner is not `postgres`, `admin` or
         `root`, the names scanners try first.
+    connection_pooling: a pooler in front of the database (RDS Proxy on AWS, PgBouncer in the
+        cluster; see components.postgres_pooling); its endpoint is `poolerHost` in the Secret.
     protect: Pulumi refuses to delete the stateful resources (prod).
     """
 
@@ -100,6 +105,7 @@ class PostgresArgs:
     in_cluster: InClusterPostgresArgs | None = None
     database_name: str = "app"
     username: str = "app_owner"
+    connection_pooling: bool = False
     protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -115,12 +121,14 @@ class Postgres(pulumi.ComponentResource):
     resource_id: pulumi.Output[str] | None
     security_group_id: pulumi.Output[str] | None
     master_secret_arn: pulumi.Output[str] | None
+    pooler_endpoint: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("groundwork:postgres:Postgres", name, None, opts)
         if (args.managed is None) == (args.in_cluster is None):
             raise ValueError(f"Postgres {name}: set exactly one of `managed` and `in_cluster`")
         self.arn = self.resource_id = self.security_group_id = self.master_secret_arn = None
+        self.pooler_endpoint = None
         self.port = pulumi.Output.from_input(PORT)
         if args.managed is not None:
             self._managed(name, args, args.managed)
@@ -131,7 +139,7 @@ class Postgres(pulumi.ComponentResource):
             "endpoint": self.endpoint, "reader_endpoint": self.reader_endpoint, "port": self.port,
             "connection_secret_name": self.connection_secret_name, "arn": self.arn,
             "resource_id": self.resource_id, "security_group_id": self.security_group_id,
-            "master_secret_arn": self.master_secret_arn,
+            "master_secret_arn": self.master_secret_arn, "pooler_endpoint": self.pooler_endpoint,
         })
 
     # --- AWS -------------------------------------------------------------------------------
@@ -223,8 +231,13 @@ class Postgres(pulumi.ComponentResource):
             reader = replica.address
 
         master_secret_arn = primary.master_user_secrets.apply(lambda s: s[0].secret_arn if s else "")
+        pooler: pulumi.Input[str] = primary.address
+        if args.connection_pooling:
+            pooler = self.pooler_endpoint = rds_proxy(
+                name, network=rds.network, db_identifier=primary.identifier, db_security_group=group,
+                master_secret_arn=master_secret_arn, port=PORT, tags=tags, parent=self)
         secret = connection_secret(name, namespace=args.namespace, values={
-            "host": primary.address, "readerHost": reader, "port": str(PORT),
+            "host": primary.address, "readerHost": reader, "poolerHost": pooler, "port": str(PORT),
             "database": args.database_name, "username": args.username,
             # RDS keeps the password in Secrets Manager (rotated, KMS-encrypted); apps read it there
             # or connect with IAM database authentication. It never passes through Pulumi.
@@ -246,8 +259,15 @@ class Postgres(pulumi.ComponentResource):
         password = random.RandomPassword(f"{name}-password", length=32, special=False,
                                          opts=pulumi.ResourceOptions(parent=self))
         host = f"{name}.{args.namespace}.svc.cluster.local"
+        pooler = host
+        if args.connection_pooling:
+            pooler = pgbouncer(name, namespace=args.namespace, database_host=host, database_port=PORT,
+                               username=args.username, password=password.result,
+                               replicas=local.pooler_replicas, parent=self)
+            self.pooler_endpoint = pulumi.Output.from_input(pooler)
         secret = connection_secret(name, namespace=args.namespace, values={
-            "host": host, "readerHost": host, "port": str(PORT), "database": args.database_name,
+            "host": host, "readerHost": host, "poolerHost": pooler, "port": str(PORT),
+            "database": args.database_name,
             "username": args.username, "password": password.result, "tls": "false", "sslmode": "disable",
         }, parent=self)
         service = k8s.core.v1.Service(

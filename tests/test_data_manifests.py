@@ -13,12 +13,15 @@ from stacks.preflight.capture import Capture
 from tests.data_support import capture_data, manifest
 
 KUBERNETES_VERSION = "1.37.0"
-WORKLOADS = ("local-postgres-statefulset", "local-redis-statefulset", "local-kafka-statefulset")
+WORKLOADS = ("local-postgres-statefulset", "local-redis-statefulset", "local-kafka-statefulset",
+             "local-postgres-pooler-deployment")
+STATEFUL = WORKLOADS[:3]
 
 
 @pytest.fixture(scope="module")
 def local() -> Capture:
-    return capture_data("local", overrides={"groundwork:kafka": {"inClusterNodes": 3}})[0]
+    return capture_data("local", overrides={"groundwork:kafka": {"inClusterNodes": 3},
+                                            "groundwork:postgres": {"connectionPooling": True}})[0]
 
 
 def _kubernetes(capture: Capture):
@@ -29,7 +32,7 @@ def _kubernetes(capture: Capture):
 def test_every_manifest_passes_the_strict_kubernetes_schema(local):
     resources = _kubernetes(local)
     assert {r.type for r in resources} == {"kubernetes:core/v1:Secret", "kubernetes:core/v1:Service",
-                                           "kubernetes:apps/v1:StatefulSet"}
+                                           "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:Deployment"}
     for resource in resources:
         document = manifest(resource)
         document.setdefault("metadata", {})
@@ -68,7 +71,7 @@ def test_images_are_pinned_and_probed(local, name):
         assert "readinessProbe" in container and "livenessProbe" in container
 
 
-@pytest.mark.parametrize("name", WORKLOADS)
+@pytest.mark.parametrize("name", STATEFUL)
 def test_data_lives_on_a_claim_of_the_cluster_storage_class_and_outlives_the_set(local, name):
     spec = manifest(local.named(name))["spec"]
     claims = spec["volumeClaimTemplates"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from components.postgres import InClusterPostgresArgs, Postgres, PostgresArgs, RdsPostgresArgs
@@ -154,3 +156,52 @@ def test_in_cluster_creates_no_aws_resources(in_cluster):
 def test_exactly_one_backend_is_required():
     with pytest.raises(ValueError, match="exactly one"):
         run_component(lambda: Postgres("db", PostgresArgs(namespace="apps")))
+
+
+@pytest.fixture(scope="module")
+def managed_pooled() -> Capture:
+    return run_component(lambda: Postgres("db", PostgresArgs(
+        namespace="apps", managed=RdsPostgresArgs(network=network_for_tests()), connection_pooling=True, tags=TAGS)))
+
+
+@pytest.fixture(scope="module")
+def in_cluster_pooled() -> Capture:
+    return run_component(lambda: Postgres("db", PostgresArgs(
+        namespace="apps", in_cluster=InClusterPostgresArgs(storage_class_name="standard"),
+        connection_pooling=True, tags=TAGS)))
+
+
+def test_rds_proxy_requires_tls_and_reads_the_rds_managed_secret(managed_pooled):
+    proxy = managed_pooled.named("db-proxy")
+    assert proxy.props["requireTls"] is True and proxy.props["engineFamily"] == "POSTGRESQL"
+    assert fed_by(proxy, "auths", managed_pooled.named("db-db"))
+    assert proxy.props["auths"][0]["authScheme"] == "SECRETS"
+    policy = managed_pooled.named("db-proxy-secret").props["policy"]
+    statements = json.loads(policy)["Statement"]
+    assert [s["Action"] for s in statements] == ["secretsmanager:GetSecretValue", "kms:Decrypt"]
+    assert statements[0]["Resource"].startswith("arn:aws:secretsmanager:")
+
+
+def test_rds_proxy_admits_the_cluster_and_is_the_only_other_way_into_the_database(managed_pooled):
+    proxy_sg = managed_pooled.named("db-proxy-sg")
+    rules = managed_pooled.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    into_proxy = [r for r in rules if fed_by(r, "securityGroupId", proxy_sg)]
+    assert len(into_proxy) == 1 and fed_by(into_proxy[0], "referencedSecurityGroupId", managed_pooled.named("test-nodes"))
+    into_db = [r for r in rules if fed_by(r, "securityGroupId", managed_pooled.named("db-sg"))]
+    sources = sorted("proxy" if fed_by(r, "referencedSecurityGroupId", proxy_sg) else
+                     "nodes" if fed_by(r, "referencedSecurityGroupId", managed_pooled.named("test-nodes")) else "other"
+                     for r in into_db)
+    assert sources == ["nodes", "proxy"]
+    secret = managed_pooled.named("db-connection")
+    assert secret.props["stringData"]["poolerHost"].startswith("db.proxy-")
+
+
+def test_pgbouncer_gets_the_password_as_a_secret_and_pools_transactions(in_cluster_pooled):
+    config = in_cluster_pooled.named("db-pooler-config")
+    assert config.is_secret("stringData")
+    assert fed_by(config, "stringData", in_cluster_pooled.named("db-password"))
+    ini = config.props["stringData"]["pgbouncer.ini"]
+    assert "pool_mode = transaction" in ini and "auth_type = scram-sha-256" in ini
+    assert "host=db.apps.svc.cluster.local" in ini
+    secret = in_cluster_pooled.named("db-connection").props["stringData"]
+    assert secret["poolerHost"] == "db-pooler.apps.svc.cluster.local"

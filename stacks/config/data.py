@@ -51,7 +51,8 @@ def _weekly_window(value: str) -> str:
 
 
 class PostgresConfig(ConfigModel):
-    """RDS PostgreSQL (AWS) or a StatefulSet (local)."""
+    """RDS PostgreSQL (AWS) or a StatefulSet (local). `connectionPooling` puts RDS Proxy (AWS) or
+    PgBouncer (local) in front; apps find it as `poolerHost` in the connection Secret."""
 
     enabled: bool = True
     engine_version: str = "18.3"
@@ -65,7 +66,7 @@ class PostgresConfig(ConfigModel):
     maintenance_window: str = "sun:04:30-sun:05:30"
     slow_statement_ms: int = Field(default=500, ge=0)
     log_retention_days: LogRetentionDays = 30
-    pgbouncer: bool = False
+    connection_pooling: bool = False
     in_cluster_volume_gb: int = Field(default=5, ge=1)
 
     @field_validator("instance_class")

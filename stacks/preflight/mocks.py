@@ -91,6 +91,12 @@ def _msk_configuration(args: pulumi.runtime.MockResourceArgs, region: str) -> di
     return {"arn": _arn("kafka", region, f"configuration/{name}/{_digest(name, 8)}-1"), "latestRevision": 1}
 
 
+def _rds_proxy(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    name = args.inputs.get("name", args.name)
+    return {"name": name, "arn": _arn("rds", region, f"db-proxy:prx-{_digest(name, 17)}"),
+            "endpoint": f"{name}.proxy-c{_digest(name, 12)}.{region}.rds.amazonaws.com"}
+
+
 def _random_password(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
     """A stand-in of the requested length; mocks never generate real credentials."""
     length = int(args.inputs.get("length", 16))
@@ -115,6 +121,7 @@ COMPUTED_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dic
     "aws:msk/configuration:Configuration": _msk_configuration,
     "aws:secretsmanager/secret:Secret": _secret,
     "random:index/randomPassword:RandomPassword": _random_password,
+    "aws:rds/proxy:Proxy": _rds_proxy,
 }
 
 _ID_PREFIX = {

@@ -66,7 +66,8 @@ def _wire_postgres(platform: Platform, cluster: ClusterHandle, network: ManagedN
         storage_class_name=cluster.storage_class_name, volume_size_gb=pg.in_cluster_volume_gb)
     postgres = Postgres(f"{config.stack}-postgres", PostgresArgs(
         namespace=cluster.app_namespace, managed=managed, in_cluster=in_cluster,
-        protect=config.protect_stateful_resources, tags=config.standard_tags), opts=opts)
+        connection_pooling=pg.connection_pooling, protect=config.protect_stateful_resources,
+        tags=config.standard_tags), opts=opts)
     platform.components["postgres"] = postgres
     platform.datastores["postgres"] = DatastoreHandle(
         kind="postgres", managed=managed is not None, endpoint=postgres.endpoint, port=postgres.port,
@@ -76,6 +77,8 @@ def _wire_postgres(platform: Platform, cluster: ClusterHandle, network: ManagedN
                              "postgres_reader_endpoint": postgres.reader_endpoint,
                              "postgres_port": postgres.port,
                              "postgres_connection_secret": postgres.connection_secret_name})
+    if postgres.pooler_endpoint is not None:
+        platform.exports["postgres_pooler_endpoint"] = postgres.pooler_endpoint
     if postgres.master_secret_arn is not None:
         platform.exports["postgres_master_secret_arn"] = postgres.master_secret_arn
 
