@@ -120,6 +120,12 @@ def workload_labels(name: str, component: str) -> dict[str, str]:
             "app.kubernetes.io/part-of": "groundwork", "app.kubernetes.io/managed-by": "pulumi"}
 
 
+def retain_claims() -> k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs:
+    """Keep the data volumes when the StatefulSet is deleted or scaled down: data outlives pods."""
+    return k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs(when_deleted="Retain",
+                                                                          when_scaled="Retain")
+
+
 def volume_claim(name: str, storage_class_name: str, size_gb: int) -> k8s.core.v1.PersistentVolumeClaimArgs:
     """The StatefulSet's volumeClaimTemplate on the cluster's StorageClass."""
     return k8s.core.v1.PersistentVolumeClaimArgs(

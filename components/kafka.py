@@ -22,6 +22,7 @@ from components.datastore import (
     log_group,
     restricted_container_security_context,
     restricted_pod_security_context,
+    retain_claims,
     volume_claim,
     workload_labels,
 )
@@ -37,6 +38,8 @@ KAFKA_UID = 1000  # `appuser` in apache/kafka
 CLIENT_PORTS = {"scram": 9096, "iam": 9098}
 PROMETHEUS_PORTS = (11001, 11002)  # JMX exporter, node exporter
 LOCAL_PORT = 9092
+_TargetTracking = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs
+_PredefinedMetric = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs
 CONTROLLER_PORT = 9093
 
 
@@ -216,7 +219,7 @@ class Kafka(pulumi.ComponentResource):
                 parent=self, protect=args.protect,
                 ignore_changes=["brokerNodeGroupInfo.storageInfo.ebsStorageInfo.volumeSize"]),
         )
-        self._storage_autoscaling(name, cluster, msk)
+        self._storage_autoscaling(name, cluster, msk, tags)
 
         values: dict[str, pulumi.Input[str]] = {"tls": "true", "securityProtocol": "SASL_SSL"}
         if "scram" in auth:
@@ -239,7 +242,8 @@ class Kafka(pulumi.ComponentResource):
         self.resource_id = cluster.cluster_name
         self.security_group_id = group.id
 
-    def _storage_autoscaling(self, name: str, cluster: aws.msk.Cluster, msk: MskArgs) -> None:
+    def _storage_autoscaling(self, name: str, cluster: aws.msk.Cluster, msk: MskArgs,
+                             tags: Mapping[str, str]) -> None:
         target = aws.appautoscaling.Target(
             f"{name}-storage",
             service_namespace="kafka",
@@ -247,6 +251,7 @@ class Kafka(pulumi.ComponentResource):
             resource_id=cluster.arn,
             min_capacity=1,
             max_capacity=msk.max_volume_size_gb,
+            tags=dict(tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.appautoscaling.Policy(
@@ -256,8 +261,8 @@ class Kafka(pulumi.ComponentResource):
             service_namespace=target.service_namespace,
             scalable_dimension=target.scalable_dimension,
             resource_id=target.resource_id,
-            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+            target_tracking_scaling_policy_configuration=_TargetTracking(
+                predefined_metric_specification=_PredefinedMetric(
                     predefined_metric_type="KafkaBrokerStorageUtilization"),
                 target_value=60,
                 disable_scale_in=True,
@@ -378,8 +383,7 @@ class Kafka(pulumi.ComponentResource):
                 replicas=local.nodes,
                 pod_management_policy="Parallel",  # the controller quorum needs its peers up to start
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
-                persistent_volume_claim_retention_policy=k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs(
-                    when_deleted="Retain", when_scaled="Retain"),
+                persistent_volume_claim_retention_policy=retain_claims(),
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
                     spec=k8s.core.v1.PodSpecArgs(

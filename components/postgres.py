@@ -19,6 +19,7 @@ from components.datastore import (
     log_group,
     restricted_container_security_context,
     restricted_pod_security_context,
+    retain_claims,
     volume_claim,
     workload_labels,
 )
@@ -313,8 +314,7 @@ class Postgres(pulumi.ComponentResource):
                 service_name=service.metadata.name,
                 replicas=1,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
-                persistent_volume_claim_retention_policy=k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs(
-                    when_deleted="Retain", when_scaled="Retain"),
+                persistent_volume_claim_retention_policy=retain_claims(),
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
                     spec=k8s.core.v1.PodSpecArgs(
@@ -342,7 +342,9 @@ def _server_parameters(slow_statement_ms: int) -> dict[str, str]:
     return {
         "rds.force_ssl": "1",
         "log_min_duration_statement": str(slow_statement_ms),
-        "log_connections": "1",  # PostgreSQL 18 still accepts the boolean form (= receipt,authentication,authorization)
+        # PostgreSQL 18 made this a list of aspects but still accepts the boolean (= receipt,
+        # authentication, authorization).
+        "log_connections": "1",
         "log_disconnections": "1",
         "log_statement": "ddl",
         "log_lock_waits": "1",

@@ -69,7 +69,8 @@ def rds_proxy(name: str, *, network: ManagedNetworkArgs, db_identifier: pulumi.I
                 "Statement": [
                     {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": parts[0]},
                     {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": parts[1],
-                     "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{parts[2]}.amazonaws.com"}}},
+                     "Condition": {"StringEquals": {
+                         "kms:ViaService": f"secretsmanager.{parts[2]}.amazonaws.com"}}},
                 ]})),
         opts=pulumi.ResourceOptions(parent=role))
     proxy = aws.rds.Proxy(

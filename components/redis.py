@@ -24,6 +24,7 @@ from components.datastore import (
     log_group,
     restricted_container_security_context,
     restricted_pod_security_context,
+    retain_claims,
     volume_claim,
     workload_labels,
 )
@@ -226,8 +227,7 @@ class Redis(pulumi.ComponentResource):
                 service_name=service.metadata.name,
                 replicas=1,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
-                persistent_volume_claim_retention_policy=k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs(
-                    when_deleted="Retain", when_scaled="Retain"),
+                persistent_volume_claim_retention_policy=retain_claims(),
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
                     spec=k8s.core.v1.PodSpecArgs(

@@ -152,6 +152,28 @@ def test_exports_carry_endpoints_and_no_secret(data_stack):
     for key in ("postgres_endpoint", "redis_endpoint", "kafka_bootstrap_servers", "postgres_connection_secret"):
         assert outputs[key] and outputs[key] != "[secret]"
     secrets = [capture.named(f"prod-{kind}-connection").props["stringData"] for kind in ("redis", "kafka")]
-    passwords = {data["password"] for data in secrets}
+    passwords = {data["password"] for data in secrets if "password" in data}
+    assert passwords
     assert not passwords & {str(v) for v in outputs.values()}
     assert not any("password" in key for key in outputs)
+
+
+def _taggable(type_token: str) -> bool:
+    """Whether the installed pulumi_aws resource class of `type_token` takes `tags`."""
+    import importlib
+    import inspect
+
+    module, _, cls = type_token.split(":", 1)[1].partition(":")
+    package = importlib.import_module(f"pulumi_aws.{module.split('/')[0]}")
+    return "tags" in inspect.signature(getattr(package, cls)._internal_init).parameters
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_taggable_data_resource_carries_the_standard_and_component_tags(data_stack, stack):
+    capture, _ = data_stack(stack)
+    prefixes = tuple(f"{stack}-{kind}" for kind in ("postgres", "redis", "kafka"))
+    resources = [r for r in capture.resources if r.type.startswith("aws:") and r.name.startswith(prefixes)]
+    assert len(resources) > 20
+    required = {"environment", "project", "managed-by", "owner", "cost-center", "component"}
+    untagged = [r.name for r in resources if _taggable(r.type) and not required <= set(r.props.get("tags", {}))]
+    assert untagged == []

@@ -108,7 +108,8 @@ def test_storage_autoscales_and_the_program_does_not_shrink_it_back(managed):
     assert target.props["scalableDimension"] == "kafka:broker-storage:VolumeSize"
     assert fed_by(target, "resourceId", managed.named("events-cluster"))
     cluster = managed.named("events-cluster")
-    assert target.props["maxCapacity"] > cluster.props["brokerNodeGroupInfo"]["storageInfo"]["ebsStorageInfo"]["volumeSize"]
+    volume = cluster.props["brokerNodeGroupInfo"]["storageInfo"]["ebsStorageInfo"]["volumeSize"]
+    assert target.props["maxCapacity"] > volume
     policy = managed.of_type("aws:appautoscaling/policy:Policy")[0].props
     metric = policy["targetTrackingScalingPolicyConfiguration"]["predefinedMetricSpecification"]
     assert metric["predefinedMetricType"] == "KafkaBrokerStorageUtilization"

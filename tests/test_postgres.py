@@ -145,8 +145,8 @@ def test_in_cluster_password_is_generated_and_travels_as_a_secret(in_cluster):
     assert password and fed_by(secret, "stringData", in_cluster.named("db-password"))
     statefulset = in_cluster.named("db-statefulset").props
     env = statefulset["spec"]["template"]["spec"]["containers"][0]["env"]
-    assert {"name": "POSTGRES_PASSWORD"}.items() <= next(e for e in env if e["name"] == "POSTGRES_PASSWORD").items()
-    assert "valueFrom" in next(e for e in env if e["name"] == "POSTGRES_PASSWORD")
+    from_secret = next(e for e in env if e["name"] == "POSTGRES_PASSWORD")["valueFrom"]["secretKeyRef"]
+    assert from_secret == {"name": "db-connection", "key": "password"}
 
 
 def test_in_cluster_creates_no_aws_resources(in_cluster):
@@ -161,7 +161,8 @@ def test_exactly_one_backend_is_required():
 @pytest.fixture(scope="module")
 def managed_pooled() -> Capture:
     return run_component(lambda: Postgres("db", PostgresArgs(
-        namespace="apps", managed=RdsPostgresArgs(network=network_for_tests()), connection_pooling=True, tags=TAGS)))
+        namespace="apps", managed=RdsPostgresArgs(network=network_for_tests()), connection_pooling=True,
+        tags=TAGS)))
 
 
 @pytest.fixture(scope="module")
@@ -186,10 +187,11 @@ def test_rds_proxy_admits_the_cluster_and_is_the_only_other_way_into_the_databas
     proxy_sg = managed_pooled.named("db-proxy-sg")
     rules = managed_pooled.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     into_proxy = [r for r in rules if fed_by(r, "securityGroupId", proxy_sg)]
-    assert len(into_proxy) == 1 and fed_by(into_proxy[0], "referencedSecurityGroupId", managed_pooled.named("test-nodes"))
+    nodes = managed_pooled.named("test-nodes")
+    assert len(into_proxy) == 1 and fed_by(into_proxy[0], "referencedSecurityGroupId", nodes)
     into_db = [r for r in rules if fed_by(r, "securityGroupId", managed_pooled.named("db-sg"))]
     sources = sorted("proxy" if fed_by(r, "referencedSecurityGroupId", proxy_sg) else
-                     "nodes" if fed_by(r, "referencedSecurityGroupId", managed_pooled.named("test-nodes")) else "other"
+                     "nodes" if fed_by(r, "referencedSecurityGroupId", nodes) else "other"
                      for r in into_db)
     assert sources == ["nodes", "proxy"]
     secret = managed_pooled.named("db-connection")

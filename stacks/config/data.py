@@ -137,8 +137,9 @@ class KafkaConfig(ConfigModel):
     instance_type: str = "kafka.m7g.large"
     volume_size_gb: int = Field(default=100, ge=1, le=16384)
     max_volume_size_gb: int = Field(default=1000, ge=1, le=16384)
-    client_authentication: list[Literal["iam", "scram"]] = Field(default_factory=lambda: ["iam", "scram"],
-                                                                  min_length=1)
+    # IAM by default: no static credential to store or rotate. "scram" adds a username/password in
+    # Secrets Manager for clients that cannot sign IAM requests (it needs a rotation of its own).
+    client_authentication: list[Literal["iam", "scram"]] = Field(default_factory=lambda: ["iam"], min_length=1)
     enhanced_monitoring: Literal["DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER",
                                  "PER_TOPIC_PER_PARTITION"] = "PER_TOPIC_PER_BROKER"
     log_retention_days: LogRetentionDays = 30
