@@ -177,3 +177,17 @@ def test_every_taggable_data_resource_carries_the_standard_and_component_tags(da
     required = {"environment", "project", "managed-by", "owner", "cost-center", "component"}
     untagged = [r.name for r in resources if _taggable(r.type) and not required <= set(r.props.get("tags", {}))]
     assert untagged == []
+
+
+def test_scram_is_an_explicit_opt_in_of_the_stack_file():
+    capture, _ = capture_data("dev", overrides={"groundwork:kafka": {"clientAuthentication": ["iam", "scram"]}})
+    assert _one(capture, MSK).props["clientAuthentication"]["sasl"] == {"iam": True, "scram": True}
+    secret = _one(capture, "aws:secretsmanager/secret:Secret")
+    assert secret.props["name"].startswith("AmazonMSK_dev-kafka")
+    assert capture.named("dev-kafka-connection").props["stringData"]["saslMechanism"] == "SCRAM-SHA-512"
+
+
+def test_prod_kafka_holds_no_static_credential(data_stack):
+    capture, _ = data_stack("prod")
+    assert _one(capture, MSK).props["clientAuthentication"]["sasl"] == {"iam": True, "scram": False}
+    assert not capture.of_type("aws:secretsmanager/secret:Secret")

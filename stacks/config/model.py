@@ -62,7 +62,7 @@ class StackConfig(ConfigModel):
 
 def cross_field_issues(config: StackConfig) -> list[ConfigIssue]:
     """Rules no single field can check; each names the key a user has to change."""
-    issues: list[ConfigIssue] = data_issues(config)
+    issues: list[ConfigIssue] = []
     net = config.network
     if config.environment == "local":
         if net.enabled:
@@ -91,4 +91,5 @@ def cross_field_issues(config: StackConfig) -> list[ConfigIssue]:
         if config.region and any(not z.startswith(config.region) for z in zones):
             issues.append(ConfigIssue("network.availabilityZones", zones,
                                       f"zones must be in the stack's region {config.region}"))
+    issues.extend(data_issues(config))
     return issues
