@@ -225,7 +225,7 @@ class Postgres(pulumi.ComponentResource):
                 max_allocated_storage=rds.max_allocated_storage_gb,
                 multi_az=False,
                 skip_final_snapshot=True,  # a replica holds no data of its own; RDS refuses one
-                tags=tags,
+                tags=tags,  # no backup=true: the primary is backed up, AWS Backup skips read replicas
                 opts=pulumi.ResourceOptions(parent=self),
                 **common,
             )
