@@ -13,6 +13,7 @@ import pulumi
 from stacks.config import ConfigError, StackConfig, load_stack
 from stacks.config.loader import runtime_config
 from stacks.wiring.cluster import wire_cluster
+from stacks.wiring.data import wire_data
 from stacks.wiring.foundation import wire_kms, wire_network, wire_provider
 from stacks.wiring.platform import Platform
 
@@ -22,6 +23,7 @@ WIRING: list[Callable[[Platform], None]] = [
     wire_kms,
     wire_network,
     wire_cluster,
+    wire_data,  # needs platform.cluster: the cluster step goes before it
 ]
 
 

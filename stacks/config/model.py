@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from stacks.config.base import ConfigModel, Environment
 from stacks.config.cluster import ClusterConfig, cluster_issues
 from stacks.config.common import Tags
+from stacks.config.data import KafkaConfig, PostgresConfig, RedisConfig, data_issues
 from stacks.config.errors import ConfigIssue
 from stacks.config.network import NetworkConfig
 
@@ -26,6 +27,9 @@ class StackConfig(ConfigModel):
     protect_stateful_resources: bool = False
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    postgres: PostgresConfig = Field(default_factory=PostgresConfig)
+    redis: RedisConfig = Field(default_factory=RedisConfig)
+    kafka: KafkaConfig = Field(default_factory=KafkaConfig)
 
     @field_validator("region")
     @classmethod
@@ -89,4 +93,5 @@ def cross_field_issues(config: StackConfig) -> list[ConfigIssue]:
         if config.region and any(not z.startswith(config.region) for z in zones):
             issues.append(ConfigIssue("network.availabilityZones", zones,
                                       f"zones must be in the stack's region {config.region}"))
+    issues.extend(data_issues(config))
     return issues

@@ -83,6 +83,62 @@ def _launch_template(args: pulumi.runtime.MockResourceArgs, region: str) -> dict
 
 def _eks_access_entry(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
     return {"accessEntryArn": _arn("eks", region, f"access-entry/{args.inputs.get('clusterName')}/{_digest(args.name)}")}
+def _rds_instance(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    identifier = args.inputs.get("identifier", args.name)
+    address = f"{identifier}.c{_digest(identifier, 12)}.{region}.rds.amazonaws.com"
+    outputs: dict[str, Any] = {
+        "identifier": identifier, "address": address, "endpoint": f"{address}:{int(args.inputs.get('port', 5432))}",
+        "arn": _arn("rds", region, f"db:{identifier}"), "resourceId": f"db-{_digest(identifier, 26).upper()}",
+        "engineVersionActual": args.inputs.get("engineVersion", ""),
+    }
+    if args.inputs.get("manageMasterUserPassword"):
+        outputs["masterUserSecrets"] = [{
+            "secretArn": _arn("secretsmanager", region, f"secret:rds!db-{_digest(identifier, 36)}-AbCdEf"),
+            "kmsKeyId": args.inputs.get("masterUserSecretKmsKeyId", ""), "secretStatus": "active"}]
+    return outputs
+
+
+def _replication_group(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    group_id = args.inputs.get("replicationGroupId", args.name)
+    suffix = f"{_digest(group_id, 6)}.{region[:2]}{region.split('-')[1][0]}{region[-1]}.cache.amazonaws.com"
+    return {"replicationGroupId": group_id, "arn": _arn("elasticache", region, f"replicationgroup:{group_id}"),
+            "primaryEndpointAddress": f"master.{group_id}.{suffix}",
+            "readerEndpointAddress": f"replica.{group_id}.{suffix}"}
+
+
+def _msk_cluster(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    name = args.inputs.get("clusterName", args.name)
+    count = int(args.inputs.get("numberOfBrokerNodes", 3))
+    digest = _digest(name, 6)
+
+    def brokers(port: int) -> str:
+        return ",".join(f"b-{i}.{name}.{digest}.c2.kafka.{region}.amazonaws.com:{port}" for i in range(1, count + 1))
+
+    return {"clusterName": name, "arn": _arn("kafka", region, f"cluster/{name}/{_digest(name, 8)}-1"),
+            "bootstrapBrokersTls": brokers(9094), "bootstrapBrokersSaslScram": brokers(9096),
+            "bootstrapBrokersSaslIam": brokers(9098), "currentVersion": "K3AEGXETSR30VB"}
+
+
+def _msk_configuration(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    name = args.inputs.get("name", args.name)
+    return {"arn": _arn("kafka", region, f"configuration/{name}/{_digest(name, 8)}-1"), "latestRevision": 1}
+
+
+def _rds_proxy(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    name = args.inputs.get("name", args.name)
+    return {"name": name, "arn": _arn("rds", region, f"db-proxy:prx-{_digest(name, 17)}"),
+            "endpoint": f"{name}.proxy-c{_digest(name, 12)}.{region}.rds.amazonaws.com"}
+
+
+def _random_password(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    """A stand-in of the requested length; mocks never generate real credentials."""
+    length = int(args.inputs.get("length", 16))
+    return {"result": ("mock" + _digest(args.name, 64))[:length]}
+
+
+def _secret(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    name = args.inputs.get("name", args.name)
+    return {"arn": _arn("secretsmanager", region, f"secret:{name}-{_digest(name, 6)}")}
 
 
 # Outputs that a real provider computes, by resource type. An area adds the types it creates.
@@ -97,6 +153,13 @@ COMPUTED_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dic
     "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "aws:eks/accessEntry:AccessEntry": _eks_access_entry,
+    "aws:rds/instance:Instance": _rds_instance,
+    "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+    "aws:msk/cluster:Cluster": _msk_cluster,
+    "aws:msk/configuration:Configuration": _msk_configuration,
+    "aws:secretsmanager/secret:Secret": _secret,
+    "random:index/randomPassword:RandomPassword": _random_password,
+    "aws:rds/proxy:Proxy": _rds_proxy,
 }
 
 _ID_PREFIX = {

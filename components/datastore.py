@@ -1,0 +1,152 @@
+"""What the three data services share: the network args of the managed backend, the client-only
+security group, the connection Secret apps read, tags for backups, and the restricted pod shape
+of the in-cluster backend."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.tagging import component_tags
+
+# The tag the AWS Backup plan selects on (exactly this key and value).
+BACKUP_TAG = ("backup", "true")
+
+
+@dataclass(frozen=True)
+class ManagedNetworkArgs:
+    """Where a managed data service lives and who may reach it.
+
+    vpc_id: the VPC of the stack.
+    subnet_ids: the database subnets (no route to the internet, one per AZ).
+    client_security_group_id: the cluster's node security group; the only source admitted.
+    kms_key_arn: the stack's customer-managed key for data, logs and secrets.
+    """
+
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[str]]
+    client_security_group_id: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+
+
+def datastore_tags(base: Mapping[str, str], component: str, protect: bool) -> dict[str, str]:
+    """Component tags plus `backup=true` (the backup plan's selector) and, when protected, `protect`."""
+    key, value = BACKUP_TAG
+    extra = {key: value}
+    if protect:
+        extra["protect"] = "true"
+    return component_tags(base, component, **extra)
+
+
+def client_only_security_group(name: str, *, network: ManagedNetworkArgs, ports: Sequence[tuple[int, int, str]],
+                               description: str, tags: Mapping[str, str],
+                               parent: pulumi.Resource) -> aws.ec2.SecurityGroup:
+    """A security group that admits the given TCP ports from the cluster's nodes and nothing else.
+
+    It has no egress rule: the provider removes the default allow-all egress on create, and a
+    managed data service never opens connections of its own into the VPC.
+    """
+    group = aws.ec2.SecurityGroup(
+        f"{name}-sg",
+        vpc_id=network.vpc_id,
+        description=description,
+        tags={**tags, "Name": f"{name}-sg"},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    for from_port, to_port, purpose in ports:
+        suffix = str(from_port) if from_port == to_port else f"{from_port}-{to_port}"
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-cluster-{suffix}",
+            security_group_id=group.id,
+            referenced_security_group_id=network.client_security_group_id,
+            ip_protocol="tcp",
+            from_port=from_port,
+            to_port=to_port,
+            description=f"{purpose} from the cluster's nodes",
+            tags=dict(tags),
+            opts=pulumi.ResourceOptions(parent=group),
+        )
+    return group
+
+
+def connection_secret(name: str, *, namespace: str, values: Mapping[str, pulumi.Input[str]],
+                      parent: pulumi.Resource) -> k8s.core.v1.Secret:
+    """The Secret apps mount or envFrom: host, port, user, password or a reference to it, TLS flag.
+
+    The whole payload travels as a Pulumi secret, so it is encrypted in state and never printed.
+    """
+    return k8s.core.v1.Secret(
+        f"{name}-connection",
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=f"{name}-connection", namespace=namespace,
+            labels={"app.kubernetes.io/name": name, "app.kubernetes.io/component": "connection",
+                    "app.kubernetes.io/managed-by": "pulumi"}),
+        type="Opaque",
+        string_data=pulumi.Output.secret(pulumi.Output.from_input(dict(values))),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def restricted_container_security_context() -> k8s.core.v1.SecurityContextArgs:
+    """The Pod Security Standards 'restricted' profile, plus a read-only root filesystem."""
+    return k8s.core.v1.SecurityContextArgs(
+        run_as_non_root=True,
+        allow_privilege_escalation=False,
+        read_only_root_filesystem=True,
+        privileged=False,
+        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+    )
+
+
+def restricted_pod_security_context(uid: int) -> k8s.core.v1.PodSecurityContextArgs:
+    """Run as the image's own unprivileged user; the volume is group-owned by it on mount."""
+    return k8s.core.v1.PodSecurityContextArgs(
+        run_as_non_root=True,
+        run_as_user=uid,
+        run_as_group=uid,
+        fs_group=uid,
+        fs_group_change_policy="OnRootMismatch",
+        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+    )
+
+
+def workload_labels(name: str, component: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": name, "app.kubernetes.io/component": component,
+            "app.kubernetes.io/part-of": "groundwork", "app.kubernetes.io/managed-by": "pulumi"}
+
+
+def retain_claims() -> k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs:
+    """Keep the data volumes when the StatefulSet is deleted or scaled down: data outlives pods."""
+    return k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs(when_deleted="Retain",
+                                                                          when_scaled="Retain")
+
+
+def volume_claim(name: str, storage_class_name: str, size_gb: int) -> k8s.core.v1.PersistentVolumeClaimArgs:
+    """The StatefulSet's volumeClaimTemplate on the cluster's StorageClass."""
+    return k8s.core.v1.PersistentVolumeClaimArgs(
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name),
+        spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
+            access_modes=["ReadWriteOnce"],
+            storage_class_name=storage_class_name,
+            resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": f"{size_gb}Gi"}),
+        ),
+    )
+
+
+def log_group(name: str, *, log_group_name: pulumi.Input[str], retention_days: int, kms_key_arn: pulumi.Input[str],
+              tags: Mapping[str, str], parent: pulumi.Resource,
+              protect: bool = False) -> aws.cloudwatch.LogGroup:
+    """A KMS-encrypted CloudWatch log group with a finite retention."""
+    return aws.cloudwatch.LogGroup(
+        name,
+        name=log_group_name,
+        retention_in_days=retention_days,
+        kms_key_id=kms_key_arn,
+        tags=dict(tags),
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
+    )

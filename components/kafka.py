@@ -1,0 +1,410 @@
+"""Kafka for the apps: Amazon MSK on AWS, KRaft brokers in the cluster for `local`, same outputs."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.datastore import (
+    ManagedNetworkArgs,
+    client_only_security_group,
+    connection_secret,
+    datastore_tags,
+    log_group,
+    restricted_container_security_context,
+    restricted_pod_security_context,
+    retain_claims,
+    volume_claim,
+    workload_labels,
+)
+from components.tagging import component_tags
+
+# 4.1.x is the newest Kafka MSK offers on Standard brokers (MSK supported-versions page and
+# endoflife.date/amazon-msk, read 2026-11-25); Kafka 4 runs only in KRaft mode, hence `.kraft`.
+MSK_KAFKA_VERSION = "4.1.x.kraft"
+# The Apache Kafka project's image, same line as MSK (kafka.apache.org/41 docker docs: 4.1.1).
+KAFKA_IMAGE = "docker.io/apache/kafka:4.1.1"
+KAFKA_UID = 1000  # `appuser` in apache/kafka
+# Client ports MSK opens per authentication mechanism (TLS listeners only).
+CLIENT_PORTS = {"scram": 9096, "iam": 9098}
+PROMETHEUS_PORTS = (11001, 11002)  # JMX exporter, node exporter
+LOCAL_PORT = 9092
+_TargetTracking = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs
+_PredefinedMetric = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs
+CONTROLLER_PORT = 9093
+
+
+def replication_settings(broker_count: int) -> dict[str, int]:
+    """Replication factor 3 (or every broker when fewer) and min.insync.replicas 2 (one fewer
+    than the factor when it is smaller), so a write survives losing one broker."""
+    factor = min(3, broker_count)
+    min_isr = max(1, min(2, factor - 1))
+    return {"replication_factor": factor, "min_insync_replicas": min_isr}
+
+
+def server_properties(broker_count: int) -> str:
+    """The broker settings of the MSK configuration: no topics by accident, durable defaults."""
+    rep = replication_settings(broker_count)
+    lines = {
+        "auto.create.topics.enable": "false",
+        "default.replication.factor": rep["replication_factor"],
+        "min.insync.replicas": rep["min_insync_replicas"],
+        "offsets.topic.replication.factor": rep["replication_factor"],
+        "transaction.state.log.replication.factor": rep["replication_factor"],
+        "transaction.state.log.min.isr": rep["min_insync_replicas"],
+        "unclean.leader.election.enable": "false",
+        "num.partitions": 3,
+    }
+    return "\n".join(f"{key}={value}" for key, value in lines.items()) + "\n"
+
+
+@dataclass(frozen=True)
+class MskArgs:
+    """The managed backend.
+
+    kafka_version: pinned MSK version string.
+    broker_count: a multiple of the number of database subnets (MSK spreads brokers evenly).
+    instance_type / volume_size_gb: per broker; storage autoscaling grows the volume up to
+        max_volume_size_gb when the disks pass 60% (it never shrinks).
+    client_authentication: SASL/IAM (no secrets; apps use their IAM role) and/or SASL/SCRAM
+        (a username and password kept in Secrets Manager under the `AmazonMSK_` prefix, encrypted
+        with the stack's key, as MSK requires). Unauthenticated access is always off.
+    enhanced_monitoring: CloudWatch metric level.
+    log_retention_days: CloudWatch retention of the broker logs.
+    """
+
+    network: ManagedNetworkArgs
+    kafka_version: str = MSK_KAFKA_VERSION
+    broker_count: int = 3
+    instance_type: str = "kafka.m7g.large"
+    volume_size_gb: int = 100
+    max_volume_size_gb: int = 1000
+    client_authentication: Sequence[Literal["iam", "scram"]] = ("iam",)
+    enhanced_monitoring: str = "PER_TOPIC_PER_BROKER"
+    log_retention_days: int = 365
+
+
+@dataclass(frozen=True)
+class InClusterKafkaArgs:
+    """The `local` backend: KRaft nodes that are both broker and controller (1 or 3)."""
+
+    storage_class_name: str
+    nodes: Literal[1, 3] = 1
+    volume_size_gb: int = 5
+    image: str = KAFKA_IMAGE
+    cpu_request: str = "200m"
+    memory_request: str = "768Mi"
+    memory_limit: str = "1Gi"
+
+
+@dataclass(frozen=True)
+class KafkaArgs:
+    """One Kafka cluster for the apps. Exactly one of `managed` and `in_cluster` is set.
+
+    namespace: where the connection Secret (and the in-cluster workload) live.
+    scram_username: the SCRAM user apps connect as (when SCRAM is enabled).
+    protect: Pulumi refuses to delete the MSK cluster (prod).
+    """
+
+    namespace: str
+    managed: MskArgs | None = None
+    in_cluster: InClusterKafkaArgs | None = None
+    scram_username: str = "app"
+    protect: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class Kafka(pulumi.ComponentResource):
+    """Kafka behind one contract: bootstrap endpoint, port and a connection Secret."""
+
+    endpoint: pulumi.Output[str]
+    port: pulumi.Output[int]
+    connection_secret_name: pulumi.Output[str]
+    arn: pulumi.Output[str] | None
+    resource_id: pulumi.Output[str] | None
+    security_group_id: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: KafkaArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("groundwork:kafka:Kafka", name, None, opts)
+        if (args.managed is None) == (args.in_cluster is None):
+            raise ValueError(f"Kafka {name}: set exactly one of `managed` and `in_cluster`")
+        self.arn = self.resource_id = self.security_group_id = None
+        if args.managed is not None:
+            self._validate_managed(name, args.managed)
+            self._managed(name, args, args.managed)
+        else:
+            assert args.in_cluster is not None
+            self._in_cluster(name, args, args.in_cluster)
+        self.register_outputs({
+            "endpoint": self.endpoint, "port": self.port, "connection_secret_name": self.connection_secret_name,
+            "arn": self.arn, "resource_id": self.resource_id, "security_group_id": self.security_group_id,
+        })
+
+    @staticmethod
+    def _validate_managed(name: str, msk: MskArgs) -> None:
+        if not msk.client_authentication or set(msk.client_authentication) - set(CLIENT_PORTS):
+            raise ValueError(f"Kafka {name}: client_authentication must list 'iam' and/or 'scram', "
+                             f"got {list(msk.client_authentication)}")
+        if msk.max_volume_size_gb < msk.volume_size_gb:
+            raise ValueError(f"Kafka {name}: max_volume_size_gb {msk.max_volume_size_gb} is below "
+                             f"volume_size_gb {msk.volume_size_gb}")
+
+    def _managed(self, name: str, args: KafkaArgs, msk: MskArgs) -> None:
+        tags = component_tags(args.tags, name)
+        child = pulumi.ResourceOptions(parent=self)
+        auth = list(dict.fromkeys(msk.client_authentication))
+        ports = [(CLIENT_PORTS[mechanism], CLIENT_PORTS[mechanism], f"Kafka SASL/{mechanism.upper()} over TLS")
+                 for mechanism in auth]
+        ports.append((PROMETHEUS_PORTS[0], PROMETHEUS_PORTS[1], "Prometheus JMX and node exporters"))
+        group = client_only_security_group(
+            name, network=msk.network, ports=ports,
+            description=f"{name}: Kafka from the cluster's nodes only", tags=tags, parent=self)
+        configuration = aws.msk.Configuration(
+            f"{name}-config", name=name, kafka_versions=[msk.kafka_version],
+            description=f"{name}: no auto-created topics, replication factor and min ISR for durability",
+            server_properties=server_properties(msk.broker_count), opts=child)
+        broker_logs = log_group(f"{name}-log-brokers", log_group_name=f"/aws/msk/{name}/brokers",
+                                retention_days=msk.log_retention_days, kms_key_arn=msk.network.kms_key_arn,
+                                tags=tags, parent=self)
+        cluster = aws.msk.Cluster(
+            f"{name}-cluster",
+            cluster_name=name,
+            kafka_version=msk.kafka_version,
+            number_of_broker_nodes=msk.broker_count,
+            broker_node_group_info=aws.msk.ClusterBrokerNodeGroupInfoArgs(
+                instance_type=msk.instance_type,
+                client_subnets=msk.network.subnet_ids,
+                security_groups=[group.id],
+                storage_info=aws.msk.ClusterBrokerNodeGroupInfoStorageInfoArgs(
+                    ebs_storage_info=aws.msk.ClusterBrokerNodeGroupInfoStorageInfoEbsStorageInfoArgs(
+                        volume_size=msk.volume_size_gb)),
+                connectivity_info=aws.msk.ClusterBrokerNodeGroupInfoConnectivityInfoArgs(
+                    public_access=aws.msk.ClusterBrokerNodeGroupInfoConnectivityInfoPublicAccessArgs(
+                        type="DISABLED")),
+            ),
+            client_authentication=aws.msk.ClusterClientAuthenticationArgs(
+                sasl=aws.msk.ClusterClientAuthenticationSaslArgs(iam="iam" in auth, scram="scram" in auth),
+                unauthenticated=False,
+            ),
+            encryption_info=aws.msk.ClusterEncryptionInfoArgs(
+                encryption_at_rest_kms_key_arn=msk.network.kms_key_arn,
+                encryption_in_transit=aws.msk.ClusterEncryptionInfoEncryptionInTransitArgs(
+                    client_broker="TLS", in_cluster=True),
+            ),
+            configuration_info=aws.msk.ClusterConfigurationInfoArgs(
+                arn=configuration.arn, revision=configuration.latest_revision),
+            enhanced_monitoring=msk.enhanced_monitoring,
+            open_monitoring=aws.msk.ClusterOpenMonitoringArgs(
+                prometheus=aws.msk.ClusterOpenMonitoringPrometheusArgs(
+                    jmx_exporter=aws.msk.ClusterOpenMonitoringPrometheusJmxExporterArgs(enabled_in_broker=True),
+                    node_exporter=aws.msk.ClusterOpenMonitoringPrometheusNodeExporterArgs(enabled_in_broker=True),
+                )),
+            logging_info=aws.msk.ClusterLoggingInfoArgs(
+                broker_logs=aws.msk.ClusterLoggingInfoBrokerLogsArgs(
+                    cloudwatch_logs=aws.msk.ClusterLoggingInfoBrokerLogsCloudwatchLogsArgs(
+                        enabled=True, log_group=broker_logs.name))),
+            tags=datastore_tags(args.tags, name, args.protect),
+            # Storage autoscaling grows the volumes; without this, the next `pulumi up` would try
+            # to shrink them back to volume_size_gb (which MSK refuses).
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect,
+                ignore_changes=["brokerNodeGroupInfo.storageInfo.ebsStorageInfo.volumeSize"]),
+        )
+        self._storage_autoscaling(name, cluster, msk, tags)
+
+        values: dict[str, pulumi.Input[str]] = {"tls": "true", "securityProtocol": "SASL_SSL"}
+        if "scram" in auth:
+            password = self._scram_secret(name, args, msk, cluster, tags)
+            values.update({"bootstrapServers": cluster.bootstrap_brokers_sasl_scram,
+                           "port": str(CLIENT_PORTS["scram"]), "saslMechanism": "SCRAM-SHA-512",
+                           "username": args.scram_username, "password": password})
+        if "iam" in auth:
+            values["bootstrapServersIam"] = cluster.bootstrap_brokers_sasl_iam
+            if "scram" not in auth:
+                values.update({"bootstrapServers": cluster.bootstrap_brokers_sasl_iam,
+                               "port": str(CLIENT_PORTS["iam"]), "saslMechanism": "AWS_MSK_IAM"})
+        secret = connection_secret(name, namespace=args.namespace, values=values, parent=self)
+        primary = "scram" if "scram" in auth else "iam"
+        self.endpoint = (cluster.bootstrap_brokers_sasl_scram if primary == "scram"
+                         else cluster.bootstrap_brokers_sasl_iam)
+        self.port = pulumi.Output.from_input(CLIENT_PORTS[primary])
+        self.connection_secret_name = secret.metadata.name
+        self.arn = cluster.arn
+        self.resource_id = cluster.cluster_name
+        self.security_group_id = group.id
+
+    def _storage_autoscaling(self, name: str, cluster: aws.msk.Cluster, msk: MskArgs,
+                             tags: Mapping[str, str]) -> None:
+        target = aws.appautoscaling.Target(
+            f"{name}-storage",
+            service_namespace="kafka",
+            scalable_dimension="kafka:broker-storage:VolumeSize",
+            resource_id=cluster.arn,
+            min_capacity=1,
+            max_capacity=msk.max_volume_size_gb,
+            tags=dict(tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.appautoscaling.Policy(
+            f"{name}-storage",
+            name=f"{name}-broker-storage",
+            policy_type="TargetTrackingScaling",
+            service_namespace=target.service_namespace,
+            scalable_dimension=target.scalable_dimension,
+            resource_id=target.resource_id,
+            target_tracking_scaling_policy_configuration=_TargetTracking(
+                predefined_metric_specification=_PredefinedMetric(
+                    predefined_metric_type="KafkaBrokerStorageUtilization"),
+                target_value=60,
+                disable_scale_in=True,
+            ),
+            opts=pulumi.ResourceOptions(parent=target),
+        )
+
+    def _scram_secret(self, name: str, args: KafkaArgs, msk: MskArgs, cluster: aws.msk.Cluster,
+                      tags: Mapping[str, str]) -> pulumi.Output[str]:
+        """The SCRAM credentials: MSK reads them from a Secrets Manager secret whose name starts
+        with `AmazonMSK_` and that is encrypted with a customer-managed key."""
+        password = random.RandomPassword(f"{name}-scram-password", length=32, special=False,
+                                         opts=pulumi.ResourceOptions(parent=self))
+        secret = aws.secretsmanager.Secret(
+            f"{name}-scram",
+            name=f"AmazonMSK_{name}-{args.scram_username}",
+            description=f"{name}: SASL/SCRAM credentials of the Kafka user {args.scram_username}",
+            kms_key_id=msk.network.kms_key_arn,
+            recovery_window_in_days=30,
+            tags=dict(tags),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        version = aws.secretsmanager.SecretVersion(
+            f"{name}-scram-value",
+            secret_id=secret.id,
+            secret_string=pulumi.Output.secret(password.result.apply(
+                lambda value: json.dumps({"username": args.scram_username, "password": value}))),
+            opts=pulumi.ResourceOptions(parent=secret),
+        )
+        aws.msk.ScramSecretAssociation(
+            f"{name}-scram-association",
+            cluster_arn=cluster.arn,
+            secret_arn_lists=[secret.arn],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[version]),
+        )
+        return password.result
+
+    def _in_cluster(self, name: str, args: KafkaArgs, local: InClusterKafkaArgs) -> None:
+        labels = workload_labels(name, "kafka")
+        service_host = f"{name}.{args.namespace}.svc.cluster.local"
+        voters = ",".join(f"{i}@{name}-{i}.{service_host}:{CONTROLLER_PORT}" for i in range(local.nodes))
+        rep = replication_settings(local.nodes)
+        bootstrap = ",".join(f"{name}-{i}.{service_host}:{LOCAL_PORT}" for i in range(local.nodes))
+        secret = connection_secret(name, namespace=args.namespace, values={
+            "bootstrapServers": bootstrap, "host": service_host, "port": str(LOCAL_PORT),
+            "securityProtocol": "PLAINTEXT", "tls": "false",
+        }, parent=self)
+        service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace, labels=labels),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                cluster_ip="None", selector=labels, publish_not_ready_addresses=True,
+                ports=[k8s.core.v1.ServicePortArgs(name="kafka", port=LOCAL_PORT, target_port="kafka"),
+                       k8s.core.v1.ServicePortArgs(name="controller", port=CONTROLLER_PORT,
+                                                   target_port="controller")]),
+            opts=pulumi.ResourceOptions(parent=self))
+        settings = {
+            "KAFKA_PROCESS_ROLES": "broker,controller",
+            "KAFKA_LISTENERS": f"PLAINTEXT://:{LOCAL_PORT},CONTROLLER://:{CONTROLLER_PORT}",
+            "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
+            "KAFKA_INTER_BROKER_LISTENER_NAME": "PLAINTEXT",
+            "KAFKA_CONTROLLER_QUORUM_VOTERS": voters,
+            "KAFKA_LOG_DIRS": "/var/lib/kafka/data/logs",
+            "CLUSTER_ID": _cluster_id(name),
+            "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
+            "KAFKA_DEFAULT_REPLICATION_FACTOR": str(rep["replication_factor"]),
+            "KAFKA_MIN_INSYNC_REPLICAS": str(rep["min_insync_replicas"]),
+            "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": str(rep["replication_factor"]),
+            "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": str(rep["replication_factor"]),
+            "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": str(rep["min_insync_replicas"]),
+            "KAFKA_HEAP_OPTS": "-Xms256m -Xmx512m",
+            "LOG_DIR": "/opt/kafka/logs",
+        }
+        # The node id and advertised name come from the pod's ordinal, known only at start.
+        start = (f'export KAFKA_NODE_ID="${{HOSTNAME##*-}}"; '
+                 f'export KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://${{HOSTNAME}}.{service_host}:{LOCAL_PORT}"; '
+                 "exec /etc/kafka/docker/run")
+        port_probe = k8s.core.v1.TCPSocketActionArgs(port="kafka")
+        config_mount = k8s.core.v1.VolumeMountArgs(name="config", mount_path="/opt/kafka/config")
+        container = k8s.core.v1.ContainerArgs(
+            name="kafka",
+            image=local.image,
+            command=["/bin/bash", "-c", start],
+            env=[k8s.core.v1.EnvVarArgs(name=key, value=value) for key, value in settings.items()],
+            ports=[k8s.core.v1.ContainerPortArgs(name="kafka", container_port=LOCAL_PORT),
+                   k8s.core.v1.ContainerPortArgs(name="controller", container_port=CONTROLLER_PORT)],
+            startup_probe=k8s.core.v1.ProbeArgs(tcp_socket=port_probe, period_seconds=5, failure_threshold=60),
+            readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=port_probe, period_seconds=10),
+            liveness_probe=k8s.core.v1.ProbeArgs(tcp_socket=port_probe, period_seconds=20, failure_threshold=6),
+            resources=k8s.core.v1.ResourceRequirementsArgs(
+                requests={"cpu": local.cpu_request, "memory": local.memory_request},
+                limits={"memory": local.memory_limit}),
+            security_context=restricted_container_security_context(),
+            volume_mounts=[
+                k8s.core.v1.VolumeMountArgs(name="data", mount_path="/var/lib/kafka/data"),
+                config_mount,
+                k8s.core.v1.VolumeMountArgs(name="logs", mount_path="/opt/kafka/logs"),
+                k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+            ],
+        )
+        # The image writes server.properties into /opt/kafka/config at start; with a read-only root
+        # filesystem that directory is an emptyDir, seeded with the image's own files first.
+        seed_config = k8s.core.v1.ContainerArgs(
+            name="seed-config",
+            image=local.image,
+            command=["/bin/sh", "-c", "cp -a /opt/kafka/config/. /seed/"],
+            resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "10m", "memory": "16Mi"},
+                                                           limits={"memory": "64Mi"}),
+            security_context=restricted_container_security_context(),
+            volume_mounts=[k8s.core.v1.VolumeMountArgs(name="config", mount_path="/seed")],
+        )
+        k8s.apps.v1.StatefulSet(
+            f"{name}-statefulset",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace, labels=labels),
+            spec=k8s.apps.v1.StatefulSetSpecArgs(
+                service_name=service.metadata.name,
+                replicas=local.nodes,
+                pod_management_policy="Parallel",  # the controller quorum needs its peers up to start
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+                persistent_volume_claim_retention_policy=retain_claims(),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        automount_service_account_token=False,
+                        enable_service_links=False,
+                        security_context=restricted_pod_security_context(KAFKA_UID),
+                        init_containers=[seed_config],
+                        containers=[container],
+                        volumes=[k8s.core.v1.VolumeArgs(name=v, empty_dir={}) for v in ("config", "logs", "tmp")],
+                    ),
+                ),
+                volume_claim_templates=[volume_claim("data", local.storage_class_name, local.volume_size_gb)],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.endpoint = pulumi.Output.from_input(bootstrap)
+        self.port = pulumi.Output.from_input(LOCAL_PORT)
+        self.connection_secret_name = secret.metadata.name
+
+
+def _cluster_id(name: str) -> str:
+    """A KRaft cluster id (base64url of 16 bytes) that is stable for a given component name."""
+    raw = uuid.uuid5(uuid.NAMESPACE_DNS, f"{name}.kafka.groundwork").bytes
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")

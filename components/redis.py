@@ -1,0 +1,247 @@
+"""Redis-protocol cache for the apps: ElastiCache on AWS, a StatefulSet for `local`, same outputs.
+
+The engine is Valkey by default: the open-source (BSD) continuation of Redis OSS 7.2, spoken by
+every Redis client, and priced 20% lower per node on ElastiCache than Redis OSS. `engine="redis"`
+stays available for apps that need a Redis-only feature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.datastore import (
+    ManagedNetworkArgs,
+    client_only_security_group,
+    connection_secret,
+    datastore_tags,
+    log_group,
+    restricted_container_security_context,
+    restricted_pod_security_context,
+    retain_claims,
+    volume_claim,
+    workload_labels,
+)
+from components.tagging import component_tags
+
+# ElastiCache engine versions: "ElastiCache version 9.1 for Valkey" is the newest in the
+# ElastiCache engine-versions guide (read 2026-11-25); Redis OSS stops at 7.1 on ElastiCache.
+ENGINE_VERSIONS = {"valkey": "9.1", "redis": "7.1"}
+# The Valkey project's image (valkey.io/download: 9.1.4 released 2026-11-18, read 2026-11-25).
+VALKEY_IMAGE = "docker.io/valkey/valkey:9.1.4"
+VALKEY_UID = 999  # the `valkey` user of the Debian-based image
+PORT = 6379
+
+
+@dataclass(frozen=True)
+class ElastiCacheArgs:
+    """The managed backend: a replication group with one primary and `replicas` read replicas.
+
+    engine / engine_version: Valkey (see the module docstring); the version is pinned.
+    node_type: the size of every node.
+    replicas: read replicas; with at least one, ElastiCache promotes a replica when the primary
+        fails (automatic failover).
+    multi_az: place the replicas in other AZs than the primary (needs replicas >= 1).
+    snapshot_retention_days / snapshot_window: daily snapshots kept this many days.
+    maintenance_window: weekly, UTC, not overlapping the snapshot window.
+    log_retention_days: CloudWatch retention of the slow log and the engine log.
+    """
+
+    network: ManagedNetworkArgs
+    engine: Literal["valkey", "redis"] = "valkey"
+    engine_version: str | None = None
+    node_type: str = "cache.t4g.medium"
+    replicas: int = 1
+    multi_az: bool = True
+    snapshot_retention_days: int = 7
+    snapshot_window: str = "02:00-03:00"
+    maintenance_window: str = "sun:05:30-sun:06:30"
+    log_retention_days: int = 365
+
+
+@dataclass(frozen=True)
+class InClusterRedisArgs:
+    """The `local` backend: one Valkey pod with append-only persistence on a PVC."""
+
+    storage_class_name: str
+    volume_size_gb: int = 2
+    image: str = VALKEY_IMAGE
+    cpu_request: str = "50m"
+    memory_request: str = "128Mi"
+    memory_limit: str = "256Mi"
+
+
+@dataclass(frozen=True)
+class RedisArgs:
+    """One cache for the apps. Exactly one of `managed` and `in_cluster` is set.
+
+    namespace: where the connection Secret (and the in-cluster workload) live.
+    protect: Pulumi refuses to delete the replication group (prod).
+    """
+
+    namespace: str
+    managed: ElastiCacheArgs | None = None
+    in_cluster: InClusterRedisArgs | None = None
+    protect: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class Redis(pulumi.ComponentResource):
+    """A Redis-protocol cache behind one contract: endpoint, port and a connection Secret."""
+
+    endpoint: pulumi.Output[str]
+    reader_endpoint: pulumi.Output[str]
+    port: pulumi.Output[int]
+    connection_secret_name: pulumi.Output[str]
+    arn: pulumi.Output[str] | None
+    resource_id: pulumi.Output[str] | None
+    security_group_id: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("groundwork:redis:Redis", name, None, opts)
+        if (args.managed is None) == (args.in_cluster is None):
+            raise ValueError(f"Redis {name}: set exactly one of `managed` and `in_cluster`")
+        if args.managed is not None and args.managed.multi_az and args.managed.replicas < 1:
+            raise ValueError(f"Redis {name}: multi_az needs at least one replica to fail over to")
+        self.arn = self.resource_id = self.security_group_id = None
+        self.port = pulumi.Output.from_input(PORT)
+        # AUTH token / password: 64 alphanumerics (ElastiCache allows 16-128 printable characters
+        # but not @, " or /). Born a Pulumi secret, encrypted in state, never a literal.
+        self._password = random.RandomPassword(f"{name}-auth-token", length=64, special=False,
+                                               opts=pulumi.ResourceOptions(parent=self))
+        if args.managed is not None:
+            self._managed(name, args, args.managed)
+        else:
+            assert args.in_cluster is not None
+            self._in_cluster(name, args, args.in_cluster)
+        self.register_outputs({
+            "endpoint": self.endpoint, "reader_endpoint": self.reader_endpoint, "port": self.port,
+            "connection_secret_name": self.connection_secret_name, "arn": self.arn,
+            "resource_id": self.resource_id, "security_group_id": self.security_group_id,
+        })
+
+    def _managed(self, name: str, args: RedisArgs, cache: ElastiCacheArgs) -> None:
+        tags = component_tags(args.tags, name)
+        child = pulumi.ResourceOptions(parent=self)
+        group = client_only_security_group(
+            name, network=cache.network, ports=[(PORT, PORT, f"{cache.engine} (TLS)")],
+            description=f"{name}: {cache.engine} from the cluster's nodes only", tags=tags, parent=self)
+        subnets = aws.elasticache.SubnetGroup(
+            f"{name}-subnets", name=name, description=f"{name}: the database subnets, one per AZ",
+            subnet_ids=cache.network.subnet_ids, tags=tags, opts=child)
+        logs = {kind: log_group(f"{name}-log-{kind}", log_group_name=f"/aws/elasticache/{name}/{kind}",
+                                retention_days=cache.log_retention_days, kms_key_arn=cache.network.kms_key_arn,
+                                tags=tags, parent=self)
+                for kind in ("slow-log", "engine-log")}
+        replication_group = aws.elasticache.ReplicationGroup(
+            f"{name}-cache",
+            replication_group_id=name,
+            description=f"{name}: {cache.engine} for the apps",
+            engine=cache.engine,
+            engine_version=cache.engine_version or ENGINE_VERSIONS[cache.engine],
+            node_type=cache.node_type,
+            num_cache_clusters=1 + cache.replicas,
+            automatic_failover_enabled=cache.replicas >= 1,
+            multi_az_enabled=cache.multi_az,
+            port=PORT,
+            subnet_group_name=subnets.name,
+            security_group_ids=[group.id],
+            at_rest_encryption_enabled=True,
+            kms_key_id=cache.network.kms_key_arn,
+            transit_encryption_enabled=True,
+            transit_encryption_mode="required",
+            # Write-only: the provider sends the token to ElastiCache and keeps it out of the
+            # resource's state; bump the version to rotate.
+            auth_token_wo=self._password.result,
+            auth_token_wo_version=1,
+            snapshot_retention_limit=cache.snapshot_retention_days,
+            snapshot_window=cache.snapshot_window,
+            maintenance_window=cache.maintenance_window,
+            final_snapshot_identifier=f"{name}-final",
+            auto_minor_version_upgrade=True,
+            log_delivery_configurations=[
+                aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
+                    destination=logs[kind].name, destination_type="cloudwatch-logs", log_format="json",
+                    log_type=kind)
+                for kind in ("slow-log", "engine-log")],
+            tags=datastore_tags(args.tags, name, args.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        secret = connection_secret(name, namespace=args.namespace, values={
+            "host": replication_group.primary_endpoint_address,
+            "readerHost": replication_group.reader_endpoint_address,
+            "port": str(PORT), "username": "default", "password": self._password.result, "tls": "true",
+        }, parent=self)
+        self.endpoint = replication_group.primary_endpoint_address
+        self.reader_endpoint = replication_group.reader_endpoint_address
+        self.connection_secret_name = secret.metadata.name
+        self.arn = replication_group.arn
+        self.resource_id = replication_group.replication_group_id
+        self.security_group_id = group.id
+
+    def _in_cluster(self, name: str, args: RedisArgs, local: InClusterRedisArgs) -> None:
+        labels = workload_labels(name, "cache")
+        host = f"{name}.{args.namespace}.svc.cluster.local"
+        secret = connection_secret(name, namespace=args.namespace, values={
+            "host": host, "readerHost": host, "port": str(PORT), "username": "default",
+            "password": self._password.result, "tls": "false",
+        }, parent=self)
+        service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace, labels=labels),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                cluster_ip="None", selector=labels,
+                ports=[k8s.core.v1.ServicePortArgs(name="redis", port=PORT, target_port="redis")]),
+            opts=pulumi.ResourceOptions(parent=self))
+        # valkey-cli reads the password from REDISCLI_AUTH, so it never shows up in a process list.
+        ping = k8s.core.v1.ExecActionArgs(command=["sh", "-c", 'test "$(valkey-cli ping)" = PONG'])
+        password_env = k8s.core.v1.EnvVarSourceArgs(
+            secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret.metadata.name, key="password"))
+        container = k8s.core.v1.ContainerArgs(
+            name="valkey",
+            image=local.image,
+            command=["sh", "-c",
+                     'exec valkey-server --port 6379 --dir /data --appendonly yes --requirepass "$REDISCLI_AUTH"'],
+            env=[k8s.core.v1.EnvVarArgs(name="REDISCLI_AUTH", value_from=password_env)],
+            ports=[k8s.core.v1.ContainerPortArgs(name="redis", container_port=PORT)],
+            readiness_probe=k8s.core.v1.ProbeArgs(exec_=ping, period_seconds=10, timeout_seconds=3),
+            liveness_probe=k8s.core.v1.ProbeArgs(exec_=ping, initial_delay_seconds=15, period_seconds=20,
+                                                 timeout_seconds=3, failure_threshold=6),
+            resources=k8s.core.v1.ResourceRequirementsArgs(
+                requests={"cpu": local.cpu_request, "memory": local.memory_request},
+                limits={"memory": local.memory_limit}),
+            security_context=restricted_container_security_context(),
+            volume_mounts=[k8s.core.v1.VolumeMountArgs(name="data", mount_path="/data"),
+                           k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
+        )
+        k8s.apps.v1.StatefulSet(
+            f"{name}-statefulset",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace, labels=labels),
+            spec=k8s.apps.v1.StatefulSetSpecArgs(
+                service_name=service.metadata.name,
+                replicas=1,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+                persistent_volume_claim_retention_policy=retain_claims(),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        automount_service_account_token=False,
+                        enable_service_links=False,
+                        security_context=restricted_pod_security_context(VALKEY_UID),
+                        containers=[container],
+                        volumes=[k8s.core.v1.VolumeArgs(name="tmp", empty_dir={})],
+                    ),
+                ),
+                volume_claim_templates=[volume_claim("data", local.storage_class_name, local.volume_size_gb)],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.endpoint = pulumi.Output.from_input(host)
+        self.reader_endpoint = self.endpoint
+        self.connection_secret_name = secret.metadata.name
