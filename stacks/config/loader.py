@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from stacks.config import network
+from stacks.config import backups, monitoring, network
 from stacks.config.base import ENVIRONMENTS
 from stacks.config.errors import ConfigError, ConfigIssue, issues_from_validation
 from stacks.config.model import StackConfig, cross_field_issues
@@ -27,6 +27,8 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 # Per-area profiles, merged under the stack file's values. An area adds itself here.
 AREA_PROFILES: dict[str, dict[str, dict]] = {
     "network": network.PROFILES,
+    "monitoring": monitoring.PROFILES,
+    "backups": backups.PROFILES,
 }
 ROOT_PROFILES: dict[str, dict[str, Any]] = {
     "local": {},

@@ -10,6 +10,8 @@ from stacks.config.base import ConfigModel, Environment
 from stacks.config.common import Tags
 from stacks.config.errors import ConfigIssue
 from stacks.config.network import NetworkConfig
+from stacks.config.monitoring import MonitoringConfig, monitoring_issues
+from stacks.config.backups import BackupsConfig, backups_issues
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 
@@ -24,6 +26,8 @@ class StackConfig(ConfigModel):
     tags: Tags
     protect_stateful_resources: bool = False
     network: NetworkConfig = Field(default_factory=NetworkConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    backups: BackupsConfig = Field(default_factory=BackupsConfig)
 
     @field_validator("region")
     @classmethod
@@ -59,6 +63,8 @@ class StackConfig(ConfigModel):
 def cross_field_issues(config: StackConfig) -> list[ConfigIssue]:
     """Rules no single field can check; each names the key a user has to change."""
     issues: list[ConfigIssue] = []
+    issues.extend(monitoring_issues(config.environment, config.monitoring))
+    issues.extend(backups_issues(config.environment, config.region, config.backups))
     net = config.network
     if config.environment == "local":
         if net.enabled:
