@@ -9,7 +9,8 @@ from components.network import Network, NetworkArgs
 from stacks.wiring.platform import Platform
 
 # Services that use the platform key as themselves, not through a caller's IAM identity:
-# CloudWatch alarms and AWS Budgets publishing to an encrypted SNS topic, and AWS Backup copying recovery points.
+# CloudWatch alarms and AWS Budgets publishing to an encrypted SNS topic, and AWS Backup
+# copying recovery points.
 KEY_SERVICE_PRINCIPALS = ("cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com")
 
 
