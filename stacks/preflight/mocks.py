@@ -50,6 +50,16 @@ def _vpc(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
             "mainRouteTableId": f"rtb-{_digest(args.name + 'main')}"}
 
 
+def _named(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    """Resources whose name the provider fills in when the program leaves it to autonaming."""
+    return {"name": args.inputs.get("name", args.name)}
+
+
+def _s3_bucket(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    bucket = args.inputs.get("bucket", f"{args.name}-{_digest(args.name)}")
+    return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "region": region}
+
+
 # Outputs that a real provider computes, by resource type. An area adds the types it creates.
 COMPUTED_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dict[str, Any]]] = {
     "aws:ec2/eip:Eip": _eip,
@@ -57,6 +67,9 @@ COMPUTED_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dic
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:iam/role:Role": _iam_role,
     "aws:ec2/vpc:Vpc": _vpc,
+    "aws:backup/vault:Vault": _named,
+    "aws:sns/topic:Topic": _named,
+    "aws:s3/bucket:Bucket": _s3_bucket,
 }
 
 _ID_PREFIX = {
