@@ -218,11 +218,12 @@ class Backups(pulumi.ComponentResource):
             aws.s3.BucketLifecycleConfigurationRuleArgs(
                 id="tier-and-expire", status="Enabled",
                 filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                # S3 rejects a transition on or after the expiry day, so short-lived buckets skip tiers.
                 transitions=[
-                    aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=ex.transition_ia_days,
-                                                                          storage_class="STANDARD_IA"),
-                    aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=ex.transition_glacier_days,
-                                                                          storage_class="GLACIER_IR")],
+                    aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=days, storage_class=storage_class)
+                    for days, storage_class in ((ex.transition_ia_days, "STANDARD_IA"),
+                                                (ex.transition_glacier_days, "GLACIER_IR"))
+                    if days < ex.expiry_days] or None,
                 expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=ex.expiry_days),
                 noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                     noncurrent_days=ex.noncurrent_expiry_days),

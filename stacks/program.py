@@ -13,6 +13,7 @@ import pulumi
 from stacks.config import ConfigError, StackConfig, load_stack
 from stacks.config.loader import runtime_config
 from stacks.wiring.foundation import wire_kms, wire_network, wire_provider
+from stacks.wiring.observability import wire_alarms, wire_backups, wire_monitoring
 from stacks.wiring.platform import Platform
 
 # In order: each step may use what the steps before it put on the Platform.
@@ -20,6 +21,10 @@ WIRING: list[Callable[[Platform], None]] = [
     wire_provider,
     wire_kms,
     wire_network,
+    # Observability reads the cluster and data services, so it stays last.
+    wire_monitoring,
+    wire_alarms,
+    wire_backups,
 ]
 
 
