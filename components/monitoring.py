@@ -173,7 +173,7 @@ class Monitoring(pulumi.ComponentResource):
 
         password = random.RandomPassword(f"{name}-grafana-admin", length=32, special=False, opts=child)
         grafana_secret = k8s.core.v1.Secret(
-            f"{name}-grafana-admin",
+            f"{name}-grafana-admin-secret",
             metadata={"name": "grafana-admin", "namespace": ns_name, "labels": labels},
             type="Opaque",
             string_data=pulumi.Output.secret(password.result.apply(
@@ -184,7 +184,9 @@ class Monitoring(pulumi.ComponentResource):
         secret_inputs = {"slack_webhook_url": receivers.slack_webhook_url,
                          "pagerduty_routing_key": receivers.pagerduty_routing_key,
                          "smtp_auth_password": receivers.smtp_auth_password}
-        config_text = pulumi.Output.all(**{k: v for k, v in secret_inputs.items() if v is not None}).apply(
+        given = {k: v for k, v in secret_inputs.items() if v is not None}
+        resolved_secrets = pulumi.Output.all(**given) if given else pulumi.Output.from_input({})
+        config_text = resolved_secrets.apply(
             lambda resolved: yaml.safe_dump(alertmanager_config(receivers, resolved), sort_keys=False))
         alertmanager_secret = k8s.core.v1.Secret(
             f"{name}-alertmanager-config",
@@ -221,7 +223,7 @@ class Monitoring(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[chart]))
 
         self.namespace = ns_name
-        self.grafana_admin_password = password.result
+        self.grafana_admin_password = pulumi.Output.secret(password.result)
         self.grafana_admin_secret_name = grafana_secret.metadata.name
         self.alertmanager_config_secret_name = alertmanager_secret.metadata.name
         self.register_outputs({

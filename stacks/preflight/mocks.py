@@ -70,6 +70,9 @@ COMPUTED_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dic
     "aws:backup/vault:Vault": _named,
     "aws:sns/topic:Topic": _named,
     "aws:s3/bucket:Bucket": _s3_bucket,
+    # Deterministic and obviously fake; the program must still treat it as a secret.
+    "random:index/randomPassword:RandomPassword": lambda args, region: {
+        "result": f"mock-password-{_digest(args.name, 16)}"},
 }
 
 _ID_PREFIX = {
