@@ -65,7 +65,8 @@ def stand_in_datastores(platform: Platform) -> dict[str, DatastoreHandle]:
                                resource_id=_out(resource_id) if managed else None)
 
     return {
-        "postgres": handle("postgres", f"{stack}-postgres.abc.{region}.rds.amazonaws.com", 5432, f"{stack}-postgres"),
+        "postgres": handle("postgres", f"{stack}-postgres.abc.{region}.rds.amazonaws.com", 5432, f"{stack}-postgres",
+                           f"arn:aws:rds:{region}:{ACCOUNT_ID}:db:{stack}-postgres"),
         "redis": handle("redis", f"master.{stack}-redis.abc.cache.amazonaws.com", 6379, f"{stack}-redis"),
         "kafka": handle("kafka", "b-1.kafka:9098,b-2.kafka:9098", 9098, f"{stack}-kafka",
                         f"arn:aws:kafka:{region}:{ACCOUNT_ID}:cluster/{stack}-kafka/0f1e2d3c-aaaa"),

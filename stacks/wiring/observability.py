@@ -126,7 +126,9 @@ def wire_backups(platform: Platform) -> None:
     if backups.dr_region is not None:
         dr_provider = aws.Provider(f"{config.stack}-aws-dr", region=backups.dr_region,
                                    default_tags=aws.ProviderDefaultTagsArgs(tags=config.standard_tags))
-        dr_copy = DisasterRecoveryCopy(region=backups.dr_region, provider=dr_provider)
+        postgres = platform.datastores.get("postgres")
+        replicated = [postgres.arn] if postgres and postgres.managed and postgres.arn is not None else []
+        dr_copy = DisasterRecoveryCopy(region=backups.dr_region, provider=dr_provider, rds_instance_arns=replicated)
     lock = VaultLock(min_retention_days=backups.retention_days,
                      max_retention_days=backups.vault_lock_max_retention_days,
                      mode=backups.vault_lock_mode) if backups.vault_lock else None
