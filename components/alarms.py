@@ -120,7 +120,7 @@ class Alarms(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=invoke).partition
 
         topic = aws.sns.Topic(f"{name}-alerts", kms_master_key_id=args.kms_key_arn, tags=tags, opts=child)
-        aws.sns.TopicPolicy(f"{name}-alerts", arn=topic.arn,
+        aws.sns.TopicPolicy(f"{name}-alerts-policy", arn=topic.arn,
                             policy=pulumi.Output.all(topic.arn, account, partition).apply(lambda a: _topic_policy(*a)),
                             opts=child)
         for index, email in enumerate(args.emails):
