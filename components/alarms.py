@@ -121,7 +121,8 @@ class Alarms(pulumi.ComponentResource):
 
         topic = aws.sns.Topic(f"{name}-alerts", kms_master_key_id=args.kms_key_arn, tags=tags, opts=child)
         aws.sns.TopicPolicy(f"{name}-alerts-policy", arn=topic.arn,
-                            policy=pulumi.Output.all(topic.arn, account, partition).apply(lambda a: _topic_policy(*a)),
+                            policy=pulumi.Output.all(topic.arn, account, partition).apply(
+                                lambda parts: _topic_policy(*parts)),
                             opts=child)
         for index, email in enumerate(args.emails):
             aws.sns.TopicSubscription(f"{name}-email-{index}", topic=topic.arn, protocol="email", endpoint=email,
@@ -193,9 +194,10 @@ class Alarms(pulumi.ComponentResource):
 def _topic_policy(topic_arn: str, account: str, partition: str) -> str:
     """CloudWatch alarms and AWS Budgets of this account may publish; nobody else may."""
     return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "AccountManagesTopic", "Effect": "Allow", "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-         "Action": ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:Subscribe", "sns:ListSubscriptionsByTopic",
-                    "sns:Publish"], "Resource": topic_arn},
+        {"Sid": "AccountManagesTopic", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+         "Action": ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:Subscribe",
+                    "sns:ListSubscriptionsByTopic", "sns:Publish"], "Resource": topic_arn},
         {"Sid": "AlarmsAndBudgetsPublish", "Effect": "Allow",
          "Principal": {"Service": ["budgets.amazonaws.com", "cloudwatch.amazonaws.com"]},
          "Action": "sns:Publish", "Resource": topic_arn,

@@ -161,7 +161,8 @@ class Backups(pulumi.ComponentResource):
         attachments = [
             aws.iam.RolePolicyAttachment(
                 f"{name}-backup-role-{policy.removeprefix('AWSBackupServiceRolePolicyFor').lower()}", role=role.name,
-                policy_arn=partition.apply(lambda p, policy=policy: f"arn:{p}:iam::aws:policy/service-role/{policy}"),
+                policy_arn=partition.apply(
+                    lambda p, policy=policy: f"arn:{p}:iam::aws:policy/service-role/{policy}"),
                 opts=child)
             for policy in MANAGED_POLICIES]
         key, value = BACKUP_TAG
@@ -282,9 +283,11 @@ class Backups(pulumi.ComponentResource):
 def _private(resource_name: str, bucket: aws.s3.Bucket, opts: pulumi.ResourceOptions) -> None:
     """No ACLs (bucket owner owns every object) and all four public-access blocks on."""
     aws.s3.BucketOwnershipControls(resource_name, bucket=bucket.id, opts=opts,
-                                   rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"))
-    aws.s3.BucketPublicAccessBlock(resource_name, bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-                                   ignore_public_acls=True, restrict_public_buckets=True, opts=opts)
+                                   rule=aws.s3.BucketOwnershipControlsRuleArgs(
+                                       object_ownership="BucketOwnerEnforced"))
+    aws.s3.BucketPublicAccessBlock(resource_name, bucket=bucket.id, block_public_acls=True,
+                                   block_public_policy=True, ignore_public_acls=True,
+                                   restrict_public_buckets=True, opts=opts)
 
 
 def tls_only_policy(bucket_arn: str, log_delivery_account: str | None = None) -> str:

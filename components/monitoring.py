@@ -105,15 +105,16 @@ def alertmanager_config(receivers: AlertReceivers, secrets: Mapping[str, str | N
     def slack_configs() -> list[dict]:
         return [{"api_url": slack, "channel": receivers.slack_channel, "send_resolved": True,
                  "title": '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}',
-                 "text": '{{ range .Alerts }}{{ .Annotations.summary }}\nRunbook: {{ .Annotations.runbook_url }}\n{{ end }}'}
+                 "text": ('{{ range .Alerts }}{{ .Annotations.summary }}\n'
+                          'Runbook: {{ .Annotations.runbook_url }}\n{{ end }}')}
                 ] if slack else []
 
     def email_configs() -> list[dict]:
         return [{"to": ", ".join(emails), "send_resolved": True}] if emails else []
 
     channels: dict[str, dict[str, list]] = {
-        "critical": {"pagerduty_configs": [{"routing_key": pagerduty, "severity": "critical", "send_resolved": True}]
-                     if pagerduty else [],
+        "critical": {"pagerduty_configs": [{"routing_key": pagerduty, "severity": "critical",
+                                            "send_resolved": True}] if pagerduty else [],
                      "slack_configs": slack_configs(), "email_configs": email_configs()},
         "warning": {"slack_configs": slack_configs(), "email_configs": email_configs()},
         "info": {"email_configs": email_configs()} if emails else {"slack_configs": slack_configs()},

@@ -20,7 +20,8 @@ EXPECTED = {
     "redis-0-evictions": ("AWS/ElastiCache", "Evictions", "GreaterThanThreshold", 100),
     "redis-0-replication-lag": ("AWS/ElastiCache", "ReplicationLag", "GreaterThanThreshold", 10),
 }
-MSK = {"kafka-0-disk-used": ("KafkaDataLogsDiskUsed", 80), "kafka-0-under-replicated": ("UnderReplicatedPartitions", 0),
+MSK = {"kafka-0-disk-used": ("KafkaDataLogsDiskUsed", 80),
+       "kafka-0-under-replicated": ("UnderReplicatedPartitions", 0),
        "kafka-0-offline-partitions": ("OfflinePartitionsCount", 0)}
 
 
@@ -62,7 +63,8 @@ def test_every_alarm_notifies_the_encrypted_topic():
 
 
 def test_topic_admits_only_this_accounts_alarms_and_budgets():
-    policy = json.loads(next(r for r in observe("prod").of_type("aws:sns/topicPolicy:TopicPolicy")).props["policy"])
+    (topic_policy,) = observe("prod").of_type("aws:sns/topicPolicy:TopicPolicy")
+    policy = json.loads(topic_policy.props["policy"])
     publish = next(s for s in policy["Statement"] if s["Sid"] == "AlarmsAndBudgetsPublish")
     assert set(publish["Principal"]["Service"]) == {"cloudwatch.amazonaws.com", "budgets.amazonaws.com"}
     assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
@@ -70,7 +72,8 @@ def test_topic_admits_only_this_accounts_alarms_and_budgets():
 
 def test_platform_key_lets_budgets_use_the_topic_key():
     key = next(r for r in observe("prod").of_type("aws:kms/key:Key") if r.name == "prod-platform-key")
-    services = next(s for s in json.loads(key.props["policy"])["Statement"] if s["Sid"] == "ServicesUseKeyForThisAccount")
+    statements = json.loads(key.props["policy"])["Statement"]
+    services = next(s for s in statements if s["Sid"] == "ServicesUseKeyForThisAccount")
     assert "budgets.amazonaws.com" in services["Principal"]["Service"]
 
 

@@ -55,7 +55,8 @@ def test_dr_vault_lives_in_the_dr_region_with_its_own_key():
 
 def test_prod_replicates_rds_automated_backups_to_the_dr_region():
     capture = observe("prod")
-    (replication,) = capture.of_type("aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")
+    (replication,) = capture.of_type(
+        "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")
     assert replication.props["sourceDbInstanceArn"].endswith(":db:prod-postgres")
     assert replication.provider == capture.named("prod-backups-dr-vault").provider
 
@@ -90,8 +91,8 @@ def test_selection_is_exactly_the_backup_tag():
 
 
 def test_backup_role_has_the_managed_backup_and_restore_policies():
-    attached = {r.props["policyArn"] for r in observe("prod").of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-                if r.name.startswith("prod-backups-backup-role")}
+    attachments = observe("prod").of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    attached = {r.props["policyArn"] for r in attachments if r.name.startswith("prod-backups-backup-role")}
     assert attached == {"arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
                         "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores"}
 
@@ -142,8 +143,10 @@ def test_exports_bucket_is_private_versioned_and_kms_encrypted():
     block = of_bucket("prod", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
     assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
                                           "restrictPublicBuckets"))
-    assert of_bucket("prod", "aws:s3/bucketVersioning:BucketVersioning")["versioningConfiguration"]["status"] == "Enabled"
-    (rule,) = of_bucket("prod", "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")["rules"]
+    versioning = of_bucket("prod", "aws:s3/bucketVersioning:BucketVersioning")
+    assert versioning["versioningConfiguration"]["status"] == "Enabled"
+    sse = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    (rule,) = of_bucket("prod", sse)["rules"]
     default = rule["applyServerSideEncryptionByDefault"]
     assert (default["sseAlgorithm"], default["kmsMasterKeyId"], rule["bucketKeyEnabled"]) == (
         "aws:kms", capture.outputs["kms_key_arn"], True)

@@ -71,7 +71,8 @@ def backups_issues(environment: str, region: str | None, backups: BackupsConfig)
                                       "must be false in local: AWS Backup needs AWS (local data is disposable)"))
         return issues
     if not backups.enabled:
-        issues.append(ConfigIssue("backups.enabled", False, "must be true outside local: every datastore is backed up"))
+        issues.append(ConfigIssue("backups.enabled", False,
+                                  "must be true outside local: every datastore is backed up"))
     if backups.dr_region is not None and backups.dr_region == region:
         issues.append(ConfigIssue("backups.drRegion", backups.dr_region,
                                   f"must differ from the stack's region {region}: a copy in the same region "
