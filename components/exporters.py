@@ -104,7 +104,10 @@ class DataServiceExporters(pulumi.ComponentResource):
                                                  pulumi.Output.from_input(target.port).apply(str)),
             "auth": {"enabled": True, "secret": {"name": target.connection_secret_name, "key": "password"}},
             "serviceMonitor": {"enabled": True, "interval": "30s"},
-            "securityContext": HARDENED_CONTAINER,
+            # This chart renders securityContext key by key (`key: value`), so only scalar fields fit;
+            # 59000 is the redis_exporter image's own non-root user.
+            "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                "runAsNonRoot": True, "runAsUser": 59000},
             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
         }
 

@@ -87,3 +87,17 @@ def test_kubernetes_resources_use_the_cluster_provider():
     k8s_provider = next(r for r in capture.of_type("pulumi:providers:kubernetes"))
     namespaced = [r for r in capture.resources if r.type.startswith("kubernetes:") and r.custom]
     assert namespaced and all(r.provider.rsplit("::", 1)[0] == k8s_provider.urn for r in namespaced)
+
+
+def test_redis_exporter_security_context_is_flat():
+    """The chart prints securityContext key by key; a nested value would render as invalid YAML."""
+    context = charts("prod")["prometheus-redis-exporter"]["values"]["securityContext"]
+    assert context["runAsNonRoot"] is True and context["allowPrivilegeEscalation"] is False
+    assert all(not isinstance(value, (dict, list)) for value in context.values())
+
+
+def test_local_runs_the_same_monitoring_stack_on_kind():
+    values = charts("local")["kube-prometheus-stack"]["values"]
+    claim = values["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]["spec"]
+    assert claim["storageClassName"] == "standard"
+    assert values["prometheus"]["prometheusSpec"]["retention"] == "3d"
