@@ -101,3 +101,13 @@ def test_local_runs_the_same_monitoring_stack_on_kind():
     claim = values["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]["spec"]
     assert claim["storageClassName"] == "standard"
     assert values["prometheus"]["prometheusSpec"]["retention"] == "3d"
+
+
+@pytest.mark.parametrize("stack", ["local", "prod"])
+def test_core_manifests_validate_against_the_kubernetes_schema(stack):
+    import kubernetes_validate
+
+    manifests = [r for r in observe(stack).resources if r.type.startswith("kubernetes:core/v1:")]
+    assert manifests
+    for resource in manifests:
+        kubernetes_validate.validate(resource.props, "1.33", strict=True)
