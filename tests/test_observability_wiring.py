@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import kubernetes_validate
 import pytest
 
 from stacks.config import load_stack
@@ -105,8 +106,6 @@ def test_local_runs_the_same_monitoring_stack_on_kind():
 
 @pytest.mark.parametrize("stack", ["local", "prod"])
 def test_core_manifests_validate_against_the_kubernetes_schema(stack):
-    import kubernetes_validate
-
     manifests = [r for r in observe(stack).resources if r.type.startswith("kubernetes:core/v1:")]
     assert manifests
     for resource in manifests:

@@ -69,7 +69,8 @@ def wire_monitoring(platform: Platform) -> None:
         destination=mon.logs, retention_days=mon.log_retention_days,
         kms_key_arn=platform.kms.key_arn if cloudwatch and platform.kms else None, region=config.region,
         oidc_provider_arn=cluster.oidc_provider_arn, oidc_issuer=cluster.oidc_issuer, tags=config.standard_tags,
-    ), opts=_both_providers(platform, cluster))
+    ), opts=pulumi.ResourceOptions.merge(_both_providers(platform, cluster),
+                                         pulumi.ResourceOptions(depends_on=[monitoring])))
     platform.components["logs"] = logs
     if logs.log_group_name is not None:
         platform.exports["container_log_group"] = logs.log_group_name
