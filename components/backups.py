@@ -48,6 +48,18 @@ class DisasterRecoveryCopy:
 
 
 @dataclass(frozen=True)
+class RestoreTesting:
+    """AWS Backup restore testing: on `schedule` it restores the latest recovery point of a resource
+    tagged backup=true into a throw-away copy, keeps it `validation_window_hours` for checks, then
+    deletes it and records success or failure (the backup is proven restorable, not assumed)."""
+
+    schedule: str = "cron(0 5 ? * SUN *)"
+    resource_types: tuple[str, ...] = ("RDS",)
+    validation_window_hours: int = 4
+    start_window_hours: int = 8
+
+
+@dataclass(frozen=True)
 class ExportsBucketArgs:
     """The bucket for database exports, reports and artifacts.
 
@@ -73,7 +85,7 @@ class BackupsArgs:
     retention_days: how long each daily recovery point lives (continuous backups are capped at 35).
     continuous_backup: point-in-time restore for RDS within the retention window (RPO ~5 minutes).
     schedule: when the daily snapshot runs (UTC cron).
-    vault_lock / dr_copy: None switches them off.
+    vault_lock / dr_copy / restore_testing: None switches them off.
     alarm_topic_arn: CloudWatch alarms for failed backup and copy jobs publish here.
     protect: keep Pulumi from deleting the vaults and the exports bucket.
     """
@@ -86,6 +98,7 @@ class BackupsArgs:
     dr_copy: DisasterRecoveryCopy | None = None
     exports: ExportsBucketArgs = field(default_factory=ExportsBucketArgs)
     alarm_topic_arn: pulumi.Input[str] | None = None
+    restore_testing: RestoreTesting | None = None
     protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -171,6 +184,9 @@ class Backups(pulumi.ComponentResource):
             selection_tags=[aws.backup.SelectionSelectionTagArgs(type="STRINGEQUALS", key=key, value=value)],
             opts=pulumi.ResourceOptions(parent=self, depends_on=attachments))
 
+        if args.restore_testing is not None:
+            self._restore_testing(name, args.restore_testing, vault, role, tags)
+
         if args.alarm_topic_arn is not None:
             for metric in ("NumberOfBackupJobsFailed", "NumberOfCopyJobsFailed"):
                 aws.cloudwatch.MetricAlarm(
@@ -194,6 +210,29 @@ class Backups(pulumi.ComponentResource):
             "dr_vault_arn": self.dr_vault_arn, "exports_bucket_name": self.exports_bucket_name,
             "access_log_bucket_name": self.access_log_bucket_name,
         })
+
+    def _restore_testing(self, name: str, testing: RestoreTesting, vault: aws.backup.Vault, role: aws.iam.Role,
+                         tags: Mapping[str, str]) -> None:
+        # Restore testing names allow letters, digits and underscores only.
+        plan_name = f"{name}_restore_test".replace("-", "_")
+        child = pulumi.ResourceOptions(parent=self)
+        plan = aws.backup.RestoreTestingPlan(
+            f"{name}-restore-test", name=plan_name, schedule_expression=testing.schedule,
+            start_window_hours=testing.start_window_hours,
+            recovery_point_selection=aws.backup.RestoreTestingPlanRecoveryPointSelectionArgs(
+                algorithm="LATEST_WITHIN_WINDOW", include_vaults=[vault.arn],
+                recovery_point_types=["SNAPSHOT"], selection_window_days=7),
+            tags=tags, opts=child)
+        key, value = BACKUP_TAG
+        for resource_type in testing.resource_types:
+            aws.backup.RestoreTestingSelection(
+                f"{name}-restore-test-{resource_type.lower()}", name=f"{plan_name}_{resource_type.lower()}",
+                restore_testing_plan_name=plan.name, protected_resource_type=resource_type,
+                iam_role_arn=role.arn, validation_window_hours=testing.validation_window_hours,
+                protected_resource_conditions=aws.backup.RestoreTestingSelectionProtectedResourceConditionsArgs(
+                    string_equals=[aws.backup.RestoreTestingSelectionProtectedResourceConditionsStringEqualArgs(
+                        key=f"aws:ResourceTag/{key}", value=value)]),
+                opts=child)
 
     @staticmethod
     def _lock(resource_name: str, vault: aws.backup.Vault, lock: VaultLock, opts: pulumi.ResourceOptions) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pulumi
 import pulumi_aws as aws
@@ -172,3 +173,18 @@ def test_exports_bucket_access_is_logged_to_the_log_bucket():
     log_bucket = next(r for r in capture.of_type("aws:s3/bucket:Bucket") if r.name == "prod-backups-access-logs")
     assert logging.property_dependencies["targetBucket"] == [log_bucket.urn]
     assert log_bucket.props["tags"]["purpose"] == "access-logs"
+
+
+@pytest.mark.parametrize("stack,tested", [("dev", False), ("qa", False), ("staging", True), ("prod", True)])
+def test_restore_testing_proves_rds_recovery_points_weekly(stack, tested):
+    capture = observe(stack)
+    plans = capture.of_type("aws:backup/restoreTestingPlan:RestoreTestingPlan")
+    assert len(plans) == int(tested)
+    if tested:
+        (plan,) = plans
+        assert plan.props["scheduleExpression"] == "cron(0 5 ? * SUN *)"
+        assert re.fullmatch(r"\w+", plan.props["name"])
+        (selection,) = capture.of_type("aws:backup/restoreTestingSelection:RestoreTestingSelection")
+        assert selection.props["protectedResourceType"] == "RDS"
+        assert selection.props["protectedResourceConditions"] == {
+            "stringEquals": [{"key": "aws:ResourceTag/backup", "value": "true"}]}

@@ -23,6 +23,8 @@ class BackupsConfig(ConfigModel):
         'compliance' can never be lifted once its grace period (3 days) ends.
     drRegion: second region that receives a copy of every recovery point (prod).
     exportsExpiryDays / exportsObjectLockDays: lifecycle and WORM retention of the exports bucket.
+    restoreTestSchedule: when AWS Backup restore testing restores the latest RDS recovery point into a
+        throw-away instance to prove it restorable (None: off; it costs a few instance hours per run).
     """
 
     enabled: bool = True
@@ -36,6 +38,7 @@ class BackupsConfig(ConfigModel):
     exports_expiry_days: int = Field(default=365, ge=30)
     exports_object_lock_days: int | None = Field(default=None, ge=1)
     access_log_retention_days: int = Field(default=365, ge=1)
+    restore_test_schedule: str | None = None
 
     @field_validator("dr_region")
     @classmethod
@@ -44,10 +47,10 @@ class BackupsConfig(ConfigModel):
             raise ValueError("an AWS region name such as eu-central-1")
         return value
 
-    @field_validator("schedule")
+    @field_validator("schedule", "restore_test_schedule")
     @classmethod
-    def _schedule(cls, value: str) -> str:
-        if not (value.startswith("cron(") and value.endswith(")")):
+    def _schedule(cls, value: str | None) -> str | None:
+        if value is not None and not (value.startswith("cron(") and value.endswith(")")):
             raise ValueError("an AWS cron expression such as cron(0 3 * * ? *)")
         return value
 
@@ -56,9 +59,9 @@ PROFILES: dict[str, dict] = {
     "local": {"enabled": False},
     "dev": {"retentionDays": 7, "exportsExpiryDays": 90},
     "qa": {"retentionDays": 7, "exportsExpiryDays": 90},
-    "staging": {"retentionDays": 14, "exportsExpiryDays": 180},
+    "staging": {"retentionDays": 14, "exportsExpiryDays": 180, "restoreTestSchedule": "cron(0 5 ? * SUN *)"},
     "prod": {"retentionDays": 30, "vaultLock": True, "drRegion": "eu-central-1", "exportsExpiryDays": 2555,
-             "exportsObjectLockDays": 30},
+             "exportsObjectLockDays": 30, "restoreTestSchedule": "cron(0 5 ? * SUN *)"},
 }
 
 

@@ -8,7 +8,14 @@ import pulumi_aws as aws
 from pydantic import SecretStr
 
 from components.alarms import Alarms, AlarmsArgs
-from components.backups import Backups, BackupsArgs, DisasterRecoveryCopy, ExportsBucketArgs, VaultLock
+from components.backups import (
+    Backups,
+    BackupsArgs,
+    DisasterRecoveryCopy,
+    ExportsBucketArgs,
+    RestoreTesting,
+    VaultLock,
+)
 from components.exporters import DataServiceExporters, ExportersArgs, ExporterTarget
 from components.log_shipping import LogShipping, LogShippingArgs
 from components.monitoring import AlertReceivers, Monitoring, MonitoringArgs
@@ -141,6 +148,8 @@ def wire_backups(platform: Platform) -> None:
                                   object_lock_days=backups.exports_object_lock_days,
                                   access_log_retention_days=backups.access_log_retention_days),
         alarm_topic_arn=alarms.topic_arn if isinstance(alarms, Alarms) else None,
+        restore_testing=RestoreTesting(schedule=backups.restore_test_schedule)
+        if backups.restore_test_schedule else None,
         protect=config.protect_stateful_resources, tags=config.standard_tags,
     ), opts=platform.aws_opts())
     platform.components["backups"] = component
