@@ -109,6 +109,7 @@ class Backups(pulumi.ComponentResource):
     plan_id: pulumi.Output[str]
     dr_vault_arn: pulumi.Output[str] | None
     exports_bucket_name: pulumi.Output[str]
+    exports_bucket_arn: pulumi.Output[str]
     access_log_bucket_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: BackupsArgs, opts: pulumi.ResourceOptions | None = None):
@@ -204,10 +205,12 @@ class Backups(pulumi.ComponentResource):
         self.vault_arn = vault.arn
         self.plan_id = plan.id
         self.exports_bucket_name = exports.bucket
+        self.exports_bucket_arn = exports.arn
         self.access_log_bucket_name = logs.bucket
         self.register_outputs({
             "vault_name": self.vault_name, "vault_arn": self.vault_arn, "plan_id": self.plan_id,
             "dr_vault_arn": self.dr_vault_arn, "exports_bucket_name": self.exports_bucket_name,
+            "exports_bucket_arn": self.exports_bucket_arn,
             "access_log_bucket_name": self.access_log_bucket_name,
         })
 

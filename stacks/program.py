@@ -13,7 +13,7 @@ import pulumi
 from stacks.config import ConfigError, StackConfig, load_stack
 from stacks.config.loader import runtime_config
 from stacks.wiring.foundation import wire_kms, wire_network, wire_provider
-from stacks.wiring.observability import wire_alarms, wire_backups, wire_monitoring
+from stacks.wiring.observability import wire_alarms, wire_backups, wire_cluster_backup, wire_monitoring
 from stacks.wiring.platform import Platform
 
 # In order: each step may use what the steps before it put on the Platform.
@@ -25,6 +25,7 @@ WIRING: list[Callable[[Platform], None]] = [
     wire_monitoring,
     wire_alarms,
     wire_backups,
+    wire_cluster_backup,
 ]
 
 

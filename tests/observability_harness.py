@@ -16,7 +16,7 @@ from stacks.config.loader import deep_merge
 from stacks.preflight.capture import Capture, run_program
 from stacks.preflight.mocks import ACCOUNT_ID
 from stacks.wiring.foundation import wire_kms, wire_network, wire_provider
-from stacks.wiring.observability import wire_alarms, wire_backups, wire_monitoring
+from stacks.wiring.observability import wire_alarms, wire_backups, wire_cluster_backup, wire_monitoring
 from stacks.wiring.platform import ClusterHandle, DatastoreHandle, Platform
 
 OIDC_ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
@@ -84,7 +84,7 @@ def observe(stack: str, variant: str = "plain") -> Capture:
             step(platform)
         platform.cluster = stand_in_cluster(platform)
         platform.datastores = stand_in_datastores(platform)
-        for step in (wire_monitoring, wire_alarms, wire_backups):
+        for step in (wire_monitoring, wire_alarms, wire_backups, wire_cluster_backup):
             step(platform)
         for key, value in platform.exports.items():
             pulumi.export(key, value)

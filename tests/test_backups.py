@@ -188,3 +188,31 @@ def test_restore_testing_proves_rds_recovery_points_weekly(stack, tested):
         assert selection.props["protectedResourceType"] == "RDS"
         assert selection.props["protectedResourceConditions"] == {
             "stringEquals": [{"key": "aws:ResourceTag/backup", "value": "true"}]}
+
+
+def velero(stack: str) -> dict:
+    (chart,) = [r.props for r in observe(stack).of_type("kubernetes:helm.sh/v4:Chart") if r.props["chart"] == "velero"]
+    return chart
+
+
+def test_velero_backs_up_every_namespace_daily_into_the_encrypted_bucket():
+    capture = observe("prod")
+    values = velero("prod")["values"]
+    (location,) = values["configuration"]["backupStorageLocation"]
+    assert location["bucket"] == capture.outputs["exports_bucket"] and location["prefix"] == "velero"
+    assert location["config"]["kmsKeyId"] == capture.outputs["kms_key_arn"]
+    assert values["schedules"]["daily"]["template"] == {"ttl": "720h", "includedNamespaces": ["*"],
+                                                        "snapshotVolumes": False}
+    assert values["credentials"] == {"useSecret": False}
+
+
+def test_velero_role_is_limited_to_its_prefix():
+    capture = observe("prod")
+    policy = next(r for r in capture.of_type("aws:iam/rolePolicy:RolePolicy") if r.name == "prod-cluster-backup-velero")
+    statements = {s["Sid"]: s for s in json.loads(policy.props["policy"])["Statement"]}
+    assert statements["VeleroObjects"]["Resource"].endswith("/velero/*")
+    assert statements["VeleroList"]["Condition"] == {"StringLike": {"s3:prefix": ["velero/*", "velero"]}}
+
+
+def test_local_has_no_velero():
+    assert [r for r in observe("local").of_type("kubernetes:helm.sh/v4:Chart") if r.props["chart"] == "velero"] == []

@@ -23,6 +23,7 @@ class BackupsConfig(ConfigModel):
         'compliance' can never be lifted once its grace period (3 days) ends.
     drRegion: second region that receives a copy of every recovery point (prod).
     exportsExpiryDays / exportsObjectLockDays: lifecycle and WORM retention of the exports bucket.
+    clusterBackup: Velero backs up every namespace's Kubernetes objects daily, kept retentionDays.
     restoreTestSchedule: when AWS Backup restore testing restores the latest RDS recovery point into a
         throw-away instance to prove it restorable (None: off; it costs a few instance hours per run).
     """
@@ -39,6 +40,7 @@ class BackupsConfig(ConfigModel):
     exports_object_lock_days: int | None = Field(default=None, ge=1)
     access_log_retention_days: int = Field(default=365, ge=1)
     restore_test_schedule: str | None = None
+    cluster_backup: bool = True
 
     @field_validator("dr_region")
     @classmethod

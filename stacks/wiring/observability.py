@@ -16,6 +16,7 @@ from components.backups import (
     RestoreTesting,
     VaultLock,
 )
+from components.cluster_backup import ClusterBackup, ClusterBackupArgs
 from components.exporters import DataServiceExporters, ExportersArgs, ExporterTarget
 from components.log_shipping import LogShipping, LogShippingArgs
 from components.monitoring import AlertReceivers, Monitoring, MonitoringArgs
@@ -158,3 +159,20 @@ def wire_backups(platform: Platform) -> None:
     if component.dr_vault_arn is not None:
         platform.exports["dr_backup_vault_arn"] = component.dr_vault_arn
 
+
+
+def wire_cluster_backup(platform: Platform) -> None:
+    """Velero backs up the cluster's Kubernetes objects into the exports bucket (AWS stacks)."""
+    config = platform.config
+    backups = platform.components.get("backups")
+    if not config.backups.cluster_backup or not isinstance(backups, Backups) or platform.kms is None:
+        return
+    cluster = _cluster(platform, "cluster backup")
+    if cluster.oidc_provider_arn is None or cluster.oidc_issuer is None:
+        raise RuntimeError(f"{config.stack}: backups.clusterBackup needs the cluster's IRSA OIDC provider "
+                           "(ClusterHandle.oidc_provider_arn and oidc_issuer)")
+    platform.components["cluster_backup"] = ClusterBackup(f"{config.stack}-cluster-backup", ClusterBackupArgs(
+        bucket_name=backups.exports_bucket_name, bucket_arn=backups.exports_bucket_arn,
+        kms_key_arn=platform.kms.key_arn, region=config.region or "", oidc_provider_arn=cluster.oidc_provider_arn,
+        oidc_issuer=cluster.oidc_issuer, ttl_days=config.backups.retention_days, tags=config.standard_tags,
+    ), opts=_both_providers(platform, cluster))
