@@ -245,6 +245,9 @@ class Monitoring(pulumi.ComponentResource):
         restricted = {"runAsNonRoot": True, "runAsUser": 1000, "runAsGroup": 2000, "fsGroup": 2000,
                       "seccompProfile": {"type": "RuntimeDefault"}}
         return {
+            # Short, stable object names (the chart truncates its generated ones to 26 characters):
+            # services kps-prometheus, kps-alertmanager and grafana, whatever the release is called.
+            "fullnameOverride": "kps",
             "crds": {"enabled": True},
             "defaultRules": {"create": True},
             "prometheus": {"prometheusSpec": {
@@ -268,6 +271,7 @@ class Monitoring(pulumi.ComponentResource):
                 "securityContext": restricted,
             }},
             "grafana": {
+                "fullnameOverride": "grafana",
                 "admin": {"existingSecret": grafana_secret.metadata.name,
                           "userKey": "admin-user", "passwordKey": "admin-password"},
                 "persistence": {"enabled": True, "type": "pvc", "storageClassName": args.storage_class_name,
