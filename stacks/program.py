@@ -15,6 +15,7 @@ from stacks.config.loader import runtime_config
 from stacks.wiring.cluster import wire_cluster
 from stacks.wiring.data import wire_data
 from stacks.wiring.foundation import wire_kms, wire_network, wire_provider
+from stacks.wiring.observability import wire_alarms, wire_backups, wire_cluster_backup, wire_monitoring
 from stacks.wiring.platform import Platform
 
 # In order: each step may use what the steps before it put on the Platform.
@@ -24,6 +25,11 @@ WIRING: list[Callable[[Platform], None]] = [
     wire_network,
     wire_cluster,
     wire_data,  # needs platform.cluster: the cluster step goes before it
+    # Observability reads the cluster and data services, so it stays last.
+    wire_monitoring,
+    wire_alarms,
+    wire_backups,
+    wire_cluster_backup,
 ]
 
 

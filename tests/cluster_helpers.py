@@ -21,8 +21,18 @@ def policy(resource: CapturedResource, key: str = "policy") -> dict[str, Any]:
     return json.loads(value) if isinstance(value, str) else value
 
 
+PLATFORM_COMPONENTS = ("groundwork:addons:PlatformAddons", "groundwork:cluster:")
+
+
+def platform_owned(resource: CapturedResource) -> bool:
+    """Whether the cluster area (cluster or its add-ons) created `resource`, not a later area."""
+    component_path = resource.urn.split("::")[2]
+    return any(marker in component_path for marker in PLATFORM_COMPONENTS)
+
+
 def charts(capture: Capture) -> dict[str, CapturedResource]:
-    return {r.props["chart"]: r for r in capture.of_type("kubernetes:helm.sh/v4:Chart")}
+    """The platform add-ons' charts by chart name (monitoring and backups add charts of their own)."""
+    return {r.props["chart"]: r for r in capture.of_type("kubernetes:helm.sh/v4:Chart") if platform_owned(r)}
 
 
 def role_policy_for(capture: Capture, role: CapturedResource) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from stacks.config import load_stack
 from stacks.preflight.capture import run_program
 from stacks.program import build
-from tests.cluster_helpers import charts
+from tests.cluster_helpers import charts, platform_owned
 
 
 def test_local_creates_no_aws_resource_at_all(captured):
@@ -60,7 +60,8 @@ def test_downstream_provider_waits_for_the_platform(captured):
         waits_for = {
             r.urn
             for r in capture.resources
-            if r.type
+            if platform_owned(r)
+            and r.type
             in (
                 "kubernetes:core/v1:Namespace",
                 "kubernetes:helm.sh/v4:Chart",

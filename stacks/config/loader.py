@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from stacks.config import cluster, data, network
+from stacks.config import backups, cluster, data, monitoring, network
 from stacks.config.base import ENVIRONMENTS
 from stacks.config.errors import ConfigError, ConfigIssue, issues_from_validation
 from stacks.config.model import StackConfig, cross_field_issues
@@ -39,6 +39,8 @@ AREA_PROFILES: dict[str, dict[str, dict]] = {
     "postgres": data.POSTGRES_PROFILES,
     "redis": data.REDIS_PROFILES,
     "kafka": data.KAFKA_PROFILES,
+    "monitoring": monitoring.PROFILES,
+    "backups": backups.PROFILES,
 }
 ROOT_PROFILES: dict[str, dict[str, Any]] = {
     "local": {},

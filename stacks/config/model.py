@@ -12,6 +12,8 @@ from stacks.config.common import Tags
 from stacks.config.data import KafkaConfig, PostgresConfig, RedisConfig, data_issues
 from stacks.config.errors import ConfigIssue
 from stacks.config.network import NetworkConfig
+from stacks.config.monitoring import MonitoringConfig, monitoring_issues
+from stacks.config.backups import BackupsConfig, backups_issues
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 
@@ -30,6 +32,8 @@ class StackConfig(ConfigModel):
     postgres: PostgresConfig = Field(default_factory=PostgresConfig)
     redis: RedisConfig = Field(default_factory=RedisConfig)
     kafka: KafkaConfig = Field(default_factory=KafkaConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    backups: BackupsConfig = Field(default_factory=BackupsConfig)
 
     @field_validator("region")
     @classmethod
@@ -64,7 +68,17 @@ class StackConfig(ConfigModel):
 
 def cross_field_issues(config: StackConfig) -> list[ConfigIssue]:
     """Rules no single field can check; each names the key a user has to change."""
-    issues: list[ConfigIssue] = cluster_issues(config.cluster, config.environment, config.on_aws)
+    return [
+        *_network_issues(config),
+        *cluster_issues(config.cluster, config.environment, config.on_aws),
+        *data_issues(config),
+        *monitoring_issues(config.environment, config.monitoring),
+        *backups_issues(config.environment, config.region, config.backups),
+    ]
+
+
+def _network_issues(config: StackConfig) -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
     net = config.network
     if config.environment == "local":
         if net.enabled:
@@ -93,5 +107,4 @@ def cross_field_issues(config: StackConfig) -> list[ConfigIssue]:
         if config.region and any(not z.startswith(config.region) for z in zones):
             issues.append(ConfigIssue("network.availabilityZones", zones,
                                       f"zones must be in the stack's region {config.region}"))
-    issues.extend(data_issues(config))
     return issues

@@ -139,6 +139,14 @@ def _random_password(args: pulumi.runtime.MockResourceArgs, region: str) -> dict
 def _secret(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
     name = args.inputs.get("name", args.name)
     return {"arn": _arn("secretsmanager", region, f"secret:{name}-{_digest(name, 6)}")}
+def _named(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    """Resources whose name the provider fills in when the program leaves it to autonaming."""
+    return {"name": args.inputs.get("name", args.name)}
+
+
+def _s3_bucket(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    bucket = args.inputs.get("bucket", f"{args.name}-{_digest(args.name)}")
+    return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "region": region}
 
 
 # Outputs that a real provider computes, by resource type. An area adds the types it creates.
@@ -160,6 +168,12 @@ COMPUTED_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dic
     "aws:secretsmanager/secret:Secret": _secret,
     "random:index/randomPassword:RandomPassword": _random_password,
     "aws:rds/proxy:Proxy": _rds_proxy,
+    "aws:backup/vault:Vault": _named,
+    "aws:sns/topic:Topic": _named,
+    "aws:s3/bucket:Bucket": _s3_bucket,
+    # Deterministic and obviously fake; the program must still treat it as a secret.
+    "random:index/randomPassword:RandomPassword": lambda args, region: {
+        "result": f"mock-password-{_digest(args.name, 16)}"},
 }
 
 _ID_PREFIX = {

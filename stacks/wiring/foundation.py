@@ -9,8 +9,9 @@ from components.network import Network, NetworkArgs
 from stacks.wiring.platform import Platform
 
 # Services that use the platform key as themselves, not through a caller's IAM identity:
-# CloudWatch alarms publishing to an encrypted SNS topic, and AWS Backup copying recovery points.
-KEY_SERVICE_PRINCIPALS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
+# CloudWatch alarms and AWS Budgets publishing to an encrypted SNS topic, and AWS Backup
+# copying recovery points.
+KEY_SERVICE_PRINCIPALS = ("cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com")
 
 
 def wire_provider(platform: Platform) -> None:

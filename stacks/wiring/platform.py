@@ -40,6 +40,8 @@ class DatastoreHandle:
     # RDS instance identifier, ElastiCache replication group id, or MSK cluster name.
     resource_id: pulumi.Output[str] | None = None
     security_group_id: pulumi.Output[str] | None = None
+    # ElastiCache member cluster ids (<group>-001, ...): CloudWatch reports Redis metrics per node.
+    member_ids: tuple[pulumi.Output[str], ...] = ()
 
 
 @dataclass

@@ -1,0 +1,120 @@
+"""Kubernetes state backups with Velero: a daily backup of every namespace's objects (Deployments,
+ConfigMaps, Secrets, CRs) into the KMS-encrypted exports bucket, through an IRSA role limited to the
+bucket's `velero/` prefix. Persistent data lives in the managed data services, which AWS Backup and
+their own snapshots cover, so volume snapshots are off."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.irsa import irsa_trust_policy
+from components.tagging import component_tags
+
+# vmware-tanzu/helm-charts charts/velero 12.1.0 (Velero 1.18.1); plugin v1.14.x is the AWS plugin line
+# for Velero 1.18 (velero-plugin-for-aws compatibility table). See the closing report.
+VELERO_CHART = "velero"
+VELERO_CHART_VERSION = "12.1.0"
+VELERO_REPOSITORY = "https://vmware-tanzu.github.io/helm-charts"
+AWS_PLUGIN_IMAGE = "velero/velero-plugin-for-aws:v1.14.2"
+SERVICE_ACCOUNT = "velero"
+PREFIX = "velero"
+
+
+@dataclass(frozen=True)
+class ClusterBackupArgs:
+    """Where and how often Kubernetes objects are backed up.
+
+    bucket_name / bucket_arn: the (versioned, SSE-KMS, TLS-only) bucket; Velero writes under `velero/`.
+    kms_key_arn: the bucket's key; Velero encrypts every object with it.
+    schedule / ttl_days: a daily cron (UTC) and how long each backup is kept.
+    """
+
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+    region: str
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer: pulumi.Input[str]
+    namespace: str = "velero"
+    schedule: str = "0 2 * * *"
+    ttl_days: int = 30
+    tags: Mapping[str, str] = field(default_factory=dict)
+    chart_version: str = VELERO_CHART_VERSION
+
+
+class ClusterBackup(pulumi.ComponentResource):
+    role_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ClusterBackupArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("groundwork:cluster_backup:ClusterBackup", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-velero",
+            description="Velero reads and writes Kubernetes backups under velero/ in the exports bucket",
+            assume_role_policy=irsa_trust_policy(args.oidc_provider_arn, args.oidc_issuer, args.namespace,
+                                                 SERVICE_ACCOUNT),
+            tags=component_tags(args.tags, name), opts=child)
+        aws.iam.RolePolicy(f"{name}-velero", role=role.id, opts=child,
+                           policy=pulumi.Output.all(args.bucket_arn, args.kms_key_arn).apply(
+                               lambda parts: velero_policy(*parts)))
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-ns", metadata={"name": args.namespace, "labels": {
+                "pod-security.kubernetes.io/enforce": "restricted"}}, opts=child)
+        k8s.helm.v4.Chart(
+            f"{name}-velero", chart=VELERO_CHART, version=args.chart_version, namespace=args.namespace,
+            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=VELERO_REPOSITORY),
+            values=self._values(args, role),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]))
+        self.role_arn = role.arn
+        self.register_outputs({"role_arn": self.role_arn})
+
+    @staticmethod
+    def _values(args: ClusterBackupArgs, role: aws.iam.Role) -> dict[str, Any]:
+        restricted_container = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                "capabilities": {"drop": ["ALL"]}}
+        return {
+            "initContainers": [{
+                "name": "velero-plugin-for-aws", "image": AWS_PLUGIN_IMAGE, "imagePullPolicy": "IfNotPresent",
+                "volumeMounts": [{"mountPath": "/target", "name": "plugins"}],
+                "securityContext": restricted_container}],
+            "credentials": {"useSecret": False},
+            "serviceAccount": {"server": {"create": True, "name": SERVICE_ACCOUNT, "annotations": {
+                "eks.amazonaws.com/role-arn": role.arn, "eks.amazonaws.com/sts-regional-endpoints": "true"}}},
+            # Pulumi installs the chart's crds/ itself; the chart's kubectl upgrade job is not needed.
+            "upgradeCRDs": False,
+            "snapshotsEnabled": False,
+            "deployNodeAgent": False,
+            "configuration": {"backupStorageLocation": [{
+                "name": "default", "provider": "aws", "default": True, "bucket": args.bucket_name, "prefix": PREFIX,
+                "config": {"region": args.region, "serverSideEncryption": "aws:kms",
+                           "kmsKeyId": args.kms_key_arn}}]},
+            "schedules": {"daily": {
+                "schedule": args.schedule,
+                "template": {"ttl": f"{args.ttl_days * 24}h", "includedNamespaces": ["*"],
+                             "snapshotVolumes": False}}},
+            "podSecurityContext": {"runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532,
+                                   "fsGroup": 65532, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containerSecurityContext": restricted_container,
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+        }
+
+
+def velero_policy(bucket_arn: str, kms_key_arn: str) -> str:
+    """Object access under velero/ only, listing limited to that prefix, and use of the bucket key."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "VeleroObjects", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
+                    "s3:ListMultipartUploadParts"],
+         "Resource": f"{bucket_arn}/{PREFIX}/*"},
+        {"Sid": "VeleroList", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn,
+         "Condition": {"StringLike": {"s3:prefix": [f"{PREFIX}/*", PREFIX]}}},
+        {"Sid": "BucketKey", "Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*",
+                                                          "kms:DescribeKey"], "Resource": kms_key_arn},
+    ]})

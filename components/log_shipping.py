@@ -1,0 +1,128 @@
+"""Central logs: Fluent Bit on every node ships container logs to a KMS-encrypted CloudWatch Logs
+group with a retention period, through an IRSA role that may write to that one group only.
+Without AWS (local) the same DaemonSet prints to stdout, so `kubectl logs` shows the merged stream."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.irsa import irsa_trust_policy
+from components.tagging import component_tags
+
+FLUENT_BIT_CHART = "fluent-bit"
+# fluent/helm-charts: newest chart version verified in the reference index (see the closing report).
+FLUENT_BIT_CHART_VERSION = "0.47.0"
+FLUENT_BIT_REPOSITORY = "https://fluent.github.io/helm-charts"
+SERVICE_ACCOUNT = "fluent-bit"
+
+
+@dataclass(frozen=True)
+class LogShippingArgs:
+    """Where container logs go.
+
+    destination: 'cloudwatch' (default: durable, encrypted, searchable) or 'stdout' (no AWS).
+    retention_days: CloudWatch Logs retention; kms_key_arn encrypts the group (required for cloudwatch).
+    oidc_provider_arn / oidc_issuer: the cluster's IRSA identity provider (issuer without https://).
+    """
+
+    destination: Literal["cloudwatch", "stdout"] = "cloudwatch"
+    namespace: str = "logging"
+    retention_days: int = 365
+    kms_key_arn: pulumi.Input[str] | None = None
+    region: str | None = None
+    oidc_provider_arn: pulumi.Input[str] | None = None
+    oidc_issuer: pulumi.Input[str] | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    chart_version: str = FLUENT_BIT_CHART_VERSION
+
+
+class LogShipping(pulumi.ComponentResource):
+    log_group_name: pulumi.Output[str] | None
+    role_arn: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: LogShippingArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("groundwork:log_shipping:LogShipping", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.log_group_name = None
+        self.role_arn = None
+        # Fluent Bit reads /var/log from the host, which only the privileged Pod Security level admits.
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-ns", metadata={"name": args.namespace, "labels": {
+                "pod-security.kubernetes.io/enforce": "privileged",
+                "pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/audit": "restricted"}},
+            opts=child)
+        service_account: dict[str, Any] = {"create": True, "name": SERVICE_ACCOUNT}
+        if args.destination == "cloudwatch":
+            missing = [k for k in ("kms_key_arn", "region", "oidc_provider_arn", "oidc_issuer")
+                       if getattr(args, k) is None]
+            if missing:
+                raise ValueError(f"LogShipping {name}: destination 'cloudwatch' needs {', '.join(missing)}")
+            group = aws.cloudwatch.LogGroup(
+                f"{name}-containers", name=f"/groundwork/{name}/containers",
+                retention_in_days=args.retention_days, kms_key_id=args.kms_key_arn,
+                tags=component_tags(args.tags, name), opts=child)
+            role = aws.iam.Role(
+                f"{name}-fluent-bit",
+                description="Fluent Bit writes container logs to one CloudWatch Logs group",
+                assume_role_policy=irsa_trust_policy(args.oidc_provider_arn, args.oidc_issuer, args.namespace,
+                                                     SERVICE_ACCOUNT),
+                tags=component_tags(args.tags, name), opts=child)
+            aws.iam.RolePolicy(f"{name}-fluent-bit", role=role.id, policy=group.arn.apply(log_writer_policy),
+                               opts=child)
+            service_account["annotations"] = {"eks.amazonaws.com/role-arn": role.arn,
+                                              "eks.amazonaws.com/sts-regional-endpoints": "true"}
+            outputs = group.name.apply(lambda group_name: cloudwatch_output(group_name, args.region or ""))
+            self.log_group_name = group.name
+            self.role_arn = role.arn
+        else:
+            outputs = pulumi.Output.from_input(STDOUT_OUTPUT)
+
+        k8s.helm.v4.Chart(
+            f"{name}-fluent-bit", chart=FLUENT_BIT_CHART, version=args.chart_version, namespace=args.namespace,
+            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=FLUENT_BIT_REPOSITORY),
+            values={
+                "serviceAccount": service_account,
+                "config": {"outputs": outputs},
+                "serviceMonitor": {"enabled": True},
+                "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                    "capabilities": {"drop": ["ALL"]}},
+                "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]))
+        self.register_outputs({"log_group_name": self.log_group_name, "role_arn": self.role_arn})
+
+
+STDOUT_OUTPUT = """[OUTPUT]
+    Name   stdout
+    Match  kube.*
+    Format json_lines
+"""
+
+
+def cloudwatch_output(log_group_name: str, region: str) -> str:
+    """Fluent Bit's cloudwatch_logs output into an existing group (Pulumi owns retention and KMS)."""
+    return f"""[OUTPUT]
+    Name                cloudwatch_logs
+    Match               kube.*
+    region              {region}
+    log_group_name      {log_group_name}
+    log_stream_prefix   node-
+    auto_create_group   false
+"""
+
+
+def log_writer_policy(log_group_arn: str) -> str:
+    """Create streams and put events in one group; nothing else, no other group."""
+    base = log_group_arn.removesuffix(":*")
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        "Resource": [base, f"{base}:log-stream:*"],
+    }]})

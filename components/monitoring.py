@@ -1,0 +1,290 @@
+"""Cluster monitoring: kube-prometheus-stack (Prometheus, Alertmanager, Grafana), the platform's alert
+rules and dashboards as code, and Alertmanager routing whose credentials never leave a Pulumi secret."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+import yaml
+
+ASSETS = Path(__file__).resolve().parent / "monitoring_assets"
+DASHBOARD_DIR = ASSETS / "dashboards"
+RULES_DIR = ASSETS / "rules"
+
+# prometheus-community/helm-charts release kube-prometheus-stack-93.9.0 (newest release found on
+# 2026-11-25; see the closing report). Pinned: a chart upgrade is a reviewed change, never drift.
+KPS_CHART = "kube-prometheus-stack"
+KPS_CHART_VERSION = "93.9.0"
+KPS_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
+
+DASHBOARD_LABEL = "grafana_dashboard"
+ALERTMANAGER_CONFIG_KEY = "alertmanager.yaml"  # the key the Prometheus operator reads from configSecret
+SEVERITIES = ("critical", "warning", "info")
+
+
+@dataclass(frozen=True)
+class AlertReceivers:
+    """Where alerts go. Each credential is a Pulumi Input so the caller can hand in a secret Output;
+    the component folds them into one Kubernetes Secret whose content is a Pulumi secret.
+
+    Routing by severity: critical goes to PagerDuty, Slack and email; warning to Slack and email;
+    info to email (or Slack when there is no email). With nothing configured, alerts stay visible
+    in Alertmanager and Grafana only (fine for dev; prod's config refuses that).
+    """
+
+    slack_webhook_url: pulumi.Input[str] | None = None
+    slack_channel: str = "#alerts"
+    pagerduty_routing_key: pulumi.Input[str] | None = None
+    email_to: Sequence[str] = ()
+    email_from: str | None = None
+    smtp_smarthost: str | None = None
+    smtp_auth_username: str | None = None
+    smtp_auth_password: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    """The monitoring stack of one cluster.
+
+    storage_class_name: class for the Prometheus, Alertmanager and Grafana volumes (data survives pod
+        restarts; the chart's default is an emptyDir).
+    prometheus_retention_days / prometheus_storage_gi: how much history Prometheus keeps; retention by
+        size is set to 90% of the volume so a full disk never stops ingestion.
+    prometheus_replicas / alertmanager_replicas: 2 and 3 give HA scraping and a gossiping
+        Alertmanager cluster; a single replica is for small environments.
+    runbook_base_url: prefix of every alert's runbook_url (the repository's docs/runbooks on the web).
+    """
+
+    storage_class_name: str
+    namespace: str = "monitoring"
+    prometheus_retention_days: int = 30
+    prometheus_storage_gi: int = 100
+    prometheus_replicas: int = 2
+    alertmanager_replicas: int = 3
+    alertmanager_storage_gi: int = 5
+    grafana_storage_gi: int = 10
+    receivers: AlertReceivers = field(default_factory=AlertReceivers)
+    runbook_base_url: str = "docs/runbooks"
+    chart_version: str = KPS_CHART_VERSION
+
+
+def load_dashboards() -> dict[str, str]:
+    """Dashboard file stem -> dashboard JSON text, as shipped in monitoring_assets/dashboards."""
+    return {path.stem: path.read_text() for path in sorted(DASHBOARD_DIR.glob("*.json"))}
+
+
+def load_rules(runbook_base_url: str) -> dict[str, dict[str, Any]]:
+    """Rule file stem -> PrometheusRule spec, with each runbook_url made absolute under the base URL."""
+    base = runbook_base_url.rstrip("/")
+    specs = {}
+    for path in sorted(RULES_DIR.glob("*.yaml")):
+        spec = yaml.safe_load(path.read_text())
+        for group in spec["groups"]:
+            for rule in group["rules"]:
+                annotations = rule.get("annotations", {})
+                if "runbook_url" in annotations:
+                    annotations["runbook_url"] = f"{base}/{annotations['runbook_url']}"
+        specs[path.stem] = spec
+    return specs
+
+
+def alertmanager_config(receivers: AlertReceivers, secrets: Mapping[str, str | None]) -> dict[str, Any]:
+    """The Alertmanager configuration for `receivers`, with resolved credentials in `secrets`
+    (keys slack_webhook_url, pagerduty_routing_key, smtp_auth_password)."""
+    slack = secrets.get("slack_webhook_url")
+    pagerduty = secrets.get("pagerduty_routing_key")
+    emails = list(receivers.email_to)
+
+    def slack_configs() -> list[dict]:
+        return [{"api_url": slack, "channel": receivers.slack_channel, "send_resolved": True,
+                 "title": '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}',
+                 "text": ('{{ range .Alerts }}{{ .Annotations.summary }}\n'
+                          'Runbook: {{ .Annotations.runbook_url }}\n{{ end }}')}
+                ] if slack else []
+
+    def email_configs() -> list[dict]:
+        return [{"to": ", ".join(emails), "send_resolved": True}] if emails else []
+
+    channels: dict[str, dict[str, list]] = {
+        "critical": {"pagerduty_configs": [{"routing_key": pagerduty, "severity": "critical",
+                                            "send_resolved": True}] if pagerduty else [],
+                     "slack_configs": slack_configs(), "email_configs": email_configs()},
+        "warning": {"slack_configs": slack_configs(), "email_configs": email_configs()},
+        "info": {"email_configs": email_configs()} if emails else {"slack_configs": slack_configs()},
+    }
+    config: dict[str, Any] = {
+        "route": {
+            "receiver": "warning",
+            "group_by": ["alertname", "namespace", "severity"],
+            "group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h",
+            "routes": [
+                # kube-prometheus-stack's heartbeat and inhibitor alerts fire by design.
+                {"matchers": ['alertname =~ "Watchdog|InfoInhibitor"'], "receiver": "null"},
+                *({"matchers": [f'severity = "{severity}"'], "receiver": severity} for severity in SEVERITIES),
+            ],
+        },
+        "inhibit_rules": [
+            {"source_matchers": ['severity = "critical"'], "target_matchers": ['severity =~ "warning|info"'],
+             "equal": ["alertname", "namespace"]},
+        ],
+        "receivers": [{"name": "null"}] + [
+            {"name": severity, **{kind: configs for kind, configs in channels[severity].items() if configs}}
+            for severity in SEVERITIES],
+    }
+    if emails:
+        config["global"] = {"smtp_smarthost": receivers.smtp_smarthost, "smtp_from": receivers.email_from,
+                            "smtp_require_tls": True}
+        if receivers.smtp_auth_username:
+            config["global"]["smtp_auth_username"] = receivers.smtp_auth_username
+        if secrets.get("smtp_auth_password"):
+            config["global"]["smtp_auth_password"] = secrets["smtp_auth_password"]
+    return config
+
+
+class Monitoring(pulumi.ComponentResource):
+    """kube-prometheus-stack plus Groundwork's rules, dashboards, Grafana admin secret and alert routing."""
+
+    namespace: pulumi.Output[str]
+    grafana_admin_password: pulumi.Output[str]
+    grafana_admin_secret_name: pulumi.Output[str]
+    alertmanager_config_secret_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("groundwork:monitoring:Monitoring", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        labels = {"app.kubernetes.io/part-of": "groundwork", "app.kubernetes.io/managed-by": "pulumi"}
+
+        # node-exporter needs hostNetwork, hostPID and hostPath mounts, which only the privileged
+        # Pod Security level admits; warn/audit stay at restricted so anything else is still flagged.
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-ns",
+            metadata={"name": args.namespace, "labels": {
+                **labels, "pod-security.kubernetes.io/enforce": "privileged",
+                "pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/audit": "restricted"}},
+            opts=child)
+        ns_name = namespace.metadata.name
+        after_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+
+        password = random.RandomPassword(f"{name}-grafana-admin", length=32, special=False, opts=child)
+        grafana_secret = k8s.core.v1.Secret(
+            f"{name}-grafana-admin-secret",
+            metadata={"name": "grafana-admin", "namespace": ns_name, "labels": labels},
+            type="Opaque",
+            string_data=pulumi.Output.secret(password.result.apply(
+                lambda p: {"admin-user": "admin", "admin-password": p})),
+            opts=after_ns)
+
+        receivers = args.receivers
+        secret_inputs = {"slack_webhook_url": receivers.slack_webhook_url,
+                         "pagerduty_routing_key": receivers.pagerduty_routing_key,
+                         "smtp_auth_password": receivers.smtp_auth_password}
+        given = {k: v for k, v in secret_inputs.items() if v is not None}
+        resolved_secrets = pulumi.Output.all(**given) if given else pulumi.Output.from_input({})
+        config_text = resolved_secrets.apply(
+            lambda resolved: yaml.safe_dump(alertmanager_config(receivers, resolved), sort_keys=False))
+        alertmanager_secret = k8s.core.v1.Secret(
+            f"{name}-alertmanager-config",
+            metadata={"name": "alertmanager-groundwork", "namespace": ns_name, "labels": labels},
+            type="Opaque",
+            string_data=pulumi.Output.secret(config_text.apply(lambda text: {ALERTMANAGER_CONFIG_KEY: text})),
+            opts=after_ns)
+
+        chart = k8s.helm.v4.Chart(
+            f"{name}-kps",
+            chart=KPS_CHART,
+            version=args.chart_version,
+            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=KPS_REPOSITORY),
+            namespace=ns_name,
+            values=self._values(args, grafana_secret, alertmanager_secret),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, grafana_secret, alertmanager_secret]))
+
+        for stem, text in load_dashboards().items():
+            k8s.core.v1.ConfigMap(
+                f"{name}-dashboard-{stem}",
+                metadata={"name": f"groundwork-dashboard-{stem}", "namespace": ns_name,
+                          "labels": {**labels, DASHBOARD_LABEL: "1"}},
+                data={f"{stem}.json": text},
+                opts=after_ns)
+
+        # The PrometheusRule kind comes from the chart's CRDs, so the rules wait for the chart.
+        for stem, spec in load_rules(args.runbook_base_url).items():
+            k8s.apiextensions.CustomResource(
+                f"{name}-rules-{stem}",
+                api_version="monitoring.coreos.com/v1",
+                kind="PrometheusRule",
+                metadata={"name": f"groundwork-{stem}", "namespace": ns_name, "labels": labels},
+                spec=spec,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[chart]))
+
+        self.namespace = ns_name
+        self.grafana_admin_password = pulumi.Output.secret(password.result)
+        self.grafana_admin_secret_name = grafana_secret.metadata.name
+        self.alertmanager_config_secret_name = alertmanager_secret.metadata.name
+        self.register_outputs({
+            "namespace": self.namespace,
+            "grafana_admin_password": self.grafana_admin_password,
+            "grafana_admin_secret_name": self.grafana_admin_secret_name,
+            "alertmanager_config_secret_name": self.alertmanager_config_secret_name,
+        })
+
+    @staticmethod
+    def _values(args: MonitoringArgs, grafana_secret: k8s.core.v1.Secret,
+                alertmanager_secret: k8s.core.v1.Secret) -> dict[str, Any]:
+        def claim(size_gi: int) -> dict[str, Any]:
+            return {"volumeClaimTemplate": {"spec": {
+                "storageClassName": args.storage_class_name, "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": f"{size_gi}Gi"}}}}}
+
+        restricted = {"runAsNonRoot": True, "runAsUser": 1000, "runAsGroup": 2000, "fsGroup": 2000,
+                      "seccompProfile": {"type": "RuntimeDefault"}}
+        return {
+            # Short, stable object names (the chart truncates its generated ones to 26 characters):
+            # services kps-prometheus, kps-alertmanager and grafana, whatever the release is called.
+            "fullnameOverride": "kps",
+            "crds": {"enabled": True},
+            "defaultRules": {"create": True},
+            "prometheus": {"prometheusSpec": {
+                "replicas": args.prometheus_replicas,
+                "retention": f"{args.prometheus_retention_days}d",
+                "retentionSize": f"{int(args.prometheus_storage_gi * 0.9)}GiB",
+                "walCompression": True,
+                "storageSpec": claim(args.prometheus_storage_gi),
+                # Pick up ServiceMonitors, PodMonitors and rules from every namespace, not only
+                # those carrying this release's label (the chart's default surprises everyone).
+                "serviceMonitorSelectorNilUsesHelmValues": False,
+                "podMonitorSelectorNilUsesHelmValues": False,
+                "ruleSelectorNilUsesHelmValues": False,
+                "probeSelectorNilUsesHelmValues": False,
+                "securityContext": restricted,
+            }},
+            "alertmanager": {"alertmanagerSpec": {
+                "replicas": args.alertmanager_replicas,
+                "configSecret": alertmanager_secret.metadata.name,
+                "storage": claim(args.alertmanager_storage_gi),
+                "securityContext": restricted,
+            }},
+            "grafana": {
+                "fullnameOverride": "grafana",
+                "admin": {"existingSecret": grafana_secret.metadata.name,
+                          "userKey": "admin-user", "passwordKey": "admin-password"},
+                "persistence": {"enabled": True, "type": "pvc", "storageClassName": args.storage_class_name,
+                                "accessModes": ["ReadWriteOnce"], "size": f"{args.grafana_storage_gi}Gi"},
+                "sidecar": {"dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "labelValue": "1",
+                                           "searchNamespace": "ALL"}},
+            },
+        }
+
+
+def dashboard_panels(text: str) -> list[dict[str, Any]]:
+    """The panels of a dashboard JSON document (rows flattened): what tests and reviewers inspect."""
+    panels = []
+    for panel in json.loads(text).get("panels", []):
+        panels.extend(panel.get("panels", []) if panel.get("type") == "row" else [panel])
+    return panels
