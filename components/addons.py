@@ -23,6 +23,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.irsa import irsa_role
+from components.namespace import Allowance, AppNamespace, Peer, platform_namespace, prometheus_scrape
 
 IssuerKind = Literal["letsencrypt-staging", "letsencrypt-production", "self-signed"]
 ACME_SERVERS = {
@@ -97,6 +98,7 @@ class PlatformAddonsArgs:
         ACME issuer solves DNS-01 there; otherwise ACME uses HTTP-01 through the ALB ingress class.
     load_balancer_scheme: internal by default; internet-facing must be asked for.
     high_availability: two replicas and a PodDisruptionBudget for each controller.
+    metrics_scraper: Prometheus's pods; when set, they may reach the controllers' metrics ports.
     """
 
     aws: AwsIntegration | None = None
@@ -107,6 +109,7 @@ class PlatformAddonsArgs:
     load_balancer_scheme: Literal["internal", "internet-facing"] = "internal"
     high_availability: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
+    metrics_scraper: Peer | None = None
 
 
 class PlatformAddons(pulumi.ComponentResource):
@@ -151,38 +154,33 @@ class PlatformAddons(pulumi.ComponentResource):
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _namespace(self, namespace: str) -> k8s.core.v1.Namespace:
-        """A namespace for one controller: Pod Security `baseline` enforced and `restricted` audited and
-        warned; all ingress denied except the admission-webhook ports the API server calls. Egress
-        stays open because controllers call the Kubernetes API, AWS APIs and ACME servers."""
-        labels = {
-            "pod-security.kubernetes.io/enforce": "baseline",
-            "pod-security.kubernetes.io/audit": "restricted",
-            "pod-security.kubernetes.io/warn": "restricted",
-            "app.kubernetes.io/part-of": "groundwork-platform",
-        }
-        ns = k8s.core.v1.Namespace(
-            f"{self._name}-{namespace}-ns",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels=labels),
+    def _namespace(self, namespace: str, metrics_ports: tuple[int, ...] = ()) -> AppNamespace:
+        """A namespace for one controller, on the shared baseline (components.namespace): Pod Security
+        `baseline` enforced (the charts' pods are not all restricted-clean) and `restricted` audited
+        and warned; all ingress denied except the admission-webhook ports the API server calls and,
+        when a scraper is named, Prometheus on the metrics ports. Egress stays open because
+        controllers call the Kubernetes API, AWS APIs and ACME servers, whose addresses change."""
+        allowances = [
+            Allowance("allow-egress", "egress",
+                      reason="controllers call the Kubernetes API, AWS APIs and ACME servers"),
+            Allowance("allow-webhooks", "ingress", ports=list(WEBHOOK_PORTS),
+                      reason="the API server calls the admission webhooks; its address is not a pod"),
+        ]
+        if self._args.metrics_scraper is not None and metrics_ports:
+            allowances.append(prometheus_scrape(self._args.metrics_scraper, metrics_ports))
+        component = f"{self._name}-{namespace}"
+        # Before the shared baseline these objects were created directly under PlatformAddons.
+        moved = {f"{component}-namespace": f"{component}-ns",
+                 f"{component}-default-deny": f"{component}-default-deny-all",
+                 f"{component}-allow-egress": f"{component}-allow-egress",
+                 f"{component}-allow-webhooks": f"{component}-allow-webhooks"}
+        return AppNamespace(
+            component,
+            platform_namespace(namespace, pod_security="baseline", allowances=allowances, moved_children=moved,
+                               reason=("the controller charts' default pod specs do not all meet restricted; baseline "
+                                       "still forbids host namespaces, host paths and privileged containers")),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        policies = {
-            "default-deny-all": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
-            "allow-egress": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{}]},
-            "allow-webhooks": {
-                "podSelector": {},
-                "policyTypes": ["Ingress"],
-                "ingress": [{"ports": [{"protocol": "TCP", "port": port} for port in WEBHOOK_PORTS]}],
-            },
-        }
-        for policy_name, spec in policies.items():
-            k8s.networking.v1.NetworkPolicy(
-                f"{self._name}-{namespace}-{policy_name}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=policy_name, namespace=ns.metadata.name),
-                spec=spec,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-        return ns
 
     def _chart(
         self,
@@ -330,7 +328,7 @@ class PlatformAddons(pulumi.ComponentResource):
     def _external_dns(self, aws_args: AwsIntegration) -> None:
         namespace = sa = "external-dns"
         zone_id = self._args.hosted_zone_id or ""
-        ns = self._namespace(namespace)
+        ns = self._namespace(namespace, metrics_ports=(7979,))
         role = self._irsa(
             sa,
             aws_args,
@@ -362,7 +360,7 @@ class PlatformAddons(pulumi.ComponentResource):
 
     def _cert_manager(self) -> k8s.helm.v4.Chart:
         namespace = sa = "cert-manager"
-        ns = self._namespace(namespace)
+        ns = self._namespace(namespace, metrics_ports=(9402,))
         values: dict[str, Any] = {
             "crds": {"enabled": True, "keep": True},
             "replicaCount": self._replicas,
@@ -423,7 +421,7 @@ class PlatformAddons(pulumi.ComponentResource):
 
     def _external_secrets(self, aws_args: AwsIntegration) -> str:
         namespace = sa = "external-secrets"
-        ns = self._namespace(namespace)
+        ns = self._namespace(namespace, metrics_ports=(8080,))
         role = self._irsa(
             sa,
             aws_args,

@@ -6,7 +6,7 @@ their own snapshots cover, so volume snapshots are off."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,15 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.irsa import irsa_trust_policy
+from components.namespace import (
+    ApiServerEndpoint,
+    AppNamespace,
+    Peer,
+    aws_api_egress,
+    kube_api_egress,
+    platform_namespace,
+    prometheus_scrape,
+)
 from components.tagging import component_tags
 
 # vmware-tanzu/helm-charts charts/velero 12.1.0 (Velero 1.18.1); plugin v1.14.x is the AWS plugin line
@@ -25,6 +34,7 @@ VELERO_REPOSITORY = "https://vmware-tanzu.github.io/helm-charts"
 AWS_PLUGIN_IMAGE = "velero/velero-plugin-for-aws:v1.14.2"
 SERVICE_ACCOUNT = "velero"
 PREFIX = "velero"
+METRICS_PORT = 8085  # the Velero server's Prometheus endpoint (chart default, metrics.enabled)
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,8 @@ class ClusterBackupArgs:
     bucket_name / bucket_arn: the (versioned, SSE-KMS, TLS-only) bucket; Velero writes under `velero/`.
     kms_key_arn: the bucket's key; Velero encrypts every object with it.
     schedule / ttl_days: a daily cron (UTC) and how long each backup is kept.
+    api_server / aws_endpoint_cidrs / scraper: the namespace's allowed traffic: the Kubernetes API
+        (Velero reads every object), S3/STS/KMS over HTTPS, and Prometheus on the metrics port.
     """
 
     bucket_name: pulumi.Input[str]
@@ -47,6 +59,9 @@ class ClusterBackupArgs:
     ttl_days: int = 30
     tags: Mapping[str, str] = field(default_factory=dict)
     chart_version: str = VELERO_CHART_VERSION
+    api_server: ApiServerEndpoint = field(default_factory=ApiServerEndpoint)
+    aws_endpoint_cidrs: Sequence[pulumi.Input[str]] = ()
+    scraper: Peer | None = None
 
 
 class ClusterBackup(pulumi.ComponentResource):
@@ -64,9 +79,15 @@ class ClusterBackup(pulumi.ComponentResource):
         aws.iam.RolePolicy(f"{name}-velero", role=role.id, opts=child,
                            policy=pulumi.Output.all(args.bucket_arn, args.kms_key_arn).apply(
                                lambda parts: velero_policy(*parts)))
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-ns", metadata={"name": args.namespace, "labels": {
-                "pod-security.kubernetes.io/enforce": "restricted"}}, opts=child)
+        # S3 is reached through the VPC's gateway endpoint, whose routes carry S3's public prefixes,
+        # so the S3 allowance is HTTPS to public addresses (never into the private ranges).
+        allowances = [kube_api_egress(args.api_server), aws_api_egress(args.aws_endpoint_cidrs, public=True)]
+        if args.scraper is not None:
+            allowances.append(prometheus_scrape(args.scraper, [METRICS_PORT]))
+        namespace = AppNamespace(name, platform_namespace(
+            args.namespace, pod_security="restricted", allowances=allowances,
+            reason="the Velero server and its AWS plugin run as non-root with no host access",
+            moved_children={f"{name}-namespace": f"{name}-ns"}), opts=child)
         k8s.helm.v4.Chart(
             f"{name}-velero", chart=VELERO_CHART, version=args.chart_version, namespace=args.namespace,
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=VELERO_REPOSITORY),

@@ -1,6 +1,6 @@
 """What the three data services share: the network args of the managed backend, the client-only
-security group, the connection Secret apps read, tags for backups, and the restricted pod shape
-of the in-cluster backend."""
+security group, the connection Secret apps read, tags for backups, the restricted pod shape
+of the in-cluster backend, and the NetworkPolicies that let the app namespace reach them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.namespace import Allowance, Peer, Port, ip_range, network_policy, pods
 from components.tagging import component_tags
 
 # The tag the AWS Backup plan selects on (exactly this key and value).
@@ -25,12 +26,15 @@ class ManagedNetworkArgs:
     subnet_ids: the database subnets (no route to the internet, one per AZ).
     client_security_group_id: the cluster's node security group; the only source admitted.
     kms_key_arn: the stack's customer-managed key for data, logs and secrets.
+    subnet_cidrs: the database subnets' address ranges. Pods of the app namespace may connect to
+        them on the service's ports and nowhere else; with none given, no egress is opened at all.
     """
 
     vpc_id: pulumi.Input[str]
     subnet_ids: pulumi.Input[Sequence[str]]
     client_security_group_id: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
+    subnet_cidrs: Sequence[pulumi.Input[str]] = ()
 
 
 def datastore_tags(base: Mapping[str, str], component: str, protect: bool) -> dict[str, str]:
@@ -150,3 +154,45 @@ def log_group(name: str, *, log_group_name: pulumi.Input[str], retention_days: i
         tags=dict(tags),
         opts=pulumi.ResourceOptions(parent=parent, protect=protect),
     )
+
+
+def managed_service_egress(name: str, *, namespace: str, network: ManagedNetworkArgs, ports: Sequence[int],
+                           purpose: str, parent: pulumi.Resource) -> k8s.networking.v1.NetworkPolicy | None:
+    """Egress from every pod of the app namespace to the database subnets, on the service's ports only.
+
+    NetworkPolicy cannot name an RDS or MSK endpoint, whose addresses change on failover, so the
+    peer is the database subnets' ranges: nothing but data services lives there (the subnets have
+    no route out), and the service's security group still admits only the cluster's nodes.
+    """
+    if not network.subnet_cidrs:
+        return None
+    return network_policy(f"{name}-allow-egress", namespace, Allowance(
+        f"allow-egress-to-{name}", "egress", peers=[ip_range(cidr) for cidr in network.subnet_cidrs],
+        ports=list(ports), reason=f"apps and exporters connect to {purpose} in the database subnets"),
+        opts=pulumi.ResourceOptions(parent=parent))
+
+
+def in_cluster_service_access(name: str, *, namespace: str, pod_labels: Mapping[str, str], ports: Sequence[int],
+                              purpose: str, parent: pulumi.Resource) -> None:
+    """The in-cluster backend's two policies: its pods admit the service's ports from pods of the
+    same namespace only, and every pod of the namespace may connect to them there (both ends are
+    default-deny, so a flow needs both)."""
+    same_namespace: Peer = pods(labels={})
+    network_policy(f"{name}-allow-ingress", namespace, Allowance(
+        f"allow-same-namespace-to-{name}", "ingress", pod_labels=dict(pod_labels), peers=[same_namespace],
+        ports=list(ports), reason=f"pods of {namespace} connect to {purpose}; no other namespace may"),
+        opts=pulumi.ResourceOptions(parent=parent))
+    network_policy(f"{name}-allow-egress", namespace, Allowance(
+        f"allow-egress-to-{name}", "egress", peers=[pods(labels=pod_labels)], ports=list(ports),
+        reason=f"pods of {namespace} connect to {purpose}"),
+        opts=pulumi.ResourceOptions(parent=parent))
+
+
+def peer_traffic(name: str, *, namespace: str, pod_labels: Mapping[str, str], ports: Sequence[int | Port],
+                 purpose: str, parent: pulumi.Resource) -> None:
+    """Traffic among the pods of one workload (both directions), e.g. a KRaft quorum."""
+    for direction, resource in (("ingress", "allow-peers-in"), ("egress", "allow-peers-out")):
+        network_policy(f"{name}-{resource}", namespace, Allowance(
+            f"allow-{name}-peers" + ("-egress" if direction == "egress" else ""), direction,
+            pod_labels=dict(pod_labels), peers=[pods(labels=pod_labels)], ports=list(ports), reason=purpose),
+            opts=pulumi.ResourceOptions(parent=parent))

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.irsa import irsa_trust_policy
+from components.namespace import Peer, network_policy, prometheus_scrape
 from components.tagging import component_tags
 
 CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
@@ -27,6 +28,8 @@ HARDENED_CONTAINER = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem
 HARDENED_POD = {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001,
                 "seccompProfile": {"type": "RuntimeDefault"}}
 KAFKA_EXPORTER_SERVICE_ACCOUNT = "kafka-exporter"
+# The port each exporter serves /metrics on (the exporters' own defaults, which the charts keep).
+METRICS_PORTS = {"postgres": 9187, "redis": 9121, "kafka": 9308}
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ class ExportersArgs:
     """Exporters run beside the data services' connection Secrets (`namespace`).
 
     oidc_provider_arn / oidc_issuer / region: for the Kafka exporter's IRSA role when MSK uses IAM.
+    scraper: Prometheus's pods; each exporter's metrics port admits them and nothing else. The
+        exporters reach their data service through the namespace's egress policies, which the data
+        service components own (the exporters run in the same namespace as the apps).
     """
 
     namespace: str
@@ -61,6 +67,7 @@ class ExportersArgs:
     oidc_issuer: pulumi.Input[str] | None = None
     region: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    scraper: Peer | None = None
 
 
 class DataServiceExporters(pulumi.ComponentResource):
@@ -80,6 +87,10 @@ class DataServiceExporters(pulumi.ComponentResource):
                 repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=CHART_REPOSITORY),
                 values=values, opts=pulumi.ResourceOptions(parent=self))
             self.release_names.append(release)
+            if args.scraper is not None:
+                network_policy(f"{release}-allow-scrape", args.namespace, prometheus_scrape(
+                    args.scraper, [METRICS_PORTS[target.kind]], name=f"allow-prometheus-to-{target.kind}-exporter"),
+                    opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"release_names": self.release_names})
 
     @staticmethod

@@ -19,7 +19,10 @@ from components.datastore import (
     client_only_security_group,
     connection_secret,
     datastore_tags,
+    in_cluster_service_access,
     log_group,
+    managed_service_egress,
+    peer_traffic,
     restricted_container_security_context,
     restricted_pod_security_context,
     retain_claims,
@@ -168,6 +171,9 @@ class Kafka(pulumi.ComponentResource):
         group = client_only_security_group(
             name, network=msk.network, ports=ports,
             description=f"{name}: Kafka from the cluster's nodes only", tags=tags, parent=self)
+        managed_service_egress(name, namespace=args.namespace, network=msk.network,
+                               ports=[CLIENT_PORTS[mechanism] for mechanism in auth],
+                               purpose="the MSK brokers (SASL over TLS)", parent=self)
         configuration = aws.msk.Configuration(
             f"{name}-config", name=name, kafka_versions=[msk.kafka_version],
             description=f"{name}: no auto-created topics, replication factor and min ISR for durability",
@@ -399,6 +405,11 @@ class Kafka(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        in_cluster_service_access(name, namespace=args.namespace, pod_labels=labels, ports=[LOCAL_PORT],
+                                  purpose="the Kafka brokers", parent=self)
+        peer_traffic(name, namespace=args.namespace, pod_labels=labels, ports=[LOCAL_PORT, CONTROLLER_PORT],
+                     purpose="KRaft nodes replicate (broker port) and elect and follow the controller quorum "
+                             "(controller port) among themselves", parent=self)
         self.endpoint = pulumi.Output.from_input(bootstrap)
         self.port = pulumi.Output.from_input(LOCAL_PORT)
         self.connection_secret_name = secret.metadata.name

@@ -5,7 +5,7 @@ Without AWS (local) the same DaemonSet prints to stdout, so `kubectl logs` shows
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -14,6 +14,15 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.irsa import irsa_trust_policy
+from components.namespace import (
+    ApiServerEndpoint,
+    AppNamespace,
+    Peer,
+    aws_api_egress,
+    kube_api_egress,
+    platform_namespace,
+    prometheus_scrape,
+)
 from components.tagging import component_tags
 
 FLUENT_BIT_CHART = "fluent-bit"
@@ -21,6 +30,7 @@ FLUENT_BIT_CHART = "fluent-bit"
 FLUENT_BIT_CHART_VERSION = "0.47.0"
 FLUENT_BIT_REPOSITORY = "https://fluent.github.io/helm-charts"
 SERVICE_ACCOUNT = "fluent-bit"
+METRICS_PORT = 2020  # Fluent Bit's built-in HTTP server (/api/v2/metrics/prometheus)
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,9 @@ class LogShippingArgs:
     destination: 'cloudwatch' (default: durable, encrypted, searchable) or 'stdout' (no AWS).
     retention_days: CloudWatch Logs retention; kms_key_arn encrypts the group (required for cloudwatch).
     oidc_provider_arn / oidc_issuer: the cluster's IRSA identity provider (issuer without https://).
+    api_server: where Fluent Bit's kubernetes filter reads pod metadata (components.namespace).
+    aws_endpoint_cidrs: the subnets of the VPC's interface endpoints (CloudWatch Logs, STS), when any.
+    scraper: Prometheus's pods; when set they may scrape Fluent Bit's metrics port.
     """
 
     destination: Literal["cloudwatch", "stdout"] = "cloudwatch"
@@ -41,6 +54,9 @@ class LogShippingArgs:
     oidc_issuer: pulumi.Input[str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     chart_version: str = FLUENT_BIT_CHART_VERSION
+    api_server: ApiServerEndpoint = field(default_factory=ApiServerEndpoint)
+    aws_endpoint_cidrs: Sequence[pulumi.Input[str]] = ()
+    scraper: Peer | None = None
 
 
 class LogShipping(pulumi.ComponentResource):
@@ -52,12 +68,17 @@ class LogShipping(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.log_group_name = None
         self.role_arn = None
-        # Fluent Bit reads /var/log from the host, which only the privileged Pod Security level admits.
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-ns", metadata={"name": args.namespace, "labels": {
-                "pod-security.kubernetes.io/enforce": "privileged",
-                "pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/audit": "restricted"}},
-            opts=child)
+        allowances = [kube_api_egress(args.api_server)]
+        if args.destination == "cloudwatch":
+            # CloudWatch Logs and STS through the interface endpoints when the VPC has them, else their
+            # public addresses through NAT: HTTPS only, never into the private ranges.
+            allowances.append(aws_api_egress(args.aws_endpoint_cidrs, public=True))
+        if args.scraper is not None:
+            allowances.append(prometheus_scrape(args.scraper, [METRICS_PORT]))
+        namespace = AppNamespace(name, platform_namespace(
+            args.namespace, pod_security="privileged", allowances=allowances,
+            reason="Fluent Bit reads container logs from the host's /var/log (hostPath), which only privileged admits",
+            moved_children={f"{name}-namespace": f"{name}-ns"}), opts=child)
         service_account: dict[str, Any] = {"create": True, "name": SERVICE_ACCOUNT}
         if args.destination == "cloudwatch":
             missing = [k for k in ("kms_key_arn", "region", "oidc_provider_arn", "oidc_issuer")

@@ -14,6 +14,21 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 import yaml
 
+from components.namespace import (
+    PRIVATE_RANGES,
+    Allowance,
+    ApiServerEndpoint,
+    AppNamespace,
+    Peer,
+    Port,
+    any_namespace,
+    internet,
+    ip_range,
+    kube_api_egress,
+    platform_namespace,
+    pods,
+)
+
 ASSETS = Path(__file__).resolve().parent / "monitoring_assets"
 DASHBOARD_DIR = ASSETS / "dashboards"
 RULES_DIR = ASSETS / "rules"
@@ -27,6 +42,18 @@ KPS_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
 DASHBOARD_LABEL = "grafana_dashboard"
 ALERTMANAGER_CONFIG_KEY = "alertmanager.yaml"  # the key the Prometheus operator reads from configSecret
 SEVERITIES = ("critical", "warning", "info")
+DEFAULT_NAMESPACE = "monitoring"
+# The Prometheus operator labels every pod of a Prometheus, Alertmanager and the chart's Grafana so.
+PROMETHEUS_PODS = {"app.kubernetes.io/name": "prometheus"}
+ALERTMANAGER_PODS = {"app.kubernetes.io/name": "alertmanager"}
+GRAFANA_PODS = {"app.kubernetes.io/name": "grafana"}
+PROMETHEUS_PORT, ALERTMANAGER_PORT, ALERTMANAGER_MESH_PORT = 9090, 9093, 9094
+OPERATOR_WEBHOOK_PORT = 10250  # kube-prometheus-stack's prometheusOperator.tls.internalPort
+
+
+def prometheus_peer(namespace: str = DEFAULT_NAMESPACE) -> Peer:
+    """Prometheus's pods, as other namespaces' scrape allowances name them."""
+    return Peer(namespace=namespace, pod_labels=PROMETHEUS_PODS)
 
 
 @dataclass(frozen=True)
@@ -60,10 +87,12 @@ class MonitoringArgs:
     prometheus_replicas / alertmanager_replicas: 2 and 3 give HA scraping and a gossiping
         Alertmanager cluster; a single replica is for small environments.
     runbook_base_url: prefix of every alert's runbook_url (the repository's docs/runbooks on the web).
+    api_server: where the operator, Prometheus's service discovery, kube-state-metrics and Grafana's
+        dashboard sidecar reach the Kubernetes API (see components.namespace.ApiServerEndpoint).
     """
 
     storage_class_name: str
-    namespace: str = "monitoring"
+    namespace: str = DEFAULT_NAMESPACE
     prometheus_retention_days: int = 30
     prometheus_storage_gi: int = 100
     prometheus_replicas: int = 2
@@ -73,6 +102,56 @@ class MonitoringArgs:
     receivers: AlertReceivers = field(default_factory=AlertReceivers)
     runbook_base_url: str = "docs/runbooks"
     chart_version: str = KPS_CHART_VERSION
+    api_server: ApiServerEndpoint = field(default_factory=ApiServerEndpoint)
+
+
+def monitoring_allowances(args: MonitoringArgs) -> list[Allowance]:
+    """The flows the monitoring namespace needs on top of default-deny and DNS.
+
+    node-exporter runs with hostNetwork, which NetworkPolicy does not govern; everything else does.
+    """
+    prometheus, alertmanager, grafana = pods(labels=PROMETHEUS_PODS), pods(labels=ALERTMANAGER_PODS), \
+        pods(labels=GRAFANA_PODS)
+    smtp_port = _smtp_port(args.receivers.smtp_smarthost)
+    return [
+        kube_api_egress(args.api_server),
+        Allowance("allow-prometheus-scrape-egress", "egress", pod_labels=PROMETHEUS_PODS,
+                  peers=[any_namespace(), *(ip_range(cidr) for cidr in PRIVATE_RANGES)],
+                  reason="ServiceMonitors name targets on any port in any namespace, on nodes (kubelet, "
+                         "node-exporter) and in the VPC (MSK's exporters); each target's own ingress "
+                         "policy decides whether Prometheus gets in"),
+        Allowance("allow-prometheus-scrape", "ingress", peers=[prometheus],
+                  reason="Prometheus scrapes the stack's own components (kube-state-metrics, operator, "
+                         "Alertmanager, Grafana, itself)"),
+        Allowance("allow-grafana-to-prometheus", "ingress", pod_labels=PROMETHEUS_PODS, peers=[grafana],
+                  ports=[PROMETHEUS_PORT], reason="Grafana queries Prometheus"),
+        Allowance("allow-grafana-egress", "egress", pod_labels=GRAFANA_PODS, peers=[prometheus, alertmanager],
+                  ports=[PROMETHEUS_PORT, ALERTMANAGER_PORT],
+                  reason="Grafana queries Prometheus and reads Alertmanager's alerts and silences"),
+        Allowance("allow-alerts-to-alertmanager", "ingress", pod_labels=ALERTMANAGER_PODS,
+                  peers=[prometheus, grafana], ports=[ALERTMANAGER_PORT],
+                  reason="Prometheus sends alerts to Alertmanager; Grafana shows them"),
+        Allowance("allow-alertmanager-mesh", "ingress", pod_labels=ALERTMANAGER_PODS, peers=[alertmanager],
+                  ports=[Port(ALERTMANAGER_MESH_PORT, "TCP"), Port(ALERTMANAGER_MESH_PORT, "UDP")],
+                  reason="Alertmanager replicas gossip silences and notification state"),
+        Allowance("allow-alertmanager-mesh-egress", "egress", pod_labels=ALERTMANAGER_PODS, peers=[alertmanager],
+                  ports=[Port(ALERTMANAGER_MESH_PORT, "TCP"), Port(ALERTMANAGER_MESH_PORT, "UDP")],
+                  reason="Alertmanager replicas gossip silences and notification state"),
+        Allowance("allow-alertmanager-to-receivers", "egress", pod_labels=ALERTMANAGER_PODS, peers=[internet()],
+                  ports=sorted({443, *([smtp_port] if smtp_port else [])}),
+                  reason="Slack, PagerDuty (HTTPS) and the SMTP relay are public services with changing "
+                         "addresses, so the internet minus the private ranges, on their ports only"),
+        Allowance("allow-operator-webhook", "ingress", ports=[OPERATOR_WEBHOOK_PORT],
+                  reason="the API server calls the operator's admission webhook; its address is not a pod"),
+    ]
+
+
+def _smtp_port(smarthost: str | None) -> int | None:
+    """The port of `host:port` (Alertmanager requires one in smtp_smarthost)."""
+    if not smarthost or ":" not in smarthost:
+        return None
+    port = smarthost.rsplit(":", 1)[1]
+    return int(port) if port.isdigit() else None
 
 
 def load_dashboards() -> dict[str, str]:
@@ -155,21 +234,18 @@ class Monitoring(pulumi.ComponentResource):
     grafana_admin_password: pulumi.Output[str]
     grafana_admin_secret_name: pulumi.Output[str]
     alertmanager_config_secret_name: pulumi.Output[str]
+    prometheus: Peer  # Prometheus's pods, for the scrape allowances of the namespaces it monitors
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("groundwork:monitoring:Monitoring", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         labels = {"app.kubernetes.io/part-of": "groundwork", "app.kubernetes.io/managed-by": "pulumi"}
 
-        # node-exporter needs hostNetwork, hostPID and hostPath mounts, which only the privileged
-        # Pod Security level admits; warn/audit stay at restricted so anything else is still flagged.
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-ns",
-            metadata={"name": args.namespace, "labels": {
-                **labels, "pod-security.kubernetes.io/enforce": "privileged",
-                "pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/audit": "restricted"}},
-            opts=child)
-        ns_name = namespace.metadata.name
+        namespace = AppNamespace(name, platform_namespace(
+            args.namespace, pod_security="privileged", allowances=monitoring_allowances(args),
+            reason="node-exporter needs hostNetwork, hostPID and hostPath mounts, which only privileged admits",
+            labels=labels, moved_children={f"{name}-namespace": f"{name}-ns"}), opts=child)
+        ns_name = namespace.namespace_name
         after_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
 
         password = random.RandomPassword(f"{name}-grafana-admin", length=32, special=False, opts=child)
@@ -224,6 +300,7 @@ class Monitoring(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[chart]))
 
         self.namespace = ns_name
+        self.prometheus = prometheus_peer(args.namespace)
         self.grafana_admin_password = pulumi.Output.secret(password.result)
         self.grafana_admin_secret_name = grafana_secret.metadata.name
         self.alertmanager_config_secret_name = alertmanager_secret.metadata.name

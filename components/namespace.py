@@ -1,14 +1,27 @@
-"""The baseline every application namespace starts from.
+"""The baseline every namespace the program creates starts from, and the one way it opens traffic.
 
-A namespace here is closed by default: Pod Security `restricted` is enforced (and audited and
-warned, so a violation is visible before it is blocked), all ingress and egress is denied except DNS
-to the cluster's resolver, and a ResourceQuota plus a LimitRange keep one team's workload from
-starving the others. Apps open exactly what they need with their own NetworkPolicies.
+A namespace here is closed by default: all ingress and egress is denied except DNS to the cluster's
+resolver, and each flow that must work is opened by its own NetworkPolicy whose name says what it
+allows (`allow-prometheus-scrape`, `allow-egress-to-<datastore>`). Pod Security is enforced at a
+level chosen per namespace (with the reason recorded on the namespace) and always audited and
+warned at `restricted`, so anything less than restricted shows up in audit logs and `kubectl` output.
+
+Two kinds of namespace share this component:
+
+- application namespaces (`apps`): Pod Security `restricted`, plus a ResourceQuota and a LimitRange
+  so one team's workload cannot starve the others. Data services add their own policies beside
+  their workloads (components.datastore), so a reader finds the policy next to the StatefulSet.
+- platform namespaces (monitoring, logging, velero, the add-ons'): the level their workload needs,
+  with the reason (node-exporter and Fluent Bit read the host, so `privileged`), no quota (their
+  charts size themselves), and the allowances their owner lists when it creates the namespace.
+
+Policies are rendered by `network_policy`, used by the namespace and by the components that own
+workloads alike, from `Allowance` values built with the helpers below.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -16,6 +29,151 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
+# RFC 1918: where the VPC, the pods, the nodes and the API server's ENIs live. "The internet" is
+# everything else; an allowance to it never reaches into the cluster's own networks.
+PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+REASON_ANNOTATION = "groundwork.dev/allows"
+POD_SECURITY_REASON_ANNOTATION = "groundwork.dev/pod-security-reason"
+
+
+@dataclass(frozen=True)
+class Peer:
+    """The other end of an allowed connection: pods, or an IP range.
+
+    namespace: pods in that namespace (matched on `kubernetes.io/metadata.name`, which the API
+        server sets itself, so it cannot be forged by a namespace owner). None with `pod_labels`
+        set: pods in the policy's own namespace only.
+    pod_labels: only pods carrying these labels ({} = every pod of the namespace).
+    cidr / except_cidrs: an address range (AWS subnets, the internet) instead of pods.
+    """
+
+    namespace: str | None = None
+    pod_labels: Mapping[str, str] | None = None
+    cidr: pulumi.Input[str] | None = None
+    except_cidrs: Sequence[str] = ()
+
+
+def pods(namespace: str | None = None, labels: Mapping[str, str] | None = None) -> Peer:
+    """Pods with `labels` in `namespace`, or in the policy's own namespace when `namespace` is None."""
+    return Peer(namespace=namespace, pod_labels=dict(labels or {}))
+
+
+def any_namespace() -> Peer:
+    """Every pod in every namespace (a target's own ingress policy still decides)."""
+    return Peer(namespace="*", pod_labels={})
+
+
+def ip_range(cidr: pulumi.Input[str], except_cidrs: Sequence[str] = ()) -> Peer:
+    return Peer(cidr=cidr, except_cidrs=tuple(except_cidrs))
+
+
+def internet() -> Peer:
+    """Public addresses only: 0.0.0.0/0 minus the private ranges the cluster and VPC live in."""
+    return ip_range("0.0.0.0/0", PRIVATE_RANGES)
+
+
+@dataclass(frozen=True)
+class Port:
+    port: int
+    protocol: Literal["TCP", "UDP"] = "TCP"
+    end_port: int | None = None
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """One NetworkPolicy that opens one flow.
+
+    name: the policy's Kubernetes name, saying what it allows (`allow-grafana-to-prometheus`).
+    direction: `ingress` (who may connect to `pod_labels` pods) or `egress` (where they may connect).
+    pod_labels: the pods of this namespace the policy applies to ({} = all of them).
+    peers: the other end; empty means any address (used only where the source cannot be named, such
+        as the API server calling an admission webhook).
+    ports: TCP port numbers or `Port`s; empty means every port.
+    reason: why the flow exists, kept as an annotation on the policy for `kubectl describe`.
+    """
+
+    name: str
+    direction: Literal["ingress", "egress"]
+    peers: Sequence[Peer] = ()
+    ports: Sequence[int | Port] = ()
+    pod_labels: Mapping[str, str] = field(default_factory=dict)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ApiServerEndpoint:
+    """Where pods reach the Kubernetes API after the `kubernetes.default` Service is translated:
+    on EKS the control plane's ENIs in the private subnets (port 443), on kind the control-plane
+    node's address on the Docker network (port 6443), which the program cannot know in advance."""
+
+    cidrs: Sequence[pulumi.Input[str]] = PRIVATE_RANGES
+    port: int = 443
+
+
+def kube_api_egress(api_server: ApiServerEndpoint, pod_labels: Mapping[str, str] | None = None) -> Allowance:
+    return Allowance(
+        "allow-kube-api-egress", "egress", peers=[ip_range(cidr) for cidr in api_server.cidrs],
+        ports=[api_server.port], pod_labels=dict(pod_labels or {}),
+        reason="controllers, operators and log enrichment watch and update objects through the API server")
+
+
+def aws_api_egress(endpoint_cidrs: Sequence[pulumi.Input[str]], *, public: bool,
+                   pod_labels: Mapping[str, str] | None = None) -> Allowance:
+    """HTTPS to AWS APIs: the VPC's interface endpoints (STS for IRSA, CloudWatch Logs, ECR) in
+    `endpoint_cidrs`, and with `public` the public service addresses too (S3 through the gateway
+    endpoint, and any service without an interface endpoint, through the NAT gateways)."""
+    peers = [ip_range(cidr) for cidr in endpoint_cidrs] + ([internet()] if public else [])
+    return Allowance(
+        "allow-aws-api-egress", "egress", peers=peers, ports=[443], pod_labels=dict(pod_labels or {}),
+        reason="AWS APIs over HTTPS" + (" (interface endpoints, S3 and public endpoints)" if public
+                                        else " through the VPC's interface endpoints only"))
+
+
+def prometheus_scrape(scraper: Peer, ports: Sequence[int], pod_labels: Mapping[str, str] | None = None,
+                      name: str = "allow-prometheus-scrape") -> Allowance:
+    return Allowance(name, "ingress", peers=[scraper], ports=list(ports), pod_labels=dict(pod_labels or {}),
+                     reason="Prometheus in the monitoring namespace scrapes the metrics port(s)")
+
+
+def _selector(labels: Mapping[str, str] | None) -> k8s.meta.v1.LabelSelectorArgs:
+    return k8s.meta.v1.LabelSelectorArgs(match_labels=dict(labels)) if labels else k8s.meta.v1.LabelSelectorArgs()
+
+
+def _peer(peer: Peer) -> k8s.networking.v1.NetworkPolicyPeerArgs:
+    if peer.cidr is not None:
+        return k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(
+            cidr=peer.cidr, except_=list(peer.except_cidrs) or None))
+    namespace_selector = None
+    if peer.namespace == "*":
+        namespace_selector = k8s.meta.v1.LabelSelectorArgs()
+    elif peer.namespace is not None:
+        namespace_selector = _selector({"kubernetes.io/metadata.name": peer.namespace})
+    return k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=namespace_selector,
+                                                   pod_selector=_selector(peer.pod_labels))
+
+
+def _port(port: int | Port) -> k8s.networking.v1.NetworkPolicyPortArgs:
+    spec = port if isinstance(port, Port) else Port(port)
+    return k8s.networking.v1.NetworkPolicyPortArgs(protocol=spec.protocol, port=spec.port, end_port=spec.end_port)
+
+
+def network_policy(resource_name: str, namespace: pulumi.Input[str], allowance: Allowance,
+                   opts: pulumi.ResourceOptions | None = None) -> k8s.networking.v1.NetworkPolicy:
+    """The NetworkPolicy for one allowance. Callers parent it to the component that owns the workload."""
+    peers = [_peer(peer) for peer in allowance.peers] or None
+    ports = [_port(port) for port in allowance.ports] or None
+    if allowance.direction == "ingress":
+        rule = {"ingress": [k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=peers, ports=ports)]}
+    else:
+        rule = {"egress": [k8s.networking.v1.NetworkPolicyEgressRuleArgs(to=peers, ports=ports)]}
+    metadata = k8s.meta.v1.ObjectMetaArgs(
+        name=allowance.name, namespace=namespace, labels={"app.kubernetes.io/managed-by": "pulumi"},
+        annotations={REASON_ANNOTATION: allowance.reason} if allowance.reason else None)
+    return k8s.networking.v1.NetworkPolicy(
+        resource_name, metadata=metadata,
+        spec=k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=_selector(allowance.pod_labels), policy_types=[allowance.direction.capitalize()], **rule),
+        opts=opts)
 
 
 @dataclass(frozen=True)
@@ -45,46 +203,80 @@ class ContainerDefaultsArgs:
 
 @dataclass(frozen=True)
 class AppNamespaceArgs:
-    """One application namespace.
+    """One namespace: an application namespace by default, a platform namespace when its owner says so.
 
     namespace: the Kubernetes name (a DNS label).
-    pod_security: the enforced Pod Security Standard; `restricted` unless a workload truly needs less.
+    pod_security: the enforced Pod Security Standard; `restricted` unless a workload truly needs less,
+        and then `pod_security_reason` says which workload and why (it is recorded on the namespace).
+        Audit and warn stay at `restricted` whatever is enforced.
     pod_security_version: the PSS version to hold the namespace to; pin it to the cluster's minor
         version (`v1.36`) so an upgrade never tightens rules underneath running apps.
+    quota / container_defaults: the ResourceQuota and LimitRange of an application namespace; None
+        for a platform namespace, whose charts set their own requests and limits (a tenant default
+        limit of 512Mi would kill Prometheus).
     dns_namespace / dns_pod_labels: where the cluster resolver runs (CoreDNS on EKS and kind).
+    allowances: the flows the namespace's owner opens on top of default-deny and DNS, one
+        NetworkPolicy each.
+    moved_children: child resource name -> the name it had when it was created directly under this
+        component's parent (before the namespace baseline was one component). They become aliases,
+        so a live stack moves these objects instead of deleting and recreating a namespace.
     """
 
     namespace: str
     pod_security: PodSecurityLevel = "restricted"
+    pod_security_reason: str | None = None
     pod_security_version: str = "latest"
-    quota: ResourceQuotaArgs = field(default_factory=ResourceQuotaArgs)
-    container_defaults: ContainerDefaultsArgs = field(default_factory=ContainerDefaultsArgs)
+    quota: ResourceQuotaArgs | None = field(default_factory=ResourceQuotaArgs)
+    container_defaults: ContainerDefaultsArgs | None = field(default_factory=ContainerDefaultsArgs)
     dns_namespace: str = "kube-system"
     dns_pod_labels: Mapping[str, str] = field(default_factory=lambda: {"k8s-app": "kube-dns"})
     labels: Mapping[str, str] = field(default_factory=dict)
+    allowances: Sequence[Allowance] = ()
+    moved_children: Mapping[str, str] = field(default_factory=dict)
+
+
+def platform_namespace(namespace: str, *, pod_security: PodSecurityLevel, reason: str,
+                       allowances: Sequence[Allowance] = (), moved_children: Mapping[str, str] | None = None,
+                       labels: Mapping[str, str] | None = None) -> AppNamespaceArgs:
+    """Args for a namespace the platform itself runs in: no tenant quota, the owner's allowances."""
+    return AppNamespaceArgs(
+        namespace=namespace, pod_security=pod_security, pod_security_reason=reason, quota=None,
+        container_defaults=None, allowances=tuple(allowances), moved_children=dict(moved_children or {}),
+        labels={"app.kubernetes.io/part-of": "groundwork-platform", **(labels or {})})
 
 
 class AppNamespace(pulumi.ComponentResource):
-    """Namespace + default-deny + allow-DNS + ResourceQuota + LimitRange."""
+    """Namespace + default-deny + allow-DNS + the listed allowances (+ ResourceQuota + LimitRange)."""
 
     namespace_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: AppNamespaceArgs, opts: pulumi.ResourceOptions | None = None):
+        if args.pod_security != "restricted" and not args.pod_security_reason:
+            raise ValueError(f"AppNamespace {name}: enforcing {args.pod_security!r} instead of 'restricted' "
+                             "needs a pod_security_reason naming the workload that requires it")
+        previous_parent = opts.parent if opts is not None else None
+        if args.moved_children and previous_parent is None:
+            raise ValueError(f"AppNamespace {name}: moved_children needs the parent the children lived under")
         super().__init__("groundwork:namespace:AppNamespace", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+
+        def child(resource_name: str) -> pulumi.ResourceOptions:
+            old = args.moved_children.get(resource_name)
+            aliases = [pulumi.Alias(name=old, parent=previous_parent)] if old else None
+            return pulumi.ResourceOptions(parent=self, aliases=aliases)
+
         level, version = args.pod_security, args.pod_security_version
+        enforced = {"enforce": level, "audit": "restricted", "warn": "restricted"}
         labels = {
             **args.labels,
             "app.kubernetes.io/managed-by": "pulumi",
-            **{f"pod-security.kubernetes.io/{mode}": level for mode in ("enforce", "audit", "warn")},
-            **{
-                f"pod-security.kubernetes.io/{mode}-version": version for mode in ("enforce", "audit", "warn")
-            },
+            **{f"pod-security.kubernetes.io/{mode}": value for mode, value in enforced.items()},
+            **{f"pod-security.kubernetes.io/{mode}-version": version for mode in enforced},
         }
+        annotations = {POD_SECURITY_REASON_ANNOTATION: args.pod_security_reason} if args.pod_security_reason else None
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=labels),
-            opts=child,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=labels, annotations=annotations),
+            opts=child(f"{name}-namespace"),
         )
         ns = namespace.metadata.name
 
@@ -97,36 +289,22 @@ class AppNamespace(pulumi.ComponentResource):
             f"{name}-default-deny",
             metadata=meta("default-deny-all"),
             spec=k8s.networking.v1.NetworkPolicySpecArgs(pod_selector={}, policy_types=["Ingress", "Egress"]),
-            opts=child,
+            opts=child(f"{name}-default-deny"),
         )
-        k8s.networking.v1.NetworkPolicy(
-            f"{name}-allow-dns",
-            metadata=meta("allow-dns-egress"),
-            spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector={},
-                policy_types=["Egress"],
-                egress=[
-                    k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                        to=[
-                            k8s.networking.v1.NetworkPolicyPeerArgs(
-                                namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                                    match_labels={"kubernetes.io/metadata.name": args.dns_namespace}
-                                ),
-                                pod_selector=k8s.meta.v1.LabelSelectorArgs(
-                                    match_labels=dict(args.dns_pod_labels)
-                                ),
-                            )
-                        ],
-                        ports=[
-                            k8s.networking.v1.NetworkPolicyPortArgs(protocol=protocol, port=53)
-                            for protocol in ("UDP", "TCP")
-                        ],
-                    )
-                ],
-            ),
-            opts=child,
-        )
-        quota = args.quota
+        network_policy(f"{name}-allow-dns", ns, Allowance(
+            "allow-dns-egress", "egress", peers=[pods(args.dns_namespace, args.dns_pod_labels)],
+            ports=[Port(53, "UDP"), Port(53, "TCP")]), opts=child(f"{name}-allow-dns"))
+        for allowance in args.allowances:
+            resource_name = f"{name}-{allowance.name}"
+            network_policy(resource_name, ns, allowance, opts=child(resource_name))
+        if args.quota is not None:
+            self._quota(name, args.quota, meta)
+        if args.container_defaults is not None:
+            self._limits(name, args.container_defaults, meta)
+        self.namespace_name = ns
+        self.register_outputs({"namespace_name": self.namespace_name})
+
+    def _quota(self, name: str, quota: ResourceQuotaArgs, meta) -> None:
         k8s.core.v1.ResourceQuota(
             f"{name}-quota",
             metadata=meta("namespace-quota"),
@@ -144,9 +322,10 @@ class AppNamespace(pulumi.ComponentResource):
                     "services.nodeports": "0",
                 }
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        d = args.container_defaults
+
+    def _limits(self, name: str, d: ContainerDefaultsArgs, meta) -> None:
         k8s.core.v1.LimitRange(
             f"{name}-limits",
             metadata=meta("container-defaults"),
@@ -160,7 +339,5 @@ class AppNamespace(pulumi.ComponentResource):
                     )
                 ]
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.namespace_name = ns
-        self.register_outputs({"namespace_name": self.namespace_name})

@@ -48,6 +48,9 @@ class Network(pulumi.ComponentResource):
     public_subnet_ids: pulumi.Output[list[str]]
     private_subnet_ids: pulumi.Output[list[str]]
     database_subnet_ids: pulumi.Output[list[str]]
+    # Known before deployment (the plan is arithmetic on the VPC range): NetworkPolicies name them.
+    private_subnet_cidrs: list[str]
+    database_subnet_cidrs: list[str]
     availability_zones: pulumi.Output[list[str]]
     nat_public_ips: pulumi.Output[list[str]]
     flow_log_group_name: pulumi.Output[str]
@@ -137,6 +140,8 @@ class Network(pulumi.ComponentResource):
         self.public_subnet_ids = pulumi.Output.all(*[s.id for s in subnets["public"]])
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in subnets["private"]])
         self.database_subnet_ids = pulumi.Output.all(*[s.id for s in subnets["database"]])
+        self.private_subnet_cidrs = [str(cidr) for cidr in plan.private]
+        self.database_subnet_cidrs = [str(cidr) for cidr in plan.database]
         self.availability_zones = pulumi.Output.from_input(zones)
         self.nat_public_ips = pulumi.Output.all(*[e.public_ip for e in eips])
         self.flow_log_group_name = flow_log_group.name

@@ -16,7 +16,9 @@ from components.datastore import (
     client_only_security_group,
     connection_secret,
     datastore_tags,
+    in_cluster_service_access,
     log_group,
+    managed_service_egress,
     restricted_container_security_context,
     restricted_pod_security_context,
     retain_claims,
@@ -153,6 +155,8 @@ class Postgres(pulumi.ComponentResource):
         group = client_only_security_group(
             name, network=rds.network, ports=[(PORT, PORT, "PostgreSQL")],
             description=f"{name}: PostgreSQL from the cluster's nodes only", tags=tags, parent=self)
+        managed_service_egress(name, namespace=args.namespace, network=rds.network, ports=[PORT],
+                               purpose="PostgreSQL (the instance and RDS Proxy)", parent=self)
         subnets = aws.rds.SubnetGroup(
             f"{name}-subnets", name=name, description=f"{name}: the database subnets, one per AZ",
             subnet_ids=rds.network.subnet_ids, tags=tags, opts=child)
@@ -331,6 +335,8 @@ class Postgres(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        in_cluster_service_access(name, namespace=args.namespace, pod_labels=labels, ports=[PORT],
+                                  purpose="PostgreSQL", parent=self)
         self.endpoint = pulumi.Output.from_input(host)
         self.reader_endpoint = self.endpoint
         self.connection_secret_name = secret.metadata.name

@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 from components.datastore import (
     ManagedNetworkArgs,
     client_only_security_group,
+    in_cluster_service_access,
     restricted_container_security_context,
     restricted_pod_security_context,
     workload_labels,
@@ -156,6 +157,9 @@ def pgbouncer(name: str, *, namespace: str, database_host: str, database_port: i
             ),
         ),
         opts=pulumi.ResourceOptions(parent=parent))
+    # PgBouncer reaches the database through the namespace's egress to PostgreSQL (Postgres component).
+    in_cluster_service_access(f"{name}-pooler", namespace=namespace, pod_labels=labels, ports=[PGBOUNCER_PORT],
+                              purpose="PgBouncer", parent=parent)
     return f"{name}-pooler.{namespace}.svc.cluster.local"
 
 

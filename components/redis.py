@@ -21,7 +21,9 @@ from components.datastore import (
     client_only_security_group,
     connection_secret,
     datastore_tags,
+    in_cluster_service_access,
     log_group,
+    managed_service_egress,
     restricted_container_security_context,
     restricted_pod_security_context,
     retain_claims,
@@ -132,6 +134,8 @@ class Redis(pulumi.ComponentResource):
         group = client_only_security_group(
             name, network=cache.network, ports=[(PORT, PORT, f"{cache.engine} (TLS)")],
             description=f"{name}: {cache.engine} from the cluster's nodes only", tags=tags, parent=self)
+        managed_service_egress(name, namespace=args.namespace, network=cache.network, ports=[PORT],
+                               purpose=f"{cache.engine} (TLS)", parent=self)
         subnets = aws.elasticache.SubnetGroup(
             f"{name}-subnets", name=name, description=f"{name}: the database subnets, one per AZ",
             subnet_ids=cache.network.subnet_ids, tags=tags, opts=child)
@@ -242,6 +246,8 @@ class Redis(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        in_cluster_service_access(name, namespace=args.namespace, pod_labels=labels, ports=[PORT],
+                                  purpose="Valkey", parent=self)
         self.endpoint = pulumi.Output.from_input(host)
         self.reader_endpoint = self.endpoint
         self.connection_secret_name = secret.metadata.name

@@ -25,9 +25,11 @@ PLATFORM_COMPONENTS = ("groundwork:addons:PlatformAddons", "groundwork:cluster:"
 
 
 def platform_owned(resource: CapturedResource) -> bool:
-    """Whether the cluster area (cluster or its add-ons) created `resource`, not a later area."""
-    component_path = resource.urn.split("::")[2]
-    return any(marker in component_path for marker in PLATFORM_COMPONENTS)
+    """Whether the cluster area (cluster or its add-ons) created `resource`, not a later area. A URN
+    names only the immediate parent's type, so the add-on namespaces (AppNamespace components under
+    PlatformAddons) are recognised through their parent's URN."""
+    paths = [resource.urn.split("::")[2]] + ([resource.parent.split("::")[2]] if resource.parent else [])
+    return any(marker in path for path in paths for marker in PLATFORM_COMPONENTS)
 
 
 def charts(capture: Capture) -> dict[str, CapturedResource]:

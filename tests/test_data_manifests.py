@@ -32,7 +32,8 @@ def _kubernetes(capture: Capture):
 def test_every_manifest_passes_the_strict_kubernetes_schema(local):
     resources = _kubernetes(local)
     assert {r.type for r in resources} == {"kubernetes:core/v1:Secret", "kubernetes:core/v1:Service",
-                                           "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:Deployment"}
+                                           "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:Deployment",
+                                           "kubernetes:networking.k8s.io/v1:NetworkPolicy"}
     for resource in resources:
         document = manifest(resource)
         document.setdefault("metadata", {})

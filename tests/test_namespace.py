@@ -6,6 +6,7 @@ import kubernetes_validate
 import pytest
 
 from components.namespace import AppNamespace, AppNamespaceArgs, ResourceQuotaArgs
+from stacks.config import load_stack
 from stacks.config.cluster import DEFAULT_KUBERNETES_VERSION
 from stacks.preflight.capture import CapturedResource
 from stacks.preflight.runner import capture_stack
@@ -101,12 +102,12 @@ def test_each_stack_creates_the_apps_namespace_with_the_baseline(captured, stack
     capture = captured(stack)
     names = {r.props["metadata"]["name"] for r in _by_kind(capture, "Namespace")}
     assert "apps" in names
-    in_apps = {
-        p.props["metadata"]["name"]
-        for p in capture.of_type(NETWORK_POLICY)
-        if p.props["metadata"]["namespace"] == "apps"
-    }
-    assert in_apps == {"default-deny-all", "allow-dns-egress"}
+    (apps,) = [r for r in capture.of_type("groundwork:namespace:AppNamespace") if r.name == f"{stack}-ns-apps"]
+    baseline = {p.props["metadata"]["name"] for p in capture.of_type(NETWORK_POLICY) if p.parent == apps.urn}
+    # The data services open their own flows beside their workloads; the baseline opens only DNS
+    # and, where the VPC has interface endpoints, HTTPS to them.
+    endpoints = load_stack(stack).network.interface_endpoints
+    assert baseline == {"default-deny-all", "allow-dns-egress"} | ({"allow-aws-api-egress"} if endpoints else set())
     assert capture.outputs["app_namespaces"] == ["apps"]
 
 

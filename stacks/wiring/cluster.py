@@ -13,7 +13,15 @@ import pulumi_kubernetes as k8s
 
 from components.addons import AwsIntegration, PlatformAddons, PlatformAddonsArgs
 from components.cluster import EksCluster, EksClusterArgs, LocalCluster, LocalClusterArgs, NodeGroupArgs
-from components.namespace import AppNamespace, AppNamespaceArgs, ResourceQuotaArgs
+from components.monitoring import prometheus_peer
+from components.namespace import (
+    PRIVATE_RANGES,
+    ApiServerEndpoint,
+    AppNamespace,
+    AppNamespaceArgs,
+    ResourceQuotaArgs,
+    aws_api_egress,
+)
 from stacks.config import StackConfig
 from stacks.wiring.platform import ClusterHandle, Platform
 
@@ -38,7 +46,8 @@ def wire_cluster(platform: Platform) -> None:
         base_provider, storage_class = local.k8s_provider, local.storage_class_name
         addons_opts = pulumi.ResourceOptions(providers={"kubernetes": base_provider})
         aws_integration = None
-        handle_extras: dict = {}
+        # kind's API server listens on 6443 at the control-plane node's Docker-network address.
+        handle_extras: dict = {"api_server": ApiServerEndpoint(cidrs=PRIVATE_RANGES, port=6443)}
         target: dict = {"context": spec.kube_context}
         platform.components["cluster"] = local
     else:
@@ -64,6 +73,8 @@ def wire_cluster(platform: Platform) -> None:
             "cluster_name": eks.cluster_name,
             "oidc_provider_arn": eks.oidc_provider_arn,
             "oidc_issuer": eks.oidc_issuer,
+            # EKS puts the control plane's ENIs in the cluster's (private) subnets.
+            "api_server": ApiServerEndpoint(cidrs=tuple(platform.network.private_subnet_cidrs), port=443),
         }
         target = {"kubeconfig": eks.kubeconfig}
         platform.components["cluster"] = eks
@@ -92,12 +103,14 @@ def wire_cluster(platform: Platform) -> None:
             load_balancer_scheme=addons_config.load_balancer_scheme,
             high_availability=addons_config.high_availability,
             tags=config.standard_tags if config.on_aws else {},
+            metrics_scraper=prometheus_peer() if config.monitoring.enabled else None,
         ),
         opts=addons_opts,
     )
     platform.components["addons"] = addons
 
-    namespaces = [_app_namespace(config, name, base_provider) for name in spec.app_namespaces]
+    endpoint_cidrs = platform.aws_endpoint_cidrs()
+    namespaces = [_app_namespace(config, name, base_provider, endpoint_cidrs) for name in spec.app_namespaces]
     # The provider handed downstream: same cluster, but everything it creates waits for the platform.
     workloads_provider = k8s.Provider(
         f"{config.stack}-k8s-workloads",
@@ -160,7 +173,11 @@ def _eks(platform: Platform) -> EksCluster:
     )
 
 
-def _app_namespace(config: StackConfig, namespace: str, provider: k8s.Provider) -> AppNamespace:
+def _app_namespace(config: StackConfig, namespace: str, provider: k8s.Provider,
+                   endpoint_cidrs: tuple[str, ...]) -> AppNamespace:
+    """An application namespace. Apps reach AWS APIs only through the VPC's interface endpoints
+    (STS, so IRSA credentials work for MSK IAM and RDS IAM auth): no route to the internet from
+    apps. Secrets Manager values reach them through external-secrets, not direct calls."""
     quota = config.cluster.namespace_quota
     return AppNamespace(
         f"{config.stack}-ns-{namespace}",
@@ -177,6 +194,7 @@ def _app_namespace(config: StackConfig, namespace: str, provider: k8s.Provider) 
                 requests_storage=quota.requests_storage,
             ),
             labels={"groundwork.dev/environment": config.environment},
+            allowances=(aws_api_egress(endpoint_cidrs, public=False),) if endpoint_cidrs else (),
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
     )

@@ -40,7 +40,8 @@ def _managed_network(platform: Platform, cluster: ClusterHandle) -> ManagedNetwo
                            "handle has no node_security_group_id")
     return ManagedNetworkArgs(vpc_id=platform.network.vpc_id, subnet_ids=platform.network.database_subnet_ids,
                               client_security_group_id=cluster.node_security_group_id,
-                              kms_key_arn=platform.kms.key_arn)
+                              kms_key_arn=platform.kms.key_arn,
+                              subnet_cidrs=tuple(platform.network.database_subnet_cidrs))
 
 
 def _opts(platform: Platform, cluster: ClusterHandle) -> pulumi.ResourceOptions:

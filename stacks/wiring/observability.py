@@ -60,6 +60,7 @@ def wire_monitoring(platform: Platform) -> None:
         prometheus_retention_days=mon.prometheus_retention_days, prometheus_storage_gi=mon.prometheus_storage_gi,
         prometheus_replicas=mon.prometheus_replicas, alertmanager_replicas=mon.alertmanager_replicas,
         grafana_storage_gi=mon.grafana_storage_gi, receivers=receivers, runbook_base_url=mon.runbook_base_url,
+        api_server=cluster.api_server,
     ), opts=platform.k8s_opts())
     platform.components["monitoring"] = monitoring
     platform.exports["grafana_admin_password"] = monitoring.grafana_admin_password
@@ -69,6 +70,7 @@ def wire_monitoring(platform: Platform) -> None:
         platform.components["exporters"] = DataServiceExporters(f"{config.stack}-exporters", ExportersArgs(
             namespace=cluster.app_namespace, targets=targets, oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_issuer=cluster.oidc_issuer, region=config.region, tags=config.standard_tags,
+            scraper=monitoring.prometheus,
         ), opts=pulumi.ResourceOptions.merge(_both_providers(platform, cluster),
                                              pulumi.ResourceOptions(depends_on=[monitoring])))
 
@@ -77,6 +79,8 @@ def wire_monitoring(platform: Platform) -> None:
         destination=mon.logs, retention_days=mon.log_retention_days,
         kms_key_arn=platform.kms.key_arn if cloudwatch and platform.kms else None, region=config.region,
         oidc_provider_arn=cluster.oidc_provider_arn, oidc_issuer=cluster.oidc_issuer, tags=config.standard_tags,
+        api_server=cluster.api_server, aws_endpoint_cidrs=platform.aws_endpoint_cidrs(),
+        scraper=monitoring.prometheus,
     ), opts=pulumi.ResourceOptions.merge(_both_providers(platform, cluster),
                                          pulumi.ResourceOptions(depends_on=[monitoring])))
     platform.components["logs"] = logs
@@ -168,6 +172,7 @@ def wire_cluster_backup(platform: Platform) -> None:
     if not config.backups.cluster_backup or not isinstance(backups, Backups) or platform.kms is None:
         return
     cluster = _cluster(platform, "cluster backup")
+    monitoring = platform.components.get("monitoring")
     if cluster.oidc_provider_arn is None or cluster.oidc_issuer is None:
         raise RuntimeError(f"{config.stack}: backups.clusterBackup needs the cluster's IRSA OIDC provider "
                            "(ClusterHandle.oidc_provider_arn and oidc_issuer)")
@@ -175,4 +180,6 @@ def wire_cluster_backup(platform: Platform) -> None:
         bucket_name=backups.exports_bucket_name, bucket_arn=backups.exports_bucket_arn,
         kms_key_arn=platform.kms.key_arn, region=config.region or "", oidc_provider_arn=cluster.oidc_provider_arn,
         oidc_issuer=cluster.oidc_issuer, ttl_days=config.backups.retention_days, tags=config.standard_tags,
+        api_server=cluster.api_server, aws_endpoint_cidrs=platform.aws_endpoint_cidrs(),
+        scraper=monitoring.prometheus if isinstance(monitoring, Monitoring) else None,
     ), opts=_both_providers(platform, cluster))

@@ -10,6 +10,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.kms import KmsKey
+from components.namespace import ApiServerEndpoint
 from components.network import Network
 from stacks.config import StackConfig
 
@@ -25,6 +26,8 @@ class ClusterHandle:
     cluster_name: pulumi.Output[str] | None = None
     oidc_provider_arn: pulumi.Output[str] | None = None
     oidc_issuer: pulumi.Output[str] | None = None  # without the https:// scheme
+    # Where pods reach the Kubernetes API (for the platform namespaces' egress policies).
+    api_server: ApiServerEndpoint = field(default_factory=ApiServerEndpoint)
 
 
 @dataclass(frozen=True)
@@ -68,3 +71,10 @@ class Platform:
         if self.cluster is None:
             raise RuntimeError(f"{self.config.stack}: a Kubernetes component was wired before the cluster")
         return pulumi.ResourceOptions(providers={"kubernetes": self.cluster.k8s_provider})
+
+    def aws_endpoint_cidrs(self) -> tuple[str, ...]:
+        """The subnets holding the VPC's interface endpoints (STS, CloudWatch Logs, ECR), if it has any:
+        pods reach AWS APIs there over HTTPS without leaving the VPC."""
+        if self.network is None or not self.config.network.interface_endpoints:
+            return ()
+        return tuple(self.network.private_subnet_cidrs)
