@@ -176,9 +176,10 @@ class PlatformAddons(pulumi.ComponentResource):
                  f"{component}-allow-webhooks": f"{component}-allow-webhooks"}
         return AppNamespace(
             component,
-            platform_namespace(namespace, pod_security="baseline", allowances=allowances, moved_children=moved,
-                               reason=("the controller charts' default pod specs do not all meet restricted; baseline "
-                                       "still forbids host namespaces, host paths and privileged containers")),
+            platform_namespace(
+                namespace, pod_security="baseline", allowances=allowances, moved_children=moved,
+                reason=("the controller charts' default pod specs do not all meet restricted; baseline "
+                        "still forbids host namespaces, host paths and privileged containers")),
             opts=pulumi.ResourceOptions(parent=self),
         )
 

@@ -29,6 +29,7 @@ HARDENED_POD = {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001,
                 "seccompProfile": {"type": "RuntimeDefault"}}
 KAFKA_EXPORTER_SERVICE_ACCOUNT = "kafka-exporter"
 # The port each exporter serves /metrics on (the exporters' own defaults, which the charts keep).
+# The three charts label their pods `app: <chart name>`, which the scrape policies select on.
 METRICS_PORTS = {"postgres": 9187, "redis": 9121, "kafka": 9308}
 
 
@@ -89,8 +90,8 @@ class DataServiceExporters(pulumi.ComponentResource):
             self.release_names.append(release)
             if args.scraper is not None:
                 network_policy(f"{release}-allow-scrape", args.namespace, prometheus_scrape(
-                    args.scraper, [METRICS_PORTS[target.kind]], name=f"allow-prometheus-to-{target.kind}-exporter"),
-                    opts=pulumi.ResourceOptions(parent=self))
+                    args.scraper, [METRICS_PORTS[target.kind]], pod_labels={"app": chart_name},
+                    name=f"allow-prometheus-to-{target.kind}-exporter"), opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"release_names": self.release_names})
 
     @staticmethod

@@ -77,7 +77,7 @@ class LogShipping(pulumi.ComponentResource):
             allowances.append(prometheus_scrape(args.scraper, [METRICS_PORT]))
         namespace = AppNamespace(name, platform_namespace(
             args.namespace, pod_security="privileged", allowances=allowances,
-            reason="Fluent Bit reads container logs from the host's /var/log (hostPath), which only privileged admits",
+            reason="Fluent Bit reads container logs from the host's /var/log (hostPath): only privileged admits it",
             moved_children={f"{name}-namespace": f"{name}-ns"}), opts=child)
         service_account: dict[str, Any] = {"create": True, "name": SERVICE_ACCOUNT}
         if args.destination == "cloudwatch":

@@ -272,7 +272,8 @@ class AppNamespace(pulumi.ComponentResource):
             **{f"pod-security.kubernetes.io/{mode}": value for mode, value in enforced.items()},
             **{f"pod-security.kubernetes.io/{mode}-version": version for mode in enforced},
         }
-        annotations = {POD_SECURITY_REASON_ANNOTATION: args.pod_security_reason} if args.pod_security_reason else None
+        reason = args.pod_security_reason
+        annotations = {POD_SECURITY_REASON_ANNOTATION: reason} if reason else None
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=labels, annotations=annotations),
