@@ -198,7 +198,7 @@ class Backups(pulumi.ComponentResource):
                     evaluation_periods=1, treat_missing_data="notBreaching", actions_enabled=True,
                     alarm_actions=[args.alarm_topic_arn], tags=tags, opts=child)
 
-        logs = self._access_log_bucket(name, args.exports, tags, partition)
+        logs = self._access_log_bucket(name, args.exports, tags, partition, args.protect)
         exports = self._exports_bucket(name, args, tags, logs)
 
         self.vault_name = vault.name
@@ -291,12 +291,14 @@ class Backups(pulumi.ComponentResource):
         return bucket
 
     def _access_log_bucket(self, name: str, ex: ExportsBucketArgs, tags: Mapping[str, str],
-                           partition: pulumi.Output[str]) -> aws.s3.Bucket:
+                           partition: pulumi.Output[str], protect: bool) -> aws.s3.Bucket:
         """Server access logs of the exports bucket. S3 log delivery cannot write SSE-KMS objects, so this
         bucket uses SSE-S3; it is not logged itself (that would log its own log writes forever)."""
         child = pulumi.ResourceOptions(parent=self)
+        # The access trail of the exports bucket is evidence: as protected as the bucket it records.
         bucket = aws.s3.Bucket(f"{name}-access-logs", force_destroy=False,
-                               tags={**tags, "purpose": "access-logs"}, opts=child)
+                               tags={**tags, "purpose": "access-logs"},
+                               opts=pulumi.ResourceOptions(parent=self, protect=protect))
         _private(f"{name}-access-logs", bucket, child)
         aws.s3.BucketVersioning(f"{name}-access-logs", bucket=bucket.id, opts=child,
                                 versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(

@@ -216,3 +216,10 @@ def test_velero_role_is_limited_to_its_prefix():
 
 def test_local_has_no_velero():
     assert [r for r in observe("local").of_type("kubernetes:helm.sh/v4:Chart") if r.props["chart"] == "velero"] == []
+
+
+def test_prod_protects_the_exports_access_trail_too():
+    from stacks.preflight.runner import capture_stack
+
+    buckets = capture_stack("prod").of_type("aws:s3/bucket:Bucket")
+    assert buckets and all(b.protect for b in buckets)
