@@ -83,6 +83,11 @@ class MskArgs:
         with the stack's key, as MSK requires). Unauthenticated access is always off.
     enhanced_monitoring: CloudWatch metric level.
     log_retention_days: CloudWatch retention of the broker logs.
+    recovery: how topics come back if the whole cluster is lost, recorded as the cluster's
+        `recovery` tag for reviewers and the policy pack. AWS Backup does not support MSK; replication
+        (factor 3, min.insync 2 across AZs) covers broker and AZ loss, and beyond that the producers'
+        sources of truth replay (`replay-from-source`). Set `replicator` when an MSK Replicator to a
+        second cluster exists.
     """
 
     network: ManagedNetworkArgs
@@ -94,6 +99,7 @@ class MskArgs:
     client_authentication: Sequence[Literal["iam", "scram"]] = ("iam",)
     enhanced_monitoring: str = "PER_TOPIC_PER_BROKER"
     log_retention_days: int = 365
+    recovery: str = "replay-from-source"
 
 
 @dataclass(frozen=True)
@@ -218,7 +224,7 @@ class Kafka(pulumi.ComponentResource):
                 broker_logs=aws.msk.ClusterLoggingInfoBrokerLogsArgs(
                     cloudwatch_logs=aws.msk.ClusterLoggingInfoBrokerLogsCloudwatchLogsArgs(
                         enabled=True, log_group=broker_logs.name))),
-            tags=datastore_tags(args.tags, name, args.protect),
+            tags={**datastore_tags(args.tags, name, args.protect), "recovery": msk.recovery},
             # Storage autoscaling grows the volumes; without this, the next `pulumi up` would try
             # to shrink them back to volume_size_gb (which MSK refuses).
             opts=pulumi.ResourceOptions(
