@@ -23,7 +23,22 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.irsa import irsa_role
-from components.namespace import Allowance, AppNamespace, Peer, platform_namespace, prometheus_scrape
+from components.namespace import (
+    Allowance,
+    AppNamespace,
+    Peer,
+    environment_labels,
+    platform_namespace,
+    prometheus_scrape,
+)
+
+# What Pod Security `restricted` requires of a pod and its containers. The controller charts
+# already default to this; the values repeat it so a chart upgrade that changes its defaults
+# cannot loosen the add-on namespaces, which enforce restricted.
+RESTRICTED_POD = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+RESTRICTED_CONTAINER = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                        "readOnlyRootFilesystem": True, "runAsNonRoot": True,
+                        "seccompProfile": {"type": "RuntimeDefault"}}
 
 IssuerKind = Literal["letsencrypt-staging", "letsencrypt-production", "self-signed"]
 ACME_SERVERS = {
@@ -109,6 +124,7 @@ class PlatformAddonsArgs:
     load_balancer_scheme: Literal["internal", "internet-facing"] = "internal"
     high_availability: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
+    environment: str | None = None  # labels the add-on namespaces with the stack's environment
     metrics_scraper: Peer | None = None
 
 
@@ -177,9 +193,10 @@ class PlatformAddons(pulumi.ComponentResource):
         return AppNamespace(
             component,
             platform_namespace(
-                namespace, pod_security="baseline", allowances=allowances, moved_children=moved,
-                reason=("the controller charts' default pod specs do not all meet restricted; baseline "
-                        "still forbids host namespaces, host paths and privileged containers")),
+                namespace, pod_security="restricted", allowances=allowances, moved_children=moved,
+                reason="the controllers run as non-root with no host access (their chart defaults and "
+                       "the security contexts set in the values below meet restricted)",
+                labels=environment_labels(self._args.environment)),
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -348,6 +365,8 @@ class PlatformAddons(pulumi.ComponentResource):
                 "domainFilters": [self._args.domain],
                 "extraArgs": [f"--zone-id-filter={zone_id}"],
                 "sources": ["service", "ingress"],
+                "podSecurityContext": RESTRICTED_POD,
+                "securityContext": RESTRICTED_CONTAINER,
                 "env": [{"name": "AWS_DEFAULT_REGION", "value": aws_args.region}],
                 "serviceAccount": {
                     "create": True,
@@ -366,8 +385,14 @@ class PlatformAddons(pulumi.ComponentResource):
             "crds": {"enabled": True, "keep": True},
             "replicaCount": self._replicas,
             "podDisruptionBudget": self._pdb(),
-            "webhook": {"replicaCount": self._replicas, "podDisruptionBudget": self._pdb()},
-            "cainjector": {"replicaCount": self._replicas, "podDisruptionBudget": self._pdb()},
+            "securityContext": RESTRICTED_POD,
+            "containerSecurityContext": RESTRICTED_CONTAINER,
+            "webhook": {"replicaCount": self._replicas, "podDisruptionBudget": self._pdb(),
+                        "securityContext": RESTRICTED_POD, "containerSecurityContext": RESTRICTED_CONTAINER},
+            "cainjector": {"replicaCount": self._replicas, "podDisruptionBudget": self._pdb(),
+                           "securityContext": RESTRICTED_POD, "containerSecurityContext": RESTRICTED_CONTAINER},
+            "startupapicheck": {"securityContext": RESTRICTED_POD,
+                                "containerSecurityContext": RESTRICTED_CONTAINER},
             "serviceAccount": {"create": True, "name": sa},
             "global": {"priorityClassName": "system-cluster-critical"},
         }
@@ -448,6 +473,10 @@ class PlatformAddons(pulumi.ComponentResource):
                     "annotations": {"eks.amazonaws.com/role-arn": role.arn},
                 },
                 "priorityClassName": "system-cluster-critical",
+                "podSecurityContext": RESTRICTED_POD,
+                "securityContext": RESTRICTED_CONTAINER,
+                "webhook": {"podSecurityContext": RESTRICTED_POD, "securityContext": RESTRICTED_CONTAINER},
+                "certController": {"podSecurityContext": RESTRICTED_POD, "securityContext": RESTRICTED_CONTAINER},
             },
             depends_on=[ns, role],
         )

@@ -20,6 +20,7 @@ from components.namespace import (
     AppNamespace,
     Peer,
     aws_api_egress,
+    environment_labels,
     kube_api_egress,
     platform_namespace,
     prometheus_scrape,
@@ -87,6 +88,7 @@ class ClusterBackup(pulumi.ComponentResource):
         namespace = AppNamespace(name, platform_namespace(
             args.namespace, pod_security="restricted", allowances=allowances,
             reason="the Velero server and its AWS plugin run as non-root with no host access",
+            labels=environment_labels(args.tags.get("environment")),
             moved_children={f"{name}-namespace": f"{name}-ns"}), opts=child)
         k8s.helm.v4.Chart(
             f"{name}-velero", chart=VELERO_CHART, version=args.chart_version, namespace=args.namespace,

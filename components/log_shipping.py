@@ -19,6 +19,7 @@ from components.namespace import (
     AppNamespace,
     Peer,
     aws_api_egress,
+    environment_labels,
     kube_api_egress,
     platform_namespace,
     prometheus_scrape,
@@ -78,6 +79,7 @@ class LogShipping(pulumi.ComponentResource):
         namespace = AppNamespace(name, platform_namespace(
             args.namespace, pod_security="privileged", allowances=allowances,
             reason="Fluent Bit reads container logs from the host's /var/log (hostPath): only privileged admits it",
+            labels=environment_labels(args.tags.get("environment")),
             moved_children={f"{name}-namespace": f"{name}-ns"}), opts=child)
         service_account: dict[str, Any] = {"create": True, "name": SERVICE_ACCOUNT}
         if args.destination == "cloudwatch":

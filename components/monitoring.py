@@ -22,6 +22,7 @@ from components.namespace import (
     Peer,
     Port,
     any_namespace,
+    environment_labels,
     internet,
     ip_range,
     kube_api_egress,
@@ -103,6 +104,7 @@ class MonitoringArgs:
     runbook_base_url: str = "docs/runbooks"
     chart_version: str = KPS_CHART_VERSION
     api_server: ApiServerEndpoint = field(default_factory=ApiServerEndpoint)
+    environment: str | None = None  # labels the namespace with the stack's environment
 
 
 def monitoring_allowances(args: MonitoringArgs) -> list[Allowance]:
@@ -244,7 +246,8 @@ class Monitoring(pulumi.ComponentResource):
         namespace = AppNamespace(name, platform_namespace(
             args.namespace, pod_security="privileged", allowances=monitoring_allowances(args),
             reason="node-exporter needs hostNetwork, hostPID and hostPath mounts, which only privileged admits",
-            labels=labels, moved_children={f"{name}-namespace": f"{name}-ns"}), opts=child)
+            labels={**labels, **environment_labels(args.environment)},
+            moved_children={f"{name}-namespace": f"{name}-ns"}), opts=child)
         ns_name = namespace.namespace_name
         after_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
 

@@ -12,8 +12,10 @@ Two kinds of namespace share this component:
   so one team's workload cannot starve the others. Data services add their own policies beside
   their workloads (components.datastore), so a reader finds the policy next to the StatefulSet.
 - platform namespaces (monitoring, logging, velero, the add-ons'): the level their workload needs,
-  with the reason (node-exporter and Fluent Bit read the host, so `privileged`), no quota (their
-  charts size themselves), and the allowances their owner lists when it creates the namespace.
+  with the reason (node-exporter and Fluent Bit read the host, so `privileged`), the allowances
+  their owner lists, and a ceiling rather than a tenant budget: a quota on requests, pods and
+  storage that stops a runaway, and default requests only (no default or maximum limits, which
+  would cap Prometheus at a tenant's size and kill it).
 
 Policies are rendered by `network_policy`, used by the namespace and by the components that own
 workloads alike, from `Allowance` values built with the helpers below.
@@ -182,8 +184,8 @@ class ResourceQuotaArgs:
 
     requests_cpu: str = "4"
     requests_memory: str = "8Gi"
-    limits_cpu: str = "8"
-    limits_memory: str = "16Gi"
+    limits_cpu: str | None = "8"
+    limits_memory: str | None = "16Gi"
     pods: int = 50
     persistent_volume_claims: int = 10
     requests_storage: str = "200Gi"
@@ -191,14 +193,32 @@ class ResourceQuotaArgs:
 
 @dataclass(frozen=True)
 class ContainerDefaultsArgs:
-    """What a container gets when it declares no resources, and the most one container may ask for."""
+    """What a container gets when it declares no resources, and the most one container may ask for.
+    A None limit or maximum is left out (platform namespaces set requests only)."""
 
     default_request_cpu: str = "100m"
     default_request_memory: str = "128Mi"
-    default_limit_cpu: str = "500m"
-    default_limit_memory: str = "512Mi"
-    max_cpu: str = "2"
-    max_memory: str = "4Gi"
+    default_limit_cpu: str | None = "500m"
+    default_limit_memory: str | None = "512Mi"
+    max_cpu: str | None = "2"
+    max_memory: str | None = "4Gi"
+
+
+# The ceiling of a platform namespace: far above what its charts ask for, low enough to stop a
+# runaway (a crash-looping controller spawning pods, a chart bug claiming volumes).
+PLATFORM_QUOTA = ResourceQuotaArgs(requests_cpu="16", requests_memory="64Gi", limits_cpu=None,
+                                   limits_memory=None, pods=200, persistent_volume_claims=20,
+                                   requests_storage="2Ti")
+# Quotas on requests reject pods without requests; these defaults admit them at a small size.
+PLATFORM_CONTAINER_DEFAULTS = ContainerDefaultsArgs(default_request_cpu="50m", default_request_memory="64Mi",
+                                                    default_limit_cpu=None, default_limit_memory=None,
+                                                    max_cpu=None, max_memory=None)
+
+
+def environment_labels(environment: str | None) -> dict[str, str]:
+    """The stack's environment as a namespace label, so `kubectl get ns -l environment=prod` and
+    the policy pack can tell which stack a namespace belongs to."""
+    return {"environment": environment} if environment else {}
 
 
 @dataclass(frozen=True)
@@ -211,9 +231,9 @@ class AppNamespaceArgs:
         Audit and warn stay at `restricted` whatever is enforced.
     pod_security_version: the PSS version to hold the namespace to; pin it to the cluster's minor
         version (`v1.36`) so an upgrade never tightens rules underneath running apps.
-    quota / container_defaults: the ResourceQuota and LimitRange of an application namespace; None
-        for a platform namespace, whose charts set their own requests and limits (a tenant default
-        limit of 512Mi would kill Prometheus).
+    quota / container_defaults: the ResourceQuota and LimitRange; a platform namespace gets
+        PLATFORM_QUOTA and PLATFORM_CONTAINER_DEFAULTS (requests only: a tenant default limit of 512Mi
+        would kill Prometheus).
     dns_namespace / dns_pod_labels: where the cluster resolver runs (CoreDNS on EKS and kind).
     allowances: the flows the namespace's owner opens on top of default-deny and DNS, one
         NetworkPolicy each.
@@ -238,10 +258,11 @@ class AppNamespaceArgs:
 def platform_namespace(namespace: str, *, pod_security: PodSecurityLevel, reason: str,
                        allowances: Sequence[Allowance] = (), moved_children: Mapping[str, str] | None = None,
                        labels: Mapping[str, str] | None = None) -> AppNamespaceArgs:
-    """Args for a namespace the platform itself runs in: no tenant quota, the owner's allowances."""
+    """Args for a namespace the platform itself runs in: a ceiling quota, the owner's allowances."""
     return AppNamespaceArgs(
-        namespace=namespace, pod_security=pod_security, pod_security_reason=reason, quota=None,
-        container_defaults=None, allowances=tuple(allowances), moved_children=dict(moved_children or {}),
+        namespace=namespace, pod_security=pod_security, pod_security_reason=reason, quota=PLATFORM_QUOTA,
+        container_defaults=PLATFORM_CONTAINER_DEFAULTS, allowances=tuple(allowances),
+        moved_children=dict(moved_children or {}),
         labels={"app.kubernetes.io/part-of": "groundwork-platform", **(labels or {})})
 
 
@@ -313,8 +334,8 @@ class AppNamespace(pulumi.ComponentResource):
                 hard={
                     "requests.cpu": quota.requests_cpu,
                     "requests.memory": quota.requests_memory,
-                    "limits.cpu": quota.limits_cpu,
-                    "limits.memory": quota.limits_memory,
+                    **({"limits.cpu": quota.limits_cpu} if quota.limits_cpu else {}),
+                    **({"limits.memory": quota.limits_memory} if quota.limits_memory else {}),
                     "pods": str(quota.pods),
                     "persistentvolumeclaims": str(quota.persistent_volume_claims),
                     "requests.storage": quota.requests_storage,
@@ -335,10 +356,15 @@ class AppNamespace(pulumi.ComponentResource):
                     k8s.core.v1.LimitRangeItemArgs(
                         type="Container",
                         default_request={"cpu": d.default_request_cpu, "memory": d.default_request_memory},
-                        default={"cpu": d.default_limit_cpu, "memory": d.default_limit_memory},
-                        max={"cpu": d.max_cpu, "memory": d.max_memory},
+                        default=_present({"cpu": d.default_limit_cpu, "memory": d.default_limit_memory}),
+                        max=_present({"cpu": d.max_cpu, "memory": d.max_memory}),
                     )
                 ]
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+def _present(values: Mapping[str, str | None]) -> dict[str, str] | None:
+    kept = {k: v for k, v in values.items() if v is not None}
+    return kept or None

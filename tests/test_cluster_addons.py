@@ -232,3 +232,27 @@ def test_addons_use_the_clusters_provider(captured):
     provider = capture.named("prod-cluster-k8s")
     for chart in charts(capture).values():
         assert chart.options["providers"]["kubernetes"].startswith(provider.urn), chart.name
+
+
+@pytest.mark.parametrize("chart,paths", [
+    ("cert-manager", [("securityContext", "containerSecurityContext"),
+                      ("webhook.securityContext", "webhook.containerSecurityContext"),
+                      ("cainjector.securityContext", "cainjector.containerSecurityContext")]),
+    ("external-secrets", [("podSecurityContext", "securityContext"),
+                          ("webhook.podSecurityContext", "webhook.securityContext"),
+                          ("certController.podSecurityContext", "certController.securityContext")]),
+])
+def test_controllers_in_restricted_namespaces_ask_for_restricted_pods(captured, chart, paths):
+    values = charts(captured("prod"))[chart].props["values"]
+
+    def at(path):
+        node = values
+        for part in path.split("."):
+            node = node[part]
+        return node
+
+    for pod_path, container_path in paths:
+        assert at(pod_path)["runAsNonRoot"] is True
+        assert at(pod_path)["seccompProfile"] == {"type": "RuntimeDefault"}
+        container = at(container_path)
+        assert container["allowPrivilegeEscalation"] is False and container["capabilities"] == {"drop": ["ALL"]}

@@ -161,3 +161,26 @@ def test_every_namespace_the_program_creates_has_a_default_deny(captured, stack)
         and "egress" not in p.props["spec"]
     }
     assert namespaces and namespaces == denied
+
+
+@pytest.mark.parametrize("stack", ["local", "prod"])
+def test_every_namespace_names_its_environment(captured, stack):
+    namespaces = captured(stack).of_type("kubernetes:core/v1:Namespace")
+    assert namespaces
+    assert {n.props["metadata"]["labels"].get("environment") for n in namespaces} == {stack}
+
+
+def test_every_namespace_has_a_quota_and_default_requests(captured):
+    capture = captured("prod")
+    names = {n.props["metadata"]["name"] for n in capture.of_type("kubernetes:core/v1:Namespace")}
+    with_quota = {q.props["metadata"]["namespace"] for q in capture.of_type("kubernetes:core/v1:ResourceQuota")}
+    with_limits = {q.props["metadata"]["namespace"] for q in capture.of_type("kubernetes:core/v1:LimitRange")}
+    assert names == with_quota == with_limits
+
+
+def test_platform_namespaces_set_no_default_limits_that_would_cap_prometheus(captured):
+    limits = [r for r in captured("prod").of_type("kubernetes:core/v1:LimitRange")
+              if r.props["metadata"]["namespace"] == "monitoring"]
+    assert len(limits) == 1
+    item = limits[0].props["spec"]["limits"][0]
+    assert "default" not in item and "max" not in item and item["defaultRequest"]

@@ -191,9 +191,9 @@ def test_the_pooler_and_quorum_policies_validate_against_the_kubernetes_schema(l
 def test_platform_namespaces_enforce_a_chosen_level_and_audit_restricted(captured, stack):
     namespaces = {n.props["metadata"]["name"]: n.props["metadata"]
                   for n in captured(stack).of_type("kubernetes:core/v1:Namespace")}
-    expected = {"monitoring": "privileged", "logging": "privileged", "cert-manager": "baseline"}
+    expected = {"monitoring": "privileged", "logging": "privileged", "cert-manager": "restricted"}
     if stack == "prod":
-        expected.update({"velero": "restricted", "external-secrets": "baseline"})
+        expected.update({"velero": "restricted", "external-secrets": "restricted"})
     for namespace, level in expected.items():
         labels = namespaces[namespace]["labels"]
         assert labels["pod-security.kubernetes.io/enforce"] == level, namespace

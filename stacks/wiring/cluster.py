@@ -21,6 +21,7 @@ from components.namespace import (
     AppNamespaceArgs,
     ResourceQuotaArgs,
     aws_api_egress,
+    environment_labels,
 )
 from stacks.config import StackConfig
 from stacks.wiring.platform import ClusterHandle, Platform
@@ -103,6 +104,7 @@ def wire_cluster(platform: Platform) -> None:
             load_balancer_scheme=addons_config.load_balancer_scheme,
             high_availability=addons_config.high_availability,
             tags=config.standard_tags if config.on_aws else {},
+            environment=config.environment,
             metrics_scraper=prometheus_peer() if config.monitoring.enabled else None,
         ),
         opts=addons_opts,
@@ -193,7 +195,7 @@ def _app_namespace(config: StackConfig, namespace: str, provider: k8s.Provider,
                 persistent_volume_claims=quota.persistent_volume_claims,
                 requests_storage=quota.requests_storage,
             ),
-            labels={"groundwork.dev/environment": config.environment},
+            labels=environment_labels(config.environment),
             allowances=(aws_api_egress(endpoint_cidrs, public=False),) if endpoint_cidrs else (),
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),

@@ -60,7 +60,7 @@ def wire_monitoring(platform: Platform) -> None:
         prometheus_retention_days=mon.prometheus_retention_days, prometheus_storage_gi=mon.prometheus_storage_gi,
         prometheus_replicas=mon.prometheus_replicas, alertmanager_replicas=mon.alertmanager_replicas,
         grafana_storage_gi=mon.grafana_storage_gi, receivers=receivers, runbook_base_url=mon.runbook_base_url,
-        api_server=cluster.api_server,
+        api_server=cluster.api_server, environment=config.environment,
     ), opts=platform.k8s_opts())
     platform.components["monitoring"] = monitoring
     platform.exports["grafana_admin_password"] = monitoring.grafana_admin_password
