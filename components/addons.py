@@ -597,11 +597,20 @@ def load_balancer_controller_policy(cluster_name: str) -> dict:
                     "shield:DescribeProtection",
                 ],
             },
+            # AWS's reference policy grants CreateSecurityGroup on "*". Split by resource instead: any
+            # VPC may hold the group, but the group itself must be born tagged with this cluster.
+            {
+                "Sid": "CreateSecurityGroupsInVpcs",
+                "Effect": "Allow",
+                "Resource": "arn:aws:ec2:*:*:vpc/*",
+                "Action": "ec2:CreateSecurityGroup",
+            },
             {
                 "Sid": "CreateOwnSecurityGroups",
                 "Effect": "Allow",
-                "Resource": "*",
+                "Resource": "arn:aws:ec2:*:*:security-group/*",
                 "Action": "ec2:CreateSecurityGroup",
+                "Condition": {"StringEquals": {"aws:RequestTag/elbv2.k8s.aws/cluster": cluster_name}},
             },
             {
                 "Sid": "TagNewSecurityGroups",

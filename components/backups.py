@@ -127,6 +127,7 @@ class Backups(pulumi.ComponentResource):
 
         vault = aws.backup.Vault(f"{name}-vault", kms_key_arn=args.kms_key_arn, force_destroy=False, tags=tags,
                                  opts=stateful)
+        _deny_recovery_point_deletion(f"{name}-vault", vault, child)
         if lock:
             self._lock(f"{name}-vault", vault, lock, child)
 
@@ -140,6 +141,7 @@ class Backups(pulumi.ComponentResource):
             dr_vault = aws.backup.Vault(f"{name}-dr-vault", kms_key_arn=dr_key.key_arn, force_destroy=False,
                                         tags=tags, opts=pulumi.ResourceOptions.merge(
                                             dr_opts, pulumi.ResourceOptions(protect=args.protect)))
+            _deny_recovery_point_deletion(f"{name}-dr-vault", dr_vault, dr_opts)
             if lock:
                 self._lock(f"{name}-dr-vault", dr_vault, lock, dr_opts)
             self.dr_vault_arn = dr_vault.arn
@@ -351,3 +353,16 @@ def tls_only_policy(bucket_arn: str, log_delivery_account: str | None = None) ->
             "Resource": f"{bucket_arn}/*",
             "Condition": {"StringEquals": {"aws:SourceAccount": log_delivery_account}}})
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def _deny_recovery_point_deletion(name: str, vault: aws.backup.Vault, opts: pulumi.ResourceOptions) -> None:
+    """Nobody, however privileged their IAM policy, deletes a recovery point or shortens its life by
+    hand: only the plan's lifecycle expires them. Unlike the vault lock this can still be lifted by
+    an administrator who removes the policy, which is the point of having both in prod."""
+    aws.backup.VaultPolicy(
+        f"{name}-policy", backup_vault_name=vault.name,
+        policy=vault.arn.apply(lambda arn: json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Sid": "OnlyTheLifecycleDeletesRecoveryPoints", "Effect": "Deny", "Principal": {"AWS": "*"},
+            "Action": ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle"],
+            "Resource": arn}]})),
+        opts=opts)

@@ -223,3 +223,19 @@ def test_prod_protects_the_exports_access_trail_too():
 
     buckets = capture_stack("prod").of_type("aws:s3/bucket:Bucket")
     assert buckets and all(b.protect for b in buckets)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_no_principal_may_delete_recovery_points_by_hand(stack):
+    import json as _json
+
+    from stacks.preflight.runner import capture_stack
+
+    capture = capture_stack(stack)
+    vaults = capture.of_type("aws:backup/vault:Vault")
+    policies = capture.of_type("aws:backup/vaultPolicy:VaultPolicy")
+    assert len(policies) == len(vaults) >= 1
+    for policy in policies:
+        statement = _json.loads(policy.props["policy"])["Statement"][0]
+        assert statement["Effect"] == "Deny" and statement["Principal"] == {"AWS": "*"}
+        assert "backup:DeleteRecoveryPoint" in statement["Action"]

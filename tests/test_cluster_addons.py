@@ -7,7 +7,13 @@ import re
 
 import pytest
 
-from components.addons import CHARTS, CLUSTER_AUTOSCALER_IMAGE, TLS_POLICY, autoscaler_policy
+from components.addons import (
+    CHARTS,
+    CLUSTER_AUTOSCALER_IMAGE,
+    TLS_POLICY,
+    autoscaler_policy,
+    load_balancer_controller_policy,
+)
 from stacks.preflight.runner import capture_stack
 from tests.cluster_helpers import AWS_STACKS, charts, one, role_policy_for
 
@@ -256,3 +262,11 @@ def test_controllers_in_restricted_namespaces_ask_for_restricted_pods(captured, 
         assert at(pod_path)["seccompProfile"] == {"type": "RuntimeDefault"}
         container = at(container_path)
         assert container["allowPrivilegeEscalation"] is False and container["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_load_balancer_controller_creates_only_security_groups_tagged_for_its_cluster():
+    statements = [s for s in load_balancer_controller_policy("prod-cluster")["Statement"]
+                  if "ec2:CreateSecurityGroup" in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
+    assert all(s["Resource"] != "*" for s in statements)
+    on_groups = [s for s in statements if s["Resource"].endswith("security-group/*")]
+    assert on_groups[0]["Condition"] == {"StringEquals": {"aws:RequestTag/elbv2.k8s.aws/cluster": "prod-cluster"}}
