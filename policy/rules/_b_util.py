@@ -1,0 +1,104 @@
+"""Small helpers shared by the data, compute, Kubernetes and stack-wide rule modules.
+
+They read values the way the Pulumi engine hands them to an analyzer: numbers arrive as floats,
+some provider booleans are strings ("true"), single nested blocks may be a dict or a one-item list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+_LEVEL = {"M": "mandatory", "A": "advisory", "D": "disabled"}
+
+
+def anchors(row: str | None, enforce: str, *ids: str) -> tuple[str, ...]:
+    """Tags for a rule: its target-table row, the anchors' ids, and the dev/prod enforcement
+    column of the target table (`"A/M"` = advisory in dev, mandatory in prod)."""
+    dev, prod = enforce.split("/")
+    tags = [f"target:{row}"] if row else []
+    tags.extend(ids)
+    tags.extend((f"enforce:dev={_LEVEL[dev]}", f"enforce:prod={_LEVEL[prod]}"))
+    return tuple(tags)
+
+
+def is_true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def is_false(value: Any) -> bool:
+    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
+
+
+def as_list(value: Any) -> list:
+    """A nested block as a list, whether the engine sent nothing, one dict or a list."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def first(value: Any) -> dict:
+    """The first (usually only) element of a nested block, or {}."""
+    items = as_list(value)
+    return items[0] if items and isinstance(items[0], dict) else {}
+
+
+def number(value: Any, default: float | None = None) -> float | None:
+    if value is None or isinstance(value, bool):
+        return default
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def version_tuple(version: Any) -> tuple[int, ...]:
+    """'16.4' -> (16, 4); '1.32' -> (1, 32); unparsable parts are dropped."""
+    return tuple(int(p) for p in re.findall(r"\d+", str(version or "")))
+
+
+def _urn(item: Any) -> str:
+    return getattr(item, "urn", None) or str(item)
+
+
+def linked(res: Any, prop: str, candidates: Iterable[Any], keys: tuple[str, ...] = ()) -> list[Any]:
+    """The candidates that `res`'s input `prop` (top-level name) points at.
+
+    Prefers the engine's property dependencies (exact even when the value is an unknown id in
+    preview); falls back to matching the input's value against a candidate's name or one of its
+    identifying inputs `keys` (e.g. the bucket name) when no dependency information is present.
+    """
+    candidates = list(candidates)
+    deps = getattr(res, "property_dependencies", None) or {}
+    targets = deps.get(prop) if isinstance(deps, dict) else None
+    if targets:
+        urns = {_urn(t) for t in targets}
+        return [c for c in candidates if c.urn in urns]
+    values: set[str] = set()
+    for value in as_list(res.props.get(prop)):
+        if isinstance(value, (str, int, float)):
+            values.add(str(value))
+    if not values:
+        return []
+    matches = []
+    for c in candidates:
+        ids = {c.name} | {str(c.props.get(k)) for k in keys if c.props.get(k) is not None}
+        if ids & values:
+            matches.append(c)
+    return matches
+
+
+def values_at(value: Any, path: str) -> list:
+    """Every value under a dotted path, descending into lists on the way ('rules.verbs')."""
+    items = [value]
+    for part in path.split("."):
+        nxt = []
+        for item in items:
+            for element in as_list(item):
+                if isinstance(element, dict) and element.get(part) is not None:
+                    nxt.append(element[part])
+        items = nxt
+    return items
