@@ -67,9 +67,10 @@ def _urn(item: Any) -> str:
 def linked(res: Any, prop: str, candidates: Iterable[Any], keys: tuple[str, ...] = ()) -> list[Any]:
     """The candidates that `res`'s input `prop` (top-level name) points at.
 
-    Prefers the engine's property dependencies (exact even when the value is an unknown id in
-    preview); falls back to matching the input's value against a candidate's name or one of its
-    identifying inputs `keys` (e.g. the bucket name) when no dependency information is present.
+    In order: the engine's property dependencies for `prop` (exact even when the value is an id
+    that is unknown in preview or a mock id in preflight); else the input's value matched against a
+    candidate's name or one of its identifying inputs `keys` (e.g. the bucket name); else the
+    candidates among `res`'s resource dependencies.
     """
     candidates = list(candidates)
     deps = getattr(res, "property_dependencies", None) or {}
@@ -81,14 +82,15 @@ def linked(res: Any, prop: str, candidates: Iterable[Any], keys: tuple[str, ...]
     for value in as_list(res.props.get(prop)):
         if isinstance(value, (str, int, float)):
             values.add(str(value))
-    if not values:
-        return []
     matches = []
     for c in candidates:
         ids = {c.name} | {str(c.props.get(k)) for k in keys if c.props.get(k) is not None}
         if ids & values:
             matches.append(c)
-    return matches
+    if matches or not values:
+        return matches
+    depends_on = {_urn(d) for d in getattr(res, "dependencies", ()) or ()}
+    return [c for c in candidates if c.urn in depends_on]
 
 
 def values_at(value: Any, path: str) -> list:
