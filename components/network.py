@@ -113,6 +113,16 @@ class Network(pulumi.ComponentResource):
                 aws.ec2.RouteTableAssociation(f"{name}-{tier}-rta-{index}", subnet_id=subnet.id,
                                               route_table_id=tables[tier][index].id, opts=child)
 
+        # Defence in depth for the isolated tier: even if someone adds a route out, the database
+        # subnets' own ACL admits and emits traffic only within the VPC.
+        aws.ec2.NetworkAcl(
+            f"{name}-database-nacl", vpc_id=vpc.id, subnet_ids=[s.id for s in subnets["database"]],
+            ingress=[aws.ec2.NetworkAclIngressArgs(rule_no=100, action="allow", protocol="-1", from_port=0,
+                                                   to_port=0, cidr_block=args.cidr)],
+            egress=[aws.ec2.NetworkAclEgressArgs(rule_no=100, action="allow", protocol="-1", from_port=0,
+                                                 to_port=0, cidr_block=args.cidr)],
+            tags=named(f"{name}-database-nacl", tier="database"), opts=child)
+
         flow_log_group = self._flow_logs(name, args, vpc, tags)
 
         aws.ec2.VpcEndpoint(

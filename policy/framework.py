@@ -196,13 +196,23 @@ def _raw(value: Any) -> Any:
     return value
 
 
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+"""What `Resource.peek` returns for a value only known after deploy."""
+
+
 class Resource:
     """A read-only view of one resource as pulumi_policy hands it over."""
 
     def __init__(self, *, type: str, name: str, urn: str, props: Mapping[str, Any], protect: bool,
                  environment: str, config: Mapping[str, Any] | None = None, thresholds: Mapping[str, Any] | None = None,
                  parent: Resource | None = None, parent_urn: str | None = None,
-                 dependencies: tuple[str, ...] = (), provider: str | None = None):
+                 dependencies: tuple[str, ...] = (), provider: str | None = None,
+                 property_dependencies: Mapping[str, tuple[str, ...]] | None = None):
         self.type = type
         self.name = name
         self.urn = urn
@@ -213,6 +223,9 @@ class Resource:
         self.parent_urn = parent_urn
         self.dependencies = dependencies
         self.provider = provider
+        self.property_dependencies = dict(property_dependencies or {})
+        """Stack rules only: input name -> URNs of the resources its value came from (how a rule
+        joins e.g. a flow log to its VPC when the VPC id is not known until deploy)."""
         self._config = dict(config or {})
         self._thresholds = dict(thresholds or {})
 
@@ -234,6 +247,18 @@ class Resource:
             if value is None:
                 return default
         return value
+
+    def peek(self, dotted: str, default: Any = None) -> Any:
+        """Like `get`, but a value unknown at preview comes back as `UNKNOWN` instead of raising,
+        for stack rules that must not give up on the whole stack over one unknown id."""
+        try:
+            return self.get(dotted, default)
+        except UnknownValueError:
+            return UNKNOWN
+
+    def depends_on(self, prop: str) -> tuple[str, ...]:
+        """URNs the input `prop` depends on (stack rules)."""
+        return tuple(self.property_dependencies.get(prop, ()))
 
     def has(self, dotted: str) -> bool:
         """Whether the property is set (to anything, including a value only known after deploy)."""
@@ -383,7 +408,8 @@ def _stack_from_args(args: Any, rule: Rule | None, config: Mapping[str, Any]) ->
     views = [Resource(type=r.resource_type, name=r.name, urn=r.urn, props=r.props, protect=r.opts.protect,
                       environment=env, parent_urn=r.parent.urn if r.parent else r.opts.parent,
                       dependencies=tuple(d.urn for d in r.dependencies),
-                      provider=r.provider.urn if r.provider else None)
+                      provider=r.provider.urn if r.provider else None,
+                      property_dependencies={k: tuple(d.urn for d in v) for k, v in r.property_dependencies.items()})
              for r in args.resources]
     by_urn = {v.urn: v for v in views}
     for view in views:

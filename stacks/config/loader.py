@@ -22,7 +22,15 @@ from stacks.config.errors import ConfigError, ConfigIssue, issues_from_validatio
 from stacks.config.model import StackConfig, cross_field_issues
 
 NAMESPACE = "groundwork"
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+def _project_dir() -> Path:
+    """The Pulumi project: the CLI runs programs from it; otherwise this checkout's root."""
+    cwd = Path.cwd()
+    return cwd if (cwd / "Pulumi.yaml").exists() else Path(__file__).resolve().parents[2]
+
+
+PROJECT_DIR = _project_dir()
 
 # Per-area profiles, merged under the stack file's values. An area adds itself here.
 AREA_PROFILES: dict[str, dict[str, dict]] = {

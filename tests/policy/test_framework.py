@@ -45,5 +45,5 @@ def test_reading_an_unknown_value_raises_instead_of_guessing():
 
 def test_an_unknown_value_makes_the_finding_indeterminate_not_a_violation():
     findings = evaluate_resource(SUBNET, {"mapPublicIpOnLaunch": UNKNOWN_BOOLEAN_VALUE})
-    assert rule_ids(findings, status="indeterminate") == {"AWS-VPC-002"}
+    assert rule_ids(findings, status="indeterminate") == {"AWS-NET-007"}
     assert rule_ids(findings) == set()

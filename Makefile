@@ -1,0 +1,26 @@
+# Two commands do all the set-up: `make preflight` and `make test` each create the virtualenv
+# (from pyproject.toml's pinned dependencies) when it is missing or stale.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STACK  ?= dev
+
+.PHONY: preflight preflight-all test docs clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+preflight: $(VENV)/.installed
+	$(PY) -m stacks.preflight $(STACK)
+
+preflight-all: $(VENV)/.installed
+	$(PY) -m stacks.preflight --all --no-tree
+
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) *.egg-info reports
