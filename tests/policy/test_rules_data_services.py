@@ -306,8 +306,8 @@ def test_s3_rules_read_the_inline_shape_of_bucket_v2():
     assert not {"AWS-S3-004", "AWS-S3-007", "AWS-S3-008"} & stack_fired([inline])
 
 
-def test_satellites_join_their_bucket_through_dependencies_when_the_name_is_unknown():
+def test_satellites_join_their_bucket_through_property_dependencies_when_the_id_is_opaque():
     bucket = res(BUCKET, "data", {})
     versioning = res("aws:s3/bucketVersioning:BucketVersioning", "v", {
-        "bucket": "id-0123", "versioningConfiguration": {"status": "Enabled"}}, dependencies=["data"])
+        "bucket": "id-0123", "versioningConfiguration": {"status": "Enabled"}}, deps={"bucket": ["data"]})
     assert "AWS-S3-007" not in stack_fired([bucket, versioning])
