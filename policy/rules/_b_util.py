@@ -7,8 +7,10 @@ some provider booleans are strings ("true"), single nested blocks may be a dict 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+
+from pulumi_policy.proxy import UnknownValueError
 
 _LEVEL = {"M": "mandatory", "A": "advisory", "D": "disabled"}
 
@@ -79,7 +81,11 @@ def linked(res: Any, prop: str, candidates: Iterable[Any], keys: tuple[str, ...]
         urns = {_urn(t) for t in targets}
         return [c for c in candidates if c.urn in urns]
     values: set[str] = set()
-    for value in as_list(res.props.get(prop)):
+    try:
+        raw = res.props.get(prop)
+    except UnknownValueError:  # an id only known after deploy: fall back to the dependency graph
+        raw = None
+    for value in as_list(raw):
         if isinstance(value, (str, int, float)):
             values.add(str(value))
     matches = []
@@ -87,7 +93,7 @@ def linked(res: Any, prop: str, candidates: Iterable[Any], keys: tuple[str, ...]
         ids = {c.name} | {str(c.props.get(k)) for k in keys if c.props.get(k) is not None}
         if ids & values:
             matches.append(c)
-    if matches or not values:
+    if matches:
         return matches
     depends_on = {_urn(d) for d in getattr(res, "dependencies", ()) or ()}
     return [c for c in candidates if c.urn in depends_on]
@@ -104,3 +110,14 @@ def values_at(value: Any, path: str) -> list:
                     nxt.append(element[part])
         items = nxt
     return items
+
+
+def each(resources: Iterable[Any], check: Callable[[Any], Iterable[Any]]) -> Iterator[Any]:
+    """Run a stack rule's per-resource `check`, so that a value unknown at preview makes only that
+    resource "cannot tell" (its findings are dropped) instead of the whole stack."""
+    for r in resources:
+        try:
+            findings = list(check(r))
+        except UnknownValueError:
+            continue
+        yield from findings
