@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 
 from policy.framework import Resource, Stack, resource_rule, stack_rule
-from policy.rules._b_util import anchors, as_list, first, is_false, is_true, linked, number, version_tuple
+from policy.rules._b_util import anchors, as_list, each, first, is_false, is_true, linked, number, version_tuple
 
 RDS_INSTANCE = "aws:rds/instance:Instance"
 RDS_CLUSTER = "aws:rds/cluster:Cluster"
@@ -340,20 +340,22 @@ def _db_parameter_group(stack: Stack, db: Resource) -> tuple[str, list[Resource]
                 "group add `{\"name\": \"rds.force_ssl\", \"value\": \"1\"}`.",
     tags=anchors("AWS-RDS-014", "A/M", "checkov:CKV2_AWS_69", "fsbp:RDS.38"))
 def rds_force_ssl(stack: Stack):
-    for db in stack.of_type(RDS_INSTANCE, RDS_CLUSTER):
+    def check(db: Resource):
         engine = _engine(db)
         if "postgres" not in engine:
-            continue
+            return
         prop, groups = _db_parameter_group(stack, db)
         if not db.props.get(prop):
             major = (version_tuple(db.props.get("engineVersion")) or (99,))[0]
             if major < 15:
                 yield db, (f"no {prop}: the default group of PostgreSQL {major} has rds.force_ssl = 0; "
                            "use a parameter group with rds.force_ssl = 1")
-            continue
+            return
         for group in groups:
             if _parameters(group).get("rds.force_ssl") != "1":
                 yield db, f"parameter group {group.name} does not set rds.force_ssl = 1: plaintext connections are accepted"
+
+    yield from each(stack.of_type(RDS_INSTANCE, RDS_CLUSTER), check)
 
 
 @stack_rule(
@@ -366,15 +368,17 @@ def rds_force_ssl(stack: Stack):
                 "(the `Postgres` component sets both).",
     tags=anchors("AWS-RDS-015", "A/A", "checkov:CKV2_AWS_30", "checkov:CKV2_AWS_27"))
 def rds_query_logging(stack: Stack):
-    for db in stack.of_type(RDS_INSTANCE, RDS_CLUSTER):
+    def check(db: Resource):
         if "postgres" not in _engine(db):
-            continue
+            return
         for group in _db_parameter_group(stack, db)[1]:
             params = _parameters(group)
             if number(params.get("log_min_duration_statement"), -1) < 0:
                 yield db, f"parameter group {group.name}: log_min_duration_statement is unset or -1"
             if params.get("log_statement") not in ("ddl", "mod", "all"):
                 yield db, f"parameter group {group.name}: log_statement is not ddl, mod or all"
+
+    yield from each(stack.of_type(RDS_INSTANCE, RDS_CLUSTER), check)
 
 
 @resource_rule(
@@ -520,9 +524,10 @@ def rds_cluster_log_exports(r: Resource):
     tags=anchors("AWS-RDS-025", "D/M", "cp:rds-cluster-disallow-single-availability-zone", "fsbp:RDS.15"))
 def rds_cluster_multi_az(stack: Stack):
     instances = stack.of_type(RDS_CLUSTER_INSTANCE)
-    for cluster in stack.of_type(RDS_CLUSTER):
+
+    def check(cluster: Resource):
         if cluster.props.get("dbClusterInstanceClass"):
-            continue  # Multi-AZ DB cluster: AWS places three instances in three AZs itself
+            return  # Multi-AZ DB cluster: AWS places three instances in three AZs itself
         members = [i for i in instances if cluster in linked(i, "clusterIdentifier", [cluster],
                                                              keys=("clusterIdentifier",))]
         zones = {i.props.get("availabilityZone") for i in members if i.props.get("availabilityZone")}
@@ -530,6 +535,8 @@ def rds_cluster_multi_az(stack: Stack):
             yield cluster, f"the cluster has {len(members)} instance(s); at least two are needed to fail over"
         elif len(zones) == 1 and all(i.props.get("availabilityZone") for i in members):
             yield cluster, f"all instances are pinned to {zones.pop()}"
+
+    yield from each(stack.of_type(RDS_CLUSTER), check)
 
 
 @resource_rule(
@@ -966,7 +973,8 @@ def _exempt_bucket(bucket: Resource, tag_key: str) -> bool:
                  "cdk-nag:NIST.800.53.R5-S3BucketLevelPublicAccessProhibited"))
 def s3_public_access_block(stack: Stack):
     flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
-    for bucket in stack.of_type(*S3_BUCKETS):
+
+    def check(bucket: Resource):
         blocks = _satellites(stack, bucket, S3_PAB)
         if not blocks:
             yield bucket, "no BucketPublicAccessBlock: nothing stops an ACL or policy from making it public"
@@ -974,6 +982,8 @@ def s3_public_access_block(stack: Stack):
             off = [f for f in flags if not is_true(block.props.get(f))]
             if off:
                 yield bucket, f"public access block {block.name} leaves {', '.join(off)} off"
+
+    yield from each(stack.of_type(*S3_BUCKETS), check)
 
 
 PUBLIC_ACLS = ("public-read", "public-read-write", "authenticated-read")
@@ -1011,10 +1021,12 @@ def s3_no_public_acl(r: Resource):
     remediation="Add `aws.s3.BucketOwnershipControls(bucket=b.id, rule={\"object_ownership\": \"BucketOwnerEnforced\"})`.",
     tags=anchors("AWS-S3-003", "A/M", "checkov:CKV2_AWS_65", "fsbp:S3.12"))
 def s3_ownership_controls(stack: Stack):
-    for bucket in stack.of_type(*S3_BUCKETS):
+    def check(bucket: Resource):
         controls = _satellites(stack, bucket, S3_OWNERSHIP)
         if not any(first(c.props.get("rule")).get("objectOwnership") == "BucketOwnerEnforced" for c in controls):
             yield bucket, "no BucketOwnershipControls with BucketOwnerEnforced: ACLs stay active"
+
+    yield from each(stack.of_type(*S3_BUCKETS), check)
 
 
 def _sse_rules(res: Resource) -> list[dict]:
@@ -1040,13 +1052,13 @@ def _sse_rules(res: Resource) -> list[dict]:
                  "checkov:CKV_AWS_19", "checkov:CKV_AWS_145", "fsbp:S3.17",
                  "cdk-nag:NIST.800.53.R5-S3DefaultEncryptionKMS"))
 def s3_kms_encryption(stack: Stack):
-    for bucket in stack.of_type(*S3_BUCKETS):
+    def check(bucket: Resource):
         rules = _sse_rules(bucket)
         for sat in _satellites(stack, bucket, S3_SSE):
             rules += _sse_rules(sat)
         if not rules:
             yield bucket, "no default encryption configuration: objects get SSE-S3 only"
-            continue
+            return
         for rule in rules:
             default = first(rule.get("applyServerSideEncryptionByDefault")
                             or rule.get("applyServerSideEncryptionByDefaults"))
@@ -1056,6 +1068,8 @@ def s3_kms_encryption(stack: Stack):
                 yield bucket, "kmsMasterKeyId is unset: the AWS-managed aws/s3 key is used"
             if not is_true(rule.get("bucketKeyEnabled")):
                 yield bucket, "bucketKeyEnabled is not true"
+
+    yield from each(stack.of_type(*S3_BUCKETS), check)
 
 
 def _policy_document(value) -> dict:
@@ -1091,11 +1105,13 @@ def _denies_insecure_transport(doc: dict) -> bool:
     tags=anchors("AWS-S3-005", "M/M", "checkov:CKV_AWS_379", "fsbp:S3.5", "cdk-nag:AwsSolutions-S10",
                  "cdk-nag:NIST.800.53.R5-S3BucketSSLRequestsOnly"))
 def s3_secure_transport(stack: Stack):
-    for bucket in stack.of_type(*S3_BUCKETS):
+    def check(bucket: Resource):
         docs = [_policy_document(bucket.props.get("policy"))]
         docs += [_policy_document(p.props.get("policy")) for p in _satellites(stack, bucket, S3_POLICY)]
         if not any(_denies_insecure_transport(d) for d in docs):
             yield bucket, "no bucket policy denies requests with aws:SecureTransport = false"
+
+    yield from each(stack.of_type(*S3_BUCKETS), check)
 
 
 def _principal_is_public(principal) -> bool:
@@ -1145,9 +1161,11 @@ def s3_policy_not_public(r: Resource):
     tags=anchors("AWS-S3-007", "A/M", "checkov:CKV_AWS_21", "fsbp:S3.14",
                  "cdk-nag:NIST.800.53.R5-S3BucketVersioningEnabled"))
 def s3_versioning(stack: Stack):
-    for bucket in stack.of_type(*S3_BUCKETS):
+    def check(bucket: Resource):
         if not _is_versioned(stack, bucket):
             yield bucket, "versioning is not enabled: overwritten or deleted objects cannot be recovered"
+
+    yield from each(stack.of_type(*S3_BUCKETS), check)
 
 
 def _is_versioned(stack: Stack, bucket: Resource) -> bool:
@@ -1167,14 +1185,16 @@ def _is_versioned(stack: Stack, bucket: Resource) -> bool:
     tags=anchors("AWS-S3-008", "A/M", "awsguard:s3-bucket-logging-enabled", "checkov:CKV_AWS_18", "fsbp:S3.9",
                  "cdk-nag:AwsSolutions-S1"))
 def s3_access_logging(stack: Stack):
-    for bucket in stack.of_type(*S3_BUCKETS):
+    def check(bucket: Resource):
         if _exempt_bucket(bucket, "access-log-bucket"):
-            continue
+            return
         inline = as_list(bucket.props.get("logging")) + as_list(bucket.props.get("loggings"))
         if any(isinstance(x, dict) and x.get("targetBucket") for x in inline):
-            continue
+            return
         if not any(s.props.get("targetBucket") for s in _satellites(stack, bucket, S3_LOGGING)):
             yield bucket, "no server access logging (tag the log bucket itself access-log-bucket=true)"
+
+    yield from each(stack.of_type(*S3_BUCKETS), check)
 
 
 @stack_rule(
@@ -1187,18 +1207,20 @@ def s3_access_logging(stack: Stack):
                 "noncurrent_version_expiration (Groundwork's bucket helper does).",
     tags=anchors("AWS-S3-009", "A/A", "checkov:CKV2_AWS_61", "checkov:CKV_AWS_300", "fsbp:S3.10", "fsbp:S3.13"))
 def s3_lifecycle(stack: Stack):
-    for bucket in stack.of_type(*S3_BUCKETS):
+    def check(bucket: Resource):
         rules = [x for s in _satellites(stack, bucket, S3_LIFECYCLE) for x in as_list(s.props.get("rules"))]
         rules += as_list(bucket.props.get("lifecycleRules"))
         enabled = [x for x in rules if isinstance(x, dict) and (x.get("status") == "Enabled" or is_true(x.get("enabled")))]
         if not enabled:
             yield bucket, "no enabled lifecycle rule"
-            continue
+            return
         if not any(x.get("abortIncompleteMultipartUpload") or x.get("abortIncompleteMultipartUploadDays")
                    for x in enabled):
             yield bucket, "no lifecycle rule aborts incomplete multipart uploads"
         if _is_versioned(stack, bucket) and not any(x.get("noncurrentVersionExpiration") for x in enabled):
             yield bucket, "versioned, but no lifecycle rule expires noncurrent versions"
+
+    yield from each(stack.of_type(*S3_BUCKETS), check)
 
 
 @stack_rule(
@@ -1214,9 +1236,10 @@ def s3_lifecycle(stack: Stack):
     tags=anchors("AWS-S3-010", "D/A", "checkov:CKV_AWS_143", "fsbp:S3.15"))
 def s3_object_lock(stack: Stack):
     wanted = stack.threshold("objectLockTags", OBJECT_LOCK_TAGS)
-    for bucket in stack.of_type(*S3_BUCKETS):
+
+    def check(bucket: Resource):
         if not any(bucket.tags.get(k) in as_list(v) for k, v in wanted.items()):
-            continue
+            return
         configs = _satellites(stack, bucket, S3_OBJECT_LOCK)
         inline = first(bucket.props.get("objectLockConfiguration"))
         if not is_true(bucket.props.get("objectLockEnabled")) and inline.get("objectLockEnabled") != "Enabled":
@@ -1224,6 +1247,8 @@ def s3_object_lock(stack: Stack):
         elif not (any(first(c.props.get("rule")).get("defaultRetention") for c in configs) or
                   first(inline.get("rule")).get("defaultRetention")):
             yield bucket, "no Object Lock default retention"
+
+    yield from each(stack.of_type(*S3_BUCKETS), check)
 
 
 @stack_rule(
@@ -1237,12 +1262,15 @@ def s3_object_lock(stack: Stack):
                  "fsbp:S3.7", "cdk-nag:NIST.800.53.R5-S3BucketReplicationEnabled"))
 def s3_replication(stack: Stack):
     wanted = stack.threshold("replicationTags", REPLICATION_TAGS)
-    for bucket in stack.of_type(*S3_BUCKETS):
+
+    def check(bucket: Resource):
         if not any(bucket.tags.get(k) in as_list(v) for k, v in wanted.items()):
-            continue
+            return
         configs = _satellites(stack, bucket, S3_REPLICATION)
         if not any(x.get("status") == "Enabled" for c in configs for x in as_list(c.props.get("rules"))):
             yield bucket, "no enabled replication rule"
+
+    yield from each(stack.of_type(*S3_BUCKETS), check)
 
 
 @stack_rule(
@@ -1254,13 +1282,15 @@ def s3_replication(stack: Stack):
     remediation="Add `aws.s3.BucketNotification(bucket=b.id, eventbridge=True)`.",
     tags=anchors("AWS-S3-012", "D/D", "checkov:CKV2_AWS_62", "fsbp:S3.11"))
 def s3_notifications(stack: Stack):
-    for bucket in stack.of_type(*S3_BUCKETS):
+    def check(bucket: Resource):
         if not _exempt_bucket(bucket, "notify"):
-            continue
+            return
         notes = _satellites(stack, bucket, S3_NOTIFICATION)
         if not any(is_true(n.props.get("eventbridge")) or n.props.get("queues") or n.props.get("topics")
                    or n.props.get("lambdaFunctions") for n in notes):
             yield bucket, "tagged notify=true but no event notification is configured"
+
+    yield from each(stack.of_type(*S3_BUCKETS), check)
 
 
 @resource_rule(
@@ -1356,12 +1386,15 @@ def backup_vault_lock(stack: Stack):
         return
     minimum = number(stack.threshold("minBackupRetentionDays", 7), 7)
     locks = stack.of_type(BACKUP_VAULT_LOCK)
-    for vault in stack.of_type(BACKUP_VAULT):
+
+    def check(vault: Resource):
         mine = [lk for lk in locks if vault in linked(lk, "backupVaultName", [vault], keys=("name",))]
         if not mine:
             yield vault, "no VaultLockConfiguration: recovery points can be deleted early"
         elif all(number(lk.props.get("minRetentionDays"), 0) < minimum for lk in mine):
             yield vault, f"vault lock minRetentionDays is below {minimum:g}"
+
+    yield from each(stack.of_type(BACKUP_VAULT), check)
 
 
 @stack_rule(
@@ -1378,7 +1411,8 @@ def backup_vault_policy(stack: Stack):
     if stack.environment not in stack.threshold("requireVaultPolicyIn", ["prod"]):
         return
     policies = stack.of_type(BACKUP_VAULT_POLICY)
-    for vault in stack.of_type(BACKUP_VAULT):
+
+    def check(vault: Resource):
         docs = [_policy_document(p.props.get("policy")) for p in policies
                 if vault in linked(p, "backupVaultName", [vault], keys=("name",))]
         denies = any(s.get("Effect") == "Deny" and any(a in ("backup:DeleteRecoveryPoint", "backup:*")
@@ -1386,6 +1420,8 @@ def backup_vault_policy(stack: Stack):
                      for d in docs for s in _statements(d))
         if not denies:
             yield vault, "no vault policy denies backup:DeleteRecoveryPoint"
+
+    yield from each(stack.of_type(BACKUP_VAULT), check)
 
 
 @resource_rule(

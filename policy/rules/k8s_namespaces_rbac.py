@@ -10,7 +10,7 @@ from that Namespace (an auto-named namespace's name is only known after deploy).
 from __future__ import annotations
 
 from policy.framework import Resource, Stack, resource_rule, stack_rule
-from policy.rules._b_util import anchors, as_list
+from policy.rules._b_util import anchors, as_list, each
 from policy.rules._k8s import WORKLOADS, pod_labels
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -179,12 +179,15 @@ def object_namespace(r: Resource):
     tags=anchors("K8S-NET-002", "A/M", "checkov:CKV2_K8S_6"))
 def workloads_selected_by_network_policy(stack: Stack):
     policies = stack.of_type(NETWORK_POLICY)
-    for workload in stack.of_type(*WORKLOADS):
+
+    def check(workload: Resource):
         namespace = workload.get("metadata.namespace") or "default"
         labels = pod_labels(workload)
         if not any(p.get("metadata.namespace") == namespace and _selects(p.get("spec.podSelector"), labels)
                    for p in policies):
             yield workload, f"no NetworkPolicy in namespace {namespace} selects the pods of {workload.name}"
+
+    yield from each(stack.of_type(*WORKLOADS), check)
 
 
 @resource_rule(

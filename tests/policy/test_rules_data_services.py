@@ -3,6 +3,7 @@ silent on the compliant baseline it was made from."""
 
 import pytest
 
+from policy.testing import evaluate_stack
 from tests.policy._cases import DROP, baseline_fired, fired, patched, replaced, res, stack_fired, without
 
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/0000-platform"
@@ -311,3 +312,13 @@ def test_satellites_join_their_bucket_through_property_dependencies_when_the_id_
     versioning = res("aws:s3/bucketVersioning:BucketVersioning", "v", {
         "bucket": "id-0123", "versioningConfiguration": {"status": "Enabled"}}, deps={"bucket": ["data"]})
     assert "AWS-S3-007" not in stack_fired([bucket, versioning])
+
+
+def test_a_value_unknown_at_preview_spares_only_that_resource():
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+    unknown = res(BUCKET, "unknown", {"bucket": "unknown", "policy": UNKNOWN_STRING_VALUE})
+    plain = res(BUCKET, "plain", {"bucket": "plain"})
+    findings = evaluate_stack([unknown, plain])
+    assert {(f.rule_id, f.resource_name) for f in findings if f.status == "violation"
+            and f.rule_id == "AWS-S3-005"} == {("AWS-S3-005", "plain")}
