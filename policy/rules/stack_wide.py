@@ -9,6 +9,7 @@
 - STACK-NET-001  datastores are reachable only from security groups, never from CIDRs
 - STACK-KMS-001  datastores use a customer-managed key created in this stack (or an allowed one)
 - STACK-REG-001  resources stay in the allowed regions
+- STACK-OBS-001  every datastore has an alarm with actions, and ElastiCache ships its slow log
 
 Related rules live next to their resources: the namespace baseline is K8S-NS-001..004, the registry
 allow-list K8S-POD-025, cluster-admin bindings K8S-RBAC-004/005.
@@ -38,6 +39,7 @@ SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 KMS_KEY = "aws:kms/key:Key"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 BACKUP_SELECTION = "aws:backup/selection:Selection"
@@ -449,3 +451,57 @@ def allowed_regions(stack: Stack):
 
     yield from each(stack.resources, check)
 
+
+
+# --------------------------------------------------------------------------------- observability
+
+# How a CloudWatch alarm names each datastore: (identifier input, alarm dimension names).
+ALARM_DIMENSIONS = {RDS_INSTANCE: ("identifier", ("DBInstanceIdentifier",)),
+                    RDS_CLUSTER: ("clusterIdentifier", ("DBClusterIdentifier",)),
+                    EC_REPLICATION_GROUP: ("replicationGroupId", ("ReplicationGroupId", "CacheClusterId")),
+                    MSK_CLUSTER: ("clusterName", ("Cluster Name",))}
+
+
+def _alarms_for(ds: Resource, alarms: list[Resource]) -> list[Resource]:
+    ident_prop, dimension_names = ALARM_DIMENSIONS[ds.type]
+    ident = ds.peek(ident_prop)
+    found = []
+    for alarm in alarms:
+        if ds.urn in alarm.depends_on("dimensions"):
+            found.append(alarm)
+            continue
+        dims = alarm.peek("dimensions") or {}
+        values = [str(dims.get(d)) for d in dimension_names if isinstance(dims, dict) and dims.get(d)]
+        if isinstance(ident, str) and any(v == ident or v.startswith(f"{ident}-") for v in values):
+            found.append(alarm)
+    return found
+
+
+@stack_rule(
+    id="STACK-OBS-001", title="Every datastore is watched by an alarm that notifies someone", severity="medium",
+    description="Every RDS instance/cluster, ElastiCache replication group and MSK cluster has at least one "
+                "`aws:cloudwatch/metricAlarm` on it (its dimensions depend on the datastore, or name its "
+                "identifier) with `alarmActions` and `actionsEnabled` not false; every Redis/Valkey replication "
+                "group delivers its slow log (`logDeliveryConfigurations` with logType slow-log). RDS log "
+                "exports and MSK broker logs are AWS-RDS-008/024 and AWS-MSK-006; the log groups themselves are "
+                "judged by AWS-CW-001/002.",
+    rationale="A datastore nobody is alerted about fails silently: storage fills, replicas lag, brokers go "
+              "offline, and the first signal is an outage report. The anchors check that logging is on, "
+              "never that a human hears about it.",
+    remediation="The `Monitoring` component creates CPU, storage, memory and replication alarms per datastore "
+                "with the stack's SNS topic as action; the `Redis` component ships slow and engine logs to "
+                "CloudWatch.",
+    tags=anchors("STK-OBS-001", "A/M", "groundwork:beyond"))
+def datastores_observed(stack: Stack):
+    alarms = [a for a in stack.of_type(METRIC_ALARM)
+              if as_list(a.peek("alarmActions") or []) and a.peek("actionsEnabled") is not False]
+
+    def check(ds: Resource):
+        if not _alarms_for(ds, alarms):
+            yield ds, f"{ds.name} has no CloudWatch alarm with actions"
+        if ds.type == EC_REPLICATION_GROUP and str(ds.peek("engine") or "redis") in ("redis", "valkey"):
+            logs = [c for c in as_list(ds.get("logDeliveryConfigurations")) if isinstance(c, dict)]
+            if not any(c.get("logType") == "slow-log" for c in logs):
+                yield ds, f"{ds.name} does not deliver its slow log"
+
+    yield from each(stack.of_type(*ALARM_DIMENSIONS), check)

@@ -32,7 +32,7 @@ STACK = [
         protect=True, deps={"kmsKeyId": ["platform-key"], "vpcSecurityGroupIds": ["db-sg"]}),
     res(SELECTION, "backup-selection", {"iamRoleArn": "arn:role", "planId": "plan", "selectionTags": [
         {"type": "STRINGEQUALS", "key": "backup", "value": "true"}]}),
-    res(MSK, "kafka", {"kafkaVersion": "3.8.x", "numberOfBrokerNodes": 3.0, "tags": {**TAGS, "recovery": "replay"},
+    res(MSK, "kafka", {"clusterName": "prod-kafka", "kafkaVersion": "3.8.x", "numberOfBrokerNodes": 3.0, "tags": {**TAGS, "recovery": "replay"},
                        "brokerNodeGroupInfo": {"instanceType": "kafka.m7g.large", "securityGroups": ["db-sg"],
                                                "clientSubnets": ["private-a", "private-b", "private-c"]},
                        "encryptionInfo": {"encryptionAtRestKmsKeyArn": KEY_ARN}},
@@ -40,6 +40,12 @@ STACK = [
                             "encryptionInfo": ["platform-key"]}),
     res(NODE_GROUP, "nodes", {"clusterName": "prod", "subnetIds": ["private-a", "private-b", "private-c"],
                               "scalingConfig": {"minSize": 3.0, "maxSize": 10.0, "desiredSize": 3.0}, "tags": TAGS}),
+    res("aws:cloudwatch/metricAlarm:MetricAlarm", "db-cpu", {
+        "namespace": "AWS/RDS", "metricName": "CPUUtilization", "alarmActions": ["arn:aws:sns:eu-west-1:1:alerts"],
+        "dimensions": {"DBInstanceIdentifier": "id-db"}, "tags": TAGS}, deps={"dimensions": ["db"]}),
+    res("aws:cloudwatch/metricAlarm:MetricAlarm", "kafka-offline", {
+        "namespace": "AWS/Kafka", "metricName": "OfflinePartitionsCount", "alarmActions": ["arn:aws:sns:1:alerts"],
+        "dimensions": {"Cluster Name": "prod-kafka"}, "tags": TAGS}),
     res(CHART, "redis", {"chart": "redis", "version": "20.1.0",
                          "values": {"auth": {"existingSecret": "redis-auth", "password": "Zq8#vN2$kL9!pW4@xR7^"}}}),
 ]
@@ -68,6 +74,12 @@ CASES = [
         "cidrIpv4": "0.0.0.0/0"}, deps={"securityGroupId": ["db-sg"]})]),
     ("STACK-KMS-001", lambda s: replaced(s, "db", {"kmsKeyId": "arn:aws:kms:eu-west-1:999999999999:key/other"})),
     ("STACK-REG-001", lambda s: replaced(s, "nodes", {"region": "us-east-1"})),
+    ("STACK-OBS-001", lambda s: without(s, "db-cpu")),
+    ("STACK-OBS-001", lambda s: replaced(s, "kafka-offline", {"alarmActions": []})),
+    ("STACK-OBS-001", lambda s: s + [res("aws:elasticache/replicationGroup:ReplicationGroup", "redis-rg", {
+        "replicationGroupId": "prod-redis", "engine": "redis", "logDeliveryConfigurations": [
+            {"logType": "engine-log", "destinationType": "cloudwatch-logs", "logFormat": "json",
+             "destination": "/redis"}]})]),
 ]
 
 
