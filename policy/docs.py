@@ -40,6 +40,22 @@ def level(configs: dict[str, dict[str, Any]], env: str, name: str) -> str:
     return {"mandatory": "**M**", "advisory": "A", "disabled": "off"}.get(value, value)
 
 
+def left_out() -> dict[str, str]:
+    """Target rows deliberately not made rules, with the reason: `leftOut` in policy/targets.json,
+    plus any rule module's `LEFT_OUT = ((row id, reason), ...)`."""
+    import importlib
+    import pkgutil
+
+    import policy.rules
+
+    reasons = {row["id"]: row["leftOut"] for row in load_targets()["rows"] + load_targets()["beyond"]
+               if row.get("leftOut")}
+    for module in pkgutil.iter_modules(policy.rules.__path__):
+        for row_id, reason in getattr(importlib.import_module(f"policy.rules.{module.name}"), "LEFT_OUT", ()):
+            reasons[row_id] = reason
+    return reasons
+
+
 def coverage(rules: dict[str, Rule]) -> dict[str, list[str]]:
     """Target row id -> ids of the rules tagged `target:<row>`."""
     covered: dict[str, list[str]] = {}
@@ -71,6 +87,7 @@ def render() -> str:
     configs = env_configs()
     targets = load_targets()
     covered = coverage(rules)
+    reasons = left_out()
     ordered = sorted(rules.values(), key=lambda r: r.id)
     out: list[str] = []
     add = out.append
@@ -159,7 +176,7 @@ def render() -> str:
         thresholds = _thresholds(rule, configs)
         if thresholds:
             add(f"- **Thresholds:** {'; '.join(thresholds)}")
-        anchors = [t for t in rule.tags if not t.startswith("target:")]
+        anchors = [t for t in rule.tags if not t.startswith(("target:", "enforce:"))]
         if anchors:
             add(f"- **Anchors:** {', '.join(f'`{t}`' for t in anchors)}")
         add(f"- **Module:** `{rule.module}`")
@@ -178,7 +195,7 @@ def render() -> str:
     for row in rows + targets["beyond"]:
         rule_ids = covered.get(row["id"])
         mapped = ", ".join(f"[{r}](#{r.lower()})" for r in rule_ids) if rule_ids else \
-            f"left out: {_cell(row.get('leftOut') or 'not covered yet')}"
+            f"left out: {_cell(reasons.get(row['id'], 'not covered yet'))}"
         add(f"| {row['id']} | {_cell(row.get('resourceTypes', row.get('kind', '')))} | {_cell(row['checks'])} | {mapped} |")
     add("")
     add("### Rows left out")
@@ -187,7 +204,7 @@ def render() -> str:
     if not missing:
         add("None.")
     for row in missing:
-        add(f"- **{row['id']}**: {_cell(row.get('leftOut') or 'not covered yet')}")
+        add(f"- **{row['id']}**: {_cell(reasons.get(row['id'], 'not covered yet'))}")
     add("")
     beyond_rules = [r for r in ordered if "groundwork:beyond" in r.tags]
     add("### Rules beyond the table")

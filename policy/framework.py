@@ -211,8 +211,7 @@ class Resource:
     def __init__(self, *, type: str, name: str, urn: str, props: Mapping[str, Any], protect: bool,
                  environment: str, config: Mapping[str, Any] | None = None, thresholds: Mapping[str, Any] | None = None,
                  parent: Resource | None = None, parent_urn: str | None = None,
-                 dependencies: tuple[str, ...] = (), provider: str | None = None,
-                 property_dependencies: Mapping[str, tuple[str, ...]] | None = None):
+                 provider: str | None = None):
         self.type = type
         self.name = name
         self.urn = urn
@@ -221,11 +220,13 @@ class Resource:
         self.environment = environment
         self.parent = parent
         self.parent_urn = parent_urn
-        self.dependencies = dependencies
+        self.dependencies: tuple[Resource, ...] = ()
+        """Stack rules only: the resources this one depends on."""
         self.provider = provider
-        self.property_dependencies = dict(property_dependencies or {})
-        """Stack rules only: input name -> URNs of the resources its value came from (how a rule
-        joins e.g. a flow log to its VPC when the VPC id is not known until deploy)."""
+        self.property_dependencies: dict[str, tuple[Resource, ...]] = {}
+        """Stack rules only: input name -> the resources its value came from. This is how a rule
+        joins e.g. a flow log to its VPC: the VPC id is unknown at preview and a mock id in
+        preflight, but the engine always records where an input came from."""
         self._config = dict(config or {})
         self._thresholds = dict(thresholds or {})
 
@@ -257,8 +258,8 @@ class Resource:
             return UNKNOWN
 
     def depends_on(self, prop: str) -> tuple[str, ...]:
-        """URNs the input `prop` depends on (stack rules)."""
-        return tuple(self.property_dependencies.get(prop, ()))
+        """URNs of the resources the input `prop` came from (stack rules)."""
+        return tuple(r.urn for r in self.property_dependencies.get(prop, ()))
 
     def has(self, dotted: str) -> bool:
         """Whether the property is set (to anything, including a value only known after deploy)."""
@@ -405,16 +406,17 @@ def _resource_validation(rule: Rule) -> Callable[[Any, Callable], None]:
 
 def _stack_from_args(args: Any, rule: Rule | None, config: Mapping[str, Any]) -> Stack:
     env = environment_of(config)
-    views = [Resource(type=r.resource_type, name=r.name, urn=r.urn, props=r.props, protect=r.opts.protect,
-                      environment=env, parent_urn=r.parent.urn if r.parent else r.opts.parent,
-                      dependencies=tuple(d.urn for d in r.dependencies),
-                      provider=r.provider.urn if r.provider else None,
-                      property_dependencies={k: tuple(d.urn for d in v) for k, v in r.property_dependencies.items()})
-             for r in args.resources]
-    by_urn = {v.urn: v for v in views}
-    for view in views:
-        view.parent = by_urn.get(view.parent_urn) if view.parent_urn else None
-    return Stack(views, env, config, rule.thresholds if rule else {})
+    views = {r.urn: Resource(type=r.resource_type, name=r.name, urn=r.urn, props=r.props, protect=r.opts.protect,
+                             environment=env, parent_urn=r.parent.urn if r.parent else r.opts.parent,
+                             provider=r.provider.urn if r.provider else None)
+             for r in args.resources}
+    for r in args.resources:
+        view = views[r.urn]
+        view.parent = views.get(view.parent_urn) if view.parent_urn else None
+        view.dependencies = tuple(views[d.urn] for d in r.dependencies if d.urn in views)
+        view.property_dependencies = {k: tuple(views[d.urn] for d in v if d.urn in views)
+                                      for k, v in r.property_dependencies.items()}
+    return Stack(list(views.values()), env, config, rule.thresholds if rule else {})
 
 
 def _stack_validation(rule: Rule) -> Callable[[Any, Callable], None]:
