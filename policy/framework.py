@@ -333,6 +333,9 @@ def config_schema(rule: Rule | None) -> PolicyConfigSchema:
                         "description": "The stack's environment; selects environment-specific behaviour."},
         "exemptions": {"type": "array", "items": EXEMPTION_SCHEMA,
                        "description": "Accountable exemptions from this rule (see docs/policies.md)."},
+        "failClosedOnUnknown": {"type": "boolean", "default": False,
+                                "description": "Report a violation, not an advisory 'can't run', when an input "
+                                               "the rule reads is unknown at preview."},
     }
     for key, default in (rule.thresholds if rule else {}).items():
         properties[key] = {"type": _json_type(default), "default": default}
@@ -386,6 +389,12 @@ def _resource_from_args(args: Any, rule: Rule, config: Mapping[str, Any]) -> Res
                     provider=args.provider.urn if args.provider else None)
 
 
+def _fail_closed(unknown: UnknownValueError, environment: str) -> str:
+    return (f"cannot verify at preview: {unknown.message}; this rule fails closed in {environment} "
+            "(policy config failClosedOnUnknown). It passes once the value is known: deploy the resource it "
+            "depends on first, or exempt this finding.")
+
+
 def _resource_validation(rule: Rule) -> Callable[[Any, Callable], None]:
     from policy.exemptions import judge
 
@@ -394,7 +403,12 @@ def _resource_validation(rule: Rule) -> Callable[[Any, Callable], None]:
             return
         config = args.get_config()
         resource = _resource_from_args(args, rule, config)
-        messages = [str(m) for m in rule.check(resource)]  # type: ignore[misc]
+        try:
+            messages = [str(m) for m in rule.check(resource)]  # type: ignore[misc]
+        except UnknownValueError as unknown:
+            if not config.get("failClosedOnUnknown"):
+                raise  # pulumi_policy reports "can't run policy during preview" (advisory)
+            messages = [_fail_closed(unknown, resource.environment)]
         for message in messages:
             verdict = judge(rule, resource, message, config)
             if verdict.suppressed:
@@ -425,7 +439,12 @@ def _stack_validation(rule: Rule) -> Callable[[Any, Callable], None]:
     def validate(args: Any, report_violation: Callable[..., None]) -> None:
         config = args.get_config()
         stack = _stack_from_args(args, rule, config)
-        results = [(r, str(m)) for r, m in rule.check(stack)]  # type: ignore[misc]
+        try:
+            results = [(r, str(m)) for r, m in rule.check(stack)]  # type: ignore[misc]
+        except UnknownValueError as unknown:
+            if not config.get("failClosedOnUnknown"):
+                raise
+            results = [(None, _fail_closed(unknown, stack.environment))]
         for resource, message in results:
             verdict = judge(rule, resource, message, config, environment=stack.environment)
             urn = resource.urn if resource is not None else None

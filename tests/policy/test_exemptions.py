@@ -106,3 +106,33 @@ def test_a_stack_rule_finding_can_be_exempted_on_its_resource():
     findings = [f for f in evaluate_stack([vpc], config=config) if f.rule_id == "AWS-NET-006"]
     assert findings and all(f.suppressed for f in findings)
     assert "AWS-NET-006" not in rule_ids(findings)
+
+
+def vpc_with_tags(tags):
+    return [{"type": "aws:ec2/vpc:Vpc", "name": "vpc", "props": {"tags": tags}}]
+
+
+@pytest.mark.parametrize("tags,problem", [
+    ({"groundwork.io/exempt-AWS-NET-999": f"expires={FUTURE} approver=jane reason={REASON}"}, "not a rule"),
+    ({"groundwork.io/exempt-AWS-NET-007": f"expires={PAST} approver=jane reason={REASON}"}, "expired"),
+    ({"groundwork.io/exempt-AWS-NET-007": "approved by jane"}, "unreadable"),
+    ({"groundwork.io/exempt-AWS-NET-001": f"expires={FUTURE} approver=jane reason={REASON}"}, "critical"),
+])
+def test_stale_or_invalid_exemption_tags_are_flagged_even_on_a_compliant_resource(tags, problem):
+    findings = [f for f in evaluate_stack(vpc_with_tags(tags)) if f.rule_id == "STK-POL-001"]
+    assert len(findings) == 1 and problem in findings[0].message
+
+
+def test_a_current_exemption_tag_is_not_flagged():
+    tags = {"groundwork.io/exempt-AWS-NET-007": f"expires={FUTURE} approver=jane reason={REASON}"}
+    assert "STK-POL-001" not in rule_ids(evaluate_stack(vpc_with_tags(tags)))
+
+
+def test_fail_closed_turns_an_unknown_value_into_a_violation():
+    from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE
+
+    props = {"mapPublicIpOnLaunch": UNKNOWN_BOOLEAN_VALUE}
+    assert "AWS-NET-007" in rule_ids(evaluate_resource(SUBNET, props), status="indeterminate")
+    closed = only(evaluate_resource(SUBNET, props, config={"AWS-NET-007": {"failClosedOnUnknown": True}}),
+                  "AWS-NET-007")
+    assert closed.blocking and "cannot verify at preview" in closed.message
