@@ -151,3 +151,13 @@ def test_stack_rule_fires_on_bad(rule, change):
 def test_interface_endpoint_list_comes_from_policy_config():
     config = {"AWS-NET-010": {"requiredInterfaceEndpoints": []}}
     assert "AWS-NET-010" not in rule_ids(evaluate_stack(vpc_stack(**{"ep-sts": None}), config=config))
+
+
+def test_a_default_route_to_a_gateway_id_unknown_at_preview_is_judged_by_its_dependency():
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+    table = {"type": "aws:ec2/routeTable:RouteTable", "propertyDependencies": {"routes": ["igw"]},
+             "props": {"routes": [{"cidrBlock": "0.0.0.0/0", "gatewayId": UNKNOWN_STRING_VALUE}],
+                       "tags": {"tier": "database"}}}
+    findings = [f for f in evaluate_stack(vpc_stack(**{"db-rt": table})) if f.rule_id == "AWS-NET-011"]
+    assert [f.resource_name for f in findings if f.status == "violation"] == ["db-rt"]
