@@ -14,7 +14,7 @@ validate callback:
 
 Reading a property whose value is unknown at preview raises pulumi_policy's `UnknownValueError`,
 which the analyzer turns into an advisory "can't run policy" diagnostic: cannot tell, never a
-pass and never a fail.
+pass and never a fail. A policy whose config sets `failClosedOnUnknown` reports a violation instead.
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ def _raw(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _raw(value[k]) for k in value}
     if isinstance(value, (list, tuple)):
-        return [_raw(v) for v in list.__iter__(list(value))]
+        return [_raw(v) for v in value]
     return value
 
 
