@@ -20,6 +20,12 @@ DOC = ROOT / "docs" / "policies.md"
 TARGETS = Path(__file__).resolve().parent / "targets.json"
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+FRAMEWORK_ROWS = {
+    "STK-POL-002": "the framework: every policy's `failClosedOnUnknown` config property turns \"can't tell at "
+                   "preview\" into a violation for that rule in that environment (off in the shipped files: "
+                   "Groundwork's first prod preview has IAM documents built from ARNs not yet known)",
+}
+"""Target rows implemented by the framework itself rather than by one rule."""
 
 
 def load_targets() -> dict[str, Any]:
@@ -38,6 +44,22 @@ def level(configs: dict[str, dict[str, Any]], env: str, name: str) -> str:
     entry = configs[env].get(name, configs[env].get("all", "advisory"))
     value = entry if isinstance(entry, str) else entry.get("enforcementLevel", configs[env].get("all", "advisory"))
     return {"mandatory": "**M**", "advisory": "A", "disabled": "off"}.get(value, value)
+
+
+def left_out() -> dict[str, str]:
+    """Target rows deliberately not made rules, with the reason: `leftOut` in policy/targets.json,
+    plus any rule module's `LEFT_OUT = ((row id, reason), ...)`."""
+    import importlib
+    import pkgutil
+
+    import policy.rules
+
+    reasons = {row["id"]: row["leftOut"] for row in load_targets()["rows"] + load_targets()["beyond"]
+               if row.get("leftOut")}
+    for module in pkgutil.iter_modules(policy.rules.__path__):
+        for row_id, reason in getattr(importlib.import_module(f"policy.rules.{module.name}"), "LEFT_OUT", ()):
+            reasons[row_id] = reason
+    return reasons
 
 
 def coverage(rules: dict[str, Rule]) -> dict[str, list[str]]:
@@ -71,6 +93,7 @@ def render() -> str:
     configs = env_configs()
     targets = load_targets()
     covered = coverage(rules)
+    reasons = left_out()
     ordered = sorted(rules.values(), key=lambda r: r.id)
     out: list[str] = []
     add = out.append
@@ -159,7 +182,7 @@ def render() -> str:
         thresholds = _thresholds(rule, configs)
         if thresholds:
             add(f"- **Thresholds:** {'; '.join(thresholds)}")
-        anchors = [t for t in rule.tags if not t.startswith("target:")]
+        anchors = [t for t in rule.tags if not t.startswith(("target:", "enforce:"))]
         if anchors:
             add(f"- **Anchors:** {', '.join(f'`{t}`' for t in anchors)}")
         add(f"- **Module:** `{rule.module}`")
@@ -171,23 +194,28 @@ def render() -> str:
     left = [r for r in rows if r["id"] not in covered]
     add(f"The merged target table ({targets['source']}) has {len(rows)} rows; {len(hit)} map to rules, "
         f"{len(left)} do not (each with its reason below). Its {len(targets['beyond'])} rules beyond every "
-        f"anchor: {sum(b['id'] in covered for b in targets['beyond'])} map to rules.")
+        f"anchor: {sum(b['id'] in covered for b in targets['beyond'])} map to rules, "
+        f"{sum(b['id'] in FRAMEWORK_ROWS for b in targets['beyond'])} to the framework itself.")
     add("")
     add("| row | resource types | checks | rule(s) |")
     add("|---|---|---|---|")
     for row in rows + targets["beyond"]:
         rule_ids = covered.get(row["id"])
-        mapped = ", ".join(f"[{r}](#{r.lower()})" for r in rule_ids) if rule_ids else \
-            f"left out: {_cell(row.get('leftOut') or 'not covered yet')}"
+        if rule_ids:
+            mapped = ", ".join(f"[{r}](#{r.lower()})" for r in rule_ids)
+        elif row["id"] in FRAMEWORK_ROWS:
+            mapped = _cell(FRAMEWORK_ROWS[row["id"]])
+        else:
+            mapped = f"left out: {_cell(reasons.get(row['id'], 'not covered yet'))}"
         add(f"| {row['id']} | {_cell(row.get('resourceTypes', row.get('kind', '')))} | {_cell(row['checks'])} | {mapped} |")
     add("")
     add("### Rows left out")
     add("")
-    missing = [r for r in rows + targets["beyond"] if r["id"] not in covered]
+    missing = [r for r in rows + targets["beyond"] if r["id"] not in covered and r["id"] not in FRAMEWORK_ROWS]
     if not missing:
         add("None.")
     for row in missing:
-        add(f"- **{row['id']}**: {_cell(row.get('leftOut') or 'not covered yet')}")
+        add(f"- **{row['id']}**: {_cell(reasons.get(row['id'], 'not covered yet'))}")
     add("")
     beyond_rules = [r for r in ordered if "groundwork:beyond" in r.tags]
     add("### Rules beyond the table")

@@ -13,7 +13,9 @@ entry's `environment`; it keeps every level, threshold and exemption already in 
 
 Base levels (the design's policy row): local and dev advisory; qa mandatory for high and critical;
 staging and prod mandatory, except low-severity hygiene rules (descriptions, labels), which stay
-advisory as in the target table's prod column. The GW-EXEMPT policies that report suppressed
+advisory as in the target table's prod column. A rule's `enforce:dev=disabled` tag disables it in
+local, dev and qa (e.g. Multi-AZ, which small environments skip on purpose); its `enforce:prod=` tag
+sets staging and prod. The GW-EXEMPT policies that report suppressed
 findings are advisory everywhere: an exemption must never block.
 """
 
@@ -24,18 +26,31 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from policy.framework import ENVIRONMENTS, FRAMEWORK_POLICIES, load_rules
+from policy.framework import ENVIRONMENTS, FRAMEWORK_POLICIES, Rule, load_rules
 
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 MANDATORY_FROM = {"local": None, "dev": None, "qa": "high", "staging": "medium", "prod": "medium"}
 _RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
 
-def base_level(environment: str, severity: str) -> str:
+def _severity_level(environment: str, severity: str) -> str:
     threshold = MANDATORY_FROM[environment]
     if threshold is None:
         return "advisory"
     return "mandatory" if _RANK[severity] >= _RANK[threshold] else "advisory"
+
+
+def base_level(environment: str, rule: Rule) -> str:
+    """The level a rule starts at in `environment`: by severity, refined by the rule's
+    `enforce:dev=<level>` / `enforce:prod=<level>` tags (the target table's dev/prod column).
+    The dev column can only disable a rule in local, dev and qa (those environments stay advisory
+    otherwise, as the design says); the prod column sets staging and prod."""
+    tags = dict(t.split("=", 1) for t in rule.tags if t.startswith("enforce:") and "=" in t)
+    if environment in ("local", "dev", "qa") and tags.get("enforce:dev") == "disabled":
+        return "disabled"
+    if environment in ("staging", "prod") and tags.get("enforce:prod") in ("advisory", "mandatory", "disabled"):
+        return tags["enforce:prod"]
+    return _severity_level(environment, rule.severity)
 
 
 def pack_default(environment: str) -> str:
@@ -54,7 +69,7 @@ def synced(environment: str, current: dict[str, Any] | None = None) -> dict[str,
         if name in FRAMEWORK_POLICIES:
             entry["enforcementLevel"] = "advisory"
         else:
-            entry.setdefault("enforcementLevel", base_level(environment, rules[name].severity))
+            entry.setdefault("enforcementLevel", base_level(environment, rules[name]))
         entry["environment"] = environment
         ordered = {"enforcementLevel": entry.pop("enforcementLevel"), "environment": entry.pop("environment")}
         result[name] = {**ordered, **dict(sorted(entry.items()))}

@@ -107,23 +107,30 @@ def _from_config(rule: Rule, resource: Resource | None, config: Mapping[str, Any
     return found
 
 
+def on_resource(resource: Resource) -> list[Exemption]:
+    """Every exemption a resource carries in its tags or annotations, for any rule id."""
+    found = []
+    for where, values in (("tag", _safe(lambda: resource.tags)), ("annotation", _safe(lambda: resource.annotations))):
+        if not isinstance(values, Mapping):
+            continue
+        for key, value in values.items():
+            if not (isinstance(key, str) and key.startswith(TAG_PREFIX) and isinstance(value, str)):
+                continue
+            rule_id, source = key[len(TAG_PREFIX):], f"{where} {key}"
+            match = _TAG_VALUE.match(value)
+            if match:
+                found.append(Exemption(rule_id, resource.name, match["reason"].strip(), match["approver"],
+                                       match["expires"], source))
+            else:
+                found.append(Exemption(rule_id, resource.name, "", "", "", f"{source} (unreadable: expected "
+                                       "'expires=YYYY-MM-DD approver=<who> reason=<text>')"))
+    return found
+
+
 def _from_resource(rule: Rule, resource: Resource | None) -> list[Exemption]:
     if resource is None:
         return []
-    key = TAG_PREFIX + rule.id
-    found = []
-    for where, values in (("tag", _safe(lambda: resource.tags)), ("annotation", _safe(lambda: resource.annotations))):
-        value = values.get(key) if isinstance(values, Mapping) else None
-        if not isinstance(value, str):
-            continue
-        match = _TAG_VALUE.match(value)
-        if match:
-            found.append(Exemption(rule.id, resource.name, match["reason"].strip(), match["approver"],
-                                   match["expires"], f"{where} {key}"))
-        else:
-            found.append(Exemption(rule.id, resource.name, "", "", "", f"{where} {key} (unreadable: expected "
-                                   "'expires=YYYY-MM-DD approver=<who> reason=<text>')"))
-    return found
+    return [e for e in on_resource(resource) if e.rule_id == rule.id]
 
 
 def _safe(read: Any) -> Any:

@@ -14,7 +14,7 @@ validate callback:
 
 Reading a property whose value is unknown at preview raises pulumi_policy's `UnknownValueError`,
 which the analyzer turns into an advisory "can't run policy" diagnostic: cannot tell, never a
-pass and never a fail.
+pass and never a fail. A policy whose config sets `failClosedOnUnknown` reports a violation instead.
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ def _raw(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _raw(value[k]) for k in value}
     if isinstance(value, (list, tuple)):
-        return [_raw(v) for v in list.__iter__(list(value))]
+        return [_raw(v) for v in value]
     return value
 
 
@@ -211,8 +211,7 @@ class Resource:
     def __init__(self, *, type: str, name: str, urn: str, props: Mapping[str, Any], protect: bool,
                  environment: str, config: Mapping[str, Any] | None = None, thresholds: Mapping[str, Any] | None = None,
                  parent: Resource | None = None, parent_urn: str | None = None,
-                 dependencies: tuple[str, ...] = (), provider: str | None = None,
-                 property_dependencies: Mapping[str, tuple[str, ...]] | None = None):
+                 provider: str | None = None):
         self.type = type
         self.name = name
         self.urn = urn
@@ -221,11 +220,13 @@ class Resource:
         self.environment = environment
         self.parent = parent
         self.parent_urn = parent_urn
-        self.dependencies = dependencies
+        self.dependencies: tuple[Resource, ...] = ()
+        """Stack rules only: the resources this one depends on."""
         self.provider = provider
-        self.property_dependencies = dict(property_dependencies or {})
-        """Stack rules only: input name -> URNs of the resources its value came from (how a rule
-        joins e.g. a flow log to its VPC when the VPC id is not known until deploy)."""
+        self.property_dependencies: dict[str, tuple[Resource, ...]] = {}
+        """Stack rules only: input name -> the resources its value came from. This is how a rule
+        joins e.g. a flow log to its VPC: the VPC id is unknown at preview and a mock id in
+        preflight, but the engine always records where an input came from."""
         self._config = dict(config or {})
         self._thresholds = dict(thresholds or {})
 
@@ -257,8 +258,8 @@ class Resource:
             return UNKNOWN
 
     def depends_on(self, prop: str) -> tuple[str, ...]:
-        """URNs the input `prop` depends on (stack rules)."""
-        return tuple(self.property_dependencies.get(prop, ()))
+        """URNs of the resources the input `prop` came from (stack rules)."""
+        return tuple(r.urn for r in self.property_dependencies.get(prop, ()))
 
     def has(self, dotted: str) -> bool:
         """Whether the property is set (to anything, including a value only known after deploy)."""
@@ -332,6 +333,9 @@ def config_schema(rule: Rule | None) -> PolicyConfigSchema:
                         "description": "The stack's environment; selects environment-specific behaviour."},
         "exemptions": {"type": "array", "items": EXEMPTION_SCHEMA,
                        "description": "Accountable exemptions from this rule (see docs/policies.md)."},
+        "failClosedOnUnknown": {"type": "boolean", "default": False,
+                                "description": "Report a violation, not an advisory 'can't run', when an input "
+                                               "the rule reads is unknown at preview."},
     }
     for key, default in (rule.thresholds if rule else {}).items():
         properties[key] = {"type": _json_type(default), "default": default}
@@ -385,6 +389,12 @@ def _resource_from_args(args: Any, rule: Rule, config: Mapping[str, Any]) -> Res
                     provider=args.provider.urn if args.provider else None)
 
 
+def _fail_closed(unknown: UnknownValueError, environment: str) -> str:
+    return (f"cannot verify at preview: {unknown.message}; this rule fails closed in {environment} "
+            "(policy config failClosedOnUnknown). It passes once the value is known: deploy the resource it "
+            "depends on first, or exempt this finding.")
+
+
 def _resource_validation(rule: Rule) -> Callable[[Any, Callable], None]:
     from policy.exemptions import judge
 
@@ -393,7 +403,12 @@ def _resource_validation(rule: Rule) -> Callable[[Any, Callable], None]:
             return
         config = args.get_config()
         resource = _resource_from_args(args, rule, config)
-        messages = [str(m) for m in rule.check(resource)]  # type: ignore[misc]
+        try:
+            messages = [str(m) for m in rule.check(resource)]  # type: ignore[misc]
+        except UnknownValueError as unknown:
+            if not config.get("failClosedOnUnknown"):
+                raise  # pulumi_policy reports "can't run policy during preview" (advisory)
+            messages = [_fail_closed(unknown, resource.environment)]
         for message in messages:
             verdict = judge(rule, resource, message, config)
             if verdict.suppressed:
@@ -405,16 +420,17 @@ def _resource_validation(rule: Rule) -> Callable[[Any, Callable], None]:
 
 def _stack_from_args(args: Any, rule: Rule | None, config: Mapping[str, Any]) -> Stack:
     env = environment_of(config)
-    views = [Resource(type=r.resource_type, name=r.name, urn=r.urn, props=r.props, protect=r.opts.protect,
-                      environment=env, parent_urn=r.parent.urn if r.parent else r.opts.parent,
-                      dependencies=tuple(d.urn for d in r.dependencies),
-                      provider=r.provider.urn if r.provider else None,
-                      property_dependencies={k: tuple(d.urn for d in v) for k, v in r.property_dependencies.items()})
-             for r in args.resources]
-    by_urn = {v.urn: v for v in views}
-    for view in views:
-        view.parent = by_urn.get(view.parent_urn) if view.parent_urn else None
-    return Stack(views, env, config, rule.thresholds if rule else {})
+    views = {r.urn: Resource(type=r.resource_type, name=r.name, urn=r.urn, props=r.props, protect=r.opts.protect,
+                             environment=env, parent_urn=r.parent.urn if r.parent else r.opts.parent,
+                             provider=r.provider.urn if r.provider else None)
+             for r in args.resources}
+    for r in args.resources:
+        view = views[r.urn]
+        view.parent = views.get(view.parent_urn) if view.parent_urn else None
+        view.dependencies = tuple(views[d.urn] for d in r.dependencies if d.urn in views)
+        view.property_dependencies = {k: tuple(views[d.urn] for d in v if d.urn in views)
+                                      for k, v in r.property_dependencies.items()}
+    return Stack(list(views.values()), env, config, rule.thresholds if rule else {})
 
 
 def _stack_validation(rule: Rule) -> Callable[[Any, Callable], None]:
@@ -423,7 +439,12 @@ def _stack_validation(rule: Rule) -> Callable[[Any, Callable], None]:
     def validate(args: Any, report_violation: Callable[..., None]) -> None:
         config = args.get_config()
         stack = _stack_from_args(args, rule, config)
-        results = [(r, str(m)) for r, m in rule.check(stack)]  # type: ignore[misc]
+        try:
+            results = [(r, str(m)) for r, m in rule.check(stack)]  # type: ignore[misc]
+        except UnknownValueError as unknown:
+            if not config.get("failClosedOnUnknown"):
+                raise
+            results = [(None, _fail_closed(unknown, stack.environment))]
         for resource, message in results:
             verdict = judge(rule, resource, message, config, environment=stack.environment)
             urn = resource.urn if resource is not None else None

@@ -44,16 +44,20 @@ def evaluate_resource(type_: str, props: dict, *, name: str = "r", environment: 
 def evaluate_stack(resources: list[dict], *, environment: str = "prod",
                    config: Mapping[str, Any] | None = None) -> list[Finding]:
     """Every stack-rule finding on `resources`: dicts with "type", "name", "props", and optional
-    "protect", "parent" (the parent's name) and "deps" ({input name: [names of the resources its
-    value comes from]}, the engine's property dependencies, e.g. {"vpcId": ["main-vpc"]})."""
+    "protect", "parent" (the parent's name), "propertyDependencies" ({input name: [names of the
+    resources its value came from]}, e.g. {"vpcId": ["main-vpc"]}; "deps" is accepted as a short
+    alias) and "dependencies" ([names]; the property dependencies are added to them, as the engine
+    does)."""
     urns = {r["name"]: urn_for(r["type"], r["name"]) for r in resources}
     wire = []
     for r in resources:
-        deps = {key: [urns[n] for n in names] for key, names in r.get("deps", {}).items()}
+        named = r.get("propertyDependencies") or r.get("deps") or {}
+        deps = {key: [urns[n] for n in names] for key, names in named.items()}
+        all_deps = [urns[n] for n in r.get("dependencies", ())] + [u for us in deps.values() for u in us]
         wire.append(WireResource(
             urn=urns[r["name"]], type=r["type"], name=r["name"], inputs=r.get("props", {}),
             protect=bool(r.get("protect", False)), parent=urns.get(r["parent"]) if r.get("parent") else None,
-            dependencies=tuple(dict.fromkeys(u for us in deps.values() for u in us)), property_dependencies=deps))
+            dependencies=tuple(dict.fromkeys(all_deps)), property_dependencies=deps))
     analyzer = analyzer_for(environment, config)
     by_urn = {w.urn: w for w in wire}
     return [analyzer.finding(d, by_urn) for d in analyzer.analyze_stack(wire)]

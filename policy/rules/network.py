@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from pulumi_policy.proxy import UnknownValueError
+
 from policy.framework import UNKNOWN, Resource, Stack, resource_rule, stack_rule
 from policy.helpers import (
     ALL_PROTOCOLS,
@@ -296,8 +298,8 @@ def vpc_endpoints(stack: Stack):
             if vpc.urn in endpoint.depends_on("vpcId"):
                 name = endpoint.peek("serviceName")
                 if isinstance(name, str):
-                    services[name.rsplit(".", 1)[-1] if name.endswith(".s3") else
-                             name.split(".", 3)[-1]] = endpoint.peek("vpcEndpointType", "Gateway")
+                    # com.amazonaws.<region>.<service>, where <service> may itself contain dots (ecr.api)
+                    services[name.split(".", 3)[-1]] = endpoint.peek("vpcEndpointType", "Gateway")
         if services.get("s3") not in ("Gateway", UNKNOWN):
             yield vpc, f"VPC {vpc.name} has no S3 gateway endpoint"
         missing = [s for s in required if s not in services]
@@ -318,41 +320,56 @@ def vpc_endpoints(stack: Stack):
           "cdk-nag:NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW"),
 )
 def private_routes(stack: Stack):
-    tables = {t.urn: t for t in stack.of_type(ROUTE_TABLE)}
     igws = {g.urn for g in stack.of_type(IGW)}
 
-    def default_route_problem(route: dict, table: Resource, via_igw_dep: bool) -> str | None:
-        destination = route.get("cidrBlock") or route.get("destinationCidrBlock") or \
-            route.get("ipv6CidrBlock") or route.get("destinationIpv6CidrBlock")
+    def targets_igw(gateway: Any, gateway_deps: tuple[str, ...]) -> bool:
+        # Known ids say it directly; an id unknown at preview is judged by where it came from.
+        if isinstance(gateway, str):
+            return gateway.startswith("igw-")
+        return gateway is UNKNOWN and any(u in igws for u in gateway_deps)
+
+    def problem(table: Resource, destination: Any, via_igw: bool, peering: Any) -> str | None:
         if not is_anywhere(destination):
             return None
-        gateway = route.get("gatewayId")
-        igw = (isinstance(gateway, str) and gateway.startswith("igw-")) or via_igw_dep
-        if igw and table.tags.get("tier") != "public":
-            return f"route table {table.name} ({table.tags.get('tier', 'untagged')}) routes {destination} to the internet gateway"
-        if route.get("vpcPeeringConnectionId"):
+        if via_igw and table.tags.get("tier") != "public":
+            tier = table.tags.get("tier", "untagged")
+            return f"route table {table.name} ({tier}) routes {destination} to the internet gateway"
+        if peering:
             return f"route table {table.name} sends {destination} over a VPC peering connection"
         return None
 
+    tables = {t.urn: t for t in stack.of_type(ROUTE_TABLE)}
     for table in tables.values():
-        routes = [r for r in as_list(table.peek("routes", [])) if isinstance(r, dict)]
-        igw_dep = any(u in igws for u in table.depends_on("routes"))
-        for route in routes:
-            known_gateway = isinstance(route.get("gatewayId"), str)
-            problem = default_route_problem(route, table, igw_dep and not known_gateway and "gatewayId" in route)
-            if problem:
-                yield table, problem
+        routes = table.peek("routes", [])
+        for route in routes if isinstance(routes, list) else []:
+            if not isinstance(route, dict):
+                continue
+            destination = route.get("cidrBlock") or route.get("ipv6CidrBlock")
+            # Inline routes share one property dependency list: an unknown gateway id in a table
+            # that depends on an internet gateway is taken to be that gateway.
+            gateway = UNKNOWN if _unknown(route, "gatewayId") else route.get("gatewayId")
+            peering = _unknown(route, "vpcPeeringConnectionId") or route.get("vpcPeeringConnectionId")
+            found = problem(table, destination, targets_igw(gateway, table.depends_on("routes")), peering)
+            if found:
+                yield table, found
     for route in stack.of_type(ROUTE):
         table_urns = route.depends_on("routeTableId")
         table = tables.get(table_urns[0]) if table_urns else None
         if table is None:
             continue
-        props = {k: route.peek(k) for k in ("destinationCidrBlock", "destinationIpv6CidrBlock", "gatewayId",
-                                             "vpcPeeringConnectionId")}
-        via_dep = props["gatewayId"] is UNKNOWN and any(u in igws for u in route.depends_on("gatewayId"))
-        problem = default_route_problem({k: v for k, v in props.items() if v is not UNKNOWN}, table, via_dep)
-        if problem:
-            yield route, problem
+        destination = route.peek("destinationCidrBlock") or route.peek("destinationIpv6CidrBlock")
+        found = problem(table, destination, targets_igw(route.peek("gatewayId"), route.depends_on("gatewayId")),
+                        route.peek("vpcPeeringConnectionId"))
+        if found:
+            yield route, found
+
+
+def _unknown(mapping: dict, key: str) -> bool:
+    try:
+        mapping.get(key)
+    except UnknownValueError:
+        return True
+    return False
 
 
 @resource_rule(
