@@ -2,7 +2,8 @@
 compute, Kubernetes and stack-wide areas that are deliberately not rules, each with the reason.
 
 `policy.docs` lists them under "Rows left out". Every other row of these areas maps to at least one
-rule through a `target:<row id>` tag (tests/policy/test_rules_coverage_b.py keeps that true).
+rule through a `target:<row id>` tag (tests/policy/test_rules_coverage_b.py keeps that true); the
+meta rows STK-POL-001/002 belong to the framework (policy/exemptions.py, policy/docs.FRAMEWORK_ROWS).
 """
 
 LEFT_OUT: tuple[tuple[str, str], ...] = (
@@ -14,11 +15,4 @@ LEFT_OUT: tuple[tuple[str, str], ...] = (
      "IRSA trust scoping (aud + exact sub) is judged on every IAM role by AWS-IAM-006 (iam_kms_logging); the "
      "second half, 'the node role carries no application permissions', needs a list of which permissions are "
      "application permissions that Groundwork does not define yet."),
-    ("STK-POL-001",
-     "Exemption hygiene (reason, approver, expiry, no exemptions of critical rules in prod) is enforced by the "
-     "framework itself (policy/exemptions.py) when it honours an exemption, not by a rule."),
-    ("STK-POL-002",
-     "Unknown-at-preview handling is the framework's: reading an unknown makes the finding 'indeterminate' "
-     "(reported, never a pass); stack rules of this area judge each resource separately (`_b_util.each`), so "
-     "one unknown id does not blind a rule to the rest of the stack."),
 )
