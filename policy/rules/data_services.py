@@ -956,6 +956,21 @@ def _satellites(stack: Stack, bucket: Resource, types: tuple[str, ...]) -> list[
     return [s for s in stack.of_type(*types) if bucket in linked(s, "bucket", [bucket], keys=("bucket",))]
 
 
+def _is_access_log_target(stack: Stack, bucket: Resource) -> bool:
+    """Whether another bucket's server access logs are delivered to `bucket` (a BucketLogging, or the
+    inline `logging`/`loggings` of a bucket, names it as `targetBucket`), or it is tagged so."""
+    if _exempt_bucket(bucket, "access-log-bucket"):
+        return True
+    if any(bucket in linked(lg, "targetBucket", [bucket], keys=("bucket",)) for lg in stack.of_type(*S3_LOGGING)):
+        return True
+    names = {bucket.name, str(bucket.props.get("bucket"))}
+    for other in stack.of_type(*S3_BUCKETS):
+        for entry in as_list(other.props.get("logging")) + as_list(other.props.get("loggings")):
+            if isinstance(entry, dict) and str(entry.get("targetBucket")) in names:
+                return True
+    return False
+
+
 def _exempt_bucket(bucket: Resource, tag_key: str) -> bool:
     return str(bucket.tags.get(tag_key, "")).lower() in ("true", "yes", "1")
 
@@ -1043,7 +1058,9 @@ def _sse_rules(res: Resource) -> list[dict]:
     id="AWS-S3-004", title="S3 buckets encrypt with a customer-managed KMS key by default", severity="high",
     description="Every bucket has default encryption (`aws:s3/bucketServerSideEncryptionConfiguration` or the "
                 "inline config) with `sseAlgorithm` aws:kms or aws:kms:dsse, a `kmsMasterKeyId`, and "
-                "`bucketKeyEnabled == true`.",
+                "`bucketKeyEnabled == true`. A bucket that receives server access logs (the `targetBucket` of "
+                "a BucketLogging in the stack) only needs SSE-S3 (AES256): S3 cannot deliver access logs to an "
+                "SSE-KMS bucket.",
     rationale="SSE-S3 encrypts, but anyone with s3:GetObject reads the data; SSE-KMS adds the key policy as a "
               "second gate and a CloudTrail record per decrypt. Bucket keys cut KMS cost and throttling.",
     remediation="Groundwork's bucket helper configures aws:kms with the platform key and bucket keys on.",
@@ -1059,6 +1076,8 @@ def s3_kms_encryption(stack: Stack):
         if not rules:
             yield bucket, "no default encryption configuration: objects get SSE-S3 only"
             return
+        if _is_access_log_target(stack, bucket):
+            return  # access-log destinations must use SSE-S3; any default encryption is the best possible
         for rule in rules:
             default = first(rule.get("applyServerSideEncryptionByDefault")
                             or rule.get("applyServerSideEncryptionByDefaults"))
@@ -1179,20 +1198,21 @@ def _is_versioned(stack: Stack, bucket: Resource) -> bool:
 @stack_rule(
     id="AWS-S3-008", title="S3 buckets log access", severity="medium",
     description="Every bucket has server access logging (`aws:s3/bucketLogging` with `targetBucket`, or inline "
-                "`logging`/`loggings`), except buckets tagged `access-log-bucket=true` (the log bucket itself).",
+                "`logging`/`loggings`), except the buckets that receive access logs (a logging target in the "
+                "stack, or tagged `access-log-bucket=true`): logging them into themselves would loop.",
     rationale="Access logs are the only record of who read which object when CloudTrail data events are off.",
     remediation="Groundwork's bucket helper logs to the stack's access-log bucket.",
     tags=anchors("AWS-S3-008", "A/M", "awsguard:s3-bucket-logging-enabled", "checkov:CKV_AWS_18", "fsbp:S3.9",
                  "cdk-nag:AwsSolutions-S1"))
 def s3_access_logging(stack: Stack):
     def check(bucket: Resource):
-        if _exempt_bucket(bucket, "access-log-bucket"):
+        if _is_access_log_target(stack, bucket):
             return
         inline = as_list(bucket.props.get("logging")) + as_list(bucket.props.get("loggings"))
         if any(isinstance(x, dict) and x.get("targetBucket") for x in inline):
             return
         if not any(s.props.get("targetBucket") for s in _satellites(stack, bucket, S3_LOGGING)):
-            yield bucket, "no server access logging (tag the log bucket itself access-log-bucket=true)"
+            yield bucket, "no server access logging"
 
     yield from each(stack.of_type(*S3_BUCKETS), check)
 

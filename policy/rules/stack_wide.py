@@ -467,12 +467,17 @@ def _alarms_for(ds: Resource, alarms: list[Resource]) -> list[Resource]:
     ident = ds.peek(ident_prop)
     found = []
     for alarm in alarms:
-        if ds.urn in alarm.depends_on("dimensions"):
+        if ds.urn in alarm.depends_on("dimensions") + alarm.depends_on("metricQueries"):
             found.append(alarm)
             continue
-        dims = alarm.peek("dimensions") or {}
-        values = [str(dims.get(d)) for d in dimension_names if isinstance(dims, dict) and dims.get(d)]
-        if isinstance(ident, str) and any(v == ident or v.startswith(f"{ident}-") for v in values):
+        dims = [alarm.peek("dimensions") or {}]
+        dims += [(q.get("metric") or {}).get("dimensions") or {} for q in as_list(alarm.peek("metricQueries") or [])
+                 if isinstance(q, dict)]
+        values = [str(d.get(n)) for d in dims if isinstance(d, dict) for n in dimension_names if d.get(n)]
+        expressions = [str(q.get("expression") or "") for q in as_list(alarm.peek("metricQueries") or [])
+                       if isinstance(q, dict)]
+        if isinstance(ident, str) and (any(v == ident or v.startswith(f"{ident}-") for v in values)
+                                       or any(f"'{ident}'" in e for e in expressions)):
             found.append(alarm)
     return found
 
@@ -480,8 +485,8 @@ def _alarms_for(ds: Resource, alarms: list[Resource]) -> list[Resource]:
 @stack_rule(
     id="STACK-OBS-001", title="Every datastore is watched by an alarm that notifies someone", severity="medium",
     description="Every RDS instance/cluster, ElastiCache replication group and MSK cluster has at least one "
-                "`aws:cloudwatch/metricAlarm` on it (its dimensions depend on the datastore, or name its "
-                "identifier) with `alarmActions` and `actionsEnabled` not false; every Redis/Valkey replication "
+                "`aws:cloudwatch/metricAlarm` on it (its dimensions or metric queries depend on the datastore, "
+                "or name its identifier) with `alarmActions` and `actionsEnabled` not false; every Redis/Valkey replication "
                 "group delivers its slow log (`logDeliveryConfigurations` with logType slow-log). RDS log "
                 "exports and MSK broker logs are AWS-RDS-008/024 and AWS-MSK-006; the log groups themselves are "
                 "judged by AWS-CW-001/002.",

@@ -326,3 +326,14 @@ def test_a_value_unknown_at_preview_spares_only_that_resource():
     findings = evaluate_stack([unknown, plain])
     assert {(f.rule_id, f.resource_name) for f in findings if f.status == "violation"
             and f.rule_id == "AWS-S3-005"} == {("AWS-S3-005", "plain")}
+
+
+def test_the_access_log_bucket_needs_only_sse_s3_and_no_logging_of_its_own():
+    logs = res(BUCKET, "access-logs", {"bucket": "access-logs"})
+    logs_sse = res("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                   "access-logs-sse", {"bucket": "access-logs", "rules": [
+                       {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]})
+    findings = evaluate_stack(S3_STACK + [logs, logs_sse])
+    on_logs = {f.rule_id for f in findings if f.resource_name == "access-logs" and f.status == "violation"}
+    assert not {"AWS-S3-004", "AWS-S3-008"} & on_logs
+    assert "AWS-S3-001" in on_logs  # still a bucket: it needs its public access block like any other

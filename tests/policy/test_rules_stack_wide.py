@@ -130,3 +130,11 @@ def test_a_read_replica_needs_no_backup_selection():
 
 def test_region_rule_is_inert_without_an_allow_list():
     assert "STACK-REG-001" not in stack_fired(replaced(STACK, "nodes", {"region": "us-east-1"}))
+
+
+def test_a_metrics_insights_alarm_watches_the_cluster_it_queries():
+    insights = res("aws:cloudwatch/metricAlarm:MetricAlarm", "kafka-disk", {
+        "alarmActions": ["arn:aws:sns:1:alerts"], "tags": TAGS, "metricQueries": [{"id": "q1", "expression":
+            "SELECT MAX(KafkaDataLogsDiskUsed) FROM SCHEMA(\"AWS/Kafka\", \"Cluster Name\") "
+            "WHERE \"Cluster Name\" = 'prod-kafka'"}]})
+    assert "STACK-OBS-001" not in stack_fired(without(STACK, "kafka-offline") + [insights])
