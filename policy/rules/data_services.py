@@ -88,13 +88,14 @@ def _cmk_issue(r: Resource, key_prop: str, what: str) -> Iterator[str]:
 @resource_rule(
     id="AWS-RDS-001", title="RDS instance storage is encrypted", severity="high",
     resource_types=(RDS_INSTANCE,),
-    description="Checks `storageEncrypted == true` on every RDS instance. Read replicas "
-                "(`replicateSourceDb` set) inherit the source's encryption and are not checked.",
+    description="Checks `storageEncrypted == true` on every RDS instance. Read replicas (`replicateSourceDb` "
+                "set) inherit the source's encryption and are not checked.",
     rationale="Unencrypted storage exposes the database, its automated backups, snapshots and replicas to "
               "anyone who obtains the underlying volumes or a shared snapshot. Encryption cannot be turned on "
               "later without a snapshot-restore migration.",
     remediation="The Groundwork `Postgres` component always sets `storage_encrypted=True`; when declaring an "
-                "`aws.rds.Instance` directly, pass `storage_encrypted=True` and `kms_key_id` (the platform key).",
+                "`aws.rds.Instance` directly, pass `storage_encrypted=True` and `kms_key_id` (the platform "
+                "key).",
     tags=anchors("AWS-RDS-001", "M/M", "awsguard:rds-storage-encrypted",
                  "cp:rds-instance-disallow-unencrypted-storage", "checkov:CKV_AWS_16", "fsbp:RDS.3",
                  "cdk-nag:AwsSolutions-RDS2"))
@@ -301,7 +302,8 @@ def rds_copy_tags(r: Resource):
     id="AWS-RDS-013", title="RDS instance uses a current CA certificate", severity="medium",
     resource_types=(RDS_INSTANCE, RDS_CLUSTER_INSTANCE),
     description="Checks `caCertIdentifier` is unset (AWS then uses rds-ca-rsa2048-g1) or in the policy "
-                "config's `allowedCaCertificates` (default rds-ca-rsa2048-g1, rds-ca-rsa4096-g1, rds-ca-ecc384-g1).",
+                "config's `allowedCaCertificates` (default rds-ca-rsa2048-g1, rds-ca-rsa4096-g1, "
+                "rds-ca-ecc384-g1).",
     rationale="Clients verify the server's TLS certificate against this CA; the retired rds-ca-2019 chain "
               "expired in 2024, after which verifying clients cannot connect and non-verifying ones invite "
               "man-in-the-middle attacks.",
@@ -332,8 +334,8 @@ def _db_parameter_group(stack: Stack, db: Resource) -> tuple[str, list[Resource]
     id="AWS-RDS-014", title="PostgreSQL databases require TLS (rds.force_ssl)", severity="high",
     description="For every PostgreSQL RDS instance and Aurora PostgreSQL cluster, the parameter group it "
                 "names (`parameterGroupName` / `dbClusterParameterGroupName`) is in the stack and sets "
-                "`rds.force_ssl = 1`. Without a custom group, the engine default applies: on for PostgreSQL 15 "
-                "and later, off before.",
+                "`rds.force_ssl = 1`. Without a custom group, the engine default applies: on for PostgreSQL "
+                "15 and later, off before.",
     rationale="Without force_ssl the server accepts plaintext connections, so credentials and query results "
               "cross the VPC unencrypted whenever a client forgets `sslmode=require`.",
     remediation="The `Postgres` component creates a parameter group with `rds.force_ssl = 1`; on a custom "
@@ -387,7 +389,8 @@ def rds_query_logging(stack: Stack):
     description="Checks `dbSubnetGroupName` is set (replicas in the same region inherit it).",
     rationale="Without a DB subnet group the database lands in the default VPC's subnets, outside the "
               "platform's private network, its flow logs and its security groups.",
-    remediation="Pass the network's database subnets to the `Postgres` component (it creates the subnet group).",
+    remediation="Pass the network's database subnets to the `Postgres` component (it creates the subnet "
+                "group).",
     tags=anchors("AWS-RDS-016", "M/M", "fsbp:RDS.18"))
 def rds_subnet_group(r: Resource):
     if not _is_replica(r) and not r.get("dbSubnetGroupName"):
@@ -414,8 +417,8 @@ def rds_non_default_port(r: Resource):
     resource_types=(RDS_INSTANCE, RDS_CLUSTER),
     description="Checks `username` (instance) / `masterUsername` (cluster) is not postgres, admin, root, "
                 "master, administrator or sa.",
-    rationale="A well-known admin name halves a password-guessing attack; a custom one also makes the "
-              "master account easy to spot in audit logs.",
+    rationale="A well-known admin name halves a password-guessing attack; a custom one also makes the master "
+              "account easy to spot in audit logs.",
     remediation="Set `postgres.masterUsername` (the component default is `gw_admin`).",
     tags=anchors("AWS-RDS-018", "A/A", "fsbp:RDS.24", "fsbp:RDS.25"))
 def rds_admin_name(r: Resource):
@@ -428,10 +431,11 @@ def rds_admin_name(r: Resource):
     id="AWS-RDS-019", title="RDS engine version is at least the supported minimum", severity="medium",
     resource_types=(RDS_INSTANCE, RDS_CLUSTER),
     description="Checks `engineVersion` against the policy config's `minEngineVersions` (default postgres and "
-                "aurora-postgresql 15, mysql and aurora-mysql 8.0). Unset means AWS's current default and passes.",
-    rationale="Old major versions leave standard support (and start costing Extended Support fees), and "
-              "known engine flaws stay exploitable (e.g. the PostgreSQL log_fdw local-file read that "
-              "checkov CKV_AWS_250 looks for, fixed only in later versions).",
+                "aurora-postgresql 15, mysql and aurora-mysql 8.0). Unset means AWS's current default and "
+                "passes.",
+    rationale="Old major versions leave standard support (and start costing Extended Support fees), and known "
+              "engine flaws stay exploitable (e.g. the PostgreSQL log_fdw local-file read that checkov "
+              "CKV_AWS_250 looks for, fixed only in later versions).",
     remediation="Raise `postgres.engineVersion` in Pulumi.<stack>.yaml and run a blue/green upgrade.",
     thresholds={"minEngineVersions": MIN_ENGINE_VERSIONS},
     tags=anchors("AWS-RDS-019", "A/M", "checkov:CKV_AWS_250"))
@@ -446,8 +450,8 @@ def rds_engine_version(r: Resource):
 @resource_rule(
     id="AWS-RDS-020", title="RDS cluster storage is encrypted with a customer-managed key", severity="high",
     resource_types=(RDS_CLUSTER,),
-    description="Checks `storageEncrypted == true` and `kmsKeyId` set (in `allowedKmsKeyArns` when configured) "
-                "on Aurora and Multi-AZ DB clusters.",
+    description="Checks `storageEncrypted == true` and `kmsKeyId` set (in `allowedKmsKeyArns` when "
+                "configured) on Aurora and Multi-AZ DB clusters.",
     rationale="Aurora clusters are unencrypted unless asked; encryption cannot be added later without a "
               "snapshot-restore migration, and only a customer-managed key keeps decrypt rights in the "
               "platform's key policy.",
@@ -515,8 +519,8 @@ def rds_cluster_log_exports(r: Resource):
 @stack_rule(
     id="AWS-RDS-025", title="RDS clusters span at least two availability zones", severity="medium",
     description="For every Aurora cluster (`aws:rds/cluster:Cluster` without `dbClusterInstanceClass`): at "
-                "least two `aws:rds/clusterInstance:ClusterInstance`s belong to it (by `clusterIdentifier`) and "
-                "those that pin `availabilityZone` do not all pin the same one.",
+                "least two `aws:rds/clusterInstance:ClusterInstance`s belong to it (by `clusterIdentifier`) "
+                "and those that pin `availabilityZone` do not all pin the same one.",
     rationale="An Aurora cluster with one instance has no failover target: an AZ or host failure means "
               "downtime until a new instance is created.",
     remediation="Create at least two cluster instances (writer + reader); Aurora spreads them over the subnet "
@@ -554,8 +558,8 @@ def rds_cluster_copy_tags(r: Resource):
 @resource_rule(
     id="AWS-RDS-027", title="Aurora instances have Performance Insights, monitoring and minor upgrades",
     severity="low", resource_types=(RDS_CLUSTER_INSTANCE,),
-    description="Checks `performanceInsightsEnabled` with `performanceInsightsKmsKeyId`, `monitoringInterval > 0` "
-                "and `autoMinorVersionUpgrade` not false on cluster instances.",
+    description="Checks `performanceInsightsEnabled` with `performanceInsightsKmsKeyId`, `monitoringInterval "
+                "> 0` and `autoMinorVersionUpgrade` not false on cluster instances.",
     rationale="The same operational and patching controls as for standalone instances (AWS-RDS-009/010/011).",
     remediation="Set `performance_insights_enabled`, `performance_insights_kms_key_id`, `monitoring_interval` "
                 "and leave `auto_minor_version_upgrade` true.",
@@ -577,7 +581,8 @@ def rds_cluster_instance_ops(r: Resource):
                 "`allowedSnapshotAccounts`, lists only those accounts. (Snapshots of encrypted databases are "
                 "encrypted; AWS-RDS-001/020 cover that.)",
     rationale="A snapshot shared with `all` can be restored by any AWS account: a full copy of the database.",
-    remediation="Remove `all` from `shared_accounts`; share only with the backup account listed in the policy config.",
+    remediation="Remove `all` from `shared_accounts`; share only with the backup account listed in the policy "
+                "config.",
     thresholds={"allowedSnapshotAccounts": []},
     tags=anchors("AWS-RDS-029", "M/M", "checkov:CKV_AWS_302", "checkov:CKV_AWS_146", "fsbp:RDS.1", "fsbp:RDS.4"))
 def rds_snapshot_private(r: Resource):
@@ -593,8 +598,8 @@ def rds_snapshot_private(r: Resource):
 @resource_rule(
     id="AWS-RDS-030", title="RDS keeps a final snapshot on deletion", severity="high",
     resource_types=(RDS_INSTANCE, RDS_CLUSTER),
-    description="Checks `skipFinalSnapshot` is false and `finalSnapshotIdentifier` is set. Beyond the anchors, "
-                "which only look at deletion protection.",
+    description="Checks `skipFinalSnapshot` is false and `finalSnapshotIdentifier` is set. Beyond the "
+                "anchors, which only look at deletion protection.",
     rationale="`skipFinalSnapshot` defaults to true in the provider for clusters and is easy to leave on: a "
               "destroy or replacement then deletes the data with no snapshot to restore from.",
     remediation="The `Postgres` component sets `skip_final_snapshot=False` and a `final_snapshot_identifier` "
@@ -619,7 +624,8 @@ def rds_final_snapshot(r: Resource):
               "with state access and the stack's secrets provider) and never rotates; RDS-managed passwords "
               "live in Secrets Manager under the platform key and rotate automatically.",
     remediation="The `Postgres` component sets `manage_master_user_password=True` with "
-                "`master_user_secret_kms_key_id` = the platform key; apps read the secret via External Secrets.",
+                "`master_user_secret_kms_key_id` = the platform key; apps read the secret via External "
+                "Secrets.",
     tags=anchors("STK-SEC-001", "A/M", "cdk-nag:AwsSolutions-DOC3", "groundwork:beyond"))
 def rds_managed_password(r: Resource):
     if _is_replica(r) or r.get("snapshotIdentifier"):
@@ -655,7 +661,8 @@ def elasticache_at_rest(r: Resource):
     id="AWS-ELASTICACHE-002", title="ElastiCache uses a customer-managed KMS key", severity="medium",
     resource_types=(EC_REPLICATION_GROUP, EC_SERVERLESS),
     description="Checks `kmsKeyId` is set (and in `allowedKmsKeyArns` when configured).",
-    rationale="A customer-managed key keeps decrypt rights, rotation and audit under the platform's key policy.",
+    rationale="A customer-managed key keeps decrypt rights, rotation and audit under the platform's key "
+              "policy.",
     remediation="Pass the platform KMS key to the `Redis` component (`kms_key_id`).",
     thresholds={"allowedKmsKeyArns": []},
     tags=anchors("AWS-EC-002", "A/M", "checkov:CKV_AWS_191"))
@@ -667,11 +674,12 @@ def elasticache_cmk(r: Resource):
 @resource_rule(
     id="AWS-ELASTICACHE-003", title="ElastiCache requires TLS in transit", severity="high",
     resource_types=(EC_REPLICATION_GROUP, EC_CLUSTER),
-    description="Checks `transitEncryptionEnabled == true` and (replication groups) `transitEncryptionMode` is "
-                "not `preferred`, which still accepts plaintext clients. Cache clusters that are members of a "
-                "replication group are skipped (the group decides).",
+    description="Checks `transitEncryptionEnabled == true` and (replication groups) `transitEncryptionMode` "
+                "is not `preferred`, which still accepts plaintext clients. Cache clusters that are members "
+                "of a replication group are skipped (the group decides).",
     rationale="Without TLS, AUTH tokens and cached data cross the VPC in clear text.",
-    remediation="The `Redis` component sets `transit_encryption_enabled=True` and `transit_encryption_mode=\"required\"`.",
+    remediation="The `Redis` component sets `transit_encryption_enabled=True` and "
+                "`transit_encryption_mode=\"required\"`.",
     tags=anchors("AWS-EC-003", "M/M", "checkov:CKV_AWS_30", "fsbp:ElastiCache.5", "cdk-nag:AwsSolutions-AEC3"))
 def elasticache_in_transit(r: Resource):
     if r.type == EC_CLUSTER and r.props.get("replicationGroupId"):
@@ -685,11 +693,12 @@ def elasticache_in_transit(r: Resource):
 @resource_rule(
     id="AWS-ELASTICACHE-004", title="ElastiCache requires authentication", severity="high",
     resource_types=(EC_REPLICATION_GROUP, EC_SERVERLESS),
-    description="Checks that clients must authenticate: `userGroupIds` / `userGroupId` (Redis RBAC) or an AUTH "
-                "token (`authToken` / `authTokenWo`).",
+    description="Checks that clients must authenticate: `userGroupIds` / `userGroupId` (Redis RBAC) or an "
+                "AUTH token (`authToken` / `authTokenWo`).",
     rationale="A cache without AUTH answers any client that reaches its port, including a compromised pod in "
               "another namespace.",
-    remediation="The `Redis` component creates an RBAC user group with a generated password (`user_group_ids`).",
+    remediation="The `Redis` component creates an RBAC user group with a generated password "
+                "(`user_group_ids`).",
     tags=anchors("AWS-EC-004", "A/M", "checkov:CKV_AWS_31", "fsbp:ElastiCache.6", "cdk-nag:AwsSolutions-AEC6"))
 def elasticache_auth(r: Resource):
     if r.type == EC_SERVERLESS:
@@ -722,10 +731,11 @@ def elasticache_multi_az(r: Resource):
 @resource_rule(
     id="AWS-ELASTICACHE-006", title="ElastiCache keeps automatic snapshots", severity="high",
     resource_types=(EC_REPLICATION_GROUP, EC_CLUSTER, EC_SERVERLESS),
-    description="Checks `snapshotRetentionLimit >= minSnapshotDays` (policy config; default 1) for Redis/Valkey. "
-                "AWS Backup does not cover ElastiCache, so these snapshots are the cache's only recovery path.",
-    rationale="Without snapshots a failed cluster restarts empty; for Redis used as a store (sessions, queues) "
-              "that is data loss.",
+    description="Checks `snapshotRetentionLimit >= minSnapshotDays` (policy config; default 1) for "
+                "Redis/Valkey. AWS Backup does not cover ElastiCache, so these snapshots are the cache's only "
+                "recovery path.",
+    rationale="Without snapshots a failed cluster restarts empty; for Redis used as a store (sessions, "
+              "queues) that is data loss.",
     remediation="Set `redis.snapshotRetentionDays` (prod: 7) in Pulumi.<stack>.yaml.",
     thresholds={"minSnapshotDays": 1},
     tags=anchors("AWS-EC-006", "A/M", "checkov:CKV_AWS_134", "fsbp:ElastiCache.1",
@@ -820,8 +830,8 @@ def elasticache_auth_token_stored(r: Resource):
 @resource_rule(
     id="AWS-MSK-001", title="MSK clients must use TLS", severity="high",
     resource_types=(MSK_CLUSTER,),
-    description="Checks `encryptionInfo.encryptionInTransit.clientBroker == \"TLS\"`; unset means AWS's default "
-                "TLS and passes, PLAINTEXT and TLS_PLAINTEXT fail.",
+    description="Checks `encryptionInfo.encryptionInTransit.clientBroker == \"TLS\"`; unset means AWS's "
+                "default TLS and passes, PLAINTEXT and TLS_PLAINTEXT fail.",
     rationale="With PLAINTEXT listeners, messages and SASL credentials cross the VPC in clear text.",
     remediation="The `Kafka` component sets `client_broker=\"TLS\"`.",
     tags=anchors("AWS-MSK-001", "M/M", "checkov:CKV_AWS_81", "cdk-nag:AwsSolutions-MSK2"))
@@ -846,7 +856,8 @@ def msk_in_cluster_tls(r: Resource):
 @resource_rule(
     id="AWS-MSK-003", title="MSK storage is encrypted with a customer-managed key", severity="medium",
     resource_types=(MSK_CLUSTER,),
-    description="Checks `encryptionInfo.encryptionAtRestKmsKeyArn` is set (in `allowedKmsKeyArns` when configured).",
+    description="Checks `encryptionInfo.encryptionAtRestKmsKeyArn` is set (in `allowedKmsKeyArns` when "
+                "configured).",
     rationale="Broker volumes hold the whole retained log; a customer-managed key keeps decrypt rights in the "
               "platform's key policy.",
     remediation="Pass the platform KMS key to the `Kafka` component.",
@@ -859,8 +870,10 @@ def msk_cmk(r: Resource):
 @resource_rule(
     id="AWS-MSK-004", title="MSK brokers have no public access", severity="critical",
     resource_types=(MSK_CLUSTER,),
-    description="Checks `brokerNodeGroupInfo.connectivityInfo.publicAccess.type` is not SERVICE_PROVIDED_EIPS.",
-    rationale="Public brokers expose the Kafka listener, and every topic behind its authentication, to the internet.",
+    description="Checks `brokerNodeGroupInfo.connectivityInfo.publicAccess.type` is not "
+                "SERVICE_PROVIDED_EIPS.",
+    rationale="Public brokers expose the Kafka listener, and every topic behind its authentication, to the "
+              "internet.",
     remediation="Remove `connectivity_info.public_access`; reach Kafka from the cluster's private subnets.",
     tags=anchors("AWS-MSK-004", "M/M", "checkov:CKV_AWS_291", "fsbp:MSK.4"))
 def msk_no_public_access(r: Resource):
@@ -871,8 +884,8 @@ def msk_no_public_access(r: Resource):
 @resource_rule(
     id="AWS-MSK-005", title="MSK requires client authentication", severity="high",
     resource_types=(MSK_CLUSTER,),
-    description="Checks `clientAuthentication.unauthenticated` is not true and one of `sasl.iam`, `sasl.scram` "
-                "or `tls` is configured.",
+    description="Checks `clientAuthentication.unauthenticated` is not true and one of `sasl.iam`, "
+                "`sasl.scram` or `tls` is configured.",
     rationale="Without authentication any pod that reaches the brokers can read and write every topic.",
     remediation="The `Kafka` component enables SASL/IAM (`client_authentication.sasl.iam=True`).",
     tags=anchors("AWS-MSK-005", "A/M", "fsbp:MSK.6"))
@@ -890,7 +903,8 @@ def msk_authentication(r: Resource):
     resource_types=(MSK_CLUSTER,),
     description="Checks `loggingInfo.brokerLogs` enables at least one of cloudwatchLogs, firehose, s3.",
     rationale="Broker logs record authentication failures and ACL denials; without them there is no trail.",
-    remediation="The `Kafka` component ships broker logs to a CloudWatch log group encrypted with the platform key.",
+    remediation="The `Kafka` component ships broker logs to a CloudWatch log group encrypted with the "
+                "platform key.",
     tags=anchors("AWS-MSK-006", "A/M", "checkov:CKV_AWS_80", "cdk-nag:AwsSolutions-MSK6"))
 def msk_broker_logs(r: Resource):
     logs = first(r.get("loggingInfo.brokerLogs"))
@@ -903,7 +917,8 @@ def msk_broker_logs(r: Resource):
     resource_types=(MSK_CLUSTER,),
     description="Checks `enhancedMonitoring` is in the policy config's `allowedMonitoringLevels` (default "
                 "PER_BROKER, PER_TOPIC_PER_BROKER, PER_TOPIC_PER_PARTITION); unset means DEFAULT and fails.",
-    rationale="DEFAULT monitoring lacks per-broker disk and under-replicated partition metrics that alarms need.",
+    rationale="DEFAULT monitoring lacks per-broker disk and under-replicated partition metrics that alarms "
+              "need.",
     remediation="Set `kafka.enhancedMonitoring` (the component default is PER_TOPIC_PER_BROKER).",
     thresholds={"allowedMonitoringLevels": MSK_MONITORING_LEVELS},
     tags=anchors("AWS-MSK-007", "A/A", "fsbp:MSK.2"))
@@ -930,10 +945,10 @@ def _server_properties(text: str) -> dict[str, str]:
     description="Parses `serverProperties`: `auto.create.topics.enable` is not true, `min.insync.replicas >= "
                 "minInsyncReplicas` and `default.replication.factor >= minReplicationFactor` (policy config; "
                 "default 2 and 3). Beyond the anchors.",
-    rationale="Auto-created topics bypass review and get single-replica defaults; with min.insync.replicas 1 an "
-              "acknowledged write lives on one broker and is lost with it.",
-    remediation="The `Kafka` component's configuration sets these values from `kafka.*` in Pulumi.<stack>.yaml; "
-                "dev may lower the thresholds in its policy config.",
+    rationale="Auto-created topics bypass review and get single-replica defaults; with min.insync.replicas 1 "
+              "an acknowledged write lives on one broker and is lost with it.",
+    remediation="The `Kafka` component's configuration sets these values from `kafka.*` in "
+                "Pulumi.<stack>.yaml; dev may lower the thresholds in its policy config.",
     thresholds={"minInsyncReplicas": 2, "minReplicationFactor": 3},
     tags=anchors(None, "A/M", "groundwork:beyond"))
 def msk_configuration_durability(r: Resource):
@@ -978,7 +993,8 @@ def _exempt_bucket(bucket: Resource, tag_key: str) -> bool:
 @stack_rule(
     id="AWS-S3-001", title="Every S3 bucket blocks public access", severity="critical",
     description="Every `aws:s3/bucket:Bucket` / `BucketV2` has an `aws:s3/bucketPublicAccessBlock` with "
-                "`blockPublicAcls`, `blockPublicPolicy`, `ignorePublicAcls` and `restrictPublicBuckets` all true.",
+                "`blockPublicAcls`, `blockPublicPolicy`, `ignorePublicAcls` and `restrictPublicBuckets` all "
+                "true.",
     rationale="Public buckets are the most common AWS data leak; the block overrides any ACL or policy that "
               "would make objects public, including future mistakes.",
     remediation="Groundwork's bucket helper creates the public access block with all four flags; for another "
@@ -1033,7 +1049,8 @@ def s3_no_public_acl(r: Resource):
                 "\"BucketOwnerEnforced\"`.",
     rationale="With ACLs disabled, access is decided by policies alone and objects uploaded by other accounts "
               "still belong to the bucket owner.",
-    remediation="Add `aws.s3.BucketOwnershipControls(bucket=b.id, rule={\"object_ownership\": \"BucketOwnerEnforced\"})`.",
+    remediation="Add `aws.s3.BucketOwnershipControls(bucket=b.id, rule={\"object_ownership\": "
+                "\"BucketOwnerEnforced\"})`.",
     tags=anchors("AWS-S3-003", "A/M", "checkov:CKV2_AWS_65", "fsbp:S3.12"))
 def s3_ownership_controls(stack: Stack):
     def check(bucket: Resource):
@@ -1059,8 +1076,8 @@ def _sse_rules(res: Resource) -> list[dict]:
     description="Every bucket has default encryption (`aws:s3/bucketServerSideEncryptionConfiguration` or the "
                 "inline config) with `sseAlgorithm` aws:kms or aws:kms:dsse, a `kmsMasterKeyId`, and "
                 "`bucketKeyEnabled == true`. A bucket that receives server access logs (the `targetBucket` of "
-                "a BucketLogging in the stack) only needs SSE-S3 (AES256): S3 cannot deliver access logs to an "
-                "SSE-KMS bucket.",
+                "a BucketLogging in the stack) only needs SSE-S3 (AES256): S3 cannot deliver access logs to "
+                "an SSE-KMS bucket.",
     rationale="SSE-S3 encrypts, but anyone with s3:GetObject reads the data; SSE-KMS adds the key policy as a "
               "second gate and a CloudTrail record per decrypt. Bucket keys cut KMS cost and throttling.",
     remediation="Groundwork's bucket helper configures aws:kms with the platform key and bucket keys on.",
@@ -1144,9 +1161,10 @@ def _principal_is_public(principal) -> bool:
 @resource_rule(
     id="AWS-S3-006", title="S3 bucket policies do not allow the public or unknown accounts", severity="critical",
     resource_types=S3_BUCKETS + S3_POLICY,
-    description="Checks every Allow statement of the bucket policy: no `Principal \"*\"` unless restricted by a "
-                "Condition on aws:SourceVpce, aws:SourceVpc, aws:PrincipalOrgID, aws:PrincipalAccount or "
-                "aws:SourceArn/Account; AWS account principals are in `allowedAccounts` when the policy config sets it.",
+    description="Checks every Allow statement of the bucket policy: no `Principal \"*\"` unless restricted by "
+                "a Condition on aws:SourceVpce, aws:SourceVpc, aws:PrincipalOrgID, aws:PrincipalAccount or "
+                "aws:SourceArn/Account; AWS account principals are in `allowedAccounts` when the policy "
+                "config sets it.",
     rationale="An Allow to `*` makes objects readable or writable by anyone on the internet.",
     remediation="Grant access to specific roles (IRSA) instead of `*`, or add a VPC-endpoint condition.",
     thresholds={"allowedAccounts": []},
@@ -1197,9 +1215,9 @@ def _is_versioned(stack: Stack, bucket: Resource) -> bool:
 
 @stack_rule(
     id="AWS-S3-008", title="S3 buckets log access", severity="medium",
-    description="Every bucket has server access logging (`aws:s3/bucketLogging` with `targetBucket`, or inline "
-                "`logging`/`loggings`), except the buckets that receive access logs (a logging target in the "
-                "stack, or tagged `access-log-bucket=true`): logging them into themselves would loop.",
+    description="Every bucket has server access logging (`aws:s3/bucketLogging` with `targetBucket`, or "
+                "inline `logging`/`loggings`), except the buckets that receive access logs (a logging target "
+                "in the stack, or tagged `access-log-bucket=true`): logging them into themselves would loop.",
     rationale="Access logs are the only record of who read which object when CloudTrail data events are off.",
     remediation="Groundwork's bucket helper logs to the stack's access-log bucket.",
     tags=anchors("AWS-S3-008", "A/M", "awsguard:s3-bucket-logging-enabled", "checkov:CKV_AWS_18", "fsbp:S3.9",
@@ -1223,8 +1241,8 @@ def s3_access_logging(stack: Stack):
                 "multipart uploads and, when the bucket is versioned, one that expires noncurrent versions.",
     rationale="Without lifecycle rules, abandoned uploads and old versions accumulate cost forever and keep "
               "data longer than its retention allows.",
-    remediation="Add `aws.s3.BucketLifecycleConfiguration` with abort_incomplete_multipart_upload (7 days) and "
-                "noncurrent_version_expiration (Groundwork's bucket helper does).",
+    remediation="Add `aws.s3.BucketLifecycleConfiguration` with abort_incomplete_multipart_upload (7 days) "
+                "and noncurrent_version_expiration (Groundwork's bucket helper does).",
     tags=anchors("AWS-S3-009", "A/A", "checkov:CKV2_AWS_61", "checkov:CKV_AWS_300", "fsbp:S3.10", "fsbp:S3.13"))
 def s3_lifecycle(stack: Stack):
     def check(bucket: Resource):
@@ -1245,9 +1263,9 @@ def s3_lifecycle(stack: Stack):
 
 @stack_rule(
     id="AWS-S3-010", title="Backup and audit buckets use Object Lock", severity="medium",
-    description="Buckets tagged with one of the policy config's `objectLockTags` (default data-classification="
-                "backup or audit) have `objectLockEnabled == true` and an `aws:s3/bucketObjectLockConfiguration` "
-                "with a default retention.",
+    description="Buckets tagged with one of the policy config's `objectLockTags` (default "
+                "data-classification=backup or audit) have `objectLockEnabled == true` and an "
+                "`aws:s3/bucketObjectLockConfiguration` with a default retention.",
     rationale="Object Lock (WORM) keeps backups and audit logs immutable even for an attacker with admin "
               "credentials, which is what makes them trustworthy after a compromise.",
     remediation="Create the bucket with `object_lock_enabled=True` and add a BucketObjectLockConfiguration "
@@ -1273,8 +1291,8 @@ def s3_object_lock(stack: Stack):
 
 @stack_rule(
     id="AWS-S3-011", title="Critical buckets replicate to another region", severity="low",
-    description="Buckets tagged with the policy config's `replicationTags` (default criticality=critical) have an "
-                "`aws:s3/bucketReplicationConfig` with an Enabled rule.",
+    description="Buckets tagged with the policy config's `replicationTags` (default criticality=critical) "
+                "have an `aws:s3/bucketReplicationConfig` with an Enabled rule.",
     rationale="A regional outage or an account-level mistake must not take the only copy of critical data.",
     remediation="Add a BucketReplicationConfig to a bucket in the DR region.",
     thresholds={"replicationTags": REPLICATION_TAGS},
@@ -1316,9 +1334,11 @@ def s3_notifications(stack: Stack):
 @resource_rule(
     id="AWS-S3-013", title="The account-level public access block is complete", severity="high",
     resource_types=(S3_ACCOUNT_PAB,),
-    description="Checks all four flags of `aws:s3/accountPublicAccessBlock` are true when the stack manages it.",
+    description="Checks all four flags of `aws:s3/accountPublicAccessBlock` are true when the stack manages "
+                "it.",
     rationale="The account block is the backstop for every bucket, including ones created outside Pulumi.",
-    remediation="Set block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets to True.",
+    remediation="Set block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets "
+                "to True.",
     tags=anchors("AWS-S3-013", "A/M", "fsbp:S3.1"))
 def s3_account_public_access_block(r: Resource):
     off = [f for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
@@ -1357,10 +1377,11 @@ def backup_vault_cmk(r: Resource):
 @resource_rule(
     id="AWS-BACKUP-002", title="Backup plan rules are scheduled, retained and copied", severity="high",
     resource_types=(BACKUP_PLAN,),
-    description="For every rule of the plan: `schedule` set, `lifecycle.deleteAfter >= minBackupRetentionDays` "
-                "(policy config; default 7), and, when `requireCopyAction` is set in the policy config (prod), a "
-                "`copyActions[].destinationVaultArn` in another region or account; when `requireContinuousBackup` "
-                "is set, at least one rule has `enableContinuousBackup` (RDS PITR up to 35 days). Beyond the anchors.",
+    description="For every rule of the plan: `schedule` set, `lifecycle.deleteAfter >= "
+                "minBackupRetentionDays` (policy config; default 7), and, when `requireCopyAction` is set in "
+                "the policy config (prod), a `copyActions[].destinationVaultArn` in another region or "
+                "account; when `requireContinuousBackup` is set, at least one rule has "
+                "`enableContinuousBackup` (RDS PITR up to 35 days). Beyond the anchors.",
     rationale="A plan that never runs, expires recovery points before anyone notices a problem, or keeps its "
               "only copy in the same region and account does not meet the platform's RPO/RTO; a regional "
               "outage or a compromised account would take the backups too.",
@@ -1394,10 +1415,11 @@ def backup_plan_quality(r: Resource):
 @stack_rule(
     id="AWS-BACKUP-003", title="Backup vaults are locked in prod", severity="high",
     description="When the policy config sets `requireVaultLock` (prod), every `aws:backup/vault:Vault` has an "
-                "`aws:backup/vaultLockConfiguration` with `minRetentionDays >= minBackupRetentionDays`. Beyond "
-                "the anchors.",
-    rationale="Vault Lock stops anyone, including an attacker with admin rights, from deleting recovery points "
-              "before their retention ends: the defence against ransomware that targets backups first.",
+                "`aws:backup/vaultLockConfiguration` with `minRetentionDays >= minBackupRetentionDays`. "
+                "Beyond the anchors.",
+    rationale="Vault Lock stops anyone, including an attacker with admin rights, from deleting recovery "
+              "points before their retention ends: the defence against ransomware that targets backups "
+              "first.",
     remediation="Set `backups.vaultLock: true` (prod profile); the `Backups` component adds the lock.",
     thresholds={"minBackupRetentionDays": 7, "requireVaultLockIn": ["prod"]},
     tags=anchors("STK-BKP-002", "D/M", "groundwork:beyond"))
@@ -1421,8 +1443,8 @@ def backup_vault_lock(stack: Stack):
     id="AWS-BACKUP-004", title="Backup vault policies deny deleting recovery points", severity="medium",
     description="When the policy config sets `requireVaultPolicy` (prod), every vault has an "
                 "`aws:backup/vaultPolicy` with a Deny on `backup:DeleteRecoveryPoint`. Beyond the anchors.",
-    rationale="Without the deny, any principal with backup permissions can delete recovery points; the "
-              "policy limits deletion to the lifecycle itself.",
+    rationale="Without the deny, any principal with backup permissions can delete recovery points; the policy "
+              "limits deletion to the lifecycle itself.",
     remediation="The `Backups` component attaches a vault policy that denies backup:DeleteRecoveryPoint and "
                 "backup:UpdateRecoveryPointLifecycle.",
     thresholds={"requireVaultPolicyIn": ["prod"]},

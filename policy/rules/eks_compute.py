@@ -64,11 +64,12 @@ def _decoded(user_data: str) -> str:
 @resource_rule(
     id="AWS-EKS-001", title="EKS API endpoint is private", severity="critical",
     resource_types=(EKS_CLUSTER,),
-    description="Checks `vpcConfig.endpointPrivateAccess == true` and `vpcConfig.endpointPublicAccess == false` "
-                "(AWS defaults the public endpoint to on). Where the policy config sets `allowPublicEndpoint` "
-                "(dev), a public endpoint passes only with `publicAccessCidrs` set and none of them 0.0.0.0/0.",
-    rationale="A public Kubernetes API endpoint is probed by the whole internet; any leaked kubeconfig, "
-              "token or API-server vulnerability is then exploitable from anywhere.",
+    description="Checks `vpcConfig.endpointPrivateAccess == true` and `vpcConfig.endpointPublicAccess == "
+                "false` (AWS defaults the public endpoint to on). Where the policy config sets "
+                "`allowPublicEndpoint` (dev), a public endpoint passes only with `publicAccessCidrs` set and "
+                "none of them 0.0.0.0/0.",
+    rationale="A public Kubernetes API endpoint is probed by the whole internet; any leaked kubeconfig, token "
+              "or API-server vulnerability is then exploitable from anywhere.",
     remediation="Set `cluster.endpointPublicAccess: false` in Pulumi.<stack>.yaml (the prod profile does) and "
                 "reach the API through the VPN or SSM; for dev, list the office/VPN CIDRs in "
                 "`cluster.publicAccessCidrs`.",
@@ -92,7 +93,8 @@ def eks_private_endpoint(r: Resource):
 @resource_rule(
     id="AWS-EKS-002", title="EKS encrypts Kubernetes secrets with a customer-managed key", severity="high",
     resource_types=(EKS_CLUSTER,),
-    description="Checks `encryptionConfig.resources` contains `secrets` and `encryptionConfig.provider.keyArn` is set.",
+    description="Checks `encryptionConfig.resources` contains `secrets` and "
+                "`encryptionConfig.provider.keyArn` is set.",
     rationale="Envelope encryption keeps Secrets unreadable in etcd backups and snapshots, and the key policy "
               "controls who can decrypt them.",
     remediation="The `Cluster` component sets `encryption_config` with the platform KMS key.",
@@ -109,9 +111,9 @@ def eks_secrets_encryption(r: Resource):
 @resource_rule(
     id="AWS-EKS-003", title="EKS control-plane logs are enabled", severity="medium",
     resource_types=(EKS_CLUSTER,),
-    description="Checks `enabledClusterLogTypes` contains every type in the policy config's `requiredLogTypes` "
-                "(default all five: api, audit, authenticator, controllerManager, scheduler; dev may require "
-                "only audit).",
+    description="Checks `enabledClusterLogTypes` contains every type in the policy config's "
+                "`requiredLogTypes` (default all five: api, audit, authenticator, controllerManager, "
+                "scheduler; dev may require only audit).",
     rationale="The audit log is the only record of who did what in the cluster (kubectl exec, secret reads, "
               "RBAC changes); authenticator logs tie Kubernetes users to IAM principals.",
     remediation="Set `cluster.logTypes` in Pulumi.<stack>.yaml (the component default is all five).",
@@ -127,8 +129,8 @@ def eks_control_plane_logs(r: Resource):
 @resource_rule(
     id="AWS-EKS-004", title="EKS runs a supported Kubernetes version under standard support", severity="high",
     resource_types=(EKS_CLUSTER,),
-    description="Checks `version` (when pinned) is at least the policy config's `minVersion` (default 1.32) and "
-                "`upgradePolicy.supportType` is in `allowedSupportTypes` (default STANDARD; unset means "
+    description="Checks `version` (when pinned) is at least the policy config's `minVersion` (default 1.32) "
+                "and `upgradePolicy.supportType` is in `allowedSupportTypes` (default STANDARD; unset means "
                 "AWS's default EXTENDED and fails).",
     rationale="Versions past standard support stop getting upstream security patches and, under extended "
               "support, cost six times as much per hour; STANDARD forces the upgrade to be planned.",
@@ -171,12 +173,14 @@ def eks_access_config(r: Resource):
 @resource_rule(
     id="AWS-EKS-011", title="Cluster-admin access goes only to approved principals", severity="high",
     resource_types=(ACCESS_POLICY_ASSOCIATION,),
-    description="Checks that an association of AmazonEKSClusterAdminPolicy (or AmazonEKSAdminPolicy at cluster "
-                "scope) names a principal in the policy config's `clusterAdminPrincipals`. Beyond the open anchors.",
+    description="Checks that an association of AmazonEKSClusterAdminPolicy (or AmazonEKSAdminPolicy at "
+                "cluster scope) names a principal in the policy config's `clusterAdminPrincipals`. Beyond the "
+                "open anchors.",
     rationale="Cluster-admin can read every Secret and run anything on every node; the list of who holds it "
               "must be short, reviewed and in one place.",
     remediation="Add the role to `cluster.adminRoleArns` in Pulumi.<stack>.yaml and to the policy config's "
-                "clusterAdminPrincipals, or associate a narrower policy (AmazonEKSEditPolicy, namespace scope).",
+                "clusterAdminPrincipals, or associate a narrower policy (AmazonEKSEditPolicy, namespace "
+                "scope).",
     thresholds={"clusterAdminPrincipals": []},
     tags=anchors("STK-EKS-001", "A/M", "groundwork:beyond"))
 def eks_cluster_admin_principals(r: Resource):
@@ -197,7 +201,8 @@ def eks_cluster_admin_principals(r: Resource):
                 "`podIdentityAssociations`. Beyond the open anchors.",
     rationale="An unpinned add-on changes under the cluster at AWS's pace; an add-on without its own identity "
               "runs with the node role, so every pod on the node inherits its AWS permissions.",
-    remediation="The `Cluster` component pins `cluster.addons.<name>.version` and creates an IRSA role per add-on.",
+    remediation="The `Cluster` component pins `cluster.addons.<name>.version` and creates an IRSA role per "
+                "add-on.",
     tags=anchors("STK-EKS-001", "A/M", "groundwork:beyond"))
 def eks_addon_pinned(r: Resource):
     name = r.get("addonName")
@@ -226,10 +231,12 @@ def eks_deletion_protection(r: Resource):
 @resource_rule(
     id="AWS-EKS-005", title="Node groups allow no SSH from anywhere", severity="high",
     resource_types=(NODE_GROUP,),
-    description="Checks `remoteAccess` is absent, or that its `ec2SshKey` comes with `sourceSecurityGroupIds`.",
+    description="Checks `remoteAccess` is absent, or that its `ec2SshKey` comes with "
+                "`sourceSecurityGroupIds`.",
     rationale="remoteAccess with a key and no source security groups opens port 22 on every node to "
               "0.0.0.0/0; nodes are reached through SSM instead.",
-    remediation="Remove `remote_access`; use SSM Session Manager (the node role carries AmazonSSMManagedInstanceCore).",
+    remediation="Remove `remote_access`; use SSM Session Manager (the node role carries "
+                "AmazonSSMManagedInstanceCore).",
     tags=anchors("AWS-EKS-005", "M/M", "checkov:CKV_AWS_100"))
 def node_group_no_ssh(r: Resource):
     access = first(r.get("remoteAccess"))
@@ -253,8 +260,8 @@ def _metadata_issues(options: dict, max_hops: float) -> list[str]:
 @resource_rule(
     id="AWS-EKS-006", title="Node launch templates require IMDSv2 with a hop limit of 1", severity="high",
     resource_types=(LAUNCH_TEMPLATE,),
-    description="Checks `metadataOptions.httpTokens == \"required\"` and `httpPutResponseHopLimit <= maxHopLimit` "
-                "(policy config; default 1, 2 only when a workload needs the node role).",
+    description="Checks `metadataOptions.httpTokens == \"required\"` and `httpPutResponseHopLimit <= "
+                "maxHopLimit` (policy config; default 1, 2 only when a workload needs the node role).",
     rationale="IMDSv1 answers any SSRF with the node role's credentials; a hop limit above 1 lets every pod "
               "read them, bypassing IRSA.",
     remediation="The `Cluster` component's launch template sets httpTokens=required and hop limit 1.",
@@ -307,8 +314,8 @@ def launch_template_no_public_ip(r: Resource):
     resource_types=(LAUNCH_TEMPLATE, EC2_INSTANCE),
     description="Decodes `userData` (base64 or text) and looks for AWS access key ids, private key blocks and "
                 "literal password/secret/token assignments.",
-    rationale="User data is readable by anyone with ec2:DescribeInstanceAttribute and from inside the instance "
-              "via IMDS; credentials in it are effectively published.",
+    rationale="User data is readable by anyone with ec2:DescribeInstanceAttribute and from inside the "
+              "instance via IMDS; credentials in it are effectively published.",
     remediation="Fetch secrets at boot from Secrets Manager with the node role, or pass them to pods via "
                 "External Secrets; never bake them into user data.",
     tags=anchors("AWS-EKS-009", "M/M", "checkov:CKV_AWS_46"))
@@ -324,8 +331,8 @@ def user_data_without_credentials(r: Resource):
 @resource_rule(
     id="AWS-EC2-001", title="EC2 instances require IMDSv2", severity="high",
     resource_types=(EC2_INSTANCE,),
-    description="Checks `metadataOptions.httpTokens == \"required\"` and `httpPutResponseHopLimit <= maxHopLimit` "
-                "(default 1).",
+    description="Checks `metadataOptions.httpTokens == \"required\"` and `httpPutResponseHopLimit <= "
+                "maxHopLimit` (default 1).",
     rationale="IMDSv1 hands the instance role's credentials to any SSRF.",
     remediation="Set `metadata_options={\"http_tokens\": \"required\", \"http_put_response_hop_limit\": 1}`.",
     thresholds={"maxHopLimit": 1},

@@ -80,12 +80,12 @@ def _is_default_deny(policy: Resource, direction: str) -> bool:
     id="K8S-NS-001", title="Namespaces enforce the restricted Pod Security Standard", severity="high",
     resource_types=(NAMESPACE,),
     description="Checks the labels `pod-security.kubernetes.io/enforce`, `audit` and `warn` are `restricted` "
-                "(or the level the policy config's `namespaceLevels` grants that namespace, e.g. baseline for a "
-                "node-agent namespace). kube-system, kube-public and kube-node-lease are exempt "
+                "(or the level the policy config's `namespaceLevels` grants that namespace, e.g. baseline for "
+                "a node-agent namespace). kube-system, kube-public and kube-node-lease are exempt "
                 "(`systemNamespaces`).",
-    rationale="Pod Security Admission is the in-cluster gate: even a workload deployed around Pulumi (kubectl, "
-              "a Helm v3 Release, an operator) is rejected if it is privileged. Without the label every pod "
-              "is admitted.",
+    rationale="Pod Security Admission is the in-cluster gate: even a workload deployed around Pulumi "
+              "(kubectl, a Helm v3 Release, an operator) is rejected if it is privileged. Without the label "
+              "every pod is admitted.",
     remediation="Groundwork's `Cluster` component labels every namespace it creates; for others add "
                 "`pod-security.kubernetes.io/enforce: restricted` (and audit/warn) to metadata.labels.",
     thresholds={"systemNamespaces": SYSTEM_NAMESPACES, "namespaceLevels": {}},
@@ -104,8 +104,8 @@ def namespace_pod_security(r: Resource):
 @stack_rule(
     id="K8S-NS-002", title="Every namespace has a default-deny NetworkPolicy", severity="high",
     description="For every Namespace in the stack (except `systemNamespaces`), a NetworkPolicy in it selects "
-                "all pods (empty podSelector) and denies each direction in the policy config's `defaultDenyTypes` "
-                "(default Ingress and Egress) by listing it in policyTypes with no rules.",
+                "all pods (empty podSelector) and denies each direction in the policy config's "
+                "`defaultDenyTypes` (default Ingress and Egress) by listing it in policyTypes with no rules.",
     rationale="Kubernetes allows all pod-to-pod traffic by default, so one compromised pod can reach every "
               "database proxy and admin port in the cluster. Default-deny turns the allowed paths into an "
               "explicit, reviewable list.",
@@ -128,7 +128,8 @@ def namespace_default_deny(stack: Stack):
     description="For every Namespace in the stack (except `systemNamespaces`), a ResourceQuota lives in it.",
     rationale="Without a quota, one team's runaway Deployment (or an attacker's cryptominer) can take every "
               "node's capacity and evict the platform's own workloads.",
-    remediation="Groundwork's `Cluster` component creates a ResourceQuota per namespace from `cluster.namespaces`.",
+    remediation="Groundwork's `Cluster` component creates a ResourceQuota per namespace from "
+                "`cluster.namespaces`.",
     thresholds={"systemNamespaces": SYSTEM_NAMESPACES},
     tags=anchors("STK-K8S-001", "A/M", "groundwork:beyond"))
 def namespace_quota(stack: Stack):
@@ -193,7 +194,8 @@ def workloads_selected_by_network_policy(stack: Stack):
 @resource_rule(
     id="K8S-NS-007", title="Namespaces carry the stack's environment label", severity="low",
     resource_types=(NAMESPACE,),
-    description="Checks `metadata.labels.environment` equals the stack's environment (from the policy config).",
+    description="Checks `metadata.labels.environment` equals the stack's environment (from the policy "
+                "config).",
     rationale="The label ties in-cluster objects to the same environment as the AWS tags, for cost reports, "
               "dashboards and incident scoping; a prod label in a dev cluster misleads responders.",
     remediation="Groundwork's `Cluster` component copies the stack tags into namespace labels.",
@@ -219,8 +221,8 @@ def _role_name(r: Resource) -> str:
 @resource_rule(
     id="K8S-RBAC-001", title="Roles use no wildcards", severity="high",
     resource_types=(ROLE, CLUSTER_ROLE),
-    description="Checks no rule of a Role/ClusterRole has `*` in verbs, resources or apiGroups, unless the role "
-                "is in the policy config's `wildcardRoles`.",
+    description="Checks no rule of a Role/ClusterRole has `*` in verbs, resources or apiGroups, unless the "
+                "role is in the policy config's `wildcardRoles`.",
     rationale="A wildcard grants every current and future verb or resource, including ones added by CRDs "
               "later; least privilege needs the list spelled out.",
     remediation="List the verbs and resources the controller uses (its docs or `kubectl auth can-i --list`).",
@@ -253,12 +255,12 @@ DANGEROUS = [
     resource_types=(ROLE, CLUSTER_ROLE),
     description="Checks no rule grants bind/escalate/impersonate; create on pods/exec or pods/attach; "
                 "nodes/proxy; get/list/watch on secrets (without `resourceNames`); write access to admission "
-                "webhook configurations; CSR approval; or update on services/status — unless the role is in the "
-                "policy config's `privilegedRoles` (e.g. a reviewed operator).",
+                "webhook configurations; CSR approval; or update on services/status — unless the role is in "
+                "the policy config's `privilegedRoles` (e.g. a reviewed operator).",
     rationale="Each of these turns a namespaced foothold into cluster-wide control: reading every Secret, "
               "running commands in any pod, approving credentials or switching off admission control.",
-    remediation="Narrow the rule (resourceNames for the one Secret it needs), or list the role with a reason in "
-                "privilegedRoles after review.",
+    remediation="Narrow the rule (resourceNames for the one Secret it needs), or list the role with a reason "
+                "in privilegedRoles after review.",
     thresholds={"privilegedRoles": []},
     tags=anchors("K8S-RBAC-002", "M/M", "checkov:CKV_K8S_155", "checkov:CKV_K8S_156", "checkov:CKV_K8S_157",
                  "checkov:CKV_K8S_158", "checkov:CKV2_K8S_1", "checkov:CKV2_K8S_2", "checkov:CKV2_K8S_3",
@@ -304,11 +306,12 @@ def rbac_default_service_account(r: Resource):
 @resource_rule(
     id="K8S-RBAC-004", title="cluster-admin is bound only to approved subjects", severity="high",
     resource_types=(ROLE_BINDING, CLUSTER_ROLE_BINDING),
-    description="Checks a binding whose roleRef is `cluster-admin` (or any binding to the group system:masters) "
-                "names only subjects in the policy config's `clusterAdminSubjects` (as kind/name).",
-    rationale="cluster-admin is every permission on every object, including reading all Secrets and "
-              "rewriting RBAC; the holders must be few and reviewed. Access entries (AWS-EKS-011) are the "
-              "preferred way to grant it on EKS.",
+    description="Checks a binding whose roleRef is `cluster-admin` (or any binding to the group "
+                "system:masters) names only subjects in the policy config's `clusterAdminSubjects` (as "
+                "kind/name).",
+    rationale="cluster-admin is every permission on every object, including reading all Secrets and rewriting "
+              "RBAC; the holders must be few and reviewed. Access entries (AWS-EKS-011) are the preferred way "
+              "to grant it on EKS.",
     remediation="Bind a narrower ClusterRole, or grant admin through `cluster.adminRoleArns` (EKS access "
                 "entries) and remove the binding.",
     thresholds={"clusterAdminSubjects": []},

@@ -69,8 +69,8 @@ def _pod_and_containers(r: Resource):
     description="Checks `hostNetwork`, `hostPID` and `hostIPC` are unset or false in the pod spec.",
     rationale="Host namespaces let a container see every process on the node, sniff its traffic and talk to "
               "services bound to localhost (kubelet, IMDS proxy): a container escape without an exploit.",
-    remediation="Remove hostNetwork/hostPID/hostIPC; for node agents that truly need them, record an exemption "
-                "with the reason in policy/config.",
+    remediation="Remove hostNetwork/hostPID/hostIPC; for node agents that truly need them, record an "
+                "exemption with the reason in policy/config.",
     tags=anchors("K8S-PSS-001", "M/M", "checkov:CKV_K8S_17", "checkov:CKV_K8S_18", "checkov:CKV_K8S_19",
                  "pss:baseline", "opa:pod_security.rego"))
 def pod_host_namespaces(r: Resource):
@@ -99,8 +99,8 @@ def pod_not_privileged(r: Resource):
     description="Checks `securityContext.capabilities.add` only names capabilities in the policy config's "
                 "`allowedAddedCapabilities` (default NET_BIND_SERVICE, the restricted profile), and never any "
                 "outside the baseline list (SYS_ADMIN, NET_RAW, NET_ADMIN...).",
-    rationale="SYS_ADMIN is nearly root; NET_RAW allows ARP/DNS spoofing of other pods; every extra capability "
-              "widens what a compromised process can do to the node.",
+    rationale="SYS_ADMIN is nearly root; NET_RAW allows ARP/DNS spoofing of other pods; every extra "
+              "capability widens what a compromised process can do to the node.",
     remediation="Drop the capability from the container spec (or its Helm values).",
     thresholds={"allowedAddedCapabilities": ["NET_BIND_SERVICE"]},
     tags=anchors("K8S-PSS-003", "M/M", "checkov:CKV_K8S_25", "checkov:CKV_K8S_28", "checkov:CKV_K8S_37",
@@ -137,7 +137,8 @@ def pod_capabilities_dropped(r: Resource):
     id="K8S-POD-005", title="Pods use only restricted volume types", severity="high",
     resource_types=WORKLOADS,
     description="Checks every `volumes[]` entry is one of configMap, csi, downwardAPI, emptyDir, ephemeral, "
-                "persistentVolumeClaim, projected, secret; hostPath (and so the docker/containerd socket) fails.",
+                "persistentVolumeClaim, projected, secret; hostPath (and so the docker/containerd socket) "
+                "fails.",
     rationale="hostPath mounts expose the node's filesystem: the container runtime socket, kubelet "
               "credentials and other pods' data.",
     remediation="Use a PersistentVolumeClaim or emptyDir; node agents that need hostPath get an exemption.",
@@ -221,8 +222,8 @@ def _seccomp(ctx: dict) -> str | None:
 @resource_rule(
     id="K8S-POD-009", title="Pods run with a seccomp profile", severity="medium",
     resource_types=WORKLOADS,
-    description="Checks `securityContext.seccompProfile.type` is RuntimeDefault or Localhost, set at pod level "
-                "or on every container; Unconfined anywhere fails (waived for Windows pods).",
+    description="Checks `securityContext.seccompProfile.type` is RuntimeDefault or Localhost, set at pod "
+                "level or on every container; Unconfined anywhere fails (waived for Windows pods).",
     rationale="Seccomp blocks the syscalls most kernel exploits use; without a profile, containers run "
               "Unconfined on most runtimes.",
     remediation="Set `securityContext.seccompProfile.type: RuntimeDefault` in the pod spec.",
@@ -302,8 +303,9 @@ def pod_read_only_root(r: Resource):
 @resource_rule(
     id="K8S-POD-012", title="Containers declare resource requests and a memory limit", severity="medium",
     resource_types=WORKLOADS,
-    description="Checks `resources.requests.cpu`, `resources.requests.memory` and `resources.limits.memory` on "
-                "every init and app container (`limits.cpu` too when the policy config sets `requireCpuLimit`).",
+    description="Checks `resources.requests.cpu`, `resources.requests.memory` and `resources.limits.memory` "
+                "on every init and app container (`limits.cpu` too when the policy config sets "
+                "`requireCpuLimit`).",
     rationale="Without requests the scheduler overcommits nodes; without a memory limit one leaking pod gets "
               "its neighbours OOM-killed. Both are needed for ResourceQuotas to admit the pod.",
     remediation="Set requests/limits in the manifest or the chart's `resources` values; Groundwork components "
@@ -345,8 +347,8 @@ def pod_probes(r: Resource):
                 "environments listed in the policy config's `requireDigestIn` (default prod).",
     rationale="`latest` and untagged images change under a running deployment, so two pods of one ReplicaSet "
               "can run different code; only a digest guarantees prod runs exactly what was scanned.",
-    remediation="Pin `image: repo/name:1.2.3@sha256:...` (Groundwork components take `<area>.image` with a digest "
-                "in the prod profile).",
+    remediation="Pin `image: repo/name:1.2.3@sha256:...` (Groundwork components take `<area>.image` with a "
+                "digest in the prod profile).",
     thresholds={"requireDigestIn": ["prod"]},
     tags=anchors("K8S-WL-003", "A/M", "checkov:CKV_K8S_14", "checkov:CKV_K8S_43"))
 def pod_image_pinned(r: Resource):
@@ -364,8 +366,8 @@ def pod_image_pinned(r: Resource):
     id="K8S-POD-015", title="Mutable image tags are always pulled", severity="low",
     resource_types=WORKLOADS,
     description="Checks `imagePullPolicy: Always` on containers whose image is not digest-pinned.",
-    rationale="With IfNotPresent a node keeps running a cached image after the tag was moved (or the "
-              "registry copy was fixed), and a pod can use an image it could not pull itself.",
+    rationale="With IfNotPresent a node keeps running a cached image after the tag was moved (or the registry "
+              "copy was fixed), and a pod can use an image it could not pull itself.",
     remediation="Pin a digest (preferred) or set `imagePullPolicy: Always`.",
     tags=anchors("K8S-WL-004", "D/A", "checkov:CKV_K8S_15"))
 def pod_pull_policy(r: Resource):
@@ -400,8 +402,8 @@ def pod_secrets_as_files(r: Resource):
                 "workload, unless its `serviceAccountName` is in the policy config's `tokenServiceAccounts`.",
     rationale="A mounted token lets any code in the pod call the Kubernetes API with the account's rights; "
               "most applications never need it.",
-    remediation="Set `automountServiceAccountToken: false` on the ServiceAccount (Groundwork components do) and "
-                "list the few controllers that need the API in the policy config.",
+    remediation="Set `automountServiceAccountToken: false` on the ServiceAccount (Groundwork components do) "
+                "and list the few controllers that need the API in the policy config.",
     thresholds={"tokenServiceAccounts": []},
     tags=anchors("K8S-WL-006", "A/M", "checkov:CKV_K8S_38"))
 def pod_token_automount(r: Resource):
@@ -471,9 +473,11 @@ def pdb_allows_disruption(r: Resource):
     resource_types=WORKLOADS + (SERVICE,),
     description="Checks no container image is Tiller, the Kubernetes dashboard or git-sync, and no Service is "
                 "named tiller-deploy or kubernetes-dashboard.",
-    rationale="Tiller runs with cluster-admin and no authentication; the dashboard has been the entry point of "
-              "public cryptojacking incidents; git-sync pulls code into the cluster outside the review path.",
-    remediation="Remove them: Helm 3 has no Tiller, kubectl/Lens replace the dashboard, images are built in CI.",
+    rationale="Tiller runs with cluster-admin and no authentication; the dashboard has been the entry point "
+              "of public cryptojacking incidents; git-sync pulls code into the cluster outside the review "
+              "path.",
+    remediation="Remove them: Helm 3 has no Tiller, kubectl/Lens replace the dashboard, images are built in "
+                "CI.",
     tags=anchors("K8S-WL-012", "M/M", "checkov:CKV_K8S_33", "checkov:CKV_K8S_34", "checkov:CKV_K8S_44",
                  "checkov:CKV_K8S_45", "checkov:CKV_K8S_159"))
 def no_risky_tools(r: Resource):
@@ -491,8 +495,9 @@ def no_risky_tools(r: Resource):
 @resource_rule(
     id="K8S-POD-023", title="Workloads and Services carry the recommended labels", severity="low",
     resource_types=WORKLOADS + (SERVICE,),
-    description="Checks `metadata.labels` has every label in the policy config's `requiredLabels` (default the "
-                "six app.kubernetes.io/ labels: name, instance, version, component, part-of, managed-by).",
+    description="Checks `metadata.labels` has every label in the policy config's `requiredLabels` (default "
+                "the six app.kubernetes.io/ labels: name, instance, version, component, part-of, "
+                "managed-by).",
     rationale="Consistent labels are how dashboards, cost reports, NetworkPolicies and incident responders "
               "find what a pod belongs to.",
     remediation="Groundwork components set these labels; for charts use `commonLabels` in the values.",
@@ -507,12 +512,14 @@ def recommended_labels(r: Resource):
 @resource_rule(
     id="K8S-POD-024", title="No literal credentials in container environment", severity="high",
     resource_types=WORKLOADS,
-    description="Checks no `env[]` entry whose name looks like a credential (PASSWORD, SECRET, TOKEN, API_KEY, "
-                "CREDENTIAL, PRIVATE_KEY) carries a literal `value`; names that point at a credential (*_FILE, "
-                "*_PATH, *_NAME, *_ARN...) and file paths or ARNs as values pass. Beyond the anchors.",
+    description="Checks no `env[]` entry whose name looks like a credential (PASSWORD, SECRET, TOKEN, "
+                "API_KEY, CREDENTIAL, PRIVATE_KEY) carries a literal `value`; names that point at a "
+                "credential (*_FILE, *_PATH, *_NAME, *_ARN...) and file paths or ARNs as values pass. Beyond "
+                "the anchors.",
     rationale="A literal value is in the program source, the Pulumi state and the pod spec that anyone with "
               "`get deployments` can read.",
-    remediation="Put the value in a Kubernetes Secret fed by External Secrets from Secrets Manager and mount it.",
+    remediation="Put the value in a Kubernetes Secret fed by External Secrets from Secrets Manager and mount "
+                "it.",
     tags=anchors("STK-SEC-003", "M/M", "groundwork:beyond"))
 def pod_no_literal_credentials(r: Resource):
     for name, c in _pod_and_containers(r)[1]:
@@ -524,11 +531,12 @@ def pod_no_literal_credentials(r: Resource):
 @resource_rule(
     id="K8S-POD-025", title="Images come from allowed registries", severity="high",
     resource_types=WORKLOADS,
-    description="Checks every image's registry host matches a pattern in the policy config's `allowedRegistries` "
-                "(default: ECR (*.dkr.ecr.*.amazonaws.com), public.ecr.aws, registry.k8s.io, quay.io, ghcr.io, "
-                "docker.io; prod configs narrow it to the account's ECR). An image without a host is docker.io.",
-    rationale="The registry decides who can publish the code the cluster runs; an allow-list keeps typosquatted "
-              "and unvetted images out and makes ECR scanning the path to production.",
+    description="Checks every image's registry host matches a pattern in the policy config's "
+                "`allowedRegistries` (default: ECR (*.dkr.ecr.*.amazonaws.com), public.ecr.aws, "
+                "registry.k8s.io, quay.io, ghcr.io, docker.io; prod configs narrow it to the account's ECR). "
+                "An image without a host is docker.io.",
+    rationale="The registry decides who can publish the code the cluster runs; an allow-list keeps "
+              "typosquatted and unvetted images out and makes ECR scanning the path to production.",
     remediation="Mirror the image into the platform's ECR and reference it there, or add the registry to "
                 "`allowedRegistries` in policy/config/<env>.json after review.",
     thresholds={"allowedRegistries": DEFAULT_REGISTRIES},
@@ -612,7 +620,8 @@ _VERSION_RANGE = re.compile(r"[\^~<>=*|, ]|\.x\b|^x$")
                 "and `helm.sh/v3:Release`; local chart paths (./ or /) carry their version and pass.",
     rationale="An unpinned chart upgrades itself on the next `pulumi up`, with new images, RBAC and CRDs "
               "nobody reviewed; previews are no longer reproducible.",
-    remediation="Set `version=\"x.y.z\"` (Groundwork components take `<area>.chartVersion` from Pulumi.<stack>.yaml).",
+    remediation="Set `version=\"x.y.z\"` (Groundwork components take `<area>.chartVersion` from "
+                "Pulumi.<stack>.yaml).",
     tags=anchors("STK-K8S-003", "A/M", "groundwork:beyond"))
 def helm_version_pinned(r: Resource):
     chart = str(r.get("chart") or "")
@@ -634,9 +643,9 @@ def _chart_source(r: Resource) -> str:
 @resource_rule(
     id="K8S-HELM-002", title="Helm charts come from allowed repositories", severity="medium",
     resource_types=(HELM_CHART, HELM_RELEASE),
-    description="Checks the chart's repository (`repositoryOpts.repo`, or an `oci://` chart URL) starts with an "
-                "entry of the policy config's `allowedChartRepositories`; when that list is empty, only plain "
-                "http:// repositories are refused.",
+    description="Checks the chart's repository (`repositoryOpts.repo`, or an `oci://` chart URL) starts with "
+                "an entry of the policy config's `allowedChartRepositories`; when that list is empty, only "
+                "plain http:// repositories are refused.",
     rationale="The repository decides who can change what the cluster installs; plain HTTP lets the network "
               "path change it.",
     remediation="Use the project's official HTTPS/OCI repository and list it in allowedChartRepositories.",
@@ -682,7 +691,8 @@ REMOVED_APIS = ("kubernetes:extensions/", "kubernetes:policy/v1beta1:PodSecurity
                 "uses the removed extensions/ group or PodSecurityPolicy.",
     rationale="Alpha and beta APIs change or disappear between minor versions, so a cluster upgrade breaks "
               "the deployment; EKS does not enable alpha APIs at all.",
-    remediation="Move the object to its GA API version (e.g. networking.k8s.io/v1 Ingress, autoscaling/v2 HPA).",
+    remediation="Move the object to its GA API version (e.g. networking.k8s.io/v1 Ingress, autoscaling/v2 "
+                "HPA).",
     tags=anchors("K8S-WL-011", "M/M", "cp:kubernetes-*-disallow-alpha-resource",
                  "cp:kubernetes-*-disallow-beta-resource"))
 def stable_api_versions(stack: Stack):

@@ -123,15 +123,15 @@ def _zones(owner: Resource, prop: str, subnets: list[Resource]) -> set[str]:
     id="STACK-HA-001", title="Prod is multi-AZ end to end", severity="high",
     description="In the environments of the policy config's `requireMultiAzIn` (default prod), with `minAzs` "
                 "(default 3): the subnets span at least minAzs AZs; NAT gateways sit in at least minAzs AZs; "
-                "every MSK cluster's `brokerNodeGroupInfo.clientSubnets` span minAzs AZs and the broker count is "
-                "a multiple of them; every EKS node group's `subnetIds` span minAzs AZs with "
+                "every MSK cluster's `brokerNodeGroupInfo.clientSubnets` span minAzs AZs and the broker count "
+                "is a multiple of them; every EKS node group's `subnetIds` span minAzs AZs with "
                 "`scalingConfig.minSize >= minAzs`. The per-datastore flags are AWS-RDS-004 (multiAz), "
                 "AWS-RDS-025 and AWS-ELASTICACHE-005 (multiAzEnabled + automaticFailover).",
-    rationale="Multi-AZ is only as strong as its weakest layer: a Multi-AZ database behind one NAT gateway, or "
-              "Kafka brokers in two AZs, still goes down with one zone. The anchors check single flags, never "
-              "the spread across AZs.",
-    remediation="Keep `network.azCount: 3` and `network.natGateways: perAz` (prod profile), and pass all three "
-                "private subnets to the cluster and Kafka (`kafka.brokerCount` a multiple of 3).",
+    rationale="Multi-AZ is only as strong as its weakest layer: a Multi-AZ database behind one NAT gateway, "
+              "or Kafka brokers in two AZs, still goes down with one zone. The anchors check single flags, "
+              "never the spread across AZs.",
+    remediation="Keep `network.azCount: 3` and `network.natGateways: perAz` (prod profile), and pass all "
+                "three private subnets to the cluster and Kafka (`kafka.brokerCount` a multiple of 3).",
     thresholds={"requireMultiAzIn": ["prod"], "minAzs": 3},
     tags=anchors("STK-HA-001", "D/M", "groundwork:beyond"))
 def multi_az_end_to_end(stack: Stack):
@@ -180,15 +180,16 @@ STATEFUL_TYPES = (RDS_INSTANCE, RDS_CLUSTER, EC_REPLICATION_GROUP, EC_CLUSTER, E
 @stack_rule(
     id="STACK-PROT-001", title="Stateful resources are protected in prod", severity="high",
     description="In the environments of `requireProtectIn` (default prod), every RDS instance/cluster, "
-                "ElastiCache cache, MSK cluster, KMS key, Backup vault, S3 bucket, EKS cluster, Secrets Manager "
-                "secret, EBS volume, PersistentVolumeClaim and StatefulSet with volumeClaimTemplates has the "
-                "Pulumi `protect` option. Buckets tagged `ephemeral=true` are skipped. (`retainOnDelete` is not "
-                "visible to policies, so it cannot count.)",
+                "ElastiCache cache, MSK cluster, KMS key, Backup vault, S3 bucket, EKS cluster, Secrets "
+                "Manager secret, EBS volume, PersistentVolumeClaim and StatefulSet with volumeClaimTemplates "
+                "has the Pulumi `protect` option. Buckets tagged `ephemeral=true` are skipped. "
+                "(`retainOnDelete` is not visible to policies, so it cannot count.)",
     rationale="`protect` makes Pulumi refuse to delete the resource, including on a replacement caused by an "
-              "innocent-looking change; it is the last line before `pulumi destroy -s prod` or a refactor that "
-              "renames a database loses data.",
-    remediation="Groundwork sets `protect` from `StackConfig.protect_stateful_resources` (true in prod) through "
-                "`platform.aws_opts(protect=...)`; pass it for any stateful resource added outside a component.",
+              "innocent-looking change; it is the last line before `pulumi destroy -s prod` or a refactor "
+              "that renames a database loses data.",
+    remediation="Groundwork sets `protect` from `StackConfig.protect_stateful_resources` (true in prod) "
+                "through `platform.aws_opts(protect=...)`; pass it for any stateful resource added outside a "
+                "component.",
     thresholds={"requireProtectIn": ["prod"]},
     tags=anchors("STK-PROT-001", "D/M", "groundwork:beyond"))
 def stateful_protected(stack: Stack):
@@ -228,14 +229,15 @@ def _selected(db: Resource, selections: list[Resource]) -> bool:
     description="Every RDS instance (not a read replica) and cluster, and every EBS volume, is selected by an "
                 "`aws:backup/selection:Selection` — by ARN in `resources`, or by its tags through "
                 "`selectionTags`/`conditions` (Groundwork tags datastores `backup=true`). Every MSK cluster "
-                "(which AWS Backup does not support) has an `aws:msk/replicator:Replicator` or a `recovery` tag "
-                "naming its recovery path (e.g. `replay-from-source`). ElastiCache, which AWS Backup does not "
-                "support either, recovers from its own snapshots: AWS-ELASTICACHE-006.",
+                "(which AWS Backup does not support) has an `aws:msk/replicator:Replicator` or a `recovery` "
+                "tag naming its recovery path (e.g. `replay-from-source`). ElastiCache, which AWS Backup does "
+                "not support either, recovers from its own snapshots: AWS-ELASTICACHE-006.",
     rationale="A datastore without a backup plan is only as durable as its last accident. The anchors check "
               "RDS/EBS backup plans one resource at a time; this rule gives a reviewer the whole recovery "
               "matrix of the stack, including the services AWS Backup cannot protect.",
-    remediation="The `Backups` component selects resources tagged `backup=true`; the `Postgres` component sets "
-                "that tag. For Kafka, set `kafka.recovery` (tagged as `recovery`) or add an MSK Replicator.",
+    remediation="The `Backups` component selects resources tagged `backup=true`; the `Postgres` component "
+                "sets that tag. For Kafka, set `kafka.recovery` (tagged as `recovery`) or add an MSK "
+                "Replicator.",
     tags=anchors("STK-BKP-001", "A/M", "target:AWS-RDS-028", "checkov:CKV2_AWS_8", "fsbp:RDS.26", "fsbp:EC2.28",
                  "cdk-nag:NIST.800.53.R5-RDSInBackupPlan", "groundwork:beyond"))
 def backup_coverage(stack: Stack):
@@ -361,15 +363,15 @@ def _cidr_sources(stack: Stack, sg: Resource) -> list[str]:
 @stack_rule(
     id="STACK-NET-001", title="Datastores are reachable only from security groups", severity="high",
     description="For every RDS instance/cluster, ElastiCache cache and MSK cluster: it names at least one "
-                "security group, and none of its security groups (found in the stack) admits ingress from a CIDR "
-                "block or prefix list — inline `ingress`, `aws:vpc/securityGroupIngressRule` or "
-                "`aws:ec2/securityGroupRule` — except the policy config's `allowedDatastoreCidrs`. Ingress must "
-                "reference the cluster's security groups.",
+                "security group, and none of its security groups (found in the stack) admits ingress from a "
+                "CIDR block or prefix list — inline `ingress`, `aws:vpc/securityGroupIngressRule` or "
+                "`aws:ec2/securityGroupRule` — except the policy config's `allowedDatastoreCidrs`. Ingress "
+                "must reference the cluster's security groups.",
     rationale="A CIDR rule admits everything in that range — other teams' subnets, the NAT, a peered VPC — "
               "while a security-group reference admits exactly the cluster's nodes. The anchors only reject "
               "0.0.0.0/0; a database open to 10.0.0.0/8 passes them.",
-    remediation="The data components take `allowed_security_group_ids` (the cluster's node security group) and "
-                "create referenced-group rules only; remove CIDR rules from the datastore's group.",
+    remediation="The data components take `allowed_security_group_ids` (the cluster's node security group) "
+                "and create referenced-group rules only; remove CIDR rules from the datastore's group.",
     thresholds={"allowedDatastoreCidrs": []},
     tags=anchors("STK-NET-001", "A/M", "cdk-nag:AwsSolutions-RDS8", "groundwork:beyond"))
 def datastores_reachable_from_groups_only(stack: Stack):
@@ -399,9 +401,9 @@ KEY_INPUTS = {RDS_INSTANCE: "kmsKeyId", RDS_CLUSTER: "kmsKeyId", EC_REPLICATION_
 
 @stack_rule(
     id="STACK-KMS-001", title="Datastores use a key this stack owns", severity="medium",
-    description="For every datastore, vault, secret and cluster that names a KMS key, the key input depends on "
-                "an `aws:kms/key:Key` of this stack (the engine's property dependencies) or is in the policy "
-                "config's `allowedKmsKeyArns`; `alias/aws/*` AWS-managed keys fail.",
+    description="For every datastore, vault, secret and cluster that names a KMS key, the key input depends "
+                "on an `aws:kms/key:Key` of this stack (the engine's property dependencies) or is in the "
+                "policy config's `allowedKmsKeyArns`; `alias/aws/*` AWS-managed keys fail.",
     rationale="A key from another stack or environment couples lifecycles (its deletion makes this stack's "
               "data unreadable) and lets that environment's administrators decrypt this one's data. The "
               "anchors only check that some key is set.",
@@ -485,14 +487,14 @@ def _alarms_for(ds: Resource, alarms: list[Resource]) -> list[Resource]:
 @stack_rule(
     id="STACK-OBS-001", title="Every datastore is watched by an alarm that notifies someone", severity="medium",
     description="Every RDS instance/cluster, ElastiCache replication group and MSK cluster has at least one "
-                "`aws:cloudwatch/metricAlarm` on it (its dimensions or metric queries depend on the datastore, "
-                "or name its identifier) with `alarmActions` and `actionsEnabled` not false; every Redis/Valkey replication "
-                "group delivers its slow log (`logDeliveryConfigurations` with logType slow-log). RDS log "
-                "exports and MSK broker logs are AWS-RDS-008/024 and AWS-MSK-006; the log groups themselves are "
-                "judged by AWS-CW-001/002.",
+                "`aws:cloudwatch/metricAlarm` on it (its dimensions or metric queries depend on the "
+                "datastore, or name its identifier) with `alarmActions` and `actionsEnabled` not false; every "
+                "Redis/Valkey replication group delivers its slow log (`logDeliveryConfigurations` with "
+                "logType slow-log). RDS log exports and MSK broker logs are AWS-RDS-008/024 and AWS-MSK-006; "
+                "the log groups themselves are judged by AWS-CW-001/002.",
     rationale="A datastore nobody is alerted about fails silently: storage fills, replicas lag, brokers go "
-              "offline, and the first signal is an outage report. The anchors check that logging is on, "
-              "never that a human hears about it.",
+              "offline, and the first signal is an outage report. The anchors check that logging is on, never "
+              "that a human hears about it.",
     remediation="The `Monitoring` component creates CPU, storage, memory and replication alarms per datastore "
                 "with the stack's SNS topic as action; the `Redis` component ships slow and engine logs to "
                 "CloudWatch.",
