@@ -327,15 +327,20 @@ class Analyzer:
             type=provider.type if provider else type_, urn=urn, name=urn.rsplit("::", 1)[-1],
             properties=_struct(provider.inputs if provider else {}))
 
-    def analyze(self, resource: WireResource, by_urn: Mapping[str, WireResource] | None = None
-                ) -> list[proto.AnalyzeDiagnostic]:
+    def request(self, resource: WireResource, by_urn: Mapping[str, WireResource] | None = None
+                ) -> proto.AnalyzeRequest:
+        """The AnalyzeRequest the engine sends for `resource`."""
         request = proto.AnalyzeRequest(type=resource.type, properties=_struct(resource.inputs), urn=resource.urn,
                                        name=resource.name,
                                        options=_options(resource.protect, resource.parent, resource.options))
         provider = self._provider(resource.provider, by_urn or {})
         if provider is not None:
             request.provider.CopyFrom(provider)
-        response = self.servicer.Analyze(request, None)
+        return request
+
+    def analyze(self, resource: WireResource, by_urn: Mapping[str, WireResource] | None = None
+                ) -> list[proto.AnalyzeDiagnostic]:
+        response = self.servicer.Analyze(self.request(resource, by_urn), None)
         self.not_applicable += len(response.not_applicable)
         return [_with_urn(d, resource.urn) for d in response.diagnostics]
 

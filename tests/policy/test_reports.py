@@ -77,4 +77,5 @@ def test_sarif_levels_and_suppressions(report):
 
 def test_write_reports_names_files_by_stack(report, tmp_path):
     paths = write_reports([report], ["md", "json", "sarif"], tmp_path)
-    assert sorted(p.name for p in paths) == ["policy-dev.json", "policy-dev.md", "policy-dev.sarif"]
+    assert sorted(p.name for p in paths) == ["policy-dev.json", "policy-dev.md", "policy-dev.sarif",
+                                             "policy-summary.md"]
