@@ -486,7 +486,8 @@ def framework_policies() -> list[Policy]:
             config_schema=schema, severity=PulumiSeverity.LOW, tags=["groundwork:exemptions"],
             remediation_steps="Fix the resource before the exemption expires, then delete the exemption."),
         StackValidationPolicy(
-            name=SUPPRESSED_STACK_POLICY, description="Stack violation suppressed by an accountable exemption",
+            name=SUPPRESSED_STACK_POLICY, description="Stack violation suppressed by an accountable "
+                                                      "exemption",
             validate=_report_suppressed_stack, enforcement_level=EnforcementLevel.ADVISORY,
             config_schema=schema, severity=PulumiSeverity.LOW, tags=["groundwork:exemptions"],
             remediation_steps="Fix the stack before the exemption expires, then delete the exemption."),

@@ -1,10 +1,10 @@
 """The rule API: registration, the Resource view, unknowns, and the pack built from the registry."""
 
 import pytest
+from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UnknownValueError
 
 from policy.framework import REGISTRY, Resource, build_policies, resource_rule
 from policy.testing import evaluate_resource, rule_ids
-from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UnknownValueError
 
 SUBNET = "aws:ec2/subnet:Subnet"
 
