@@ -21,9 +21,9 @@ TARGETS = Path(__file__).resolve().parent / "targets.json"
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 FRAMEWORK_ROWS = {
-    "STK-POL-002": "the framework: every policy's `failClosedOnUnknown` config property turns \"can't tell at "
-                   "preview\" into a violation for that rule in that environment (off in the shipped files: "
-                   "Groundwork's first prod preview has IAM documents built from ARNs not yet known)",
+    "STK-POL-002": "the framework: every policy's `failClosedOnUnknown` config property turns \"can't tell "
+                   "at preview\" into a violation for that rule in that environment (off in the shipped "
+                   "files: Groundwork's first prod preview has IAM documents built from ARNs not yet known)",
 }
 """Target rows implemented by the framework itself rather than by one rule."""
 
@@ -42,7 +42,8 @@ def env_configs() -> dict[str, dict[str, Any]]:
 
 def level(configs: dict[str, dict[str, Any]], env: str, name: str) -> str:
     entry = configs[env].get(name, configs[env].get("all", "advisory"))
-    value = entry if isinstance(entry, str) else entry.get("enforcementLevel", configs[env].get("all", "advisory"))
+    default = configs[env].get("all", "advisory")
+    value = entry if isinstance(entry, str) else entry.get("enforcementLevel", default)
     return {"mandatory": "**M**", "advisory": "A", "disabled": "off"}.get(value, value)
 
 
@@ -129,8 +130,8 @@ def render() -> str:
         "policy.envconfig` adds rules the files are missing at the base level and never changes a level "
         "that is already there.")
     add("")
-    add("**How a rule learns its environment.** Every policy's config schema declares an `environment` property "
-        "(one of " + ", ".join(f"`{e}`" for e in ENVIRONMENTS) + "), and each shipped file sets it on every "
+    add("**How a rule learns its environment.** Every policy's config schema declares an `environment` "
+        "property (one of " + ", ".join(f"`{e}`" for e in ENVIRONMENTS) + "), and each shipped file sets it on every "
         "policy. The CLI hands each policy only its own entry, so the property is on each one. A policy run "
         "without it evaluates as `prod`, the strictest.")
     add("")
@@ -209,11 +210,13 @@ def render() -> str:
             mapped = _cell(FRAMEWORK_ROWS[row["id"]])
         else:
             mapped = f"left out: {_cell(reasons.get(row['id'], 'not covered yet'))}"
-        add(f"| {row['id']} | {_cell(row.get('resourceTypes', row.get('kind', '')))} | {_cell(row['checks'])} | {mapped} |")
+        what = _cell(row.get("resourceTypes", row.get("kind", "")))
+        add(f"| {row['id']} | {what} | {_cell(row['checks'])} | {mapped} |")
     add("")
     add("### Rows left out")
     add("")
-    missing = [r for r in rows + targets["beyond"] if r["id"] not in covered and r["id"] not in FRAMEWORK_ROWS]
+    missing = [r for r in rows + targets["beyond"]
+               if r["id"] not in covered and r["id"] not in FRAMEWORK_ROWS]
     if not missing:
         add("None.")
     for row in missing:

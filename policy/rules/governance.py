@@ -18,7 +18,8 @@ from policy.framework import REGISTRY, Stack, stack_rule
 
 
 @stack_rule(
-    id="STK-POL-001", title="Exemptions on resources are valid, current and name a real rule", severity="medium",
+    id="STK-POL-001", title="Exemptions on resources are valid, current and name a real rule",
+    severity="medium",
     description=f"Every `{TAG_PREFIX}<RULE-ID>` tag or annotation names a rule of this pack and reads "
                 "`expires=YYYY-MM-DD approver=<who> reason=<at least 20 characters>`, its expiry has not "
                 "passed, and it does not exempt a critical rule in prod.",
@@ -35,7 +36,8 @@ def exemption_hygiene(stack: Stack):
         for exemption in on_resource(resource):
             rule = REGISTRY.get(exemption.rule_id)
             if rule is None:
-                yield resource, f"{exemption.source} exempts {exemption.rule_id}, which is not a rule of this pack"
+                yield resource, (f"{exemption.source} exempts {exemption.rule_id}, "
+                                 "which is not a rule of this pack")
                 continue
             problem = exemption.problem(rule, stack.environment, today)
             if problem:

@@ -73,7 +73,8 @@ DATA_EXFILTRATION = (
 )
 PERMISSIONS_MANAGEMENT = (
     "iam:CreatePolicy", "iam:DeletePolicy", "iam:DeleteRolePolicy", "iam:DetachRolePolicy",
-    "kms:PutKeyPolicy", "kms:CreateGrant", "s3:PutBucketPolicy", "s3:PutBucketAcl", "secretsmanager:PutResourcePolicy",
+    "kms:PutKeyPolicy", "kms:CreateGrant", "s3:PutBucketPolicy", "s3:PutBucketAcl",
+    "secretsmanager:PutResourcePolicy",
     "sns:SetTopicAttributes", "ecr:SetRepositoryPolicy", "eks:AssociateAccessPolicy", "eks:CreateAccessEntry",
 )
 READ_ONLY_VERBS = ("Describe", "List", "Get")
@@ -109,7 +110,8 @@ def unconditioned(statement: dict) -> bool:
     rationale="Rotation limits how much data one leaked key version can decrypt and is required by most "
               "compliance regimes; AWS rotates transparently, so there is no cost to applications.",
     remediation="Keep the KmsKey component's `enable_key_rotation=True` (its default).",
-    tags=("target:AWS-KMS-001", "awsguard:cmk-backing-key-rotation-enabled", "checkov:CKV_AWS_7", "fsbp:KMS.4",
+    tags=("target:AWS-KMS-001", "awsguard:cmk-backing-key-rotation-enabled", "checkov:CKV_AWS_7",
+          "fsbp:KMS.4",
           "cdk-nag:AwsSolutions-KMS5", "compliance-policies:kms-key-enable-key-rotation"),
     thresholds={"maxRotationDays": 365},
 )
@@ -260,7 +262,8 @@ def alarm_actions(r: Resource):
               "resource, every key and every log that would show it.",
     remediation="Grant the specific actions on the specific ARNs the workload uses; for people, use SSO "
                 "permission sets outside the platform stack.",
-    tags=("target:AWS-IAM-001", "checkov:CKV_AWS_1", "checkov:CKV_AWS_62", "fsbp:IAM.1", "cdk-nag:AwsSolutions-IAM5",
+    tags=("target:AWS-IAM-001", "checkov:CKV_AWS_1", "checkov:CKV_AWS_62", "fsbp:IAM.1",
+          "cdk-nag:AwsSolutions-IAM5",
           "cdk-nag:NIST.800.53.R5-IAMPolicyNoStatementsWithAdminAccess"),
 )
 def iam_no_admin(r: Resource):
@@ -279,7 +282,8 @@ def iam_no_admin(r: Resource):
               "destructive and permission-changing ones, which is never what least privilege meant.",
     remediation="List the actions the workload calls (the AWS service authorization reference lists them per "
                 "API).",
-    tags=("target:AWS-IAM-002", "checkov:CKV_AWS_49", "checkov:CKV_AWS_63", "checkov:CKV2_AWS_40", "fsbp:IAM.21",
+    tags=("target:AWS-IAM-002", "checkov:CKV_AWS_49", "checkov:CKV_AWS_63", "checkov:CKV2_AWS_40",
+          "fsbp:IAM.21",
           "cdk-nag:AwsSolutions-IAM5", "cdk-nag:NIST.800.53.R5-IAMPolicyNoStatementsWithFullAccess"),
     thresholds={"allowedServiceWildcards": []},
 )
@@ -467,12 +471,13 @@ def iam_no_users(r: Resource):
     tags=("target:AWS-IAM-008", "awsguard:iam-role-no-policy-management-conflicts"),
 )
 def iam_policies_one_place(stack: Stack):
-    exclusive = {r.urn: r for r in stack.of_type(ROLE) if "managedPolicyArns" in r.props or "inlinePolicies" in r.props}
+    exclusive = {r.urn: r for r in stack.of_type(ROLE)
+                 if "managedPolicyArns" in r.props or "inlinePolicies" in r.props}
     for attachment in stack.of_type(ROLE_ATTACHMENT, ROLE_POLICY):
         for urn in attachment.depends_on("role"):
             if urn in exclusive:
-                yield attachment, (f"{attachment.name} attaches to role {exclusive[urn].name}, which manages its "
-                                   "policies exclusively")
+                yield attachment, (f"{attachment.name} attaches to role {exclusive[urn].name}, "
+                                   "which manages its policies exclusively")
 
 
 @resource_rule(
@@ -529,7 +534,8 @@ def secret_kms(r: Resource):
     remediation="Add a SecretRotation with a rotation Lambda, or prefer service-managed credentials "
                 "(RDS `manageMasterUserPassword`) that AWS rotates itself.",
     tags=("target:AWS-SM-002", "checkov:CKV2_AWS_57", "checkov:CKV_AWS_304", "fsbp:SecretsManager.1",
-          "fsbp:SecretsManager.4", "cdk-nag:AwsSolutions-SMG4", "cdk-nag:NIST.800.53.R5-SecretsManagerRotationEnabled"),
+          "fsbp:SecretsManager.4", "cdk-nag:AwsSolutions-SMG4",
+          "cdk-nag:NIST.800.53.R5-SecretsManagerRotationEnabled"),
     thresholds={"maxRotationDays": 90},
 )
 def secret_rotation(stack: Stack):

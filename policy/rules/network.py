@@ -89,7 +89,8 @@ def sg_rules(r: Resource, direction: str) -> Iterator[dict[str, Any]]:
                 "rule's policy config, or add an exemption for the one group.",
     tags=("target:AWS-NET-001", "checkov:CKV_AWS_24", "checkov:CKV_AWS_25", "checkov:CKV_AWS_260",
           "checkov:CKV_AWS_277", "fsbp:EC2.13", "fsbp:EC2.14", "fsbp:EC2.18", "fsbp:EC2.19",
-          "cdk-nag:AwsSolutions-EC23", "compliance-policies:ec2-securitygroup-disallow-public-internet-ingress"),
+          "cdk-nag:AwsSolutions-EC23",
+          "compliance-policies:ec2-securitygroup-disallow-public-internet-ingress"),
     thresholds={"publicIngressPorts": []},
 )
 def sg_no_public_ingress(r: Resource):
@@ -127,11 +128,12 @@ def datastore_sg_no_open_egress(stack: Stack):
     for urn, group in groups.items():
         rules = [(group, rule) for rule in sg_rules(group, "egress")]
         rules += [(standalone, rule) for standalone in stack.of_type(SG_RULE, SG_EGRESS)
-                  if urn in standalone.depends_on("securityGroupId") for rule in sg_rules(standalone, "egress")]
+                  if urn in standalone.depends_on("securityGroupId")
+                  for rule in sg_rules(standalone, "egress")]
         for owner, rule in rules:
             if str(rule["protocol"]).lower() in ALL_PROTOCOLS and any(is_anywhere(c) for c in rule["cidrs"]):
-                yield owner, f"datastore security group {group.name} allows all traffic out to the internet " \
-                             f"({owner.name} {rule['where']})"
+                yield owner, (f"datastore security group {group.name} allows all traffic out to the "
+                              f"internet ({owner.name} {rule['where']})")
 
 
 @resource_rule(
@@ -151,7 +153,8 @@ def sg_described(r: Resource):
     for direction in ("ingress", "egress"):
         for rule in sg_rules(r, direction):
             if not rule["description"]:
-                yield f"{r.name} {rule['where'] if rule['where'] != 'rule' else direction + ' rule'} has no description"
+                where = rule["where"] if rule["where"] != "rule" else f"{direction} rule"
+                yield f"{r.name} {where} has no description"
 
 
 @stack_rule(
@@ -170,7 +173,8 @@ def sg_rules_one_place(stack: Stack):
     for rule in stack.of_type(SG_RULE, SG_INGRESS, SG_EGRESS):
         for urn in rule.depends_on("securityGroupId"):
             if urn in inline:
-                yield rule, (f"{rule.name} adds a rule to {inline[urn].name}, which also manages its rules inline")
+                yield rule, (f"{rule.name} adds a rule to {inline[urn].name}, "
+                             "which also manages its rules inline")
 
 
 @stack_rule(
@@ -182,7 +186,8 @@ def sg_rules_one_place(stack: Stack):
               "closes that door.",
     remediation="Adopt the default security group with `ingress=[]` and `egress=[]` (Groundwork's Network "
                 "component does this for every VPC).",
-    tags=("target:AWS-NET-005", "checkov:CKV2_AWS_12", "fsbp:EC2.2", "cdk-nag:NIST.800.53.R5-VPCDefaultSecurityGroupClosed"),
+    tags=("target:AWS-NET-005", "checkov:CKV2_AWS_12", "fsbp:EC2.2",
+          "cdk-nag:NIST.800.53.R5-VPCDefaultSecurityGroupClosed"),
 )
 def default_sg_closed(stack: Stack):
     defaults = stack.of_type(DEFAULT_SG)
@@ -214,7 +219,8 @@ def vpc_flow_logs(stack: Stack):
         if not mine:
             yield vpc, f"VPC {vpc.name} has no flow log"
         elif not any(f.peek("trafficType") in ("ALL", UNKNOWN) for f in mine):
-            yield vpc, f"VPC {vpc.name}'s flow logs record only {mine[0].peek('trafficType')} traffic, not ALL"
+            recorded = mine[0].peek("trafficType")
+            yield vpc, f"VPC {vpc.name}'s flow logs record only {recorded} traffic, not ALL"
 
 
 @resource_rule(
@@ -256,7 +262,8 @@ def _acl_entries(r: Resource) -> Iterator[tuple[str, dict[str, Any]]]:
                                     "from": entry.get("fromPort"), "to": entry.get("toPort"),
                                     "cidrs": [entry.get("cidrBlock"), entry.get("ipv6CidrBlock")]}
     elif r.type == NACL_RULE and not r.get("egress", False):
-        yield "rule", {"action": r.get("ruleAction"), "protocol": r.get("protocol"), "from": r.get("fromPort"),
+        yield "rule", {"action": r.get("ruleAction"), "protocol": r.get("protocol"),
+                       "from": r.get("fromPort"),
                        "to": r.get("toPort"), "cidrs": [r.get("cidrBlock"), r.get("ipv6CidrBlock")]}
 
 
@@ -363,7 +370,8 @@ def private_routes(stack: Stack):
         if table is None:
             continue
         destination = route.peek("destinationCidrBlock") or route.peek("destinationIpv6CidrBlock")
-        found = problem(table, destination, targets_igw(route.peek("gatewayId"), route.depends_on("gatewayId")),
+        via_igw = targets_igw(route.peek("gatewayId"), route.depends_on("gatewayId"))
+        found = problem(table, destination, via_igw,
                         route.peek("vpcPeeringConnectionId"))
         if found:
             yield route, found
@@ -420,7 +428,8 @@ def flow_log_destination(stack: Stack):
     for flow_log in stack.of_type(FLOW_LOG):
         if flow_log.peek("logDestinationType", "cloud-watch-logs") != "cloud-watch-logs":
             continue
-        groups = [g for g in (stack.by_urn(u) for u in flow_log.depends_on("logDestination")) if g and g.type == LOG_GROUP]
+        destinations = (stack.by_urn(u) for u in flow_log.depends_on("logDestination"))
+        groups = [g for g in destinations if g is not None and g.type == LOG_GROUP]
         for group in groups:
             if not group.has("kmsKeyId"):
                 yield group, f"flow log group {group.name} is not encrypted with a KMS key"
@@ -445,7 +454,8 @@ def eip_attached(stack: Stack):
     used = {u for nat in stack.of_type(NAT) for u in nat.depends_on("allocationId")}
     for eip in stack.of_type(EIP):
         if eip.urn not in used and not eip.has("instance") and not eip.has("networkInterface"):
-            yield eip, f"Elastic IP {eip.name} is not attached to a NAT gateway, instance or network interface"
+            yield eip, (f"Elastic IP {eip.name} is not attached to a NAT gateway, instance or "
+                        "network interface")
 
 
 @resource_rule(
@@ -468,4 +478,5 @@ def sg_private_sources(r: Resource):
         public = [c for c in rule["cidrs"] if isinstance(c, str) and not is_anywhere(c)
                   and not is_private_cidr(c) and c not in allowed]
         if public:
-            yield f"{r.name} {rule['where']} admits {describe_ports(rule['ports'])} from public range(s) {', '.join(public)}"
+            ports = describe_ports(rule["ports"])
+            yield f"{r.name} {rule['where']} admits {ports} from public range(s) {', '.join(public)}"
