@@ -130,10 +130,11 @@ def render() -> str:
         "policy.envconfig` adds rules the files are missing at the base level and never changes a level "
         "that is already there.")
     add("")
+    envs = ", ".join(f"`{e}`" for e in ENVIRONMENTS)
     add("**How a rule learns its environment.** Every policy's config schema declares an `environment` "
-        "property (one of " + ", ".join(f"`{e}`" for e in ENVIRONMENTS) + "), and each shipped file sets it on every "
-        "policy. The CLI hands each policy only its own entry, so the property is on each one. A policy run "
-        "without it evaluates as `prod`, the strictest.")
+        f"property (one of {envs}), and each shipped file sets it on every policy. The CLI hands each policy "
+        "only its own entry, so the property is on each one. A policy run without it evaluates as `prod`, "
+        "the strictest.")
     add("")
     add("**Values unknown at preview.** When a rule reads a property that is only known after deploy (an "
         "ARN of a resource not yet created), pulumi_policy reports \"can't run policy … during preview\" "
