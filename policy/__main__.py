@@ -14,5 +14,6 @@ PolicyPack(
     name="groundwork",
     enforcement_level=EnforcementLevel.ADVISORY,
     policies=build_policies(),
-    description="Groundwork's guardrails: network, data services, EKS, Kubernetes workloads, IAM/KMS/logging.",
+    description="Groundwork's guardrails: network, data services, EKS, Kubernetes workloads, "
+                "IAM/KMS/logging.",
 )

@@ -163,9 +163,9 @@ def read_config_file(path: Path | str) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise PolicyConfigError(f"{path}: the top level must be an object keyed by policy name")
     for key, value in raw.items():
-        level = value if isinstance(value, str) else value.get("enforcementLevel") if isinstance(value, dict) else None
         if not isinstance(value, (str, dict)):
             raise PolicyConfigError(f"{path}: {key!r}: must be an enforcement level string or an object")
+        level = value if isinstance(value, str) else value.get("enforcementLevel")
         if level is not None and level not in _LEVELS:
             raise PolicyConfigError(f"{path}: {key!r}: {level!r} is not a valid enforcement level "
                                     f"({', '.join(_LEVELS)})")
@@ -179,8 +179,8 @@ def reconcile(policies: Iterable[Policy], given: Mapping[str, Any],
     policies = list(policies)
     result: dict[str, dict[str, Any]] = {}
     for p in policies:
-        defaults = {k: v["default"] for k, v in (p.config_schema.properties if p.config_schema else {}).items()
-                    if "default" in v}
+        schema = p.config_schema.properties if p.config_schema else {}
+        defaults = {k: v["default"] for k, v in schema.items() if "default" in v}
         level = (p.enforcement_level or pack_level).value
         result[p.name] = {"enforcementLevel": level, "properties": defaults}
     all_level = given.get("all")
@@ -317,7 +317,8 @@ class Analyzer:
         self.servicer.Configure(request, None)
         self.not_applicable = 0
 
-    def _provider(self, ref: str | None, by_urn: Mapping[str, WireResource]) -> proto.AnalyzerProviderResource | None:
+    def _provider(self, ref: str | None, by_urn: Mapping[str, WireResource]
+                  ) -> proto.AnalyzerProviderResource | None:
         if not ref:
             return None
         urn = ref.rsplit("::", 1)[0]
@@ -327,15 +328,20 @@ class Analyzer:
             type=provider.type if provider else type_, urn=urn, name=urn.rsplit("::", 1)[-1],
             properties=_struct(provider.inputs if provider else {}))
 
-    def analyze(self, resource: WireResource, by_urn: Mapping[str, WireResource] | None = None
-                ) -> list[proto.AnalyzeDiagnostic]:
-        request = proto.AnalyzeRequest(type=resource.type, properties=_struct(resource.inputs), urn=resource.urn,
-                                       name=resource.name,
+    def request(self, resource: WireResource, by_urn: Mapping[str, WireResource] | None = None
+                ) -> proto.AnalyzeRequest:
+        """The AnalyzeRequest the engine sends for `resource`."""
+        request = proto.AnalyzeRequest(type=resource.type, properties=_struct(resource.inputs),
+                                       urn=resource.urn, name=resource.name,
                                        options=_options(resource.protect, resource.parent, resource.options))
         provider = self._provider(resource.provider, by_urn or {})
         if provider is not None:
             request.provider.CopyFrom(provider)
-        response = self.servicer.Analyze(request, None)
+        return request
+
+    def analyze(self, resource: WireResource, by_urn: Mapping[str, WireResource] | None = None
+                ) -> list[proto.AnalyzeDiagnostic]:
+        response = self.servicer.Analyze(self.request(resource, by_urn), None)
         self.not_applicable += len(response.not_applicable)
         return [_with_urn(d, resource.urn) for d in response.diagnostics]
 
@@ -344,7 +350,8 @@ class Analyzer:
         request = proto.AnalyzeStackRequest()
         for r in resources:
             item = proto.AnalyzerResource(type=r.type, properties=_struct(r.inputs), urn=r.urn, name=r.name,
-                                          options=_options(r.protect, r.parent, r.options), parent=r.parent or "",
+                                          options=_options(r.protect, r.parent, r.options),
+                                          parent=r.parent or "",
                                           dependencies=list(r.dependencies))
             for key, urns in r.property_dependencies.items():
                 item.propertyDependencies[key].CopyFrom(proto.AnalyzerPropertyDependencies(urns=list(urns)))
@@ -415,5 +422,6 @@ def evaluate(capture: Any, environment: str, config_path: Path | str | None = No
                        "description": r.description, "tags": list(r.tags)}
              for rule_id, r in REGISTRY.items() if rule_id in {f.rule_id for f in findings}}
     return PolicyReport(stack=capture.stack, environment=environment, pack_version=pack_version(),
-                        config_path=analyzer.config_path, findings=findings, resources_evaluated=len(resources),
-                        policies_evaluated=len(_policies()), not_applicable=analyzer.not_applicable, rules=rules)
+                        config_path=analyzer.config_path, findings=findings,
+                        resources_evaluated=len(resources), policies_evaluated=len(_policies()),
+                        not_applicable=analyzer.not_applicable, rules=rules)

@@ -21,9 +21,9 @@ TARGETS = Path(__file__).resolve().parent / "targets.json"
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 FRAMEWORK_ROWS = {
-    "STK-POL-002": "the framework: every policy's `failClosedOnUnknown` config property turns \"can't tell at "
-                   "preview\" into a violation for that rule in that environment (off in the shipped files: "
-                   "Groundwork's first prod preview has IAM documents built from ARNs not yet known)",
+    "STK-POL-002": "the framework: every policy's `failClosedOnUnknown` config property turns \"can't tell "
+                   "at preview\" into a violation for that rule in that environment (off in the shipped "
+                   "files: Groundwork's first prod preview has IAM documents built from ARNs not yet known)",
 }
 """Target rows implemented by the framework itself rather than by one rule."""
 
@@ -42,7 +42,8 @@ def env_configs() -> dict[str, dict[str, Any]]:
 
 def level(configs: dict[str, dict[str, Any]], env: str, name: str) -> str:
     entry = configs[env].get(name, configs[env].get("all", "advisory"))
-    value = entry if isinstance(entry, str) else entry.get("enforcementLevel", configs[env].get("all", "advisory"))
+    default = configs[env].get("all", "advisory")
+    value = entry if isinstance(entry, str) else entry.get("enforcementLevel", default)
     return {"mandatory": "**M**", "advisory": "A", "disabled": "off"}.get(value, value)
 
 
@@ -105,38 +106,40 @@ def render() -> str:
     add("")
     add(f"{len(rules)} rules ({sum(r.kind == 'resource' for r in ordered)} resource rules, "
         f"{sum(r.kind == 'stack' for r in ordered)} stack rules) guard every resource Groundwork creates. "
-        "Each rule has a stable id, a severity, what it checks, why it matters and how to fix it; its tags name "
-        "the checks of other rule sets it matches (checkov, AWS FSBP, cdk-nag, awsguard, Pulumi's "
+        "Each rule has a stable id, a severity, what it checks, why it matters and how to fix it; its tags "
+        "name the checks of other rule sets it matches (checkov, AWS FSBP, cdk-nag, awsguard, Pulumi's "
         "compliance policies, the Pod Security Standards) and the row of the target table it covers.")
     add("")
     add("## Running the pack")
     add("")
-    add("- Without a cloud account (every pull request, forks included): "
-        "`python -m stacks.preflight <stack> --report md --report sarif --out reports/` builds the stack on "
-        "Pulumi's mock runtime and sends every resource to the pack's own analyzer (pulumi_policy's servicer, "
-        "the code the CLI talks to over gRPC). It prints violations by severity with the fix and exits 3 on a "
-        "mandatory violation.")
+    add("- Without a cloud account (every pull request, forks included): `python -m stacks.preflight "
+        "<stack> --report md --report sarif --out reports/` builds the stack on Pulumi's mock runtime and "
+        "sends every resource to the pack's own analyzer (pulumi_policy's servicer, the code the CLI talks "
+        "to over gRPC). It prints violations by severity with the fix and exits 3 on a mandatory "
+        "violation.")
     add("- With credentials: `pulumi preview -s <stack> --policy-pack policy "
         "--policy-pack-config policy/config/<stack>.json`.")
     add("")
     add("## Environments and enforcement")
     add("")
-    add("Enforcement comes from policy config, never from code: `policy/config/<env>.json` is in the Pulumi "
-        "CLI's policy-config format (keys are policy names or `all`; values an enforcement level or an object "
-        "with `enforcementLevel` plus properties). Base levels: local and dev advisory; qa mandatory for high "
-        "and critical; staging and prod mandatory except low-severity hygiene rules, which stay advisory. "
-        "Change a level or a threshold by editing the file; `python -m policy.envconfig` adds rules the files "
-        "are missing at the base level and never changes a level that is already there.")
+    add("Enforcement comes from policy config, never from code: `policy/config/<env>.json` is in the "
+        "Pulumi CLI's policy-config format (keys are policy names or `all`; values an enforcement level or "
+        "an object with `enforcementLevel` plus properties). Base levels: local and dev advisory; qa "
+        "mandatory for high and critical; staging and prod mandatory except low-severity hygiene rules, "
+        "which stay advisory. Change a level or a threshold by editing the file; `python -m "
+        "policy.envconfig` adds rules the files are missing at the base level and never changes a level "
+        "that is already there.")
     add("")
-    add("**How a rule learns its environment.** Every policy's config schema declares an `environment` property "
-        "(one of " + ", ".join(f"`{e}`" for e in ENVIRONMENTS) + "), and each shipped file sets it on every "
-        "policy. The CLI hands each policy only its own entry, so the property is on each one. A policy run "
-        "without it evaluates as `prod`, the strictest.")
+    envs = ", ".join(f"`{e}`" for e in ENVIRONMENTS)
+    add("**How a rule learns its environment.** Every policy's config schema declares an `environment` "
+        f"property (one of {envs}), and each shipped file sets it on every policy. The CLI hands each policy "
+        "only its own entry, so the property is on each one. A policy run without it evaluates as `prod`, "
+        "the strictest.")
     add("")
-    add("**Values unknown at preview.** When a rule reads a property that is only known after deploy (an ARN "
-        "of a resource not yet created), pulumi_policy reports \"can't run policy … during preview\" as advisory. "
-        "Reports list these as *could not tell*, never as a pass; preflight on mocks resolves every value, so it "
-        "decides them.")
+    add("**Values unknown at preview.** When a rule reads a property that is only known after deploy (an "
+        "ARN of a resource not yet created), pulumi_policy reports \"can't run policy … during preview\" "
+        "as advisory. Reports list these as *could not tell*, never as a pass; preflight on mocks resolves "
+        "every value, so it decides them.")
     add("")
     add("## Exemptions")
     add("")
@@ -144,10 +147,11 @@ def render() -> str:
         "preflight honour them alike. An exemption names the rule, the resource, a reason of at least "
         f"{MIN_REASON} characters, an approver and an expiry date, in one of two places:")
     add("")
-    add("- policy config, under the rule: `\"AWS-NET-001\": {\"enforcementLevel\": \"mandatory\", \"environment\": "
-        "\"prod\", \"exemptions\": [{\"resource\": \"partner-ingress-*\", \"reason\": \"Partner webhook on 443; "
-        "CHG-1234\", \"approver\": \"jane.doe@example.com\", \"expires\": \"2026-12-31\"}]}` (`resource` is an "
-        "fnmatch pattern over the resource name or URN; `*` also matches stack-level findings);")
+    add("- policy config, under the rule: `\"AWS-NET-001\": {\"enforcementLevel\": \"mandatory\", "
+        "\"environment\": \"prod\", \"exemptions\": [{\"resource\": \"partner-ingress-*\", \"reason\": "
+        "\"Partner webhook on 443; CHG-1234\", \"approver\": \"jane.doe@example.com\", \"expires\": "
+        "\"2026-12-31\"}]}` (`resource` is an fnmatch pattern over the resource name or URN; `*` also "
+        "matches stack-level findings);")
     add(f"- on the resource: an AWS tag or Kubernetes annotation `{TAG_PREFIX}<RULE-ID>` with the value "
         "`expires=YYYY-MM-DD approver=<who> reason=<text>` (characters AWS allows in tag values).")
     add("")
@@ -207,11 +211,13 @@ def render() -> str:
             mapped = _cell(FRAMEWORK_ROWS[row["id"]])
         else:
             mapped = f"left out: {_cell(reasons.get(row['id'], 'not covered yet'))}"
-        add(f"| {row['id']} | {_cell(row.get('resourceTypes', row.get('kind', '')))} | {_cell(row['checks'])} | {mapped} |")
+        what = _cell(row.get("resourceTypes", row.get("kind", "")))
+        add(f"| {row['id']} | {what} | {_cell(row['checks'])} | {mapped} |")
     add("")
     add("### Rows left out")
     add("")
-    missing = [r for r in rows + targets["beyond"] if r["id"] not in covered and r["id"] not in FRAMEWORK_ROWS]
+    missing = [r for r in rows + targets["beyond"]
+               if r["id"] not in covered and r["id"] not in FRAMEWORK_ROWS]
     if not missing:
         add("None.")
     for row in missing:

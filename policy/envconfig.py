@@ -48,8 +48,9 @@ def base_level(environment: str, rule: Rule) -> str:
     tags = dict(t.split("=", 1) for t in rule.tags if t.startswith("enforce:") and "=" in t)
     if environment in ("local", "dev", "qa") and tags.get("enforce:dev") == "disabled":
         return "disabled"
-    if environment in ("staging", "prod") and tags.get("enforce:prod") in ("advisory", "mandatory", "disabled"):
-        return tags["enforce:prod"]
+    prod_level = tags.get("enforce:prod")
+    if environment in ("staging", "prod") and prod_level in ("advisory", "mandatory", "disabled"):
+        return prod_level
     return _severity_level(environment, rule.severity)
 
 
@@ -100,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         if not check:
             path.write_text(text)
     if check and stale:
-        print("stale policy config: " + ", ".join(str(p) for p in stale) + " (run python -m policy.envconfig)")
+        names = ", ".join(str(p) for p in stale)
+        print(f"stale policy config: {names} (run python -m policy.envconfig)")
         return 1
     for path in stale if not check else []:
         print(f"wrote {path}")

@@ -50,7 +50,8 @@ EXEMPTION_SCHEMA: dict[str, Any] = {
     },
 }
 _TAG_VALUE = re.compile(r"^\s*expires=(?P<expires>\S+)\s+approver=(?P<approver>\S+)\s+reason=(?P<reason>.*)$")
-SUPPRESSED = re.compile(r"^(?P<rule>[A-Z0-9-]+) suppressed: (?P<message>.*) \(exemption from (?P<source>[^:]+): "
+SUPPRESSED = re.compile(r"^(?P<rule>[A-Z0-9-]+) suppressed: (?P<message>.*) "
+                        r"\(exemption from (?P<source>[^:]+): "
                         r"\"(?P<reason>.*)\", approved by (?P<approver>.*), expires (?P<expires>[\d-]+)\)$",
                         re.DOTALL)
 
@@ -102,15 +103,17 @@ def _from_config(rule: Rule, resource: Resource | None, config: Mapping[str, Any
         pattern = str(entry.get("resource", ""))
         subjects = (resource.name, resource.urn) if resource is not None else ()
         if (pattern == "*" and resource is None) or any(fnmatchcase(s, pattern) for s in subjects):
-            found.append(Exemption(rule.id, pattern, str(entry.get("reason", "")), str(entry.get("approver", "")),
-                                   str(entry.get("expires", "")), "policy config"))
+            found.append(Exemption(rule.id, pattern, str(entry.get("reason", "")),
+                                   str(entry.get("approver", "")), str(entry.get("expires", "")),
+                                   "policy config"))
     return found
 
 
 def on_resource(resource: Resource) -> list[Exemption]:
     """Every exemption a resource carries in its tags or annotations, for any rule id."""
     found = []
-    for where, values in (("tag", _safe(lambda: resource.tags)), ("annotation", _safe(lambda: resource.annotations))):
+    places = (("tag", _safe(lambda: resource.tags)), ("annotation", _safe(lambda: resource.annotations)))
+    for where, values in places:
         if not isinstance(values, Mapping):
             continue
         for key, value in values.items():

@@ -209,7 +209,8 @@ class Resource:
     """A read-only view of one resource as pulumi_policy hands it over."""
 
     def __init__(self, *, type: str, name: str, urn: str, props: Mapping[str, Any], protect: bool,
-                 environment: str, config: Mapping[str, Any] | None = None, thresholds: Mapping[str, Any] | None = None,
+                 environment: str, config: Mapping[str, Any] | None = None,
+                 thresholds: Mapping[str, Any] | None = None,
                  parent: Resource | None = None, parent_urn: str | None = None,
                  provider: str | None = None):
         self.type = type
@@ -334,8 +335,8 @@ def config_schema(rule: Rule | None) -> PolicyConfigSchema:
         "exemptions": {"type": "array", "items": EXEMPTION_SCHEMA,
                        "description": "Accountable exemptions from this rule (see docs/policies.md)."},
         "failClosedOnUnknown": {"type": "boolean", "default": False,
-                                "description": "Report a violation, not an advisory 'can't run', when an input "
-                                               "the rule reads is unknown at preview."},
+                                "description": "Report a violation, not an advisory 'can't run', when an "
+                                               "input the rule reads is unknown at preview."},
     }
     for key, default in (rule.thresholds if rule else {}).items():
         properties[key] = {"type": _json_type(default), "default": default}
@@ -420,7 +421,8 @@ def _resource_validation(rule: Rule) -> Callable[[Any, Callable], None]:
 
 def _stack_from_args(args: Any, rule: Rule | None, config: Mapping[str, Any]) -> Stack:
     env = environment_of(config)
-    views = {r.urn: Resource(type=r.resource_type, name=r.name, urn=r.urn, props=r.props, protect=r.opts.protect,
+    views = {r.urn: Resource(type=r.resource_type, name=r.name, urn=r.urn, props=r.props,
+                             protect=r.opts.protect,
                              environment=env, parent_urn=r.parent.urn if r.parent else r.opts.parent,
                              provider=r.provider.urn if r.provider else None)
              for r in args.resources}
@@ -486,7 +488,8 @@ def framework_policies() -> list[Policy]:
             config_schema=schema, severity=PulumiSeverity.LOW, tags=["groundwork:exemptions"],
             remediation_steps="Fix the resource before the exemption expires, then delete the exemption."),
         StackValidationPolicy(
-            name=SUPPRESSED_STACK_POLICY, description="Stack violation suppressed by an accountable exemption",
+            name=SUPPRESSED_STACK_POLICY, description="Stack violation suppressed by an accountable "
+                                                      "exemption",
             validate=_report_suppressed_stack, enforcement_level=EnforcementLevel.ADVISORY,
             config_schema=schema, severity=PulumiSeverity.LOW, tags=["groundwork:exemptions"],
             remediation_steps="Fix the stack before the exemption expires, then delete the exemption."),

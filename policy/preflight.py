@@ -20,7 +20,8 @@ def environment_for(stack: str) -> str:
 def print_report(report: PolicyReport, console: Console) -> None:
     violations = report.by_severity()
     total = len(report.violations)
-    gate = "[green]pass[/]" if report.passed else f"[red]FAIL: {len(report.blocking)} mandatory violation(s)[/]"
+    gate = ("[green]pass[/]" if report.passed
+            else f"[red]FAIL: {len(report.blocking)} mandatory violation(s)[/]")
     console.print(f"[bold]policy[/] {report.stack} ({report.environment}, pack v{report.pack_version}): "
                   f"{report.policies_evaluated} policies × {report.resources_evaluated} resources, "
                   f"{total} violation(s), {len(report.suppressed)} suppressed, "

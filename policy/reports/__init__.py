@@ -8,7 +8,8 @@ from pathlib import Path
 from policy.analyzer import PolicyReport
 from policy.reports import json_report, markdown, sarif
 
-FORMATS = {"md": (markdown.render, "md"), "json": (json_report.render, "json"), "sarif": (sarif.render, "sarif")}
+FORMATS = {"md": (markdown.render, "md"), "json": (json_report.render, "json"),
+           "sarif": (sarif.render, "sarif")}
 
 
 def render(report: PolicyReport, fmt: str) -> str:
@@ -17,7 +18,7 @@ def render(report: PolicyReport, fmt: str) -> str:
 
 def write_reports(reports: Sequence[PolicyReport], formats: Iterable[str], out_dir: Path) -> list[Path]:
     """One file per stack and format (`policy-<stack>.<ext>`), plus `policy-summary.md` over all
-    stacks when Markdown is asked for: the PR comment and step summary."""
+    stacks when Markdown is asked for: the PR comment and the job summary."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:
@@ -26,7 +27,7 @@ def write_reports(reports: Sequence[PolicyReport], formats: Iterable[str], out_d
             path = out_dir / f"policy-{report.stack}.{ext}"
             path.write_text(renderer([report]))
             written.append(path)
-        if fmt == "md" and len(reports) > 1:
+        if fmt == "md":
             path = out_dir / "policy-summary.md"
             path.write_text(markdown.render(list(reports)))
             written.append(path)

@@ -19,8 +19,8 @@ def _table(findings: list[Finding], with_fix: bool = True) -> list[str]:
     rule = "|---|---|---|---|" + ("---|" if with_fix else "")
     rows = [head, rule]
     for f in findings:
-        row = (f"| {ICON.get(f.severity, '')} {f.severity} | `{f.rule_id}` {_cell(f.title)} | `{_cell(f.resource_name)}` "
-               f"| {_cell(f.message)} |")
+        row = (f"| {ICON.get(f.severity, '')} {f.severity} | `{f.rule_id}` {_cell(f.title)} "
+               f"| `{_cell(f.resource_name)}` | {_cell(f.message)} |")
         rows.append(row + (f" {_cell(f.remediation)} |" if with_fix else ""))
     return rows
 
@@ -43,7 +43,8 @@ def _section(report: PolicyReport) -> list[str]:
     blocking = _by_severity(report.blocking)
     advisory = _by_severity([f for f in report.violations if not f.blocking])
     if not report.findings:
-        lines += [f"No findings: {report.policies_evaluated} policies, {report.resources_evaluated} resources.", ""]
+        lines += [f"No findings: {report.policies_evaluated} policies, "
+                  f"{report.resources_evaluated} resources.", ""]
         return lines
     if blocking:
         lines += ["**Blocking (mandatory in this environment)**", ""] + _table(blocking) + [""]
@@ -55,8 +56,9 @@ def _section(report: PolicyReport) -> list[str]:
                   "| rule | resource | finding | reason | approver | expires |", "|---|---|---|---|---|---|"]
         for f in _by_severity(report.suppressed):
             ex = f.exemption or {}
-            lines.append(f"| `{f.rule_id}` | `{_cell(f.resource_name)}` | {_cell(f.message)} | {_cell(ex.get('reason', ''))} "
-                         f"| {_cell(ex.get('approver', ''))} | {ex.get('expires', '')} |")
+            lines.append(f"| `{f.rule_id}` | `{_cell(f.resource_name)}` | {_cell(f.message)} "
+                         f"| {_cell(ex.get('reason', ''))} | {_cell(ex.get('approver', ''))} "
+                         f"| {ex.get('expires', '')} |")
         lines += ["", "</details>", ""]
     if report.indeterminate:
         lines += [f"<details><summary>Could not tell at preview: {len(report.indeterminate)}</summary>", ""]
@@ -68,7 +70,8 @@ def render(reports: Sequence[PolicyReport]) -> str:
     passed = all(r.passed for r in reports)
     version = reports[0].pack_version if reports else ""
     lines = [f"## {'✅' if passed else '❌'} Groundwork policy pack v{version}", "",
-             "| stack | environment | gate | " + " | ".join(SEVERITY_ORDER) + " | suppressed | can't tell | resources |",
+             "| stack | environment | gate | " + " | ".join(SEVERITY_ORDER)
+             + " | suppressed | can't tell | resources |",
              "|---|---|---|" + "---:|" * (len(SEVERITY_ORDER) + 3)]
     lines += [_summary_row(r) for r in reports] + [""]
     lines.append("Counts are open violations (mandatory and advisory). Rules, rationale and exemptions: "
@@ -78,5 +81,6 @@ def render(reports: Sequence[PolicyReport]) -> str:
         lines += _section(report)
     text = "\n".join(lines) + "\n"
     if len(text) > MAX_CHARS:
-        text = text[:MAX_CHARS].rsplit("\n", 1)[0] + "\n\n…truncated; the full report is in the JSON and SARIF artifacts.\n"
+        text = (text[:MAX_CHARS].rsplit("\n", 1)[0]
+                + "\n\n…truncated; the full report is in the JSON and SARIF artifacts.\n")
     return text

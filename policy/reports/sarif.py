@@ -45,9 +45,9 @@ def _rule_descriptor(rule_id: str, finding: Finding) -> dict[str, Any]:
         "help": {"text": f"Why: {rationale}\nFix: {remediation}",
                  "markdown": f"**Why it matters.** {rationale}\n\n**How to fix.** {remediation}"},
         "defaultConfiguration": {"level": DEFAULT_LEVEL.get(severity, "warning")},
-        "properties": {"tags": ["security", "iac", *tags], "security-severity": SECURITY_SEVERITY.get(severity, "5.0"),
-                       "precision": "high", "problem.severity": "error" if severity in ("critical", "high") else
-                       "warning"},
+        "properties": {"tags": ["security", "iac", *tags],
+                       "security-severity": SECURITY_SEVERITY.get(severity, "5.0"), "precision": "high",
+                       "problem.severity": "error" if severity in ("critical", "high") else "warning"},
     }
 
 
@@ -63,13 +63,14 @@ def _result(finding: Finding, index: int, stack: str) -> dict[str, Any]:
         "message": {"text": f"{finding.message} — fix: {finding.remediation}" if finding.remediation
                     else finding.message},
         "locations": [{
-            "physicalLocation": {"artifactLocation": {"uri": f"Pulumi.{stack}.yaml"}, "region": {"startLine": 1}},
+            "physicalLocation": {"artifactLocation": {"uri": f"Pulumi.{stack}.yaml"},
+                                 "region": {"startLine": 1}},
             "logicalLocations": [{"name": finding.resource_name, "fullyQualifiedName": finding.urn or stack,
                                   "kind": "resource"}],
         }],
         "partialFingerprints": {"groundworkFinding/v1": _fingerprint(finding)},
-        "properties": {"severity": finding.severity, "enforcement": finding.enforcement, "status": finding.status,
-                       "resourceType": finding.resource_type},
+        "properties": {"severity": finding.severity, "enforcement": finding.enforcement,
+                       "status": finding.status, "resourceType": finding.resource_type},
     }
     if finding.suppressed and finding.exemption:
         ex = finding.exemption
@@ -87,7 +88,8 @@ def _run(report: PolicyReport) -> dict[str, Any]:
     by_id = {f.rule_id: f for f in report.findings}
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     return {
-        "tool": {"driver": {"name": TOOL, "version": report.pack_version, "semanticVersion": report.pack_version,
+        "tool": {"driver": {"name": TOOL, "version": report.pack_version,
+                            "semanticVersion": report.pack_version,
                             "rules": [_rule_descriptor(r, by_id[r]) for r in rule_ids]}},
         "automationDetails": {"id": f"{TOOL}/{report.stack}/"},
         "results": [_result(f, index[f.rule_id], report.stack) for f in report.findings],

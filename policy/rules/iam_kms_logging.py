@@ -73,7 +73,8 @@ DATA_EXFILTRATION = (
 )
 PERMISSIONS_MANAGEMENT = (
     "iam:CreatePolicy", "iam:DeletePolicy", "iam:DeleteRolePolicy", "iam:DetachRolePolicy",
-    "kms:PutKeyPolicy", "kms:CreateGrant", "s3:PutBucketPolicy", "s3:PutBucketAcl", "secretsmanager:PutResourcePolicy",
+    "kms:PutKeyPolicy", "kms:CreateGrant", "s3:PutBucketPolicy", "s3:PutBucketAcl",
+    "secretsmanager:PutResourcePolicy",
     "sns:SetTopicAttributes", "ecr:SetRepositoryPolicy", "eks:AssociateAccessPolicy", "eks:CreateAccessEntry",
 )
 READ_ONLY_VERBS = ("Describe", "List", "Get")
@@ -109,7 +110,8 @@ def unconditioned(statement: dict) -> bool:
     rationale="Rotation limits how much data one leaked key version can decrypt and is required by most "
               "compliance regimes; AWS rotates transparently, so there is no cost to applications.",
     remediation="Keep the KmsKey component's `enable_key_rotation=True` (its default).",
-    tags=("target:AWS-KMS-001", "awsguard:cmk-backing-key-rotation-enabled", "checkov:CKV_AWS_7", "fsbp:KMS.4",
+    tags=("target:AWS-KMS-001", "awsguard:cmk-backing-key-rotation-enabled", "checkov:CKV_AWS_7",
+          "fsbp:KMS.4",
           "cdk-nag:AwsSolutions-KMS5", "compliance-policies:kms-key-enable-key-rotation"),
     thresholds={"maxRotationDays": 365},
 )
@@ -128,12 +130,13 @@ def kms_rotation(r: Resource):
 @resource_rule(
     id="AWS-KMS-002", title="KMS key policies are explicit and never public", severity="critical",
     resource_types=(KMS_KEY,),
-    description="`policy` is set, and no Allow statement names Principal \"*\" (or AWS \"*\") without a Condition.",
-    rationale="A key policy is the only thing deciding who may decrypt everything the key protects; the default "
-              "policy is implicit, and a public principal lets any AWS account use the key.",
-    remediation="Write the key policy explicitly (the KmsKey component grants the account root administration and "
-                "only the named services use); scope any wildcard principal with `aws:PrincipalOrgID` or "
-                "`kms:CallerAccount` conditions.",
+    description="`policy` is set, and no Allow statement names Principal \"*\" (or AWS \"*\") without a "
+                "Condition.",
+    rationale="A key policy is the only thing deciding who may decrypt everything the key protects; the "
+              "default policy is implicit, and a public principal lets any AWS account use the key.",
+    remediation="Write the key policy explicitly (the KmsKey component grants the account root "
+                "administration and only the named services use); scope any wildcard principal with "
+                "`aws:PrincipalOrgID` or `kms:CallerAccount` conditions.",
     tags=("target:AWS-KMS-002", "checkov:CKV_AWS_33", "checkov:CKV2_AWS_64", "fsbp:KMS.5"),
 )
 def kms_policy(r: Resource):
@@ -150,8 +153,8 @@ def kms_policy(r: Resource):
     id="AWS-KMS-003", title="KMS keys keep the policy lockout safety check", severity="critical",
     resource_types=(KMS_KEY,),
     description="`bypassPolicyLockoutSafetyCheck` is unset or false.",
-    rationale="Bypassing the check lets a key policy lock every administrator out of the key for good; the data "
-              "it encrypts then depends on an AWS support case.",
+    rationale="Bypassing the check lets a key policy lock every administrator out of the key for good; the "
+              "data it encrypts then depends on an AWS support case.",
     remediation="Remove `bypass_policy_lockout_safety_check`.",
     tags=("target:AWS-KMS-003", "compliance-policies:kms-key-disallow-bypass-policy-lockout-safety-check"),
 )
@@ -165,8 +168,8 @@ def kms_lockout_check(r: Resource):
     resource_types=(KMS_KEY,),
     description="`isEnabled` is not false, and `deletionWindowInDays` (AWS default 30) is at least "
                 "`minDeletionWindowDays` (30 by default; 7 in dev and local policy config).",
-    rationale="Deleting a key destroys every backup, snapshot and log encrypted with it; the waiting period is "
-              "the only chance to notice and cancel a mistaken or malicious deletion.",
+    rationale="Deleting a key destroys every backup, snapshot and log encrypted with it; the waiting "
+              "period is the only chance to notice and cancel a mistaken or malicious deletion.",
     remediation="Use the KmsKey component's `deletion_window_days=30` (its default) in staging and prod.",
     tags=("target:AWS-KMS-004", "fsbp:KMS.3", "checkov:CKV_AWS_227"),
     thresholds={"minDeletionWindowDays": 30},
@@ -255,11 +258,12 @@ def alarm_actions(r: Resource):
     resource_types=IAM_POLICY_TYPES,
     description="No Allow statement in a Policy, RolePolicy or Role inline policy has Action \"*\" together "
                 "with Resource \"*\".",
-    rationale="`*:*` is the whole account: anyone who obtains the principal's credentials owns every resource, "
-              "every key and every log that would show it.",
+    rationale="`*:*` is the whole account: anyone who obtains the principal's credentials owns every "
+              "resource, every key and every log that would show it.",
     remediation="Grant the specific actions on the specific ARNs the workload uses; for people, use SSO "
                 "permission sets outside the platform stack.",
-    tags=("target:AWS-IAM-001", "checkov:CKV_AWS_1", "checkov:CKV_AWS_62", "fsbp:IAM.1", "cdk-nag:AwsSolutions-IAM5",
+    tags=("target:AWS-IAM-001", "checkov:CKV_AWS_1", "checkov:CKV_AWS_62", "fsbp:IAM.1",
+          "cdk-nag:AwsSolutions-IAM5",
           "cdk-nag:NIST.800.53.R5-IAMPolicyNoStatementsWithAdminAccess"),
 )
 def iam_no_admin(r: Resource):
@@ -278,7 +282,8 @@ def iam_no_admin(r: Resource):
               "destructive and permission-changing ones, which is never what least privilege meant.",
     remediation="List the actions the workload calls (the AWS service authorization reference lists them per "
                 "API).",
-    tags=("target:AWS-IAM-002", "checkov:CKV_AWS_49", "checkov:CKV_AWS_63", "checkov:CKV2_AWS_40", "fsbp:IAM.21",
+    tags=("target:AWS-IAM-002", "checkov:CKV_AWS_49", "checkov:CKV_AWS_63", "checkov:CKV2_AWS_40",
+          "fsbp:IAM.21",
           "cdk-nag:AwsSolutions-IAM5", "cdk-nag:NIST.800.53.R5-IAMPolicyNoStatementsWithFullAccess"),
     thresholds={"allowedServiceWildcards": []},
 )
@@ -303,13 +308,15 @@ def _restrictable(action: str) -> bool:
 @resource_rule(
     id="AWS-IAM-003", title="Resource \"*\" only for actions that cannot be scoped", severity="medium",
     resource_types=IAM_POLICY_TYPES,
-    description="An Allow statement with Resource \"*\" and no Condition grants only read-only Describe/List/Get "
-                "actions (not data reads such as s3:GetObject or secretsmanager:GetSecretValue) or actions in the "
-                "`unscopedActions` threshold; `kms:Decrypt` is never granted on \"*\" without a Condition.",
-    rationale="Most write actions and all data reads can name their resources; `*` turns a role meant for one "
-              "bucket or key into a role for all of them, including other environments' in the same account.",
-    remediation="Replace `*` with the ARNs the workload uses (pass them from the component that created them), "
-                "or add a Condition such as `kms:ViaService` / `aws:ResourceTag/environment`.",
+    description="An Allow statement with Resource \"*\" and no Condition grants only read-only "
+                "Describe/List/Get actions (not data reads such as s3:GetObject or "
+                "secretsmanager:GetSecretValue) or actions in the `unscopedActions` threshold; "
+                "`kms:Decrypt` is never granted on \"*\" without a Condition.",
+    rationale="Most write actions and all data reads can name their resources; `*` turns a role meant for "
+              "one bucket or key into a role for all of them, including other environments' in the same "
+              "account.",
+    remediation="Replace `*` with the ARNs the workload uses (pass them from the component that created "
+                "them), or add a Condition such as `kms:ViaService` / `aws:ResourceTag/environment`.",
     tags=("target:AWS-IAM-003", "checkov:CKV_AWS_355", "checkov:CKV_AWS_356", "fsbp:KMS.1", "fsbp:KMS.2",
           "cdk-nag:AwsSolutions-IAM5"),
     thresholds={"unscopedActions": ["sts:GetCallerIdentity", "ecr:GetAuthorizationToken",
@@ -332,14 +339,14 @@ def iam_scoped_resources(r: Resource):
 @resource_rule(
     id="AWS-IAM-004", title="No unconstrained privilege escalation, credential or data-exfiltration actions",
     severity="high", resource_types=IAM_POLICY_TYPES,
-    description="No Allow statement with Resource \"*\" and no Condition grants (directly or through a wildcard "
-                "such as `iam:Put*`) an action from the privilege-escalation, credentials-exposure, "
-                "data-exfiltration or permissions-management families.",
+    description="No Allow statement with Resource \"*\" and no Condition grants (directly or through a "
+                "wildcard such as `iam:Put*`) an action from the privilege-escalation, "
+                "credentials-exposure, data-exfiltration or permissions-management families.",
     rationale="These are the actions an attacker chains to turn one compromised pod or CI job into account "
               "control: pass an admin role to a new function, mint access keys, read every secret, rewrite a "
               "key policy.",
-    remediation="Scope these actions to the exact ARNs (e.g. `iam:PassRole` on the one role a controller passes, "
-                "with an `iam:PassedToService` condition) or remove them.",
+    remediation="Scope these actions to the exact ARNs (e.g. `iam:PassRole` on the one role a controller "
+                "passes, with an `iam:PassedToService` condition) or remove them.",
     tags=("target:AWS-IAM-004", "checkov:CKV_AWS_286", "checkov:CKV_AWS_287", "checkov:CKV_AWS_288",
           "checkov:CKV_AWS_289", "checkov:CKV_AWS_290", "checkov:CKV_AWS_107", "checkov:CKV_AWS_108",
           "checkov:CKV_AWS_109", "checkov:CKV_AWS_110", "checkov:CKV_AWS_111"),
@@ -365,10 +372,10 @@ def _managed_name(arn: str) -> str | None:
 @resource_rule(
     id="AWS-IAM-005", title="Only approved AWS-managed policies are attached", severity="high",
     resource_types=(ROLE_ATTACHMENT, POLICY_ATTACHMENT, ROLE),
-    description="`policyArn` of a RolePolicyAttachment/PolicyAttachment and each of a Role's `managedPolicyArns` "
-                "is never AdministratorAccess, IAMFullAccess or PowerUserAccess, and an AWS-managed policy "
-                "(`arn:aws:iam::aws:policy/...`) is in the `allowedManagedPolicies` threshold (the EKS, ECR, "
-                "SSM, EBS CSI, Backup and RDS monitoring policies by default).",
+    description="`policyArn` of a RolePolicyAttachment/PolicyAttachment and each of a Role's "
+                "`managedPolicyArns` is never AdministratorAccess, IAMFullAccess or PowerUserAccess, and "
+                "an AWS-managed policy (`arn:aws:iam::aws:policy/...`) is in the `allowedManagedPolicies` "
+                "threshold (the EKS, ECR, SSM, EBS CSI, Backup and RDS monitoring policies by default).",
     rationale="AWS-managed policies are broad by design and change without review; the few Groundwork needs "
               "are listed, everything else should be a policy written for the workload.",
     remediation="Write a customer-managed policy with the actions needed, or add the managed policy to "
@@ -416,11 +423,11 @@ def _trust_problems(statement: dict) -> list[str]:
     id="AWS-IAM-006", title="Role trust policies name who may assume them", severity="critical",
     resource_types=(ROLE,),
     description="No Allow statement of `assumeRolePolicy` trusts Principal \"*\", or a whole account "
-                "(`arn:aws:iam::<id>:root`), without a Condition; web-identity (OIDC: EKS IRSA, GitHub Actions) "
-                "trust requires both an `…:aud` and a specific `…:sub` condition.",
+                "(`arn:aws:iam::<id>:root`), without a Condition; web-identity (OIDC: EKS IRSA, GitHub "
+                "Actions) trust requires both an `…:aud` and a specific `…:sub` condition.",
     rationale="The trust policy decides who can become the role: an open or account-wide trust lets any "
-              "compromised identity pivot into it, and an OIDC trust without `sub` lets every service account "
-              "in the cluster, or every GitHub repository, assume it.",
+              "compromised identity pivot into it, and an OIDC trust without `sub` lets every service "
+              "account in the cluster, or every GitHub repository, assume it.",
     remediation="Trust the one service principal, role ARN or OIDC subject that needs the role "
                 "(`system:serviceaccount:<namespace>:<name>`, `repo:<org>/<repo>:environment:<env>`) and add "
                 "`aud = sts.amazonaws.com`.",
@@ -443,7 +450,8 @@ def iam_trust(r: Resource):
     description="The stack declares no `aws:iam/user`, `userPolicy`, `userPolicyAttachment`, `accessKey` or "
                 "`userLoginProfile`.",
     rationale="IAM users mean long-lived passwords and access keys that leak through laptops, CI logs and "
-              "repositories; people sign in through SSO, workloads use roles (IRSA, Pod Identity, OIDC for CI).",
+              "repositories; people sign in through SSO, workloads use roles (IRSA, Pod Identity, OIDC for "
+              "CI).",
     remediation="Replace the user with a role assumed through SSO, EKS Pod Identity/IRSA, or GitHub OIDC.",
     tags=("target:AWS-IAM-007", "checkov:CKV_AWS_40", "checkov:CKV_AWS_273", "checkov:CKV2_AWS_22",
           "awsguard:access-keys-rotated", "fsbp:IAM.2", "fsbp:IAM.3",
@@ -457,29 +465,31 @@ def iam_no_users(r: Resource):
     id="AWS-IAM-008", title="A role's policies are managed in one place", severity="medium",
     description="No Role that sets `managedPolicyArns` or `inlinePolicies` is also the `role` of a "
                 "RolePolicyAttachment or RolePolicy.",
-    rationale="The Role's exclusive lists remove attachments made elsewhere on every update, and the attachment "
-              "resources add them back: permissions flap between deployments.",
+    rationale="The Role's exclusive lists remove attachments made elsewhere on every update, and the "
+              "attachment resources add them back: permissions flap between deployments.",
     remediation="Attach policies either through the role's lists or through attachment resources, not both.",
     tags=("target:AWS-IAM-008", "awsguard:iam-role-no-policy-management-conflicts"),
 )
 def iam_policies_one_place(stack: Stack):
-    exclusive = {r.urn: r for r in stack.of_type(ROLE) if "managedPolicyArns" in r.props or "inlinePolicies" in r.props}
+    exclusive = {r.urn: r for r in stack.of_type(ROLE)
+                 if "managedPolicyArns" in r.props or "inlinePolicies" in r.props}
     for attachment in stack.of_type(ROLE_ATTACHMENT, ROLE_POLICY):
         for urn in attachment.depends_on("role"):
             if urn in exclusive:
-                yield attachment, (f"{attachment.name} attaches to role {exclusive[urn].name}, which manages its "
-                                   "policies exclusively")
+                yield attachment, (f"{attachment.name} attaches to role {exclusive[urn].name}, "
+                                   "which manages its policies exclusively")
 
 
 @resource_rule(
     id="AWS-IAM-009", title="OIDC providers trust only STS as the audience", severity="high",
     resource_types=(OIDC_PROVIDER,),
-    description="`url` is https and `clientIdLists` is exactly [\"sts.amazonaws.com\"] (plus audiences in the "
-                "`allowedAudiences` threshold).",
+    description="`url` is https and `clientIdLists` is exactly [\"sts.amazonaws.com\"] (plus audiences in "
+                "the `allowedAudiences` threshold).",
     rationale="Every client id listed is an audience whose tokens AWS accepts for AssumeRoleWithWebIdentity; "
               "extra audiences widen who can present a token to the account. No anchor checks the provider "
               "itself, only role trust policies.",
-    remediation="Create the cluster's (or GitHub's) OIDC provider with `client_id_lists=[\"sts.amazonaws.com\"]`.",
+    remediation="Create the cluster's (or GitHub's) OIDC provider with "
+                "`client_id_lists=[\"sts.amazonaws.com\"]`.",
     tags=("groundwork:beyond",),
     thresholds={"allowedAudiences": []},
 )
@@ -502,8 +512,9 @@ def oidc_provider_audience(r: Resource):
     id="AWS-SM-001", title="Secrets are encrypted with a customer-managed key", severity="medium",
     resource_types=(SECRET,),
     description="`kmsKeyId` is set.",
-    rationale="With the AWS-managed key any principal with secretsmanager:GetSecretValue in the account can read "
-              "the secret; a customer-managed key adds the key policy as a second gate and an audit trail.",
+    rationale="With the AWS-managed key any principal with secretsmanager:GetSecretValue in the account "
+              "can read the secret; a customer-managed key adds the key policy as a second gate and an "
+              "audit trail.",
     remediation="Pass the platform KMS key to the component that creates the secret.",
     tags=("target:AWS-SM-001", "checkov:CKV_AWS_149", "cdk-nag:NIST.800.53.R5-SecretsManagerUsingKMSKey",
           "compliance-policies:secretsmanager-secret-configure-customer-managed-key"),
@@ -523,7 +534,8 @@ def secret_kms(r: Resource):
     remediation="Add a SecretRotation with a rotation Lambda, or prefer service-managed credentials "
                 "(RDS `manageMasterUserPassword`) that AWS rotates itself.",
     tags=("target:AWS-SM-002", "checkov:CKV2_AWS_57", "checkov:CKV_AWS_304", "fsbp:SecretsManager.1",
-          "fsbp:SecretsManager.4", "cdk-nag:AwsSolutions-SMG4", "cdk-nag:NIST.800.53.R5-SecretsManagerRotationEnabled"),
+          "fsbp:SecretsManager.4", "cdk-nag:AwsSolutions-SMG4",
+          "cdk-nag:NIST.800.53.R5-SecretsManagerRotationEnabled"),
     thresholds={"maxRotationDays": 90},
 )
 def secret_rotation(stack: Stack):
@@ -561,8 +573,8 @@ def secret_description(r: Resource):
     id="AWS-SNS-001", title="SNS topics are encrypted", severity="medium",
     resource_types=(TOPIC,),
     description="`kmsMasterKeyId` is set.",
-    rationale="Alert topics carry resource names, error text and sometimes data from the alarm; encryption at "
-              "rest keeps them under the key policy. The surveyed anchors have no SNS rule at all.",
+    rationale="Alert topics carry resource names, error text and sometimes data from the alarm; encryption "
+              "at rest keeps them under the key policy. The surveyed anchors have no SNS rule at all.",
     remediation="Create alert topics with `kms_master_key_id` set to the platform KMS key (and grant "
                 "CloudWatch use of the key).",
     tags=("groundwork:beyond",),
@@ -579,8 +591,8 @@ def topic_encrypted(r: Resource):
                 "Principal \"*\" without a Condition.",
     rationale="A public topic lets anyone publish fake alerts into the on-call channel or subscribe to read "
               "them. The surveyed anchors have no SNS rule at all.",
-    remediation="Grant `sns:Publish` to `cloudwatch.amazonaws.com` with an `aws:SourceAccount` condition instead "
-                "of a wildcard principal.",
+    remediation="Grant `sns:Publish` to `cloudwatch.amazonaws.com` with an `aws:SourceAccount` condition "
+                "instead of a wildcard principal.",
     tags=("groundwork:beyond",),
 )
 def topic_not_public(r: Resource):

@@ -25,6 +25,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
+from policy.analyzer import PolicyConfigError, evaluate
+from policy.preflight import environment_for, print_report
+from policy.reports import write_reports
 from stacks.config import ConfigError, stack_names
 from stacks.config.loader import PROJECT_DIR
 from stacks.preflight.capture import Capture
@@ -71,10 +74,6 @@ def _program_error(stack: str, error: BaseException) -> str:
 def run(stacks: list[str], console: Console, json_path: Path | None = None, show_tree: bool = True,
         project_dir: Path = PROJECT_DIR, policy: bool = True, reports: tuple[str, ...] = (),
         out_dir: Path = Path("reports"), policy_config: Path | None = None) -> int:
-    from policy.analyzer import PolicyConfigError, evaluate
-    from policy.preflight import environment_for, print_report
-    from policy.reports import write_reports
-
     status = EXIT_OK
     captures: list[Capture] = []
     policy_reports = []
@@ -128,7 +127,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR", help="where --report files go")
     p.add_argument("--policy-config", type=Path, metavar="FILE",
                    help="policy config file (default: policy/config/<stack>.json)")
-    p.add_argument("--no-policy", action="store_true", help="build the stacks without evaluating the policy pack")
+    p.add_argument("--no-policy", action="store_true",
+                   help="build the stacks without evaluating the policy pack")
     return p
 
 
@@ -139,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     stacks = known if args.all else args.stacks
     if not stacks:
         console.print(f"name a stack ({', '.join(known)}) or pass --all")
+        return EXIT_USAGE
+    if args.policy_config and len(stacks) > 1:
+        console.print("--policy-config names one environment's file; use it with one stack")
         return EXIT_USAGE
     unknown = [s for s in stacks if s not in known]
     if unknown:

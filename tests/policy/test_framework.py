@@ -1,10 +1,10 @@
 """The rule API: registration, the Resource view, unknowns, and the pack built from the registry."""
 
 import pytest
+from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UnknownValueError
 
 from policy.framework import REGISTRY, Resource, build_policies, resource_rule
 from policy.testing import evaluate_resource, rule_ids
-from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UnknownValueError
 
 SUBNET = "aws:ec2/subnet:Subnet"
 
@@ -47,3 +47,21 @@ def test_an_unknown_value_makes_the_finding_indeterminate_not_a_violation():
     findings = evaluate_resource(SUBNET, {"mapPublicIpOnLaunch": UNKNOWN_BOOLEAN_VALUE})
     assert rule_ids(findings, status="indeterminate") == {"AWS-NET-007"}
     assert rule_ids(findings) == set()
+
+
+def test_secret_wrapped_inputs_reach_rules_unwrapped():
+    from stacks.preflight.capture import SECRET_SIG, SIG_KEY
+
+    secret = {SIG_KEY: SECRET_SIG, "value": "encrypts the prod databases"}
+    assert "AWS-KMS-005" not in rule_ids(evaluate_resource("aws:kms/key:Key", {"description": secret}))
+    assert "AWS-KMS-005" in rule_ids(evaluate_resource("aws:kms/key:Key", {"description": {**secret, "value": ""}}))
+
+
+def test_the_wire_request_carries_protect_and_parent(captured):
+    from policy.analyzer import Analyzer, WireResource
+
+    analyzer = Analyzer("prod")
+    key = next(r for r in captured("prod").resources if r.type == "aws:kms/key:Key")
+    request = analyzer.request(WireResource.from_captured(key))
+    assert request.options.protect is key.protect and request.options.parent == key.parent
+    assert request.provider.type == "pulumi:providers:aws"

@@ -1,5 +1,6 @@
 """`policy/__main__.py` is what `pulumi preview --policy-pack policy` runs: it must build the pack
-and serve it over gRPC. Start it as the CLI does, talk to it over the analyzer protocol, stop it."""
+and serve it over gRPC. Start it exactly as the CLI's `pulumi-analyzer-policy-python` does
+(`python -u -m pulumi.policy <engine> <pack dir>`), talk to it over the analyzer protocol, stop it."""
 
 import json
 import subprocess
@@ -20,8 +21,8 @@ LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY
 
 @pytest.fixture(scope="module")
 def analyzer():
-    process = subprocess.Popen([sys.executable, "-u", "__main__.py"], cwd=POLICY_DIR, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(POLICY_DIR)],
+                               cwd=POLICY_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         port = process.stdout.readline().strip()
         assert port.isdigit(), process.stderr.read() if process.poll() is not None else port

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from policy.analyzer import evaluate
 from policy.reports import render, write_reports
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 SCHEMA = json.loads((Path(__file__).parent / "sarif-schema-2.1.0.json").read_text())
 REASON = "Flow log group shared with the legacy account until CHG-1234"
@@ -26,6 +26,7 @@ def report(captured):
     changed = {subnet.urn: {"mapPublicIpOnLaunch": True}, group.urn: {"retentionInDays": 7.0},
                key.urn: {"description": UNKNOWN_STRING_VALUE}}
     from dataclasses import replace
+
     from stacks.preflight.capture import Capture
 
     resources = [replace(r, inputs={**r.inputs, **changed.get(r.urn, {})}) for r in capture.resources]
@@ -77,4 +78,5 @@ def test_sarif_levels_and_suppressions(report):
 
 def test_write_reports_names_files_by_stack(report, tmp_path):
     paths = write_reports([report], ["md", "json", "sarif"], tmp_path)
-    assert sorted(p.name for p in paths) == ["policy-dev.json", "policy-dev.md", "policy-dev.sarif"]
+    assert sorted(p.name for p in paths) == ["policy-dev.json", "policy-dev.md", "policy-dev.sarif",
+                                             "policy-summary.md"]

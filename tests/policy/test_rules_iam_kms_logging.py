@@ -125,13 +125,13 @@ def role_stack(role_props, *extra):
 
 def test_role_policies_managed_in_one_place_passes_attachments_alone():
     attachment = {"type": "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "name": "att",
-                  "props": {"policyArn": "arn:aws:iam::1:policy/p"}, "propertyDependencies": {"role": ["role"]}}
+                  "props": {"policyArn": "arn:aws:iam::1:policy/p"}, "deps": {"role": ["role"]}}
     assert "AWS-IAM-008" not in rule_ids(evaluate_stack(role_stack({}, attachment)))
 
 
 def test_role_with_exclusive_list_and_an_attachment_fires():
     attachment = {"type": ROLE_POLICY, "name": "inline", "props": {"policy": doc(allow("s3:GetObject", "arn:b"))},
-                  "propertyDependencies": {"role": ["role"]}}
+                  "deps": {"role": ["role"]}}
     assert "AWS-IAM-008" in rule_ids(evaluate_stack(role_stack({"managedPolicyArns": []}, attachment)))
 
 
@@ -140,7 +140,7 @@ def secret_stack(rotation_rules=None):
     if rotation_rules is None:
         return [secret]
     rotation = {"type": "aws:secretsmanager/secretRotation:SecretRotation", "name": "rot",
-                "props": {"rotationRules": rotation_rules}, "propertyDependencies": {"secretId": ["db-secret"]}}
+                "props": {"rotationRules": rotation_rules}, "deps": {"secretId": ["db-secret"]}}
     return [secret, rotation]
 
 

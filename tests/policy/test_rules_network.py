@@ -88,24 +88,24 @@ def vpc_stack(**extra):
     resources = {
         "vpc": {"type": VPC, "props": {"cidrBlock": "10.0.0.0/16"}},
         "default-sg": {"type": "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
-                       "props": {"ingress": [], "egress": []}, "propertyDependencies": {"vpcId": ["vpc"]}},
+                       "props": {"ingress": [], "egress": []}, "deps": {"vpcId": ["vpc"]}},
         "flow-group": {"type": "aws:cloudwatch/logGroup:LogGroup",
                        "props": {"retentionInDays": 365.0, "kmsKeyId": "arn:aws:kms:eu-west-1:1:key/k"}},
         "flow-log": {"type": "aws:ec2/flowLog:FlowLog", "props": {"trafficType": "ALL",
                                                                  "logDestinationType": "cloud-watch-logs"},
-                     "propertyDependencies": {"vpcId": ["vpc"], "logDestination": ["flow-group"]}},
+                     "deps": {"vpcId": ["vpc"], "logDestination": ["flow-group"]}},
         "s3": {"type": ENDPOINT, "props": {"serviceName": "com.amazonaws.eu-west-1.s3", "vpcEndpointType": "Gateway"},
-               "propertyDependencies": {"vpcId": ["vpc"]}},
+               "deps": {"vpcId": ["vpc"]}},
         **{f"ep-{s}": {"type": ENDPOINT, "props": {"serviceName": f"com.amazonaws.eu-west-1.{s}",
-                                                    "vpcEndpointType": "Interface"}, "propertyDependencies": {"vpcId": ["vpc"]}}
+                                                    "vpcEndpointType": "Interface"}, "deps": {"vpcId": ["vpc"]}}
            for s in ("ecr.api", "ecr.dkr", "sts", "logs")},
-        "igw": {"type": "aws:ec2/internetGateway:InternetGateway", "props": {}, "propertyDependencies": {"vpcId": ["vpc"]}},
-        "public-rt": {"type": "aws:ec2/routeTable:RouteTable", "propertyDependencies": {"routes": ["igw"]},
+        "igw": {"type": "aws:ec2/internetGateway:InternetGateway", "props": {}, "deps": {"vpcId": ["vpc"]}},
+        "public-rt": {"type": "aws:ec2/routeTable:RouteTable", "deps": {"routes": ["igw"]},
                       "props": {"routes": [{"cidrBlock": "0.0.0.0/0", "gatewayId": "igw-1"}], "tags": {"tier": "public"}}},
         "eip": {"type": "aws:ec2/eip:Eip", "props": {"domain": "vpc"}},
-        "nat": {"type": "aws:ec2/natGateway:NatGateway", "props": {}, "propertyDependencies": {"allocationId": ["eip"]}},
+        "nat": {"type": "aws:ec2/natGateway:NatGateway", "props": {}, "deps": {"allocationId": ["eip"]}},
         "db-sg": {"type": SG, "props": {"description": "db", "egress": []}},
-        "db": {"type": "aws:rds/instance:Instance", "props": {}, "propertyDependencies": {"vpcSecurityGroupIds": ["db-sg"]}},
+        "db": {"type": "aws:rds/instance:Instance", "props": {}, "deps": {"vpcSecurityGroupIds": ["db-sg"]}},
     }
     resources.update(extra)
     return [{"name": name, **spec} for name, spec in resources.items() if spec is not None]
@@ -115,21 +115,21 @@ STACK_CASES = [
     ("AWS-NET-002", {"db-sg": {"type": SG, "props": {"description": "db", "egress": [
         {"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "cidrBlocks": ["0.0.0.0/0"], "description": "all"}]}}}),
     ("AWS-NET-004", {"db-sg-rule": {"type": SG_RULE, "props": {"type": "ingress", "protocol": "tcp"},
-                                    "propertyDependencies": {"securityGroupId": ["db-sg"]}}}),
+                                    "deps": {"securityGroupId": ["db-sg"]}}}),
     ("AWS-NET-005", {"default-sg": None}),
     ("AWS-NET-005", {"default-sg": {"type": "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
                                     "props": {"ingress": [{"protocol": "-1", "self": True}], "egress": []},
-                                    "propertyDependencies": {"vpcId": ["vpc"]}}}),
+                                    "deps": {"vpcId": ["vpc"]}}}),
     ("AWS-NET-006", {"flow-log": None}),
     ("AWS-NET-006", {"flow-log": {"type": "aws:ec2/flowLog:FlowLog", "props": {"trafficType": "REJECT"},
-                                  "propertyDependencies": {"vpcId": ["vpc"]}}}),
+                                  "deps": {"vpcId": ["vpc"]}}}),
     ("AWS-NET-010", {"ep-sts": None}),
     ("AWS-NET-010", {"s3": None}),
-    ("AWS-NET-011", {"private-rt": {"type": "aws:ec2/routeTable:RouteTable", "propertyDependencies": {"routes": ["igw"]},
+    ("AWS-NET-011", {"private-rt": {"type": "aws:ec2/routeTable:RouteTable", "deps": {"routes": ["igw"]},
                                     "props": {"routes": [{"cidrBlock": "0.0.0.0/0", "gatewayId": "igw-1"}],
                                               "tags": {"tier": "private"}}}}),
     ("AWS-NET-011", {"private-rt": {"type": "aws:ec2/routeTable:RouteTable", "props": {"tags": {"tier": "private"}}},
-                     "default-route": {"type": "aws:ec2/route:Route", "propertyDependencies": {"routeTableId": ["private-rt"]},
+                     "default-route": {"type": "aws:ec2/route:Route", "deps": {"routeTableId": ["private-rt"]},
                                        "props": {"destinationCidrBlock": "0.0.0.0/0", "gatewayId": "igw-1"}}}),
     ("AWS-NET-013", {"flow-group": {"type": "aws:cloudwatch/logGroup:LogGroup", "props": {"retentionInDays": 365.0}}}),
     ("AWS-NET-013", {"flow-group": {"type": "aws:cloudwatch/logGroup:LogGroup",
@@ -156,7 +156,7 @@ def test_interface_endpoint_list_comes_from_policy_config():
 def test_a_default_route_to_a_gateway_id_unknown_at_preview_is_judged_by_its_dependency():
     from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-    table = {"type": "aws:ec2/routeTable:RouteTable", "propertyDependencies": {"routes": ["igw"]},
+    table = {"type": "aws:ec2/routeTable:RouteTable", "deps": {"routes": ["igw"]},
              "props": {"routes": [{"cidrBlock": "0.0.0.0/0", "gatewayId": UNKNOWN_STRING_VALUE}],
                        "tags": {"tier": "database"}}}
     findings = [f for f in evaluate_stack(vpc_stack(**{"db-rt": table})) if f.rule_id == "AWS-NET-011"]
