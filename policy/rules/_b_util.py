@@ -6,6 +6,7 @@ some provider booleans are strings ("true"), single nested blocks may be a dict 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -99,19 +100,6 @@ def linked(res: Any, prop: str, candidates: Iterable[Any], keys: tuple[str, ...]
     return [c for c in candidates if c.urn in depends_on]
 
 
-def values_at(value: Any, path: str) -> list:
-    """Every value under a dotted path, descending into lists on the way ('rules.verbs')."""
-    items = [value]
-    for part in path.split("."):
-        nxt = []
-        for item in items:
-            for element in as_list(item):
-                if isinstance(element, dict) and element.get(part) is not None:
-                    nxt.append(element[part])
-        items = nxt
-    return items
-
-
 def each(resources: Iterable[Any], check: Callable[[Any], Iterable[Any]]) -> Iterator[Any]:
     """Run a stack rule's per-resource `check`, so that a value unknown at preview makes only that
     resource "cannot tell" (its findings are dropped) instead of the whole stack."""
@@ -121,3 +109,26 @@ def each(resources: Iterable[Any], check: Callable[[Any], Iterable[Any]]) -> Ite
         except UnknownValueError:
             continue
         yield from findings
+
+
+def policy_document(value) -> dict:
+    """An IAM-style policy document from its JSON string (or dict) input; {} when unparsable."""
+    if isinstance(value, dict):
+        return value
+    try:
+        doc = json.loads(value or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def statements(doc: dict) -> list[dict]:
+    return [s for s in as_list(doc.get("Statement")) if isinstance(s, dict)]
+
+
+def principal_is_public(principal) -> bool:
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        return any(p == "*" for v in principal.values() for p in as_list(v))
+    return False

@@ -8,11 +8,13 @@ resources on AWS stacks; the config keys named in remediations live under `postg
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from policy.framework import Resource, Stack, resource_rule, stack_rule
-from policy.rules._b_util import anchors, as_list, each, first, is_false, is_true, linked, number, version_tuple
+from policy.rules._b_util import (
+    anchors, as_list, each, first, is_false, is_true, linked, number, policy_document, principal_is_public, statements,
+    version_tuple,
+)
 
 RDS_INSTANCE = "aws:rds/instance:Instance"
 RDS_CLUSTER = "aws:rds/cluster:Cluster"
@@ -1108,22 +1110,8 @@ def s3_kms_encryption(stack: Stack):
     yield from each(stack.of_type(*S3_BUCKETS), check)
 
 
-def _policy_document(value) -> dict:
-    if isinstance(value, dict):
-        return value
-    try:
-        doc = json.loads(value or "{}")
-    except (TypeError, ValueError):
-        return {}
-    return doc if isinstance(doc, dict) else {}
-
-
-def _statements(doc: dict) -> list[dict]:
-    return [s for s in as_list(doc.get("Statement")) if isinstance(s, dict)]
-
-
 def _denies_insecure_transport(doc: dict) -> bool:
-    for s in _statements(doc):
+    for s in statements(doc):
         cond = s.get("Condition") or {}
         secure = {**(cond.get("Bool") or {}), **(cond.get("BoolIfExists") or {})}
         if s.get("Effect") == "Deny" and str(secure.get("aws:SecureTransport", "")).lower() == "false":
@@ -1142,20 +1130,12 @@ def _denies_insecure_transport(doc: dict) -> bool:
                  "cdk-nag:NIST.800.53.R5-S3BucketSSLRequestsOnly"))
 def s3_secure_transport(stack: Stack):
     def check(bucket: Resource):
-        docs = [_policy_document(bucket.props.get("policy"))]
-        docs += [_policy_document(p.props.get("policy")) for p in _satellites(stack, bucket, S3_POLICY)]
+        docs = [policy_document(bucket.props.get("policy"))]
+        docs += [policy_document(p.props.get("policy")) for p in _satellites(stack, bucket, S3_POLICY)]
         if not any(_denies_insecure_transport(d) for d in docs):
             yield bucket, "no bucket policy denies requests with aws:SecureTransport = false"
 
     yield from each(stack.of_type(*S3_BUCKETS), check)
-
-
-def _principal_is_public(principal) -> bool:
-    if principal == "*":
-        return True
-    if isinstance(principal, dict):
-        return any(p == "*" for v in principal.values() for p in as_list(v))
-    return False
 
 
 @resource_rule(
@@ -1174,11 +1154,11 @@ def s3_policy_not_public(r: Resource):
     restricting = ("aws:sourcevpce", "aws:sourcevpc", "aws:principalorgid", "aws:principalaccount",
                    "aws:sourcearn", "aws:sourceaccount")
     allowed = r.threshold("allowedAccounts", [])
-    for s in _statements(_policy_document(r.get("policy"))):
+    for s in statements(policy_document(r.get("policy"))):
         if s.get("Effect") != "Allow":
             continue
         principal = s.get("Principal")
-        if _principal_is_public(principal):
+        if principal_is_public(principal):
             keys = {k.lower() for ops in (s.get("Condition") or {}).values() if isinstance(ops, dict) for k in ops}
             if not keys & set(restricting):
                 yield f"statement {s.get('Sid', '')!r} allows Principal '*' without a restricting condition"
@@ -1455,11 +1435,11 @@ def backup_vault_policy(stack: Stack):
     policies = stack.of_type(BACKUP_VAULT_POLICY)
 
     def check(vault: Resource):
-        docs = [_policy_document(p.props.get("policy")) for p in policies
+        docs = [policy_document(p.props.get("policy")) for p in policies
                 if vault in linked(p, "backupVaultName", [vault], keys=("name",))]
         denies = any(s.get("Effect") == "Deny" and any(a in ("backup:DeleteRecoveryPoint", "backup:*")
                                                       for a in as_list(s.get("Action")))
-                     for d in docs for s in _statements(d))
+                     for d in docs for s in statements(d))
         if not denies:
             yield vault, "no vault policy denies backup:DeleteRecoveryPoint"
 

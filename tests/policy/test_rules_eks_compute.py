@@ -5,7 +5,7 @@ import base64
 
 import pytest
 
-from tests.policy._cases import DROP, baseline_fired, fired, patched
+from tests.policy._cases import DROP, baseline_fired, fired, patched, res, stack_fired
 
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/0000-platform"
 ADMIN = "arn:aws:iam::123456789012:role/platform-admin"
@@ -17,6 +17,8 @@ ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
 INSTANCE = "aws:ec2/instance:Instance"
 VOLUME = "aws:ebs/volume:Volume"
+REPO = "aws:ecr/repository:Repository"
+REPO_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 
 BOOT_SCRIPT = base64.b64encode(b"#!/bin/bash\n/etc/eks/bootstrap.sh prod --kubelet-extra-args '--max-pods=58'\n").decode()
 
@@ -45,6 +47,10 @@ BASELINES = {
                "metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1.0},
                "rootBlockDevice": {"encrypted": True, "kmsKeyId": KEY}, "userData": "#!/bin/bash\necho ok\n"},
     VOLUME: {"availabilityZone": "eu-west-1a", "size": 20.0, "encrypted": True, "kmsKeyId": KEY},
+    REPO: {"name": "api", "imageTagMutability": "IMMUTABLE", "imageScanningConfiguration": {"scanOnPush": True},
+           "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": KEY}], "forceDelete": False},
+    REPO_POLICY: {"repository": "api", "policy": '{"Statement":[{"Effect":"Allow","Principal":{"AWS":'
+                                                 '"arn:aws:iam::123456789012:role/ci"},"Action":"ecr:*"}]}'},
 }
 
 CONFIG = {"AWS-EKS-011": {"clusterAdminPrincipals": [ADMIN]}}
@@ -75,6 +81,10 @@ RESOURCE_CASES = [
     ("AWS-EC2-002", INSTANCE, {"associatePublicIpAddress": True}),
     ("AWS-EC2-003", INSTANCE, {"rootBlockDevice.encrypted": False}),
     ("AWS-EC2-004", VOLUME, {"encrypted": False}),
+    ("AWS-ECR-001", REPO, {"imageTagMutability": DROP}),
+    ("AWS-ECR-003", REPO, {"encryptionConfigurations": DROP}),
+    ("AWS-ECR-005", REPO_POLICY, {"policy": '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:*"}]}'}),
+    ("AWS-ECR-006", REPO, {"forceDelete": True}),
 ]
 
 
@@ -109,3 +119,22 @@ def test_addons_without_aws_calls_need_no_iam_identity():
 def test_user_data_reading_secrets_from_variables_passes():
     script = "#!/bin/bash\nDB_PASSWORD=$(aws secretsmanager get-secret-value --secret-id db)\n"
     assert "AWS-EKS-009" not in fired(INSTANCE, patched(BASELINES[INSTANCE], {"userData": script}))
+
+
+ECR_STACK = [
+    res(REPO, "api", BASELINES[REPO]),
+    res("aws:ecr/lifecyclePolicy:LifecyclePolicy", "api-lifecycle", {"repository": "api", "policy": "{}"}),
+]
+
+
+def test_ecr_stack_rules_fire_on_a_bare_repository_and_pass_a_complete_one():
+    bare = [res(REPO, "api", patched(BASELINES[REPO], {"imageScanningConfiguration": DROP}))]
+    assert {"AWS-ECR-002", "AWS-ECR-004"} <= stack_fired(bare)
+    assert not {"AWS-ECR-002", "AWS-ECR-004"} & stack_fired(ECR_STACK)
+
+
+def test_registry_wide_enhanced_scanning_covers_every_repository():
+    unscanned = [res(REPO, "api", patched(BASELINES[REPO], {"imageScanningConfiguration": DROP})),
+                 res("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration", "scan",
+                     {"scanType": "ENHANCED", "rules": []})]
+    assert "AWS-ECR-002" not in stack_fired(unscanned)
