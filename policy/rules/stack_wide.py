@@ -64,11 +64,15 @@ def taggable(type_token: str) -> bool | None:
     try:
         _, module_path, cls = type_token.split(":")
         module, resource = module_path.split("/")
-        sdk = importlib.import_module(f"pulumi_aws.{module}.{_snake(resource)}")
-        args = getattr(sdk, f"{cls}Args")
-    except (ValueError, ImportError, AttributeError):
+    except ValueError:
         return None
-    return isinstance(vars(args).get("tags"), property)
+    for package in (module, f"{module}_"):  # `lambda` is `lambda_` in Python
+        try:
+            args = getattr(importlib.import_module(f"pulumi_aws.{package}.{_snake(resource)}"), f"{cls}Args")
+        except (ImportError, AttributeError):
+            continue
+        return isinstance(vars(args).get("tags"), property)
+    return None
 
 
 def _provider_tags(stack: Stack, r: Resource) -> dict:
@@ -95,9 +99,12 @@ def environment_tags(stack: Stack):
     required = stack.threshold("requiredTags", REQUIRED_TAGS)
 
     def check(r: Resource):
-        if not r.type.startswith("aws:") or not taggable(r.type):
+        if not r.type.startswith("aws:"):
             return
         own = r.peek("tags") or {}
+        known = taggable(r.type)
+        if known is False or (known is None and "tags" not in r.props):
+            return
         tags = {**_provider_tags(stack, r), **(own if isinstance(own, dict) else {})}
         missing = [k for k in required if k not in tags]
         if missing:
