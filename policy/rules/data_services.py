@@ -189,8 +189,8 @@ def rds_backup_retention(r: Resource):
     description="Checks `deletionProtection == true`.",
     rationale="Deletion protection makes the RDS API refuse to delete the instance, catching a mistaken "
               "`pulumi destroy`, a replacement caused by a changed immutable property, or a console slip.",
-    remediation="Set `postgres.deletionProtection: true` (on by default in prod); the component passes "
-                "`deletion_protection`.",
+    remediation="Set `groundwork:protectStatefulResources: true` (the prod profile does): the `Postgres` "
+                "component then passes `deletion_protection=True`.",
     tags=anchors("AWS-RDS-006", "D/M", "checkov:CKV_AWS_293", "fsbp:RDS.8", "cdk-nag:AwsSolutions-RDS10"))
 def rds_deletion_protection(r: Resource):
     if not is_true(r.get("deletionProtection")):
@@ -242,7 +242,8 @@ def rds_log_exports(r: Resource):
     description="Checks `monitoringInterval > 0` and `monitoringRoleArn` set.",
     rationale="Enhanced monitoring gives OS-level metrics (per-process CPU, memory, I/O) that CloudWatch's "
               "hypervisor metrics miss, which is what an on-call engineer needs to diagnose a slow database.",
-    remediation="Set `postgres.monitoringInterval` (e.g. 60); the component creates the monitoring role.",
+    remediation="The `Postgres` component sets `monitoring_interval` (its `monitoring_interval_seconds` arg, "
+                "default 60) and creates the monitoring role; on a raw instance set both inputs.",
     tags=anchors("AWS-RDS-009", "A/A", "checkov:CKV_AWS_118", "fsbp:RDS.6",
                  "cdk-nag:NIST.800.53.R5-RDSEnhancedMonitoringEnabled"))
 def rds_enhanced_monitoring(r: Resource):
@@ -405,7 +406,8 @@ def rds_subnet_group(r: Resource):
     description="Checks `port` is set and differs from the engine default (5432 PostgreSQL, 3306 MySQL).",
     rationale="A non-default port removes the database from the cheapest internet-wide scans; it is defence "
               "in depth, not a control on its own.",
-    remediation="Set `postgres.port` (e.g. 5433) in Pulumi.<stack>.yaml.",
+    remediation="Pass a non-default `port` to the instance (the `Postgres` component uses the engine default "
+                "today, so this advisory finding is expected until it takes a port arg).",
     tags=anchors("AWS-RDS-017", "D/A", "fsbp:RDS.23", "cdk-nag:AwsSolutions-RDS11"))
 def rds_non_default_port(r: Resource):
     default = ENGINE_PORTS.get(_engine(r))
@@ -421,7 +423,7 @@ def rds_non_default_port(r: Resource):
                 "master, administrator or sa.",
     rationale="A well-known admin name halves a password-guessing attack; a custom one also makes the master "
               "account easy to spot in audit logs.",
-    remediation="Set `postgres.masterUsername` (the component default is `gw_admin`).",
+    remediation="Set a custom `username` (the `Postgres` component's default owner is `app_owner`).",
     tags=anchors("AWS-RDS-018", "A/A", "fsbp:RDS.24", "fsbp:RDS.25"))
 def rds_admin_name(r: Resource):
     name = r.get("masterUsername") if r.type == RDS_CLUSTER else r.get("username")
@@ -474,7 +476,8 @@ def rds_cluster_encrypted(r: Resource):
     resource_types=(RDS_CLUSTER,),
     description="Checks `deletionProtection == true`.",
     rationale="Deleting a cluster deletes its volume and automated backups; the flag makes the API refuse.",
-    remediation="Set `deletion_protection=True` (Groundwork: `postgres.deletionProtection`).",
+    remediation="Set `deletion_protection=True`; Groundwork turns it on with "
+                "`groundwork:protectStatefulResources: true` (the prod profile).",
     tags=anchors("AWS-RDS-021", "D/M", "checkov:CKV_AWS_139", "fsbp:RDS.7", "cdk-nag:AwsSolutions-RDS10"))
 def rds_cluster_deletion_protection(r: Resource):
     if not is_true(r.get("deletionProtection")):
@@ -487,7 +490,8 @@ def rds_cluster_deletion_protection(r: Resource):
     description="Checks `backupRetentionPeriod >= minRetentionDays` (policy config; default 7).",
     rationale="The retention period bounds point-in-time recovery; a short one may end before a problem is "
               "noticed.",
-    remediation="Set `backup_retention_period` (Groundwork: `postgres.backupRetentionDays`).",
+    remediation="Set `backup_retention_period` (Groundwork: `postgres.backupRetentionDays` in "
+                "Pulumi.<stack>.yaml).",
     thresholds={"minRetentionDays": 7},
     tags=anchors("AWS-RDS-022", "A/M", "cp:rds-cluster-configure-backup-retention", "checkov:CKV_AWS_133"))
 def rds_cluster_backup_retention(r: Resource):
@@ -787,7 +791,8 @@ def elasticache_subnet_group(r: Resource):
     resource_types=(EC_REPLICATION_GROUP, EC_CLUSTER),
     description="Checks `port` is set and not 6379 (Redis/Valkey) or 11211 (Memcached).",
     rationale="Defence in depth against untargeted scans; not a control on its own.",
-    remediation="Set `redis.port` (e.g. 6380).",
+    remediation="Pass a non-default `port` to the replication group (the `Redis` component uses 6379 today, "
+                "so this advisory finding is expected until it takes a port arg).",
     tags=anchors("AWS-EC-009", "D/A", "cdk-nag:AwsSolutions-AEC5"))
 def elasticache_port(r: Resource):
     if r.type == EC_CLUSTER and r.props.get("replicationGroupId"):
@@ -999,8 +1004,9 @@ def _exempt_bucket(bucket: Resource, tag_key: str) -> bool:
                 "true.",
     rationale="Public buckets are the most common AWS data leak; the block overrides any ACL or policy that "
               "would make objects public, including future mistakes.",
-    remediation="Groundwork's bucket helper creates the public access block with all four flags; for another "
-                "bucket add `aws.s3.BucketPublicAccessBlock(bucket=b.id, block_public_acls=True, ...)`.",
+    remediation="The `Backups` component creates the public access block with all four flags for its buckets; "
+                "for another bucket add `aws.s3.BucketPublicAccessBlock(bucket=b.id, block_public_acls=True, "
+                "...)`.",
     tags=anchors("AWS-S3-001", "M/M", "checkov:CKV_AWS_53", "checkov:CKV_AWS_54", "checkov:CKV_AWS_55",
                  "checkov:CKV_AWS_56", "checkov:CKV2_AWS_6", "fsbp:S3.8", "cdk-nag:AwsSolutions-S2",
                  "cdk-nag:NIST.800.53.R5-S3BucketLevelPublicAccessProhibited"))
@@ -1082,7 +1088,8 @@ def _sse_rules(res: Resource) -> list[dict]:
                 "an SSE-KMS bucket.",
     rationale="SSE-S3 encrypts, but anyone with s3:GetObject reads the data; SSE-KMS adds the key policy as a "
               "second gate and a CloudTrail record per decrypt. Bucket keys cut KMS cost and throttling.",
-    remediation="Groundwork's bucket helper configures aws:kms with the platform key and bucket keys on.",
+    remediation="Configure aws:kms with the platform key and bucket keys on, as the `Backups` component "
+                "does.",
     tags=anchors("AWS-S3-004", "A/M", "cp:s3-bucket-enable-server-side-encryption",
                  "cp:s3-bucket-configure-server-side-encryption-kms", "cp:s3-bucket-configure-bucket-key",
                  "checkov:CKV_AWS_19", "checkov:CKV_AWS_145", "fsbp:S3.17",
@@ -1125,7 +1132,8 @@ def _denies_insecure_transport(doc: dict) -> bool:
                 "`Bool: {aws:SecureTransport: false}`.",
     rationale="Without the deny, a misconfigured client can read or write objects over HTTP, exposing data "
               "and signed requests on the wire.",
-    remediation="Groundwork's bucket helper attaches a DenyInsecureTransport statement.",
+    remediation="Attach a DenyInsecureTransport statement to the bucket policy, as the `Backups` component "
+                "does.",
     tags=anchors("AWS-S3-005", "M/M", "checkov:CKV_AWS_379", "fsbp:S3.5", "cdk-nag:AwsSolutions-S10",
                  "cdk-nag:NIST.800.53.R5-S3BucketSSLRequestsOnly"))
 def s3_secure_transport(stack: Stack):
@@ -1174,7 +1182,7 @@ def s3_policy_not_public(r: Resource):
     description="Every bucket has versioning enabled: `aws:s3/bucketVersioning` with "
                 "`versioningConfiguration.status == \"Enabled\"`, or the inline `versioning.enabled`.",
     rationale="Versioning is what recovers an object after an overwrite, a delete or ransomware encryption.",
-    remediation="Groundwork's bucket helper enables versioning.",
+    remediation="Add `aws.s3.BucketVersioning` with status Enabled, as the `Backups` component does.",
     tags=anchors("AWS-S3-007", "A/M", "checkov:CKV_AWS_21", "fsbp:S3.14",
                  "cdk-nag:NIST.800.53.R5-S3BucketVersioningEnabled"))
 def s3_versioning(stack: Stack):
@@ -1199,7 +1207,8 @@ def _is_versioned(stack: Stack, bucket: Resource) -> bool:
                 "inline `logging`/`loggings`), except the buckets that receive access logs (a logging target "
                 "in the stack, or tagged `access-log-bucket=true`): logging them into themselves would loop.",
     rationale="Access logs are the only record of who read which object when CloudTrail data events are off.",
-    remediation="Groundwork's bucket helper logs to the stack's access-log bucket.",
+    remediation="Add `aws.s3.BucketLogging` to the stack's access-log bucket, as the `Backups` component "
+                "does.",
     tags=anchors("AWS-S3-008", "A/M", "awsguard:s3-bucket-logging-enabled", "checkov:CKV_AWS_18", "fsbp:S3.9",
                  "cdk-nag:AwsSolutions-S1"))
 def s3_access_logging(stack: Stack):
@@ -1222,7 +1231,7 @@ def s3_access_logging(stack: Stack):
     rationale="Without lifecycle rules, abandoned uploads and old versions accumulate cost forever and keep "
               "data longer than its retention allows.",
     remediation="Add `aws.s3.BucketLifecycleConfiguration` with abort_incomplete_multipart_upload (7 days) "
-                "and noncurrent_version_expiration (Groundwork's bucket helper does).",
+                "and noncurrent_version_expiration.",
     tags=anchors("AWS-S3-009", "A/A", "checkov:CKV2_AWS_61", "checkov:CKV_AWS_300", "fsbp:S3.10", "fsbp:S3.13"))
 def s3_lifecycle(stack: Stack):
     def check(bucket: Resource):
@@ -1365,7 +1374,7 @@ def backup_vault_cmk(r: Resource):
     rationale="A plan that never runs, expires recovery points before anyone notices a problem, or keeps its "
               "only copy in the same region and account does not meet the platform's RPO/RTO; a regional "
               "outage or a compromised account would take the backups too.",
-    remediation="Set `backups.retentionDays`, `backups.copyRegion` (prod) and `backups.continuous` in "
+    remediation="Set `backups.retentionDays`, `backups.drRegion` (prod) and `backups.continuousBackup` in "
                 "Pulumi.<stack>.yaml; the `Backups` component builds the plan from them.",
     thresholds={"minBackupRetentionDays": 7, "primaryRegion": "", "requireContinuousBackupIn": ["prod"],
                 "requireCopyActionIn": ["prod"]},
@@ -1400,7 +1409,7 @@ def backup_plan_quality(r: Resource):
     rationale="Vault Lock stops anyone, including an attacker with admin rights, from deleting recovery "
               "points before their retention ends: the defence against ransomware that targets backups "
               "first.",
-    remediation="Set `backups.vaultLock: true` (prod profile); the `Backups` component adds the lock.",
+    remediation="Set `backups.vaultLock: true` in Pulumi.prod.yaml; the `Backups` component adds the lock.",
     thresholds={"minBackupRetentionDays": 7, "requireVaultLockIn": ["prod"]},
     tags=anchors("STK-BKP-002", "D/M", "groundwork:beyond"))
 def backup_vault_lock(stack: Stack):

@@ -73,9 +73,9 @@ def _decoded(user_data: str) -> str:
                 "none of them 0.0.0.0/0.",
     rationale="A public Kubernetes API endpoint is probed by the whole internet; any leaked kubeconfig, token "
               "or API-server vulnerability is then exploitable from anywhere.",
-    remediation="Set `cluster.endpointPublicAccess: false` in Pulumi.<stack>.yaml (the prod profile does) and "
-                "reach the API through the VPN or SSM; for dev, list the office/VPN CIDRs in "
-                "`cluster.publicAccessCidrs`.",
+    remediation="Leave `cluster.endpointPublicAccessCidrs` empty in Pulumi.<stack>.yaml (private endpoint "
+                "only) and reach the API through the VPN or SSM; for dev, list the office/VPN CIDRs in "
+                "`cluster.endpointPublicAccessCidrs`.",
     thresholds={"allowPublicEndpoint": False},
     tags=anchors("AWS-EKS-001", "A/M", "cp:eks-cluster-disallow-api-endpoint-public-access", "checkov:CKV_AWS_38",
                  "checkov:CKV_AWS_39", "fsbp:EKS.1", "cdk-nag:AwsSolutions-EKS1"))
@@ -119,7 +119,8 @@ def eks_secrets_encryption(r: Resource):
                 "scheduler; dev may require only audit).",
     rationale="The audit log is the only record of who did what in the cluster (kubectl exec, secret reads, "
               "RBAC changes); authenticator logs tie Kubernetes users to IAM principals.",
-    remediation="Set `cluster.logTypes` in Pulumi.<stack>.yaml (the component default is all five).",
+    remediation="The `Cluster` component enables all five log types; on a raw cluster set "
+                "`enabled_cluster_log_types`. Dev may require fewer through the policy config.",
     thresholds={"requiredLogTypes": CONTROL_PLANE_LOG_TYPES},
     tags=anchors("AWS-EKS-003", "A/M", "checkov:CKV_AWS_37", "fsbp:EKS.8", "cdk-nag:AwsSolutions-EKS2"))
 def eks_control_plane_logs(r: Resource):
@@ -137,8 +138,8 @@ def eks_control_plane_logs(r: Resource):
                 "AWS's default EXTENDED and fails).",
     rationale="Versions past standard support stop getting upstream security patches and, under extended "
               "support, cost six times as much per hour; STANDARD forces the upgrade to be planned.",
-    remediation="Raise `cluster.version` and set `upgrade_policy={\"support_type\": \"STANDARD\"}` (the "
-                "`Cluster` component default).",
+    remediation="Raise `cluster.kubernetesVersion` and set `upgrade_policy={\"support_type\": \"STANDARD\"}` "
+                "(the `Cluster` component default).",
     thresholds={"minVersion": "1.32", "allowedSupportTypes": ["STANDARD"]},
     tags=anchors("AWS-EKS-004", "A/M", "checkov:CKV_AWS_339", "fsbp:EKS.2"))
 def eks_version(r: Resource):
@@ -204,8 +205,8 @@ def eks_cluster_admin_principals(r: Resource):
                 "`podIdentityAssociations`. Beyond the open anchors.",
     rationale="An unpinned add-on changes under the cluster at AWS's pace; an add-on without its own identity "
               "runs with the node role, so every pod on the node inherits its AWS permissions.",
-    remediation="The `Cluster` component pins `cluster.addons.<name>.version` and creates an IRSA role per "
-                "add-on.",
+    remediation="Pin `addon_version` and give the add-on an IRSA role (`service_account_role_arn`) or a Pod "
+                "Identity association, as the `Cluster` component does.",
     tags=anchors("STK-EKS-001", "A/M", "groundwork:beyond"))
 def eks_addon_pinned(r: Resource):
     name = r.get("addonName")
@@ -402,7 +403,8 @@ def _repositories_of(stack: Stack, satellite_type: str, repo: Resource) -> list[
 @resource_rule(
     id="AWS-ECR-001", title="ECR image tags are immutable", severity="high",
     resource_types=(ECR_REPOSITORY,),
-    description="Checks `imageTagMutability` is IMMUTABLE or IMMUTABLE_WITH_EXCLUSION (AWS defaults to MUTABLE).",
+    description="Checks `imageTagMutability` is IMMUTABLE or IMMUTABLE_WITH_EXCLUSION (AWS defaults to "
+                "MUTABLE).",
     rationale="With mutable tags, whoever can push can replace `api:1.4.2` under a running deployment; the "
               "scanned, reviewed image is no longer what runs.",
     remediation="Set `image_tag_mutability=\"IMMUTABLE\"` on the repository.",
@@ -416,8 +418,8 @@ def ecr_immutable_tags(r: Resource):
 
 @stack_rule(
     id="AWS-ECR-002", title="ECR images are scanned on push", severity="high",
-    description="Every `aws:ecr/repository` has `imageScanningConfiguration.scanOnPush == true`, unless the stack "
-                "configures registry-wide ENHANCED scanning (`aws:ecr/registryScanningConfiguration`).",
+    description="Every `aws:ecr/repository` has `imageScanningConfiguration.scanOnPush == true`, unless the "
+                "stack configures registry-wide ENHANCED scanning (`aws:ecr/registryScanningConfiguration`).",
     rationale="Scanning on push is what turns a vulnerable base image into a finding before it is deployed.",
     remediation="Set `image_scanning_configuration={\"scan_on_push\": True}` or enable Inspector enhanced "
                 "scanning for the registry.",
@@ -440,7 +442,8 @@ def ecr_scan_on_push(stack: Stack):
     description="Checks `encryptionConfigurations[].encryptionType` is KMS (or KMS_DSSE) with a `kmsKey`.",
     rationale="Images embed application code and sometimes configuration; a customer-managed key keeps "
               "decrypt rights under the platform's key policy (AES256 is AWS-owned).",
-    remediation="Set `encryption_configurations=[{\"encryption_type\": \"KMS\", \"kms_key\": platform key}]`.",
+    remediation="Set `encryption_configurations=[{\"encryption_type\": \"KMS\", \"kms_key\": platform "
+                "key}]`.",
     tags=anchors("AWS-ECR-003", "A/M", "cp:ecr-repository-disallow-unencrypted-repository",
                  "cp:ecr-repository-configure-customer-managed-key", "checkov:CKV_AWS_136"))
 def ecr_kms(r: Resource):
@@ -456,7 +459,8 @@ def ecr_kms(r: Resource):
     description="Every `aws:ecr/repository` has an `aws:ecr/lifecyclePolicy` (joined by `repository`).",
     rationale="Without a lifecycle policy, untagged and superseded images pile up forever: cost, and a long "
               "tail of vulnerable images someone may still pull.",
-    remediation="Add a LifecyclePolicy that expires untagged images after 14 days and keeps the last N releases.",
+    remediation="Add a LifecyclePolicy that expires untagged images after 14 days and keeps the last N "
+                "releases.",
     tags=anchors("AWS-ECR-004", "A/A", "fsbp:ECR.3"))
 def ecr_lifecycle(stack: Stack):
     def check(repo: Resource):
@@ -469,10 +473,11 @@ def ecr_lifecycle(stack: Stack):
 @resource_rule(
     id="AWS-ECR-005", title="ECR repository policies are not public", severity="critical",
     resource_types=(ECR_REPOSITORY_POLICY,),
-    description="Checks no Allow statement of the repository `policy` names Principal \"*\" without a Condition "
-                "restricting it to an organisation or account (aws:PrincipalOrgID, aws:PrincipalAccount, "
-                "aws:SourceAccount).",
-    rationale="A public repository policy lets anyone pull (or, with write actions, push) the platform's images.",
+    description="Checks no Allow statement of the repository `policy` names Principal \"*\" without a "
+                "Condition restricting it to an organisation or account (aws:PrincipalOrgID, "
+                "aws:PrincipalAccount, aws:SourceAccount).",
+    rationale="A public repository policy lets anyone pull (or, with write actions, push) the platform's "
+              "images.",
     remediation="Grant pull to specific account or role ARNs, or add an aws:PrincipalOrgID condition.",
     tags=anchors("AWS-ECR-005", "M/M", "checkov:CKV_AWS_32", "cdk-nag:AwsSolutions-ECR1"))
 def ecr_policy_not_public(r: Resource):

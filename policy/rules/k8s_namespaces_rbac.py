@@ -129,7 +129,7 @@ def namespace_default_deny(stack: Stack):
     rationale="Without a quota, one team's runaway Deployment (or an attacker's cryptominer) can take every "
               "node's capacity and evict the platform's own workloads.",
     remediation="Groundwork's `Cluster` component creates a ResourceQuota per namespace from "
-                "`cluster.namespaces`.",
+                "`cluster.namespaceQuota` for the namespaces in `cluster.appNamespaces`.",
     thresholds={"systemNamespaces": SYSTEM_NAMESPACES},
     tags=anchors("STK-K8S-001", "A/M", "groundwork:beyond"))
 def namespace_quota(stack: Stack):

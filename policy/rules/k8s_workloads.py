@@ -309,7 +309,7 @@ def pod_read_only_root(r: Resource):
     rationale="Without requests the scheduler overcommits nodes; without a memory limit one leaking pod gets "
               "its neighbours OOM-killed. Both are needed for ResourceQuotas to admit the pod.",
     remediation="Set requests/limits in the manifest or the chart's `resources` values; Groundwork components "
-                "take them from `<area>.resources` in Pulumi.<stack>.yaml.",
+                "set them on every container they create.",
     thresholds={"requireCpuLimit": False},
     tags=anchors("K8S-WL-001", "A/M", "checkov:CKV_K8S_10", "checkov:CKV_K8S_11", "checkov:CKV_K8S_12",
                  "checkov:CKV_K8S_13"))
@@ -347,8 +347,8 @@ def pod_probes(r: Resource):
                 "environments listed in the policy config's `requireDigestIn` (default prod).",
     rationale="`latest` and untagged images change under a running deployment, so two pods of one ReplicaSet "
               "can run different code; only a digest guarantees prod runs exactly what was scanned.",
-    remediation="Pin `image: repo/name:1.2.3@sha256:...` (Groundwork components take `<area>.image` with a "
-                "digest in the prod profile).",
+    remediation="Pin `image: repo/name:1.2.3@sha256:...` (in the component's image constant or the chart's "
+                "`image.digest` value).",
     thresholds={"requireDigestIn": ["prod"]},
     tags=anchors("K8S-WL-003", "A/M", "checkov:CKV_K8S_14", "checkov:CKV_K8S_43"))
 def pod_image_pinned(r: Resource):
@@ -439,7 +439,7 @@ def no_bare_pods(r: Resource):
                 "`spec.replicas` are not judged.",
     rationale="With fewer than three replicas spread over three AZs, one node or AZ failure (or one rollout) "
               "takes the service down.",
-    remediation="Set `<area>.replicas` in Pulumi.<stack>.yaml (prod profile: 3) or the chart's replicaCount.",
+    remediation="Raise `spec.replicas` (or the chart's replicaCount) to at least 3 in prod.",
     thresholds={"minReplicas": 3, "includeStatefulSets": False},
     tags=anchors("K8S-WL-009", "D/M", "cp:apps-v1-deployment-configure-minimum-replica-count",
                  "ex:minimum-replica-count"))
@@ -620,8 +620,8 @@ _VERSION_RANGE = re.compile(r"[\^~<>=*|, ]|\.x\b|^x$")
                 "and `helm.sh/v3:Release`; local chart paths (./ or /) carry their version and pass.",
     rationale="An unpinned chart upgrades itself on the next `pulumi up`, with new images, RBAC and CRDs "
               "nobody reviewed; previews are no longer reproducible.",
-    remediation="Set `version=\"x.y.z\"` (Groundwork components take `<area>.chartVersion` from "
-                "Pulumi.<stack>.yaml).",
+    remediation="Set `version=\"x.y.z\"` on the Chart (Groundwork components pin chart versions as constants "
+                "next to the chart name).",
     tags=anchors("STK-K8S-003", "A/M", "groundwork:beyond"))
 def helm_version_pinned(r: Resource):
     chart = str(r.get("chart") or "")

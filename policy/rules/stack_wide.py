@@ -243,8 +243,8 @@ def _selected(db: Resource, selections: list[Resource]) -> bool:
               "RDS/EBS backup plans one resource at a time; this rule gives a reviewer the whole recovery "
               "matrix of the stack, including the services AWS Backup cannot protect.",
     remediation="The `Backups` component selects resources tagged `backup=true`; the `Postgres` component "
-                "sets that tag. For Kafka, set `kafka.recovery` (tagged as `recovery`) or add an MSK "
-                "Replicator.",
+                "sets that tag. For Kafka, tag the MSK cluster `recovery=<how topics come back>` (e.g. "
+                "`replay-from-source`) in the `Kafka` component, or add an MSK Replicator.",
     tags=anchors("STK-BKP-001", "A/M", "target:AWS-RDS-028", "checkov:CKV2_AWS_8", "fsbp:RDS.26", "fsbp:EC2.28",
                  "cdk-nag:NIST.800.53.R5-RDSInBackupPlan", "groundwork:beyond"))
 def backup_coverage(stack: Stack):
@@ -444,7 +444,7 @@ def keys_owned_by_stack(stack: Stack):
     rationale="Data residency: a per-resource region override or a second provider can place a copy of the "
               "data in a region the organisation has not approved.",
     remediation="Set `aws:region` in Pulumi.<stack>.yaml to an allowed region and drop per-resource overrides "
-                "(cross-region backup copies go to `backups.copyRegion`, which must be allowed too).",
+                "(cross-region backup copies go to `backups.drRegion`, which must be allowed too).",
     thresholds={"allowedRegions": []},
     tags=anchors("STK-REG-001", "A/M", "groundwork:beyond"))
 def allowed_regions(stack: Stack):
