@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fnmatch
 import re
 
 from policy.framework import Resource, Stack, resource_rule, stack_rule
@@ -178,8 +179,8 @@ def eks_access_config(r: Resource):
     id="AWS-EKS-011", title="Cluster-admin access goes only to approved principals", severity="high",
     resource_types=(ACCESS_POLICY_ASSOCIATION,),
     description="Checks that an association of AmazonEKSClusterAdminPolicy (or AmazonEKSAdminPolicy at "
-                "cluster scope) names a principal in the policy config's `clusterAdminPrincipals`. Beyond the "
-                "open anchors.",
+                "cluster scope) names a principal matching the policy config's `clusterAdminPrincipals` (ARNs "
+                "or shell patterns such as `arn:aws:iam::*:role/groundwork-deploy*`). Beyond the open anchors.",
     rationale="Cluster-admin can read every Secret and run anything on every node; the list of who holds it "
               "must be short, reviewed and in one place.",
     remediation="Add the role to `cluster.adminRoleArns` in Pulumi.<stack>.yaml and to the policy config's "
@@ -192,8 +193,9 @@ def eks_cluster_admin_principals(r: Resource):
     scope = r.get("accessScope.type") or "cluster"
     is_admin = policy.endswith("/AmazonEKSClusterAdminPolicy") or (
         policy.endswith("/AmazonEKSAdminPolicy") and scope == "cluster")
-    principal = r.get("principalArn")
-    if is_admin and principal not in r.threshold("clusterAdminPrincipals", []):
+    principal = str(r.get("principalArn") or "")
+    allowed = r.threshold("clusterAdminPrincipals", [])
+    if is_admin and not any(fnmatch.fnmatchcase(principal, pattern) for pattern in allowed):
         yield f"{principal} gets {policy.rsplit('/', 1)[-1]} but is not in clusterAdminPrincipals"
 
 

@@ -138,3 +138,11 @@ def test_registry_wide_enhanced_scanning_covers_every_repository():
                  res("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration", "scan",
                      {"scanType": "ENHANCED", "rules": []})]
     assert "AWS-ECR-002" not in stack_fired(unscanned)
+
+
+def test_cluster_admin_principals_may_be_patterns():
+    deploy = patched(BASELINES[ASSOCIATION], {"principalArn": "arn:aws:iam::210987654321:role/groundwork-deploy-prod"})
+    patterns = {"AWS-EKS-011": {"clusterAdminPrincipals": ["arn:aws:iam::*:role/groundwork-deploy*"]}}
+    assert "AWS-EKS-011" not in fired(ASSOCIATION, deploy, config=patterns)
+    assert "AWS-EKS-011" in fired(ASSOCIATION, patched(deploy, {"principalArn": "arn:aws:iam::1:user/bob"}),
+                                  config=patterns)
