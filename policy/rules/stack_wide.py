@@ -18,6 +18,7 @@ allow-list K8S-POD-025, cluster-admin bindings K8S-RBAC-004/005.
 from __future__ import annotations
 
 import importlib
+import json
 import math
 import re
 from collections import Counter
@@ -76,8 +77,16 @@ def taggable(type_token: str) -> bool | None:
 
 
 def _provider_tags(stack: Stack, r: Resource) -> dict:
+    """The provider's `defaultTags.tags`. Provider inputs reach the engine as strings, so the block
+    arrives JSON-encoded from the CLI (and from preflight); a plain dict is accepted too."""
     provider = stack.by_urn(r.provider) if r.provider else None
-    tags = provider.peek("defaultTags.tags") if provider is not None else None
+    block = provider.peek("defaultTags") if provider is not None else None
+    if isinstance(block, str):
+        try:
+            block = json.loads(block)
+        except ValueError:
+            return {}
+    tags = block.get("tags") if isinstance(block, dict) else None
     return tags if isinstance(tags, dict) else {}
 
 

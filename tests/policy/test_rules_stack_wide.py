@@ -138,3 +138,23 @@ def test_a_metrics_insights_alarm_watches_the_cluster_it_queries():
             "SELECT MAX(KafkaDataLogsDiskUsed) FROM SCHEMA(\"AWS/Kafka\", \"Cluster Name\") "
             "WHERE \"Cluster Name\" = 'prod-kafka'"}]})
     assert "STACK-OBS-001" not in stack_fired(without(STACK, "kafka-offline") + [insights])
+
+
+def test_provider_default_tags_count_towards_the_required_tags():
+    from policy.analyzer import WireResource
+    from policy.testing import analyzer_for, rule_ids, urn_for
+
+    provider_urn = urn_for("pulumi:providers:aws", "prod-aws")
+    provider = WireResource(urn=provider_urn, type="pulumi:providers:aws", name="prod-aws", inputs={
+        "region": "eu-west-1",  # provider inputs travel as strings: the tag block is JSON
+        "defaultTags": '{"tags": {"environment": "prod", "project": "groundwork", "managed-by": "pulumi", '
+                       '"owner": "platform", "cost-center": "cc-1"}}'})
+    key = WireResource(urn=urn_for(KMS_KEY, "key"), type=KMS_KEY, name="key", protect=True,
+                       inputs={"tags": {"component": "prod-platform"}}, provider=f"{provider_urn}::id-1")
+    analyzer = analyzer_for("prod")
+    findings = [analyzer.finding(d, {}) for d in analyzer.analyze_stack([provider, key])]
+    assert "STACK-ENV-001" not in rule_ids(findings)
+    bare = WireResource(urn=key.urn, type=KMS_KEY, name="key", protect=True, inputs={"tags": {}},
+                        provider=f"{provider_urn}::id-1")
+    findings = [analyzer.finding(d, {}) for d in analyzer.analyze_stack([provider, bare])]
+    assert "STACK-ENV-001" in rule_ids(findings)
