@@ -11,8 +11,4 @@ LEFT_OUT: tuple[tuple[str, str], ...] = (
      "Plaintext secrets in stack config are invisible to a policy: pulumi_policy hands rules resource inputs "
      "with secrets already unwrapped and never the stack's config or its secret-key list. The stack config "
      "loader (stacks/config) is the place to reject a credential-named key that is not `--secret`."),
-    ("STK-EKS-002",
-     "IRSA trust scoping (aud + exact sub) is judged on every IAM role by AWS-IAM-006 (iam_kms_logging); the "
-     "second half, 'the node role carries no application permissions', needs a list of which permissions are "
-     "application permissions that Groundwork does not define yet."),
 )

@@ -502,3 +502,58 @@ def ecr_policy_not_public(r: Resource):
 def ecr_no_force_delete(r: Resource):
     if is_true(r.get("forceDelete")):
         yield "forceDelete is true: deleting the repository deletes its images"
+
+
+# ------------------------------------------------------------------------------- node IAM role
+
+IAM_ROLE = "aws:iam/role:Role"
+ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+NODE_ROLE_POLICIES = [
+    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodeMinimalPolicy",
+    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+    "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+]
+
+
+@stack_rule(
+    id="AWS-EKS-014", title="The node role carries node permissions only", severity="high",
+    description="For every EKS node group, the IAM role named by `nodeRoleArn` (found through the engine's "
+                "dependencies) has only the managed policies in the policy config's `nodeRolePolicies` (worker "
+                "node, ECR pull, SSM core, and the CNI policy when the vpc-cni add-on has no IRSA role) and no "
+                "inline policy: as `managedPolicyArns`, `inlinePolicies`, RolePolicyAttachment or RolePolicy. "
+                "Together with AWS-IAM-006 (IRSA trusts need `aud` and an exact `sub`) this covers IRSA trust "
+                "scoping.",
+    rationale="Every pod on a node can reach the node role's credentials whenever IMDS is reachable (hop limit, "
+              "hostNetwork); application permissions on the node role bypass IRSA and hand S3, KMS or Secrets "
+              "Manager access to every workload in the cluster.",
+    remediation="Grant application permissions through an IRSA role per service account (Groundwork's "
+                "`irsa_role`), never on the node role.",
+    thresholds={"nodeRolePolicies": NODE_ROLE_POLICIES},
+    tags=anchors("STK-EKS-002", "A/M", "groundwork:beyond"))
+def node_role_minimal(stack: Stack):
+    allowed = set(stack.threshold("nodeRolePolicies", NODE_ROLE_POLICIES))
+    roles = stack.of_type(IAM_ROLE)
+    attachments = stack.of_type(ROLE_POLICY_ATTACHMENT)
+    inline = stack.of_type(ROLE_POLICY)
+    seen: set[str] = set()
+
+    def check(group: Resource):
+        for role in linked(group, "nodeRoleArn", roles, keys=("arn", "name")):
+            if role.urn in seen:
+                continue
+            seen.add(role.urn)
+            arns = [str(a) for a in as_list(role.get("managedPolicyArns"))]
+            arns += [str(a.get("policyArn")) for a in attachments
+                     if role in linked(a, "role", [role], keys=("name",))]
+            extra = sorted(set(a for a in arns if a not in allowed))
+            if extra:
+                yield role, f"node role {role.name} carries {', '.join(a.rsplit('/', 1)[-1] for a in extra)}"
+            if as_list(role.get("inlinePolicies")) or any(role in linked(p, "role", [role], keys=("name",))
+                                                          for p in inline):
+                yield role, f"node role {role.name} has an inline policy"
+
+    yield from each(stack.of_type(NODE_GROUP), check)

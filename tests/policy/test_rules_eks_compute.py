@@ -146,3 +146,25 @@ def test_cluster_admin_principals_may_be_patterns():
     assert "AWS-EKS-011" not in fired(ASSOCIATION, deploy, config=patterns)
     assert "AWS-EKS-011" in fired(ASSOCIATION, patched(deploy, {"principalArn": "arn:aws:iam::1:user/bob"}),
                                   config=patterns)
+
+
+NODE_ROLE_STACK = [
+    res("aws:iam/role:Role", "node-role", {"assumeRolePolicy": "{}"}),
+    res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "node-role-0", {
+        "role": "id-1", "policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"}, deps={"role": ["node-role"]}),
+    res(NODE_GROUP, "nodes", {**BASELINES[NODE_GROUP], "nodeRoleArn": "arn:role"}, deps={"nodeRoleArn": ["node-role"]}),
+]
+
+
+def test_node_role_with_node_policies_only_passes():
+    assert "AWS-EKS-014" not in stack_fired(NODE_ROLE_STACK)
+
+
+@pytest.mark.parametrize("extra", [
+    res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "node-role-s3", {
+        "role": "id-1", "policyArn": "arn:aws:iam::aws:policy/AmazonS3FullAccess"}, deps={"role": ["node-role"]}),
+    res("aws:iam/rolePolicy:RolePolicy", "node-role-inline", {"role": "id-1", "policy": "{}"},
+        deps={"role": ["node-role"]}),
+], ids=["managed", "inline"])
+def test_application_permissions_on_the_node_role_fire(extra):
+    assert "AWS-EKS-014" in stack_fired(NODE_ROLE_STACK + [extra])
