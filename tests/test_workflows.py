@@ -48,19 +48,22 @@ def test_the_fork_safe_jobs_use_no_secrets_and_no_extra_permissions(job):
 
 
 def test_preflight_runs_every_stack_with_all_report_formats():
-    run = next(s["run"] for s in steps(load("pull-request.yml")["jobs"]["preflight"]) if s.get("id") == "preflight")
+    preflight = load("pull-request.yml")["jobs"]["preflight"]
+    run = next(s["run"] for s in steps(preflight) if s.get("id") == "preflight")
     assert "stacks.preflight --all" in run
     assert all(f"--report {fmt}" in run for fmt in ("md", "json", "sarif"))
 
 
 @pytest.mark.parametrize("job", ["publish", "preview"])
 def test_jobs_that_write_or_use_credentials_skip_forks(job):
-    assert "github.event.pull_request.head.repo.full_name == github.repository" in load("pull-request.yml")["jobs"][job]["if"]
+    condition = load("pull-request.yml")["jobs"][job]["if"]
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in condition
 
 
 def test_sarif_goes_to_code_scanning_and_the_report_to_the_summary():
     pr = load("pull-request.yml")
-    assert any(s.get("uses", "").startswith("github/codeql-action/upload-sarif") for s in steps(pr["jobs"]["publish"]))
+    publish = steps(pr["jobs"]["publish"])
+    assert any(s.get("uses", "").startswith("github/codeql-action/upload-sarif") for s in publish)
     assert any("GITHUB_STEP_SUMMARY" in s.get("run", "") for s in steps(pr["jobs"]["preflight"]))
 
 

@@ -51,7 +51,8 @@ def test_every_property_in_a_file_is_declared_by_its_policy(env):
 
 @pytest.mark.parametrize("env", ["local", "dev"])
 def test_local_and_dev_never_block(env):
-    assert {e["enforcementLevel"] for n, e in file_config(env).items() if n != "all"} <= {"advisory", "disabled"}
+    levels = {e["enforcementLevel"] for n, e in file_config(env).items() if n != "all"}
+    assert levels <= {"advisory", "disabled"}
 
 
 @pytest.mark.parametrize("env", ["qa", "staging", "prod"])
@@ -81,7 +82,8 @@ def test_a_medium_finding_runs_at_the_environments_level(env, level):
 
 @pytest.mark.parametrize("env,level", [("dev", "advisory"), ("qa", "mandatory"), ("prod", "mandatory")])
 def test_a_high_finding_runs_at_the_environments_level(env, level):
-    findings = [f for f in evaluate_resource("aws:iam/user:User", {}, environment=env) if f.rule_id == "AWS-IAM-007"]
+    findings = [f for f in evaluate_resource("aws:iam/user:User", {}, environment=env)
+                if f.rule_id == "AWS-IAM-007"]
     assert [f.enforcement for f in findings] == [level]
 
 
@@ -89,7 +91,8 @@ def test_a_rule_disabled_in_dev_by_its_tag_is_seeded_disabled():
     from policy.framework import Rule
 
     rule = Rule(id="AWS-XX-001", title="t", severity="high", description="d", rationale="r", remediation="f",
-                tags=("enforce:dev=disabled", "enforce:prod=mandatory"), resource_types=("x",), kind="resource")
+                tags=("enforce:dev=disabled", "enforce:prod=mandatory"), resource_types=("x",),
+                kind="resource")
     assert [envconfig.base_level(env, rule) for env in ENVIRONMENTS] == \
         ["disabled", "disabled", "disabled", "mandatory", "mandatory"]
 

@@ -23,7 +23,8 @@ def tagged(props, rule, value):
 
 
 def config_exemption(rule, resource="r", reason=REASON, approver="jane.doe@example.com", expires=FUTURE):
-    return {rule: {"exemptions": [{"resource": resource, "reason": reason, "approver": approver, "expires": expires}]}}
+    exemption = {"resource": resource, "reason": reason, "approver": approver, "expires": expires}
+    return {rule: {"exemptions": [exemption]}}
 
 
 def only(findings, rule):
@@ -32,27 +33,33 @@ def only(findings, rule):
     return matching[0]
 
 
+def public_subnet(**kwargs):
+    """The one AWS-NET-007 finding on a subnet that maps public IPs."""
+    return only(evaluate_resource(SUBNET, PUBLIC_SUBNET, **kwargs), "AWS-NET-007")
+
+
 def test_a_valid_config_exemption_suppresses_the_violation():
-    finding = only(evaluate_resource(SUBNET, PUBLIC_SUBNET, config=config_exemption("AWS-NET-007")), "AWS-NET-007")
+    finding = public_subnet(config=config_exemption("AWS-NET-007"))
     assert finding.suppressed
-    assert finding.exemption == {"source": "policy config", "reason": REASON, "approver": "jane.doe@example.com",
-                                 "expires": FUTURE}
+    assert finding.exemption == {"source": "policy config", "reason": REASON,
+                                 "approver": "jane.doe@example.com", "expires": FUTURE}
 
 
 def test_a_suppressed_finding_does_not_block_but_keeps_the_rules_level():
-    finding = only(evaluate_resource(SUBNET, PUBLIC_SUBNET, config=config_exemption("AWS-NET-007")), "AWS-NET-007")
+    finding = public_subnet(config=config_exemption("AWS-NET-007"))
     assert not finding.blocking
     assert finding.enforcement == "mandatory"
 
 
 def test_a_config_exemption_matches_by_urn_pattern():
     config = config_exemption("AWS-NET-007", resource="urn:pulumi:*::aws:ec2/subnet:Subnet::vendor-*")
-    assert only(evaluate_resource(SUBNET, PUBLIC_SUBNET, name="vendor-a", config=config), "AWS-NET-007").suppressed
-    assert not only(evaluate_resource(SUBNET, PUBLIC_SUBNET, name="app-a", config=config), "AWS-NET-007").suppressed
+    assert public_subnet(name="vendor-a", config=config).suppressed
+    assert not public_subnet(name="app-a", config=config).suppressed
 
 
 def test_a_valid_tag_exemption_suppresses_the_violation():
-    props = tagged(PUBLIC_SUBNET, "AWS-NET-007", f"expires={FUTURE} approver=jane@example.com reason={REASON}")
+    value = f"expires={FUTURE} approver=jane@example.com reason={REASON}"
+    props = tagged(PUBLIC_SUBNET, "AWS-NET-007", value)
     finding = only(evaluate_resource(SUBNET, props), "AWS-NET-007")
     assert finding.suppressed
     assert finding.exemption["source"] == "tag groundwork.io/exempt-AWS-NET-007"
@@ -66,8 +73,7 @@ def test_a_kubernetes_annotation_exemption_is_read_like_a_tag():
 
 
 def test_an_expired_exemption_is_a_violation_again():
-    finding = only(evaluate_resource(SUBNET, PUBLIC_SUBNET, config=config_exemption("AWS-NET-007", expires=PAST)),
-                   "AWS-NET-007")
+    finding = public_subnet(config=config_exemption("AWS-NET-007", expires=PAST))
     assert finding.blocking
     assert f"expired on {PAST}" in finding.message
 
@@ -91,7 +97,8 @@ def test_a_critical_rule_cannot_be_exempted_in_prod():
 
 def test_a_critical_rule_can_be_exempted_outside_prod():
     config = config_exemption("AWS-NET-001")
-    assert only(evaluate_resource(SG, OPEN_SG, environment="staging", config=config), "AWS-NET-001").suppressed
+    finding = only(evaluate_resource(SG, OPEN_SG, environment="staging", config=config), "AWS-NET-001")
+    assert finding.suppressed
 
 
 def test_the_cli_would_reject_an_exemption_without_approver():

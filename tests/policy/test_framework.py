@@ -54,7 +54,8 @@ def test_secret_wrapped_inputs_reach_rules_unwrapped():
 
     secret = {SIG_KEY: SECRET_SIG, "value": "encrypts the prod databases"}
     assert "AWS-KMS-005" not in rule_ids(evaluate_resource("aws:kms/key:Key", {"description": secret}))
-    assert "AWS-KMS-005" in rule_ids(evaluate_resource("aws:kms/key:Key", {"description": {**secret, "value": ""}}))
+    empty = {**secret, "value": ""}
+    assert "AWS-KMS-005" in rule_ids(evaluate_resource("aws:kms/key:Key", {"description": empty}))
 
 
 def test_the_wire_request_carries_protect_and_parent(captured):

@@ -53,7 +53,8 @@ def test_the_served_pack_enforces_the_prod_config_file(analyzer):
             continue
         props = {k: v for k, v in entry.items() if k != "enforcementLevel"}
         request.policyConfig[name].CopyFrom(analyzer_pb2.PolicyConfig(
-            enforcementLevel=LEVELS[entry["enforcementLevel"]], properties=json_format.ParseDict(props, struct_pb2.Struct())))
+            enforcementLevel=LEVELS[entry["enforcementLevel"]],
+            properties=json_format.ParseDict(props, struct_pb2.Struct())))
     analyzer.Configure(request)
     response = analyzer.Analyze(analyzer_pb2.AnalyzeRequest(
         type="aws:ec2/subnet:Subnet", name="s", urn="urn:pulumi:prod::groundwork::aws:ec2/subnet:Subnet::s",

@@ -89,7 +89,8 @@ def test_preflight_cli_exits_3_and_names_the_rule_and_fix(captured, monkeypatch,
     out = capsys.readouterr().out
     assert status == cli.EXIT_POLICY
     assert "AWS-NET-007" in out and "prod-network-private-0" in out and "fix: Leave" in out
-    assert (tmp_path / "policy-prod.sarif").exists() and "AWS-NET-007" in (tmp_path / "policy-prod.md").read_text()
+    assert (tmp_path / "policy-prod.sarif").exists()
+    assert "AWS-NET-007" in (tmp_path / "policy-prod.md").read_text()
 
 
 def test_preflight_cli_passes_a_clean_stack(capsys):
