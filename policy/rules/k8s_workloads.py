@@ -402,8 +402,9 @@ def pod_secrets_as_files(r: Resource):
                 "workload, unless its `serviceAccountName` is in the policy config's `tokenServiceAccounts`.",
     rationale="A mounted token lets any code in the pod call the Kubernetes API with the account's rights; "
               "most applications never need it.",
-    remediation="Set `automountServiceAccountToken: false` on the ServiceAccount (Groundwork components do) "
-                "and list the few controllers that need the API in the policy config.",
+    remediation="Set `automountServiceAccountToken: false` in the pod spec and on the ServiceAccount (the "
+                "data components' in-cluster pods do); list the few controllers that need the API in the "
+                "policy config's tokenServiceAccounts.",
     thresholds={"tokenServiceAccounts": []},
     tags=anchors("K8S-WL-006", "A/M", "checkov:CKV_K8S_38"))
 def pod_token_automount(r: Resource):

@@ -161,7 +161,7 @@ def multi_az_end_to_end(stack: Stack):
     nats = stack.of_type(NAT_GATEWAY)
     if nats:
         nat_zones = set().union(*(_zones(n, "subnetId", subnets) for n in nats))
-        if len(nat_zones) < need and len(nats) < need:
+        if (len(nat_zones) if nat_zones else len(nats)) < need:
             yield nats[0], f"{len(nats)} NAT gateway(s): losing their AZ cuts egress for the others; one per AZ needed"
 
     def msk(cluster: Resource):

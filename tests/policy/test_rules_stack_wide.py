@@ -158,3 +158,8 @@ def test_provider_default_tags_count_towards_the_required_tags():
                         provider=f"{provider_urn}::id-1")
     findings = [analyzer.finding(d, {}) for d in analyzer.analyze_stack([provider, bare])]
     assert "STACK-ENV-001" in rule_ids(findings)
+
+
+def test_three_nat_gateways_in_one_zone_are_not_one_per_zone():
+    same_zone = [replaced([r], r["name"], {"subnetId": "private-a"})[0] if r["type"] == NAT else r for r in STACK]
+    assert "STACK-HA-001" in stack_fired(same_zone)
