@@ -132,3 +132,9 @@ def principal_is_public(principal) -> bool:
     if isinstance(principal, dict):
         return any(p == "*" for v in principal.values() for p in as_list(v))
     return False
+
+
+def condition_keys(statement: dict) -> set[str]:
+    """The lower-cased condition keys of a policy statement (`aws:sourcevpce`, ...), whatever the operator."""
+    condition = statement.get("Condition") or {}
+    return {k.lower() for ops in condition.values() if isinstance(ops, dict) for k in ops}

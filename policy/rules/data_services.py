@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 from policy.framework import Resource, Stack, resource_rule, stack_rule
 from policy.rules._b_util import (
-    anchors, as_list, each, first, is_false, is_true, linked, number, policy_document, principal_is_public, statements,
-    version_tuple,
+    anchors, as_list, condition_keys, each, first, is_false, is_true, linked, number, policy_document,
+    principal_is_public, statements, version_tuple,
 )
 
 RDS_INSTANCE = "aws:rds/instance:Instance"
@@ -93,8 +93,8 @@ def _cmk_issue(r: Resource, key_prop: str, what: str) -> Iterator[str]:
     description="Checks `storageEncrypted == true` on every RDS instance. Read replicas (`replicateSourceDb` "
                 "set) inherit the source's encryption and are not checked.",
     rationale="Unencrypted storage exposes the database, its automated backups, snapshots and replicas to "
-              "anyone who obtains the underlying volumes or a shared snapshot. Encryption cannot be turned on "
-              "later without a snapshot-restore migration.",
+              "anyone who obtains the underlying volumes or a shared snapshot. Encryption cannot be turned "
+              "on later without a snapshot-restore migration.",
     remediation="The Groundwork `Postgres` component always sets `storage_encrypted=True`; when declaring an "
                 "`aws.rds.Instance` directly, pass `storage_encrypted=True` and `kms_key_id` (the platform "
                 "key).",
@@ -127,13 +127,14 @@ def rds_instance_cmk(r: Resource):
 @resource_rule(
     id="AWS-RDS-003", title="RDS databases are not publicly accessible", severity="critical",
     resource_types=(RDS_INSTANCE, RDS_CLUSTER_INSTANCE, RDS_CLUSTER),
-    description="Checks `publiclyAccessible` is unset or false on RDS instances, Aurora cluster instances and "
-                "(Multi-AZ DB) clusters.",
+    description="Checks `publiclyAccessible` is unset or false on RDS instances, Aurora cluster instances "
+                "and (Multi-AZ DB) clusters.",
     rationale="A publicly accessible database gets a public DNS name and IP; only the security group stands "
               "between it and the internet's credential-stuffing and exploit traffic.",
     remediation="Remove `publicly_accessible=True`; reach the database from the cluster (private subnets) or "
                 "through a bastion/SSM port forward. Groundwork's `Postgres` component never sets it.",
-    tags=anchors("AWS-RDS-003", "M/M", "awsguard:rds-instance-public-access", "cp:rds-instance-disallow-public-access",
+    tags=anchors("AWS-RDS-003", "M/M", "awsguard:rds-instance-public-access",
+                 "cp:rds-instance-disallow-public-access",
                  "checkov:CKV_AWS_17", "fsbp:RDS.2", "cdk-nag:NIST.800.53.R5-RDSInstancePublicAccess"))
 def rds_not_public(r: Resource):
     if is_true(r.get("publiclyAccessible")):
@@ -170,8 +171,8 @@ def _retention_issue(r: Resource, days_prop: str) -> Iterator[str]:
     resource_types=(RDS_INSTANCE,),
     description="Checks `backupRetentionPeriod >= minRetentionDays` (policy config; default 7 days, never 0) "
                 "on instances that are not read replicas.",
-    rationale="Automated backups are what point-in-time recovery restores from; with 0 days there is no PITR, "
-              "and a short window may end before a silent corruption or a bad migration is noticed.",
+    rationale="Automated backups are what point-in-time recovery restores from; with 0 days there is no "
+              "PITR, and a short window may end before a silent corruption or a bad migration is noticed.",
     remediation="Set `postgres.backupRetentionDays` in Pulumi.<stack>.yaml (prod: 30); the component passes "
                 "it as `backup_retention_period`.",
     thresholds={"minRetentionDays": 7},
@@ -218,14 +219,15 @@ def _log_exports_issue(r: Resource, engine: str) -> Iterator[str]:
     exported = {str(x) for x in as_list(r.get("enabledCloudwatchLogsExports"))}
     missing = [x for x in required if x not in exported]
     if missing:
-        yield f"enabledCloudwatchLogsExports lacks {', '.join(missing)}: the engine's logs stay on the instance"
+        yield (f"enabledCloudwatchLogsExports lacks {', '.join(missing)}: the engine's logs stay on the "
+               "instance")
 
 
 @resource_rule(
     id="AWS-RDS-008", title="RDS instance exports its logs to CloudWatch", severity="medium",
     resource_types=(RDS_INSTANCE,),
-    description="Checks `enabledCloudwatchLogsExports` contains the engine's logs: `postgresql` and `upgrade` "
-                "for PostgreSQL (`audit`, `error`, `general`, `slowquery` for MySQL/MariaDB).",
+    description="Checks `enabledCloudwatchLogsExports` contains the engine's logs: `postgresql` and "
+                "`upgrade` for PostgreSQL (`audit`, `error`, `general`, `slowquery` for MySQL/MariaDB).",
     rationale="Logs left on the instance rotate away within days and are lost with the instance; in "
               "CloudWatch they are retained, encrypted and searchable for incident response.",
     remediation="The `Postgres` component exports `postgresql` and `upgrade`; on a raw instance set "
@@ -257,7 +259,8 @@ def _performance_insights_issue(r: Resource) -> Iterator[str]:
     if not is_true(r.get("performanceInsightsEnabled")):
         yield "performanceInsightsEnabled is not true"
     elif not r.get("performanceInsightsKmsKeyId"):
-        yield "performanceInsightsKmsKeyId is unset: Performance Insights data (SQL text) uses the AWS-managed key"
+        yield ("performanceInsightsKmsKeyId is unset: Performance Insights data (SQL text) uses the "
+               "AWS-managed key")
 
 
 @resource_rule(
@@ -358,13 +361,15 @@ def rds_force_ssl(stack: Stack):
             return
         for group in groups:
             if _parameters(group).get("rds.force_ssl") != "1":
-                yield db, f"parameter group {group.name} does not set rds.force_ssl = 1: plaintext connections are accepted"
+                yield db, (f"parameter group {group.name} does not set rds.force_ssl = 1: plaintext "
+                           "connections are accepted")
 
     yield from each(stack.of_type(RDS_INSTANCE, RDS_CLUSTER), check)
 
 
 @stack_rule(
-    id="AWS-RDS-015", title="PostgreSQL parameter groups log slow and schema-changing statements", severity="low",
+    id="AWS-RDS-015", title="PostgreSQL parameter groups log slow and schema-changing statements",
+    severity="low",
     description="For every PostgreSQL instance/cluster whose parameter group is in the stack, the group sets "
                 "`log_min_duration_statement` to a value ≥ 0 and `log_statement` to ddl, mod or all.",
     rationale="Query logs are the evidence trail for who changed the schema or exfiltrated data, and the "
@@ -434,11 +439,11 @@ def rds_admin_name(r: Resource):
 @resource_rule(
     id="AWS-RDS-019", title="RDS engine version is at least the supported minimum", severity="medium",
     resource_types=(RDS_INSTANCE, RDS_CLUSTER),
-    description="Checks `engineVersion` against the policy config's `minEngineVersions` (default postgres and "
-                "aurora-postgresql 15, mysql and aurora-mysql 8.0). Unset means AWS's current default and "
-                "passes.",
-    rationale="Old major versions leave standard support (and start costing Extended Support fees), and known "
-              "engine flaws stay exploitable (e.g. the PostgreSQL log_fdw local-file read that checkov "
+    description="Checks `engineVersion` against the policy config's `minEngineVersions` (default postgres "
+                "and aurora-postgresql 15, mysql and aurora-mysql 8.0). Unset means AWS's current default "
+                "and passes.",
+    rationale="Old major versions leave standard support (and start costing Extended Support fees), and "
+              "known engine flaws stay exploitable (e.g. the PostgreSQL log_fdw local-file read that checkov "
               "CKV_AWS_250 looks for, fixed only in later versions).",
     remediation="Raise `postgres.engineVersion` in Pulumi.<stack>.yaml and run a blue/green upgrade.",
     thresholds={"minEngineVersions": MIN_ENGINE_VERSIONS},
@@ -529,8 +534,8 @@ def rds_cluster_log_exports(r: Resource):
                 "and those that pin `availabilityZone` do not all pin the same one.",
     rationale="An Aurora cluster with one instance has no failover target: an AZ or host failure means "
               "downtime until a new instance is created.",
-    remediation="Create at least two cluster instances (writer + reader); Aurora spreads them over the subnet "
-                "group's AZs.",
+    remediation="Create at least two cluster instances (writer + reader); Aurora spreads them over the "
+                "subnet group's AZs.",
     tags=anchors("AWS-RDS-025", "D/M", "cp:rds-cluster-disallow-single-availability-zone", "fsbp:RDS.15"))
 def rds_cluster_multi_az(stack: Stack):
     instances = stack.of_type(RDS_CLUSTER_INSTANCE)
@@ -567,8 +572,8 @@ def rds_cluster_copy_tags(r: Resource):
     description="Checks `performanceInsightsEnabled` with `performanceInsightsKmsKeyId`, `monitoringInterval "
                 "> 0` and `autoMinorVersionUpgrade` not false on cluster instances.",
     rationale="The same operational and patching controls as for standalone instances (AWS-RDS-009/010/011).",
-    remediation="Set `performance_insights_enabled`, `performance_insights_kms_key_id`, `monitoring_interval` "
-                "and leave `auto_minor_version_upgrade` true.",
+    remediation="Set `performance_insights_enabled`, `performance_insights_kms_key_id`, "
+                "`monitoring_interval` and leave `auto_minor_version_upgrade` true.",
     tags=anchors("AWS-RDS-027", "A/A", "cp:rds-clusterinstance-enable-performance-insights",
                  "checkov:CKV_AWS_118", "checkov:CKV_AWS_226", "checkov:CKV_AWS_353", "checkov:CKV_AWS_354",
                  "fsbp:RDS.6", "fsbp:RDS.35"))
@@ -587,10 +592,11 @@ def rds_cluster_instance_ops(r: Resource):
                 "`allowedSnapshotAccounts`, lists only those accounts. (Snapshots of encrypted databases are "
                 "encrypted; AWS-RDS-001/020 cover that.)",
     rationale="A snapshot shared with `all` can be restored by any AWS account: a full copy of the database.",
-    remediation="Remove `all` from `shared_accounts`; share only with the backup account listed in the policy "
-                "config.",
+    remediation="Remove `all` from `shared_accounts`; share only with the backup account listed in the "
+                "policy config.",
     thresholds={"allowedSnapshotAccounts": []},
-    tags=anchors("AWS-RDS-029", "M/M", "checkov:CKV_AWS_302", "checkov:CKV_AWS_146", "fsbp:RDS.1", "fsbp:RDS.4"))
+    tags=anchors("AWS-RDS-029", "M/M", "checkov:CKV_AWS_302", "checkov:CKV_AWS_146", "fsbp:RDS.1",
+                 "fsbp:RDS.4"))
 def rds_snapshot_private(r: Resource):
     shared = [str(a) for a in as_list(r.get("sharedAccounts"))]
     if "all" in shared:
@@ -624,8 +630,9 @@ def rds_final_snapshot(r: Resource):
     id="AWS-RDS-031", title="RDS master password is managed by RDS or write-only", severity="high",
     resource_types=(RDS_INSTANCE, RDS_CLUSTER),
     description="Checks that the master password is not a stored input: `password` (instance) / "
-                "`masterPassword` (cluster) is unset and `manageMasterUserPassword == true` or the write-only "
-                "`passwordWo` / `masterPasswordWo` is used. Replicas and snapshot restores are skipped.",
+                "`masterPassword` (cluster) is unset and `manageMasterUserPassword == true` or the "
+                "write-only `passwordWo` / `masterPasswordWo` is used. Replicas and snapshot restores are "
+                "skipped.",
     rationale="A `password` input is kept in the Pulumi state (encrypted as a secret, but readable by anyone "
               "with state access and the stack's secrets provider) and never rotates; RDS-managed passwords "
               "live in Secrets Manager under the platform key and rotate automatically.",
@@ -641,7 +648,8 @@ def rds_managed_password(r: Resource):
     if r.get(stored):
         yield f"{stored} is a stored input: use manageMasterUserPassword (Secrets Manager) or {write_only}"
     elif not is_true(r.get("manageMasterUserPassword")) and not r.get(write_only):
-        yield f"neither manageMasterUserPassword nor {write_only} is set: the master password has no managed source"
+        yield (f"neither manageMasterUserPassword nor {write_only} is set: the master password has no "
+               "managed source")
 
 
 # -------------------------------------------------------------------------------------- ElastiCache
@@ -657,7 +665,8 @@ def _redis_like(r: Resource) -> bool:
     rationale="Redis snapshots and swap hold session data and cached records; unencrypted they are readable "
               "from the underlying storage and from exported backups.",
     remediation="The `Redis` component sets `at_rest_encryption_enabled=True` with the platform KMS key.",
-    tags=anchors("AWS-EC-001", "M/M", "checkov:CKV_AWS_29", "fsbp:ElastiCache.4", "cdk-nag:AwsSolutions-AEC3"))
+    tags=anchors("AWS-EC-001", "M/M", "checkov:CKV_AWS_29", "fsbp:ElastiCache.4",
+                 "cdk-nag:AwsSolutions-AEC3"))
 def elasticache_at_rest(r: Resource):
     if not is_true(r.get("atRestEncryptionEnabled")):
         yield "atRestEncryptionEnabled is not true: data and snapshots are stored unencrypted"
@@ -686,7 +695,8 @@ def elasticache_cmk(r: Resource):
     rationale="Without TLS, AUTH tokens and cached data cross the VPC in clear text.",
     remediation="The `Redis` component sets `transit_encryption_enabled=True` and "
                 "`transit_encryption_mode=\"required\"`.",
-    tags=anchors("AWS-EC-003", "M/M", "checkov:CKV_AWS_30", "fsbp:ElastiCache.5", "cdk-nag:AwsSolutions-AEC3"))
+    tags=anchors("AWS-EC-003", "M/M", "checkov:CKV_AWS_30", "fsbp:ElastiCache.5",
+                 "cdk-nag:AwsSolutions-AEC3"))
 def elasticache_in_transit(r: Resource):
     if r.type == EC_CLUSTER and r.props.get("replicationGroupId"):
         return  # member of a replication group: the group decides
@@ -705,7 +715,8 @@ def elasticache_in_transit(r: Resource):
               "another namespace.",
     remediation="The `Redis` component creates an RBAC user group with a generated password "
                 "(`user_group_ids`).",
-    tags=anchors("AWS-EC-004", "A/M", "checkov:CKV_AWS_31", "fsbp:ElastiCache.6", "cdk-nag:AwsSolutions-AEC6"))
+    tags=anchors("AWS-EC-004", "A/M", "checkov:CKV_AWS_31", "fsbp:ElastiCache.6",
+                 "cdk-nag:AwsSolutions-AEC6"))
 def elasticache_auth(r: Resource):
     if r.type == EC_SERVERLESS:
         if not r.get("userGroupId"):
@@ -717,12 +728,13 @@ def elasticache_auth(r: Resource):
 @resource_rule(
     id="AWS-ELASTICACHE-005", title="ElastiCache replication group fails over across AZs", severity="medium",
     resource_types=(EC_REPLICATION_GROUP,),
-    description="Checks `automaticFailoverEnabled == true`, `multiAzEnabled == true` and at least one replica "
-                "(`numCacheClusters >= 2` or `replicasPerNodeGroup >= 1`).",
+    description="Checks `automaticFailoverEnabled == true`, `multiAzEnabled == true` and at least one "
+                "replica (`numCacheClusters >= 2` or `replicasPerNodeGroup >= 1`).",
     rationale="Without a replica in another AZ and automatic failover, losing the primary's node or AZ takes "
               "the cache down until someone intervenes.",
     remediation="Set `redis.replicas: 1` and `redis.multiAz: true` in Pulumi.<stack>.yaml (prod profile).",
-    tags=anchors("AWS-EC-005", "D/M", "checkov:CKV2_AWS_50", "fsbp:ElastiCache.3", "cdk-nag:AwsSolutions-AEC4"))
+    tags=anchors("AWS-EC-005", "D/M", "checkov:CKV2_AWS_50", "fsbp:ElastiCache.3",
+                 "cdk-nag:AwsSolutions-AEC4"))
 def elasticache_multi_az(r: Resource):
     if not is_true(r.get("automaticFailoverEnabled")):
         yield "automaticFailoverEnabled is not true"
@@ -738,8 +750,8 @@ def elasticache_multi_az(r: Resource):
     id="AWS-ELASTICACHE-006", title="ElastiCache keeps automatic snapshots", severity="high",
     resource_types=(EC_REPLICATION_GROUP, EC_CLUSTER, EC_SERVERLESS),
     description="Checks `snapshotRetentionLimit >= minSnapshotDays` (policy config; default 1) for "
-                "Redis/Valkey. AWS Backup does not cover ElastiCache, so these snapshots are the cache's only "
-                "recovery path.",
+                "Redis/Valkey. AWS Backup does not cover ElastiCache, so these snapshots are the cache's "
+                "only recovery path.",
     rationale="Without snapshots a failed cluster restarts empty; for Redis used as a store (sessions, "
               "queues) that is data loss.",
     remediation="Set `redis.snapshotRetentionDays` (prod: 7) in Pulumi.<stack>.yaml.",
@@ -775,7 +787,8 @@ def elasticache_minor_upgrades(r: Resource):
     rationale="The default subnet group sits in the default VPC, outside the platform network and its "
               "security groups and flow logs.",
     remediation="The `Redis` component creates a subnet group from the network's database subnets.",
-    tags=anchors("AWS-EC-008", "M/M", "checkov:CKV_AWS_323", "fsbp:ElastiCache.7", "cdk-nag:AwsSolutions-AEC1"))
+    tags=anchors("AWS-EC-008", "M/M", "checkov:CKV_AWS_323", "fsbp:ElastiCache.7",
+                 "cdk-nag:AwsSolutions-AEC1"))
 def elasticache_subnet_group(r: Resource):
     if r.type == EC_SERVERLESS:
         if not as_list(r.get("subnetIds")):
@@ -821,10 +834,10 @@ def elasticache_final_snapshot(r: Resource):
 @resource_rule(
     id="AWS-ELASTICACHE-011", title="ElastiCache AUTH token is not a stored input", severity="medium",
     resource_types=(EC_REPLICATION_GROUP,),
-    description="Checks `authToken` is unset; authentication comes from RBAC `userGroupIds` or the write-only "
-                "`authTokenWo`. Beyond the anchors.",
-    rationale="`authToken` is kept in the Pulumi state and cannot be rotated without replacing it there; RBAC "
-              "users live in ElastiCache and rotate on their own schedule.",
+    description="Checks `authToken` is unset; authentication comes from RBAC `userGroupIds` or the "
+                "write-only `authTokenWo`. Beyond the anchors.",
+    rationale="`authToken` is kept in the Pulumi state and cannot be rotated without replacing it there; "
+              "RBAC users live in ElastiCache and rotate on their own schedule.",
     remediation="Use the `Redis` component's RBAC user group (`user_group_ids`), or `auth_token_wo`.",
     tags=anchors("STK-SEC-001", "A/M", "groundwork:beyond"))
 def elasticache_auth_token_stored(r: Resource):
@@ -865,8 +878,8 @@ def msk_in_cluster_tls(r: Resource):
     resource_types=(MSK_CLUSTER,),
     description="Checks `encryptionInfo.encryptionAtRestKmsKeyArn` is set (in `allowedKmsKeyArns` when "
                 "configured).",
-    rationale="Broker volumes hold the whole retained log; a customer-managed key keeps decrypt rights in the "
-              "platform's key policy.",
+    rationale="Broker volumes hold the whole retained log; a customer-managed key keeps decrypt rights in "
+              "the platform's key policy.",
     remediation="Pass the platform KMS key to the `Kafka` component.",
     thresholds={"allowedKmsKeyArns": []},
     tags=anchors("AWS-MSK-003", "A/M"))
@@ -964,7 +977,8 @@ def msk_configuration_durability(r: Resource):
         yield "auto.create.topics.enable=true: topics appear without review, with default replication"
     min_isr = number(r.threshold("minInsyncReplicas", 2), 2)
     if number(props.get("min.insync.replicas"), 1) < min_isr:
-        yield f"min.insync.replicas is {props.get('min.insync.replicas', 'unset (1)')}; at least {min_isr:g} required"
+        shown = props.get("min.insync.replicas", "unset (1)")
+        yield f"min.insync.replicas is {shown}; at least {min_isr:g} required"
     min_rf = number(r.threshold("minReplicationFactor", 3), 3)
     if number(props.get("default.replication.factor"), 1) < min_rf:
         yield (f"default.replication.factor is {props.get('default.replication.factor', 'unset')}; "
@@ -983,7 +997,8 @@ def _is_access_log_target(stack: Stack, bucket: Resource) -> bool:
     inline `logging`/`loggings` of a bucket, names it as `targetBucket`), or it is tagged so."""
     if _exempt_bucket(bucket, "access-log-bucket"):
         return True
-    if any(bucket in linked(lg, "targetBucket", [bucket], keys=("bucket",)) for lg in stack.of_type(*S3_LOGGING)):
+    loggings = stack.of_type(*S3_LOGGING)
+    if any(bucket in linked(lg, "targetBucket", [bucket], keys=("bucket",)) for lg in loggings):
         return True
     names = {bucket.name, str(bucket.props.get("bucket"))}
     for other in stack.of_type(*S3_BUCKETS):
@@ -1004,9 +1019,9 @@ def _exempt_bucket(bucket: Resource, tag_key: str) -> bool:
                 "true.",
     rationale="Public buckets are the most common AWS data leak; the block overrides any ACL or policy that "
               "would make objects public, including future mistakes.",
-    remediation="The `Backups` component creates the public access block with all four flags for its buckets; "
-                "for another bucket add `aws.s3.BucketPublicAccessBlock(bucket=b.id, block_public_acls=True, "
-                "...)`.",
+    remediation="The `Backups` component creates the public access block with all four flags for its "
+                "buckets; for another bucket add `aws.s3.BucketPublicAccessBlock(bucket=b.id, "
+                "block_public_acls=True, ...)`.",
     tags=anchors("AWS-S3-001", "M/M", "checkov:CKV_AWS_53", "checkov:CKV_AWS_54", "checkov:CKV_AWS_55",
                  "checkov:CKV_AWS_56", "checkov:CKV2_AWS_6", "fsbp:S3.8", "cdk-nag:AwsSolutions-S2",
                  "cdk-nag:NIST.800.53.R5-S3BucketLevelPublicAccessProhibited"))
@@ -1039,7 +1054,8 @@ PUBLIC_GRANTEES = ("http://acs.amazonaws.com/groups/global/AllUsers",
     rationale="A public ACL lets anyone (or any AWS account) list or read the objects.",
     remediation="Remove the ACL; Groundwork buckets use BucketOwnerEnforced ownership, which disables ACLs.",
     tags=anchors("AWS-S3-002", "M/M", "cp:s3-bucket-disallow-public-read", "checkov:CKV_AWS_20",
-                 "checkov:CKV_AWS_57", "checkov:CKV_AWS_375", "checkov:CKV2_AWS_43", "fsbp:S3.2", "fsbp:S3.3"))
+                 "checkov:CKV_AWS_57", "checkov:CKV_AWS_375", "checkov:CKV2_AWS_43", "fsbp:S3.2",
+                 "fsbp:S3.3"))
 def s3_no_public_acl(r: Resource):
     acl = r.get("acl")
     if acl in PUBLIC_ACLS:
@@ -1055,39 +1071,42 @@ def s3_no_public_acl(r: Resource):
     id="AWS-S3-003", title="S3 buckets disable ACLs (BucketOwnerEnforced)", severity="medium",
     description="Every bucket has an `aws:s3/bucketOwnershipControls` with `rule.objectOwnership == "
                 "\"BucketOwnerEnforced\"`.",
-    rationale="With ACLs disabled, access is decided by policies alone and objects uploaded by other accounts "
-              "still belong to the bucket owner.",
+    rationale="With ACLs disabled, access is decided by policies alone and objects uploaded by other "
+              "accounts still belong to the bucket owner.",
     remediation="Add `aws.s3.BucketOwnershipControls(bucket=b.id, rule={\"object_ownership\": "
                 "\"BucketOwnerEnforced\"})`.",
     tags=anchors("AWS-S3-003", "A/M", "checkov:CKV2_AWS_65", "fsbp:S3.12"))
 def s3_ownership_controls(stack: Stack):
     def check(bucket: Resource):
         controls = _satellites(stack, bucket, S3_OWNERSHIP)
-        if not any(first(c.props.get("rule")).get("objectOwnership") == "BucketOwnerEnforced" for c in controls):
+        owners = [first(c.props.get("rule")).get("objectOwnership") for c in controls]
+        if "BucketOwnerEnforced" not in owners:
             yield bucket, "no BucketOwnershipControls with BucketOwnerEnforced: ACLs stay active"
 
     yield from each(stack.of_type(*S3_BUCKETS), check)
 
 
 def _sse_rules(res: Resource) -> list[dict]:
-    """SSE rules from a side-by-side resource (`rules`) or a bucket's inline config (v7 `rule`, V2 `rules`)."""
+    """SSE rules from a side-by-side resource (`rules`) or a bucket's inline config (v7 `rule`,
+    V2 `rules`)."""
     rules = []
     for holder in [res.props] + as_list(res.props.get("serverSideEncryptionConfiguration")) + \
             as_list(res.props.get("serverSideEncryptionConfigurations")):
         if isinstance(holder, dict):
-            rules += [x for x in as_list(holder.get("rules")) + as_list(holder.get("rule")) if isinstance(x, dict)]
+            found = as_list(holder.get("rules")) + as_list(holder.get("rule"))
+            rules += [x for x in found if isinstance(x, dict)]
     return rules
 
 
 @stack_rule(
     id="AWS-S3-004", title="S3 buckets encrypt with a customer-managed KMS key by default", severity="high",
-    description="Every bucket has default encryption (`aws:s3/bucketServerSideEncryptionConfiguration` or the "
-                "inline config) with `sseAlgorithm` aws:kms or aws:kms:dsse, a `kmsMasterKeyId`, and "
-                "`bucketKeyEnabled == true`. A bucket that receives server access logs (the `targetBucket` of "
-                "a BucketLogging in the stack) only needs SSE-S3 (AES256): S3 cannot deliver access logs to "
-                "an SSE-KMS bucket.",
-    rationale="SSE-S3 encrypts, but anyone with s3:GetObject reads the data; SSE-KMS adds the key policy as a "
-              "second gate and a CloudTrail record per decrypt. Bucket keys cut KMS cost and throttling.",
+    description="Every bucket has default encryption (`aws:s3/bucketServerSideEncryptionConfiguration` or "
+                "the inline config) with `sseAlgorithm` aws:kms or aws:kms:dsse, a `kmsMasterKeyId`, and "
+                "`bucketKeyEnabled == true`. A bucket that receives server access logs (the `targetBucket` "
+                "of a BucketLogging in the stack) only needs SSE-S3 (AES256): S3 cannot deliver access logs "
+                "to an SSE-KMS bucket.",
+    rationale="SSE-S3 encrypts, but anyone with s3:GetObject reads the data; SSE-KMS adds the key policy as "
+              "a second gate and a CloudTrail record per decrypt. Bucket keys cut KMS cost and throttling.",
     remediation="Configure aws:kms with the platform key and bucket keys on, as the `Backups` component "
                 "does.",
     tags=anchors("AWS-S3-004", "A/M", "cp:s3-bucket-enable-server-side-encryption",
@@ -1147,11 +1166,12 @@ def s3_secure_transport(stack: Stack):
 
 
 @resource_rule(
-    id="AWS-S3-006", title="S3 bucket policies do not allow the public or unknown accounts", severity="critical",
+    id="AWS-S3-006", title="S3 bucket policies do not allow the public or unknown accounts",
+    severity="critical",
     resource_types=S3_BUCKETS + S3_POLICY,
-    description="Checks every Allow statement of the bucket policy: no `Principal \"*\"` unless restricted by "
-                "a Condition on aws:SourceVpce, aws:SourceVpc, aws:PrincipalOrgID, aws:PrincipalAccount or "
-                "aws:SourceArn/Account; AWS account principals are in `allowedAccounts` when the policy "
+    description="Checks every Allow statement of the bucket policy: no `Principal \"*\"` unless restricted "
+                "by a Condition on aws:SourceVpce, aws:SourceVpc, aws:PrincipalOrgID, aws:PrincipalAccount "
+                "or aws:SourceArn/Account; AWS account principals are in `allowedAccounts` when the policy "
                 "config sets it.",
     rationale="An Allow to `*` makes objects readable or writable by anyone on the internet.",
     remediation="Grant access to specific roles (IRSA) instead of `*`, or add a VPC-endpoint condition.",
@@ -1167,7 +1187,7 @@ def s3_policy_not_public(r: Resource):
             continue
         principal = s.get("Principal")
         if principal_is_public(principal):
-            keys = {k.lower() for ops in (s.get("Condition") or {}).values() if isinstance(ops, dict) for k in ops}
+            keys = condition_keys(s)
             if not keys & set(restricting):
                 yield f"statement {s.get('Sid', '')!r} allows Principal '*' without a restricting condition"
         elif allowed and isinstance(principal, dict):
@@ -1232,12 +1252,14 @@ def s3_access_logging(stack: Stack):
               "data longer than its retention allows.",
     remediation="Add `aws.s3.BucketLifecycleConfiguration` with abort_incomplete_multipart_upload (7 days) "
                 "and noncurrent_version_expiration.",
-    tags=anchors("AWS-S3-009", "A/A", "checkov:CKV2_AWS_61", "checkov:CKV_AWS_300", "fsbp:S3.10", "fsbp:S3.13"))
+    tags=anchors("AWS-S3-009", "A/A", "checkov:CKV2_AWS_61", "checkov:CKV_AWS_300", "fsbp:S3.10",
+                 "fsbp:S3.13"))
 def s3_lifecycle(stack: Stack):
     def check(bucket: Resource):
         rules = [x for s in _satellites(stack, bucket, S3_LIFECYCLE) for x in as_list(s.props.get("rules"))]
         rules += as_list(bucket.props.get("lifecycleRules"))
-        enabled = [x for x in rules if isinstance(x, dict) and (x.get("status") == "Enabled" or is_true(x.get("enabled")))]
+        enabled = [x for x in rules if isinstance(x, dict)
+                   and (x.get("status") == "Enabled" or is_true(x.get("enabled")))]
         if not enabled:
             yield bucket, "no enabled lifecycle rule"
             return
@@ -1269,7 +1291,9 @@ def s3_object_lock(stack: Stack):
             return
         configs = _satellites(stack, bucket, S3_OBJECT_LOCK)
         inline = first(bucket.props.get("objectLockConfiguration"))
-        if not is_true(bucket.props.get("objectLockEnabled")) and inline.get("objectLockEnabled") != "Enabled":
+        locked = (is_true(bucket.props.get("objectLockEnabled"))
+                  or inline.get("objectLockEnabled") == "Enabled")
+        if not locked:
             yield bucket, "objectLockEnabled is not true"
         elif not (any(first(c.props.get("rule")).get("defaultRetention") for c in configs) or
                   first(inline.get("rule")).get("defaultRetention")):
@@ -1304,8 +1328,8 @@ def s3_replication(stack: Stack):
     id="AWS-S3-012", title="Buckets tagged for notifications send events", severity="low",
     description="Buckets tagged `notify=true` have an `aws:s3/bucketNotification` with EventBridge, a queue, "
                 "a topic or a Lambda function.",
-    rationale="Event notifications drive malware scanning and ingestion pipelines; a bucket that expects them "
-              "but has none silently stops processing.",
+    rationale="Event notifications drive malware scanning and ingestion pipelines; a bucket that expects "
+              "them but has none silently stops processing.",
     remediation="Add `aws.s3.BucketNotification(bucket=b.id, eventbridge=True)`.",
     tags=anchors("AWS-S3-012", "D/D", "checkov:CKV2_AWS_62", "fsbp:S3.11"))
 def s3_notifications(stack: Stack):
@@ -1396,15 +1420,15 @@ def backup_plan_quality(r: Resource):
             yield "no rule copies recovery points to another region or account"
         elif primary and all(f":{primary}:" in str(c) for c in copies):
             yield f"every copy action targets the plan's own region {primary}"
-    if r.environment in r.threshold("requireContinuousBackupIn", ["prod"]) and not any(is_true(x.get("enableContinuousBackup"))
-                                                                   for x in rules):
+    continuous = any(is_true(x.get("enableContinuousBackup")) for x in rules)
+    if r.environment in r.threshold("requireContinuousBackupIn", ["prod"]) and not continuous:
         yield "no rule enables continuous backup (point-in-time restore)"
 
 
 @stack_rule(
     id="AWS-BACKUP-003", title="Backup vaults are locked in prod", severity="high",
-    description="When the policy config sets `requireVaultLock` (prod), every `aws:backup/vault:Vault` has an "
-                "`aws:backup/vaultLockConfiguration` with `minRetentionDays >= minBackupRetentionDays`. "
+    description="When the policy config sets `requireVaultLock` (prod), every `aws:backup/vault:Vault` has "
+                "an `aws:backup/vaultLockConfiguration` with `minRetentionDays >= minBackupRetentionDays`. "
                 "Beyond the anchors.",
     rationale="Vault Lock stops anyone, including an attacker with admin rights, from deleting recovery "
               "points before their retention ends: the defence against ransomware that targets backups "
@@ -1432,8 +1456,8 @@ def backup_vault_lock(stack: Stack):
     id="AWS-BACKUP-004", title="Backup vault policies deny deleting recovery points", severity="medium",
     description="When the policy config sets `requireVaultPolicy` (prod), every vault has an "
                 "`aws:backup/vaultPolicy` with a Deny on `backup:DeleteRecoveryPoint`. Beyond the anchors.",
-    rationale="Without the deny, any principal with backup permissions can delete recovery points; the policy "
-              "limits deletion to the lifecycle itself.",
+    rationale="Without the deny, any principal with backup permissions can delete recovery points; the "
+              "policy limits deletion to the lifecycle itself.",
     remediation="The `Backups` component attaches a vault policy that denies backup:DeleteRecoveryPoint and "
                 "backup:UpdateRecoveryPointLifecycle.",
     thresholds={"requireVaultPolicyIn": ["prod"]},

@@ -14,8 +14,8 @@ import re
 
 from policy.framework import Resource, Stack, resource_rule, stack_rule
 from policy.rules._b_util import (
-    anchors, as_list, each, first, is_false, is_true, linked, number, policy_document, principal_is_public, statements,
-    version_tuple,
+    anchors, as_list, condition_keys, each, first, is_false, is_true, linked, number, policy_document,
+    principal_is_public, statements, version_tuple,
 )
 
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
@@ -39,7 +39,8 @@ ADDONS_NEEDING_AWS_IDENTITY = ["vpc-cni", "aws-ebs-csi-driver", "aws-efs-csi-dri
 AWS_ACCESS_KEY = re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")
 PRIVATE_KEY_BLOCK = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
 SECRET_ASSIGNMENT = re.compile(
-    r"(?i)(?:aws_secret_access_key|password|passwd|secret|token|api[_-]?key)\w*\s*[=:]\s*['\"]?([^\s'\"$]{8,})")
+    r"(?i)(?:aws_secret_access_key|password|passwd|secret|token|api[_-]?key)\w*"
+    r"\s*[=:]\s*['\"]?([^\s'\"$]{8,})")
 
 
 def credential_findings(text: str) -> list[str]:
@@ -72,13 +73,14 @@ def _decoded(user_data: str) -> str:
                 "false` (AWS defaults the public endpoint to on). Where the policy config sets "
                 "`allowPublicEndpoint` (dev), a public endpoint passes only with `publicAccessCidrs` set and "
                 "none of them 0.0.0.0/0.",
-    rationale="A public Kubernetes API endpoint is probed by the whole internet; any leaked kubeconfig, token "
-              "or API-server vulnerability is then exploitable from anywhere.",
+    rationale="A public Kubernetes API endpoint is probed by the whole internet; any leaked kubeconfig, "
+              "token or API-server vulnerability is then exploitable from anywhere.",
     remediation="Leave `cluster.endpointPublicAccessCidrs` empty in Pulumi.<stack>.yaml (private endpoint "
                 "only) and reach the API through the VPN or SSM; for dev, list the office/VPN CIDRs in "
                 "`cluster.endpointPublicAccessCidrs`.",
     thresholds={"allowPublicEndpoint": False},
-    tags=anchors("AWS-EKS-001", "A/M", "cp:eks-cluster-disallow-api-endpoint-public-access", "checkov:CKV_AWS_38",
+    tags=anchors("AWS-EKS-001", "A/M", "cp:eks-cluster-disallow-api-endpoint-public-access",
+                 "checkov:CKV_AWS_38",
                  "checkov:CKV_AWS_39", "fsbp:EKS.1", "cdk-nag:AwsSolutions-EKS1"))
 def eks_private_endpoint(r: Resource):
     vpc = first(r.get("vpcConfig"))
@@ -99,15 +101,17 @@ def eks_private_endpoint(r: Resource):
     resource_types=(EKS_CLUSTER,),
     description="Checks `encryptionConfig.resources` contains `secrets` and "
                 "`encryptionConfig.provider.keyArn` is set.",
-    rationale="Envelope encryption keeps Secrets unreadable in etcd backups and snapshots, and the key policy "
-              "controls who can decrypt them.",
+    rationale="Envelope encryption keeps Secrets unreadable in etcd backups and snapshots, and the key "
+              "policy controls who can decrypt them.",
     remediation="The `Cluster` component sets `encryption_config` with the platform KMS key.",
-    tags=anchors("AWS-EKS-002", "M/M", "cp:eks-cluster-enable-cluster-encryption-config", "checkov:CKV_AWS_58",
+    tags=anchors("AWS-EKS-002", "M/M", "cp:eks-cluster-enable-cluster-encryption-config",
+                 "checkov:CKV_AWS_58",
                  "fsbp:EKS.3"))
 def eks_secrets_encryption(r: Resource):
     config = first(r.get("encryptionConfig"))
     if "secrets" not in [str(x) for x in as_list(config.get("resources"))]:
-        yield "encryptionConfig does not cover 'secrets': Kubernetes Secrets are stored with etcd's default encryption only"
+        yield ("encryptionConfig does not cover 'secrets': Kubernetes Secrets are stored with etcd's default "
+               "encryption only")
     elif not first(config.get("provider")).get("keyArn"):
         yield "encryptionConfig.provider.keyArn is unset"
 
@@ -159,9 +163,9 @@ def eks_version(r: Resource):
     resource_types=(EKS_CLUSTER,),
     description="Checks `accessConfig.authenticationMode == \"API\"` and "
                 "`accessConfig.bootstrapClusterCreatorAdminPermissions == false`. Beyond the open anchors.",
-    rationale="The aws-auth ConfigMap is an unaudited, easily broken mapping that any cluster admin can edit; "
-              "access entries are AWS API objects governed by IAM and CloudTrail. The bootstrap flag silently "
-              "makes whoever ran `pulumi up` a permanent cluster-admin (on by default).",
+    rationale="The aws-auth ConfigMap is an unaudited, easily broken mapping that any cluster admin can "
+              "edit; access entries are AWS API objects governed by IAM and CloudTrail. The bootstrap flag "
+              "silently makes whoever ran `pulumi up` a permanent cluster-admin (on by default).",
     remediation="The `Cluster` component sets `access_config={\"authentication_mode\": \"API\", "
                 "\"bootstrap_cluster_creator_admin_permissions\": False}` and grants admins through "
                 "`cluster.adminRoleArns` access entries.",
@@ -172,15 +176,17 @@ def eks_access_config(r: Resource):
     if mode != "API":
         yield f"authenticationMode is {mode}: the aws-auth ConfigMap still grants access"
     if not is_false(access.get("bootstrapClusterCreatorAdminPermissions")):
-        yield "bootstrapClusterCreatorAdminPermissions is not false: the deploying identity becomes cluster-admin"
+        yield ("bootstrapClusterCreatorAdminPermissions is not false: the deploying identity becomes "
+               "cluster-admin")
 
 
 @resource_rule(
     id="AWS-EKS-011", title="Cluster-admin access goes only to approved principals", severity="high",
     resource_types=(ACCESS_POLICY_ASSOCIATION,),
     description="Checks that an association of AmazonEKSClusterAdminPolicy (or AmazonEKSAdminPolicy at "
-                "cluster scope) names a principal matching the policy config's `clusterAdminPrincipals` (ARNs "
-                "or shell patterns such as `arn:aws:iam::*:role/groundwork-deploy*`). Beyond the open anchors.",
+                "cluster scope) names a principal matching the policy config's `clusterAdminPrincipals` "
+                "(ARNs or shell patterns such as `arn:aws:iam::*:role/groundwork-deploy*`). Beyond the open "
+                "anchors.",
     rationale="Cluster-admin can read every Secret and run anything on every node; the list of who holds it "
               "must be short, reviewed and in one place.",
     remediation="Add the role to `cluster.adminRoleArns` in Pulumi.<stack>.yaml and to the policy config's "
@@ -205,8 +211,8 @@ def eks_cluster_admin_principals(r: Resource):
     description="Checks `addonVersion` is set, and that add-ons which call AWS APIs (vpc-cni, EBS/EFS/S3 CSI "
                 "drivers, CloudWatch observability, ADOT, GuardDuty agent) have `serviceAccountRoleArn` or "
                 "`podIdentityAssociations`. Beyond the open anchors.",
-    rationale="An unpinned add-on changes under the cluster at AWS's pace; an add-on without its own identity "
-              "runs with the node role, so every pod on the node inherits its AWS permissions.",
+    rationale="An unpinned add-on changes under the cluster at AWS's pace; an add-on without its own "
+              "identity runs with the node role, so every pod on the node inherits its AWS permissions.",
     remediation="Pin `addon_version` and give the add-on an IRSA role (`service_account_role_arn`) or a Pod "
                 "Identity association, as the `Cluster` component does.",
     tags=anchors("STK-EKS-001", "A/M", "groundwork:beyond"))
@@ -255,11 +261,13 @@ def _metadata_issues(options: dict, max_hops: float) -> list[str]:
     if options.get("httpEndpoint") == "disabled":
         return issues
     if options.get("httpTokens") != "required":
-        issues.append("metadataOptions.httpTokens is not 'required': IMDSv1 is reachable (SSRF steals node credentials)")
+        issues.append("metadataOptions.httpTokens is not 'required': IMDSv1 is reachable (SSRF steals node "
+                      "credentials)")
     hops = number(options.get("httpPutResponseHopLimit"))
     if hops is None or hops > max_hops:
-        issues.append(f"httpPutResponseHopLimit is {hops if hops is not None else 'unset'}; at most {max_hops:g} "
-                      "keeps pods from reaching the node's credentials")
+        shown = f"{hops:g}" if hops is not None else "unset"
+        issues.append(f"httpPutResponseHopLimit is {shown}; at most {max_hops:g} keeps pods from reaching "
+                      "the node's credentials")
     return issues
 
 
@@ -272,7 +280,8 @@ def _metadata_issues(options: dict, max_hops: float) -> list[str]:
               "read them, bypassing IRSA.",
     remediation="The `Cluster` component's launch template sets httpTokens=required and hop limit 1.",
     thresholds={"maxHopLimit": 1},
-    tags=anchors("AWS-EKS-006", "M/M", "checkov:CKV_AWS_79", "checkov:CKV_AWS_341", "fsbp:EC2.8", "fsbp:EC2.170",
+    tags=anchors("AWS-EKS-006", "M/M", "checkov:CKV_AWS_79", "checkov:CKV_AWS_341", "fsbp:EC2.8",
+                 "fsbp:EC2.170",
                  "cdk-nag:NIST.800.53.R5-EC2IMDSv2Enabled"))
 def launch_template_imdsv2(r: Resource):
     yield from _metadata_issues(first(r.get("metadataOptions")), number(r.threshold("maxHopLimit", 1), 1))
@@ -287,7 +296,8 @@ def launch_template_imdsv2(r: Resource):
               "snapshots and detached volumes.",
     remediation="The `Cluster` component's launch template sets encrypted=\"true\" and the platform KMS key.",
     tags=anchors("AWS-EKS-007", "M/M", "cp:ec2-launchtemplate-disallow-unencrypted-block-device",
-                 "cp:ec2-launchtemplate-configure-customer-managed-key", "fsbp:EC2.181", "cdk-nag:AwsSolutions-EC26"))
+                 "cp:ec2-launchtemplate-configure-customer-managed-key", "fsbp:EC2.181",
+                 "cdk-nag:AwsSolutions-EC26"))
 def launch_template_encrypted_volumes(r: Resource):
     for mapping in as_list(r.get("blockDeviceMappings")):
         ebs = first(mapping.get("ebs"))
@@ -304,8 +314,8 @@ def launch_template_encrypted_volumes(r: Resource):
     id="AWS-EKS-008", title="Node launch templates assign no public IPs", severity="high",
     resource_types=(LAUNCH_TEMPLATE,),
     description="Checks `networkInterfaces[].associatePublicIpAddress` is not \"true\".",
-    rationale="Nodes with public IPs are directly reachable from the internet; they belong in private subnets "
-              "behind NAT.",
+    rationale="Nodes with public IPs are directly reachable from the internet; they belong in private "
+              "subnets behind NAT.",
     remediation="Remove `associate_public_ip_address` from the launch template's network interfaces.",
     tags=anchors("AWS-EKS-008", "M/M", "cp:ec2-launchtemplate-disallow-public-ip", "checkov:CKV_AWS_88",
                  "fsbp:EC2.25"))
@@ -318,8 +328,8 @@ def launch_template_no_public_ip(r: Resource):
 @resource_rule(
     id="AWS-EKS-009", title="Launch template and instance user data carry no credentials", severity="high",
     resource_types=(LAUNCH_TEMPLATE, EC2_INSTANCE),
-    description="Decodes `userData` (base64 or text) and looks for AWS access key ids, private key blocks and "
-                "literal password/secret/token assignments.",
+    description="Decodes `userData` (base64 or text) and looks for AWS access key ids, private key blocks "
+                "and literal password/secret/token assignments.",
     rationale="User data is readable by anyone with ec2:DescribeInstanceAttribute and from inside the "
               "instance via IMDS; credentials in it are effectively published.",
     remediation="Fetch secrets at boot from Secrets Manager with the node role, or pass them to pods via "
@@ -370,7 +380,8 @@ def instance_no_public_ip(r: Resource):
 def instance_encrypted_volumes(r: Resource):
     devices = as_list(r.get("rootBlockDevice")) + as_list(r.get("ebsBlockDevices"))
     if not as_list(r.get("rootBlockDevice")):
-        yield "rootBlockDevice is unset, so the root volume follows the account default (unencrypted unless EBS default encryption is on)"
+        yield ("rootBlockDevice is unset, so the root volume follows the account default (unencrypted unless "
+               "EBS default encryption is on)")
     for device in devices:
         if not is_true(device.get("encrypted")):
             yield f"volume {device.get('deviceName', 'root')} is not encrypted"
@@ -399,7 +410,8 @@ ECR_REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 
 
 def _repositories_of(stack: Stack, satellite_type: str, repo: Resource) -> list[Resource]:
-    return [s for s in stack.of_type(satellite_type) if repo in linked(s, "repository", [repo], keys=("name",))]
+    return [s for s in stack.of_type(satellite_type)
+            if repo in linked(s, "repository", [repo], keys=("name",))]
 
 
 @resource_rule(
@@ -486,7 +498,7 @@ def ecr_policy_not_public(r: Resource):
     restricting = {"aws:principalorgid", "aws:principalaccount", "aws:sourceaccount", "aws:sourcevpce"}
     for s in statements(policy_document(r.get("policy"))):
         if s.get("Effect") == "Allow" and principal_is_public(s.get("Principal")):
-            keys = {k.lower() for ops in (s.get("Condition") or {}).values() if isinstance(ops, dict) for k in ops}
+            keys = condition_keys(s)
             if not keys & restricting:
                 yield f"statement {s.get('Sid', '')!r} allows Principal '*'"
 
@@ -522,14 +534,14 @@ NODE_ROLE_POLICIES = [
 @stack_rule(
     id="AWS-EKS-014", title="The node role carries node permissions only", severity="high",
     description="For every EKS node group, the IAM role named by `nodeRoleArn` (found through the engine's "
-                "dependencies) has only the managed policies in the policy config's `nodeRolePolicies` (worker "
-                "node, ECR pull, SSM core, and the CNI policy when the vpc-cni add-on has no IRSA role) and no "
-                "inline policy: as `managedPolicyArns`, `inlinePolicies`, RolePolicyAttachment or RolePolicy. "
-                "Together with AWS-IAM-006 (IRSA trusts need `aud` and an exact `sub`) this covers IRSA trust "
-                "scoping.",
-    rationale="Every pod on a node can reach the node role's credentials whenever IMDS is reachable (hop limit, "
-              "hostNetwork); application permissions on the node role bypass IRSA and hand S3, KMS or Secrets "
-              "Manager access to every workload in the cluster.",
+                "dependencies) has only the managed policies in the policy config's `nodeRolePolicies` "
+                "(worker node, ECR pull, SSM core, and the CNI policy when the vpc-cni add-on has no IRSA "
+                "role) and no inline policy: as `managedPolicyArns`, `inlinePolicies`, RolePolicyAttachment "
+                "or RolePolicy. Together with AWS-IAM-006 (IRSA trusts need `aud` and an exact `sub`) this "
+                "covers IRSA trust scoping.",
+    rationale="Every pod on a node can reach the node role's credentials whenever IMDS is reachable (hop "
+              "limit, hostNetwork); application permissions on the node role bypass IRSA and hand S3, KMS or "
+              "Secrets Manager access to every workload in the cluster.",
     remediation="Grant application permissions through an IRSA role per service account (Groundwork's "
                 "`irsa_role`), never on the node role.",
     thresholds={"nodeRolePolicies": NODE_ROLE_POLICIES},

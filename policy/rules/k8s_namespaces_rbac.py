@@ -23,8 +23,9 @@ ROLE, CLUSTER_ROLE = f"{RBAC}:Role", f"{RBAC}:ClusterRole"
 ROLE_BINDING, CLUSTER_ROLE_BINDING = f"{RBAC}:RoleBinding", f"{RBAC}:ClusterRoleBinding"
 
 NAMESPACED_KINDS = WORKLOADS + (
-    "kubernetes:core/v1:Service", "kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:Secret", SERVICE_ACCOUNT,
-    "kubernetes:core/v1:PersistentVolumeClaim", RESOURCE_QUOTA, LIMIT_RANGE, NETWORK_POLICY, ROLE, ROLE_BINDING,
+    "kubernetes:core/v1:Service", "kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:Secret",
+    SERVICE_ACCOUNT, "kubernetes:core/v1:PersistentVolumeClaim", RESOURCE_QUOTA, LIMIT_RANGE, NETWORK_POLICY,
+    ROLE, ROLE_BINDING,
     "kubernetes:networking.k8s.io/v1:Ingress", "kubernetes:policy/v1:PodDisruptionBudget",
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
 SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"]
@@ -80,8 +81,8 @@ def _is_default_deny(policy: Resource, direction: str) -> bool:
     id="K8S-NS-001", title="Namespaces enforce the restricted Pod Security Standard", severity="high",
     resource_types=(NAMESPACE,),
     description="Checks the labels `pod-security.kubernetes.io/enforce`, `audit` and `warn` are `restricted` "
-                "(or the level the policy config's `namespaceLevels` grants that namespace, e.g. baseline for "
-                "a node-agent namespace). kube-system, kube-public and kube-node-lease are exempt "
+                "(or the level the policy config's `namespaceLevels` grants that namespace, e.g. baseline "
+                "for a node-agent namespace). kube-system, kube-public and kube-node-lease are exempt "
                 "(`systemNamespaces`).",
     rationale="Pod Security Admission is the in-cluster gate: even a workload deployed around Pulumi "
               "(kubectl, a Helm v3 Release, an operator) is rejected if it is privileged. Without the label "
@@ -172,8 +173,8 @@ def object_namespace(r: Resource):
 
 @stack_rule(
     id="K8S-NS-006", title="Every workload's pods are selected by a NetworkPolicy", severity="high",
-    description="For every workload, some NetworkPolicy in the same namespace (by `metadata.namespace`) has a "
-                "podSelector matching the pod template's labels (an empty selector matches all).",
+    description="For every workload, some NetworkPolicy in the same namespace (by `metadata.namespace`) has "
+                "a podSelector matching the pod template's labels (an empty selector matches all).",
     rationale="Pods that no NetworkPolicy selects accept traffic from anywhere in the cluster, whatever the "
               "other policies say.",
     remediation="Add a default-deny policy to the namespace (K8S-NS-002) and allow policies for the app.",
@@ -246,7 +247,8 @@ DANGEROUS = [
      "can intercept or disable admission control"),
     ({"update", "patch", "approve", "*"}, {"certificatesigningrequests/approval", "signers"},
      "can approve certificates (mint cluster credentials)"),
-    ({"update", "patch", "*"}, {"services/status"}, "can hijack traffic via status.loadBalancer (CVE-2020-8554)"),
+    ({"update", "patch", "*"}, {"services/status"},
+     "can hijack traffic via status.loadBalancer (CVE-2020-8554)"),
 ]
 
 
@@ -276,7 +278,8 @@ def rbac_no_escalation(r: Resource):
                 continue
             if bad_resources is None:
                 yield f"rules[{i}] grants {', '.join(sorted(verbs & bad_verbs))}: it {why}"
-            elif resources & bad_resources and not (bad_resources == {"secrets"} and rule.get("resourceNames")):
+            elif resources & bad_resources and not (bad_resources == {"secrets"}
+                                                    and rule.get("resourceNames")):
                 yield f"rules[{i}] on {', '.join(sorted(resources & bad_resources))}: it {why}"
 
 
@@ -289,18 +292,20 @@ def _subjects(r: Resource) -> list[dict]:
     resource_types=(ROLE_BINDING, CLUSTER_ROLE_BINDING, SERVICE_ACCOUNT),
     description="Checks no (Cluster)RoleBinding has the ServiceAccount `default` as a subject, and that "
                 "ServiceAccounts named `default` set `automountServiceAccountToken: false`.",
-    rationale="Every pod without an explicit serviceAccountName runs as `default`; rights given to it leak to "
-              "every such pod in the namespace.",
+    rationale="Every pod without an explicit serviceAccountName runs as `default`; rights given to it leak "
+              "to every such pod in the namespace.",
     remediation="Create a dedicated ServiceAccount per workload and bind roles to it.",
     tags=anchors("K8S-RBAC-003", "A/M", "checkov:CKV_K8S_41", "checkov:CKV_K8S_42"))
 def rbac_default_service_account(r: Resource):
     if r.type == SERVICE_ACCOUNT:
-        if (r.get("metadata.name") or r.name) == "default" and r.get("automountServiceAccountToken") is not False:
+        mounts = r.get("automountServiceAccountToken") is not False
+        if (r.get("metadata.name") or r.name) == "default" and mounts:
             yield "the default ServiceAccount mounts its token into every pod that does not opt out"
         return
     for s in _subjects(r):
         if s.get("kind") == "ServiceAccount" and s.get("name") == "default":
-            yield f"binds {r.get('roleRef.name')} to the default ServiceAccount of {s.get('namespace') or 'its namespace'}"
+            yield (f"binds {r.get('roleRef.name')} to the default ServiceAccount of "
+                   f"{s.get('namespace') or 'its namespace'}")
 
 
 @resource_rule(
@@ -309,9 +314,9 @@ def rbac_default_service_account(r: Resource):
     description="Checks a binding whose roleRef is `cluster-admin` (or any binding to the group "
                 "system:masters) names only subjects in the policy config's `clusterAdminSubjects` (as "
                 "kind/name).",
-    rationale="cluster-admin is every permission on every object, including reading all Secrets and rewriting "
-              "RBAC; the holders must be few and reviewed. Access entries (AWS-EKS-011) are the preferred way "
-              "to grant it on EKS.",
+    rationale="cluster-admin is every permission on every object, including reading all Secrets and "
+              "rewriting RBAC; the holders must be few and reviewed. Access entries (AWS-EKS-011) are the "
+              "preferred way to grant it on EKS.",
     remediation="Bind a narrower ClusterRole, or grant admin through `cluster.adminRoleArns` (EKS access "
                 "entries) and remove the binding.",
     thresholds={"clusterAdminSubjects": []},

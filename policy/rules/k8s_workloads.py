@@ -28,15 +28,17 @@ HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
 BASELINE_CAPABILITIES = {"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
                          "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
-RESTRICTED_VOLUME_TYPES = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
-                           "projected", "secret"]
-SAFE_SYSCTLS = {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
+RESTRICTED_VOLUME_TYPES = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
+                           "persistentVolumeClaim", "projected", "secret"]
+SAFE_SYSCTLS = {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
+                "net.ipv4.ip_unprivileged_port_start",
                 "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
                 "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
                 "net.ipv4.tcp_keepalive_probes"}
 SELINUX_TYPES = {"container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
 RECOMMENDED_LABELS = ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version",
-                      "app.kubernetes.io/component", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by"]
+                      "app.kubernetes.io/component", "app.kubernetes.io/part-of",
+                      "app.kubernetes.io/managed-by"]
 DEFAULT_REGISTRIES = ["*.dkr.ecr.*.amazonaws.com", "public.ecr.aws", "registry.k8s.io", "quay.io", "ghcr.io",
                       "docker.io"]
 FORBIDDEN_IMAGES = re.compile(r"(?:^|/)(tiller|kubernetes-dashboard|dashboard|git-sync)(?::|@|$)")
@@ -54,6 +56,11 @@ def _looks_like_credential(name: str, value) -> bool:
 
 def _spec(r: Resource) -> dict:
     return pod_spec(r)
+
+
+def _capabilities(container: dict) -> dict:
+    caps = security_context(container).get("capabilities")
+    return caps if isinstance(caps, dict) else {}
 
 
 def _pod_and_containers(r: Resource):
@@ -97,8 +104,8 @@ def pod_not_privileged(r: Resource):
     id="K8S-POD-003", title="Containers add no dangerous capabilities", severity="high",
     resource_types=WORKLOADS,
     description="Checks `securityContext.capabilities.add` only names capabilities in the policy config's "
-                "`allowedAddedCapabilities` (default NET_BIND_SERVICE, the restricted profile), and never any "
-                "outside the baseline list (SYS_ADMIN, NET_RAW, NET_ADMIN...).",
+                "`allowedAddedCapabilities` (default NET_BIND_SERVICE, the restricted profile), and never "
+                "any outside the baseline list (SYS_ADMIN, NET_RAW, NET_ADMIN...).",
     rationale="SYS_ADMIN is nearly root; NET_RAW allows ARP/DNS spoofing of other pods; every extra "
               "capability widens what a compromised process can do to the node.",
     remediation="Drop the capability from the container spec (or its Helm values).",
@@ -108,7 +115,7 @@ def pod_not_privileged(r: Resource):
 def pod_capabilities_added(r: Resource):
     allowed = set(r.threshold("allowedAddedCapabilities", ["NET_BIND_SERVICE"]))
     for name, c in _pod_and_containers(r)[1]:
-        added = {str(x).upper().removeprefix("CAP_") for x in as_list((security_context(c).get("capabilities") or {}).get("add"))}
+        added = {str(x).upper().removeprefix("CAP_") for x in as_list(_capabilities(c).get("add"))}
         bad = sorted(added - (allowed & BASELINE_CAPABILITIES))
         if bad:
             yield f"{name} adds {', '.join(bad)}"
@@ -128,7 +135,7 @@ def pod_capabilities_dropped(r: Resource):
     if is_windows(spec):
         return
     for name, c in cs:
-        dropped = {str(x).upper() for x in as_list((security_context(c).get("capabilities") or {}).get("drop"))}
+        dropped = {str(x).upper() for x in as_list(_capabilities(c).get("drop"))}
         if "ALL" not in dropped:
             yield f"{name} does not drop ALL capabilities"
 
@@ -280,7 +287,8 @@ def pod_baseline_extras(r: Resource):
                 continue
             for kind in ("httpGet", "tcpSocket"):
                 if (handler.get(kind) or {}).get("host"):
-                    yield f"{name} has a {kind} probe/hook with a host: it can reach other hosts from the kubelet"
+                    yield (f"{name} has a {kind} probe/hook with a host: it can reach other hosts from the "
+                           "kubelet")
 
 
 @resource_rule(
@@ -290,7 +298,8 @@ def pod_baseline_extras(r: Resource):
     rationale="A writable root filesystem lets an attacker drop tools and persist changes; writable paths "
               "should be explicit emptyDir mounts.",
     remediation="Set `readOnlyRootFilesystem: true` and mount emptyDir volumes at the paths the app writes.",
-    tags=anchors("K8S-PSS-011", "A/M", "checkov:CKV_K8S_22", "cp:apps-v1-deployment-enable-read-only-root-filesystem",
+    tags=anchors("K8S-PSS-011", "A/M", "checkov:CKV_K8S_22",
+                 "cp:apps-v1-deployment-enable-read-only-root-filesystem",
                  "opa:pod_security.rego"))
 def pod_read_only_root(r: Resource):
     for name, c in _pod_and_containers(r)[1]:
@@ -308,8 +317,8 @@ def pod_read_only_root(r: Resource):
                 "`requireCpuLimit`).",
     rationale="Without requests the scheduler overcommits nodes; without a memory limit one leaking pod gets "
               "its neighbours OOM-killed. Both are needed for ResourceQuotas to admit the pod.",
-    remediation="Set requests/limits in the manifest or the chart's `resources` values; Groundwork components "
-                "set them on every container they create.",
+    remediation="Set requests/limits in the manifest or the chart's `resources` values; Groundwork "
+                "components set them on every container they create.",
     thresholds={"requireCpuLimit": False},
     tags=anchors("K8S-WL-001", "A/M", "checkov:CKV_K8S_10", "checkov:CKV_K8S_11", "checkov:CKV_K8S_12",
                  "checkov:CKV_K8S_13"))
@@ -366,8 +375,8 @@ def pod_image_pinned(r: Resource):
     id="K8S-POD-015", title="Mutable image tags are always pulled", severity="low",
     resource_types=WORKLOADS,
     description="Checks `imagePullPolicy: Always` on containers whose image is not digest-pinned.",
-    rationale="With IfNotPresent a node keeps running a cached image after the tag was moved (or the registry "
-              "copy was fixed), and a pod can use an image it could not pull itself.",
+    rationale="With IfNotPresent a node keeps running a cached image after the tag was moved (or the "
+              "registry copy was fixed), and a pod can use an image it could not pull itself.",
     remediation="Pin a digest (preferred) or set `imagePullPolicy: Always`.",
     tags=anchors("K8S-WL-004", "D/A", "checkov:CKV_K8S_15"))
 def pod_pull_policy(r: Resource):
@@ -410,7 +419,8 @@ def pod_secrets_as_files(r: Resource):
 def pod_token_automount(r: Resource):
     allowed = r.threshold("tokenServiceAccounts", [])
     if r.type == SERVICE_ACCOUNT:
-        if r.get("metadata.name", r.name) not in allowed and r.get("automountServiceAccountToken") is not False:
+        mounts = r.get("automountServiceAccountToken") is not False
+        if r.get("metadata.name", r.name) not in allowed and mounts:
             yield "automountServiceAccountToken is not false"
         return
     spec = _spec(r)
@@ -472,8 +482,8 @@ def pdb_allows_disruption(r: Resource):
 @resource_rule(
     id="K8S-POD-022", title="No Tiller, dashboard or git-sync", severity="high",
     resource_types=WORKLOADS + (SERVICE,),
-    description="Checks no container image is Tiller, the Kubernetes dashboard or git-sync, and no Service is "
-                "named tiller-deploy or kubernetes-dashboard.",
+    description="Checks no container image is Tiller, the Kubernetes dashboard or git-sync, and no Service "
+                "is named tiller-deploy or kubernetes-dashboard.",
     rationale="Tiller runs with cluster-admin and no authentication; the dashboard has been the entry point "
               "of public cryptojacking incidents; git-sync pulls code into the cluster outside the review "
               "path.",
@@ -669,9 +679,9 @@ def helm_repository_allowed(r: Resource):
     resource_types=(HELM_RELEASE,),
     description="Fires on every `kubernetes:helm.sh/v3:Release` in the environments listed in the policy "
                 "config's `preferChartIn` (default prod).",
-    rationale="A Release installs through the Helm SDK, so its Deployments, RBAC and Services never reach the "
-              "policy pack: the pod-security and RBAC rules above cannot see them. `helm.sh/v4:Chart` renders "
-              "them as Pulumi resources that every rule checks.",
+    rationale="A Release installs through the Helm SDK, so its Deployments, RBAC and Services never reach "
+              "the policy pack: the pod-security and RBAC rules above cannot see them. `helm.sh/v4:Chart` "
+              "renders them as Pulumi resources that every rule checks.",
     remediation="Replace the Release with `kubernetes.helm.v4.Chart` (same chart, version and values).",
     thresholds={"preferChartIn": ["prod"]},
     tags=anchors("STK-K8S-003", "A/A", "groundwork:beyond"))

@@ -139,8 +139,8 @@ def _zones(owner: Resource, prop: str, subnets: list[Resource]) -> set[str]:
     id="STACK-HA-001", title="Prod is multi-AZ end to end", severity="high",
     description="In the environments of the policy config's `requireMultiAzIn` (default prod), with `minAzs` "
                 "(default 3): the subnets span at least minAzs AZs; NAT gateways sit in at least minAzs AZs; "
-                "every MSK cluster's `brokerNodeGroupInfo.clientSubnets` span minAzs AZs and the broker count "
-                "is a multiple of them; every EKS node group's `subnetIds` span minAzs AZs with "
+                "every MSK cluster's `brokerNodeGroupInfo.clientSubnets` span minAzs AZs and the broker "
+                "count is a multiple of them; every EKS node group's `subnetIds` span minAzs AZs with "
                 "`scalingConfig.minSize >= minAzs`. The per-datastore flags are AWS-RDS-004 (multiAz), "
                 "AWS-RDS-025 and AWS-ELASTICACHE-005 (multiAzEnabled + automaticFailover).",
     rationale="Multi-AZ is only as strong as its weakest layer: a Multi-AZ database behind one NAT gateway, "
@@ -157,12 +157,14 @@ def multi_az_end_to_end(stack: Stack):
     subnets = stack.of_type(SUBNET)
     all_zones = {z for z in (_zone(s) for s in subnets) if isinstance(z, str)}
     if subnets and len(all_zones) < need:
-        yield None, f"the subnets span {len(all_zones)} AZ(s): {', '.join(sorted(all_zones))}; {need} required"
+        yield None, (f"the subnets span {len(all_zones)} AZ(s): {', '.join(sorted(all_zones))}; {need} "
+                     "required")
     nats = stack.of_type(NAT_GATEWAY)
     if nats:
         nat_zones = set().union(*(_zones(n, "subnetId", subnets) for n in nats))
         if (len(nat_zones) if nat_zones else len(nats)) < need:
-            yield nats[0], f"{len(nats)} NAT gateway(s): losing their AZ cuts egress for the others; one per AZ needed"
+            yield nats[0], (f"{len(nats)} NAT gateway(s): losing their AZ cuts egress for the others; one "
+                            "per AZ needed")
 
     def msk(cluster: Resource):
         client_subnets = as_list(cluster.get("brokerNodeGroupInfo.clientSubnets"))
@@ -189,8 +191,8 @@ def multi_az_end_to_end(stack: Stack):
 
 # ---------------------------------------------------------------------------------- protection
 
-STATEFUL_TYPES = (RDS_INSTANCE, RDS_CLUSTER, EC_REPLICATION_GROUP, EC_CLUSTER, EC_SERVERLESS, MSK_CLUSTER, KMS_KEY,
-                  BACKUP_VAULT, EKS_CLUSTER, SECRET, EBS_VOLUME, PVC) + S3_BUCKETS
+STATEFUL_TYPES = (RDS_INSTANCE, RDS_CLUSTER, EC_REPLICATION_GROUP, EC_CLUSTER, EC_SERVERLESS, MSK_CLUSTER,
+                  KMS_KEY, BACKUP_VAULT, EKS_CLUSTER, SECRET, EBS_VOLUME, PVC) + S3_BUCKETS
 
 
 @stack_rule(
@@ -215,9 +217,11 @@ def stateful_protected(stack: Stack):
     def check(r: Resource):
         if r.type in S3_BUCKETS and str((r.peek("tags") or {}).get("ephemeral", "")).lower() == "true":
             return
-        stateful = r.type in STATEFUL_TYPES or (r.type == STATEFUL_SET and r.peek("spec.volumeClaimTemplates"))
+        claims = r.type == STATEFUL_SET and r.peek("spec.volumeClaimTemplates")
+        stateful = r.type in STATEFUL_TYPES or claims
         if stateful and not r.protect:
-            yield r, f"{r.type.rsplit(':', 1)[1]} {r.name} is not protected: a destroy or replacement deletes it"
+            yield r, (f"{r.type.rsplit(':', 1)[1]} {r.name} is not protected: a destroy or replacement "
+                      "deletes it")
 
     yield from each(stack.resources, check)
 
@@ -227,10 +231,12 @@ def stateful_protected(stack: Stack):
 def _selected(db: Resource, selections: list[Resource]) -> bool:
     tags = db.peek("tags") or {}
     for sel in selections:
-        if db in linked(sel, "resources", [db]) or "*" in [str(x) for x in as_list(sel.peek("resources") or [])]:
+        named = [str(x) for x in as_list(sel.peek("resources") or [])]
+        if db in linked(sel, "resources", [db]) or "*" in named:
             return True
         for tag in as_list(sel.peek("selectionTags") or []):
-            if tag.get("type", "STRINGEQUALS") == "STRINGEQUALS" and tags.get(tag.get("key")) == tag.get("value"):
+            equals = tag.get("type", "STRINGEQUALS") == "STRINGEQUALS"
+            if equals and tags.get(tag.get("key")) == tag.get("value"):
                 return True
         for condition in as_list(sel.peek("conditions") or []):
             for eq in as_list(condition.get("stringEquals")):
@@ -242,19 +248,20 @@ def _selected(db: Resource, selections: list[Resource]) -> bool:
 
 @stack_rule(
     id="STACK-BACKUP-001", title="Every datastore has a declared recovery path", severity="high",
-    description="Every RDS instance (not a read replica) and cluster, and every EBS volume, is selected by an "
-                "`aws:backup/selection:Selection` — by ARN in `resources`, or by its tags through "
+    description="Every RDS instance (not a read replica) and cluster, and every EBS volume, is selected by "
+                "an `aws:backup/selection:Selection` — by ARN in `resources`, or by its tags through "
                 "`selectionTags`/`conditions` (Groundwork tags datastores `backup=true`). Every MSK cluster "
                 "(which AWS Backup does not support) has an `aws:msk/replicator:Replicator` or a `recovery` "
-                "tag naming its recovery path (e.g. `replay-from-source`). ElastiCache, which AWS Backup does "
-                "not support either, recovers from its own snapshots: AWS-ELASTICACHE-006.",
+                "tag naming its recovery path (e.g. `replay-from-source`). ElastiCache, which AWS Backup "
+                "does not support either, recovers from its own snapshots: AWS-ELASTICACHE-006.",
     rationale="A datastore without a backup plan is only as durable as its last accident. The anchors check "
               "RDS/EBS backup plans one resource at a time; this rule gives a reviewer the whole recovery "
               "matrix of the stack, including the services AWS Backup cannot protect.",
     remediation="The `Backups` component selects resources tagged `backup=true`; the `Postgres` component "
                 "sets that tag. For Kafka, tag the MSK cluster `recovery=<how topics come back>` (e.g. "
                 "`replay-from-source`) in the `Kafka` component, or add an MSK Replicator.",
-    tags=anchors("STK-BKP-001", "A/M", "target:AWS-RDS-028", "checkov:CKV2_AWS_8", "fsbp:RDS.26", "fsbp:EC2.28",
+    tags=anchors("STK-BKP-001", "A/M", "target:AWS-RDS-028", "checkov:CKV2_AWS_8", "fsbp:RDS.26",
+                 "fsbp:EC2.28",
                  "cdk-nag:NIST.800.53.R5-RDSInBackupPlan", "groundwork:beyond"))
 def backup_coverage(stack: Stack):
     selections = stack.of_type(BACKUP_SELECTION)
@@ -266,9 +273,11 @@ def backup_coverage(stack: Stack):
             yield db, f"{db.name} is not selected by any AWS Backup selection (tag it backup=true)"
 
     def kafka(cluster: Resource):
-        replicated = any(cluster in linked(rep, "kafkaClusters", [cluster]) for rep in stack.of_type(MSK_REPLICATOR))
+        replicators = stack.of_type(MSK_REPLICATOR)
+        replicated = any(cluster in linked(rep, "kafkaClusters", [cluster]) for rep in replicators)
         if not replicated and not (cluster.peek("tags") or {}).get("recovery"):
-            yield cluster, f"{cluster.name} has no replicator and no `recovery` tag naming how topics are recovered"
+            yield cluster, (f"{cluster.name} has no replicator and no `recovery` tag naming how topics are "
+                            "recovered")
 
     yield from each(stack.of_type(RDS_INSTANCE, RDS_CLUSTER, EBS_VOLUME), database)
     yield from each(stack.of_type(MSK_CLUSTER), kafka)
@@ -323,14 +332,16 @@ def _weak_literal(value: str, min_length: int) -> str | None:
                 "`minSecretLength` (default 16) or low-entropy — the shapes of a hand-typed literal. Values "
                 "that are references (ARNs, `$(...)`, file paths) pass; Secrets Manager secret versions, "
                 "Kubernetes Secrets and SSM parameters are the intended holders and are skipped.",
-    rationale="A policy sees secret inputs unwrapped and cannot tell a generated Pulumi secret from a literal "
-              "in the source, so it judges by shape: short, guessable or key-shaped values are typed by a "
-              "human and live in git history forever. Generated secrets (pulumi_random, RDS-managed) pass.",
+    rationale="A policy sees secret inputs unwrapped and cannot tell a generated Pulumi secret from a "
+              "literal in the source, so it judges by shape: short, guessable or key-shaped values are typed "
+              "by a human and live in git history forever. Generated secrets (pulumi_random, RDS-managed) "
+              "pass.",
     remediation="Generate the value with `pulumi_random.RandomPassword` (or let RDS manage it), keep it a "
-                "Pulumi secret, and pass it through Secrets Manager / External Secrets; rotate any credential "
-                "this rule found, since it is already in history.",
+                "Pulumi secret, and pass it through Secrets Manager / External Secrets; rotate any "
+                "credential this rule found, since it is already in history.",
     thresholds={"minSecretLength": 16},
-    tags=anchors("STK-SEC-001", "M/M", "checkov:CKV_AWS_46", "cdk-nag:AwsSolutions-DOC3", "groundwork:beyond"))
+    tags=anchors("STK-SEC-001", "M/M", "checkov:CKV_AWS_46", "cdk-nag:AwsSolutions-DOC3",
+                 "groundwork:beyond"))
 def no_plaintext_credentials(stack: Stack):
     min_length = int(number(stack.threshold("minSecretLength", 16), 16))
 
@@ -371,7 +382,8 @@ def _cidr_sources(stack: Stack, sg: Resource) -> list[str]:
                 sources.append(f"prefix list {rule.peek('prefixListId')}")
     for rule in stack.of_type(SG_RULE):
         if rule.peek("type") == "ingress" and sg in linked(rule, "securityGroupId", [sg], keys=("name",)):
-            sources += [str(c) for c in as_list(rule.peek("cidrBlocks") or []) + as_list(rule.peek("ipv6CidrBlocks") or [])]
+            cidrs = as_list(rule.peek("cidrBlocks") or []) + as_list(rule.peek("ipv6CidrBlocks") or [])
+            sources += [str(c) for c in cidrs]
             sources += [f"prefix list {p}" for p in as_list(rule.peek("prefixListIds") or [])]
     return sources
 
@@ -403,7 +415,8 @@ def datastores_reachable_from_groups_only(stack: Stack):
         for sg in linked(ds, prop, groups, keys=("name",)):
             wide = [c for c in _cidr_sources(stack, sg) if c not in allowed]
             if wide:
-                yield ds, f"security group {sg.name} admits {', '.join(sorted(set(wide)))} instead of a security group"
+                yield ds, (f"security group {sg.name} admits {', '.join(sorted(set(wide)))} instead of a "
+                           "security group")
 
     yield from each(stack.of_type(*DATASTORE_SGS), check)
 
@@ -452,8 +465,8 @@ def keys_owned_by_stack(stack: Stack):
                 "resource's per-resource `region` input (pulumi-aws 7) is in it.",
     rationale="Data residency: a per-resource region override or a second provider can place a copy of the "
               "data in a region the organisation has not approved.",
-    remediation="Set `aws:region` in Pulumi.<stack>.yaml to an allowed region and drop per-resource overrides "
-                "(cross-region backup copies go to `backups.drRegion`, which must be allowed too).",
+    remediation="Set `aws:region` in Pulumi.<stack>.yaml to an allowed region and drop per-resource "
+                "overrides (cross-region backup copies go to `backups.drRegion`, which must be allowed too).",
     thresholds={"allowedRegions": []},
     tags=anchors("STK-REG-001", "A/M", "groundwork:beyond"))
 def allowed_regions(stack: Stack):
@@ -489,8 +502,8 @@ def _alarms_for(ds: Resource, alarms: list[Resource]) -> list[Resource]:
             found.append(alarm)
             continue
         dims = [alarm.peek("dimensions") or {}]
-        dims += [(q.get("metric") or {}).get("dimensions") or {} for q in as_list(alarm.peek("metricQueries") or [])
-                 if isinstance(q, dict)]
+        queries = [q for q in as_list(alarm.peek("metricQueries") or []) if isinstance(q, dict)]
+        dims += [(q.get("metric") or {}).get("dimensions") or {} for q in queries]
         values = [str(d.get(n)) for d in dims if isinstance(d, dict) for n in dimension_names if d.get(n)]
         expressions = [str(q.get("expression") or "") for q in as_list(alarm.peek("metricQueries") or [])
                        if isinstance(q, dict)]
@@ -501,19 +514,20 @@ def _alarms_for(ds: Resource, alarms: list[Resource]) -> list[Resource]:
 
 
 @stack_rule(
-    id="STACK-OBS-001", title="Every datastore is watched by an alarm that notifies someone", severity="medium",
+    id="STACK-OBS-001", title="Every datastore is watched by an alarm that notifies someone",
+    severity="medium",
     description="Every RDS instance/cluster, ElastiCache replication group and MSK cluster has at least one "
                 "`aws:cloudwatch/metricAlarm` on it (its dimensions or metric queries depend on the "
-                "datastore, or name its identifier) with `alarmActions` and `actionsEnabled` not false; every "
-                "Redis/Valkey replication group delivers its slow log (`logDeliveryConfigurations` with "
-                "logType slow-log). RDS log exports and MSK broker logs are AWS-RDS-008/024 and AWS-MSK-006; "
-                "the log groups themselves are judged by AWS-CW-001/002.",
+                "datastore, or name its identifier) with `alarmActions` and `actionsEnabled` not false; "
+                "every Redis/Valkey replication group delivers its slow log (`logDeliveryConfigurations` "
+                "with logType slow-log). RDS log exports and MSK broker logs are AWS-RDS-008/024 and "
+                "AWS-MSK-006; the log groups themselves are judged by AWS-CW-001/002.",
     rationale="A datastore nobody is alerted about fails silently: storage fills, replicas lag, brokers go "
-              "offline, and the first signal is an outage report. The anchors check that logging is on, never "
-              "that a human hears about it.",
-    remediation="The `Monitoring` component creates CPU, storage, memory and replication alarms per datastore "
-                "with the stack's SNS topic as action; the `Redis` component ships slow and engine logs to "
-                "CloudWatch.",
+              "offline, and the first signal is an outage report. The anchors check that logging is on, "
+              "never that a human hears about it.",
+    remediation="The `Monitoring` component creates CPU, storage, memory and replication alarms per "
+                "datastore with the stack's SNS topic as action; the `Redis` component ships slow and engine "
+                "logs to CloudWatch.",
     tags=anchors("STK-OBS-001", "A/M", "groundwork:beyond"))
 def datastores_observed(stack: Stack):
     alarms = [a for a in stack.of_type(METRIC_ALARM)
