@@ -13,7 +13,7 @@ import fnmatch
 import re
 
 from policy.framework import Resource, Stack, resource_rule, stack_rule
-from policy.rules._b_util import anchors, as_list, is_true, number
+from policy.rules._b_util import anchors, as_list, each, is_true, number
 from policy.rules._k8s import (
     DEPLOYMENT, LONG_RUNNING, POD, STATEFUL_SET, WORKLOADS, containers, image_registry, image_tag, is_windows,
     pod_spec, security_context,
@@ -404,30 +404,63 @@ def pod_secrets_as_files(r: Resource):
                 yield f"{name} loads a whole Secret into its environment"
 
 
-@resource_rule(
+RBAC_BINDINGS = ("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+                 "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
+
+
+def _bound_service_accounts(stack: Stack) -> set[tuple[str | None, str]]:
+    """(namespace, name) of every ServiceAccount some (Cluster)RoleBinding of the stack grants rights to;
+    a RoleBinding's subject without a namespace lives in the binding's namespace."""
+    bound = set()
+    for binding in stack.of_type(*RBAC_BINDINGS):
+        for subject in as_list(binding.peek("subjects") or []):
+            if isinstance(subject, dict) and subject.get("kind") == "ServiceAccount":
+                namespace = subject.get("namespace") or binding.peek("metadata.namespace")
+                bound.add((namespace if isinstance(namespace, str) else None, str(subject.get("name"))))
+    return bound
+
+
+@stack_rule(
     id="K8S-POD-017", title="Service account tokens are mounted only where needed", severity="medium",
-    resource_types=WORKLOADS + (SERVICE_ACCOUNT,),
-    description="Checks `automountServiceAccountToken == false` on ServiceAccounts, or on the pod spec of a "
-                "workload, unless its `serviceAccountName` is in the policy config's `tokenServiceAccounts`.",
-    rationale="A mounted token lets any code in the pod call the Kubernetes API with the account's rights; "
-              "most applications never need it.",
+    description="A workload whose pod mounts its service-account token (`automountServiceAccountToken` not "
+                "false in the pod spec, nor on its ServiceAccount when that is in the stack) must run as a "
+                "ServiceAccount that some RoleBinding/ClusterRoleBinding of the stack grants rights to, or "
+                "that is listed in the policy config's `tokenServiceAccounts`; a ServiceAccount that nothing "
+                "binds must set `automountServiceAccountToken: false`.",
+    rationale="A mounted token lets any code in the pod call the Kubernetes API; when the account has no "
+              "rights of its own, the token is pure attack surface (discovery, and every right later granted "
+              "to `system:serviceaccounts`). Controllers that the stack binds to a role need theirs.",
     remediation="Set `automountServiceAccountToken: false` in the pod spec and on the ServiceAccount (the "
-                "data components' in-cluster pods do); list the few controllers that need the API in the "
-                "policy config's tokenServiceAccounts.",
+                "data components' in-cluster pods do); controllers keep their token through their binding, "
+                "others that call the API go into tokenServiceAccounts.",
     thresholds={"tokenServiceAccounts": []},
     tags=anchors("K8S-WL-006", "A/M", "checkov:CKV_K8S_38"))
-def pod_token_automount(r: Resource):
-    allowed = r.threshold("tokenServiceAccounts", [])
-    if r.type == SERVICE_ACCOUNT:
-        mounts = r.get("automountServiceAccountToken") is not False
-        if r.get("metadata.name", r.name) not in allowed and mounts:
-            yield "automountServiceAccountToken is not false"
-        return
-    spec = _spec(r)
-    if spec.get("serviceAccountName") in allowed:
-        return
-    if spec.get("automountServiceAccountToken") is not False:
-        yield "the pod spec does not set automountServiceAccountToken: false"
+def pod_token_automount(stack: Stack):
+    allowed = set(stack.threshold("tokenServiceAccounts", []))
+    bound = _bound_service_accounts(stack)
+    accounts = {(sa.peek("metadata.namespace"), sa.peek("metadata.name") or sa.name): sa
+                for sa in stack.of_type(SERVICE_ACCOUNT)}
+
+    def needs_token(namespace, name) -> bool:
+        return name in allowed or (namespace, name) in bound or (None, name) in bound
+
+    def check_account(sa: Resource):
+        namespace, name = sa.get("metadata.namespace"), sa.get("metadata.name") or sa.name
+        if sa.get("automountServiceAccountToken") is not False and not needs_token(namespace, name):
+            yield sa, f"ServiceAccount {name} has no role binding but mounts its token into every pod"
+
+    def check_workload(r: Resource):
+        spec = _spec(r)
+        namespace, name = r.get("metadata.namespace"), spec.get("serviceAccountName") or "default"
+        account = accounts.get((namespace, name))
+        mounted = spec.get("automountServiceAccountToken")
+        if mounted is None and account is not None:
+            mounted = account.get("automountServiceAccountToken")
+        if mounted is not False and not needs_token(namespace, name):
+            yield r, f"{r.name} mounts the token of {name}, which no role binding in the stack needs"
+
+    yield from each(stack.of_type(SERVICE_ACCOUNT), check_account)
+    yield from each(stack.of_type(*WORKLOADS), check_workload)
 
 
 @resource_rule(

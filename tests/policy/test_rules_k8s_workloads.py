@@ -3,7 +3,7 @@ on the compliant baseline it was made from."""
 
 import pytest
 
-from tests.policy._cases import DROP, fired, patched, res, stack_fired
+from tests.policy._cases import DROP, fired, patched, replaced, res, stack_fired
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
@@ -88,8 +88,6 @@ RESOURCE_CASES = [
     ("K8S-POD-016", DEPLOYMENT, {f"{C}.env": [{"name": "DB_PASSWORD",
                                                "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}]}),
     ("K8S-POD-016", DEPLOYMENT, {f"{C}.envFrom": [{"secretRef": {"name": "db"}}]}),
-    ("K8S-POD-017", DEPLOYMENT, {f"{P}.automountServiceAccountToken": DROP}),
-    ("K8S-POD-017", SERVICE_ACCOUNT, {"automountServiceAccountToken": True}),
     ("K8S-POD-019", POD, {}),
     ("K8S-POD-020", DEPLOYMENT, {"spec.replicas": 1.0}),
     ("K8S-POD-021", PDB, {"spec.maxUnavailable": 0.0}),
@@ -167,3 +165,34 @@ def test_prerelease_api_versions_are_flagged_in_the_stack():
              res(DEPLOYMENT, "api", BASELINES[DEPLOYMENT])]
     assert "K8S-API-001" in stack_fired(stack)
     assert "K8S-API-001" not in stack_fired(stack[1:])
+
+
+TOKEN_STACK = [
+    res(DEPLOYMENT, "api", BASELINES[DEPLOYMENT]),
+    res(SERVICE_ACCOUNT, "api-sa", {"metadata": {"name": "api", "namespace": "apps"},
+                                    "automountServiceAccountToken": False}),
+    res(DEPLOYMENT, "operator", patched(BASELINES[DEPLOYMENT], {
+        "metadata.name": "operator", f"{P}.serviceAccountName": "operator", f"{P}.automountServiceAccountToken": DROP})),
+    res("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "operator-binding", {
+        "metadata": {"name": "operator", "namespace": "apps"},
+        "roleRef": {"kind": "Role", "name": "operator", "apiGroup": "rbac.authorization.k8s.io"},
+        "subjects": [{"kind": "ServiceAccount", "name": "operator"}]}),
+]
+
+
+def test_token_rule_is_silent_when_only_bound_accounts_mount_tokens():
+    assert "K8S-POD-017" not in stack_fired(TOKEN_STACK)
+
+
+@pytest.mark.parametrize("breaks", [
+    lambda s: replaced(s, "api", {f"{P}.automountServiceAccountToken": DROP, f"{P}.serviceAccountName": "other"}),
+    lambda s: replaced(s, "api-sa", {"automountServiceAccountToken": True}),
+    lambda s: [r for r in s if r["name"] != "operator-binding"],
+], ids=["unbound-workload", "unbound-account", "binding-removed"])
+def test_token_rule_fires_when_an_unbound_account_mounts_its_token(breaks):
+    assert "K8S-POD-017" in stack_fired(breaks(TOKEN_STACK))
+
+
+def test_token_rule_honours_the_allow_list():
+    unbound = [r for r in TOKEN_STACK if r["name"] != "operator-binding"]
+    assert "K8S-POD-017" not in stack_fired(unbound, config={"K8S-POD-017": {"tokenServiceAccounts": ["operator"]}})
