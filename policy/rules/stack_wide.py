@@ -17,7 +17,6 @@ allow-list K8S-POD-025, cluster-admin bindings K8S-RBAC-004/005.
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import re
@@ -55,22 +54,24 @@ REQUIRED_TAGS = ["environment", "project", "component", "managed-by", "owner", "
 
 # ----------------------------------------------------------------------------------- tagging
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
 @lru_cache(maxsize=None)
 def taggable(type_token: str) -> bool | None:
-    """Whether the installed pulumi-aws SDK gives `type_token` a `tags` input (None: unknown type)."""
+    """Whether the installed pulumi-aws SDK gives `type_token` a `tags` input (None: unknown type).
+
+    Looks the Args class up through the package attribute (`pulumi_aws.ec2.SubnetArgs`): pulumi_aws
+    loads its service packages lazily, and importing a service's submodule directly would bypass and
+    break that lazy load for the program that runs next in the same process."""
     try:
         _, module_path, cls = type_token.split(":")
-        module, resource = module_path.split("/")
+        module = module_path.split("/")[0]
     except ValueError:
         return None
+    import pulumi_aws
+
     for package in (module, f"{module}_"):  # `lambda` is `lambda_` in Python
         try:
-            args = getattr(importlib.import_module(f"pulumi_aws.{package}.{_snake(resource)}"), f"{cls}Args")
-        except (ImportError, AttributeError):
+            args = getattr(getattr(pulumi_aws, package), f"{cls}Args")
+        except (AttributeError, ImportError):
             continue
         return isinstance(vars(args).get("tags"), property)
     return None
