@@ -6,7 +6,8 @@ from policy.framework import load_rules
 from policy.rules._left_out_b import LEFT_OUT
 
 AREA_PREFIXES = ("AWS-RDS-", "AWS-EC-", "AWS-MSK-", "AWS-EKS-", "AWS-S3-", "AWS-BKP-", "K8S-", "STK-")
-MODULES = {f"policy.rules.{m}" for m in ("data_services", "eks_compute", "k8s_workloads", "k8s_namespaces_rbac",
+MODULES = {f"policy.rules.{m}" for m in ("data_services", "eks_compute", "k8s_workloads",
+                                         "k8s_namespaces_rbac",
                                           "stack_wide")}
 ANCHOR_SCHEMES = {"groundwork", "checkov", "fsbp", "awsguard", "cp", "cdk-nag", "pss"}
 

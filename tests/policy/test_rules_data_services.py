@@ -33,7 +33,8 @@ BASELINES = {
         "enabledCloudwatchLogsExports": ["postgresql", "upgrade"], "monitoringInterval": 60.0,
         "monitoringRoleArn": ROLE, "performanceInsightsEnabled": True, "performanceInsightsKmsKeyId": KEY,
         "autoMinorVersionUpgrade": True, "copyTagsToSnapshot": True, "caCertIdentifier": "rds-ca-rsa2048-g1",
-        "dbSubnetGroupName": "prod-postgres", "port": 5433.0, "username": "gw_admin", "skipFinalSnapshot": False,
+        "dbSubnetGroupName": "prod-postgres", "port": 5433.0, "username": "gw_admin",
+        "skipFinalSnapshot": False,
         "finalSnapshotIdentifier": "prod-postgres-final", "manageMasterUserPassword": True,
     },
     RDS_CLUSTER: {
@@ -41,7 +42,8 @@ BASELINES = {
         "deletionProtection": True, "backupRetentionPeriod": 30.0, "iamDatabaseAuthenticationEnabled": True,
         "enabledCloudwatchLogsExports": ["postgresql"], "copyTagsToSnapshot": True,
         "dbSubnetGroupName": "prod-aurora", "port": 5433.0, "masterUsername": "gw_admin",
-        "skipFinalSnapshot": False, "finalSnapshotIdentifier": "prod-aurora-final", "manageMasterUserPassword": True,
+        "skipFinalSnapshot": False, "finalSnapshotIdentifier": "prod-aurora-final",
+        "manageMasterUserPassword": True,
     },
     RDS_CLUSTER_INSTANCE: {
         "clusterIdentifier": "prod-aurora", "instanceClass": "db.r6g.large", "engine": "aurora-postgresql",
@@ -62,7 +64,8 @@ BASELINES = {
         "autoMinorVersionUpgrade": "true", "subnetGroupName": "dev-redis", "port": 6380.0,
         "finalSnapshotIdentifier": "dev-redis-final",
     },
-    EC_SERVERLESS: {"engine": "valkey", "kmsKeyId": KEY, "userGroupId": "dev-cache", "snapshotRetentionLimit": 3.0,
+    EC_SERVERLESS: {"engine": "valkey", "kmsKeyId": KEY, "userGroupId": "dev-cache",
+                    "snapshotRetentionLimit": 3.0,
                     "subnetIds": ["subnet-a", "subnet-b"]},
     MSK: {
         "kafkaVersion": "3.8.x", "numberOfBrokerNodes": 3.0, "enhancedMonitoring": "PER_TOPIC_PER_BROKER",
@@ -146,14 +149,16 @@ RESOURCE_CASES = [
     ("AWS-MSK-001", MSK, {"encryptionInfo.encryptionInTransit.clientBroker": "TLS_PLAINTEXT"}),
     ("AWS-MSK-002", MSK, {"encryptionInfo.encryptionInTransit.inCluster": False}),
     ("AWS-MSK-003", MSK, {"encryptionInfo.encryptionAtRestKmsKeyArn": DROP}),
-    ("AWS-MSK-004", MSK, {"brokerNodeGroupInfo.connectivityInfo": {"publicAccess": {"type": "SERVICE_PROVIDED_EIPS"}}}),
+    ("AWS-MSK-004", MSK,
+     {"brokerNodeGroupInfo.connectivityInfo": {"publicAccess": {"type": "SERVICE_PROVIDED_EIPS"}}}),
     ("AWS-MSK-005", MSK, {"clientAuthentication.unauthenticated": True}),
     ("AWS-MSK-005", MSK, {"clientAuthentication": {"sasl": {"iam": False}}}),
     ("AWS-MSK-006", MSK, {"loggingInfo.brokerLogs.cloudwatchLogs.enabled": False}),
     ("AWS-MSK-007", MSK, {"enhancedMonitoring": DROP}),
     ("AWS-MSK-008", MSK_CONFIG, {"serverProperties": "auto.create.topics.enable=true\nmin.insync.replicas=2\n"
                                                      "default.replication.factor=3\n"}),
-    ("AWS-MSK-008", MSK_CONFIG, {"serverProperties": "min.insync.replicas=1\ndefault.replication.factor=3\n"}),
+    ("AWS-MSK-008", MSK_CONFIG,
+     {"serverProperties": "min.insync.replicas=1\ndefault.replication.factor=3\n"}),
     ("AWS-S3-002", BUCKET, {"acl": "public-read"}),
     ("AWS-S3-002", "aws:s3/bucketAclV2:BucketAclV2", {"bucket": "data", "accessControlPolicy": {"grants": [
         {"permission": "READ", "grantee": {"type": "Group",
@@ -187,7 +192,8 @@ def test_rule_is_silent_on_compliant_resource(rule_id, type_):
 
 def test_replicas_inherit_encryption_backups_and_subnets_from_their_source():
     replica = {"replicateSourceDb": "prod-postgres", "instanceClass": "db.t3.large", "kmsKeyId": KEY}
-    assert not {"AWS-RDS-001", "AWS-RDS-004", "AWS-RDS-005", "AWS-RDS-016", "AWS-RDS-031"} & fired(RDS, replica)
+    assert not {"AWS-RDS-001", "AWS-RDS-004", "AWS-RDS-005", "AWS-RDS-016",
+                "AWS-RDS-031"} & fired(RDS, replica)
 
 
 def test_dev_policy_config_can_lower_a_threshold():
@@ -211,12 +217,15 @@ DATABASE_STACK = [
         {"name": "rds.force_ssl", "value": "1"}, {"name": "log_statement", "value": "ddl"},
         {"name": "log_min_duration_statement", "value": "1000"}]}),
     res(RDS_CLUSTER, "aurora", {**BASELINES[RDS_CLUSTER], "clusterIdentifier": "prod-aurora"}),
-    res(RDS_CLUSTER_INSTANCE, "aurora-1", {**BASELINES[RDS_CLUSTER_INSTANCE], "availabilityZone": "eu-west-1a"}),
-    res(RDS_CLUSTER_INSTANCE, "aurora-2", {**BASELINES[RDS_CLUSTER_INSTANCE], "availabilityZone": "eu-west-1b"}),
+    res(RDS_CLUSTER_INSTANCE, "aurora-1", {**BASELINES[RDS_CLUSTER_INSTANCE],
+                                           "availabilityZone": "eu-west-1a"}),
+    res(RDS_CLUSTER_INSTANCE, "aurora-2", {**BASELINES[RDS_CLUSTER_INSTANCE],
+                                           "availabilityZone": "eu-west-1b"}),
 ]
 
 S3_STACK = [
-    res(BUCKET, "data", {"bucket": "data", "tags": {"data-classification": "backup", "criticality": "critical",
+    res(BUCKET, "data", {"bucket": "data", "tags": {"data-classification": "backup",
+                                                    "criticality": "critical",
                                                      "notify": "true"},
                          "objectLockEnabled": True}),
     res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "data-pab", {
@@ -224,7 +233,8 @@ S3_STACK = [
         "restrictPublicBuckets": True}),
     res("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "data-owner", {
         "bucket": "data", "rule": {"objectOwnership": "BucketOwnerEnforced"}}),
-    res("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "data-sse", {
+    res("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "data-sse",
+        {
         "bucket": "data", "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms",
                                                                            "kmsMasterKeyId": KEY},
                                      "bucketKeyEnabled": True}]}),
@@ -242,8 +252,10 @@ S3_STACK = [
     res("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "data-lock", {
         "bucket": "data", "rule": {"defaultRetention": {"mode": "COMPLIANCE", "days": 30.0}}}),
     res("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "data-replication", {
-        "bucket": "data", "role": ROLE, "rules": [{"status": "Enabled", "destination": {"bucket": "arn:dr"}}]}),
-    res("aws:s3/bucketNotification:BucketNotification", "data-events", {"bucket": "data", "eventbridge": True}),
+        "bucket": "data", "role": ROLE, "rules": [{"status": "Enabled",
+                                                   "destination": {"bucket": "arn:dr"}}]}),
+    res("aws:s3/bucketNotification:BucketNotification", "data-events", {"bucket": "data",
+                                                                        "eventbridge": True}),
 ]
 
 BACKUP_STACK = [
@@ -251,7 +263,8 @@ BACKUP_STACK = [
     res("aws:backup/vaultLockConfiguration:VaultLockConfiguration", "vault-lock", {
         "backupVaultName": "prod-vault", "minRetentionDays": 30.0}),
     res("aws:backup/vaultPolicy:VaultPolicy", "vault-policy", {"backupVaultName": "prod-vault", "policy": (
-        '{"Statement":[{"Effect":"Deny","Principal":"*","Action":["backup:DeleteRecoveryPoint"],"Resource":"*"}]}')}),
+        '{"Statement":[{"Effect":"Deny","Principal":"*","Action":["backup:DeleteRecoveryPoint"],'
+        '"Resource":"*"}]}')}),
 ]
 
 STACKS = {"database": DATABASE_STACK, "s3": S3_STACK, "backup": BACKUP_STACK}
@@ -271,9 +284,11 @@ STACK_CASES = [
     ("AWS-S3-004", "s3", lambda s: replaced(s, "data-sse", {"rules.0.applyServerSideEncryptionByDefault":
                                                             {"sseAlgorithm": "AES256"}})),
     ("AWS-S3-005", "s3", lambda s: without(s, "data-policy")),
-    ("AWS-S3-007", "s3", lambda s: replaced(s, "data-versioning", {"versioningConfiguration.status": "Suspended"})),
+    ("AWS-S3-007", "s3", lambda s: replaced(s, "data-versioning",
+                                            {"versioningConfiguration.status": "Suspended"})),
     ("AWS-S3-008", "s3", lambda s: without(s, "data-logging")),
-    ("AWS-S3-009", "s3", lambda s: replaced(s, "data-lifecycle", {"rules.0.noncurrentVersionExpiration": DROP})),
+    ("AWS-S3-009", "s3", lambda s: replaced(s, "data-lifecycle",
+                                            {"rules.0.noncurrentVersionExpiration": DROP})),
     ("AWS-S3-010", "s3", lambda s: without(s, "data-lock")),
     ("AWS-S3-011", "s3", lambda s: without(s, "data-replication")),
     ("AWS-S3-012", "s3", lambda s: without(s, "data-events")),
@@ -286,14 +301,16 @@ STACK_CASES = [
 ENABLE_S3_NOTIFICATIONS = {"AWS-S3-012": "advisory"}
 
 
-@pytest.mark.parametrize("rule_id, stack, breaks", STACK_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(STACK_CASES)])
+@pytest.mark.parametrize("rule_id, stack, breaks", STACK_CASES, ids=[f"{c[0]}-{i}" for i,
+                                                                     c in enumerate(STACK_CASES)])
 def test_stack_rule_fires_on_broken_stack(rule_id, stack, breaks):
     assert rule_id in stack_fired(breaks(STACKS[stack]), config=ENABLE_S3_NOTIFICATIONS)
 
 
 @pytest.fixture(scope="module")
 def compliant_stack_findings():
-    return {name: stack_fired(resources, config=ENABLE_S3_NOTIFICATIONS) for name, resources in STACKS.items()}
+    return {name: stack_fired(resources, config=ENABLE_S3_NOTIFICATIONS) for name,
+            resources in STACKS.items()}
 
 
 @pytest.mark.parametrize("rule_id, stack", sorted({(c[0], c[1]) for c in STACK_CASES}))

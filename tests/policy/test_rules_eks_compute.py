@@ -20,12 +20,14 @@ VOLUME = "aws:ebs/volume:Volume"
 REPO = "aws:ecr/repository:Repository"
 REPO_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 
-BOOT_SCRIPT = base64.b64encode(b"#!/bin/bash\n/etc/eks/bootstrap.sh prod --kubelet-extra-args '--max-pods=58'\n").decode()
+BOOT_SCRIPT = base64.b64encode(
+    b"#!/bin/bash\n/etc/eks/bootstrap.sh prod --kubelet-extra-args '--max-pods=58'\n").decode()
 
 BASELINES = {
     EKS: {
         "roleArn": "arn:aws:iam::123456789012:role/eks", "version": "1.33",
-        "vpcConfig": {"subnetIds": ["a", "b", "c"], "endpointPrivateAccess": True, "endpointPublicAccess": False},
+        "vpcConfig": {"subnetIds": ["a", "b", "c"], "endpointPrivateAccess": True,
+                      "endpointPublicAccess": False},
         "encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": KEY}},
         "enabledClusterLogTypes": ["api", "audit", "authenticator", "controllerManager", "scheduler"],
         "upgradePolicy": {"supportType": "STANDARD"}, "deletionProtection": True,
@@ -38,7 +40,8 @@ BASELINES = {
     ASSOCIATION: {"clusterName": "prod", "principalArn": ADMIN, "accessScope": {"type": "cluster"},
                   "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"},
     LT: {
-        "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1.0},
+        "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required",
+                            "httpPutResponseHopLimit": 1.0},
         "blockDeviceMappings": [{"deviceName": "/dev/xvda",
                                  "ebs": {"encrypted": "true", "kmsKeyId": KEY, "volumeSize": 50.0}}],
         "networkInterfaces": [{"associatePublicIpAddress": "false"}], "userData": BOOT_SCRIPT,
@@ -47,7 +50,8 @@ BASELINES = {
                "metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1.0},
                "rootBlockDevice": {"encrypted": True, "kmsKeyId": KEY}, "userData": "#!/bin/bash\necho ok\n"},
     VOLUME: {"availabilityZone": "eu-west-1a", "size": 20.0, "encrypted": True, "kmsKeyId": KEY},
-    REPO: {"name": "api", "imageTagMutability": "IMMUTABLE", "imageScanningConfiguration": {"scanOnPush": True},
+    REPO: {"name": "api", "imageTagMutability": "IMMUTABLE",
+           "imageScanningConfiguration": {"scanOnPush": True},
            "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": KEY}], "forceDelete": False},
     REPO_POLICY: {"repository": "api", "policy": '{"Statement":[{"Effect":"Allow","Principal":{"AWS":'
                                                  '"arn:aws:iam::123456789012:role/ci"},"Action":"ecr:*"}]}'},
@@ -69,7 +73,8 @@ RESOURCE_CASES = [
     ("AWS-EKS-007", LT, {"blockDeviceMappings.0.ebs.encrypted": "false"}),
     ("AWS-EKS-007", LT, {"blockDeviceMappings.0.ebs.kmsKeyId": DROP}),
     ("AWS-EKS-008", LT, {"networkInterfaces.0.associatePublicIpAddress": "true"}),
-    ("AWS-EKS-009", LT, {"userData": base64.b64encode(b"export AWS_ACCESS_KEY_ID=AKIAABCDEFGHIJKLMNOP\n").decode()}),
+    ("AWS-EKS-009", LT,
+     {"userData": base64.b64encode(b"export AWS_ACCESS_KEY_ID=AKIAABCDEFGHIJKLMNOP\n").decode()}),
     ("AWS-EKS-009", INSTANCE, {"userData": "#!/bin/bash\nDB_PASSWORD='s3cr3t-pa55word'\n"}),
     ("AWS-EKS-010", EKS, {"accessConfig.authenticationMode": "API_AND_CONFIG_MAP"}),
     ("AWS-EKS-010", EKS, {"accessConfig.bootstrapClusterCreatorAdminPermissions": DROP}),
@@ -83,7 +88,8 @@ RESOURCE_CASES = [
     ("AWS-EC2-004", VOLUME, {"encrypted": False}),
     ("AWS-ECR-001", REPO, {"imageTagMutability": DROP}),
     ("AWS-ECR-003", REPO, {"encryptionConfigurations": DROP}),
-    ("AWS-ECR-005", REPO_POLICY, {"policy": '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:*"}]}'}),
+    ("AWS-ECR-005", REPO_POLICY,
+     {"policy": '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:*"}]}'}),
     ("AWS-ECR-006", REPO, {"forceDelete": True}),
 ]
 
@@ -141,7 +147,8 @@ def test_registry_wide_enhanced_scanning_covers_every_repository():
 
 
 def test_cluster_admin_principals_may_be_patterns():
-    deploy = patched(BASELINES[ASSOCIATION], {"principalArn": "arn:aws:iam::210987654321:role/groundwork-deploy-prod"})
+    deploy = patched(BASELINES[ASSOCIATION],
+                     {"principalArn": "arn:aws:iam::210987654321:role/groundwork-deploy-prod"})
     patterns = {"AWS-EKS-011": {"clusterAdminPrincipals": ["arn:aws:iam::*:role/groundwork-deploy*"]}}
     assert "AWS-EKS-011" not in fired(ASSOCIATION, deploy, config=patterns)
     assert "AWS-EKS-011" in fired(ASSOCIATION, patched(deploy, {"principalArn": "arn:aws:iam::1:user/bob"}),
@@ -151,8 +158,10 @@ def test_cluster_admin_principals_may_be_patterns():
 NODE_ROLE_STACK = [
     res("aws:iam/role:Role", "node-role", {"assumeRolePolicy": "{}"}),
     res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "node-role-0", {
-        "role": "id-1", "policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"}, deps={"role": ["node-role"]}),
-    res(NODE_GROUP, "nodes", {**BASELINES[NODE_GROUP], "nodeRoleArn": "arn:role"}, deps={"nodeRoleArn": ["node-role"]}),
+        "role": "id-1",
+        "policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"}, deps={"role": ["node-role"]}),
+    res(NODE_GROUP, "nodes", {**BASELINES[NODE_GROUP], "nodeRoleArn": "arn:role"},
+        deps={"nodeRoleArn": ["node-role"]}),
 ]
 
 
@@ -162,7 +171,8 @@ def test_node_role_with_node_policies_only_passes():
 
 @pytest.mark.parametrize("extra", [
     res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "node-role-s3", {
-        "role": "id-1", "policyArn": "arn:aws:iam::aws:policy/AmazonS3FullAccess"}, deps={"role": ["node-role"]}),
+        "role": "id-1",
+        "policyArn": "arn:aws:iam::aws:policy/AmazonS3FullAccess"}, deps={"role": ["node-role"]}),
     res("aws:iam/rolePolicy:RolePolicy", "node-role-inline", {"role": "id-1", "policy": "{}"},
         deps={"role": ["node-role"]}),
 ], ids=["managed", "inline"])

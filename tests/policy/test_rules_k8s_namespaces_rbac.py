@@ -20,7 +20,8 @@ PSA = {"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kuberne
 BASELINES = {
     NAMESPACE: {"metadata": {"name": "apps", "labels": PSA}},
     CONFIG_MAP: {"metadata": {"name": "settings", "namespace": "apps"}, "data": {"LOG_LEVEL": "info"}},
-    SERVICE_ACCOUNT: {"metadata": {"name": "default", "namespace": "apps"}, "automountServiceAccountToken": False},
+    SERVICE_ACCOUNT: {"metadata": {"name": "default", "namespace": "apps"},
+                      "automountServiceAccountToken": False},
     ROLE: {"metadata": {"name": "api", "namespace": "apps"}, "rules": [
         {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]},
         {"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["api-db"], "verbs": ["get"]}]},
@@ -45,14 +46,16 @@ RESOURCE_CASES = [
     ("K8S-RBAC-001", ROLE, {"rules.0.verbs": ["*"]}),
     ("K8S-RBAC-001", CLUSTER_ROLE, {"rules.0.apiGroups": ["*"]}),
     ("K8S-RBAC-002", ROLE, {"rules.1.resourceNames": DROP}),
-    ("K8S-RBAC-002", CLUSTER_ROLE, {"rules.0": {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}}),
+    ("K8S-RBAC-002", CLUSTER_ROLE, {"rules.0": {"apiGroups": [""], "resources": ["pods/exec"],
+                                                "verbs": ["create"]}}),
     ("K8S-RBAC-002", CLUSTER_ROLE, {"rules.0": {"apiGroups": ["rbac.authorization.k8s.io"],
                                                 "resources": ["clusterroles"], "verbs": ["escalate"]}}),
     ("K8S-RBAC-003", ROLE_BINDING, {"subjects.0.name": "default"}),
     ("K8S-RBAC-003", SERVICE_ACCOUNT, {"automountServiceAccountToken": DROP}),
     ("K8S-RBAC-004", CLUSTER_ROLE_BINDING, {"subjects.0.name": "developers"}),
     ("K8S-RBAC-005", ROLE_BINDING, {"subjects": [{"kind": "User", "name": "system:anonymous"}]}),
-    ("K8S-RBAC-005", CLUSTER_ROLE_BINDING, {"subjects": [{"kind": "Group", "name": "system:unauthenticated"}]}),
+    ("K8S-RBAC-005", CLUSTER_ROLE_BINDING, {"subjects": [{"kind": "Group",
+                                                          "name": "system:unauthenticated"}]}),
 ]
 
 
@@ -77,7 +80,8 @@ def test_system_namespaces_need_no_pod_security_labels():
 def test_a_reviewed_namespace_may_enforce_baseline():
     labels = {k: "baseline" for k in PSA if k.startswith("pod-security")}
     ns = {"metadata": {"name": "monitoring", "labels": {**labels, "environment": "prod"}}}
-    assert "K8S-NS-001" not in fired(NAMESPACE, ns, config={"K8S-NS-001": {"namespaceLevels": {"monitoring": "baseline"}}})
+    assert "K8S-NS-001" not in fired(NAMESPACE, ns,
+                                     config={"K8S-NS-001": {"namespaceLevels": {"monitoring": "baseline"}}})
 
 
 # ----------------------------------------------------------------------------------- stack rules
@@ -85,14 +89,16 @@ def test_a_reviewed_namespace_may_enforce_baseline():
 NAMESPACE_STACK = [
     res(NAMESPACE, "apps", BASELINES[NAMESPACE]),
     res(NETWORK_POLICY, "apps-default-deny", {"metadata": {"name": "default-deny", "namespace": "apps"},
-                                              "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}),
+                                              "spec": {"podSelector": {},
+                                                       "policyTypes": ["Ingress", "Egress"]}}),
     res(NETWORK_POLICY, "apps-allow-api", {"metadata": {"name": "allow-api", "namespace": "apps"},
                                            "spec": {"podSelector": {"matchLabels": {"app": "api"}},
                                                     "policyTypes": ["Ingress"],
                                                     "ingress": [{"from": [{"namespaceSelector": {}}]}]}}),
     res("kubernetes:core/v1:ResourceQuota", "apps-quota", {"metadata": {"namespace": "apps"},
                                                            "spec": {"hard": {"requests.cpu": "8"}}}),
-    res("kubernetes:core/v1:LimitRange", "apps-limits", {"metadata": {"namespace": "apps"}, "spec": {"limits": []}}),
+    res("kubernetes:core/v1:LimitRange", "apps-limits", {"metadata": {"namespace": "apps"},
+                                                         "spec": {"limits": []}}),
     res(DEPLOYMENT, "api", {"metadata": {"name": "api", "namespace": "apps"},
                             "spec": {"template": {"metadata": {"labels": {"app": "api"}}, "spec": {}}}}),
 ]
@@ -106,7 +112,8 @@ STACK_CASES = [
 ]
 
 
-@pytest.mark.parametrize("rule_id, breaks", STACK_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(STACK_CASES)])
+@pytest.mark.parametrize("rule_id, breaks", STACK_CASES, ids=[f"{c[0]}-{i}" for i,
+                                                              c in enumerate(STACK_CASES)])
 def test_stack_rule_fires_on_broken_stack(rule_id, breaks):
     assert rule_id in stack_fired(breaks(NAMESPACE_STACK))
 

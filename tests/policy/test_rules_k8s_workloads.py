@@ -33,7 +33,8 @@ CONTAINER = {
 }
 POD_SPEC = {
     "serviceAccountName": "api", "automountServiceAccountToken": False,
-    "securityContext": {"runAsNonRoot": True, "runAsUser": 10001.0, "seccompProfile": {"type": "RuntimeDefault"}},
+    "securityContext": {"runAsNonRoot": True, "runAsUser": 10001.0,
+                        "seccompProfile": {"type": "RuntimeDefault"}},
     "containers": [CONTAINER],
     "volumes": [{"name": "tmp", "emptyDir": {}}, {"name": "db", "secret": {"secretName": "db"}}],
 }
@@ -41,8 +42,10 @@ METADATA = {"name": "api", "namespace": "apps", "labels": LABELS}
 
 BASELINES = {
     DEPLOYMENT: {"metadata": METADATA, "spec": {"replicas": 3.0, "selector": {"matchLabels": {"app": "api"}},
-                                                "template": {"metadata": {"labels": LABELS}, "spec": POD_SPEC}}},
-    CRON_JOB: {"metadata": METADATA, "spec": {"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": {
+                                                "template": {"metadata": {"labels": LABELS},
+                                                             "spec": POD_SPEC}}},
+    CRON_JOB: {"metadata": METADATA, "spec": {"schedule": "*/5 * * * *",
+                                              "jobTemplate": {"spec": {"template": {
         "metadata": {"labels": LABELS}, "spec": POD_SPEC}}}}},
     POD: {"metadata": METADATA, "spec": POD_SPEC},
     SERVICE: {"metadata": METADATA, "spec": {"type": "ClusterIP", "ports": [{"port": 80.0}]}},
@@ -68,8 +71,8 @@ RESOURCE_CASES = [
     ("K8S-POD-003", DEPLOYMENT, {f"{C}.securityContext.capabilities.add": ["SYS_ADMIN"]}),
     ("K8S-POD-003", DEPLOYMENT, {f"{C}.securityContext.capabilities.add": ["NET_RAW"]}),
     ("K8S-POD-004", DEPLOYMENT, {f"{C}.securityContext.capabilities.drop": ["NET_RAW"]}),
-    ("K8S-POD-005", DEPLOYMENT, {f"{P}.volumes": [{"name": "sock",
-                                                   "hostPath": {"path": "/var/run/containerd/containerd.sock"}}]}),
+    ("K8S-POD-005", DEPLOYMENT, {f"{P}.volumes": [
+        {"name": "sock", "hostPath": {"path": "/var/run/containerd/containerd.sock"}}]}),
     ("K8S-POD-006", DEPLOYMENT, {f"{C}.ports": [{"containerPort": 8080.0, "hostPort": 8080.0}]}),
     ("K8S-POD-007", DEPLOYMENT, {f"{C}.securityContext.allowPrivilegeEscalation": DROP}),
     ("K8S-POD-008", DEPLOYMENT, {f"{P}.securityContext.runAsNonRoot": DROP}),
@@ -86,7 +89,8 @@ RESOURCE_CASES = [
     ("K8S-POD-014", DEPLOYMENT, {f"{C}.image": "public.ecr.aws/nginx/nginx:1.27"}),
     ("K8S-POD-015", DEPLOYMENT, {f"{C}.image": "public.ecr.aws/nginx/nginx:1.27"}),
     ("K8S-POD-016", DEPLOYMENT, {f"{C}.env": [{"name": "DB_PASSWORD",
-                                               "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}]}),
+                                               "valueFrom": {"secretKeyRef": {"name": "db",
+                                                                              "key": "password"}}}]}),
     ("K8S-POD-016", DEPLOYMENT, {f"{C}.envFrom": [{"secretRef": {"name": "db"}}]}),
     ("K8S-POD-019", POD, {}),
     ("K8S-POD-020", DEPLOYMENT, {"spec.replicas": 1.0}),
@@ -172,7 +176,8 @@ TOKEN_STACK = [
     res(SERVICE_ACCOUNT, "api-sa", {"metadata": {"name": "api", "namespace": "apps"},
                                     "automountServiceAccountToken": False}),
     res(DEPLOYMENT, "operator", patched(BASELINES[DEPLOYMENT], {
-        "metadata.name": "operator", f"{P}.serviceAccountName": "operator", f"{P}.automountServiceAccountToken": DROP})),
+        "metadata.name": "operator", f"{P}.serviceAccountName": "operator",
+        f"{P}.automountServiceAccountToken": DROP})),
     res("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "operator-binding", {
         "metadata": {"name": "operator", "namespace": "apps"},
         "roleRef": {"kind": "Role", "name": "operator", "apiGroup": "rbac.authorization.k8s.io"},
@@ -185,7 +190,8 @@ def test_token_rule_is_silent_when_only_bound_accounts_mount_tokens():
 
 
 @pytest.mark.parametrize("breaks", [
-    lambda s: replaced(s, "api", {f"{P}.automountServiceAccountToken": DROP, f"{P}.serviceAccountName": "other"}),
+    lambda s: replaced(s, "api", {f"{P}.automountServiceAccountToken": DROP,
+                                  f"{P}.serviceAccountName": "other"}),
     lambda s: replaced(s, "api-sa", {"automountServiceAccountToken": True}),
     lambda s: [r for r in s if r["name"] != "operator-binding"],
 ], ids=["unbound-workload", "unbound-account", "binding-removed"])
@@ -195,4 +201,5 @@ def test_token_rule_fires_when_an_unbound_account_mounts_its_token(breaks):
 
 def test_token_rule_honours_the_allow_list():
     unbound = [r for r in TOKEN_STACK if r["name"] != "operator-binding"]
-    assert "K8S-POD-017" not in stack_fired(unbound, config={"K8S-POD-017": {"tokenServiceAccounts": ["operator"]}})
+    assert "K8S-POD-017" not in stack_fired(unbound,
+                                            config={"K8S-POD-017": {"tokenServiceAccounts": ["operator"]}})

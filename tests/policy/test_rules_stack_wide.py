@@ -20,8 +20,10 @@ TAGS = {"environment": "prod", "project": "groundwork", "component": "prod-postg
         "owner": "platform", "cost-center": "cc-1", "backup": "true"}
 
 STACK = [
-    res(KMS_KEY, "platform-key", {"description": "platform", "enableKeyRotation": True, "tags": TAGS}, protect=True),
-    *[res(SUBNET, f"private-{z}", {"vpcId": "vpc", "cidrBlock": f"10.0.{i}.0/24", "availabilityZone": f"eu-west-1{z}",
+    res(KMS_KEY, "platform-key", {"description": "platform", "enableKeyRotation": True, "tags": TAGS},
+        protect=True),
+    *[res(SUBNET, f"private-{z}", {"vpcId": "vpc", "cidrBlock": f"10.0.{i}.0/24",
+                                   "availabilityZone": f"eu-west-1{z}",
                                    "tags": TAGS}) for i, z in enumerate("abc")],
     *[res(NAT, f"nat-{z}", {"subnetId": f"private-{z}", "tags": TAGS}) for z in "abc"],
     res(SG, "db-sg", {"description": "postgres", "vpcId": "vpc", "tags": TAGS,
@@ -32,22 +34,27 @@ STACK = [
         protect=True, deps={"kmsKeyId": ["platform-key"], "vpcSecurityGroupIds": ["db-sg"]}),
     res(SELECTION, "backup-selection", {"iamRoleArn": "arn:role", "planId": "plan", "selectionTags": [
         {"type": "STRINGEQUALS", "key": "backup", "value": "true"}]}),
-    res(MSK, "kafka", {"clusterName": "prod-kafka", "kafkaVersion": "3.8.x", "numberOfBrokerNodes": 3.0, "tags": {**TAGS, "recovery": "replay"},
+    res(MSK, "kafka", {"clusterName": "prod-kafka", "kafkaVersion": "3.8.x", "numberOfBrokerNodes": 3.0,
+                       "tags": {**TAGS, "recovery": "replay"},
                        "brokerNodeGroupInfo": {"instanceType": "kafka.m7g.large", "securityGroups": ["db-sg"],
                                                "clientSubnets": ["private-a", "private-b", "private-c"]},
                        "encryptionInfo": {"encryptionAtRestKmsKeyArn": KEY_ARN}},
         protect=True, deps={"brokerNodeGroupInfo": ["private-a", "private-b", "private-c", "db-sg"],
                             "encryptionInfo": ["platform-key"]}),
     res(NODE_GROUP, "nodes", {"clusterName": "prod", "subnetIds": ["private-a", "private-b", "private-c"],
-                              "scalingConfig": {"minSize": 3.0, "maxSize": 10.0, "desiredSize": 3.0}, "tags": TAGS}),
+                              "scalingConfig": {"minSize": 3.0, "maxSize": 10.0,
+                                                "desiredSize": 3.0}, "tags": TAGS}),
     res("aws:cloudwatch/metricAlarm:MetricAlarm", "db-cpu", {
-        "namespace": "AWS/RDS", "metricName": "CPUUtilization", "alarmActions": ["arn:aws:sns:eu-west-1:1:alerts"],
+        "namespace": "AWS/RDS", "metricName": "CPUUtilization",
+        "alarmActions": ["arn:aws:sns:eu-west-1:1:alerts"],
         "dimensions": {"DBInstanceIdentifier": "id-db"}, "tags": TAGS}, deps={"dimensions": ["db"]}),
     res("aws:cloudwatch/metricAlarm:MetricAlarm", "kafka-offline", {
-        "namespace": "AWS/Kafka", "metricName": "OfflinePartitionsCount", "alarmActions": ["arn:aws:sns:1:alerts"],
+        "namespace": "AWS/Kafka", "metricName": "OfflinePartitionsCount",
+        "alarmActions": ["arn:aws:sns:1:alerts"],
         "dimensions": {"Cluster Name": "prod-kafka"}, "tags": TAGS}),
     res(CHART, "redis", {"chart": "redis", "version": "20.1.0",
-                         "values": {"auth": {"existingSecret": "redis-auth", "password": "Zq8#vN2$kL9!pW4@xR7^"}}}),
+                         "values": {"auth": {"existingSecret": "redis-auth",
+                                             "password": "Zq8#vN2$kL9!pW4@xR7^"}}}),
 ]
 
 ALLOW_EU = {"STACK-REG-001": {"allowedRegions": ["eu-west-1"]}}
@@ -69,10 +76,12 @@ CASES = [
         "tls.key": "-----BEGIN RSA PRIVATE KEY-----\nMIIE...\n-----END RSA PRIVATE KEY-----\n"}})]),
     ("STACK-NET-001", lambda s: replaced(s, "db-sg", {"ingress.0.cidrBlocks": ["10.0.0.0/8"]})),
     ("STACK-NET-001", lambda s: replaced(s, "db", {"vpcSecurityGroupIds": DROP})),
-    ("STACK-NET-001", lambda s: s + [res("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "open", {
+    ("STACK-NET-001", lambda s: s + [res("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "open",
+                                         {
         "securityGroupId": "sg-123", "ipProtocol": "tcp", "fromPort": 5433.0, "toPort": 5433.0,
         "cidrIpv4": "0.0.0.0/0"}, deps={"securityGroupId": ["db-sg"]})]),
-    ("STACK-KMS-001", lambda s: replaced(s, "db", {"kmsKeyId": "arn:aws:kms:eu-west-1:999999999999:key/other"})),
+    ("STACK-KMS-001", lambda s: replaced(s, "db",
+                                         {"kmsKeyId": "arn:aws:kms:eu-west-1:999999999999:key/other"})),
     ("STACK-REG-001", lambda s: replaced(s, "nodes", {"region": "us-east-1"})),
     ("STACK-OBS-001", lambda s: without(s, "db-cpu")),
     ("STACK-OBS-001", lambda s: replaced(s, "kafka-offline", {"alarmActions": []})),
@@ -87,7 +96,8 @@ CASES = [
 def test_stack_rule_fires_on_broken_stack(rule_id, breaks):
     broken = breaks(STACK)
     if rule_id == "STACK-KMS-001":  # a literal ARN has no dependency on the stack's key
-        broken = [{**r, "deps": {k: v for k, v in r.get("deps", {}).items() if k != "kmsKeyId"}} for r in broken]
+        broken = [{**r, "deps": {k: v for k, v in r.get("deps",
+                                                        {}).items() if k != "kmsKeyId"}} for r in broken]
     assert rule_id in stack_fired(broken, config=ALLOW_EU)
 
 
@@ -112,7 +122,8 @@ def test_prod_only_rules_are_silent_in_dev(rule_id, breaks):
 
 def test_generated_secrets_and_references_pass_the_credential_check():
     stack = [res(CHART, "app", {"chart": "app", "version": "1.0.0", "values": {
-        "db": {"password": "tY7$kq2#Lm9@wX4!zR8^", "passwordSecret": "arn:aws:secretsmanager:eu-west-1:1:secret:db",
+        "db": {"password": "tY7$kq2#Lm9@wX4!zR8^",
+               "passwordSecret": "arn:aws:secretsmanager:eu-west-1:1:secret:db",
                "existingSecret": "db"}, "apiKey": "$(API_KEY)"}})]
     assert "STACK-SEC-001" not in stack_fired(stack)
 
@@ -161,5 +172,6 @@ def test_provider_default_tags_count_towards_the_required_tags():
 
 
 def test_three_nat_gateways_in_one_zone_are_not_one_per_zone():
-    same_zone = [replaced([r], r["name"], {"subnetId": "private-a"})[0] if r["type"] == NAT else r for r in STACK]
+    same_zone = [replaced([r], r["name"],
+                          {"subnetId": "private-a"})[0] if r["type"] == NAT else r for r in STACK]
     assert "STACK-HA-001" in stack_fired(same_zone)
