@@ -216,7 +216,8 @@ class Resource:
         self.type = type
         self.name = name
         self.urn = urn
-        self.props: dict[str, Any] = _Known(_raw(props), ())
+        self._source = props
+        self._props: dict[str, Any] | None = None
         self.protect = bool(protect)
         self.environment = environment
         self.parent = parent
@@ -230,6 +231,14 @@ class Resource:
         preflight, but the engine always records where an input came from."""
         self._config = dict(config or {})
         self._thresholds = dict(thresholds or {})
+
+    @property
+    def props(self) -> dict[str, Any]:
+        """The inputs, plain Python (secrets unwrapped); missing keys mean unset. Built on first use:
+        a stack rule that looks at three resource types never pays for the other two hundred."""
+        if self._props is None:
+            self._props = _Known(_raw(self._source), ())
+        return self._props
 
     def get(self, dotted: str, default: Any = None) -> Any:
         """`props` lookup by a dotted path ("encryptionInfo.encryptionAtRest.dataVolumeKmsKeyId",

@@ -58,28 +58,37 @@ OPEN_TRUST = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Prin
               '"Action": "sts:AssumeRole"}]}')
 ADMIN = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
 FLIPS = [
-    # resource name in the prod capture, input path, insecure value, rule that must block
-    ("prod-network-flow-logs", "kmsKeyId", REMOVE, "AWS-CW-002"),
-    ("prod-network-flow-logs", "retentionInDays", 30.0, "AWS-CW-001"),
-    ("prod-network-private-0", "mapPublicIpOnLaunch", True, "AWS-NET-007"),
-    ("prod-platform-key", "enableKeyRotation", False, "AWS-KMS-001"),
-    ("prod-platform-key", "deletionWindowInDays", 7.0, "AWS-KMS-004"),
-    ("prod-platform-key", "bypassPolicyLockoutSafetyCheck", True, "AWS-KMS-003"),
-    ("prod-network-endpoints-sg", "ingress.0.cidrBlocks", ["0.0.0.0/0"], "AWS-NET-001"),
+    # resource in the prod capture, input path, insecure value, rule that must block, resource it names
+    ("prod-network-flow-logs", "kmsKeyId", REMOVE, "AWS-CW-002", None),
+    ("prod-network-flow-logs", "retentionInDays", 30.0, "AWS-CW-001", None),
+    ("prod-network-private-0", "mapPublicIpOnLaunch", True, "AWS-NET-007", None),
+    ("prod-platform-key", "enableKeyRotation", False, "AWS-KMS-001", None),
+    ("prod-platform-key", "deletionWindowInDays", 7.0, "AWS-KMS-004", None),
+    ("prod-platform-key", "bypassPolicyLockoutSafetyCheck", True, "AWS-KMS-003", None),
+    ("prod-network-endpoints-sg", "ingress.0.cidrBlocks", ["0.0.0.0/0"], "AWS-NET-001", None),
     ("prod-network-default-sg", "ingress", [{"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "self": True}],
-     "AWS-NET-005"),
-    ("prod-network-flow-log", "trafficType", "REJECT", "AWS-NET-006"),
-    ("prod-network-flow-logs-role", "assumeRolePolicy", OPEN_TRUST, "AWS-IAM-006"),
-    ("prod-network-flow-logs-write", "policy", ADMIN, "AWS-IAM-001"),
-    ("prod-network-sts-endpoint", "privateDnsEnabled", False, "AWS-NET-012"),
+     "AWS-NET-005", None),
+    ("prod-network-flow-log", "trafficType", "REJECT", "AWS-NET-006", "prod-network-vpc"),
+    ("prod-network-flow-logs-role", "assumeRolePolicy", OPEN_TRUST, "AWS-IAM-006", None),
+    ("prod-network-flow-logs-write", "policy", ADMIN, "AWS-IAM-001", None),
+    ("prod-network-sts-endpoint", "privateDnsEnabled", False, "AWS-NET-012", None),
 ]
 
 
-@pytest.mark.parametrize("name,path,value,rule", FLIPS, ids=[f"{f[3]}-{f[0]}" for f in FLIPS])
-def test_flipping_one_property_in_prod_blocks_with_its_rule(captured, name, path, value, rule):
-    report = evaluate(flip(captured("prod"), name, path, value), "prod")
-    # prod is clean (test above), so a blocking finding of `rule` comes from the flip
-    assert rule in {f.rule_id for f in report.blocking}
+@pytest.fixture(scope="module")
+def flipped_prod(captured):
+    """prod with every flip applied at once: one evaluation instead of one per flip. Each flip
+    touches a different property, and prod is clean without them (test above), so a blocking
+    finding of a flip's rule on the flip's resource comes from that flip."""
+    capture = captured("prod")
+    for name, path, value, _, _ in FLIPS:
+        capture = flip(capture, name, path, value)
+    return evaluate(capture, "prod")
+
+
+@pytest.mark.parametrize("name,path,value,rule,reported_on", FLIPS, ids=[f"{f[3]}-{f[0]}" for f in FLIPS])
+def test_flipping_one_property_in_prod_blocks_with_its_rule(flipped_prod, name, path, value, rule, reported_on):
+    assert (rule, reported_on or name) in {(f.rule_id, f.resource_name) for f in flipped_prod.blocking}
 
 
 def test_preflight_cli_exits_3_and_names_the_rule_and_fix(captured, monkeypatch, capsys, tmp_path):
