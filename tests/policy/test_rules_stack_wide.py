@@ -175,3 +175,19 @@ def test_three_nat_gateways_in_one_zone_are_not_one_per_zone():
     same_zone = [replaced([r], r["name"],
                           {"subnetId": "private-a"})[0] if r["type"] == NAT else r for r in STACK]
     assert "STACK-HA-001" in stack_fired(same_zone)
+
+
+def test_the_tag_lookup_leaves_the_aws_sdk_usable_for_programs_run_later():
+    """Regression: looking up `DefaultSecurityGroupArgs` by importing its submodule directly left
+    `pulumi_aws.ec2.DefaultSecurityGroup` missing for the rest of the process. Needs a fresh interpreter."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("from policy.rules.stack_wide import taggable\n"
+            "assert taggable('aws:ec2/defaultSecurityGroup:DefaultSecurityGroup')\n"
+            "import pulumi_aws\n"
+            "assert pulumi_aws.ec2.DefaultSecurityGroup\n")
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
