@@ -105,3 +105,8 @@ def test_preflight_cli_exits_3_and_names_the_rule_and_fix(captured, monkeypatch,
 def test_preflight_cli_passes_a_clean_stack(capsys):
     assert cli.main(["prod", "--no-tree"]) == cli.EXIT_OK
     assert "policy prod (prod" in capsys.readouterr().out
+
+
+def test_preflight_cli_no_policy_skips_the_pack(capsys):
+    assert cli.main(["prod", "--no-tree", "--no-policy"]) == cli.EXIT_OK
+    assert "policy prod" not in capsys.readouterr().out
