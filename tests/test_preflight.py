@@ -41,7 +41,7 @@ def test_cli_prints_the_resource_tree(capsys):
 
 def test_cli_json_holds_every_captured_resource(tmp_path, captured):
     out = tmp_path / "capture.json"
-    assert main(["prod", "--no-tree", "--json", str(out)]) == 0
+    assert main(["prod", "--no-tree", "--no-policy", "--json", str(out)]) == 0
     document = json.loads(out.read_text())
     resources = document["stacks"][0]["resources"]
     assert len(resources) == len(captured("prod").resources)
@@ -51,7 +51,7 @@ def test_cli_json_holds_every_captured_resource(tmp_path, captured):
 
 
 def test_cli_all_runs_every_stack(capsys):
-    assert main(["--all", "--no-tree"]) == 0
+    assert main(["--all", "--no-tree", "--no-policy"]) == 0
     out = capsys.readouterr().out
     assert all(f"{stack}: built on mocks" in out for stack in STACKS)
 

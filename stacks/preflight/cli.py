@@ -3,7 +3,12 @@
 Prints the resource tree (type, name, parent) and the count per type, and exits non-zero with a
 message a human can act on when the config or the program is wrong.
 
-Exit status: 0 all stacks built; 1 a config or program error; 2 bad command-line usage.
+Then it evaluates every stack with the policy pack (pulumi_policy's own analyzer, configured from
+policy/config/<stack>.json), prints the violations by severity with the fix, and writes
+`--report md|json|sarif` files to `--out`.
+
+Exit status: 0 all stacks built and no mandatory policy violation; 1 a config or program error;
+2 bad command-line usage; 3 a mandatory policy violation.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
+from policy.analyzer import PolicyConfigError, evaluate
+from policy.preflight import environment_for, print_report
+from policy.reports import write_reports
 from stacks.config import ConfigError, stack_names
 from stacks.config.loader import PROJECT_DIR
 from stacks.preflight.capture import Capture
 from stacks.preflight.runner import capture_stack
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_POLICY = 0, 1, 2, 3
 
 
 def resource_tree(capture: Capture) -> Tree:
@@ -64,9 +72,11 @@ def _program_error(stack: str, error: BaseException) -> str:
 
 
 def run(stacks: list[str], console: Console, json_path: Path | None = None, show_tree: bool = True,
-        project_dir: Path = PROJECT_DIR) -> int:
+        project_dir: Path = PROJECT_DIR, policy: bool = True, reports: tuple[str, ...] = (),
+        out_dir: Path = Path("reports"), policy_config: Path | None = None) -> int:
     status = EXIT_OK
     captures: list[Capture] = []
+    policy_reports = []
     for stack in stacks:
         started = time.perf_counter()
         try:
@@ -84,10 +94,24 @@ def run(stacks: list[str], console: Console, json_path: Path | None = None, show
             console.print(resource_tree(capture))
         console.print(type_counts(capture))
         console.print(f"[green]✓[/] {stack}: built on mocks in {time.perf_counter() - started:.2f}s")
+        if policy:
+            try:
+                report = evaluate(capture, environment_for(stack), config_path=policy_config)
+            except PolicyConfigError as error:
+                console.print(f"[red]✗[/] {stack}: {error}", highlight=False)
+                status = EXIT_FAILED
+                continue
+            policy_reports.append(report)
+            print_report(report, console)
+            if not report.passed and status == EXIT_OK:
+                status = EXIT_POLICY
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps({"stacks": [c.to_json() for c in captures]}, indent=2, sort_keys=True))
         console.print(f"wrote {len(captures)} captured stack(s) to {json_path}")
+    if reports and policy_reports:
+        for path in write_reports(policy_reports, reports, out_dir):
+            console.print(f"wrote {path}")
     return status
 
 
@@ -98,6 +122,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, metavar="FILE", help="write every captured resource as JSON")
     p.add_argument("--no-tree", action="store_true", help="print only the counts per type")
     p.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="where Pulumi.<stack>.yaml files live")
+    p.add_argument("--report", action="append", choices=("md", "json", "sarif"), default=[],
+                   help="write the policy results in this format (repeatable)")
+    p.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR", help="where --report files go")
+    p.add_argument("--policy-config", type=Path, metavar="FILE",
+                   help="policy config file (default: policy/config/<stack>.json)")
+    p.add_argument("--no-policy", action="store_true",
+                   help="build the stacks without evaluating the policy pack")
     return p
 
 
@@ -109,11 +140,16 @@ def main(argv: list[str] | None = None) -> int:
     if not stacks:
         console.print(f"name a stack ({', '.join(known)}) or pass --all")
         return EXIT_USAGE
+    if args.policy_config and len(stacks) > 1:
+        console.print("--policy-config names one environment's file; use it with one stack")
+        return EXIT_USAGE
     unknown = [s for s in stacks if s not in known]
     if unknown:
         console.print(f"[red]✗[/] unknown stack(s) {', '.join(unknown)}; stacks here: {', '.join(known)}")
         return EXIT_USAGE
-    return run(stacks, console, json_path=args.json, show_tree=not args.no_tree, project_dir=args.project_dir)
+    return run(stacks, console, json_path=args.json, show_tree=not args.no_tree, project_dir=args.project_dir,
+               policy=not args.no_policy, reports=tuple(dict.fromkeys(args.report)), out_dir=args.out,
+               policy_config=args.policy_config)
 
 
 if __name__ == "__main__":
