@@ -30,6 +30,10 @@ class KmsKeyArgs:
         limited to this account by `aws:SourceAccount`.
     logs_region: when set, CloudWatch Logs in that region may use the key for log groups of this
         account (its principal and encryption context are region-specific).
+    autoscaling_volumes: EC2 Auto Scaling (EKS managed node groups) may encrypt the nodes' EBS
+        volumes with the key. Auto Scaling acts through its service-linked role, not the caller's
+        identity, so the key policy must name that role, which has to exist when the key policy is
+        written (`aws iam create-service-linked-role --aws-service-name autoscaling.amazonaws.com`).
     deletion_window_days: 30, the longest AWS allows: the most time to notice a mistaken delete.
     protect: keep Pulumi from deleting the key (prod).
     """
@@ -38,6 +42,7 @@ class KmsKeyArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
     service_principals: Sequence[str] = ()
     logs_region: str | None = None
+    autoscaling_volumes: bool = False
     deletion_window_days: int = 30
     protect: bool = False
 
@@ -103,4 +108,14 @@ def _key_policy(account: str, partition: str, args: KmsKeyArgs) -> dict:
             "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
                                       f"arn:{partition}:logs:{args.logs_region}:{account}:*"}},
         })
+    if args.autoscaling_volumes:
+        autoscaling = (f"arn:{partition}:iam::{account}:role/aws-service-role/autoscaling.amazonaws.com/"
+                       "AWSServiceRoleForAutoScaling")
+        statements += [
+            {"Sid": "AutoScalingEncryptsNodeVolumes", "Effect": "Allow", "Principal": {"AWS": autoscaling},
+             "Action": _USE_ACTIONS, "Resource": "*"},
+            {"Sid": "AutoScalingAttachesEncryptedVolumes", "Effect": "Allow", "Principal": {"AWS": autoscaling},
+             "Action": "kms:CreateGrant", "Resource": "*",
+             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+        ]
     return {"Version": "2012-10-17", "Statement": statements}

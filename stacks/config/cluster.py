@@ -99,6 +99,10 @@ class ClusterConfig(ConfigModel):
     deletion_protection: bool = False
     log_retention_days: LogRetentionDays = 90
     node_imds_hop_limit: Literal[1, 2] = 1
+    # `platform`: node root volumes use the stack's KMS key, which then names the account's Auto
+    # Scaling service-linked role (it must exist: see docs/runbooks/deploy.md). `aws-managed`: the
+    # account's aws/ebs key, for an account where that role cannot be created yet.
+    node_volume_key: Literal["platform", "aws-managed"] = "platform"
     node_groups: dict[str, NodeGroupConfig] = Field(default_factory=lambda: {"general": NodeGroupConfig()})
     storage_reclaim_policy: Literal["Retain", "Delete"] = "Retain"
     app_namespaces: list[str] = Field(default_factory=lambda: ["apps"], min_length=1)

@@ -15,6 +15,9 @@ import pulumi
 
 ACCOUNT_ID = "123456789012"
 MOCK_REGION = "eu-west-1"
+# Preflight runs as CI's deploy role would (docs/ci.md): an assumed-role session of `groundwork-deploy`.
+DEPLOYER_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/groundwork-deploy"
+DEPLOYER_SESSION_ARN = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/groundwork-deploy/preflight"
 
 
 def _digest(name: str, length: int = 8) -> str:
@@ -214,7 +217,7 @@ class GroundworkMocks(pulumi.runtime.Mocks):
 
 CALLS: dict[str, Callable[[GroundworkMocks, dict], dict]] = {
     "aws:index/getCallerIdentity:getCallerIdentity": lambda m, a: {
-        "accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/preflight",
+        "accountId": ACCOUNT_ID, "arn": DEPLOYER_SESSION_ARN,
         "userId": "AIDAPREFLIGHT", "id": ACCOUNT_ID},
     "aws:index/getPartition:getPartition": lambda m, a: {
         "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws", "id": "aws"},
@@ -223,6 +226,7 @@ CALLS: dict[str, Callable[[GroundworkMocks, dict], dict]] = {
         "description": m.region},
     # The preflight caller is an IAM user, so its session's issuer is the user itself.
     "aws:iam/getSessionContext:getSessionContext": lambda m, a: {
-        "arn": a.get("arn"), "issuerArn": a.get("arn"), "issuerId": "AIDAPREFLIGHT",
-        "issuerName": "preflight", "sessionName": "", "id": a.get("arn")},
+        "arn": a.get("arn"), "issuerArn": DEPLOYER_ROLE_ARN if a.get("arn") == DEPLOYER_SESSION_ARN else a.get("arn"),
+        "issuerId": "AROAPREFLIGHT", "issuerName": "groundwork-deploy", "sessionName": "preflight",
+        "id": a.get("arn")},
 }

@@ -148,6 +148,7 @@ def _eks(platform: Platform) -> EksCluster:
             vpc_id=platform.network.vpc_id,
             private_subnet_ids=platform.network.private_subnet_ids,
             kms_key_arn=platform.kms.key_arn,
+            node_volume_kms_key_arn=platform.kms.key_arn if spec.node_volume_key == "platform" else None,
             node_groups={
                 name: NodeGroupArgs(
                     instance_types=tuple(ng.instance_types),

@@ -34,7 +34,8 @@ def wire_kms(platform: Platform) -> None:
         f"{config.stack}-platform",
         KmsKeyArgs(description=f"Groundwork {config.stack}: encrypts logs, data stores and backups",
                    tags=config.standard_tags, service_principals=KEY_SERVICE_PRINCIPALS,
-                   logs_region=config.region, protect=config.protect_stateful_resources),
+                   logs_region=config.region, protect=config.protect_stateful_resources,
+                   autoscaling_volumes=config.cluster.mode == "eks" and config.cluster.node_volume_key == "platform"),
         opts=platform.aws_opts(),
     )
     platform.exports["kms_key_arn"] = platform.kms.key_arn
