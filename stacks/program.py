@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pulumi
 
 from stacks.config import ConfigError, StackConfig, load_stack
-from stacks.config.loader import runtime_config
+from stacks.config.loader import runtime_config, runtime_secret_keys
 from stacks.wiring.cluster import wire_cluster
 from stacks.wiring.data import wire_data
 from stacks.wiring.foundation import wire_kms, wire_network, wire_provider
@@ -46,7 +46,7 @@ def build(config: StackConfig) -> Platform:
 def main() -> None:
     stack = pulumi.get_stack()
     try:
-        config = load_stack(stack, raw=runtime_config())
+        config = load_stack(stack, raw=runtime_config(), secret_keys=runtime_secret_keys())
     except ConfigError as error:
         # RunError prints the message alone: the user sees what to fix, not a traceback.
         raise pulumi.RunError(str(error)) from None

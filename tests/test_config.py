@@ -136,3 +136,30 @@ def test_shipped_stack_cidrs_are_disjoint():
 def test_unknown_stack_file_is_named(project_copy):
     with pytest.raises(ConfigError, match="stack = 'perf': has no file Pulumi.perf.yaml"):
         load_stack("perf", project_copy)
+
+
+def _with_webhook(value):
+    raw = read_stack_file("prod")
+    raw["groundwork:monitoring"] = {**raw.get("groundwork:monitoring", {})}
+    raw["groundwork:monitoring"]["alerting"] = {**raw["groundwork:monitoring"].get("alerting", {}),
+                                                "slackWebhookUrl": value}
+    return raw
+
+
+def test_a_plaintext_credential_is_refused_without_echoing_it():
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config("prod", _with_webhook("https://hooks.slack.example/T000/B000/XXXX"))
+    text = str(caught.value)
+    assert "prod: monitoring.alerting.slackWebhookUrl = (plain text, not shown): is a credential" in text
+    assert "pulumi config set --secret --path 'groundwork:monitoring.alerting.slackWebhookUrl'" in text
+    assert "XXXX" not in text
+
+
+def test_a_secure_credential_is_accepted():
+    config = parse_stack_config("prod", _with_webhook({"secure": "v1:abc"}))
+    assert config.monitoring.alerting.slack_webhook_url is not None
+
+
+def test_a_credential_the_engine_marks_secret_is_accepted():
+    raw = _with_webhook("https://hooks.slack.example/T000/B000/XXXX")
+    assert parse_stack_config("prod", raw, secret_keys=["groundwork:monitoring"]).environment == "prod"

@@ -31,11 +31,15 @@ class ConfigError(Exception):
 
 
 _MISSING = object()
+# Stands in for a value that must not be echoed (a credential given in plain text).
+HIDDEN = object()
 
 
 def _show(value: Any) -> str:
     if value is _MISSING:
         return "(missing)"
+    if value is HIDDEN:
+        return "(plain text, not shown)"
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, dict) and len(str(value)) > 120:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import copy
 import ipaddress
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from pydantic import ValidationError
 
 from stacks.config import backups, cluster, data, monitoring, network
 from stacks.config.base import ENVIRONMENTS
-from stacks.config.errors import ConfigError, ConfigIssue, issues_from_validation
+from stacks.config.errors import HIDDEN, ConfigError, ConfigIssue, issues_from_validation
 from stacks.config.model import StackConfig, cross_field_issues
 
 NAMESPACE = "groundwork"
@@ -89,8 +90,37 @@ def _strip_secure(value: Any, path: str, secret_paths: list[str]) -> Any:
     return value
 
 
-def parse_stack_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
-    """Validate one stack's raw Pulumi config (keys like `groundwork:network`, `aws:region`)."""
+# Key names that hold credentials. Their values must arrive as Pulumi secrets (`secure:` in the stack
+# file), never as plain text that lands in git and in every `pulumi config` listing.
+_CREDENTIAL_KEY = re.compile(r"password|passwd|secret|token|webhook|routingkey|apikey|credential|privatekey",
+                             re.IGNORECASE)
+
+
+def plaintext_credentials(values: Mapping[str, Any], secret_paths: Sequence[str],
+                          secret_keys: Iterable[str] = ()) -> list[ConfigIssue]:
+    """Credential-named keys whose value is plain text. A key under a top-level key the engine
+    marks secret counts as secret (the engine decrypts structured values whole)."""
+    secret_roots = {key.partition(":")[2] for key in secret_keys}
+    found: list[ConfigIssue] = []
+
+    def walk(value: Any, path: str, leaf: str) -> None:
+        if isinstance(value, Mapping):
+            for key, child in value.items():
+                walk(child, f"{path}.{key}", str(key))
+        elif isinstance(value, str) and value and _CREDENTIAL_KEY.search(leaf):
+            if path not in secret_paths and path.split(".")[0] not in secret_roots:
+                found.append(ConfigIssue(path, HIDDEN,
+                                         "is a credential: store it encrypted with `pulumi config set --secret "
+                                         f"--path '{NAMESPACE}:{path}' <value>`"))
+
+    for key, value in values.items():
+        walk(value, key, key)
+    return found
+
+
+def parse_stack_config(stack: str, raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> StackConfig:
+    """Validate one stack's raw Pulumi config (keys like `groundwork:network`, `aws:region`).
+    `secret_keys`: full keys the engine marks secret (values already decrypted)."""
     issues: list[ConfigIssue] = []
     user: dict[str, Any] = {}
     secret_paths: list[str] = []
@@ -100,6 +130,9 @@ def parse_stack_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
             user[FOREIGN_KEYS[key]] = _decode(value)
         elif namespace == NAMESPACE:
             user[name] = _strip_secure(_decode(value), name, secret_paths)
+    credential_issues = plaintext_credentials(user, secret_paths, secret_keys)
+    if credential_issues:
+        raise ConfigError(stack, credential_issues)
     environment = user.pop("environment", stack)
     if environment not in ENVIRONMENTS:
         raise ConfigError(stack, [ConfigIssue("environment", environment,
@@ -153,9 +186,11 @@ def overlapping_cidrs(configs: Mapping[str, StackConfig]) -> list[tuple[str, str
             if cidr.overlaps(other_cidr)]
 
 
-def load_stack(stack: str, project_dir: Path = PROJECT_DIR, raw: Mapping[str, Any] | None = None) -> StackConfig:
+def load_stack(stack: str, project_dir: Path = PROJECT_DIR, raw: Mapping[str, Any] | None = None,
+               secret_keys: Iterable[str] = ()) -> StackConfig:
     """Parse one stack and check its CIDR against every other stack file in the project."""
-    config = parse_stack_config(stack, raw if raw is not None else read_stack_file(stack, project_dir))
+    config = parse_stack_config(stack, raw if raw is not None else read_stack_file(stack, project_dir),
+                                secret_keys)
     configs: dict[str, StackConfig] = {stack: config}
     for other in stack_names(project_dir):
         if other != stack:
@@ -180,3 +215,11 @@ def runtime_config() -> dict[str, Any]:
     values = dict(runtime.get_config_env())
     values.update(runtime.CONFIG.get())
     return values
+
+
+def runtime_secret_keys() -> list[str]:
+    """The config keys the engine marks secret (set with `pulumi config set --secret`)."""
+    from pulumi.runtime import config as runtime
+
+    return [key for key in runtime_config() if runtime.is_config_secret(key)] + \
+        list(runtime.get_config_secret_keys_env())
