@@ -20,7 +20,7 @@ preflight-all: $(VENV)/.installed
 	$(PY) -m stacks.preflight --all --no-tree
 
 test: $(VENV)/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 clean:
 	rm -rf $(VENV) *.egg-info reports
