@@ -1,11 +1,13 @@
 """What the three data services share: the network args of the managed backend, the client-only
 security group, the connection Secret apps read, tags for backups, the restricted pod shape
-of the in-cluster backend, and the NetworkPolicies that let the app namespace reach them."""
+of the in-cluster backend, the NetworkPolicies that let the app namespace reach them, and the
+DataService base class that holds their common contract."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -196,3 +198,25 @@ def peer_traffic(name: str, *, namespace: str, pod_labels: Mapping[str, str], po
             f"allow-{name}-peers" + ("-egress" if direction == "egress" else ""), direction,
             pod_labels=dict(pod_labels), peers=[pods(labels=pod_labels)], ports=list(ports), reason=purpose),
             opts=pulumi.ResourceOptions(parent=parent))
+
+
+class DataService(pulumi.ComponentResource):
+    """The contract Postgres, Redis and Kafka keep whichever backend serves them: an endpoint, a
+    port and a connection Secret in the app namespace; the managed backend adds the ARN, the
+    service's own identifier (for alarms and backups) and its security group.
+
+    `args` must carry `managed` and `in_cluster`, exactly one of them set."""
+
+    endpoint: pulumi.Output[str]
+    port: pulumi.Output[int]
+    connection_secret_name: pulumi.Output[str]
+    arn: pulumi.Output[str] | None
+    resource_id: pulumi.Output[str] | None
+    security_group_id: pulumi.Output[str] | None
+
+    def __init__(self, type_token: str, name: str, args: Any, opts: pulumi.ResourceOptions | None):
+        super().__init__(type_token, name, None, opts)
+        service = type_token.rsplit(":", 1)[-1]
+        if (args.managed is None) == (args.in_cluster is None):
+            raise ValueError(f"{service} {name}: set exactly one of `managed` and `in_cluster`")
+        self.arn = self.resource_id = self.security_group_id = None

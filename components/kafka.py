@@ -15,6 +15,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.datastore import (
+    DataService,
     ManagedNetworkArgs,
     client_only_security_group,
     connection_secret,
@@ -132,21 +133,11 @@ class KafkaArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-class Kafka(pulumi.ComponentResource):
-    """Kafka behind one contract: bootstrap endpoint, port and a connection Secret."""
-
-    endpoint: pulumi.Output[str]
-    port: pulumi.Output[int]
-    connection_secret_name: pulumi.Output[str]
-    arn: pulumi.Output[str] | None
-    resource_id: pulumi.Output[str] | None
-    security_group_id: pulumi.Output[str] | None
+class Kafka(DataService):
+    """Kafka behind the data-service contract; `endpoint` is the bootstrap broker list."""
 
     def __init__(self, name: str, args: KafkaArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("groundwork:kafka:Kafka", name, None, opts)
-        if (args.managed is None) == (args.in_cluster is None):
-            raise ValueError(f"Kafka {name}: set exactly one of `managed` and `in_cluster`")
-        self.arn = self.resource_id = self.security_group_id = None
+        super().__init__("groundwork:kafka:Kafka", name, args, opts)
         if args.managed is not None:
             self._validate_managed(name, args.managed)
             self._managed(name, args, args.managed)

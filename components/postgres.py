@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.datastore import (
+    DataService,
     ManagedNetworkArgs,
     client_only_security_group,
     connection_secret,
@@ -113,24 +114,16 @@ class PostgresArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-class Postgres(pulumi.ComponentResource):
-    """PostgreSQL behind one contract: endpoint, port and a connection Secret in the app namespace."""
+class Postgres(DataService):
+    """PostgreSQL behind the data-service contract, plus a reader endpoint and pooling."""
 
-    endpoint: pulumi.Output[str]
     reader_endpoint: pulumi.Output[str]
-    port: pulumi.Output[int]
-    connection_secret_name: pulumi.Output[str]
-    arn: pulumi.Output[str] | None
-    resource_id: pulumi.Output[str] | None
-    security_group_id: pulumi.Output[str] | None
     master_secret_arn: pulumi.Output[str] | None
     pooler_endpoint: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("groundwork:postgres:Postgres", name, None, opts)
-        if (args.managed is None) == (args.in_cluster is None):
-            raise ValueError(f"Postgres {name}: set exactly one of `managed` and `in_cluster`")
-        self.arn = self.resource_id = self.security_group_id = self.master_secret_arn = None
+        super().__init__("groundwork:postgres:Postgres", name, args, opts)
+        self.master_secret_arn = None
         self.pooler_endpoint = None
         self.port = pulumi.Output.from_input(PORT)
         if args.managed is not None:

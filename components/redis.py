@@ -17,6 +17,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.datastore import (
+    DataService,
     ManagedNetworkArgs,
     client_only_security_group,
     connection_secret,
@@ -94,24 +95,15 @@ class RedisArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-class Redis(pulumi.ComponentResource):
-    """A Redis-protocol cache behind one contract: endpoint, port and a connection Secret."""
+class Redis(DataService):
+    """A Redis-protocol cache behind the data-service contract, plus a reader endpoint."""
 
-    endpoint: pulumi.Output[str]
     reader_endpoint: pulumi.Output[str]
-    port: pulumi.Output[int]
-    connection_secret_name: pulumi.Output[str]
-    arn: pulumi.Output[str] | None
-    resource_id: pulumi.Output[str] | None
-    security_group_id: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("groundwork:redis:Redis", name, None, opts)
-        if (args.managed is None) == (args.in_cluster is None):
-            raise ValueError(f"Redis {name}: set exactly one of `managed` and `in_cluster`")
+        super().__init__("groundwork:redis:Redis", name, args, opts)
         if args.managed is not None and args.managed.multi_az and args.managed.replicas < 1:
             raise ValueError(f"Redis {name}: multi_az needs at least one replica to fail over to")
-        self.arn = self.resource_id = self.security_group_id = None
         self.port = pulumi.Output.from_input(PORT)
         # AUTH token / password: 64 alphanumerics (ElastiCache allows 16-128 printable characters
         # but not @, " or /). Born a Pulumi secret, encrypted in state, never a literal.

@@ -207,3 +207,15 @@ def test_pgbouncer_gets_the_password_as_a_secret_and_pools_transactions(in_clust
     assert "host=db.apps.svc.cluster.local" in ini
     secret = in_cluster_pooled.named("db-connection").props["stringData"]
     assert secret["poolerHost"] == "db-pooler.apps.svc.cluster.local"
+
+
+@pytest.mark.parametrize("component,args_type", [("Postgres", "PostgresArgs"), ("Redis", "RedisArgs"),
+                                                 ("Kafka", "KafkaArgs")])
+def test_a_data_service_needs_exactly_one_backend(component, args_type):
+    import importlib
+
+    from tests.conftest import run_component
+
+    module = importlib.import_module(f"components.{component.lower()}")
+    with pytest.raises(ValueError, match=f"{component} orphan: set exactly one of `managed` and `in_cluster`"):
+        run_component(lambda: getattr(module, component)("orphan", getattr(module, args_type)(namespace="apps")))
