@@ -1,7 +1,7 @@
 """Preflight runs the pack on every stack: the shipped stacks pass their gate, and flipping one
 insecure property in the prod capture makes preflight fail with that rule's id.
 
-FLIPS is the table the lead extends as the other areas land (data services, EKS, Kubernetes)."""
+FLIPS covers the network, IAM/KMS/logging, data services, EKS and its nodes."""
 
 from dataclasses import replace
 from typing import Any
@@ -72,6 +72,16 @@ FLIPS = [
     ("prod-network-flow-logs-role", "assumeRolePolicy", OPEN_TRUST, "AWS-IAM-006", None),
     ("prod-network-flow-logs-write", "policy", ADMIN, "AWS-IAM-001", None),
     ("prod-network-sts-endpoint", "privateDnsEnabled", False, "AWS-NET-012", None),
+    # data services, EKS and nodes
+    ("prod-postgres-db", "storageEncrypted", False, "AWS-RDS-001", None),
+    ("prod-postgres-db", "publiclyAccessible", True, "AWS-RDS-003", None),
+    ("prod-postgres-db", "multiAz", False, "AWS-RDS-004", None),
+    ("prod-postgres-db", "deletionProtection", False, "AWS-RDS-006", None),
+    ("prod-redis-cache", "transitEncryptionEnabled", False, "AWS-ELASTICACHE-003", None),
+    ("prod-kafka-cluster", "encryptionInfo.encryptionInTransit.clientBroker", "TLS_PLAINTEXT", "AWS-MSK-001", None),
+    ("prod-cluster-eks", "vpcConfig.endpointPublicAccess", True, "AWS-EKS-001", None),
+    ("prod-cluster-eks", "deletionProtection", False, "AWS-EKS-013", None),
+    ("prod-cluster-general-lt", "metadataOptions.httpTokens", "optional", "AWS-EKS-006", None),
 ]
 
 
