@@ -77,14 +77,25 @@ def test_apps_reach_managed_datastores_only_in_the_database_subnets_on_engine_po
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_no_egress_from_apps_is_open_or_leaves_the_private_ranges(captured, stack):
+def test_no_egress_from_apps_is_open_and_only_aws_https_leaves_the_private_ranges(captured, stack):
     for policy in _policies(captured(stack), "apps"):
         for rule in _rules(policy, "egress"):
             name = policy["metadata"]["name"]
             assert _peers(rule) and _ports(rule), name
             for peer in _peers(rule):
-                if "ipBlock" in peer:
-                    assert ipaddress.ip_network(peer["ipBlock"]["cidr"]).is_private, name
+                if "ipBlock" in peer and not ipaddress.ip_network(peer["ipBlock"]["cidr"]).is_private:
+                    assert (name, _ports(rule)) == ("allow-aws-api-egress", {443}), name
+
+
+@pytest.mark.parametrize("stack,public", [("dev", True), ("prod", False), ("local", None)])
+def test_apps_reach_sts_through_endpoints_where_the_vpc_has_them_else_through_the_nat(captured, stack, public):
+    policies = {p["metadata"]["name"]: p for p in _policies(captured(stack), "apps")}
+    if public is None:
+        assert "allow-aws-api-egress" not in policies
+        return
+    (rule,) = _rules(policies["allow-aws-api-egress"], "egress")
+    cidrs = {peer["ipBlock"]["cidr"] for peer in _peers(rule)}
+    assert ("0.0.0.0/0" in cidrs) is public
 
 
 def test_msk_with_scram_opens_the_scram_port_as_well():

@@ -197,7 +197,19 @@ def _app_namespace(config: StackConfig, namespace: str, provider: k8s.Provider,
                 requests_storage=quota.requests_storage,
             ),
             labels=environment_labels(config.environment),
-            allowances=(aws_api_egress(endpoint_cidrs, public=False),) if endpoint_cidrs else (),
+            allowances=_aws_api_allowances(config, endpoint_cidrs),
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
     )
+
+
+def _aws_api_allowances(config: StackConfig, endpoint_cidrs: tuple[str, ...]) -> tuple:
+    """How apps reach STS (IRSA credentials for MSK IAM and RDS IAM auth) and other AWS APIs:
+    through the VPC's interface endpoints where the stack has them (prod), otherwise HTTPS to
+    public addresses through the NAT, since without STS no IAM-authenticated client works at all.
+    `network.interfaceEndpoints: true` closes that path in any stack."""
+    if endpoint_cidrs:
+        return (aws_api_egress(endpoint_cidrs, public=False),)
+    if config.on_aws:
+        return (aws_api_egress((), public=True),)
+    return ()
