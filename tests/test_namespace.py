@@ -105,9 +105,9 @@ def test_each_stack_creates_the_apps_namespace_with_the_baseline(captured, stack
     (apps,) = [r for r in capture.of_type("groundwork:namespace:AppNamespace") if r.name == f"{stack}-ns-apps"]
     baseline = {p.props["metadata"]["name"] for p in capture.of_type(NETWORK_POLICY) if p.parent == apps.urn}
     # The data services open their own flows beside their workloads; the baseline opens only DNS
-    # and, where the VPC has interface endpoints, HTTPS to them.
-    endpoints = load_stack(stack).network.interface_endpoints
-    assert baseline == {"default-deny-all", "allow-dns-egress"} | ({"allow-aws-api-egress"} if endpoints else set())
+    # and, on AWS, HTTPS to the AWS APIs.
+    on_aws = load_stack(stack).on_aws
+    assert baseline == {"default-deny-all", "allow-dns-egress"} | ({"allow-aws-api-egress"} if on_aws else set())
     assert capture.outputs["app_namespaces"] == ["apps"]
 
 
