@@ -8,9 +8,9 @@ from components.kms import KmsKey, KmsKeyArgs
 from components.network import Network, NetworkArgs
 from stacks.wiring.platform import Platform
 
-# Services that use the platform key as themselves, not through a caller's IAM identity:
-# CloudWatch alarms and AWS Budgets publishing to an encrypted SNS topic, and AWS Backup
-# copying recovery points.
+# Services that use the platform key as themselves, not through a caller's IAM identity: CloudWatch
+# alarms, EventBridge rules and AWS Budgets publishing to the encrypted alarm topic. (AWS Backup,
+# RDS, EKS and the rest act through the caller's or their service role's IAM grants.)
 KEY_SERVICE_PRINCIPALS = ("cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com")
 
 
