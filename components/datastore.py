@@ -220,3 +220,39 @@ class DataService(pulumi.ComponentResource):
         if (args.managed is None) == (args.in_cluster is None):
             raise ValueError(f"{service} {name}: set exactly one of `managed` and `in_cluster`")
         self.arn = self.resource_id = self.security_group_id = None
+
+
+def data_statefulset(name: str, *, namespace: str, labels: Mapping[str, str], service: k8s.core.v1.Service,
+                     uid: int, containers: Sequence[k8s.core.v1.ContainerArgs], scratch_volumes: Sequence[str],
+                     storage_class_name: str, volume_size_gb: int, parent: pulumi.Resource, replicas: int = 1,
+                     init_containers: Sequence[k8s.core.v1.ContainerArgs] = (),
+                     termination_grace_period_seconds: int | None = None,
+                     pod_management_policy: str | None = None) -> k8s.apps.v1.StatefulSet:
+    """The in-cluster backend's StatefulSet, one shape for all three services: restricted pods as
+    `uid`, no service-account token and no service links, emptyDir for `scratch_volumes` (the root
+    filesystem is read-only), and a `data` claim that outlives the StatefulSet."""
+    return k8s.apps.v1.StatefulSet(
+        f"{name}-statefulset",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=dict(labels)),
+        spec=k8s.apps.v1.StatefulSetSpecArgs(
+            service_name=service.metadata.name,
+            replicas=replicas,
+            pod_management_policy=pod_management_policy,
+            selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(labels)),
+            persistent_volume_claim_retention_policy=retain_claims(),
+            template=k8s.core.v1.PodTemplateSpecArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(labels=dict(labels)),
+                spec=k8s.core.v1.PodSpecArgs(
+                    automount_service_account_token=False,
+                    enable_service_links=False,
+                    security_context=restricted_pod_security_context(uid),
+                    termination_grace_period_seconds=termination_grace_period_seconds,
+                    init_containers=list(init_containers) or None,
+                    containers=list(containers),
+                    volumes=[k8s.core.v1.VolumeArgs(name=v, empty_dir={}) for v in scratch_volumes],
+                ),
+            ),
+            volume_claim_templates=[volume_claim("data", storage_class_name, volume_size_gb)],
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

@@ -16,6 +16,7 @@ import pulumi_random as random
 
 from components.datastore import (
     DataService,
+    data_statefulset,
     ManagedNetworkArgs,
     client_only_security_group,
     connection_secret,
@@ -25,9 +26,6 @@ from components.datastore import (
     managed_service_egress,
     peer_traffic,
     restricted_container_security_context,
-    restricted_pod_security_context,
-    retain_claims,
-    volume_claim,
     workload_labels,
 )
 from components.tagging import component_tags
@@ -378,30 +376,13 @@ class Kafka(DataService):
             security_context=restricted_container_security_context(),
             volume_mounts=[k8s.core.v1.VolumeMountArgs(name="config", mount_path="/seed")],
         )
-        k8s.apps.v1.StatefulSet(
-            f"{name}-statefulset",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace, labels=labels),
-            spec=k8s.apps.v1.StatefulSetSpecArgs(
-                service_name=service.metadata.name,
-                replicas=local.nodes,
-                pod_management_policy="Parallel",  # the controller quorum needs its peers up to start
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
-                persistent_volume_claim_retention_policy=retain_claims(),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        automount_service_account_token=False,
-                        enable_service_links=False,
-                        security_context=restricted_pod_security_context(KAFKA_UID),
-                        init_containers=[seed_config],
-                        containers=[container],
-                        volumes=[k8s.core.v1.VolumeArgs(name=v, empty_dir={}) for v in ("config", "logs", "tmp")],
-                    ),
-                ),
-                volume_claim_templates=[volume_claim("data", local.storage_class_name, local.volume_size_gb)],
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        data_statefulset(name, namespace=args.namespace, labels=labels, service=service, uid=KAFKA_UID,
+                         containers=[container], init_containers=[seed_config],
+                         scratch_volumes=("config", "logs", "tmp"),
+                         storage_class_name=local.storage_class_name, volume_size_gb=local.volume_size_gb,
+                         replicas=local.nodes,
+                         pod_management_policy="Parallel",  # the controller quorum needs its peers up to start
+                         parent=self)
         in_cluster_service_access(name, namespace=args.namespace, pod_labels=labels, ports=[LOCAL_PORT],
                                   purpose="the Kafka brokers", parent=self)
         peer_traffic(name, namespace=args.namespace, pod_labels=labels, ports=[LOCAL_PORT, CONTROLLER_PORT],

@@ -13,6 +13,7 @@ import pulumi_random as random
 
 from components.datastore import (
     DataService,
+    data_statefulset,
     ManagedNetworkArgs,
     client_only_security_group,
     connection_secret,
@@ -21,9 +22,6 @@ from components.datastore import (
     log_group,
     managed_service_egress,
     restricted_container_security_context,
-    restricted_pod_security_context,
-    retain_claims,
-    volume_claim,
     workload_labels,
 )
 from components.postgres_pooling import pgbouncer, rds_proxy
@@ -304,30 +302,10 @@ class Postgres(DataService):
                 k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
             ],
         )
-        k8s.apps.v1.StatefulSet(
-            f"{name}-statefulset",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace, labels=labels),
-            spec=k8s.apps.v1.StatefulSetSpecArgs(
-                service_name=service.metadata.name,
-                replicas=1,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
-                persistent_volume_claim_retention_policy=retain_claims(),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        automount_service_account_token=False,
-                        enable_service_links=False,
-                        security_context=restricted_pod_security_context(POSTGRES_UID),
-                        termination_grace_period_seconds=60,
-                        containers=[container],
-                        volumes=[k8s.core.v1.VolumeArgs(name="run", empty_dir={}),
-                                 k8s.core.v1.VolumeArgs(name="tmp", empty_dir={})],
-                    ),
-                ),
-                volume_claim_templates=[volume_claim("data", local.storage_class_name, local.volume_size_gb)],
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        data_statefulset(name, namespace=args.namespace, labels=labels, service=service, uid=POSTGRES_UID,
+                         containers=[container], scratch_volumes=("run", "tmp"),
+                         storage_class_name=local.storage_class_name, volume_size_gb=local.volume_size_gb,
+                         termination_grace_period_seconds=60, parent=self)
         in_cluster_service_access(name, namespace=args.namespace, pod_labels=labels, ports=[PORT],
                                   purpose="PostgreSQL", parent=self)
         self.endpoint = pulumi.Output.from_input(host)

@@ -18,6 +18,7 @@ import pulumi_random as random
 
 from components.datastore import (
     DataService,
+    data_statefulset,
     ManagedNetworkArgs,
     client_only_security_group,
     connection_secret,
@@ -26,9 +27,6 @@ from components.datastore import (
     log_group,
     managed_service_egress,
     restricted_container_security_context,
-    restricted_pod_security_context,
-    retain_claims,
-    volume_claim,
     workload_labels,
 )
 from components.tagging import component_tags
@@ -216,28 +214,10 @@ class Redis(DataService):
             volume_mounts=[k8s.core.v1.VolumeMountArgs(name="data", mount_path="/data"),
                            k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
         )
-        k8s.apps.v1.StatefulSet(
-            f"{name}-statefulset",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace, labels=labels),
-            spec=k8s.apps.v1.StatefulSetSpecArgs(
-                service_name=service.metadata.name,
-                replicas=1,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
-                persistent_volume_claim_retention_policy=retain_claims(),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        automount_service_account_token=False,
-                        enable_service_links=False,
-                        security_context=restricted_pod_security_context(VALKEY_UID),
-                        containers=[container],
-                        volumes=[k8s.core.v1.VolumeArgs(name="tmp", empty_dir={})],
-                    ),
-                ),
-                volume_claim_templates=[volume_claim("data", local.storage_class_name, local.volume_size_gb)],
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        data_statefulset(name, namespace=args.namespace, labels=labels, service=service, uid=VALKEY_UID,
+                         containers=[container], scratch_volumes=("tmp",),
+                         storage_class_name=local.storage_class_name, volume_size_gb=local.volume_size_gb,
+                         parent=self)
         in_cluster_service_access(name, namespace=args.namespace, pod_labels=labels, ports=[PORT],
                                   purpose="Valkey", parent=self)
         self.endpoint = pulumi.Output.from_input(host)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import field_validator
 
 from stacks.config.base import ConfigModel
 from stacks.config.common import LogRetentionDays
