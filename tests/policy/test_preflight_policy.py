@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from policy.analyzer import evaluate
+from policy.analyzer import Analyzer, evaluate
 from stacks.preflight import cli
 from stacks.preflight.capture import Capture
 
@@ -120,3 +120,17 @@ def test_preflight_cli_passes_a_clean_stack(capsys):
 def test_preflight_cli_no_policy_skips_the_pack(capsys):
     assert cli.main(["prod", "--no-tree", "--no-policy"]) == cli.EXIT_OK
     assert "policy prod" not in capsys.readouterr().out
+
+
+def test_serving_each_type_its_own_rules_changes_no_verdict(captured, monkeypatch):
+    capture = captured("prod")
+    for name, path, value, _, _ in FLIPS:
+        capture = flip(capture, name, path, value)
+
+    def verdicts():
+        report = evaluate(capture, "prod")
+        return sorted((f.rule_id, f.resource_name, f.status, f.enforcement, f.message) for f in report.findings)
+
+    per_type = verdicts()
+    monkeypatch.setattr(Analyzer, "_servicer_for", lambda self, type_: self.servicer)
+    assert per_type == verdicts() and len(per_type) >= len(FLIPS)
