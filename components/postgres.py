@@ -13,10 +13,10 @@ import pulumi_random as random
 
 from components.datastore import (
     DataService,
-    data_statefulset,
     ManagedNetworkArgs,
     client_only_security_group,
     connection_secret,
+    data_statefulset,
     datastore_tags,
     in_cluster_service_access,
     log_group,

@@ -178,24 +178,16 @@ def _eks(platform: Platform) -> EksCluster:
 
 def _app_namespace(config: StackConfig, namespace: str, provider: k8s.Provider,
                    endpoint_cidrs: tuple[str, ...]) -> AppNamespace:
-    """An application namespace. Apps reach AWS APIs only through the VPC's interface endpoints
-    (STS, so IRSA credentials work for MSK IAM and RDS IAM auth): no route to the internet from
-    apps. Secrets Manager values reach them through external-secrets, not direct calls."""
-    quota = config.cluster.namespace_quota
+    """An application namespace: restricted, default-deny, the stack's quota, and HTTPS to AWS APIs
+    (see `_aws_api_allowances`). Secrets Manager values reach apps through external-secrets, not
+    direct calls."""
     return AppNamespace(
         f"{config.stack}-ns-{namespace}",
         AppNamespaceArgs(
             namespace=namespace,
             pod_security_version=f"v{config.cluster.kubernetes_version}",
-            quota=ResourceQuotaArgs(
-                requests_cpu=quota.requests_cpu,
-                requests_memory=quota.requests_memory,
-                limits_cpu=quota.limits_cpu,
-                limits_memory=quota.limits_memory,
-                pods=quota.pods,
-                persistent_volume_claims=quota.persistent_volume_claims,
-                requests_storage=quota.requests_storage,
-            ),
+            # The config model and the component args share their field names.
+            quota=ResourceQuotaArgs(**config.cluster.namespace_quota.model_dump()),
             labels=environment_labels(config.environment),
             allowances=_aws_api_allowances(config, endpoint_cidrs),
         ),
