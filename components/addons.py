@@ -36,9 +36,13 @@ from components.namespace import (
 # already default to this; the values repeat it so a chart upgrade that changes its defaults
 # cannot loosen the add-on namespaces, which enforce restricted.
 RESTRICTED_POD = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
-RESTRICTED_CONTAINER = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
-                        "readOnlyRootFilesystem": True, "runAsNonRoot": True,
-                        "seccompProfile": {"type": "RuntimeDefault"}}
+RESTRICTED_CONTAINER = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
 
 IssuerKind = Literal["letsencrypt-staging", "letsencrypt-production", "self-signed"]
 ACME_SERVERS = {
@@ -177,26 +181,39 @@ class PlatformAddons(pulumi.ComponentResource):
         when a scraper is named, Prometheus on the metrics ports. Egress stays open because
         controllers call the Kubernetes API, AWS APIs and ACME servers, whose addresses change."""
         allowances = [
-            Allowance("allow-egress", "egress",
-                      reason="controllers call the Kubernetes API, AWS APIs and ACME servers"),
-            Allowance("allow-webhooks", "ingress", ports=list(WEBHOOK_PORTS),
-                      reason="the API server calls the admission webhooks; its address is not a pod"),
+            Allowance(
+                "allow-egress",
+                "egress",
+                reason="controllers call the Kubernetes API, AWS APIs and ACME servers",
+            ),
+            Allowance(
+                "allow-webhooks",
+                "ingress",
+                ports=list(WEBHOOK_PORTS),
+                reason="the API server calls the admission webhooks; its address is not a pod",
+            ),
         ]
         if self._args.metrics_scraper is not None and metrics_ports:
             allowances.append(prometheus_scrape(self._args.metrics_scraper, metrics_ports))
         component = f"{self._name}-{namespace}"
         # Before the shared baseline these objects were created directly under PlatformAddons.
-        moved = {f"{component}-namespace": f"{component}-ns",
-                 f"{component}-default-deny": f"{component}-default-deny-all",
-                 f"{component}-allow-egress": f"{component}-allow-egress",
-                 f"{component}-allow-webhooks": f"{component}-allow-webhooks"}
+        moved = {
+            f"{component}-namespace": f"{component}-ns",
+            f"{component}-default-deny": f"{component}-default-deny-all",
+            f"{component}-allow-egress": f"{component}-allow-egress",
+            f"{component}-allow-webhooks": f"{component}-allow-webhooks",
+        }
         return AppNamespace(
             component,
             platform_namespace(
-                namespace, pod_security="restricted", allowances=allowances, moved_children=moved,
+                namespace,
+                pod_security="restricted",
+                allowances=allowances,
+                moved_children=moved,
                 reason="the controllers run as non-root with no host access (their chart defaults and "
-                       "the security contexts set in the values below meet restricted)",
-                labels=environment_labels(self._args.environment)),
+                "the security contexts set in the values below meet restricted)",
+                labels=environment_labels(self._args.environment),
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -387,12 +404,22 @@ class PlatformAddons(pulumi.ComponentResource):
             "podDisruptionBudget": self._pdb(),
             "securityContext": RESTRICTED_POD,
             "containerSecurityContext": RESTRICTED_CONTAINER,
-            "webhook": {"replicaCount": self._replicas, "podDisruptionBudget": self._pdb(),
-                        "securityContext": RESTRICTED_POD, "containerSecurityContext": RESTRICTED_CONTAINER},
-            "cainjector": {"replicaCount": self._replicas, "podDisruptionBudget": self._pdb(),
-                           "securityContext": RESTRICTED_POD, "containerSecurityContext": RESTRICTED_CONTAINER},
-            "startupapicheck": {"securityContext": RESTRICTED_POD,
-                                "containerSecurityContext": RESTRICTED_CONTAINER},
+            "webhook": {
+                "replicaCount": self._replicas,
+                "podDisruptionBudget": self._pdb(),
+                "securityContext": RESTRICTED_POD,
+                "containerSecurityContext": RESTRICTED_CONTAINER,
+            },
+            "cainjector": {
+                "replicaCount": self._replicas,
+                "podDisruptionBudget": self._pdb(),
+                "securityContext": RESTRICTED_POD,
+                "containerSecurityContext": RESTRICTED_CONTAINER,
+            },
+            "startupapicheck": {
+                "securityContext": RESTRICTED_POD,
+                "containerSecurityContext": RESTRICTED_CONTAINER,
+            },
             "serviceAccount": {"create": True, "name": sa},
             "global": {"priorityClassName": "system-cluster-critical"},
         }
@@ -476,7 +503,10 @@ class PlatformAddons(pulumi.ComponentResource):
                 "podSecurityContext": RESTRICTED_POD,
                 "securityContext": RESTRICTED_CONTAINER,
                 "webhook": {"podSecurityContext": RESTRICTED_POD, "securityContext": RESTRICTED_CONTAINER},
-                "certController": {"podSecurityContext": RESTRICTED_POD, "securityContext": RESTRICTED_CONTAINER},
+                "certController": {
+                    "podSecurityContext": RESTRICTED_POD,
+                    "securityContext": RESTRICTED_CONTAINER,
+                },
             },
             depends_on=[ns, role],
         )

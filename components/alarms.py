@@ -13,7 +13,7 @@ import pulumi_aws as aws
 
 from components.tagging import component_tags
 
-GIB = 1024 ** 3
+GIB = 1024**3
 
 
 @dataclass(frozen=True)
@@ -34,27 +34,83 @@ class Threshold:
 # Defaults a reviewer can read in one place. Replica and replication lag metrics only exist on
 # replicas, so missing data there is "not breaching" rather than an alarm.
 RDS_THRESHOLDS = (
-    Threshold("cpu", "CPUUtilization", "Average", "GreaterThanThreshold", 80, 3,
-              description="RDS CPU above 80% for 15 minutes"),
-    Threshold("free-storage", "FreeStorageSpace", "Minimum", "LessThanThreshold", 10 * GIB, 1,
-              description="RDS free storage below 10 GiB (storage autoscaling may be exhausted)"),
-    Threshold("replica-lag", "ReplicaLag", "Maximum", "GreaterThanThreshold", 30, 2,
-              description="RDS replica more than 30 s behind for 10 minutes (RPO 5 min at risk)",
-              treat_missing_data="notBreaching"),
-    Threshold("connections", "DatabaseConnections", "Maximum", "GreaterThanThreshold", 200, 3,
-              description="RDS connections above 200 for 15 minutes (pool leak or saturation)"),
+    Threshold(
+        "cpu",
+        "CPUUtilization",
+        "Average",
+        "GreaterThanThreshold",
+        80,
+        3,
+        description="RDS CPU above 80% for 15 minutes",
+    ),
+    Threshold(
+        "free-storage",
+        "FreeStorageSpace",
+        "Minimum",
+        "LessThanThreshold",
+        10 * GIB,
+        1,
+        description="RDS free storage below 10 GiB (storage autoscaling may be exhausted)",
+    ),
+    Threshold(
+        "replica-lag",
+        "ReplicaLag",
+        "Maximum",
+        "GreaterThanThreshold",
+        30,
+        2,
+        description="RDS replica more than 30 s behind for 10 minutes (RPO 5 min at risk)",
+        treat_missing_data="notBreaching",
+    ),
+    Threshold(
+        "connections",
+        "DatabaseConnections",
+        "Maximum",
+        "GreaterThanThreshold",
+        200,
+        3,
+        description="RDS connections above 200 for 15 minutes (pool leak or saturation)",
+    ),
 )
 ELASTICACHE_THRESHOLDS = (
     # Redis runs commands on one core, so the engine's own CPU is the saturation signal.
-    Threshold("engine-cpu", "EngineCPUUtilization", "Average", "GreaterThanThreshold", 80, 3,
-              description="Redis engine CPU above 80% for 15 minutes"),
-    Threshold("memory", "DatabaseMemoryUsagePercentage", "Maximum", "GreaterThanThreshold", 80, 3,
-              description="Redis memory above 80% of maxmemory for 15 minutes"),
-    Threshold("evictions", "Evictions", "Sum", "GreaterThanThreshold", 100, 1,
-              description="Redis evicted more than 100 keys in 5 minutes (memory pressure)"),
-    Threshold("replication-lag", "ReplicationLag", "Maximum", "GreaterThanThreshold", 10, 2,
-              description="Redis replica more than 10 s behind its primary for 10 minutes",
-              treat_missing_data="notBreaching"),
+    Threshold(
+        "engine-cpu",
+        "EngineCPUUtilization",
+        "Average",
+        "GreaterThanThreshold",
+        80,
+        3,
+        description="Redis engine CPU above 80% for 15 minutes",
+    ),
+    Threshold(
+        "memory",
+        "DatabaseMemoryUsagePercentage",
+        "Maximum",
+        "GreaterThanThreshold",
+        80,
+        3,
+        description="Redis memory above 80% of maxmemory for 15 minutes",
+    ),
+    Threshold(
+        "evictions",
+        "Evictions",
+        "Sum",
+        "GreaterThanThreshold",
+        100,
+        1,
+        description="Redis evicted more than 100 keys in 5 minutes (memory pressure)",
+    ),
+    Threshold(
+        "replication-lag",
+        "ReplicationLag",
+        "Maximum",
+        "GreaterThanThreshold",
+        10,
+        2,
+        description="Redis replica more than 10 s behind its primary for 10 minutes",
+        treat_missing_data="notBreaching",
+    ),
 )
 
 
@@ -72,12 +128,33 @@ class MskQuery:
 
 
 MSK_QUERIES = (
-    MskQuery("disk-used", "MAX", "KafkaDataLogsDiskUsed", ("Broker ID", "Cluster Name"), 80, 2,
-             "An MSK broker's data disk is more than 80% full"),
-    MskQuery("under-replicated", "SUM", "UnderReplicatedPartitions", ("Broker ID", "Cluster Name"), 0, 2,
-             "MSK has under-replicated partitions for 10 minutes (a broker is down or lagging)"),
-    MskQuery("offline-partitions", "SUM", "OfflinePartitionsCount", ("Cluster Name",), 0, 1,
-             "MSK has offline partitions: producers and consumers of them are failing"),
+    MskQuery(
+        "disk-used",
+        "MAX",
+        "KafkaDataLogsDiskUsed",
+        ("Broker ID", "Cluster Name"),
+        80,
+        2,
+        "An MSK broker's data disk is more than 80% full",
+    ),
+    MskQuery(
+        "under-replicated",
+        "SUM",
+        "UnderReplicatedPartitions",
+        ("Broker ID", "Cluster Name"),
+        0,
+        2,
+        "MSK has under-replicated partitions for 10 minutes (a broker is down or lagging)",
+    ),
+    MskQuery(
+        "offline-partitions",
+        "SUM",
+        "OfflinePartitionsCount",
+        ("Cluster Name",),
+        0,
+        1,
+        "MSK has offline partitions: producers and consumers of them are failing",
+    ),
 )
 
 
@@ -120,24 +197,41 @@ class Alarms(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=invoke).partition
 
         topic = aws.sns.Topic(f"{name}-alerts", kms_master_key_id=args.kms_key_arn, tags=tags, opts=child)
-        aws.sns.TopicPolicy(f"{name}-alerts-policy", arn=topic.arn,
-                            policy=pulumi.Output.all(topic.arn, account, partition).apply(
-                                lambda parts: _topic_policy(*parts)),
-                            opts=child)
+        aws.sns.TopicPolicy(
+            f"{name}-alerts-policy",
+            arn=topic.arn,
+            policy=pulumi.Output.all(topic.arn, account, partition).apply(
+                lambda parts: _topic_policy(*parts)
+            ),
+            opts=child,
+        )
         for index, email in enumerate(args.emails):
-            aws.sns.TopicSubscription(f"{name}-email-{index}", topic=topic.arn, protocol="email", endpoint=email,
-                                      opts=child)
+            aws.sns.TopicSubscription(
+                f"{name}-email-{index}", topic=topic.arn, protocol="email", endpoint=email, opts=child
+            )
         self.alarm_names = []
         actions = [topic.arn]
 
         for index, instance in enumerate(args.rds_instance_ids):
             for t in args.rds_thresholds:
-                self._metric_alarm(f"{name}-rds-{index}-{t.key}", "AWS/RDS",
-                                   {"DBInstanceIdentifier": instance}, t, actions, tags)
+                self._metric_alarm(
+                    f"{name}-rds-{index}-{t.key}",
+                    "AWS/RDS",
+                    {"DBInstanceIdentifier": instance},
+                    t,
+                    actions,
+                    tags,
+                )
         for index, cache_cluster in enumerate(args.cache_cluster_ids):
             for t in args.elasticache_thresholds:
-                self._metric_alarm(f"{name}-redis-{index}-{t.key}", "AWS/ElastiCache",
-                                   {"CacheClusterId": cache_cluster}, t, actions, tags)
+                self._metric_alarm(
+                    f"{name}-redis-{index}-{t.key}",
+                    "AWS/ElastiCache",
+                    {"CacheClusterId": cache_cluster},
+                    t,
+                    actions,
+                    tags,
+                )
         for index, cluster in enumerate(args.msk_cluster_names):
             for q in MSK_QUERIES:
                 self._msk_alarm(f"{name}-kafka-{index}-{q.name}", cluster, q, actions, tags)
@@ -147,61 +241,138 @@ class Alarms(pulumi.ComponentResource):
         self.topic_arn = topic.arn
         self.register_outputs({"topic_arn": self.topic_arn, "alarm_names": self.alarm_names})
 
-    def _metric_alarm(self, resource_name: str, namespace: str, dimensions: Mapping[str, pulumi.Input[str]],
-                      t: Threshold, actions: list, tags: Mapping[str, str]) -> None:
+    def _metric_alarm(
+        self,
+        resource_name: str,
+        namespace: str,
+        dimensions: Mapping[str, pulumi.Input[str]],
+        t: Threshold,
+        actions: list,
+        tags: Mapping[str, str],
+    ) -> None:
         aws.cloudwatch.MetricAlarm(
-            resource_name, alarm_description=t.description, namespace=namespace, metric_name=t.metric,
-            dimensions=dict(dimensions), statistic=t.statistic, comparison_operator=t.comparison,
-            threshold=t.threshold, period=t.period_seconds, evaluation_periods=t.periods,
-            datapoints_to_alarm=t.periods, treat_missing_data=t.treat_missing_data,
-            actions_enabled=True, alarm_actions=actions, ok_actions=actions, tags=tags,
-            opts=pulumi.ResourceOptions(parent=self))
+            resource_name,
+            alarm_description=t.description,
+            namespace=namespace,
+            metric_name=t.metric,
+            dimensions=dict(dimensions),
+            statistic=t.statistic,
+            comparison_operator=t.comparison,
+            threshold=t.threshold,
+            period=t.period_seconds,
+            evaluation_periods=t.periods,
+            datapoints_to_alarm=t.periods,
+            treat_missing_data=t.treat_missing_data,
+            actions_enabled=True,
+            alarm_actions=actions,
+            ok_actions=actions,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.alarm_names.append(resource_name)
 
-    def _msk_alarm(self, resource_name: str, cluster: pulumi.Input[str], q: MskQuery, actions: list,
-                   tags: Mapping[str, str]) -> None:
+    def _msk_alarm(
+        self,
+        resource_name: str,
+        cluster: pulumi.Input[str],
+        q: MskQuery,
+        actions: list,
+        tags: Mapping[str, str],
+    ) -> None:
         schema = ", ".join(f'"{d}"' if " " in d else d for d in q.dimensions)
         expression = pulumi.Output.from_input(cluster).apply(
-            lambda c: f'SELECT {q.function}({q.metric}) FROM SCHEMA("AWS/Kafka", {schema}) '
-                      f"WHERE \"Cluster Name\" = '{c}'")
+            lambda c: (
+                f'SELECT {q.function}({q.metric}) FROM SCHEMA("AWS/Kafka", {schema}) '
+                f"WHERE \"Cluster Name\" = '{c}'"
+            )
+        )
         aws.cloudwatch.MetricAlarm(
-            resource_name, alarm_description=q.description, comparison_operator="GreaterThanThreshold",
-            threshold=q.threshold, evaluation_periods=q.periods, datapoints_to_alarm=q.periods,
+            resource_name,
+            alarm_description=q.description,
+            comparison_operator="GreaterThanThreshold",
+            threshold=q.threshold,
+            evaluation_periods=q.periods,
+            datapoints_to_alarm=q.periods,
             treat_missing_data="missing",
-            metric_queries=[aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                id="q1", expression=expression, period=300, return_data=True, label=q.metric)],
-            actions_enabled=True, alarm_actions=actions, ok_actions=actions, tags=tags,
-            opts=pulumi.ResourceOptions(parent=self))
+            metric_queries=[
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="q1", expression=expression, period=300, return_data=True, label=q.metric
+                )
+            ],
+            actions_enabled=True,
+            alarm_actions=actions,
+            ok_actions=actions,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.alarm_names.append(resource_name)
 
     def _budget(self, name: str, args: AlarmsArgs, topic: aws.sns.Topic) -> None:
         notifications = [
-            aws.budgets.BudgetNotificationArgs(comparison_operator="GREATER_THAN", notification_type=kind,
-                                               threshold=percent, threshold_type="PERCENTAGE",
-                                               subscriber_sns_topic_arns=[topic.arn])
-            for kind, percent in (("ACTUAL", 80), ("FORECASTED", 100))]
+            aws.budgets.BudgetNotificationArgs(
+                comparison_operator="GREATER_THAN",
+                notification_type=kind,
+                threshold=percent,
+                threshold_type="PERCENTAGE",
+                subscriber_sns_topic_arns=[topic.arn],
+            )
+            for kind, percent in (("ACTUAL", 80), ("FORECASTED", 100))
+        ]
         filters = []
         if args.budget_tag_filter is not None:
             key, value = args.budget_tag_filter
-            filters.append(aws.budgets.BudgetCostFilterArgs(name="TagKeyValue", values=[f"user:{key}${value}"]))
+            filters.append(
+                aws.budgets.BudgetCostFilterArgs(name="TagKeyValue", values=[f"user:{key}${value}"])
+            )
         aws.budgets.Budget(
-            f"{name}-monthly", name=f"groundwork-{name}-monthly", budget_type="COST", time_unit="MONTHLY",
-            limit_amount=f"{args.monthly_budget_usd:.2f}", limit_unit="USD", cost_filters=filters or None,
-            notifications=notifications, tags=component_tags(args.tags, name),
-            opts=pulumi.ResourceOptions(parent=self))
+            f"{name}-monthly",
+            name=f"groundwork-{name}-monthly",
+            budget_type="COST",
+            time_unit="MONTHLY",
+            limit_amount=f"{args.monthly_budget_usd:.2f}",
+            limit_unit="USD",
+            cost_filters=filters or None,
+            notifications=notifications,
+            tags=component_tags(args.tags, name),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
 
 def _topic_policy(topic_arn: str, account: str, partition: str) -> str:
     """CloudWatch alarms and AWS Budgets of this account may publish; nobody else may."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "AccountManagesTopic", "Effect": "Allow",
-         "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-         "Action": ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:Subscribe",
-                    "sns:ListSubscriptionsByTopic", "sns:Publish"], "Resource": topic_arn},
-        {"Sid": "AlarmsAndBudgetsPublish", "Effect": "Allow",
-         "Principal": {"Service": ["budgets.amazonaws.com", "cloudwatch.amazonaws.com"]},
-         "Action": "sns:Publish", "Resource": topic_arn,
-         "Condition": {"StringEquals": {"aws:SourceAccount": account}}},
-        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
-         "Resource": topic_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-    ]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountManagesTopic",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                    "Action": [
+                        "sns:GetTopicAttributes",
+                        "sns:SetTopicAttributes",
+                        "sns:Subscribe",
+                        "sns:ListSubscriptionsByTopic",
+                        "sns:Publish",
+                    ],
+                    "Resource": topic_arn,
+                },
+                {
+                    "Sid": "AlarmsAndBudgetsPublish",
+                    "Effect": "Allow",
+                    "Principal": {"Service": ["budgets.amazonaws.com", "cloudwatch.amazonaws.com"]},
+                    "Action": "sns:Publish",
+                    "Resource": topic_arn,
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                },
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "sns:Publish",
+                    "Resource": topic_arn,
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            ],
+        }
+    )

@@ -118,15 +118,18 @@ class Backups(pulumi.ComponentResource):
             raise ValueError(f"Backups {name}: continuous backups keep 1-35 days, not {args.retention_days}")
         lock = args.vault_lock
         if lock and not lock.min_retention_days <= args.retention_days <= lock.max_retention_days:
-            raise ValueError(f"Backups {name}: retention_days {args.retention_days} must lie within the vault "
-                             f"lock's {lock.min_retention_days}-{lock.max_retention_days} days")
+            raise ValueError(
+                f"Backups {name}: retention_days {args.retention_days} must lie within the vault "
+                f"lock's {lock.min_retention_days}-{lock.max_retention_days} days"
+            )
         tags = component_tags(args.tags, name)
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
 
-        vault = aws.backup.Vault(f"{name}-vault", kms_key_arn=args.kms_key_arn, force_destroy=False, tags=tags,
-                                 opts=stateful)
+        vault = aws.backup.Vault(
+            f"{name}-vault", kms_key_arn=args.kms_key_arn, force_destroy=False, tags=tags, opts=stateful
+        )
         _deny_recovery_point_deletion(f"{name}-vault", vault, child)
         if lock:
             self._lock(f"{name}-vault", vault, lock, child)
@@ -135,57 +138,100 @@ class Backups(pulumi.ComponentResource):
         copy_actions = []
         if args.dr_copy is not None:
             dr_opts = pulumi.ResourceOptions(parent=self, providers={"aws": args.dr_copy.provider})
-            dr_key = KmsKey(f"{name}-dr", KmsKeyArgs(
-                description=f"Groundwork {name}: encrypts recovery points copied to {args.dr_copy.region}",
-                tags=tags, protect=args.protect), opts=dr_opts)
-            dr_vault = aws.backup.Vault(f"{name}-dr-vault", kms_key_arn=dr_key.key_arn, force_destroy=False,
-                                        tags=tags, opts=pulumi.ResourceOptions.merge(
-                                            dr_opts, pulumi.ResourceOptions(protect=args.protect)))
+            dr_key = KmsKey(
+                f"{name}-dr",
+                KmsKeyArgs(
+                    description=(
+                        f"Groundwork {name}: encrypts recovery points copied to {args.dr_copy.region}"
+                    ),
+                    tags=tags,
+                    protect=args.protect,
+                ),
+                opts=dr_opts,
+            )
+            dr_vault = aws.backup.Vault(
+                f"{name}-dr-vault",
+                kms_key_arn=dr_key.key_arn,
+                force_destroy=False,
+                tags=tags,
+                opts=pulumi.ResourceOptions.merge(dr_opts, pulumi.ResourceOptions(protect=args.protect)),
+            )
             _deny_recovery_point_deletion(f"{name}-dr-vault", dr_vault, dr_opts)
             if lock:
                 self._lock(f"{name}-dr-vault", dr_vault, lock, dr_opts)
             self.dr_vault_arn = dr_vault.arn
             for index, instance_arn in enumerate(args.dr_copy.rds_instance_arns):
                 aws.rds.InstanceAutomatedBackupsReplication(
-                    f"{name}-dr-pitr-{index}", source_db_instance_arn=instance_arn, kms_key_id=dr_key.key_arn,
-                    retention_period=args.retention_days, opts=dr_opts)
-            copy_actions.append(aws.backup.PlanRuleCopyActionArgs(
-                destination_vault_arn=dr_vault.arn,
-                lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.retention_days)))
+                    f"{name}-dr-pitr-{index}",
+                    source_db_instance_arn=instance_arn,
+                    kms_key_id=dr_key.key_arn,
+                    retention_period=args.retention_days,
+                    opts=dr_opts,
+                )
+            copy_actions.append(
+                aws.backup.PlanRuleCopyActionArgs(
+                    destination_vault_arn=dr_vault.arn,
+                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.retention_days),
+                )
+            )
 
         plan = aws.backup.Plan(
             f"{name}-plan",
-            rules=[aws.backup.PlanRuleArgs(
-                rule_name="daily",
-                target_vault_name=vault.name,
-                schedule=args.schedule,
-                start_window=60,
-                completion_window=360,
-                enable_continuous_backup=args.continuous_backup,
-                lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.retention_days),
-                copy_actions=copy_actions or None,
-                recovery_point_tags=tags,
-            )],
-            tags=tags, opts=child)
+            rules=[
+                aws.backup.PlanRuleArgs(
+                    rule_name="daily",
+                    target_vault_name=vault.name,
+                    schedule=args.schedule,
+                    start_window=60,
+                    completion_window=360,
+                    enable_continuous_backup=args.continuous_backup,
+                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.retention_days),
+                    copy_actions=copy_actions or None,
+                    recovery_point_tags=tags,
+                )
+            ],
+            tags=tags,
+            opts=child,
+        )
 
         role = aws.iam.Role(
             f"{name}-backup-role",
             description="AWS Backup takes and restores recovery points of resources tagged backup=true",
-            assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
-            tags=tags, opts=child)
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "backup.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            tags=tags,
+            opts=child,
+        )
         attachments = [
             aws.iam.RolePolicyAttachment(
-                f"{name}-backup-role-{policy.removeprefix('AWSBackupServiceRolePolicyFor').lower()}", role=role.name,
+                f"{name}-backup-role-{policy.removeprefix('AWSBackupServiceRolePolicyFor').lower()}",
+                role=role.name,
                 policy_arn=partition.apply(
-                    lambda p, policy=policy: f"arn:{p}:iam::aws:policy/service-role/{policy}"),
-                opts=child)
-            for policy in MANAGED_POLICIES]
+                    lambda p, policy=policy: f"arn:{p}:iam::aws:policy/service-role/{policy}"
+                ),
+                opts=child,
+            )
+            for policy in MANAGED_POLICIES
+        ]
         key, value = BACKUP_TAG
         aws.backup.Selection(
-            f"{name}-tagged", name=f"{name}-tagged", plan_id=plan.id, iam_role_arn=role.arn,
+            f"{name}-tagged",
+            name=f"{name}-tagged",
+            plan_id=plan.id,
+            iam_role_arn=role.arn,
             selection_tags=[aws.backup.SelectionSelectionTagArgs(type="STRINGEQUALS", key=key, value=value)],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
+        )
 
         if args.restore_testing is not None:
             self._restore_testing(name, args.restore_testing, vault, role, tags)
@@ -195,10 +241,20 @@ class Backups(pulumi.ComponentResource):
                 aws.cloudwatch.MetricAlarm(
                     f"{name}-{metric.removeprefix('NumberOf').lower()}",
                     alarm_description=f"AWS Backup reported {metric} > 0 for vault {name} in the last day",
-                    namespace="AWS/Backup", metric_name=metric, dimensions={"BackupVaultName": vault.name},
-                    statistic="Sum", comparison_operator="GreaterThanThreshold", threshold=0, period=86400,
-                    evaluation_periods=1, treat_missing_data="notBreaching", actions_enabled=True,
-                    alarm_actions=[args.alarm_topic_arn], tags=tags, opts=child)
+                    namespace="AWS/Backup",
+                    metric_name=metric,
+                    dimensions={"BackupVaultName": vault.name},
+                    statistic="Sum",
+                    comparison_operator="GreaterThanThreshold",
+                    threshold=0,
+                    period=86400,
+                    evaluation_periods=1,
+                    treat_missing_data="notBreaching",
+                    actions_enabled=True,
+                    alarm_actions=[args.alarm_topic_arn],
+                    tags=tags,
+                    opts=child,
+                )
 
         logs = self._access_log_bucket(name, args.exports, tags, partition, args.protect)
         exports = self._exports_bucket(name, args, tags, logs)
@@ -209,131 +265,245 @@ class Backups(pulumi.ComponentResource):
         self.exports_bucket_name = exports.bucket
         self.exports_bucket_arn = exports.arn
         self.access_log_bucket_name = logs.bucket
-        self.register_outputs({
-            "vault_name": self.vault_name, "vault_arn": self.vault_arn, "plan_id": self.plan_id,
-            "dr_vault_arn": self.dr_vault_arn, "exports_bucket_name": self.exports_bucket_name,
-            "exports_bucket_arn": self.exports_bucket_arn,
-            "access_log_bucket_name": self.access_log_bucket_name,
-        })
+        self.register_outputs(
+            {
+                "vault_name": self.vault_name,
+                "vault_arn": self.vault_arn,
+                "plan_id": self.plan_id,
+                "dr_vault_arn": self.dr_vault_arn,
+                "exports_bucket_name": self.exports_bucket_name,
+                "exports_bucket_arn": self.exports_bucket_arn,
+                "access_log_bucket_name": self.access_log_bucket_name,
+            }
+        )
 
-    def _restore_testing(self, name: str, testing: RestoreTesting, vault: aws.backup.Vault, role: aws.iam.Role,
-                         tags: Mapping[str, str]) -> None:
+    def _restore_testing(
+        self,
+        name: str,
+        testing: RestoreTesting,
+        vault: aws.backup.Vault,
+        role: aws.iam.Role,
+        tags: Mapping[str, str],
+    ) -> None:
         # Restore testing names allow letters, digits and underscores only.
         plan_name = f"{name}_restore_test".replace("-", "_")
         child = pulumi.ResourceOptions(parent=self)
         plan = aws.backup.RestoreTestingPlan(
-            f"{name}-restore-test", name=plan_name, schedule_expression=testing.schedule,
+            f"{name}-restore-test",
+            name=plan_name,
+            schedule_expression=testing.schedule,
             start_window_hours=testing.start_window_hours,
             recovery_point_selection=aws.backup.RestoreTestingPlanRecoveryPointSelectionArgs(
-                algorithm="LATEST_WITHIN_WINDOW", include_vaults=[vault.arn],
-                recovery_point_types=["SNAPSHOT"], selection_window_days=7),
-            tags=tags, opts=child)
+                algorithm="LATEST_WITHIN_WINDOW",
+                include_vaults=[vault.arn],
+                recovery_point_types=["SNAPSHOT"],
+                selection_window_days=7,
+            ),
+            tags=tags,
+            opts=child,
+        )
         key, value = BACKUP_TAG
         for resource_type in testing.resource_types:
             aws.backup.RestoreTestingSelection(
-                f"{name}-restore-test-{resource_type.lower()}", name=f"{plan_name}_{resource_type.lower()}",
-                restore_testing_plan_name=plan.name, protected_resource_type=resource_type,
-                iam_role_arn=role.arn, validation_window_hours=testing.validation_window_hours,
+                f"{name}-restore-test-{resource_type.lower()}",
+                name=f"{plan_name}_{resource_type.lower()}",
+                restore_testing_plan_name=plan.name,
+                protected_resource_type=resource_type,
+                iam_role_arn=role.arn,
+                validation_window_hours=testing.validation_window_hours,
                 protected_resource_conditions=aws.backup.RestoreTestingSelectionProtectedResourceConditionsArgs(
-                    string_equals=[aws.backup.RestoreTestingSelectionProtectedResourceConditionsStringEqualArgs(
-                        key=f"aws:ResourceTag/{key}", value=value)]),
-                opts=child)
+                    string_equals=[
+                        aws.backup.RestoreTestingSelectionProtectedResourceConditionsStringEqualArgs(
+                            key=f"aws:ResourceTag/{key}", value=value
+                        )
+                    ]
+                ),
+                opts=child,
+            )
 
     @staticmethod
-    def _lock(resource_name: str, vault: aws.backup.Vault, lock: VaultLock, opts: pulumi.ResourceOptions) -> None:
+    def _lock(
+        resource_name: str, vault: aws.backup.Vault, lock: VaultLock, opts: pulumi.ResourceOptions
+    ) -> None:
         aws.backup.VaultLockConfiguration(
-            f"{resource_name}-lock", backup_vault_name=vault.name,
-            min_retention_days=lock.min_retention_days, max_retention_days=lock.max_retention_days,
+            f"{resource_name}-lock",
+            backup_vault_name=vault.name,
+            min_retention_days=lock.min_retention_days,
+            max_retention_days=lock.max_retention_days,
             changeable_for_days=lock.changeable_for_days if lock.mode == "compliance" else None,
-            opts=opts)
+            opts=opts,
+        )
 
-    def _exports_bucket(self, name: str, args: BackupsArgs, tags: Mapping[str, str],
-                        logs: aws.s3.Bucket) -> aws.s3.Bucket:
+    def _exports_bucket(
+        self, name: str, args: BackupsArgs, tags: Mapping[str, str], logs: aws.s3.Bucket
+    ) -> aws.s3.Bucket:
         ex = args.exports
         child = pulumi.ResourceOptions(parent=self)
-        bucket = aws.s3.Bucket(f"{name}-exports", force_destroy=False,
-                               object_lock_enabled=True if ex.object_lock_days else None,
-                               tags={**tags, "purpose": "exports"},
-                               opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
+        bucket = aws.s3.Bucket(
+            f"{name}-exports",
+            force_destroy=False,
+            object_lock_enabled=True if ex.object_lock_days else None,
+            tags={**tags, "purpose": "exports"},
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
         _private(f"{name}-exports", bucket, child)
-        aws.s3.BucketVersioning(f"{name}-exports", bucket=bucket.id, opts=child,
-                                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
-                                    status="Enabled"))
-        aws.s3.BucketServerSideEncryptionConfiguration(f"{name}-exports", bucket=bucket.id, opts=child, rules=[
-            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                bucket_key_enabled=True,
-                apply_server_side_encryption_by_default=aws.s3.
-                BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn))])
-        aws.s3.BucketPolicy(f"{name}-exports", bucket=bucket.id, policy=bucket.arn.apply(tls_only_policy),
-                            opts=child)
-        aws.s3.BucketLifecycleConfiguration(f"{name}-exports", bucket=bucket.id, opts=child, rules=[
-            aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="tier-and-expire", status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                # S3 rejects a transition on or after the expiry day, so short-lived buckets skip tiers.
-                transitions=[
-                    aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=days, storage_class=storage_class)
-                    for days, storage_class in ((ex.transition_ia_days, "STANDARD_IA"),
-                                                (ex.transition_glacier_days, "GLACIER_IR"))
-                    if days < ex.expiry_days] or None,
-                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=ex.expiry_days),
-                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=ex.noncurrent_expiry_days),
-                abort_incomplete_multipart_upload=aws.s3.
-                BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(days_after_initiation=7))])
+        aws.s3.BucketVersioning(
+            f"{name}-exports",
+            bucket=bucket.id,
+            opts=child,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-exports",
+            bucket=bucket.id,
+            opts=child,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    bucket_key_enabled=True,
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn
+                    ),
+                )
+            ],
+        )
+        aws.s3.BucketPolicy(
+            f"{name}-exports", bucket=bucket.id, policy=bucket.arn.apply(tls_only_policy), opts=child
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-exports",
+            bucket=bucket.id,
+            opts=child,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="tier-and-expire",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    # S3 rejects a transition on or after the expiry day, so short-lived buckets skip tiers.
+                    transitions=[
+                        aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                            days=days, storage_class=storage_class
+                        )
+                        for days, storage_class in (
+                            (ex.transition_ia_days, "STANDARD_IA"),
+                            (ex.transition_glacier_days, "GLACIER_IR"),
+                        )
+                        if days < ex.expiry_days
+                    ]
+                    or None,
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=ex.expiry_days),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=ex.noncurrent_expiry_days
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=7
+                    ),
+                )
+            ],
+        )
         if ex.object_lock_days:
             aws.s3.BucketObjectLockConfiguration(
-                f"{name}-exports", bucket=bucket.id, object_lock_enabled="Enabled", opts=child,
+                f"{name}-exports",
+                bucket=bucket.id,
+                object_lock_enabled="Enabled",
+                opts=child,
                 rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
                     default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
-                        mode=ex.object_lock_mode, days=ex.object_lock_days)))
-        aws.s3.BucketLogging(f"{name}-exports", bucket=bucket.id, target_bucket=logs.id,
-                             target_prefix="exports/", opts=child)
+                        mode=ex.object_lock_mode, days=ex.object_lock_days
+                    )
+                ),
+            )
+        aws.s3.BucketLogging(
+            f"{name}-exports", bucket=bucket.id, target_bucket=logs.id, target_prefix="exports/", opts=child
+        )
         return bucket
 
-    def _access_log_bucket(self, name: str, ex: ExportsBucketArgs, tags: Mapping[str, str],
-                           partition: pulumi.Output[str], protect: bool) -> aws.s3.Bucket:
+    def _access_log_bucket(
+        self,
+        name: str,
+        ex: ExportsBucketArgs,
+        tags: Mapping[str, str],
+        partition: pulumi.Output[str],
+        protect: bool,
+    ) -> aws.s3.Bucket:
         """Server access logs of the exports bucket. S3 log delivery cannot write SSE-KMS objects, so this
         bucket uses SSE-S3; it is not logged itself (that would log its own log writes forever)."""
         child = pulumi.ResourceOptions(parent=self)
         # The access trail of the exports bucket is evidence: as protected as the bucket it records.
-        bucket = aws.s3.Bucket(f"{name}-access-logs", force_destroy=False,
-                               tags={**tags, "purpose": "access-logs"},
-                               opts=pulumi.ResourceOptions(parent=self, protect=protect))
+        bucket = aws.s3.Bucket(
+            f"{name}-access-logs",
+            force_destroy=False,
+            tags={**tags, "purpose": "access-logs"},
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
+        )
         _private(f"{name}-access-logs", bucket, child)
-        aws.s3.BucketVersioning(f"{name}-access-logs", bucket=bucket.id, opts=child,
-                                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
-                                    status="Enabled"))
-        aws.s3.BucketServerSideEncryptionConfiguration(f"{name}-access-logs", bucket=bucket.id, opts=child, rules=[
-            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.
-                BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="AES256"))])
+        aws.s3.BucketVersioning(
+            f"{name}-access-logs",
+            bucket=bucket.id,
+            opts=child,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-access-logs",
+            bucket=bucket.id,
+            opts=child,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"
+                    )
+                )
+            ],
+        )
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
-        aws.s3.BucketPolicy(f"{name}-access-logs", bucket=bucket.id, opts=child,
-                            policy=pulumi.Output.all(bucket.arn, account).apply(
-                                lambda a: tls_only_policy(a[0], log_delivery_account=a[1])))
-        aws.s3.BucketLifecycleConfiguration(f"{name}-access-logs", bucket=bucket.id, opts=child, rules=[
-            aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="expire-logs", status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=ex.access_log_retention_days),
-                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=7),
-                abort_incomplete_multipart_upload=aws.s3.
-                BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(days_after_initiation=1))])
+        aws.s3.BucketPolicy(
+            f"{name}-access-logs",
+            bucket=bucket.id,
+            opts=child,
+            policy=pulumi.Output.all(bucket.arn, account).apply(
+                lambda a: tls_only_policy(a[0], log_delivery_account=a[1])
+            ),
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-access-logs",
+            bucket=bucket.id,
+            opts=child,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-logs",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        days=ex.access_log_retention_days
+                    ),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=7
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=1
+                    ),
+                )
+            ],
+        )
         return bucket
 
 
 def _private(resource_name: str, bucket: aws.s3.Bucket, opts: pulumi.ResourceOptions) -> None:
     """No ACLs (bucket owner owns every object) and all four public-access blocks on."""
-    aws.s3.BucketOwnershipControls(resource_name, bucket=bucket.id, opts=opts,
-                                   rule=aws.s3.BucketOwnershipControlsRuleArgs(
-                                       object_ownership="BucketOwnerEnforced"))
-    aws.s3.BucketPublicAccessBlock(resource_name, bucket=bucket.id, block_public_acls=True,
-                                   block_public_policy=True, ignore_public_acls=True,
-                                   restrict_public_buckets=True, opts=opts)
+    aws.s3.BucketOwnershipControls(
+        resource_name,
+        bucket=bucket.id,
+        opts=opts,
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+    )
+    aws.s3.BucketPublicAccessBlock(
+        resource_name,
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=opts,
+    )
 
 
 def tls_only_policy(bucket_arn: str, log_delivery_account: str | None = None) -> str:
@@ -341,17 +511,34 @@ def tls_only_policy(bucket_arn: str, log_delivery_account: str | None = None) ->
     logging of this account deliver logs."""
     resources = [bucket_arn, f"{bucket_arn}/*"]
     statements: list[dict] = [
-        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-         "Resource": resources, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-        {"Sid": "DenyOutdatedTls", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-         "Resource": resources, "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}},
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "DenyOutdatedTls",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+        },
     ]
     if log_delivery_account is not None:
-        statements.append({
-            "Sid": "S3ServerAccessLogDelivery", "Effect": "Allow",
-            "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
-            "Resource": f"{bucket_arn}/*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": log_delivery_account}}})
+        statements.append(
+            {
+                "Sid": "S3ServerAccessLogDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": log_delivery_account}},
+            }
+        )
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
@@ -360,9 +547,23 @@ def _deny_recovery_point_deletion(name: str, vault: aws.backup.Vault, opts: pulu
     hand: only the plan's lifecycle expires them. Unlike the vault lock this can still be lifted by
     an administrator who removes the policy, which is the point of having both in prod."""
     aws.backup.VaultPolicy(
-        f"{name}-policy", backup_vault_name=vault.name,
-        policy=vault.arn.apply(lambda arn: json.dumps({"Version": "2012-10-17", "Statement": [{
-            "Sid": "OnlyTheLifecycleDeletesRecoveryPoints", "Effect": "Deny", "Principal": {"AWS": "*"},
-            "Action": ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle"],
-            "Resource": arn}]})),
-        opts=opts)
+        f"{name}-policy",
+        backup_vault_name=vault.name,
+        policy=vault.arn.apply(
+            lambda arn: json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "OnlyTheLifecycleDeletesRecoveryPoints",
+                            "Effect": "Deny",
+                            "Principal": {"AWS": "*"},
+                            "Action": ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle"],
+                            "Resource": arn,
+                        }
+                    ],
+                }
+            )
+        ),
+        opts=opts,
+    )

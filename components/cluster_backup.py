@@ -74,56 +74,114 @@ class ClusterBackup(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-velero",
             description="Velero reads and writes Kubernetes backups under velero/ in the exports bucket",
-            assume_role_policy=irsa_trust_policy(args.oidc_provider_arn, args.oidc_issuer, args.namespace,
-                                                 SERVICE_ACCOUNT),
-            tags=component_tags(args.tags, name), opts=child)
-        aws.iam.RolePolicy(f"{name}-velero", role=role.id, opts=child,
-                           policy=pulumi.Output.all(args.bucket_arn, args.kms_key_arn).apply(
-                               lambda parts: velero_policy(*parts)))
+            assume_role_policy=irsa_trust_policy(
+                args.oidc_provider_arn, args.oidc_issuer, args.namespace, SERVICE_ACCOUNT
+            ),
+            tags=component_tags(args.tags, name),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-velero",
+            role=role.id,
+            opts=child,
+            policy=pulumi.Output.all(args.bucket_arn, args.kms_key_arn).apply(
+                lambda parts: velero_policy(*parts)
+            ),
+        )
         # S3 is reached through the VPC's gateway endpoint, whose routes carry S3's public prefixes,
         # so the S3 allowance is HTTPS to public addresses (never into the private ranges).
         allowances = [kube_api_egress(args.api_server), aws_api_egress(args.aws_endpoint_cidrs, public=True)]
         if args.scraper is not None:
             allowances.append(prometheus_scrape(args.scraper, [METRICS_PORT]))
-        namespace = AppNamespace(name, platform_namespace(
-            args.namespace, pod_security="restricted", allowances=allowances,
-            reason="the Velero server and its AWS plugin run as non-root with no host access",
-            labels=environment_labels(args.tags.get("environment")),
-            moved_children={f"{name}-namespace": f"{name}-ns"}), opts=child)
+        namespace = AppNamespace(
+            name,
+            platform_namespace(
+                args.namespace,
+                pod_security="restricted",
+                allowances=allowances,
+                reason="the Velero server and its AWS plugin run as non-root with no host access",
+                labels=environment_labels(args.tags.get("environment")),
+                moved_children={f"{name}-namespace": f"{name}-ns"},
+            ),
+            opts=child,
+        )
         k8s.helm.v4.Chart(
-            f"{name}-velero", chart=VELERO_CHART, version=args.chart_version, namespace=args.namespace,
+            f"{name}-velero",
+            chart=VELERO_CHART,
+            version=args.chart_version,
+            namespace=args.namespace,
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=VELERO_REPOSITORY),
             values=self._values(args, role),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+        )
         self.role_arn = role.arn
         self.register_outputs({"role_arn": self.role_arn})
 
     @staticmethod
     def _values(args: ClusterBackupArgs, role: aws.iam.Role) -> dict[str, Any]:
-        restricted_container = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                "capabilities": {"drop": ["ALL"]}}
+        restricted_container = {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        }
         return {
-            "initContainers": [{
-                "name": "velero-plugin-for-aws", "image": AWS_PLUGIN_IMAGE, "imagePullPolicy": "IfNotPresent",
-                "volumeMounts": [{"mountPath": "/target", "name": "plugins"}],
-                "securityContext": restricted_container}],
+            "initContainers": [
+                {
+                    "name": "velero-plugin-for-aws",
+                    "image": AWS_PLUGIN_IMAGE,
+                    "imagePullPolicy": "IfNotPresent",
+                    "volumeMounts": [{"mountPath": "/target", "name": "plugins"}],
+                    "securityContext": restricted_container,
+                }
+            ],
             "credentials": {"useSecret": False},
-            "serviceAccount": {"server": {"create": True, "name": SERVICE_ACCOUNT, "annotations": {
-                "eks.amazonaws.com/role-arn": role.arn, "eks.amazonaws.com/sts-regional-endpoints": "true"}}},
+            "serviceAccount": {
+                "server": {
+                    "create": True,
+                    "name": SERVICE_ACCOUNT,
+                    "annotations": {
+                        "eks.amazonaws.com/role-arn": role.arn,
+                        "eks.amazonaws.com/sts-regional-endpoints": "true",
+                    },
+                }
+            },
             # Pulumi installs the chart's crds/ itself; the chart's kubectl upgrade job is not needed.
             "upgradeCRDs": False,
             "snapshotsEnabled": False,
             "deployNodeAgent": False,
-            "configuration": {"backupStorageLocation": [{
-                "name": "default", "provider": "aws", "default": True, "bucket": args.bucket_name, "prefix": PREFIX,
-                "config": {"region": args.region, "serverSideEncryption": "aws:kms",
-                           "kmsKeyId": args.kms_key_arn}}]},
-            "schedules": {"daily": {
-                "schedule": args.schedule,
-                "template": {"ttl": f"{args.ttl_days * 24}h", "includedNamespaces": ["*"],
-                             "snapshotVolumes": False}}},
-            "podSecurityContext": {"runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532,
-                                   "fsGroup": 65532, "seccompProfile": {"type": "RuntimeDefault"}},
+            "configuration": {
+                "backupStorageLocation": [
+                    {
+                        "name": "default",
+                        "provider": "aws",
+                        "default": True,
+                        "bucket": args.bucket_name,
+                        "prefix": PREFIX,
+                        "config": {
+                            "region": args.region,
+                            "serverSideEncryption": "aws:kms",
+                            "kmsKeyId": args.kms_key_arn,
+                        },
+                    }
+                ]
+            },
+            "schedules": {
+                "daily": {
+                    "schedule": args.schedule,
+                    "template": {
+                        "ttl": f"{args.ttl_days * 24}h",
+                        "includedNamespaces": ["*"],
+                        "snapshotVolumes": False,
+                    },
+                }
+            },
+            "podSecurityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": 65532,
+                "runAsGroup": 65532,
+                "fsGroup": 65532,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
             "containerSecurityContext": restricted_container,
             "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
         }
@@ -131,13 +189,35 @@ class ClusterBackup(pulumi.ComponentResource):
 
 def velero_policy(bucket_arn: str, kms_key_arn: str) -> str:
     """Object access under velero/ only, listing limited to that prefix, and use of the bucket key."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "VeleroObjects", "Effect": "Allow",
-         "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
-                    "s3:ListMultipartUploadParts"],
-         "Resource": f"{bucket_arn}/{PREFIX}/*"},
-        {"Sid": "VeleroList", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn,
-         "Condition": {"StringLike": {"s3:prefix": [f"{PREFIX}/*", PREFIX]}}},
-        {"Sid": "BucketKey", "Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*",
-                                                          "kms:DescribeKey"], "Resource": kms_key_arn},
-    ]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "VeleroObjects",
+                    "Effect": "Allow",
+                    "Action": [
+                        "s3:GetObject",
+                        "s3:PutObject",
+                        "s3:DeleteObject",
+                        "s3:AbortMultipartUpload",
+                        "s3:ListMultipartUploadParts",
+                    ],
+                    "Resource": f"{bucket_arn}/{PREFIX}/*",
+                },
+                {
+                    "Sid": "VeleroList",
+                    "Effect": "Allow",
+                    "Action": "s3:ListBucket",
+                    "Resource": bucket_arn,
+                    "Condition": {"StringLike": {"s3:prefix": [f"{PREFIX}/*", PREFIX]}},
+                },
+                {
+                    "Sid": "BucketKey",
+                    "Effect": "Allow",
+                    "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                    "Resource": kms_key_arn,
+                },
+            ],
+        }
+    )

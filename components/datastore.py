@@ -48,9 +48,15 @@ def datastore_tags(base: Mapping[str, str], component: str, protect: bool) -> di
     return component_tags(base, component, **extra)
 
 
-def client_only_security_group(name: str, *, network: ManagedNetworkArgs, ports: Sequence[tuple[int, int, str]],
-                               description: str, tags: Mapping[str, str],
-                               parent: pulumi.Resource) -> aws.ec2.SecurityGroup:
+def client_only_security_group(
+    name: str,
+    *,
+    network: ManagedNetworkArgs,
+    ports: Sequence[tuple[int, int, str]],
+    description: str,
+    tags: Mapping[str, str],
+    parent: pulumi.Resource,
+) -> aws.ec2.SecurityGroup:
     """A security group that admits the given TCP ports from the cluster's nodes and nothing else.
 
     It has no egress rule: the provider removes the default allow-all egress on create, and a
@@ -79,8 +85,9 @@ def client_only_security_group(name: str, *, network: ManagedNetworkArgs, ports:
     return group
 
 
-def connection_secret(name: str, *, namespace: str, values: Mapping[str, pulumi.Input[str]],
-                      parent: pulumi.Resource) -> k8s.core.v1.Secret:
+def connection_secret(
+    name: str, *, namespace: str, values: Mapping[str, pulumi.Input[str]], parent: pulumi.Resource
+) -> k8s.core.v1.Secret:
     """The Secret apps mount or envFrom: host, port, user, password or a reference to it, TLS flag.
 
     The whole payload travels as a Pulumi secret, so it is encrypted in state and never printed.
@@ -88,9 +95,14 @@ def connection_secret(name: str, *, namespace: str, values: Mapping[str, pulumi.
     return k8s.core.v1.Secret(
         f"{name}-connection",
         metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=f"{name}-connection", namespace=namespace,
-            labels={"app.kubernetes.io/name": name, "app.kubernetes.io/component": "connection",
-                    "app.kubernetes.io/managed-by": "pulumi"}),
+            name=f"{name}-connection",
+            namespace=namespace,
+            labels={
+                "app.kubernetes.io/name": name,
+                "app.kubernetes.io/component": "connection",
+                "app.kubernetes.io/managed-by": "pulumi",
+            },
+        ),
         type="Opaque",
         string_data=pulumi.Output.secret(pulumi.Output.from_input(dict(values))),
         opts=pulumi.ResourceOptions(parent=parent),
@@ -122,14 +134,19 @@ def restricted_pod_security_context(uid: int) -> k8s.core.v1.PodSecurityContextA
 
 
 def workload_labels(name: str, component: str) -> dict[str, str]:
-    return {"app.kubernetes.io/name": name, "app.kubernetes.io/component": component,
-            "app.kubernetes.io/part-of": "groundwork", "app.kubernetes.io/managed-by": "pulumi"}
+    return {
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": "groundwork",
+        "app.kubernetes.io/managed-by": "pulumi",
+    }
 
 
 def retain_claims() -> k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs:
     """Keep the data volumes when the StatefulSet is deleted or scaled down: data outlives pods."""
-    return k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs(when_deleted="Retain",
-                                                                          when_scaled="Retain")
+    return k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs(
+        when_deleted="Retain", when_scaled="Retain"
+    )
 
 
 def volume_claim(name: str, storage_class_name: str, size_gb: int) -> k8s.core.v1.PersistentVolumeClaimArgs:
@@ -144,9 +161,16 @@ def volume_claim(name: str, storage_class_name: str, size_gb: int) -> k8s.core.v
     )
 
 
-def log_group(name: str, *, log_group_name: pulumi.Input[str], retention_days: int, kms_key_arn: pulumi.Input[str],
-              tags: Mapping[str, str], parent: pulumi.Resource,
-              protect: bool = False) -> aws.cloudwatch.LogGroup:
+def log_group(
+    name: str,
+    *,
+    log_group_name: pulumi.Input[str],
+    retention_days: int,
+    kms_key_arn: pulumi.Input[str],
+    tags: Mapping[str, str],
+    parent: pulumi.Resource,
+    protect: bool = False,
+) -> aws.cloudwatch.LogGroup:
     """A KMS-encrypted CloudWatch log group with a finite retention."""
     return aws.cloudwatch.LogGroup(
         name,
@@ -158,8 +182,15 @@ def log_group(name: str, *, log_group_name: pulumi.Input[str], retention_days: i
     )
 
 
-def managed_service_egress(name: str, *, namespace: str, network: ManagedNetworkArgs, ports: Sequence[int],
-                           purpose: str, parent: pulumi.Resource) -> k8s.networking.v1.NetworkPolicy | None:
+def managed_service_egress(
+    name: str,
+    *,
+    namespace: str,
+    network: ManagedNetworkArgs,
+    ports: Sequence[int],
+    purpose: str,
+    parent: pulumi.Resource,
+) -> k8s.networking.v1.NetworkPolicy | None:
     """Egress from every pod of the app namespace to the database subnets, on the service's ports only.
 
     NetworkPolicy cannot name an RDS or MSK endpoint, whose addresses change on failover, so the
@@ -168,36 +199,84 @@ def managed_service_egress(name: str, *, namespace: str, network: ManagedNetwork
     """
     if not network.subnet_cidrs:
         return None
-    return network_policy(f"{name}-allow-egress", namespace, Allowance(
-        f"allow-egress-to-{name}", "egress", peers=[ip_range(cidr) for cidr in network.subnet_cidrs],
-        ports=list(ports), reason=f"apps and exporters connect to {purpose} in the database subnets"),
-        opts=pulumi.ResourceOptions(parent=parent))
+    return network_policy(
+        f"{name}-allow-egress",
+        namespace,
+        Allowance(
+            f"allow-egress-to-{name}",
+            "egress",
+            peers=[ip_range(cidr) for cidr in network.subnet_cidrs],
+            ports=list(ports),
+            reason=f"apps and exporters connect to {purpose} in the database subnets",
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
 
 
-def in_cluster_service_access(name: str, *, namespace: str, pod_labels: Mapping[str, str], ports: Sequence[int],
-                              purpose: str, parent: pulumi.Resource) -> None:
+def in_cluster_service_access(
+    name: str,
+    *,
+    namespace: str,
+    pod_labels: Mapping[str, str],
+    ports: Sequence[int],
+    purpose: str,
+    parent: pulumi.Resource,
+) -> None:
     """The in-cluster backend's two policies: its pods admit the service's ports from pods of the
     same namespace only, and every pod of the namespace may connect to them there (both ends are
     default-deny, so a flow needs both)."""
     same_namespace: Peer = pods(labels={})
-    network_policy(f"{name}-allow-ingress", namespace, Allowance(
-        f"allow-same-namespace-to-{name}", "ingress", pod_labels=dict(pod_labels), peers=[same_namespace],
-        ports=list(ports), reason=f"pods of {namespace} connect to {purpose}; no other namespace may"),
-        opts=pulumi.ResourceOptions(parent=parent))
-    network_policy(f"{name}-allow-egress", namespace, Allowance(
-        f"allow-egress-to-{name}", "egress", peers=[pods(labels=pod_labels)], ports=list(ports),
-        reason=f"pods of {namespace} connect to {purpose}"),
-        opts=pulumi.ResourceOptions(parent=parent))
+    network_policy(
+        f"{name}-allow-ingress",
+        namespace,
+        Allowance(
+            f"allow-same-namespace-to-{name}",
+            "ingress",
+            pod_labels=dict(pod_labels),
+            peers=[same_namespace],
+            ports=list(ports),
+            reason=f"pods of {namespace} connect to {purpose}; no other namespace may",
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    network_policy(
+        f"{name}-allow-egress",
+        namespace,
+        Allowance(
+            f"allow-egress-to-{name}",
+            "egress",
+            peers=[pods(labels=pod_labels)],
+            ports=list(ports),
+            reason=f"pods of {namespace} connect to {purpose}",
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
 
 
-def peer_traffic(name: str, *, namespace: str, pod_labels: Mapping[str, str], ports: Sequence[int | Port],
-                 purpose: str, parent: pulumi.Resource) -> None:
+def peer_traffic(
+    name: str,
+    *,
+    namespace: str,
+    pod_labels: Mapping[str, str],
+    ports: Sequence[int | Port],
+    purpose: str,
+    parent: pulumi.Resource,
+) -> None:
     """Traffic among the pods of one workload (both directions), e.g. a KRaft quorum."""
     for direction, resource in (("ingress", "allow-peers-in"), ("egress", "allow-peers-out")):
-        network_policy(f"{name}-{resource}", namespace, Allowance(
-            f"allow-{name}-peers" + ("-egress" if direction == "egress" else ""), direction,
-            pod_labels=dict(pod_labels), peers=[pods(labels=pod_labels)], ports=list(ports), reason=purpose),
-            opts=pulumi.ResourceOptions(parent=parent))
+        network_policy(
+            f"{name}-{resource}",
+            namespace,
+            Allowance(
+                f"allow-{name}-peers" + ("-egress" if direction == "egress" else ""),
+                direction,
+                pod_labels=dict(pod_labels),
+                peers=[pods(labels=pod_labels)],
+                ports=list(ports),
+                reason=purpose,
+            ),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
 
 
 class DataService(pulumi.ComponentResource):
@@ -222,12 +301,23 @@ class DataService(pulumi.ComponentResource):
         self.arn = self.resource_id = self.security_group_id = None
 
 
-def data_statefulset(name: str, *, namespace: str, labels: Mapping[str, str], service: k8s.core.v1.Service,
-                     uid: int, containers: Sequence[k8s.core.v1.ContainerArgs], scratch_volumes: Sequence[str],
-                     storage_class_name: str, volume_size_gb: int, parent: pulumi.Resource, replicas: int = 1,
-                     init_containers: Sequence[k8s.core.v1.ContainerArgs] = (),
-                     termination_grace_period_seconds: int | None = None,
-                     pod_management_policy: str | None = None) -> k8s.apps.v1.StatefulSet:
+def data_statefulset(
+    name: str,
+    *,
+    namespace: str,
+    labels: Mapping[str, str],
+    service: k8s.core.v1.Service,
+    uid: int,
+    containers: Sequence[k8s.core.v1.ContainerArgs],
+    scratch_volumes: Sequence[str],
+    storage_class_name: str,
+    volume_size_gb: int,
+    parent: pulumi.Resource,
+    replicas: int = 1,
+    init_containers: Sequence[k8s.core.v1.ContainerArgs] = (),
+    termination_grace_period_seconds: int | None = None,
+    pod_management_policy: str | None = None,
+) -> k8s.apps.v1.StatefulSet:
     """The in-cluster backend's StatefulSet, one shape for all three services: restricted pods as
     `uid`, no service-account token and no service links, emptyDir for `scratch_volumes` (the root
     filesystem is read-only), and a `data` claim that outlives the StatefulSet."""

@@ -23,10 +23,19 @@ CHARTS: dict[str, tuple[str, str]] = {
     "redis": ("prometheus-redis-exporter", "6.31.1"),
     "kafka": ("prometheus-kafka-exporter", "4.1.1"),
 }
-HARDENED_CONTAINER = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
-                      "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
-HARDENED_POD = {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001,
-                "seccompProfile": {"type": "RuntimeDefault"}}
+HARDENED_CONTAINER = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+HARDENED_POD = {
+    "runAsNonRoot": True,
+    "runAsUser": 10001,
+    "runAsGroup": 10001,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
 KAFKA_EXPORTER_SERVICE_ACCOUNT = "kafka-exporter"
 # The port each exporter serves /metrics on (the exporters' own defaults, which the charts keep).
 # The three charts label their pods `app: <chart name>`, which the scrape policies select on.
@@ -84,24 +93,42 @@ class DataServiceExporters(pulumi.ComponentResource):
             release = f"{name}-{target.kind}-exporter"
             values = getattr(self, f"_{target.kind}_values")(name, target, args)
             k8s.helm.v4.Chart(
-                release, chart=chart_name, version=version, namespace=args.namespace,
+                release,
+                chart=chart_name,
+                version=version,
+                namespace=args.namespace,
                 repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=CHART_REPOSITORY),
-                values=values, opts=pulumi.ResourceOptions(parent=self))
+                values=values,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
             self.release_names.append(release)
             if args.scraper is not None:
-                network_policy(f"{release}-allow-scrape", args.namespace, prometheus_scrape(
-                    args.scraper, [METRICS_PORTS[target.kind]], pod_labels={"app": chart_name},
-                    name=f"allow-prometheus-to-{target.kind}-exporter"), opts=pulumi.ResourceOptions(parent=self))
+                network_policy(
+                    f"{release}-allow-scrape",
+                    args.namespace,
+                    prometheus_scrape(
+                        args.scraper,
+                        [METRICS_PORTS[target.kind]],
+                        pod_labels={"app": chart_name},
+                        name=f"allow-prometheus-to-{target.kind}-exporter",
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
         self.register_outputs({"release_names": self.release_names})
 
     @staticmethod
     def _postgres_values(name: str, target: ExporterTarget, args: ExportersArgs) -> dict[str, Any]:
         return {
-            "config": {"datasource": {
-                "host": target.endpoint, "port": pulumi.Output.from_input(target.port).apply(str),
-                "database": "postgres", "sslmode": "require" if target.tls else "disable",
-                "userSecret": {"name": target.connection_secret_name, "key": "username"},
-                "passwordSecret": {"name": target.connection_secret_name, "key": "password"}}},
+            "config": {
+                "datasource": {
+                    "host": target.endpoint,
+                    "port": pulumi.Output.from_input(target.port).apply(str),
+                    "database": "postgres",
+                    "sslmode": "require" if target.tls else "disable",
+                    "userSecret": {"name": target.connection_secret_name, "key": "username"},
+                    "passwordSecret": {"name": target.connection_secret_name, "key": "password"},
+                }
+            },
             "serviceMonitor": {"enabled": True, "interval": "30s"},
             "podSecurityContext": HARDENED_POD,
             "securityContext": HARDENED_CONTAINER,
@@ -112,35 +139,47 @@ class DataServiceExporters(pulumi.ComponentResource):
     def _redis_values(name: str, target: ExporterTarget, args: ExportersArgs) -> dict[str, Any]:
         scheme = "rediss" if target.tls else "redis"
         return {
-            "redisAddress": pulumi.Output.concat(scheme, "://", target.endpoint, ":",
-                                                 pulumi.Output.from_input(target.port).apply(str)),
+            "redisAddress": pulumi.Output.concat(
+                scheme, "://", target.endpoint, ":", pulumi.Output.from_input(target.port).apply(str)
+            ),
             "auth": {"enabled": True, "secret": {"name": target.connection_secret_name, "key": "password"}},
             "serviceMonitor": {"enabled": True, "interval": "30s"},
             # This chart renders securityContext key by key (`key: value`), so only scalar fields fit;
             # 59000 is the redis_exporter image's own non-root user.
-            "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                "runAsNonRoot": True, "runAsUser": 59000},
+            "securityContext": {
+                "allowPrivilegeEscalation": False,
+                "readOnlyRootFilesystem": True,
+                "runAsNonRoot": True,
+                "runAsUser": 59000,
+            },
             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
         }
 
     def _kafka_values(self, name: str, target: ExporterTarget, args: ExportersArgs) -> dict[str, Any]:
         values: dict[str, Any] = {
             "kafkaServer": pulumi.Output.from_input(target.endpoint).apply(
-                lambda brokers: [b.strip() for b in brokers.split(",") if b.strip()]),
+                lambda brokers: [b.strip() for b in brokers.split(",") if b.strip()]
+            ),
             "tls": {"enabled": target.tls, "insecureSkipVerify": False},
             "serviceAccount": {"create": True, "name": KAFKA_EXPORTER_SERVICE_ACCOUNT},
-            "prometheus": {"serviceMonitor": {"enabled": True, "namespace": args.namespace, "interval": "30s"}},
+            "prometheus": {
+                "serviceMonitor": {"enabled": True, "namespace": args.namespace, "interval": "30s"}
+            },
             "securityContext": HARDENED_POD,
             "containerSecurityContext": HARDENED_CONTAINER,
             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
         }
         if target.kafka_cluster_arn is not None:
             if args.oidc_provider_arn is None or args.oidc_issuer is None or args.region is None:
-                raise ValueError(f"DataServiceExporters {name}: MSK IAM auth needs oidc_provider_arn, "
-                                 "oidc_issuer and region for the exporter's IRSA role")
+                raise ValueError(
+                    f"DataServiceExporters {name}: MSK IAM auth needs oidc_provider_arn, "
+                    "oidc_issuer and region for the exporter's IRSA role"
+                )
             role = self._kafka_role(name, target.kafka_cluster_arn, args)
-            values["serviceAccount"]["annotations"] = {"eks.amazonaws.com/role-arn": role.arn,
-                                                       "eks.amazonaws.com/sts-regional-endpoints": "true"}
+            values["serviceAccount"]["annotations"] = {
+                "eks.amazonaws.com/role-arn": role.arn,
+                "eks.amazonaws.com/sts-regional-endpoints": "true",
+            }
             values["sasl"] = {"enabled": True, "awsiam": {"enabled": True, "awsRegion": args.region}}
         return values
 
@@ -149,20 +188,43 @@ class DataServiceExporters(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-kafka-exporter",
             description="kafka_exporter reads MSK topic offsets and consumer-group lag (read-only)",
-            assume_role_policy=irsa_trust_policy(args.oidc_provider_arn, args.oidc_issuer, args.namespace,
-                                                 KAFKA_EXPORTER_SERVICE_ACCOUNT),
-            tags=component_tags(args.tags, name), opts=child)
-        aws.iam.RolePolicy(f"{name}-kafka-exporter", role=role.id,
-                           policy=pulumi.Output.from_input(cluster_arn).apply(_kafka_read_policy), opts=child)
+            assume_role_policy=irsa_trust_policy(
+                args.oidc_provider_arn, args.oidc_issuer, args.namespace, KAFKA_EXPORTER_SERVICE_ACCOUNT
+            ),
+            tags=component_tags(args.tags, name),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-kafka-exporter",
+            role=role.id,
+            policy=pulumi.Output.from_input(cluster_arn).apply(_kafka_read_policy),
+            opts=child,
+        )
         return role
 
 
 def _kafka_read_policy(cluster_arn: str) -> str:
     """Describe rights on one MSK cluster, its topics and its groups; no data read, no writes."""
     scoped = cluster_arn.replace(":cluster/", ":{}/", 1)
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
-         "Resource": cluster_arn},
-        {"Effect": "Allow", "Action": ["kafka-cluster:DescribeTopic"], "Resource": scoped.format("topic") + "/*"},
-        {"Effect": "Allow", "Action": ["kafka-cluster:DescribeGroup"], "Resource": scoped.format("group") + "/*"},
-    ]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
+                    "Resource": cluster_arn,
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["kafka-cluster:DescribeTopic"],
+                    "Resource": scoped.format("topic") + "/*",
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["kafka-cluster:DescribeGroup"],
+                    "Resource": scoped.format("group") + "/*",
+                },
+            ],
+        }
+    )

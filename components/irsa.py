@@ -41,11 +41,13 @@ def trust_policy(oidc_provider_arn: str, oidc_issuer: str, namespace: str, servi
     }
 
 
-def irsa_trust_policy(oidc_provider_arn: pulumi.Input[str], oidc_issuer: pulumi.Input[str],
-                      namespace: str, service_account: str) -> pulumi.Output[str]:
+def irsa_trust_policy(
+    oidc_provider_arn: pulumi.Input[str], oidc_issuer: pulumi.Input[str], namespace: str, service_account: str
+) -> pulumi.Output[str]:
     """The trust policy as JSON text, for roles built outside `irsa_role` (they carry their own policies)."""
     return pulumi.Output.all(oidc_provider_arn, oidc_issuer).apply(
-        lambda parts: json.dumps(trust_policy(parts[0], parts[1], namespace, service_account)))
+        lambda parts: json.dumps(trust_policy(parts[0], parts[1], namespace, service_account))
+    )
 
 
 def irsa_role(

@@ -41,7 +41,9 @@ CLIENT_PORTS = {"scram": 9096, "iam": 9098}
 PROMETHEUS_PORTS = (11001, 11002)  # JMX exporter, node exporter
 LOCAL_PORT = 9092
 _TargetTracking = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs
-_PredefinedMetric = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs
+_PredefinedMetric = (
+    aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs
+)
 CONTROLLER_PORT = 9093
 
 
@@ -142,40 +144,71 @@ class Kafka(DataService):
         else:
             assert args.in_cluster is not None
             self._in_cluster(name, args, args.in_cluster)
-        self.register_outputs({
-            "endpoint": self.endpoint, "port": self.port, "connection_secret_name": self.connection_secret_name,
-            "arn": self.arn, "resource_id": self.resource_id, "security_group_id": self.security_group_id,
-        })
+        self.register_outputs(
+            {
+                "endpoint": self.endpoint,
+                "port": self.port,
+                "connection_secret_name": self.connection_secret_name,
+                "arn": self.arn,
+                "resource_id": self.resource_id,
+                "security_group_id": self.security_group_id,
+            }
+        )
 
     @staticmethod
     def _validate_managed(name: str, msk: MskArgs) -> None:
         if not msk.client_authentication or set(msk.client_authentication) - set(CLIENT_PORTS):
-            raise ValueError(f"Kafka {name}: client_authentication must list 'iam' and/or 'scram', "
-                             f"got {list(msk.client_authentication)}")
+            raise ValueError(
+                f"Kafka {name}: client_authentication must list 'iam' and/or 'scram', "
+                f"got {list(msk.client_authentication)}"
+            )
         if msk.max_volume_size_gb < msk.volume_size_gb:
-            raise ValueError(f"Kafka {name}: max_volume_size_gb {msk.max_volume_size_gb} is below "
-                             f"volume_size_gb {msk.volume_size_gb}")
+            raise ValueError(
+                f"Kafka {name}: max_volume_size_gb {msk.max_volume_size_gb} is below "
+                f"volume_size_gb {msk.volume_size_gb}"
+            )
 
     def _managed(self, name: str, args: KafkaArgs, msk: MskArgs) -> None:
         tags = component_tags(args.tags, name)
         child = pulumi.ResourceOptions(parent=self)
         auth = list(dict.fromkeys(msk.client_authentication))
-        ports = [(CLIENT_PORTS[mechanism], CLIENT_PORTS[mechanism], f"Kafka SASL/{mechanism.upper()} over TLS")
-                 for mechanism in auth]
+        ports = [
+            (CLIENT_PORTS[mechanism], CLIENT_PORTS[mechanism], f"Kafka SASL/{mechanism.upper()} over TLS")
+            for mechanism in auth
+        ]
         ports.append((PROMETHEUS_PORTS[0], PROMETHEUS_PORTS[1], "Prometheus JMX and node exporters"))
         group = client_only_security_group(
-            name, network=msk.network, ports=ports,
-            description=f"{name}: Kafka from the cluster's nodes only", tags=tags, parent=self)
-        managed_service_egress(name, namespace=args.namespace, network=msk.network,
-                               ports=[CLIENT_PORTS[mechanism] for mechanism in auth],
-                               purpose="the MSK brokers (SASL over TLS)", parent=self)
+            name,
+            network=msk.network,
+            ports=ports,
+            description=f"{name}: Kafka from the cluster's nodes only",
+            tags=tags,
+            parent=self,
+        )
+        managed_service_egress(
+            name,
+            namespace=args.namespace,
+            network=msk.network,
+            ports=[CLIENT_PORTS[mechanism] for mechanism in auth],
+            purpose="the MSK brokers (SASL over TLS)",
+            parent=self,
+        )
         configuration = aws.msk.Configuration(
-            f"{name}-config", name=name, kafka_versions=[msk.kafka_version],
+            f"{name}-config",
+            name=name,
+            kafka_versions=[msk.kafka_version],
             description=f"{name}: no auto-created topics, replication factor and min ISR for durability",
-            server_properties=server_properties(msk.broker_count), opts=child)
-        broker_logs = log_group(f"{name}-log-brokers", log_group_name=f"/aws/msk/{name}/brokers",
-                                retention_days=msk.log_retention_days, kms_key_arn=msk.network.kms_key_arn,
-                                tags=tags, parent=self)
+            server_properties=server_properties(msk.broker_count),
+            opts=child,
+        )
+        broker_logs = log_group(
+            f"{name}-log-brokers",
+            log_group_name=f"/aws/msk/{name}/brokers",
+            retention_days=msk.log_retention_days,
+            kms_key_arn=msk.network.kms_key_arn,
+            tags=tags,
+            parent=self,
+        )
         cluster = aws.msk.Cluster(
             f"{name}-cluster",
             cluster_name=name,
@@ -187,10 +220,14 @@ class Kafka(DataService):
                 security_groups=[group.id],
                 storage_info=aws.msk.ClusterBrokerNodeGroupInfoStorageInfoArgs(
                     ebs_storage_info=aws.msk.ClusterBrokerNodeGroupInfoStorageInfoEbsStorageInfoArgs(
-                        volume_size=msk.volume_size_gb)),
+                        volume_size=msk.volume_size_gb
+                    )
+                ),
                 connectivity_info=aws.msk.ClusterBrokerNodeGroupInfoConnectivityInfoArgs(
                     public_access=aws.msk.ClusterBrokerNodeGroupInfoConnectivityInfoPublicAccessArgs(
-                        type="DISABLED")),
+                        type="DISABLED"
+                    )
+                ),
             ),
             client_authentication=aws.msk.ClusterClientAuthenticationArgs(
                 sasl=aws.msk.ClusterClientAuthenticationSaslArgs(iam="iam" in auth, scram="scram" in auth),
@@ -199,52 +236,77 @@ class Kafka(DataService):
             encryption_info=aws.msk.ClusterEncryptionInfoArgs(
                 encryption_at_rest_kms_key_arn=msk.network.kms_key_arn,
                 encryption_in_transit=aws.msk.ClusterEncryptionInfoEncryptionInTransitArgs(
-                    client_broker="TLS", in_cluster=True),
+                    client_broker="TLS", in_cluster=True
+                ),
             ),
             configuration_info=aws.msk.ClusterConfigurationInfoArgs(
-                arn=configuration.arn, revision=configuration.latest_revision),
+                arn=configuration.arn, revision=configuration.latest_revision
+            ),
             enhanced_monitoring=msk.enhanced_monitoring,
             open_monitoring=aws.msk.ClusterOpenMonitoringArgs(
                 prometheus=aws.msk.ClusterOpenMonitoringPrometheusArgs(
-                    jmx_exporter=aws.msk.ClusterOpenMonitoringPrometheusJmxExporterArgs(enabled_in_broker=True),
-                    node_exporter=aws.msk.ClusterOpenMonitoringPrometheusNodeExporterArgs(enabled_in_broker=True),
-                )),
+                    jmx_exporter=aws.msk.ClusterOpenMonitoringPrometheusJmxExporterArgs(
+                        enabled_in_broker=True
+                    ),
+                    node_exporter=aws.msk.ClusterOpenMonitoringPrometheusNodeExporterArgs(
+                        enabled_in_broker=True
+                    ),
+                )
+            ),
             logging_info=aws.msk.ClusterLoggingInfoArgs(
                 broker_logs=aws.msk.ClusterLoggingInfoBrokerLogsArgs(
                     cloudwatch_logs=aws.msk.ClusterLoggingInfoBrokerLogsCloudwatchLogsArgs(
-                        enabled=True, log_group=broker_logs.name))),
+                        enabled=True, log_group=broker_logs.name
+                    )
+                )
+            ),
             tags={**datastore_tags(args.tags, name, args.protect), "recovery": msk.recovery},
             # Storage autoscaling grows the volumes; without this, the next `pulumi up` would try
             # to shrink them back to volume_size_gb (which MSK refuses).
             opts=pulumi.ResourceOptions(
-                parent=self, protect=args.protect,
-                ignore_changes=["brokerNodeGroupInfo.storageInfo.ebsStorageInfo.volumeSize"]),
+                parent=self,
+                protect=args.protect,
+                ignore_changes=["brokerNodeGroupInfo.storageInfo.ebsStorageInfo.volumeSize"],
+            ),
         )
         self._storage_autoscaling(name, cluster, msk, tags)
 
         values: dict[str, pulumi.Input[str]] = {"tls": "true", "securityProtocol": "SASL_SSL"}
         if "scram" in auth:
             password = self._scram_secret(name, args, msk, cluster, tags)
-            values.update({"bootstrapServers": cluster.bootstrap_brokers_sasl_scram,
-                           "port": str(CLIENT_PORTS["scram"]), "saslMechanism": "SCRAM-SHA-512",
-                           "username": args.scram_username, "password": password})
+            values.update(
+                {
+                    "bootstrapServers": cluster.bootstrap_brokers_sasl_scram,
+                    "port": str(CLIENT_PORTS["scram"]),
+                    "saslMechanism": "SCRAM-SHA-512",
+                    "username": args.scram_username,
+                    "password": password,
+                }
+            )
         if "iam" in auth:
             values["bootstrapServersIam"] = cluster.bootstrap_brokers_sasl_iam
             if "scram" not in auth:
-                values.update({"bootstrapServers": cluster.bootstrap_brokers_sasl_iam,
-                               "port": str(CLIENT_PORTS["iam"]), "saslMechanism": "AWS_MSK_IAM"})
+                values.update(
+                    {
+                        "bootstrapServers": cluster.bootstrap_brokers_sasl_iam,
+                        "port": str(CLIENT_PORTS["iam"]),
+                        "saslMechanism": "AWS_MSK_IAM",
+                    }
+                )
         secret = connection_secret(name, namespace=args.namespace, values=values, parent=self)
         primary = "scram" if "scram" in auth else "iam"
-        self.endpoint = (cluster.bootstrap_brokers_sasl_scram if primary == "scram"
-                         else cluster.bootstrap_brokers_sasl_iam)
+        self.endpoint = (
+            cluster.bootstrap_brokers_sasl_scram if primary == "scram" else cluster.bootstrap_brokers_sasl_iam
+        )
         self.port = pulumi.Output.from_input(CLIENT_PORTS[primary])
         self.connection_secret_name = secret.metadata.name
         self.arn = cluster.arn
         self.resource_id = cluster.cluster_name
         self.security_group_id = group.id
 
-    def _storage_autoscaling(self, name: str, cluster: aws.msk.Cluster, msk: MskArgs,
-                             tags: Mapping[str, str]) -> None:
+    def _storage_autoscaling(
+        self, name: str, cluster: aws.msk.Cluster, msk: MskArgs, tags: Mapping[str, str]
+    ) -> None:
         target = aws.appautoscaling.Target(
             f"{name}-storage",
             service_namespace="kafka",
@@ -264,19 +326,22 @@ class Kafka(DataService):
             resource_id=target.resource_id,
             target_tracking_scaling_policy_configuration=_TargetTracking(
                 predefined_metric_specification=_PredefinedMetric(
-                    predefined_metric_type="KafkaBrokerStorageUtilization"),
+                    predefined_metric_type="KafkaBrokerStorageUtilization"
+                ),
                 target_value=60,
                 disable_scale_in=True,
             ),
             opts=pulumi.ResourceOptions(parent=target),
         )
 
-    def _scram_secret(self, name: str, args: KafkaArgs, msk: MskArgs, cluster: aws.msk.Cluster,
-                      tags: Mapping[str, str]) -> pulumi.Output[str]:
+    def _scram_secret(
+        self, name: str, args: KafkaArgs, msk: MskArgs, cluster: aws.msk.Cluster, tags: Mapping[str, str]
+    ) -> pulumi.Output[str]:
         """The SCRAM credentials: MSK reads them from a Secrets Manager secret whose name starts
         with `AmazonMSK_` and that is encrypted with a customer-managed key."""
-        password = random.RandomPassword(f"{name}-scram-password", length=32, special=False,
-                                         opts=pulumi.ResourceOptions(parent=self))
+        password = random.RandomPassword(
+            f"{name}-scram-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
+        )
         secret = aws.secretsmanager.Secret(
             f"{name}-scram",
             name=f"AmazonMSK_{name}-{args.scram_username}",
@@ -289,8 +354,11 @@ class Kafka(DataService):
         version = aws.secretsmanager.SecretVersion(
             f"{name}-scram-value",
             secret_id=secret.id,
-            secret_string=pulumi.Output.secret(password.result.apply(
-                lambda value: json.dumps({"username": args.scram_username, "password": value}))),
+            secret_string=pulumi.Output.secret(
+                password.result.apply(
+                    lambda value: json.dumps({"username": args.scram_username, "password": value})
+                )
+            ),
             opts=pulumi.ResourceOptions(parent=secret),
         )
         aws.msk.ScramSecretAssociation(
@@ -307,19 +375,34 @@ class Kafka(DataService):
         voters = ",".join(f"{i}@{name}-{i}.{service_host}:{CONTROLLER_PORT}" for i in range(local.nodes))
         rep = replication_settings(local.nodes)
         bootstrap = ",".join(f"{name}-{i}.{service_host}:{LOCAL_PORT}" for i in range(local.nodes))
-        secret = connection_secret(name, namespace=args.namespace, values={
-            "bootstrapServers": bootstrap, "host": service_host, "port": str(LOCAL_PORT),
-            "securityProtocol": "PLAINTEXT", "tls": "false",
-        }, parent=self)
+        secret = connection_secret(
+            name,
+            namespace=args.namespace,
+            values={
+                "bootstrapServers": bootstrap,
+                "host": service_host,
+                "port": str(LOCAL_PORT),
+                "securityProtocol": "PLAINTEXT",
+                "tls": "false",
+            },
+            parent=self,
+        )
         service = k8s.core.v1.Service(
             f"{name}-service",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace, labels=labels),
             spec=k8s.core.v1.ServiceSpecArgs(
-                cluster_ip="None", selector=labels, publish_not_ready_addresses=True,
-                ports=[k8s.core.v1.ServicePortArgs(name="kafka", port=LOCAL_PORT, target_port="kafka"),
-                       k8s.core.v1.ServicePortArgs(name="controller", port=CONTROLLER_PORT,
-                                                   target_port="controller")]),
-            opts=pulumi.ResourceOptions(parent=self))
+                cluster_ip="None",
+                selector=labels,
+                publish_not_ready_addresses=True,
+                ports=[
+                    k8s.core.v1.ServicePortArgs(name="kafka", port=LOCAL_PORT, target_port="kafka"),
+                    k8s.core.v1.ServicePortArgs(
+                        name="controller", port=CONTROLLER_PORT, target_port="controller"
+                    ),
+                ],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         settings = {
             "KAFKA_PROCESS_ROLES": "broker,controller",
             "KAFKA_LISTENERS": f"PLAINTEXT://:{LOCAL_PORT},CONTROLLER://:{CONTROLLER_PORT}",
@@ -339,9 +422,11 @@ class Kafka(DataService):
             "LOG_DIR": "/opt/kafka/logs",
         }
         # The node id and advertised name come from the pod's ordinal, known only at start.
-        start = (f'export KAFKA_NODE_ID="${{HOSTNAME##*-}}"; '
-                 f'export KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://${{HOSTNAME}}.{service_host}:{LOCAL_PORT}"; '
-                 "exec /etc/kafka/docker/run")
+        start = (
+            f'export KAFKA_NODE_ID="${{HOSTNAME##*-}}"; '
+            f'export KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://${{HOSTNAME}}.{service_host}:{LOCAL_PORT}"; '
+            "exec /etc/kafka/docker/run"
+        )
         port_probe = k8s.core.v1.TCPSocketActionArgs(port="kafka")
         config_mount = k8s.core.v1.VolumeMountArgs(name="config", mount_path="/opt/kafka/config")
         container = k8s.core.v1.ContainerArgs(
@@ -349,14 +434,21 @@ class Kafka(DataService):
             image=local.image,
             command=["/bin/bash", "-c", start],
             env=[k8s.core.v1.EnvVarArgs(name=key, value=value) for key, value in settings.items()],
-            ports=[k8s.core.v1.ContainerPortArgs(name="kafka", container_port=LOCAL_PORT),
-                   k8s.core.v1.ContainerPortArgs(name="controller", container_port=CONTROLLER_PORT)],
-            startup_probe=k8s.core.v1.ProbeArgs(tcp_socket=port_probe, period_seconds=5, failure_threshold=60),
+            ports=[
+                k8s.core.v1.ContainerPortArgs(name="kafka", container_port=LOCAL_PORT),
+                k8s.core.v1.ContainerPortArgs(name="controller", container_port=CONTROLLER_PORT),
+            ],
+            startup_probe=k8s.core.v1.ProbeArgs(
+                tcp_socket=port_probe, period_seconds=5, failure_threshold=60
+            ),
             readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=port_probe, period_seconds=10),
-            liveness_probe=k8s.core.v1.ProbeArgs(tcp_socket=port_probe, period_seconds=20, failure_threshold=6),
+            liveness_probe=k8s.core.v1.ProbeArgs(
+                tcp_socket=port_probe, period_seconds=20, failure_threshold=6
+            ),
             resources=k8s.core.v1.ResourceRequirementsArgs(
                 requests={"cpu": local.cpu_request, "memory": local.memory_request},
-                limits={"memory": local.memory_limit}),
+                limits={"memory": local.memory_limit},
+            ),
             security_context=restricted_container_security_context(),
             volume_mounts=[
                 k8s.core.v1.VolumeMountArgs(name="data", mount_path="/var/lib/kafka/data"),
@@ -371,23 +463,44 @@ class Kafka(DataService):
             name="seed-config",
             image=local.image,
             command=["/bin/sh", "-c", "cp -a /opt/kafka/config/. /seed/"],
-            resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "10m", "memory": "16Mi"},
-                                                           limits={"memory": "64Mi"}),
+            resources=k8s.core.v1.ResourceRequirementsArgs(
+                requests={"cpu": "10m", "memory": "16Mi"}, limits={"memory": "64Mi"}
+            ),
             security_context=restricted_container_security_context(),
             volume_mounts=[k8s.core.v1.VolumeMountArgs(name="config", mount_path="/seed")],
         )
-        data_statefulset(name, namespace=args.namespace, labels=labels, service=service, uid=KAFKA_UID,
-                         containers=[container], init_containers=[seed_config],
-                         scratch_volumes=("config", "logs", "tmp"),
-                         storage_class_name=local.storage_class_name, volume_size_gb=local.volume_size_gb,
-                         replicas=local.nodes,
-                         pod_management_policy="Parallel",  # the controller quorum needs its peers up to start
-                         parent=self)
-        in_cluster_service_access(name, namespace=args.namespace, pod_labels=labels, ports=[LOCAL_PORT],
-                                  purpose="the Kafka brokers", parent=self)
-        peer_traffic(name, namespace=args.namespace, pod_labels=labels, ports=[LOCAL_PORT, CONTROLLER_PORT],
-                     purpose="KRaft nodes replicate (broker port) and elect and follow the controller quorum "
-                             "(controller port) among themselves", parent=self)
+        data_statefulset(
+            name,
+            namespace=args.namespace,
+            labels=labels,
+            service=service,
+            uid=KAFKA_UID,
+            containers=[container],
+            init_containers=[seed_config],
+            scratch_volumes=("config", "logs", "tmp"),
+            storage_class_name=local.storage_class_name,
+            volume_size_gb=local.volume_size_gb,
+            replicas=local.nodes,
+            pod_management_policy="Parallel",  # the controller quorum needs its peers up to start
+            parent=self,
+        )
+        in_cluster_service_access(
+            name,
+            namespace=args.namespace,
+            pod_labels=labels,
+            ports=[LOCAL_PORT],
+            purpose="the Kafka brokers",
+            parent=self,
+        )
+        peer_traffic(
+            name,
+            namespace=args.namespace,
+            pod_labels=labels,
+            ports=[LOCAL_PORT, CONTROLLER_PORT],
+            purpose="KRaft nodes replicate (broker port) and elect and follow the controller quorum "
+            "(controller port) among themselves",
+            parent=self,
+        )
         self.endpoint = pulumi.Output.from_input(bootstrap)
         self.port = pulumi.Output.from_input(LOCAL_PORT)
         self.connection_secret_name = secret.metadata.name

@@ -14,9 +14,21 @@ from components.tagging import component_tags
 # What the account's own IAM principals may do with the key. The account root delegates to IAM
 # (as AWS's default policy does) but with the actions spelled out, so no statement grants `kms:*`.
 _ADMIN_ACTIONS = [
-    "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
-    "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
-    "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand",
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:RotateKeyOnDemand",
 ]
 _USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 
@@ -64,7 +76,8 @@ class KmsKey(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=invoke)
 
         policy = pulumi.Output.all(identity.account_id, partition.partition).apply(
-            lambda parts: json.dumps(_key_policy(parts[0], parts[1], args)))
+            lambda parts: json.dumps(_key_policy(parts[0], parts[1], args))
+        )
         self._key = aws.kms.Key(
             f"{name}-key",
             description=args.description,
@@ -77,8 +90,9 @@ class KmsKey(pulumi.ComponentResource):
             tags=component_tags(args.tags, name),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        alias = aws.kms.Alias(f"{name}-alias", name=f"alias/groundwork/{name}", target_key_id=self._key.key_id,
-                              opts=child)
+        alias = aws.kms.Alias(
+            f"{name}-alias", name=f"alias/groundwork/{name}", target_key_id=self._key.key_id, opts=child
+        )
         self.key_arn = self._key.arn
         self.key_id = self._key.key_id
         self.alias_name = alias.name
@@ -88,34 +102,69 @@ class KmsKey(pulumi.ComponentResource):
 def _key_policy(account: str, partition: str, args: KmsKeyArgs) -> dict:
     root = f"arn:{partition}:iam::{account}:root"
     statements: list[dict] = [
-        {"Sid": "AccountAdministersKey", "Effect": "Allow", "Principal": {"AWS": root},
-         "Action": _ADMIN_ACTIONS, "Resource": "*"},
-        {"Sid": "AccountIdentitiesUseKey", "Effect": "Allow", "Principal": {"AWS": root},
-         "Action": [*_USE_ACTIONS, "kms:CreateGrant", "kms:ListGrants"], "Resource": "*"},
+        {
+            "Sid": "AccountAdministersKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": _ADMIN_ACTIONS,
+            "Resource": "*",
+        },
+        {
+            "Sid": "AccountIdentitiesUseKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": [*_USE_ACTIONS, "kms:CreateGrant", "kms:ListGrants"],
+            "Resource": "*",
+        },
     ]
     if args.service_principals:
-        statements.append({
-            "Sid": "ServicesUseKeyForThisAccount", "Effect": "Allow",
-            "Principal": {"Service": sorted(args.service_principals)},
-            "Action": _USE_ACTIONS, "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-        })
+        statements.append(
+            {
+                "Sid": "ServicesUseKeyForThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": sorted(args.service_principals)},
+                "Action": _USE_ACTIONS,
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+            }
+        )
     if args.logs_region:
-        statements.append({
-            "Sid": "CloudWatchLogsUseKey", "Effect": "Allow",
-            "Principal": {"Service": f"logs.{args.logs_region}.amazonaws.com"},
-            "Action": _USE_ACTIONS, "Resource": "*",
-            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
-                                      f"arn:{partition}:logs:{args.logs_region}:{account}:*"}},
-        })
+        statements.append(
+            {
+                "Sid": "CloudWatchLogsUseKey",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{args.logs_region}.amazonaws.com"},
+                "Action": _USE_ACTIONS,
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:{partition}:logs:{args.logs_region}:{account}:*"
+                        )
+                    }
+                },
+            }
+        )
     if args.autoscaling_volumes:
-        autoscaling = (f"arn:{partition}:iam::{account}:role/aws-service-role/autoscaling.amazonaws.com/"
-                       "AWSServiceRoleForAutoScaling")
+        autoscaling = (
+            f"arn:{partition}:iam::{account}:role/aws-service-role/autoscaling.amazonaws.com/"
+            "AWSServiceRoleForAutoScaling"
+        )
         statements += [
-            {"Sid": "AutoScalingEncryptsNodeVolumes", "Effect": "Allow", "Principal": {"AWS": autoscaling},
-             "Action": _USE_ACTIONS, "Resource": "*"},
-            {"Sid": "AutoScalingAttachesEncryptedVolumes", "Effect": "Allow", "Principal": {"AWS": autoscaling},
-             "Action": "kms:CreateGrant", "Resource": "*",
-             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+            {
+                "Sid": "AutoScalingEncryptsNodeVolumes",
+                "Effect": "Allow",
+                "Principal": {"AWS": autoscaling},
+                "Action": _USE_ACTIONS,
+                "Resource": "*",
+            },
+            {
+                "Sid": "AutoScalingAttachesEncryptedVolumes",
+                "Effect": "Allow",
+                "Principal": {"AWS": autoscaling},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
         ]
     return {"Version": "2012-10-17", "Statement": statements}

@@ -76,31 +76,54 @@ class LogShipping(pulumi.ComponentResource):
             allowances.append(aws_api_egress(args.aws_endpoint_cidrs, public=True))
         if args.scraper is not None:
             allowances.append(prometheus_scrape(args.scraper, [METRICS_PORT]))
-        namespace = AppNamespace(name, platform_namespace(
-            args.namespace, pod_security="privileged", allowances=allowances,
-            reason="Fluent Bit reads container logs from the host's /var/log (hostPath): only privileged admits it",
-            labels=environment_labels(args.tags.get("environment")),
-            moved_children={f"{name}-namespace": f"{name}-ns"}), opts=child)
+        namespace = AppNamespace(
+            name,
+            platform_namespace(
+                args.namespace,
+                pod_security="privileged",
+                allowances=allowances,
+                reason=(
+                    "Fluent Bit reads container logs from the host's /var/log (hostPath): "
+                    "only privileged admits it"
+                ),
+                labels=environment_labels(args.tags.get("environment")),
+                moved_children={f"{name}-namespace": f"{name}-ns"},
+            ),
+            opts=child,
+        )
         service_account: dict[str, Any] = {"create": True, "name": SERVICE_ACCOUNT}
         if args.destination == "cloudwatch":
-            missing = [k for k in ("kms_key_arn", "region", "oidc_provider_arn", "oidc_issuer")
-                       if getattr(args, k) is None]
+            missing = [
+                k
+                for k in ("kms_key_arn", "region", "oidc_provider_arn", "oidc_issuer")
+                if getattr(args, k) is None
+            ]
             if missing:
                 raise ValueError(f"LogShipping {name}: destination 'cloudwatch' needs {', '.join(missing)}")
             group = aws.cloudwatch.LogGroup(
-                f"{name}-containers", name=f"/groundwork/{name}/containers",
-                retention_in_days=args.retention_days, kms_key_id=args.kms_key_arn,
-                tags=component_tags(args.tags, name), opts=child)
+                f"{name}-containers",
+                name=f"/groundwork/{name}/containers",
+                retention_in_days=args.retention_days,
+                kms_key_id=args.kms_key_arn,
+                tags=component_tags(args.tags, name),
+                opts=child,
+            )
             role = aws.iam.Role(
                 f"{name}-fluent-bit",
                 description="Fluent Bit writes container logs to one CloudWatch Logs group",
-                assume_role_policy=irsa_trust_policy(args.oidc_provider_arn, args.oidc_issuer, args.namespace,
-                                                     SERVICE_ACCOUNT),
-                tags=component_tags(args.tags, name), opts=child)
-            aws.iam.RolePolicy(f"{name}-fluent-bit", role=role.id, policy=group.arn.apply(log_writer_policy),
-                               opts=child)
-            service_account["annotations"] = {"eks.amazonaws.com/role-arn": role.arn,
-                                              "eks.amazonaws.com/sts-regional-endpoints": "true"}
+                assume_role_policy=irsa_trust_policy(
+                    args.oidc_provider_arn, args.oidc_issuer, args.namespace, SERVICE_ACCOUNT
+                ),
+                tags=component_tags(args.tags, name),
+                opts=child,
+            )
+            aws.iam.RolePolicy(
+                f"{name}-fluent-bit", role=role.id, policy=group.arn.apply(log_writer_policy), opts=child
+            )
+            service_account["annotations"] = {
+                "eks.amazonaws.com/role-arn": role.arn,
+                "eks.amazonaws.com/sts-regional-endpoints": "true",
+            }
             outputs = group.name.apply(lambda group_name: cloudwatch_output(group_name, args.region or ""))
             self.log_group_name = group.name
             self.role_arn = role.arn
@@ -108,17 +131,24 @@ class LogShipping(pulumi.ComponentResource):
             outputs = pulumi.Output.from_input(STDOUT_OUTPUT)
 
         k8s.helm.v4.Chart(
-            f"{name}-fluent-bit", chart=FLUENT_BIT_CHART, version=args.chart_version, namespace=args.namespace,
+            f"{name}-fluent-bit",
+            chart=FLUENT_BIT_CHART,
+            version=args.chart_version,
+            namespace=args.namespace,
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=FLUENT_BIT_REPOSITORY),
             values={
                 "serviceAccount": service_account,
                 "config": {"outputs": outputs},
                 "serviceMonitor": {"enabled": True},
-                "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                    "capabilities": {"drop": ["ALL"]}},
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "readOnlyRootFilesystem": True,
+                    "capabilities": {"drop": ["ALL"]},
+                },
                 "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+        )
         self.register_outputs({"log_group_name": self.log_group_name, "role_arn": self.role_arn})
 
 
@@ -144,8 +174,15 @@ def cloudwatch_output(log_group_name: str, region: str) -> str:
 def log_writer_policy(log_group_arn: str) -> str:
     """Create streams and put events in one group; nothing else, no other group."""
     base = log_group_arn.removesuffix(":*")
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow",
-        "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-        "Resource": [base, f"{base}:log-stream:*"],
-    }]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    "Resource": [base, f"{base}:log-stream:*"],
+                }
+            ],
+        }
+    )

@@ -112,39 +112,85 @@ def monitoring_allowances(args: MonitoringArgs) -> list[Allowance]:
 
     node-exporter runs with hostNetwork, which NetworkPolicy does not govern; everything else does.
     """
-    prometheus, alertmanager, grafana = pods(labels=PROMETHEUS_PODS), pods(labels=ALERTMANAGER_PODS), \
-        pods(labels=GRAFANA_PODS)
+    prometheus, alertmanager, grafana = (
+        pods(labels=PROMETHEUS_PODS),
+        pods(labels=ALERTMANAGER_PODS),
+        pods(labels=GRAFANA_PODS),
+    )
     smtp_port = _smtp_port(args.receivers.smtp_smarthost)
     return [
         kube_api_egress(args.api_server),
-        Allowance("allow-prometheus-scrape-egress", "egress", pod_labels=PROMETHEUS_PODS,
-                  peers=[any_namespace(), *(ip_range(cidr) for cidr in PRIVATE_RANGES)],
-                  reason="ServiceMonitors name targets on any port in any namespace, on nodes (kubelet, "
-                         "node-exporter) and in the VPC (MSK's exporters); each target's own ingress "
-                         "policy decides whether Prometheus gets in"),
-        Allowance("allow-prometheus-scrape", "ingress", peers=[prometheus],
-                  reason="Prometheus scrapes the stack's own components (kube-state-metrics, operator, "
-                         "Alertmanager, Grafana, itself)"),
-        Allowance("allow-grafana-to-prometheus", "ingress", pod_labels=PROMETHEUS_PODS, peers=[grafana],
-                  ports=[PROMETHEUS_PORT], reason="Grafana queries Prometheus"),
-        Allowance("allow-grafana-egress", "egress", pod_labels=GRAFANA_PODS, peers=[prometheus, alertmanager],
-                  ports=[PROMETHEUS_PORT, ALERTMANAGER_PORT],
-                  reason="Grafana queries Prometheus and reads Alertmanager's alerts and silences"),
-        Allowance("allow-alerts-to-alertmanager", "ingress", pod_labels=ALERTMANAGER_PODS,
-                  peers=[prometheus, grafana], ports=[ALERTMANAGER_PORT],
-                  reason="Prometheus sends alerts to Alertmanager; Grafana shows them"),
-        Allowance("allow-alertmanager-mesh", "ingress", pod_labels=ALERTMANAGER_PODS, peers=[alertmanager],
-                  ports=[Port(ALERTMANAGER_MESH_PORT, "TCP"), Port(ALERTMANAGER_MESH_PORT, "UDP")],
-                  reason="Alertmanager replicas gossip silences and notification state"),
-        Allowance("allow-alertmanager-mesh-egress", "egress", pod_labels=ALERTMANAGER_PODS, peers=[alertmanager],
-                  ports=[Port(ALERTMANAGER_MESH_PORT, "TCP"), Port(ALERTMANAGER_MESH_PORT, "UDP")],
-                  reason="Alertmanager replicas gossip silences and notification state"),
-        Allowance("allow-alertmanager-to-receivers", "egress", pod_labels=ALERTMANAGER_PODS, peers=[internet()],
-                  ports=sorted({443, *([smtp_port] if smtp_port else [])}),
-                  reason="Slack, PagerDuty (HTTPS) and the SMTP relay are public services with changing "
-                         "addresses, so the internet minus the private ranges, on their ports only"),
-        Allowance("allow-operator-webhook", "ingress", ports=[OPERATOR_WEBHOOK_PORT],
-                  reason="the API server calls the operator's admission webhook; its address is not a pod"),
+        Allowance(
+            "allow-prometheus-scrape-egress",
+            "egress",
+            pod_labels=PROMETHEUS_PODS,
+            peers=[any_namespace(), *(ip_range(cidr) for cidr in PRIVATE_RANGES)],
+            reason="ServiceMonitors name targets on any port in any namespace, on nodes (kubelet, "
+            "node-exporter) and in the VPC (MSK's exporters); each target's own ingress "
+            "policy decides whether Prometheus gets in",
+        ),
+        Allowance(
+            "allow-prometheus-scrape",
+            "ingress",
+            peers=[prometheus],
+            reason="Prometheus scrapes the stack's own components (kube-state-metrics, operator, "
+            "Alertmanager, Grafana, itself)",
+        ),
+        Allowance(
+            "allow-grafana-to-prometheus",
+            "ingress",
+            pod_labels=PROMETHEUS_PODS,
+            peers=[grafana],
+            ports=[PROMETHEUS_PORT],
+            reason="Grafana queries Prometheus",
+        ),
+        Allowance(
+            "allow-grafana-egress",
+            "egress",
+            pod_labels=GRAFANA_PODS,
+            peers=[prometheus, alertmanager],
+            ports=[PROMETHEUS_PORT, ALERTMANAGER_PORT],
+            reason="Grafana queries Prometheus and reads Alertmanager's alerts and silences",
+        ),
+        Allowance(
+            "allow-alerts-to-alertmanager",
+            "ingress",
+            pod_labels=ALERTMANAGER_PODS,
+            peers=[prometheus, grafana],
+            ports=[ALERTMANAGER_PORT],
+            reason="Prometheus sends alerts to Alertmanager; Grafana shows them",
+        ),
+        Allowance(
+            "allow-alertmanager-mesh",
+            "ingress",
+            pod_labels=ALERTMANAGER_PODS,
+            peers=[alertmanager],
+            ports=[Port(ALERTMANAGER_MESH_PORT, "TCP"), Port(ALERTMANAGER_MESH_PORT, "UDP")],
+            reason="Alertmanager replicas gossip silences and notification state",
+        ),
+        Allowance(
+            "allow-alertmanager-mesh-egress",
+            "egress",
+            pod_labels=ALERTMANAGER_PODS,
+            peers=[alertmanager],
+            ports=[Port(ALERTMANAGER_MESH_PORT, "TCP"), Port(ALERTMANAGER_MESH_PORT, "UDP")],
+            reason="Alertmanager replicas gossip silences and notification state",
+        ),
+        Allowance(
+            "allow-alertmanager-to-receivers",
+            "egress",
+            pod_labels=ALERTMANAGER_PODS,
+            peers=[internet()],
+            ports=sorted({443, *([smtp_port] if smtp_port else [])}),
+            reason="Slack, PagerDuty (HTTPS) and the SMTP relay are public services with changing "
+            "addresses, so the internet minus the private ranges, on their ports only",
+        ),
+        Allowance(
+            "allow-operator-webhook",
+            "ingress",
+            ports=[OPERATOR_WEBHOOK_PORT],
+            reason="the API server calls the operator's admission webhook; its address is not a pod",
+        ),
     ]
 
 
@@ -184,19 +230,34 @@ def alertmanager_config(receivers: AlertReceivers, secrets: Mapping[str, str | N
     emails = list(receivers.email_to)
 
     def slack_configs() -> list[dict]:
-        return [{"api_url": slack, "channel": receivers.slack_channel, "send_resolved": True,
-                 "title": '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}',
-                 "text": ('{{ range .Alerts }}{{ .Annotations.summary }}\n'
-                          'Runbook: {{ .Annotations.runbook_url }}\n{{ end }}')}
-                ] if slack else []
+        return (
+            [
+                {
+                    "api_url": slack,
+                    "channel": receivers.slack_channel,
+                    "send_resolved": True,
+                    "title": "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}",
+                    "text": (
+                        "{{ range .Alerts }}{{ .Annotations.summary }}\n"
+                        "Runbook: {{ .Annotations.runbook_url }}\n{{ end }}"
+                    ),
+                }
+            ]
+            if slack
+            else []
+        )
 
     def email_configs() -> list[dict]:
         return [{"to": ", ".join(emails), "send_resolved": True}] if emails else []
 
     channels: dict[str, dict[str, list]] = {
-        "critical": {"pagerduty_configs": [{"routing_key": pagerduty, "severity": "critical",
-                                            "send_resolved": True}] if pagerduty else [],
-                     "slack_configs": slack_configs(), "email_configs": email_configs()},
+        "critical": {
+            "pagerduty_configs": [{"routing_key": pagerduty, "severity": "critical", "send_resolved": True}]
+            if pagerduty
+            else [],
+            "slack_configs": slack_configs(),
+            "email_configs": email_configs(),
+        },
         "warning": {"slack_configs": slack_configs(), "email_configs": email_configs()},
         "info": {"email_configs": email_configs()} if emails else {"slack_configs": slack_configs()},
     }
@@ -204,24 +265,37 @@ def alertmanager_config(receivers: AlertReceivers, secrets: Mapping[str, str | N
         "route": {
             "receiver": "warning",
             "group_by": ["alertname", "namespace", "severity"],
-            "group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h",
+            "group_wait": "30s",
+            "group_interval": "5m",
+            "repeat_interval": "4h",
             "routes": [
                 # kube-prometheus-stack's heartbeat and inhibitor alerts fire by design.
                 {"matchers": ['alertname =~ "Watchdog|InfoInhibitor"'], "receiver": "null"},
-                *({"matchers": [f'severity = "{severity}"'], "receiver": severity} for severity in SEVERITIES),
+                *(
+                    {"matchers": [f'severity = "{severity}"'], "receiver": severity}
+                    for severity in SEVERITIES
+                ),
             ],
         },
         "inhibit_rules": [
-            {"source_matchers": ['severity = "critical"'], "target_matchers": ['severity =~ "warning|info"'],
-             "equal": ["alertname", "namespace"]},
+            {
+                "source_matchers": ['severity = "critical"'],
+                "target_matchers": ['severity =~ "warning|info"'],
+                "equal": ["alertname", "namespace"],
+            },
         ],
-        "receivers": [{"name": "null"}] + [
+        "receivers": [{"name": "null"}]
+        + [
             {"name": severity, **{kind: configs for kind, configs in channels[severity].items() if configs}}
-            for severity in SEVERITIES],
+            for severity in SEVERITIES
+        ],
     }
     if emails:
-        config["global"] = {"smtp_smarthost": receivers.smtp_smarthost, "smtp_from": receivers.email_from,
-                            "smtp_require_tls": True}
+        config["global"] = {
+            "smtp_smarthost": receivers.smtp_smarthost,
+            "smtp_from": receivers.email_from,
+            "smtp_require_tls": True,
+        }
         if receivers.smtp_auth_username:
             config["global"]["smtp_auth_username"] = receivers.smtp_auth_username
         if secrets.get("smtp_auth_password"):
@@ -243,11 +317,21 @@ class Monitoring(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         labels = {"app.kubernetes.io/part-of": "groundwork", "app.kubernetes.io/managed-by": "pulumi"}
 
-        namespace = AppNamespace(name, platform_namespace(
-            args.namespace, pod_security="privileged", allowances=monitoring_allowances(args),
-            reason="node-exporter needs hostNetwork, hostPID and hostPath mounts, which only privileged admits",
-            labels={**labels, **environment_labels(args.environment)},
-            moved_children={f"{name}-namespace": f"{name}-ns"}), opts=child)
+        namespace = AppNamespace(
+            name,
+            platform_namespace(
+                args.namespace,
+                pod_security="privileged",
+                allowances=monitoring_allowances(args),
+                reason=(
+                    "node-exporter needs hostNetwork, hostPID and hostPath mounts, "
+                    "which only privileged admits"
+                ),
+                labels={**labels, **environment_labels(args.environment)},
+                moved_children={f"{name}-namespace": f"{name}-ns"},
+            ),
+            opts=child,
+        )
         ns_name = namespace.namespace_name
         after_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
 
@@ -256,24 +340,30 @@ class Monitoring(pulumi.ComponentResource):
             f"{name}-grafana-admin-secret",
             metadata={"name": "grafana-admin", "namespace": ns_name, "labels": labels},
             type="Opaque",
-            string_data=pulumi.Output.secret(password.result.apply(
-                lambda p: {"admin-user": "admin", "admin-password": p})),
-            opts=after_ns)
+            string_data=pulumi.Output.secret(
+                password.result.apply(lambda p: {"admin-user": "admin", "admin-password": p})
+            ),
+            opts=after_ns,
+        )
 
         receivers = args.receivers
-        secret_inputs = {"slack_webhook_url": receivers.slack_webhook_url,
-                         "pagerduty_routing_key": receivers.pagerduty_routing_key,
-                         "smtp_auth_password": receivers.smtp_auth_password}
+        secret_inputs = {
+            "slack_webhook_url": receivers.slack_webhook_url,
+            "pagerduty_routing_key": receivers.pagerduty_routing_key,
+            "smtp_auth_password": receivers.smtp_auth_password,
+        }
         given = {k: v for k, v in secret_inputs.items() if v is not None}
         resolved_secrets = pulumi.Output.all(**given) if given else pulumi.Output.from_input({})
         config_text = resolved_secrets.apply(
-            lambda resolved: yaml.safe_dump(alertmanager_config(receivers, resolved), sort_keys=False))
+            lambda resolved: yaml.safe_dump(alertmanager_config(receivers, resolved), sort_keys=False)
+        )
         alertmanager_secret = k8s.core.v1.Secret(
             f"{name}-alertmanager-config",
             metadata={"name": "alertmanager-groundwork", "namespace": ns_name, "labels": labels},
             type="Opaque",
             string_data=pulumi.Output.secret(config_text.apply(lambda text: {ALERTMANAGER_CONFIG_KEY: text})),
-            opts=after_ns)
+            opts=after_ns,
+        )
 
         chart = k8s.helm.v4.Chart(
             f"{name}-kps",
@@ -282,15 +372,22 @@ class Monitoring(pulumi.ComponentResource):
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=KPS_REPOSITORY),
             namespace=ns_name,
             values=self._values(args, grafana_secret, alertmanager_secret),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, grafana_secret, alertmanager_secret]))
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[namespace, grafana_secret, alertmanager_secret]
+            ),
+        )
 
         for stem, text in load_dashboards().items():
             k8s.core.v1.ConfigMap(
                 f"{name}-dashboard-{stem}",
-                metadata={"name": f"groundwork-dashboard-{stem}", "namespace": ns_name,
-                          "labels": {**labels, DASHBOARD_LABEL: "1"}},
+                metadata={
+                    "name": f"groundwork-dashboard-{stem}",
+                    "namespace": ns_name,
+                    "labels": {**labels, DASHBOARD_LABEL: "1"},
+                },
                 data={f"{stem}.json": text},
-                opts=after_ns)
+                opts=after_ns,
+            )
 
         # The PrometheusRule kind comes from the chart's CRDs, so the rules wait for the chart.
         for stem, spec in load_rules(args.runbook_base_url).items():
@@ -300,64 +397,97 @@ class Monitoring(pulumi.ComponentResource):
                 kind="PrometheusRule",
                 metadata={"name": f"groundwork-{stem}", "namespace": ns_name, "labels": labels},
                 spec=spec,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[chart]))
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[chart]),
+            )
 
         self.namespace = ns_name
         self.prometheus = prometheus_peer(args.namespace)
         self.grafana_admin_password = pulumi.Output.secret(password.result)
         self.grafana_admin_secret_name = grafana_secret.metadata.name
         self.alertmanager_config_secret_name = alertmanager_secret.metadata.name
-        self.register_outputs({
-            "namespace": self.namespace,
-            "grafana_admin_password": self.grafana_admin_password,
-            "grafana_admin_secret_name": self.grafana_admin_secret_name,
-            "alertmanager_config_secret_name": self.alertmanager_config_secret_name,
-        })
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "grafana_admin_password": self.grafana_admin_password,
+                "grafana_admin_secret_name": self.grafana_admin_secret_name,
+                "alertmanager_config_secret_name": self.alertmanager_config_secret_name,
+            }
+        )
 
     @staticmethod
-    def _values(args: MonitoringArgs, grafana_secret: k8s.core.v1.Secret,
-                alertmanager_secret: k8s.core.v1.Secret) -> dict[str, Any]:
+    def _values(
+        args: MonitoringArgs, grafana_secret: k8s.core.v1.Secret, alertmanager_secret: k8s.core.v1.Secret
+    ) -> dict[str, Any]:
         def claim(size_gi: int) -> dict[str, Any]:
-            return {"volumeClaimTemplate": {"spec": {
-                "storageClassName": args.storage_class_name, "accessModes": ["ReadWriteOnce"],
-                "resources": {"requests": {"storage": f"{size_gi}Gi"}}}}}
+            return {
+                "volumeClaimTemplate": {
+                    "spec": {
+                        "storageClassName": args.storage_class_name,
+                        "accessModes": ["ReadWriteOnce"],
+                        "resources": {"requests": {"storage": f"{size_gi}Gi"}},
+                    }
+                }
+            }
 
-        restricted = {"runAsNonRoot": True, "runAsUser": 1000, "runAsGroup": 2000, "fsGroup": 2000,
-                      "seccompProfile": {"type": "RuntimeDefault"}}
+        restricted = {
+            "runAsNonRoot": True,
+            "runAsUser": 1000,
+            "runAsGroup": 2000,
+            "fsGroup": 2000,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        }
         return {
             # Short, stable object names (the chart truncates its generated ones to 26 characters):
             # services kps-prometheus, kps-alertmanager and grafana, whatever the release is called.
             "fullnameOverride": "kps",
             "crds": {"enabled": True},
             "defaultRules": {"create": True},
-            "prometheus": {"prometheusSpec": {
-                "replicas": args.prometheus_replicas,
-                "retention": f"{args.prometheus_retention_days}d",
-                "retentionSize": f"{int(args.prometheus_storage_gi * 0.9)}GiB",
-                "walCompression": True,
-                "storageSpec": claim(args.prometheus_storage_gi),
-                # Pick up ServiceMonitors, PodMonitors and rules from every namespace, not only
-                # those carrying this release's label (the chart's default surprises everyone).
-                "serviceMonitorSelectorNilUsesHelmValues": False,
-                "podMonitorSelectorNilUsesHelmValues": False,
-                "ruleSelectorNilUsesHelmValues": False,
-                "probeSelectorNilUsesHelmValues": False,
-                "securityContext": restricted,
-            }},
-            "alertmanager": {"alertmanagerSpec": {
-                "replicas": args.alertmanager_replicas,
-                "configSecret": alertmanager_secret.metadata.name,
-                "storage": claim(args.alertmanager_storage_gi),
-                "securityContext": restricted,
-            }},
+            "prometheus": {
+                "prometheusSpec": {
+                    "replicas": args.prometheus_replicas,
+                    "retention": f"{args.prometheus_retention_days}d",
+                    "retentionSize": f"{int(args.prometheus_storage_gi * 0.9)}GiB",
+                    "walCompression": True,
+                    "storageSpec": claim(args.prometheus_storage_gi),
+                    # Pick up ServiceMonitors, PodMonitors and rules from every namespace, not only
+                    # those carrying this release's label (the chart's default surprises everyone).
+                    "serviceMonitorSelectorNilUsesHelmValues": False,
+                    "podMonitorSelectorNilUsesHelmValues": False,
+                    "ruleSelectorNilUsesHelmValues": False,
+                    "probeSelectorNilUsesHelmValues": False,
+                    "securityContext": restricted,
+                }
+            },
+            "alertmanager": {
+                "alertmanagerSpec": {
+                    "replicas": args.alertmanager_replicas,
+                    "configSecret": alertmanager_secret.metadata.name,
+                    "storage": claim(args.alertmanager_storage_gi),
+                    "securityContext": restricted,
+                }
+            },
             "grafana": {
                 "fullnameOverride": "grafana",
-                "admin": {"existingSecret": grafana_secret.metadata.name,
-                          "userKey": "admin-user", "passwordKey": "admin-password"},
-                "persistence": {"enabled": True, "type": "pvc", "storageClassName": args.storage_class_name,
-                                "accessModes": ["ReadWriteOnce"], "size": f"{args.grafana_storage_gi}Gi"},
-                "sidecar": {"dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "labelValue": "1",
-                                           "searchNamespace": "ALL"}},
+                "admin": {
+                    "existingSecret": grafana_secret.metadata.name,
+                    "userKey": "admin-user",
+                    "passwordKey": "admin-password",
+                },
+                "persistence": {
+                    "enabled": True,
+                    "type": "pvc",
+                    "storageClassName": args.storage_class_name,
+                    "accessModes": ["ReadWriteOnce"],
+                    "size": f"{args.grafana_storage_gi}Gi",
+                },
+                "sidecar": {
+                    "dashboards": {
+                        "enabled": True,
+                        "label": DASHBOARD_LABEL,
+                        "labelValue": "1",
+                        "searchNamespace": "ALL",
+                    }
+                },
             },
         }
 

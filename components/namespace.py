@@ -114,53 +114,89 @@ class ApiServerEndpoint:
 
 def kube_api_egress(api_server: ApiServerEndpoint, pod_labels: Mapping[str, str] | None = None) -> Allowance:
     return Allowance(
-        "allow-kube-api-egress", "egress", peers=[ip_range(cidr) for cidr in api_server.cidrs],
-        ports=[api_server.port], pod_labels=dict(pod_labels or {}),
-        reason="controllers, operators and log enrichment watch and update objects through the API server")
+        "allow-kube-api-egress",
+        "egress",
+        peers=[ip_range(cidr) for cidr in api_server.cidrs],
+        ports=[api_server.port],
+        pod_labels=dict(pod_labels or {}),
+        reason="controllers, operators and log enrichment watch and update objects through the API server",
+    )
 
 
-def aws_api_egress(endpoint_cidrs: Sequence[pulumi.Input[str]], *, public: bool,
-                   pod_labels: Mapping[str, str] | None = None) -> Allowance:
+def aws_api_egress(
+    endpoint_cidrs: Sequence[pulumi.Input[str]], *, public: bool, pod_labels: Mapping[str, str] | None = None
+) -> Allowance:
     """HTTPS to AWS APIs: the VPC's interface endpoints (STS for IRSA, CloudWatch Logs, ECR) in
     `endpoint_cidrs`, and with `public` the public service addresses too (S3 through the gateway
     endpoint, and any service without an interface endpoint, through the NAT gateways)."""
     peers = [ip_range(cidr) for cidr in endpoint_cidrs] + ([internet()] if public else [])
     return Allowance(
-        "allow-aws-api-egress", "egress", peers=peers, ports=[443], pod_labels=dict(pod_labels or {}),
-        reason="AWS APIs over HTTPS" + (" (interface endpoints, S3 and public endpoints)" if public
-                                        else " through the VPC's interface endpoints only"))
+        "allow-aws-api-egress",
+        "egress",
+        peers=peers,
+        ports=[443],
+        pod_labels=dict(pod_labels or {}),
+        reason="AWS APIs over HTTPS"
+        + (
+            " (interface endpoints, S3 and public endpoints)"
+            if public
+            else " through the VPC's interface endpoints only"
+        ),
+    )
 
 
-def prometheus_scrape(scraper: Peer, ports: Sequence[int], pod_labels: Mapping[str, str] | None = None,
-                      name: str = "allow-prometheus-scrape") -> Allowance:
-    return Allowance(name, "ingress", peers=[scraper], ports=list(ports), pod_labels=dict(pod_labels or {}),
-                     reason="Prometheus in the monitoring namespace scrapes the metrics port(s)")
+def prometheus_scrape(
+    scraper: Peer,
+    ports: Sequence[int],
+    pod_labels: Mapping[str, str] | None = None,
+    name: str = "allow-prometheus-scrape",
+) -> Allowance:
+    return Allowance(
+        name,
+        "ingress",
+        peers=[scraper],
+        ports=list(ports),
+        pod_labels=dict(pod_labels or {}),
+        reason="Prometheus in the monitoring namespace scrapes the metrics port(s)",
+    )
 
 
 def _selector(labels: Mapping[str, str] | None) -> k8s.meta.v1.LabelSelectorArgs:
-    return k8s.meta.v1.LabelSelectorArgs(match_labels=dict(labels)) if labels else k8s.meta.v1.LabelSelectorArgs()
+    return (
+        k8s.meta.v1.LabelSelectorArgs(match_labels=dict(labels))
+        if labels
+        else k8s.meta.v1.LabelSelectorArgs()
+    )
 
 
 def _peer(peer: Peer) -> k8s.networking.v1.NetworkPolicyPeerArgs:
     if peer.cidr is not None:
-        return k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(
-            cidr=peer.cidr, except_=list(peer.except_cidrs) or None))
+        return k8s.networking.v1.NetworkPolicyPeerArgs(
+            ip_block=k8s.networking.v1.IPBlockArgs(cidr=peer.cidr, except_=list(peer.except_cidrs) or None)
+        )
     namespace_selector = None
     if peer.namespace == "*":
         namespace_selector = k8s.meta.v1.LabelSelectorArgs()
     elif peer.namespace is not None:
         namespace_selector = _selector({"kubernetes.io/metadata.name": peer.namespace})
-    return k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=namespace_selector,
-                                                   pod_selector=_selector(peer.pod_labels))
+    return k8s.networking.v1.NetworkPolicyPeerArgs(
+        namespace_selector=namespace_selector, pod_selector=_selector(peer.pod_labels)
+    )
 
 
 def _port(port: int | Port) -> k8s.networking.v1.NetworkPolicyPortArgs:
     spec = port if isinstance(port, Port) else Port(port)
-    return k8s.networking.v1.NetworkPolicyPortArgs(protocol=spec.protocol, port=spec.port, end_port=spec.end_port)
+    return k8s.networking.v1.NetworkPolicyPortArgs(
+        protocol=spec.protocol, port=spec.port, end_port=spec.end_port
+    )
 
 
-def network_policy(resource_name: str, namespace: pulumi.Input[str], allowance: Allowance,
-                   opts: pulumi.ResourceOptions | None = None) -> k8s.networking.v1.NetworkPolicy:
+def network_policy(
+    resource_name: str,
+    namespace: pulumi.Input[str],
+    allowance: Allowance,
+    opts: pulumi.ResourceOptions | None = None,
+) -> k8s.networking.v1.NetworkPolicy:
     """The NetworkPolicy for one allowance. Callers parent it to the component that owns the workload."""
     peers = [_peer(peer) for peer in allowance.peers] or None
     ports = [_port(port) for port in allowance.ports] or None
@@ -169,13 +205,21 @@ def network_policy(resource_name: str, namespace: pulumi.Input[str], allowance: 
     else:
         rule = {"egress": [k8s.networking.v1.NetworkPolicyEgressRuleArgs(to=peers, ports=ports)]}
     metadata = k8s.meta.v1.ObjectMetaArgs(
-        name=allowance.name, namespace=namespace, labels={"app.kubernetes.io/managed-by": "pulumi"},
-        annotations={REASON_ANNOTATION: allowance.reason} if allowance.reason else None)
+        name=allowance.name,
+        namespace=namespace,
+        labels={"app.kubernetes.io/managed-by": "pulumi"},
+        annotations={REASON_ANNOTATION: allowance.reason} if allowance.reason else None,
+    )
     return k8s.networking.v1.NetworkPolicy(
-        resource_name, metadata=metadata,
+        resource_name,
+        metadata=metadata,
         spec=k8s.networking.v1.NetworkPolicySpecArgs(
-            pod_selector=_selector(allowance.pod_labels), policy_types=[allowance.direction.capitalize()], **rule),
-        opts=opts)
+            pod_selector=_selector(allowance.pod_labels),
+            policy_types=[allowance.direction.capitalize()],
+            **rule,
+        ),
+        opts=opts,
+    )
 
 
 @dataclass(frozen=True)
@@ -206,13 +250,24 @@ class ContainerDefaultsArgs:
 
 # The ceiling of a platform namespace: far above what its charts ask for, low enough to stop a
 # runaway (a crash-looping controller spawning pods, a chart bug claiming volumes).
-PLATFORM_QUOTA = ResourceQuotaArgs(requests_cpu="16", requests_memory="64Gi", limits_cpu=None,
-                                   limits_memory=None, pods=200, persistent_volume_claims=20,
-                                   requests_storage="2Ti")
+PLATFORM_QUOTA = ResourceQuotaArgs(
+    requests_cpu="16",
+    requests_memory="64Gi",
+    limits_cpu=None,
+    limits_memory=None,
+    pods=200,
+    persistent_volume_claims=20,
+    requests_storage="2Ti",
+)
 # Quotas on requests reject pods without requests; these defaults admit them at a small size.
-PLATFORM_CONTAINER_DEFAULTS = ContainerDefaultsArgs(default_request_cpu="50m", default_request_memory="64Mi",
-                                                    default_limit_cpu=None, default_limit_memory=None,
-                                                    max_cpu=None, max_memory=None)
+PLATFORM_CONTAINER_DEFAULTS = ContainerDefaultsArgs(
+    default_request_cpu="50m",
+    default_request_memory="64Mi",
+    default_limit_cpu=None,
+    default_limit_memory=None,
+    max_cpu=None,
+    max_memory=None,
+)
 
 
 def environment_labels(environment: str | None) -> dict[str, str]:
@@ -255,15 +310,26 @@ class AppNamespaceArgs:
     moved_children: Mapping[str, str] = field(default_factory=dict)
 
 
-def platform_namespace(namespace: str, *, pod_security: PodSecurityLevel, reason: str,
-                       allowances: Sequence[Allowance] = (), moved_children: Mapping[str, str] | None = None,
-                       labels: Mapping[str, str] | None = None) -> AppNamespaceArgs:
+def platform_namespace(
+    namespace: str,
+    *,
+    pod_security: PodSecurityLevel,
+    reason: str,
+    allowances: Sequence[Allowance] = (),
+    moved_children: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> AppNamespaceArgs:
     """Args for a namespace the platform itself runs in: a ceiling quota, the owner's allowances."""
     return AppNamespaceArgs(
-        namespace=namespace, pod_security=pod_security, pod_security_reason=reason, quota=PLATFORM_QUOTA,
-        container_defaults=PLATFORM_CONTAINER_DEFAULTS, allowances=tuple(allowances),
+        namespace=namespace,
+        pod_security=pod_security,
+        pod_security_reason=reason,
+        quota=PLATFORM_QUOTA,
+        container_defaults=PLATFORM_CONTAINER_DEFAULTS,
+        allowances=tuple(allowances),
         moved_children=dict(moved_children or {}),
-        labels={"app.kubernetes.io/part-of": "groundwork-platform", **(labels or {})})
+        labels={"app.kubernetes.io/part-of": "groundwork-platform", **(labels or {})},
+    )
 
 
 class AppNamespace(pulumi.ComponentResource):
@@ -273,8 +339,10 @@ class AppNamespace(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AppNamespaceArgs, opts: pulumi.ResourceOptions | None = None):
         if args.pod_security != "restricted" and not args.pod_security_reason:
-            raise ValueError(f"AppNamespace {name}: enforcing {args.pod_security!r} instead of 'restricted' "
-                             "needs a pod_security_reason naming the workload that requires it")
+            raise ValueError(
+                f"AppNamespace {name}: enforcing {args.pod_security!r} instead of 'restricted' "
+                "needs a pod_security_reason naming the workload that requires it"
+            )
         previous_parent = opts.parent if opts is not None else None
         if args.moved_children and previous_parent is None:
             raise ValueError(f"AppNamespace {name}: moved_children needs the parent the children lived under")
@@ -313,9 +381,17 @@ class AppNamespace(pulumi.ComponentResource):
             spec=k8s.networking.v1.NetworkPolicySpecArgs(pod_selector={}, policy_types=["Ingress", "Egress"]),
             opts=child(f"{name}-default-deny"),
         )
-        network_policy(f"{name}-allow-dns", ns, Allowance(
-            "allow-dns-egress", "egress", peers=[pods(args.dns_namespace, args.dns_pod_labels)],
-            ports=[Port(53, "UDP"), Port(53, "TCP")]), opts=child(f"{name}-allow-dns"))
+        network_policy(
+            f"{name}-allow-dns",
+            ns,
+            Allowance(
+                "allow-dns-egress",
+                "egress",
+                peers=[pods(args.dns_namespace, args.dns_pod_labels)],
+                ports=[Port(53, "UDP"), Port(53, "TCP")],
+            ),
+            opts=child(f"{name}-allow-dns"),
+        )
         for allowance in args.allowances:
             resource_name = f"{name}-{allowance.name}"
             network_policy(resource_name, ns, allowance, opts=child(resource_name))

@@ -65,73 +65,138 @@ class Network(pulumi.ComponentResource):
         def named(resource_name: str, **extra: str) -> dict[str, str]:
             return {**tags, "Name": resource_name, **extra}
 
-        vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=args.cidr, enable_dns_support=True,
-                          enable_dns_hostnames=True, tags=named(f"{name}-vpc"), opts=child)
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.cidr,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags=named(f"{name}-vpc"),
+            opts=child,
+        )
         # Adopting the default security group with no rules strips AWS's allow-all-within-group
         # defaults, so nothing that lands in it by accident can talk to anything.
-        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=vpc.id, ingress=[], egress=[],
-                                     tags=named(f"{name}-default-sg-no-rules"), opts=child)
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg",
+            vpc_id=vpc.id,
+            ingress=[],
+            egress=[],
+            tags=named(f"{name}-default-sg-no-rules"),
+            opts=child,
+        )
         igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=named(f"{name}-igw"), opts=child)
 
         subnets: dict[str, list[aws.ec2.Subnet]] = {"public": [], "private": [], "database": []}
-        role_tags = {"public": {"kubernetes.io/role/elb": "1"},
-                     "private": {"kubernetes.io/role/internal-elb": "1"},
-                     "database": {}}
+        role_tags = {
+            "public": {"kubernetes.io/role/elb": "1"},
+            "private": {"kubernetes.io/role/internal-elb": "1"},
+            "database": {},
+        }
         for tier in subnets:
             for index, (zone, cidr) in enumerate(zip(zones, plan.tier(tier), strict=True)):
                 subnet_name = f"{name}-{tier}-{index}"
-                subnets[tier].append(aws.ec2.Subnet(
-                    subnet_name, vpc_id=vpc.id, cidr_block=str(cidr), availability_zone=zone,
-                    map_public_ip_on_launch=False,
-                    tags=named(subnet_name, tier=tier, **role_tags[tier]), opts=child))
+                subnets[tier].append(
+                    aws.ec2.Subnet(
+                        subnet_name,
+                        vpc_id=vpc.id,
+                        cidr_block=str(cidr),
+                        availability_zone=zone,
+                        map_public_ip_on_launch=False,
+                        tags=named(subnet_name, tier=tier, **role_tags[tier]),
+                        opts=child,
+                    )
+                )
 
         nat_count = len(zones) if args.nat_gateways == "perAz" else 1
         nats, eips = [], []
         for index in range(nat_count):
-            eip = aws.ec2.Eip(f"{name}-nat-eip-{index}", domain="vpc", tags=named(f"{name}-nat-eip-{index}"),
-                              opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]))
+            eip = aws.ec2.Eip(
+                f"{name}-nat-eip-{index}",
+                domain="vpc",
+                tags=named(f"{name}-nat-eip-{index}"),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+            )
             eips.append(eip)
-            nats.append(aws.ec2.NatGateway(
-                f"{name}-nat-{index}", allocation_id=eip.allocation_id, subnet_id=subnets["public"][index].id,
-                connectivity_type="public", tags=named(f"{name}-nat-{index}"), opts=child))
+            nats.append(
+                aws.ec2.NatGateway(
+                    f"{name}-nat-{index}",
+                    allocation_id=eip.allocation_id,
+                    subnet_id=subnets["public"][index].id,
+                    connectivity_type="public",
+                    tags=named(f"{name}-nat-{index}"),
+                    opts=child,
+                )
+            )
 
         public_rt = aws.ec2.RouteTable(
-            f"{name}-public-rt", vpc_id=vpc.id,
+            f"{name}-public-rt",
+            vpc_id=vpc.id,
             routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=igw.id)],
-            tags=named(f"{name}-public-rt", tier="public"), opts=child)
+            tags=named(f"{name}-public-rt", tier="public"),
+            opts=child,
+        )
         private_rts, database_rts = [], []
         for index in range(len(zones)):
             nat = nats[index if args.nat_gateways == "perAz" else 0]
-            private_rts.append(aws.ec2.RouteTable(
-                f"{name}-private-rt-{index}", vpc_id=vpc.id,
-                routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)],
-                tags=named(f"{name}-private-rt-{index}", tier="private"), opts=child))
+            private_rts.append(
+                aws.ec2.RouteTable(
+                    f"{name}-private-rt-{index}",
+                    vpc_id=vpc.id,
+                    routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)],
+                    tags=named(f"{name}-private-rt-{index}", tier="private"),
+                    opts=child,
+                )
+            )
             # Isolated: only the implicit local route, so a database can never reach the internet.
-            database_rts.append(aws.ec2.RouteTable(
-                f"{name}-database-rt-{index}", vpc_id=vpc.id, routes=[],
-                tags=named(f"{name}-database-rt-{index}", tier="database"), opts=child))
+            database_rts.append(
+                aws.ec2.RouteTable(
+                    f"{name}-database-rt-{index}",
+                    vpc_id=vpc.id,
+                    routes=[],
+                    tags=named(f"{name}-database-rt-{index}", tier="database"),
+                    opts=child,
+                )
+            )
         tables = {"public": [public_rt] * len(zones), "private": private_rts, "database": database_rts}
         for tier, tier_subnets in subnets.items():
             for index, subnet in enumerate(tier_subnets):
-                aws.ec2.RouteTableAssociation(f"{name}-{tier}-rta-{index}", subnet_id=subnet.id,
-                                              route_table_id=tables[tier][index].id, opts=child)
+                aws.ec2.RouteTableAssociation(
+                    f"{name}-{tier}-rta-{index}",
+                    subnet_id=subnet.id,
+                    route_table_id=tables[tier][index].id,
+                    opts=child,
+                )
 
         # Defence in depth for the isolated tier: even if someone adds a route out, the database
         # subnets' own ACL admits and emits traffic only within the VPC.
         aws.ec2.NetworkAcl(
-            f"{name}-database-nacl", vpc_id=vpc.id, subnet_ids=[s.id for s in subnets["database"]],
-            ingress=[aws.ec2.NetworkAclIngressArgs(rule_no=100, action="allow", protocol="-1", from_port=0,
-                                                   to_port=0, cidr_block=args.cidr)],
-            egress=[aws.ec2.NetworkAclEgressArgs(rule_no=100, action="allow", protocol="-1", from_port=0,
-                                                 to_port=0, cidr_block=args.cidr)],
-            tags=named(f"{name}-database-nacl", tier="database"), opts=child)
+            f"{name}-database-nacl",
+            vpc_id=vpc.id,
+            subnet_ids=[s.id for s in subnets["database"]],
+            ingress=[
+                aws.ec2.NetworkAclIngressArgs(
+                    rule_no=100, action="allow", protocol="-1", from_port=0, to_port=0, cidr_block=args.cidr
+                )
+            ],
+            egress=[
+                aws.ec2.NetworkAclEgressArgs(
+                    rule_no=100, action="allow", protocol="-1", from_port=0, to_port=0, cidr_block=args.cidr
+                )
+            ],
+            tags=named(f"{name}-database-nacl", tier="database"),
+            opts=child,
+        )
 
         flow_log_group = self._flow_logs(name, args, vpc, tags)
 
         aws.ec2.VpcEndpoint(
-            f"{name}-s3-endpoint", vpc_id=vpc.id, service_name=f"com.amazonaws.{args.region}.s3",
-            vpc_endpoint_type="Gateway", route_table_ids=[rt.id for rt in private_rts + database_rts],
-            tags=named(f"{name}-s3-endpoint"), opts=child)
+            f"{name}-s3-endpoint",
+            vpc_id=vpc.id,
+            service_name=f"com.amazonaws.{args.region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[rt.id for rt in private_rts + database_rts],
+            tags=named(f"{name}-s3-endpoint"),
+            opts=child,
+        )
         if args.interface_endpoints:
             self._interface_endpoints(name, args, vpc, subnets["private"], named)
 
@@ -145,56 +210,119 @@ class Network(pulumi.ComponentResource):
         self.availability_zones = pulumi.Output.from_input(zones)
         self.nat_public_ips = pulumi.Output.all(*[e.public_ip for e in eips])
         self.flow_log_group_name = flow_log_group.name
-        self.register_outputs({
-            "vpc_id": self.vpc_id, "vpc_cidr": self.vpc_cidr, "public_subnet_ids": self.public_subnet_ids,
-            "private_subnet_ids": self.private_subnet_ids, "database_subnet_ids": self.database_subnet_ids,
-            "availability_zones": self.availability_zones, "nat_public_ips": self.nat_public_ips,
-            "flow_log_group_name": self.flow_log_group_name,
-        })
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "vpc_cidr": self.vpc_cidr,
+                "public_subnet_ids": self.public_subnet_ids,
+                "private_subnet_ids": self.private_subnet_ids,
+                "database_subnet_ids": self.database_subnet_ids,
+                "availability_zones": self.availability_zones,
+                "nat_public_ips": self.nat_public_ips,
+                "flow_log_group_name": self.flow_log_group_name,
+            }
+        )
 
-    def _flow_logs(self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc,
-                   tags: Mapping[str, str]) -> aws.cloudwatch.LogGroup:
+    def _flow_logs(
+        self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc, tags: Mapping[str, str]
+    ) -> aws.cloudwatch.LogGroup:
         """Every accepted and rejected flow, to an encrypted log group with a finite retention."""
         child = pulumi.ResourceOptions(parent=self)
         group = aws.cloudwatch.LogGroup(
-            f"{name}-flow-logs", name=f"/groundwork/{name}/vpc-flow-logs",
-            retention_in_days=args.flow_log_retention_days, kms_key_id=args.kms_key_arn, tags=tags, opts=child)
+            f"{name}-flow-logs",
+            name=f"/groundwork/{name}/vpc-flow-logs",
+            retention_in_days=args.flow_log_retention_days,
+            kms_key_id=args.kms_key_arn,
+            tags=tags,
+            opts=child,
+        )
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         role = aws.iam.Role(
             f"{name}-flow-logs-role",
-            assume_role_policy=identity.account_id.apply(lambda account: json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                               "Action": "sts:AssumeRole",
-                               "Condition": {"StringEquals": {"aws:SourceAccount": account}}}],
-            })),
-            tags=tags, opts=child)
+            assume_role_policy=identity.account_id.apply(
+                lambda account: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                            }
+                        ],
+                    }
+                )
+            ),
+            tags=tags,
+            opts=child,
+        )
         aws.iam.RolePolicy(
-            f"{name}-flow-logs-write", role=role.id,
-            policy=group.arn.apply(lambda arn: json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow",
-                               "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                               "Resource": [arn, f"{arn}:*"]}],
-            })),
-            opts=child)
+            f"{name}-flow-logs-write",
+            role=role.id,
+            policy=group.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": [
+                                    "logs:CreateLogStream",
+                                    "logs:PutLogEvents",
+                                    "logs:DescribeLogStreams",
+                                ],
+                                "Resource": [arn, f"{arn}:*"],
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=child,
+        )
         aws.ec2.FlowLog(
-            f"{name}-flow-log", vpc_id=vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
-            log_destination=group.arn, iam_role_arn=role.arn, max_aggregation_interval=60,
-            tags=tags, opts=child)
+            f"{name}-flow-log",
+            vpc_id=vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags=tags,
+            opts=child,
+        )
         return group
 
-    def _interface_endpoints(self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc,
-                             private_subnets: list[aws.ec2.Subnet], named) -> None:
+    def _interface_endpoints(
+        self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc, private_subnets: list[aws.ec2.Subnet], named
+    ) -> None:
         child = pulumi.ResourceOptions(parent=self)
         sg = aws.ec2.SecurityGroup(
-            f"{name}-endpoints-sg", vpc_id=vpc.id, description="HTTPS from inside the VPC to AWS API endpoints",
-            ingress=[aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=443, to_port=443,
-                                                      cidr_blocks=[args.cidr], description="HTTPS from the VPC")],
-            egress=[], tags=named(f"{name}-endpoints-sg"), opts=child)
+            f"{name}-endpoints-sg",
+            vpc_id=vpc.id,
+            description="HTTPS from inside the VPC to AWS API endpoints",
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    cidr_blocks=[args.cidr],
+                    description="HTTPS from the VPC",
+                )
+            ],
+            egress=[],
+            tags=named(f"{name}-endpoints-sg"),
+            opts=child,
+        )
         for service in INTERFACE_ENDPOINT_SERVICES:
             aws.ec2.VpcEndpoint(
-                f"{name}-{service.replace('.', '-')}-endpoint", vpc_id=vpc.id,
-                service_name=f"com.amazonaws.{args.region}.{service}", vpc_endpoint_type="Interface",
-                private_dns_enabled=True, subnet_ids=[s.id for s in private_subnets], security_group_ids=[sg.id],
-                tags=named(f"{name}-{service}-endpoint"), opts=child)
+                f"{name}-{service.replace('.', '-')}-endpoint",
+                vpc_id=vpc.id,
+                service_name=f"com.amazonaws.{args.region}.{service}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=[s.id for s in private_subnets],
+                security_group_ids=[sg.id],
+                tags=named(f"{name}-{service}-endpoint"),
+                opts=child,
+            )

@@ -129,12 +129,19 @@ class Postgres(DataService):
         else:
             assert args.in_cluster is not None
             self._in_cluster(name, args, args.in_cluster)
-        self.register_outputs({
-            "endpoint": self.endpoint, "reader_endpoint": self.reader_endpoint, "port": self.port,
-            "connection_secret_name": self.connection_secret_name, "arn": self.arn,
-            "resource_id": self.resource_id, "security_group_id": self.security_group_id,
-            "master_secret_arn": self.master_secret_arn, "pooler_endpoint": self.pooler_endpoint,
-        })
+        self.register_outputs(
+            {
+                "endpoint": self.endpoint,
+                "reader_endpoint": self.reader_endpoint,
+                "port": self.port,
+                "connection_secret_name": self.connection_secret_name,
+                "arn": self.arn,
+                "resource_id": self.resource_id,
+                "security_group_id": self.security_group_id,
+                "master_secret_arn": self.master_secret_arn,
+                "pooler_endpoint": self.pooler_endpoint,
+            }
+        )
 
     # --- AWS -------------------------------------------------------------------------------
     def _managed(self, name: str, args: PostgresArgs, rds: RdsPostgresArgs) -> None:
@@ -144,42 +151,71 @@ class Postgres(DataService):
         major = rds.engine_version.split(".")[0]
 
         group = client_only_security_group(
-            name, network=rds.network, ports=[(PORT, PORT, "PostgreSQL")],
-            description=f"{name}: PostgreSQL from the cluster's nodes only", tags=tags, parent=self)
-        managed_service_egress(name, namespace=args.namespace, network=rds.network, ports=[PORT],
-                               purpose="PostgreSQL (the instance and RDS Proxy)", parent=self)
+            name,
+            network=rds.network,
+            ports=[(PORT, PORT, "PostgreSQL")],
+            description=f"{name}: PostgreSQL from the cluster's nodes only",
+            tags=tags,
+            parent=self,
+        )
+        managed_service_egress(
+            name,
+            namespace=args.namespace,
+            network=rds.network,
+            ports=[PORT],
+            purpose="PostgreSQL (the instance and RDS Proxy)",
+            parent=self,
+        )
         subnets = aws.rds.SubnetGroup(
-            f"{name}-subnets", name=name, description=f"{name}: the database subnets, one per AZ",
-            subnet_ids=rds.network.subnet_ids, tags=tags, opts=child)
+            f"{name}-subnets",
+            name=name,
+            description=f"{name}: the database subnets, one per AZ",
+            subnet_ids=rds.network.subnet_ids,
+            tags=tags,
+            opts=child,
+        )
         parameters = aws.rds.ParameterGroup(
-            f"{name}-params", name=f"{name}-postgres{major}", family=f"postgres{major}",
+            f"{name}-params",
+            name=f"{name}-postgres{major}",
+            family=f"postgres{major}",
             description=f"{name}: TLS only, slow statements, connections and DDL logged",
-            parameters=[aws.rds.ParameterGroupParameterArgs(name=k, value=v)
-                        for k, v in _server_parameters(rds.slow_statement_ms).items()],
-            tags=tags, opts=child)
-        logs = [log_group(f"{name}-log-{kind}", log_group_name=f"/aws/rds/instance/{name}/{kind}",
-                          retention_days=rds.log_retention_days, kms_key_arn=rds.network.kms_key_arn,
-                          tags=tags, parent=self)
-                for kind in ("postgresql", "upgrade")]
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(name=k, value=v)
+                for k, v in _server_parameters(rds.slow_statement_ms).items()
+            ],
+            tags=tags,
+            opts=child,
+        )
+        logs = [
+            log_group(
+                f"{name}-log-{kind}",
+                log_group_name=f"/aws/rds/instance/{name}/{kind}",
+                retention_days=rds.log_retention_days,
+                kms_key_arn=rds.network.kms_key_arn,
+                tags=tags,
+                parent=self,
+            )
+            for kind in ("postgresql", "upgrade")
+        ]
         monitoring_role = _monitoring_role(name, tags, self)
 
-        common = dict(
-            instance_class=rds.instance_class,
-            publicly_accessible=False,
-            vpc_security_group_ids=[group.id],
-            parameter_group_name=parameters.name,
-            port=PORT,
-            ca_cert_identifier=rds.ca_cert_identifier,
-            iam_database_authentication_enabled=True,
-            auto_minor_version_upgrade=True,
-            performance_insights_enabled=True,
-            performance_insights_kms_key_id=rds.network.kms_key_arn,
-            performance_insights_retention_period=rds.performance_insights_retention_days,
-            monitoring_interval=rds.monitoring_interval_seconds,
-            monitoring_role_arn=monitoring_role.arn,
-            copy_tags_to_snapshot=True,
-            deletion_protection=rds.deletion_protection,
-        )
+        common = {
+            "instance_class": rds.instance_class,
+            "publicly_accessible": False,
+            "vpc_security_group_ids": [group.id],
+            "parameter_group_name": parameters.name,
+            "port": PORT,
+            "ca_cert_identifier": rds.ca_cert_identifier,
+            "iam_database_authentication_enabled": True,
+            "auto_minor_version_upgrade": True,
+            "performance_insights_enabled": True,
+            "performance_insights_kms_key_id": rds.network.kms_key_arn,
+            "performance_insights_retention_period": rds.performance_insights_retention_days,
+            "monitoring_interval": rds.monitoring_interval_seconds,
+            "monitoring_role_arn": monitoring_role.arn,
+            "copy_tags_to_snapshot": True,
+            "deletion_protection": rds.deletion_protection,
+        }
         primary = aws.rds.Instance(
             f"{name}-db",
             identifier=name,
@@ -230,16 +266,34 @@ class Postgres(DataService):
         pooler: pulumi.Input[str] = primary.address
         if args.connection_pooling:
             pooler = self.pooler_endpoint = rds_proxy(
-                name, network=rds.network, db_identifier=primary.identifier, db_security_group=group,
-                master_secret_arn=master_secret_arn, port=PORT, tags=tags, parent=self)
-        secret = connection_secret(name, namespace=args.namespace, values={
-            "host": primary.address, "readerHost": reader, "poolerHost": pooler, "port": str(PORT),
-            "database": args.database_name, "username": args.username,
-            # RDS keeps the password in Secrets Manager (rotated, KMS-encrypted); apps read it there
-            # or connect with IAM database authentication. It never passes through Pulumi.
-            "passwordSecretArn": master_secret_arn, "iamAuth": "true",
-            "tls": "true", "sslmode": "verify-full",
-        }, parent=self)
+                name,
+                network=rds.network,
+                db_identifier=primary.identifier,
+                db_security_group=group,
+                master_secret_arn=master_secret_arn,
+                port=PORT,
+                tags=tags,
+                parent=self,
+            )
+        secret = connection_secret(
+            name,
+            namespace=args.namespace,
+            values={
+                "host": primary.address,
+                "readerHost": reader,
+                "poolerHost": pooler,
+                "port": str(PORT),
+                "database": args.database_name,
+                "username": args.username,
+                # RDS keeps the password in Secrets Manager (rotated, KMS-encrypted); apps read it there
+                # or connect with IAM database authentication. It never passes through Pulumi.
+                "passwordSecretArn": master_secret_arn,
+                "iamAuth": "true",
+                "tls": "true",
+                "sslmode": "verify-full",
+            },
+            parent=self,
+        )
 
         self.endpoint = primary.address
         self.reader_endpoint = reader
@@ -252,31 +306,57 @@ class Postgres(DataService):
     # --- in the cluster --------------------------------------------------------------------
     def _in_cluster(self, name: str, args: PostgresArgs, local: InClusterPostgresArgs) -> None:
         labels = workload_labels(name, "postgres")
-        password = random.RandomPassword(f"{name}-password", length=32, special=False,
-                                         opts=pulumi.ResourceOptions(parent=self))
+        password = random.RandomPassword(
+            f"{name}-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
+        )
         host = f"{name}.{args.namespace}.svc.cluster.local"
         pooler = host
         if args.connection_pooling:
-            pooler = pgbouncer(name, namespace=args.namespace, database_host=host, database_port=PORT,
-                               username=args.username, password=password.result,
-                               replicas=local.pooler_replicas, parent=self)
+            pooler = pgbouncer(
+                name,
+                namespace=args.namespace,
+                database_host=host,
+                database_port=PORT,
+                username=args.username,
+                password=password.result,
+                replicas=local.pooler_replicas,
+                parent=self,
+            )
             self.pooler_endpoint = pulumi.Output.from_input(pooler)
-        secret = connection_secret(name, namespace=args.namespace, values={
-            "host": host, "readerHost": host, "poolerHost": pooler, "port": str(PORT),
-            "database": args.database_name,
-            "username": args.username, "password": password.result, "tls": "false", "sslmode": "disable",
-        }, parent=self)
+        secret = connection_secret(
+            name,
+            namespace=args.namespace,
+            values={
+                "host": host,
+                "readerHost": host,
+                "poolerHost": pooler,
+                "port": str(PORT),
+                "database": args.database_name,
+                "username": args.username,
+                "password": password.result,
+                "tls": "false",
+                "sslmode": "disable",
+            },
+            parent=self,
+        )
         service = k8s.core.v1.Service(
             f"{name}-service",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace, labels=labels),
             spec=k8s.core.v1.ServiceSpecArgs(
-                cluster_ip="None", selector=labels,
-                ports=[k8s.core.v1.ServicePortArgs(name="postgres", port=PORT, target_port="postgres")]),
-            opts=pulumi.ResourceOptions(parent=self))
+                cluster_ip="None",
+                selector=labels,
+                ports=[k8s.core.v1.ServicePortArgs(name="postgres", port=PORT, target_port="postgres")],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         ready = k8s.core.v1.ProbeArgs(
             exec_=k8s.core.v1.ExecActionArgs(
-                command=["pg_isready", "-h", "127.0.0.1", "-U", args.username, "-d", args.database_name]),
-            period_seconds=10, timeout_seconds=5, failure_threshold=3)
+                command=["pg_isready", "-h", "127.0.0.1", "-U", args.username, "-d", args.database_name]
+            ),
+            period_seconds=10,
+            timeout_seconds=5,
+            failure_threshold=3,
+        )
         container = k8s.core.v1.ContainerArgs(
             name="postgres",
             image=local.image,
@@ -284,17 +364,25 @@ class Postgres(DataService):
             env=[
                 k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value=args.username),
                 k8s.core.v1.EnvVarArgs(name="POSTGRES_DB", value=args.database_name),
-                k8s.core.v1.EnvVarArgs(name="POSTGRES_PASSWORD", value_from=k8s.core.v1.EnvVarSourceArgs(
-                    secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret.metadata.name, key="password"))),
+                k8s.core.v1.EnvVarArgs(
+                    name="POSTGRES_PASSWORD",
+                    value_from=k8s.core.v1.EnvVarSourceArgs(
+                        secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(
+                            name=secret.metadata.name, key="password"
+                        )
+                    ),
+                ),
                 k8s.core.v1.EnvVarArgs(name="PGDATA", value="/var/lib/postgresql/18/docker"),
             ],
             startup_probe=k8s.core.v1.ProbeArgs(exec_=ready.exec_, period_seconds=5, failure_threshold=60),
             readiness_probe=ready,
-            liveness_probe=k8s.core.v1.ProbeArgs(exec_=ready.exec_, period_seconds=20, timeout_seconds=5,
-                                                 failure_threshold=6),
+            liveness_probe=k8s.core.v1.ProbeArgs(
+                exec_=ready.exec_, period_seconds=20, timeout_seconds=5, failure_threshold=6
+            ),
             resources=k8s.core.v1.ResourceRequirementsArgs(
                 requests={"cpu": local.cpu_request, "memory": local.memory_request},
-                limits={"memory": local.memory_limit}),
+                limits={"memory": local.memory_limit},
+            ),
             security_context=restricted_container_security_context(),
             volume_mounts=[
                 k8s.core.v1.VolumeMountArgs(name="data", mount_path="/var/lib/postgresql"),
@@ -302,12 +390,22 @@ class Postgres(DataService):
                 k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
             ],
         )
-        data_statefulset(name, namespace=args.namespace, labels=labels, service=service, uid=POSTGRES_UID,
-                         containers=[container], scratch_volumes=("run", "tmp"),
-                         storage_class_name=local.storage_class_name, volume_size_gb=local.volume_size_gb,
-                         termination_grace_period_seconds=60, parent=self)
-        in_cluster_service_access(name, namespace=args.namespace, pod_labels=labels, ports=[PORT],
-                                  purpose="PostgreSQL", parent=self)
+        data_statefulset(
+            name,
+            namespace=args.namespace,
+            labels=labels,
+            service=service,
+            uid=POSTGRES_UID,
+            containers=[container],
+            scratch_volumes=("run", "tmp"),
+            storage_class_name=local.storage_class_name,
+            volume_size_gb=local.volume_size_gb,
+            termination_grace_period_seconds=60,
+            parent=self,
+        )
+        in_cluster_service_access(
+            name, namespace=args.namespace, pod_labels=labels, ports=[PORT], purpose="PostgreSQL", parent=self
+        )
         self.endpoint = pulumi.Output.from_input(host)
         self.reader_endpoint = self.endpoint
         self.connection_secret_name = secret.metadata.name
@@ -331,16 +429,32 @@ def _server_parameters(slow_statement_ms: int) -> dict[str, str]:
 def _monitoring_role(name: str, tags: Mapping[str, str], parent: pulumi.Resource) -> aws.iam.Role:
     """The role RDS enhanced monitoring assumes to publish OS metrics, for this account only."""
     identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
-    trust = identity.account_id.apply(lambda account: json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-            "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-        }],
-    }))
-    role = aws.iam.Role(f"{name}-monitoring", assume_role_policy=trust,
-                        description=f"{name}: RDS enhanced monitoring publishes OS metrics",
-                        tags=dict(tags), opts=pulumi.ResourceOptions(parent=parent))
-    aws.iam.RolePolicyAttachment(f"{name}-monitoring-policy", role=role.name, policy_arn=MONITORING_POLICY_ARN,
-                                 opts=pulumi.ResourceOptions(parent=role))
+    trust = identity.account_id.apply(
+        lambda account: json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                    }
+                ],
+            }
+        )
+    )
+    role = aws.iam.Role(
+        f"{name}-monitoring",
+        assume_role_policy=trust,
+        description=f"{name}: RDS enhanced monitoring publishes OS metrics",
+        tags=dict(tags),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    aws.iam.RolePolicyAttachment(
+        f"{name}-monitoring-policy",
+        role=role.name,
+        policy_arn=MONITORING_POLICY_ARN,
+        opts=pulumi.ResourceOptions(parent=role),
+    )
     return role

@@ -105,34 +105,64 @@ class Redis(DataService):
         self.port = pulumi.Output.from_input(PORT)
         # AUTH token / password: 64 alphanumerics (ElastiCache allows 16-128 printable characters
         # but not @, " or /). Born a Pulumi secret, encrypted in state, never a literal.
-        self._password = random.RandomPassword(f"{name}-auth-token", length=64, special=False,
-                                               opts=pulumi.ResourceOptions(parent=self))
+        self._password = random.RandomPassword(
+            f"{name}-auth-token", length=64, special=False, opts=pulumi.ResourceOptions(parent=self)
+        )
         if args.managed is not None:
             self._managed(name, args, args.managed)
         else:
             assert args.in_cluster is not None
             self._in_cluster(name, args, args.in_cluster)
-        self.register_outputs({
-            "endpoint": self.endpoint, "reader_endpoint": self.reader_endpoint, "port": self.port,
-            "connection_secret_name": self.connection_secret_name, "arn": self.arn,
-            "resource_id": self.resource_id, "security_group_id": self.security_group_id,
-        })
+        self.register_outputs(
+            {
+                "endpoint": self.endpoint,
+                "reader_endpoint": self.reader_endpoint,
+                "port": self.port,
+                "connection_secret_name": self.connection_secret_name,
+                "arn": self.arn,
+                "resource_id": self.resource_id,
+                "security_group_id": self.security_group_id,
+            }
+        )
 
     def _managed(self, name: str, args: RedisArgs, cache: ElastiCacheArgs) -> None:
         tags = component_tags(args.tags, name)
         child = pulumi.ResourceOptions(parent=self)
         group = client_only_security_group(
-            name, network=cache.network, ports=[(PORT, PORT, f"{cache.engine} (TLS)")],
-            description=f"{name}: {cache.engine} from the cluster's nodes only", tags=tags, parent=self)
-        managed_service_egress(name, namespace=args.namespace, network=cache.network, ports=[PORT],
-                               purpose=f"{cache.engine} (TLS)", parent=self)
+            name,
+            network=cache.network,
+            ports=[(PORT, PORT, f"{cache.engine} (TLS)")],
+            description=f"{name}: {cache.engine} from the cluster's nodes only",
+            tags=tags,
+            parent=self,
+        )
+        managed_service_egress(
+            name,
+            namespace=args.namespace,
+            network=cache.network,
+            ports=[PORT],
+            purpose=f"{cache.engine} (TLS)",
+            parent=self,
+        )
         subnets = aws.elasticache.SubnetGroup(
-            f"{name}-subnets", name=name, description=f"{name}: the database subnets, one per AZ",
-            subnet_ids=cache.network.subnet_ids, tags=tags, opts=child)
-        logs = {kind: log_group(f"{name}-log-{kind}", log_group_name=f"/aws/elasticache/{name}/{kind}",
-                                retention_days=cache.log_retention_days, kms_key_arn=cache.network.kms_key_arn,
-                                tags=tags, parent=self)
-                for kind in ("slow-log", "engine-log")}
+            f"{name}-subnets",
+            name=name,
+            description=f"{name}: the database subnets, one per AZ",
+            subnet_ids=cache.network.subnet_ids,
+            tags=tags,
+            opts=child,
+        )
+        logs = {
+            kind: log_group(
+                f"{name}-log-{kind}",
+                log_group_name=f"/aws/elasticache/{name}/{kind}",
+                retention_days=cache.log_retention_days,
+                kms_key_arn=cache.network.kms_key_arn,
+                tags=tags,
+                parent=self,
+            )
+            for kind in ("slow-log", "engine-log")
+        }
         replication_group = aws.elasticache.ReplicationGroup(
             f"{name}-cache",
             replication_group_id=name,
@@ -161,17 +191,29 @@ class Redis(DataService):
             auto_minor_version_upgrade=True,
             log_delivery_configurations=[
                 aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
-                    destination=logs[kind].name, destination_type="cloudwatch-logs", log_format="json",
-                    log_type=kind)
-                for kind in ("slow-log", "engine-log")],
+                    destination=logs[kind].name,
+                    destination_type="cloudwatch-logs",
+                    log_format="json",
+                    log_type=kind,
+                )
+                for kind in ("slow-log", "engine-log")
+            ],
             tags=datastore_tags(args.tags, name, args.protect),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        secret = connection_secret(name, namespace=args.namespace, values={
-            "host": replication_group.primary_endpoint_address,
-            "readerHost": replication_group.reader_endpoint_address,
-            "port": str(PORT), "username": "default", "password": self._password.result, "tls": "true",
-        }, parent=self)
+        secret = connection_secret(
+            name,
+            namespace=args.namespace,
+            values={
+                "host": replication_group.primary_endpoint_address,
+                "readerHost": replication_group.reader_endpoint_address,
+                "port": str(PORT),
+                "username": "default",
+                "password": self._password.result,
+                "tls": "true",
+            },
+            parent=self,
+        )
         self.endpoint = replication_group.primary_endpoint_address
         self.reader_endpoint = replication_group.reader_endpoint_address
         self.connection_secret_name = secret.metadata.name
@@ -182,44 +224,77 @@ class Redis(DataService):
     def _in_cluster(self, name: str, args: RedisArgs, local: InClusterRedisArgs) -> None:
         labels = workload_labels(name, "cache")
         host = f"{name}.{args.namespace}.svc.cluster.local"
-        secret = connection_secret(name, namespace=args.namespace, values={
-            "host": host, "readerHost": host, "port": str(PORT), "username": "default",
-            "password": self._password.result, "tls": "false",
-        }, parent=self)
+        secret = connection_secret(
+            name,
+            namespace=args.namespace,
+            values={
+                "host": host,
+                "readerHost": host,
+                "port": str(PORT),
+                "username": "default",
+                "password": self._password.result,
+                "tls": "false",
+            },
+            parent=self,
+        )
         service = k8s.core.v1.Service(
             f"{name}-service",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace, labels=labels),
             spec=k8s.core.v1.ServiceSpecArgs(
-                cluster_ip="None", selector=labels,
-                ports=[k8s.core.v1.ServicePortArgs(name="redis", port=PORT, target_port="redis")]),
-            opts=pulumi.ResourceOptions(parent=self))
+                cluster_ip="None",
+                selector=labels,
+                ports=[k8s.core.v1.ServicePortArgs(name="redis", port=PORT, target_port="redis")],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         # valkey-cli reads the password from REDISCLI_AUTH, so it never shows up in a process list.
         ping = k8s.core.v1.ExecActionArgs(command=["sh", "-c", 'test "$(valkey-cli ping)" = PONG'])
         password_env = k8s.core.v1.EnvVarSourceArgs(
-            secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret.metadata.name, key="password"))
+            secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret.metadata.name, key="password")
+        )
         container = k8s.core.v1.ContainerArgs(
             name="valkey",
             image=local.image,
-            command=["sh", "-c",
-                     'exec valkey-server --port 6379 --dir /data --appendonly yes --requirepass "$REDISCLI_AUTH"'],
+            command=[
+                "sh",
+                "-c",
+                'exec valkey-server --port 6379 --dir /data --appendonly yes --requirepass "$REDISCLI_AUTH"',
+            ],
             env=[k8s.core.v1.EnvVarArgs(name="REDISCLI_AUTH", value_from=password_env)],
             ports=[k8s.core.v1.ContainerPortArgs(name="redis", container_port=PORT)],
             readiness_probe=k8s.core.v1.ProbeArgs(exec_=ping, period_seconds=10, timeout_seconds=3),
-            liveness_probe=k8s.core.v1.ProbeArgs(exec_=ping, initial_delay_seconds=15, period_seconds=20,
-                                                 timeout_seconds=3, failure_threshold=6),
+            liveness_probe=k8s.core.v1.ProbeArgs(
+                exec_=ping,
+                initial_delay_seconds=15,
+                period_seconds=20,
+                timeout_seconds=3,
+                failure_threshold=6,
+            ),
             resources=k8s.core.v1.ResourceRequirementsArgs(
                 requests={"cpu": local.cpu_request, "memory": local.memory_request},
-                limits={"memory": local.memory_limit}),
+                limits={"memory": local.memory_limit},
+            ),
             security_context=restricted_container_security_context(),
-            volume_mounts=[k8s.core.v1.VolumeMountArgs(name="data", mount_path="/data"),
-                           k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
+            volume_mounts=[
+                k8s.core.v1.VolumeMountArgs(name="data", mount_path="/data"),
+                k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+            ],
         )
-        data_statefulset(name, namespace=args.namespace, labels=labels, service=service, uid=VALKEY_UID,
-                         containers=[container], scratch_volumes=("tmp",),
-                         storage_class_name=local.storage_class_name, volume_size_gb=local.volume_size_gb,
-                         parent=self)
-        in_cluster_service_access(name, namespace=args.namespace, pod_labels=labels, ports=[PORT],
-                                  purpose="Valkey", parent=self)
+        data_statefulset(
+            name,
+            namespace=args.namespace,
+            labels=labels,
+            service=service,
+            uid=VALKEY_UID,
+            containers=[container],
+            scratch_volumes=("tmp",),
+            storage_class_name=local.storage_class_name,
+            volume_size_gb=local.volume_size_gb,
+            parent=self,
+        )
+        in_cluster_service_access(
+            name, namespace=args.namespace, pod_labels=labels, ports=[PORT], purpose="Valkey", parent=self
+        )
         self.endpoint = pulumi.Output.from_input(host)
         self.reader_endpoint = self.endpoint
         self.connection_secret_name = secret.metadata.name

@@ -41,5 +41,8 @@ def plan_subnets(vpc_cidr: str, az_count: int) -> SubnetPlan:
     public_block, database_block, _, _ = second_half.subnets(prefixlen_diff=2)
     public = list(public_block.subnets(prefixlen_diff=2))
     database = list(database_block.subnets(prefixlen_diff=2))
-    return SubnetPlan(public=tuple(public[:az_count]), private=tuple(private[:az_count]),
-                      database=tuple(database[:az_count]))
+    return SubnetPlan(
+        public=tuple(public[:az_count]),
+        private=tuple(private[:az_count]),
+        database=tuple(database[:az_count]),
+    )

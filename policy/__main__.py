@@ -6,14 +6,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
+from pulumi_policy import EnforcementLevel, PolicyPack
 
-from policy.framework import build_policies  # noqa: E402
+from policy.framework import build_policies
 
 PolicyPack(
     name="groundwork",
     enforcement_level=EnforcementLevel.ADVISORY,
     policies=build_policies(),
     description="Groundwork's guardrails: network, data services, EKS, Kubernetes workloads, "
-                "IAM/KMS/logging.",
+    "IAM/KMS/logging.",
 )

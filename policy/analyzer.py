@@ -37,8 +37,12 @@ POLICY_DIR = Path(__file__).resolve().parent
 CONFIG_DIR = POLICY_DIR / "config"
 PACK_NAME = "groundwork"
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
-_LEVELS = {"advisory": proto.ADVISORY, "mandatory": proto.MANDATORY, "disabled": proto.DISABLED,
-           "remediate": proto.REMEDIATE}
+_LEVELS = {
+    "advisory": proto.ADVISORY,
+    "mandatory": proto.MANDATORY,
+    "disabled": proto.DISABLED,
+    "remediate": proto.REMEDIATE,
+}
 _LEVEL_NAMES = {v: k for k, v in _LEVELS.items()}
 _CANNOT_TELL = "can't run policy"
 
@@ -125,17 +129,27 @@ class PolicyReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "stack": self.stack, "environment": self.environment, "pack": PACK_NAME,
-            "packVersion": self.pack_version, "config": self.config_path, "passed": self.passed,
-            "summary": {"resources": self.resources_evaluated, "policies": self.policies_evaluated,
-                        "violations": len(self.violations), "blocking": len(self.blocking),
-                        "suppressed": len(self.suppressed), "indeterminate": len(self.indeterminate),
-                        "bySeverity": {s: len(v) for s, v in self.by_severity().items()}},
+            "stack": self.stack,
+            "environment": self.environment,
+            "pack": PACK_NAME,
+            "packVersion": self.pack_version,
+            "config": self.config_path,
+            "passed": self.passed,
+            "summary": {
+                "resources": self.resources_evaluated,
+                "policies": self.policies_evaluated,
+                "violations": len(self.violations),
+                "blocking": len(self.blocking),
+                "suppressed": len(self.suppressed),
+                "indeterminate": len(self.indeterminate),
+                "bySeverity": {s: len(v) for s, v in self.by_severity().items()},
+            },
             "findings": [f.to_json() for f in self.findings],
         }
 
 
 # --- policy config, reconciled the way the Pulumi CLI does it -----------------------------------
+
 
 def pack_version() -> str:
     return str(yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text()).get("version", "0.0.1"))
@@ -167,13 +181,17 @@ def read_config_file(path: Path | str) -> dict[str, Any]:
             raise PolicyConfigError(f"{path}: {key!r}: must be an enforcement level string or an object")
         level = value if isinstance(value, str) else value.get("enforcementLevel")
         if level is not None and level not in _LEVELS:
-            raise PolicyConfigError(f"{path}: {key!r}: {level!r} is not a valid enforcement level "
-                                    f"({', '.join(_LEVELS)})")
+            raise PolicyConfigError(
+                f"{path}: {key!r}: {level!r} is not a valid enforcement level ({', '.join(_LEVELS)})"
+            )
     return raw
 
 
-def reconcile(policies: Iterable[Policy], given: Mapping[str, Any],
-              pack_level: EnforcementLevel = EnforcementLevel.ADVISORY) -> dict[str, dict[str, Any]]:
+def reconcile(
+    policies: Iterable[Policy],
+    given: Mapping[str, Any],
+    pack_level: EnforcementLevel = EnforcementLevel.ADVISORY,
+) -> dict[str, dict[str, Any]]:
     """{policy name: {"enforcementLevel": level, "properties": {...}}}: schema defaults, then "all",
     then each policy's own entry; every policy's properties validated against its schema."""
     policies = list(policies)
@@ -214,8 +232,9 @@ def reconcile(policies: Iterable[Policy], given: Mapping[str, Any],
     return result
 
 
-def load_config(environment: str, config_path: Path | str | None = None,
-                overrides: Mapping[str, Any] | None = None) -> tuple[dict[str, dict[str, Any]], str | None]:
+def load_config(
+    environment: str, config_path: Path | str | None = None, overrides: Mapping[str, Any] | None = None
+) -> tuple[dict[str, dict[str, Any]], str | None]:
     """The reconciled config for `environment`: its shipped file (or `config_path`), then
     `overrides` (same format, applied per policy on top). A policy the file does not place in an
     environment is placed in `environment`; a file that names another environment is an error."""
@@ -234,12 +253,14 @@ def load_config(environment: str, config_path: Path | str | None = None,
     for name, entry in reconciled.items():
         env = entry["properties"].setdefault("environment", environment)
         if env != environment:
-            raise PolicyConfigError(f"{path}: {name} is configured for environment {env!r}, "
-                                    f"not {environment!r}")
+            raise PolicyConfigError(
+                f"{path}: {name} is configured for environment {env!r}, not {environment!r}"
+            )
     return reconciled, str(path) if path.exists() else None
 
 
 # --- the analyzer, driven over its protobuf interface ------------------------------------------
+
 
 def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
     s = struct_pb2.Struct()
@@ -260,9 +281,13 @@ def _options(protect: bool, parent: str | None, options: Mapping[str, Any]) -> p
         opts.deleteBeforeReplaceDefined = True
     timeouts = options.get("customTimeouts")
     if timeouts:
-        opts.customTimeouts.CopyFrom(proto.AnalyzerResourceOptions.CustomTimeouts(
-            create=_seconds(timeouts.get("create")), update=_seconds(timeouts.get("update")),
-            delete=_seconds(timeouts.get("delete"))))
+        opts.customTimeouts.CopyFrom(
+            proto.AnalyzerResourceOptions.CustomTimeouts(
+                create=_seconds(timeouts.get("create")),
+                update=_seconds(timeouts.get("update")),
+                delete=_seconds(timeouts.get("delete")),
+            )
+        )
     return opts
 
 
@@ -295,23 +320,40 @@ class WireResource:
 
     @classmethod
     def from_captured(cls, r: Any) -> WireResource:
-        return cls(urn=r.urn, type=r.type, name=r.name, inputs=r.inputs, protect=r.protect, parent=r.parent,
-                   dependencies=tuple(r.dependencies), property_dependencies=r.property_dependencies,
-                   provider=r.provider, options=r.options)
+        return cls(
+            urn=r.urn,
+            type=r.type,
+            name=r.name,
+            inputs=r.inputs,
+            protect=r.protect,
+            parent=r.parent,
+            dependencies=tuple(r.dependencies),
+            property_dependencies=r.property_dependencies,
+            provider=r.provider,
+            options=r.options,
+        )
 
 
 class Analyzer:
     """pulumi_policy's analyzer servicer for one environment, configured like the CLI does."""
 
-    def __init__(self, environment: str, config_path: Path | str | None = None,
-                 overrides: Mapping[str, Any] | None = None):
+    def __init__(
+        self,
+        environment: str,
+        config_path: Path | str | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ):
         self.environment = environment
         self.config, self.config_path = load_config(environment, config_path, overrides)
         self.levels = {name: entry["enforcementLevel"] for name, entry in self.config.items()}
         self._configure = proto.ConfigureAnalyzerRequest()
         for name, entry in self.config.items():
-            self._configure.policyConfig[name].CopyFrom(proto.PolicyConfig(
-                enforcementLevel=_LEVELS[entry["enforcementLevel"]], properties=_struct(entry["properties"])))
+            self._configure.policyConfig[name].CopyFrom(
+                proto.PolicyConfig(
+                    enforcementLevel=_LEVELS[entry["enforcementLevel"]],
+                    properties=_struct(entry["properties"]),
+                )
+            )
         self._policies = list(_policies())
         self.servicer = self._servicer(self._policies)
         self._servicers_by_type: dict[str, _PolicyAnalyzerServicer] = {}
@@ -329,6 +371,7 @@ class Analyzer:
         time and changes no verdict (the framework policies, which report suppressed findings,
         always stay, after the rules)."""
         if type_ not in self._servicers_by_type:
+
             def applies(policy: Policy) -> bool:
                 rule = REGISTRY.get(policy.name)
                 return rule is None or rule.kind != "resource" or type_ in rule.resource_types
@@ -336,30 +379,40 @@ class Analyzer:
             self._servicers_by_type[type_] = self._servicer([p for p in self._policies if applies(p)])
         return self._servicers_by_type[type_]
 
-    def _provider(self, ref: str | None, by_urn: Mapping[str, WireResource]
-                  ) -> proto.AnalyzerProviderResource | None:
+    def _provider(
+        self, ref: str | None, by_urn: Mapping[str, WireResource]
+    ) -> proto.AnalyzerProviderResource | None:
         if not ref:
             return None
         urn = ref.rsplit("::", 1)[0]
         provider = by_urn.get(urn)
         type_ = urn.split("::")[-2].split("$")[-1] if urn.count("::") >= 3 else ""
         return proto.AnalyzerProviderResource(
-            type=provider.type if provider else type_, urn=urn, name=urn.rsplit("::", 1)[-1],
-            properties=_struct(provider.inputs if provider else {}))
+            type=provider.type if provider else type_,
+            urn=urn,
+            name=urn.rsplit("::", 1)[-1],
+            properties=_struct(provider.inputs if provider else {}),
+        )
 
-    def request(self, resource: WireResource, by_urn: Mapping[str, WireResource] | None = None
-                ) -> proto.AnalyzeRequest:
+    def request(
+        self, resource: WireResource, by_urn: Mapping[str, WireResource] | None = None
+    ) -> proto.AnalyzeRequest:
         """The AnalyzeRequest the engine sends for `resource`."""
-        request = proto.AnalyzeRequest(type=resource.type, properties=_struct(resource.inputs),
-                                       urn=resource.urn, name=resource.name,
-                                       options=_options(resource.protect, resource.parent, resource.options))
+        request = proto.AnalyzeRequest(
+            type=resource.type,
+            properties=_struct(resource.inputs),
+            urn=resource.urn,
+            name=resource.name,
+            options=_options(resource.protect, resource.parent, resource.options),
+        )
         provider = self._provider(resource.provider, by_urn or {})
         if provider is not None:
             request.provider.CopyFrom(provider)
         return request
 
-    def analyze(self, resource: WireResource, by_urn: Mapping[str, WireResource] | None = None
-                ) -> list[proto.AnalyzeDiagnostic]:
+    def analyze(
+        self, resource: WireResource, by_urn: Mapping[str, WireResource] | None = None
+    ) -> list[proto.AnalyzeDiagnostic]:
         response = self._servicer_for(resource.type).Analyze(self.request(resource, by_urn), None)
         self.not_applicable += len(response.not_applicable)
         return [_with_urn(d, resource.urn) for d in response.diagnostics]
@@ -368,10 +421,15 @@ class Analyzer:
         by_urn = {r.urn: r for r in resources}
         request = proto.AnalyzeStackRequest()
         for r in resources:
-            item = proto.AnalyzerResource(type=r.type, properties=_struct(r.inputs), urn=r.urn, name=r.name,
-                                          options=_options(r.protect, r.parent, r.options),
-                                          parent=r.parent or "",
-                                          dependencies=list(r.dependencies))
+            item = proto.AnalyzerResource(
+                type=r.type,
+                properties=_struct(r.inputs),
+                urn=r.urn,
+                name=r.name,
+                options=_options(r.protect, r.parent, r.options),
+                parent=r.parent or "",
+                dependencies=list(r.dependencies),
+            )
             for key, urns in r.property_dependencies.items():
                 item.propertyDependencies[key].CopyFrom(proto.AnalyzerPropertyDependencies(urns=list(urns)))
             provider = self._provider(r.provider, by_urn)
@@ -382,8 +440,9 @@ class Analyzer:
         self.not_applicable += len(response.not_applicable)
         return list(response.diagnostics)
 
-    def run(self, resources: list[WireResource], *, stack_pass: bool = True, resource_pass: bool = True
-            ) -> list[Finding]:
+    def run(
+        self, resources: list[WireResource], *, stack_pass: bool = True, resource_pass: bool = True
+    ) -> list[Finding]:
         by_urn = {r.urn: r for r in resources}
         diagnostics = []
         if resource_pass:
@@ -410,11 +469,20 @@ class Analyzer:
         elif d.message.startswith(_CANNOT_TELL):
             status, body = "indeterminate", d.message
         rule = REGISTRY.get(rule_id)
-        return Finding(rule_id=rule_id, title=rule.title if rule else d.description,
-                       severity=rule.severity if rule else "low", enforcement=level, status=status,  # type: ignore[arg-type]
-                       resource_name=name, resource_type=type_, urn=d.urn, message=body,
-                       remediation=rule.remediation if rule else "", exemption=exemption,
-                       tags=rule.tags if rule else ())
+        return Finding(
+            rule_id=rule_id,
+            title=rule.title if rule else d.description,
+            severity=rule.severity if rule else "low",
+            enforcement=level,
+            status=status,  # type: ignore[arg-type]
+            resource_name=name,
+            resource_type=type_,
+            urn=d.urn,
+            message=body,
+            remediation=rule.remediation if rule else "",
+            exemption=exemption,
+            tags=rule.tags if rule else (),
+        )
 
 
 def _with_urn(d: proto.AnalyzeDiagnostic, urn: str) -> proto.AnalyzeDiagnostic:
@@ -427,20 +495,47 @@ def _with_urn(d: proto.AnalyzeDiagnostic, urn: str) -> proto.AnalyzeDiagnostic:
 def _sorted(findings: list[Finding]) -> list[Finding]:
     rank = {s: i for i, s in enumerate(SEVERITY_ORDER)}
     status_rank = {"violation": 0, "indeterminate": 1, "suppressed": 2}
-    return sorted(findings, key=lambda f: (status_rank[f.status], f.enforcement != "mandatory",
-                                           rank.get(f.severity, 9), f.rule_id, f.resource_name))
+    return sorted(
+        findings,
+        key=lambda f: (
+            status_rank[f.status],
+            f.enforcement != "mandatory",
+            rank.get(f.severity, 9),
+            f.rule_id,
+            f.resource_name,
+        ),
+    )
 
 
-def evaluate(capture: Any, environment: str, config_path: Path | str | None = None,
-             overrides: Mapping[str, Any] | None = None) -> PolicyReport:
+def evaluate(
+    capture: Any,
+    environment: str,
+    config_path: Path | str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> PolicyReport:
     """Evaluate a preflight `Capture` with the pack, for `environment`, through pulumi_policy."""
     analyzer = Analyzer(environment, config_path, overrides)
     resources = [WireResource.from_captured(r) for r in capture.resources]
     findings = _sorted(analyzer.run(resources))
-    rules = {rule_id: {"title": r.title, "severity": r.severity, "remediation": r.remediation,
-                       "description": r.description, "tags": list(r.tags)}
-             for rule_id, r in REGISTRY.items() if rule_id in {f.rule_id for f in findings}}
-    return PolicyReport(stack=capture.stack, environment=environment, pack_version=pack_version(),
-                        config_path=analyzer.config_path, findings=findings,
-                        resources_evaluated=len(resources), policies_evaluated=len(_policies()),
-                        not_applicable=analyzer.not_applicable, rules=rules)
+    rules = {
+        rule_id: {
+            "title": r.title,
+            "severity": r.severity,
+            "remediation": r.remediation,
+            "description": r.description,
+            "tags": list(r.tags),
+        }
+        for rule_id, r in REGISTRY.items()
+        if rule_id in {f.rule_id for f in findings}
+    }
+    return PolicyReport(
+        stack=capture.stack,
+        environment=environment,
+        pack_version=pack_version(),
+        config_path=analyzer.config_path,
+        findings=findings,
+        resources_evaluated=len(resources),
+        policies_evaluated=len(_policies()),
+        not_applicable=analyzer.not_applicable,
+        rules=rules,
+    )

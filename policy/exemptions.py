@@ -28,10 +28,11 @@ violation again.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from policy.framework import Resource, Rule
@@ -42,18 +43,23 @@ EXEMPTION_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["resource", "reason", "approver", "expires"],
     "properties": {
-        "resource": {"type": "string", "minLength": 1,
-                     "description": "fnmatch pattern over the resource's name or URN"},
+        "resource": {
+            "type": "string",
+            "minLength": 1,
+            "description": "fnmatch pattern over the resource's name or URN",
+        },
         "reason": {"type": "string", "minLength": MIN_REASON},
         "approver": {"type": "string", "minLength": 1},
         "expires": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
     },
 }
 _TAG_VALUE = re.compile(r"^\s*expires=(?P<expires>\S+)\s+approver=(?P<approver>\S+)\s+reason=(?P<reason>.*)$")
-SUPPRESSED = re.compile(r"^(?P<rule>[A-Z0-9-]+) suppressed: (?P<message>.*) "
-                        r"\(exemption from (?P<source>[^:]+): "
-                        r"\"(?P<reason>.*)\", approved by (?P<approver>.*), expires (?P<expires>[\d-]+)\)$",
-                        re.DOTALL)
+SUPPRESSED = re.compile(
+    r"^(?P<rule>[A-Z0-9-]+) suppressed: (?P<message>.*) "
+    r"\(exemption from (?P<source>[^:]+): "
+    r"\"(?P<reason>.*)\", approved by (?P<approver>.*), expires (?P<expires>[\d-]+)\)$",
+    re.DOTALL,
+)
 
 
 @dataclass(frozen=True)
@@ -82,8 +88,13 @@ class Exemption:
         return None
 
     def as_dict(self) -> dict[str, str]:
-        return {"resource": self.resource, "reason": self.reason, "approver": self.approver,
-                "expires": self.expires, "source": self.source}
+        return {
+            "resource": self.resource,
+            "reason": self.reason,
+            "approver": self.approver,
+            "expires": self.expires,
+            "source": self.source,
+        }
 
 
 @dataclass(frozen=True)
@@ -94,7 +105,7 @@ class Verdict:
 
 
 def today_utc() -> date:
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def _from_config(rule: Rule, resource: Resource | None, config: Mapping[str, Any]) -> list[Exemption]:
@@ -103,9 +114,16 @@ def _from_config(rule: Rule, resource: Resource | None, config: Mapping[str, Any
         pattern = str(entry.get("resource", ""))
         subjects = (resource.name, resource.urn) if resource is not None else ()
         if (pattern == "*" and resource is None) or any(fnmatchcase(s, pattern) for s in subjects):
-            found.append(Exemption(rule.id, pattern, str(entry.get("reason", "")),
-                                   str(entry.get("approver", "")), str(entry.get("expires", "")),
-                                   "policy config"))
+            found.append(
+                Exemption(
+                    rule.id,
+                    pattern,
+                    str(entry.get("reason", "")),
+                    str(entry.get("approver", "")),
+                    str(entry.get("expires", "")),
+                    "policy config",
+                )
+            )
     return found
 
 
@@ -119,14 +137,30 @@ def on_resource(resource: Resource) -> list[Exemption]:
         for key, value in values.items():
             if not (isinstance(key, str) and key.startswith(TAG_PREFIX) and isinstance(value, str)):
                 continue
-            rule_id, source = key[len(TAG_PREFIX):], f"{where} {key}"
+            rule_id, source = key[len(TAG_PREFIX) :], f"{where} {key}"
             match = _TAG_VALUE.match(value)
             if match:
-                found.append(Exemption(rule_id, resource.name, match["reason"].strip(), match["approver"],
-                                       match["expires"], source))
+                found.append(
+                    Exemption(
+                        rule_id,
+                        resource.name,
+                        match["reason"].strip(),
+                        match["approver"],
+                        match["expires"],
+                        source,
+                    )
+                )
             else:
-                found.append(Exemption(rule_id, resource.name, "", "", "", f"{source} (unreadable: expected "
-                                       "'expires=YYYY-MM-DD approver=<who> reason=<text>')"))
+                found.append(
+                    Exemption(
+                        rule_id,
+                        resource.name,
+                        "",
+                        "",
+                        "",
+                        f"{source} (unreadable: expected 'expires=YYYY-MM-DD approver=<who> reason=<text>')",
+                    )
+                )
     return found
 
 
@@ -147,8 +181,14 @@ def exemptions_for(rule: Rule, resource: Resource | None, config: Mapping[str, A
     return _from_config(rule, resource, config) + _from_resource(rule, resource)
 
 
-def judge(rule: Rule, resource: Resource | None, message: str, config: Mapping[str, Any],
-          environment: str | None = None, today: date | None = None) -> Verdict:
+def judge(
+    rule: Rule,
+    resource: Resource | None,
+    message: str,
+    config: Mapping[str, Any],
+    environment: str | None = None,
+    today: date | None = None,
+) -> Verdict:
     """Decide whether one violation of `rule` is suppressed, and word what gets reported."""
     from policy.framework import environment_of
 
@@ -166,8 +206,10 @@ def judge(rule: Rule, resource: Resource | None, message: str, config: Mapping[s
 
 
 def suppressed_message(rule_id: str, message: str, exemption: Exemption) -> str:
-    return (f"{rule_id} suppressed: {message} (exemption from {exemption.source}: \"{exemption.reason}\", "
-            f"approved by {exemption.approver}, expires {exemption.expires})")
+    return (
+        f'{rule_id} suppressed: {message} (exemption from {exemption.source}: "{exemption.reason}", '
+        f"approved by {exemption.approver}, expires {exemption.expires})"
+    )
 
 
 def parse_suppressed(text: str) -> dict[str, str] | None:

@@ -98,53 +98,113 @@ def _register(rule: Rule) -> None:
     REGISTRY[rule.id] = rule
 
 
-def _decorate(kind: Kind, *, id: str, title: str, severity: Severity, description: str, rationale: str,
-              remediation: str, tags: Iterable[str], resource_types: Iterable[str],
-              thresholds: Mapping[str, Any] | None) -> Callable[[Callable], Callable]:
+def _decorate(
+    kind: Kind,
+    *,
+    id: str,
+    title: str,
+    severity: Severity,
+    description: str,
+    rationale: str,
+    remediation: str,
+    tags: Iterable[str],
+    resource_types: Iterable[str],
+    thresholds: Mapping[str, Any] | None,
+) -> Callable[[Callable], Callable]:
     def wrap(fn: Callable) -> Callable:
-        _register(Rule(id=id, title=title, severity=severity, description=" ".join(description.split()),
-                       rationale=" ".join(rationale.split()), remediation=" ".join(remediation.split()),
-                       tags=tuple(tags), resource_types=tuple(resource_types), kind=kind,
-                       thresholds=dict(thresholds or {}), check=fn, module=fn.__module__))
+        _register(
+            Rule(
+                id=id,
+                title=title,
+                severity=severity,
+                description=" ".join(description.split()),
+                rationale=" ".join(rationale.split()),
+                remediation=" ".join(remediation.split()),
+                tags=tuple(tags),
+                resource_types=tuple(resource_types),
+                kind=kind,
+                thresholds=dict(thresholds or {}),
+                check=fn,
+                module=fn.__module__,
+            )
+        )
         return fn
+
     return wrap
 
 
-def resource_rule(*, id: str, title: str, severity: Severity, resource_types: Iterable[str], description: str,
-                  rationale: str, remediation: str, tags: Iterable[str] = (),
-                  thresholds: Mapping[str, Any] | None = None) -> Callable[[Callable], Callable]:
+def resource_rule(
+    *,
+    id: str,
+    title: str,
+    severity: Severity,
+    resource_types: Iterable[str],
+    description: str,
+    rationale: str,
+    remediation: str,
+    tags: Iterable[str] = (),
+    thresholds: Mapping[str, Any] | None = None,
+) -> Callable[[Callable], Callable]:
     """Decorator. The function takes a `Resource` and yields one message (str) per violation;
     yielding nothing means compliant. It runs only for resources of `resource_types`.
     `thresholds` maps tunable names to defaults; read them with `resource.threshold(name, default)`."""
-    return _decorate("resource", id=id, title=title, severity=severity, description=description,
-                     rationale=rationale, remediation=remediation, tags=tags, resource_types=resource_types,
-                     thresholds=thresholds)
+    return _decorate(
+        "resource",
+        id=id,
+        title=title,
+        severity=severity,
+        description=description,
+        rationale=rationale,
+        remediation=remediation,
+        tags=tags,
+        resource_types=resource_types,
+        thresholds=thresholds,
+    )
 
 
-def stack_rule(*, id: str, title: str, severity: Severity, description: str, rationale: str, remediation: str,
-               tags: Iterable[str] = (), thresholds: Mapping[str, Any] | None = None
-               ) -> Callable[[Callable], Callable]:
+def stack_rule(
+    *,
+    id: str,
+    title: str,
+    severity: Severity,
+    description: str,
+    rationale: str,
+    remediation: str,
+    tags: Iterable[str] = (),
+    thresholds: Mapping[str, Any] | None = None,
+) -> Callable[[Callable], Callable]:
     """Decorator. The function takes a `Stack` and yields (Resource | None, message) per violation."""
-    return _decorate("stack", id=id, title=title, severity=severity, description=description,
-                     rationale=rationale, remediation=remediation, tags=tags, resource_types=(),
-                     thresholds=thresholds)
+    return _decorate(
+        "stack",
+        id=id,
+        title=title,
+        severity=severity,
+        description=description,
+        rationale=rationale,
+        remediation=remediation,
+        tags=tags,
+        resource_types=(),
+        thresholds=thresholds,
+    )
 
 
 # --- the read-only views a rule sees -------------------------------------------------------------
+
 
 class _Known(dict):
     """A dict of resource properties that raises UnknownValueError when a rule reads a value that
     is unknown at preview (pulumi_policy's own semantics), while still being a real dict."""
 
     def __init__(self, raw: Mapping[str, Any], path: tuple[str, ...]):
-        super().__init__({k: _known(v, path + (str(k),)) for k, v in raw.items()})
+        super().__init__({k: _known(v, (*path, str(k))) for k, v in raw.items()})
         self._path = path
 
     def __getitem__(self, key: str) -> Any:
-        return _check(super().__getitem__(key), self._path + (str(key),))
+        return _check(super().__getitem__(key), (*self._path, str(key)))
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self[key] if key in self else default
+        # Not dict.get: reading through __getitem__ is what raises on unknown values.
+        return self[key] if key in self else default  # noqa: SIM401
 
     def values(self):  # type: ignore[override]
         return [self[k] for k in self]
@@ -155,13 +215,13 @@ class _Known(dict):
 
 class _KnownList(list):
     def __init__(self, raw: Iterable[Any], path: tuple[str, ...]):
-        super().__init__(_known(v, path + (str(i),)) for i, v in enumerate(raw))
+        super().__init__(_known(v, (*path, str(i))) for i, v in enumerate(raw))
         self._path = path
 
     def __getitem__(self, index):  # type: ignore[override]
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        return _check(super().__getitem__(index), self._path + (str(index),))
+        return _check(super().__getitem__(index), (*self._path, str(index)))
 
     def __iter__(self) -> Iterator[Any]:
         for i in range(len(self)):
@@ -208,11 +268,21 @@ UNKNOWN = _Unknown()
 class Resource:
     """A read-only view of one resource as pulumi_policy hands it over."""
 
-    def __init__(self, *, type: str, name: str, urn: str, props: Mapping[str, Any], protect: bool,
-                 environment: str, config: Mapping[str, Any] | None = None,
-                 thresholds: Mapping[str, Any] | None = None,
-                 parent: Resource | None = None, parent_urn: str | None = None,
-                 provider: str | None = None):
+    def __init__(
+        self,
+        *,
+        type: str,
+        name: str,
+        urn: str,
+        props: Mapping[str, Any],
+        protect: bool,
+        environment: str,
+        config: Mapping[str, Any] | None = None,
+        thresholds: Mapping[str, Any] | None = None,
+        parent: Resource | None = None,
+        parent_urn: str | None = None,
+        provider: str | None = None,
+    ):
         self.type = type
         self.name = name
         self.urn = urn
@@ -303,8 +373,13 @@ class Resource:
 class Stack:
     """Every resource of the stack, for rules only the whole stack can answer."""
 
-    def __init__(self, resources: list[Resource], environment: str, config: Mapping[str, Any] | None = None,
-                 thresholds: Mapping[str, Any] | None = None):
+    def __init__(
+        self,
+        resources: list[Resource],
+        environment: str,
+        config: Mapping[str, Any] | None = None,
+        thresholds: Mapping[str, Any] | None = None,
+    ):
         self.resources = resources
         self.environment = environment
         self._config = dict(config or {})
@@ -326,6 +401,7 @@ class Stack:
 
 # --- from rules to pulumi_policy policies ---------------------------------------------------------
 
+
 def environment_of(config: Mapping[str, Any]) -> str:
     """The environment a policy evaluates for: the `environment` property every policy's config
     schema declares and every shipped `policy/config/<env>.json` sets; `prod` when absent."""
@@ -339,13 +415,22 @@ def config_schema(rule: Rule | None) -> PolicyConfigSchema:
     from policy.exemptions import EXEMPTION_SCHEMA
 
     properties: dict[str, dict[str, Any]] = {
-        "environment": {"type": "string", "enum": list(ENVIRONMENTS),
-                        "description": "The stack's environment; selects environment-specific behaviour."},
-        "exemptions": {"type": "array", "items": EXEMPTION_SCHEMA,
-                       "description": "Accountable exemptions from this rule (see docs/policies.md)."},
-        "failClosedOnUnknown": {"type": "boolean", "default": False,
-                                "description": "Report a violation, not an advisory 'can't run', when an "
-                                               "input the rule reads is unknown at preview."},
+        "environment": {
+            "type": "string",
+            "enum": list(ENVIRONMENTS),
+            "description": "The stack's environment; selects environment-specific behaviour.",
+        },
+        "exemptions": {
+            "type": "array",
+            "items": EXEMPTION_SCHEMA,
+            "description": "Accountable exemptions from this rule (see docs/policies.md).",
+        },
+        "failClosedOnUnknown": {
+            "type": "boolean",
+            "default": False,
+            "description": "Report a violation, not an advisory 'can't run', when an "
+            "input the rule reads is unknown at preview.",
+        },
     }
     for key, default in (rule.thresholds if rule else {}).items():
         properties[key] = {"type": _json_type(default), "default": default}
@@ -366,8 +451,12 @@ def _json_type(value: Any) -> str:
     return "string"
 
 
-_PULUMI_SEVERITY = {"low": PulumiSeverity.LOW, "medium": PulumiSeverity.MEDIUM,
-                    "high": PulumiSeverity.HIGH, "critical": PulumiSeverity.CRITICAL}
+_PULUMI_SEVERITY = {
+    "low": PulumiSeverity.LOW,
+    "medium": PulumiSeverity.MEDIUM,
+    "high": PulumiSeverity.HIGH,
+    "critical": PulumiSeverity.CRITICAL,
+}
 
 
 class _SuppressedStash:
@@ -393,16 +482,26 @@ _STACK_KEY = "<stack>"
 
 
 def _resource_from_args(args: Any, rule: Rule, config: Mapping[str, Any]) -> Resource:
-    return Resource(type=args.resource_type, name=args.name, urn=args.urn, props=args.props,
-                    protect=args.opts.protect, environment=environment_of(config), config=config,
-                    thresholds=rule.thresholds, parent_urn=args.opts.parent,
-                    provider=args.provider.urn if args.provider else None)
+    return Resource(
+        type=args.resource_type,
+        name=args.name,
+        urn=args.urn,
+        props=args.props,
+        protect=args.opts.protect,
+        environment=environment_of(config),
+        config=config,
+        thresholds=rule.thresholds,
+        parent_urn=args.opts.parent,
+        provider=args.provider.urn if args.provider else None,
+    )
 
 
 def _fail_closed(unknown: UnknownValueError, environment: str) -> str:
-    return (f"cannot verify at preview: {unknown.message}; this rule fails closed in {environment} "
-            "(policy config failClosedOnUnknown). It passes once the value is known: deploy the resource it "
-            "depends on first, or exempt this finding.")
+    return (
+        f"cannot verify at preview: {unknown.message}; this rule fails closed in {environment} "
+        "(policy config failClosedOnUnknown). It passes once the value is known: deploy the resource it "
+        "depends on first, or exempt this finding."
+    )
 
 
 def _resource_validation(rule: Rule) -> Callable[[Any, Callable], None]:
@@ -425,22 +524,32 @@ def _resource_validation(rule: Rule) -> Callable[[Any, Callable], None]:
                 _STASH.put(args.urn, None, verdict.message)
             else:
                 report_violation(verdict.message)
+
     return validate
 
 
 def _stack_from_args(args: Any, rule: Rule | None, config: Mapping[str, Any]) -> Stack:
     env = environment_of(config)
-    views = {r.urn: Resource(type=r.resource_type, name=r.name, urn=r.urn, props=r.props,
-                             protect=r.opts.protect,
-                             environment=env, parent_urn=r.parent.urn if r.parent else r.opts.parent,
-                             provider=r.provider.urn if r.provider else None)
-             for r in args.resources}
+    views = {
+        r.urn: Resource(
+            type=r.resource_type,
+            name=r.name,
+            urn=r.urn,
+            props=r.props,
+            protect=r.opts.protect,
+            environment=env,
+            parent_urn=r.parent.urn if r.parent else r.opts.parent,
+            provider=r.provider.urn if r.provider else None,
+        )
+        for r in args.resources
+    }
     for r in args.resources:
         view = views[r.urn]
         view.parent = views.get(view.parent_urn) if view.parent_urn else None
         view.dependencies = tuple(views[d.urn] for d in r.dependencies if d.urn in views)
-        view.property_dependencies = {k: tuple(views[d.urn] for d in v if d.urn in views)
-                                      for k, v in r.property_dependencies.items()}
+        view.property_dependencies = {
+            k: tuple(views[d.urn] for d in v if d.urn in views) for k, v in r.property_dependencies.items()
+        }
     return Stack(list(views.values()), env, config, rule.thresholds if rule else {})
 
 
@@ -463,6 +572,7 @@ def _stack_validation(rule: Rule) -> Callable[[Any, Callable], None]:
                 _STASH.put(_STACK_KEY, urn, verdict.message)
             else:
                 report_violation(verdict.message, urn)
+
     return validate
 
 
@@ -478,9 +588,15 @@ def _report_suppressed_stack(args: Any, report_violation: Callable[..., None]) -
 
 def policy_for(rule: Rule) -> Policy:
     """The pulumi_policy policy that runs `rule`: its name is the rule id."""
-    common = dict(name=rule.id, description=rule.title, config_schema=config_schema(rule),
-                  display_name=rule.title, severity=_PULUMI_SEVERITY[rule.severity], tags=list(rule.tags),
-                  remediation_steps=rule.remediation)
+    common = {
+        "name": rule.id,
+        "description": rule.title,
+        "config_schema": config_schema(rule),
+        "display_name": rule.title,
+        "severity": _PULUMI_SEVERITY[rule.severity],
+        "tags": list(rule.tags),
+        "remediation_steps": rule.remediation,
+    }
     if rule.kind == "resource":
         return ResourceValidationPolicy(validate=_resource_validation(rule), **common)
     return StackValidationPolicy(validate=_stack_validation(rule), **common)
@@ -492,16 +608,25 @@ def framework_policies() -> list[Policy]:
     schema = config_schema(None)
     return [
         ResourceValidationPolicy(
-            name=SUPPRESSED_RESOURCE_POLICY, description="Violation suppressed by an accountable exemption",
-            validate=_report_suppressed_resource, enforcement_level=EnforcementLevel.ADVISORY,
-            config_schema=schema, severity=PulumiSeverity.LOW, tags=["groundwork:exemptions"],
-            remediation_steps="Fix the resource before the exemption expires, then delete the exemption."),
+            name=SUPPRESSED_RESOURCE_POLICY,
+            description="Violation suppressed by an accountable exemption",
+            validate=_report_suppressed_resource,
+            enforcement_level=EnforcementLevel.ADVISORY,
+            config_schema=schema,
+            severity=PulumiSeverity.LOW,
+            tags=["groundwork:exemptions"],
+            remediation_steps="Fix the resource before the exemption expires, then delete the exemption.",
+        ),
         StackValidationPolicy(
-            name=SUPPRESSED_STACK_POLICY, description="Stack violation suppressed by an accountable "
-                                                      "exemption",
-            validate=_report_suppressed_stack, enforcement_level=EnforcementLevel.ADVISORY,
-            config_schema=schema, severity=PulumiSeverity.LOW, tags=["groundwork:exemptions"],
-            remediation_steps="Fix the stack before the exemption expires, then delete the exemption."),
+            name=SUPPRESSED_STACK_POLICY,
+            description="Stack violation suppressed by an accountable exemption",
+            validate=_report_suppressed_stack,
+            enforcement_level=EnforcementLevel.ADVISORY,
+            config_schema=schema,
+            severity=PulumiSeverity.LOW,
+            tags=["groundwork:exemptions"],
+            remediation_steps="Fix the stack before the exemption expires, then delete the exemption.",
+        ),
     ]
 
 

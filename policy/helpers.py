@@ -31,8 +31,10 @@ def is_private_cidr(cidr: str) -> bool:
         net = ipaddress.ip_network(cidr.strip(), strict=False)
     except ValueError:
         return False
-    private = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                                                 "100.64.0.0/10", "fc00::/7")]
+    private = [
+        ipaddress.ip_network(n)
+        for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+    ]
     return any(net.version == p.version and net.subnet_of(p) for p in private)  # type: ignore[arg-type]
 
 

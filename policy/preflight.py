@@ -20,12 +20,15 @@ def environment_for(stack: str) -> str:
 def print_report(report: PolicyReport, console: Console) -> None:
     violations = report.by_severity()
     total = len(report.violations)
-    gate = ("[green]pass[/]" if report.passed
-            else f"[red]FAIL: {len(report.blocking)} mandatory violation(s)[/]")
-    console.print(f"[bold]policy[/] {report.stack} ({report.environment}, pack v{report.pack_version}): "
-                  f"{report.policies_evaluated} policies × {report.resources_evaluated} resources, "
-                  f"{total} violation(s), {len(report.suppressed)} suppressed, "
-                  f"{len(report.indeterminate)} undecided — {gate}")
+    gate = (
+        "[green]pass[/]" if report.passed else f"[red]FAIL: {len(report.blocking)} mandatory violation(s)[/]"
+    )
+    console.print(
+        f"[bold]policy[/] {report.stack} ({report.environment}, pack v{report.pack_version}): "
+        f"{report.policies_evaluated} policies × {report.resources_evaluated} resources, "
+        f"{total} violation(s), {len(report.suppressed)} suppressed, "
+        f"{len(report.indeterminate)} undecided — {gate}"
+    )
     for severity in SEVERITY_ORDER:
         findings = violations.get(severity, [])
         if not findings:
@@ -37,8 +40,10 @@ def print_report(report: PolicyReport, console: Console) -> None:
             console.print(f"        fix: {f.remediation}", style="dim")
     for f in report.suppressed:
         ex = f.exemption or {}
-        console.print(f"  [blue]~ suppressed[/] {f.rule_id} [cyan]{f.resource_name}[/]: {f.message} "
-                      f"(\"{ex.get('reason', '')}\", approved by {ex.get('approver', '?')}, "
-                      f"expires {ex.get('expires', '?')})")
+        console.print(
+            f"  [blue]~ suppressed[/] {f.rule_id} [cyan]{f.resource_name}[/]: {f.message} "
+            f'("{ex.get("reason", "")}", approved by {ex.get("approver", "?")}, '
+            f"expires {ex.get('expires', '?')})"
+        )
     for f in report.indeterminate:
         console.print(f"  [dim]? {f.rule_id} {f.resource_name}: {f.message}[/]")

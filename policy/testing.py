@@ -33,16 +33,24 @@ def analyzer_for(environment: str = "prod", config: Mapping[str, Any] | None = N
     return _analyzer(environment, json.dumps(config or {}, sort_keys=True))
 
 
-def evaluate_resource(type_: str, props: dict, *, name: str = "r", environment: str = "prod",
-                      protect: bool = False, config: Mapping[str, Any] | None = None) -> list[Finding]:
+def evaluate_resource(
+    type_: str,
+    props: dict,
+    *,
+    name: str = "r",
+    environment: str = "prod",
+    protect: bool = False,
+    config: Mapping[str, Any] | None = None,
+) -> list[Finding]:
     """Every finding of the pack on one resource with inputs `props` (wire names, plain values)."""
     resource = WireResource(urn=urn_for(type_, name), type=type_, name=name, inputs=props, protect=protect)
     analyzer = analyzer_for(environment, config)
     return [analyzer.finding(d, {resource.urn: resource}) for d in analyzer.analyze(resource)]
 
 
-def evaluate_stack(resources: list[dict], *, environment: str = "prod",
-                   config: Mapping[str, Any] | None = None) -> list[Finding]:
+def evaluate_stack(
+    resources: list[dict], *, environment: str = "prod", config: Mapping[str, Any] | None = None
+) -> list[Finding]:
     """Every stack-rule finding on `resources`: dicts with "type", "name", "props", and optional
     "protect", "parent" (the parent's name), "propertyDependencies" ({input name: [names of the
     resources its value came from]}, e.g. {"vpcId": ["main-vpc"]}; "deps" is accepted as a short
@@ -54,10 +62,18 @@ def evaluate_stack(resources: list[dict], *, environment: str = "prod",
         named = r.get("propertyDependencies") or r.get("deps") or {}
         deps = {key: [urns[n] for n in names] for key, names in named.items()}
         all_deps = [urns[n] for n in r.get("dependencies", ())] + [u for us in deps.values() for u in us]
-        wire.append(WireResource(
-            urn=urns[r["name"]], type=r["type"], name=r["name"], inputs=r.get("props", {}),
-            protect=bool(r.get("protect", False)), parent=urns.get(r["parent"]) if r.get("parent") else None,
-            dependencies=tuple(dict.fromkeys(all_deps)), property_dependencies=deps))
+        wire.append(
+            WireResource(
+                urn=urns[r["name"]],
+                type=r["type"],
+                name=r["name"],
+                inputs=r.get("props", {}),
+                protect=bool(r.get("protect", False)),
+                parent=urns.get(r["parent"]) if r.get("parent") else None,
+                dependencies=tuple(dict.fromkeys(all_deps)),
+                property_dependencies=deps,
+            )
+        )
     analyzer = analyzer_for(environment, config)
     by_urn = {w.urn: w for w in wire}
     return [analyzer.finding(d, by_urn) for d in analyzer.analyze_stack(wire)]

@@ -28,8 +28,25 @@ def whole_runs(runs: int) -> list[float]:
         with tempfile.TemporaryDirectory() as out:
             started = time.perf_counter()
             result = subprocess.run(
-                [sys.executable, "-m", "stacks.preflight", "--all", "--no-tree", "--report", "md", "--report",
-                 "json", "--report", "sarif", "--out", out], cwd=ROOT, capture_output=True, text=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "stacks.preflight",
+                    "--all",
+                    "--no-tree",
+                    "--report",
+                    "md",
+                    "--report",
+                    "json",
+                    "--report",
+                    "sarif",
+                    "--out",
+                    out,
+                ],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
             times.append(time.perf_counter() - started)
             if result.returncode not in (0, 3):
                 sys.exit(f"preflight failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
@@ -58,8 +75,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     times = whole_runs(args.runs)
-    print(f"preflight --all with policies, {args.runs} runs: median {statistics.median(times):.2f}s, "
-          f"min {min(times):.2f}s, max {max(times):.2f}s")
+    print(
+        f"preflight --all with policies, {args.runs} runs: median {statistics.median(times):.2f}s, "
+        f"min {min(times):.2f}s, max {max(times):.2f}s"
+    )
     print(f"{'stack':<10}{'resources':>10}{'capture s':>12}{'policy s':>11}")
     for stack, count, capture_s, policy_s in split():
         print(f"{stack:<10}{count:>10}{capture_s:>12.3f}{policy_s:>11.3f}")

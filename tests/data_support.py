@@ -32,12 +32,19 @@ def stand_in_cluster(platform: Platform) -> ClusterHandle:
     node_sg_id = None
     if config.on_aws:
         assert platform.network is not None
-        node_sg = aws.ec2.SecurityGroup(NODE_SG_NAME, vpc_id=platform.network.vpc_id,
-                                        description="stand-in for the EKS node security group",
-                                        opts=platform.aws_opts())
+        node_sg = aws.ec2.SecurityGroup(
+            NODE_SG_NAME,
+            vpc_id=platform.network.vpc_id,
+            description="stand-in for the EKS node security group",
+            opts=platform.aws_opts(),
+        )
         node_sg_id = node_sg.id
-    return ClusterHandle(k8s_provider=provider, storage_class_name="gp3" if config.on_aws else "standard",
-                         app_namespace=APP_NAMESPACE, node_security_group_id=node_sg_id)
+    return ClusterHandle(
+        k8s_provider=provider,
+        storage_class_name="gp3" if config.on_aws else "standard",
+        app_namespace=APP_NAMESPACE,
+        node_security_group_id=node_sg_id,
+    )
 
 
 def capture_data(stack: str, overrides: Mapping[str, Any] | None = None) -> tuple[Capture, dict[str, Any]]:
@@ -81,9 +88,15 @@ def network_for_tests() -> Any:
     from components.datastore import ManagedNetworkArgs
 
     key = aws.kms.Key("test-data-key", description="stand-in for the stack key")
-    nodes = aws.ec2.SecurityGroup("test-nodes", vpc_id="vpc-test", description="stand-in for the EKS node group")
-    return ManagedNetworkArgs(vpc_id="vpc-test", subnet_ids=["subnet-a", "subnet-b", "subnet-c"],
-                              client_security_group_id=nodes.id, kms_key_arn=key.arn)
+    nodes = aws.ec2.SecurityGroup(
+        "test-nodes", vpc_id="vpc-test", description="stand-in for the EKS node group"
+    )
+    return ManagedNetworkArgs(
+        vpc_id="vpc-test",
+        subnet_ids=["subnet-a", "subnet-b", "subnet-c"],
+        client_security_group_id=nodes.id,
+        kms_key_arn=key.arn,
+    )
 
 
 def fed_by(resource: CapturedResource, key: str, source: CapturedResource) -> bool:
@@ -91,5 +104,10 @@ def fed_by(resource: CapturedResource, key: str, source: CapturedResource) -> bo
     return source.urn in resource.property_dependencies.get(key, [])
 
 
-TAGS = {"environment": "test", "project": "groundwork", "managed-by": "pulumi", "owner": "tests",
-        "cost-center": "tests"}
+TAGS = {
+    "environment": "test",
+    "project": "groundwork",
+    "managed-by": "pulumi",
+    "owner": "tests",
+    "cost-center": "tests",
+}

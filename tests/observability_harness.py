@@ -21,13 +21,19 @@ from stacks.wiring.platform import ClusterHandle, DatastoreHandle, Platform
 
 OIDC_ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 # Credentials as a stack file holds them: `secure:` values, read by preflight as SECRET_PLACEHOLDER.
-SECURE_ALERTING = {"groundwork:monitoring": {"alerting": {
-    "slackWebhookUrl": {"secure": "v1:slack-ciphertext"},
-    "pagerdutyRoutingKey": {"secure": "v1:pagerduty-ciphertext"},
-    "smtpAuthUsername": "AKIAEXAMPLESMTPUSER",
-    "smtpAuthPassword": {"secure": "v1:smtp-ciphertext"},
-    "emailTo": ["oncall@example.com"], "emailFrom": "alertmanager@example.com",
-    "smtpSmarthost": "email-smtp.eu-west-1.amazonaws.com:587"}}}
+SECURE_ALERTING = {
+    "groundwork:monitoring": {
+        "alerting": {
+            "slackWebhookUrl": {"secure": "v1:slack-ciphertext"},
+            "pagerdutyRoutingKey": {"secure": "v1:pagerduty-ciphertext"},
+            "smtpAuthUsername": "AKIAEXAMPLESMTPUSER",
+            "smtpAuthPassword": {"secure": "v1:smtp-ciphertext"},
+            "emailTo": ["oncall@example.com"],
+            "emailFrom": "alertmanager@example.com",
+            "smtpSmarthost": "email-smtp.eu-west-1.amazonaws.com:587",
+        }
+    }
+}
 VARIANTS = {"plain": {}, "secure-alerting": SECURE_ALERTING}
 
 
@@ -39,10 +45,12 @@ def stand_in_cluster(platform: Platform) -> ClusterHandle:
     on_aws = platform.config.on_aws
     return ClusterHandle(
         k8s_provider=k8s.Provider(f"{platform.config.stack}-k8s", kubeconfig="stand-in"),
-        storage_class_name="gp3" if on_aws else "standard", app_namespace="apps",
+        storage_class_name="gp3" if on_aws else "standard",
+        app_namespace="apps",
         cluster_name=_out(f"{platform.config.stack}-eks") if on_aws else None,
         oidc_provider_arn=_out(f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{OIDC_ISSUER}") if on_aws else None,
-        oidc_issuer=_out(OIDC_ISSUER) if on_aws else None)
+        oidc_issuer=_out(OIDC_ISSUER) if on_aws else None,
+    )
 
 
 def stand_in_datastores(platform: Platform) -> dict[str, DatastoreHandle]:
@@ -51,25 +59,51 @@ def stand_in_datastores(platform: Platform) -> dict[str, DatastoreHandle]:
     stack, managed = platform.config.stack, platform.config.on_aws
     if managed:
         tags = {**platform.config.standard_tags, "backup": "true"}
-        aws.rds.Instance(f"{stack}-postgres-standin", identifier=f"{stack}-postgres", instance_class="db.t3.medium",
-                         engine="postgres", tags=tags, opts=platform.aws_opts())
-        aws.elasticache.ReplicationGroup(f"{stack}-redis-standin", replication_group_id=f"{stack}-redis",
-                                         description="stand-in", snapshot_retention_limit=7, tags=tags,
-                                         opts=platform.aws_opts())
+        aws.rds.Instance(
+            f"{stack}-postgres-standin",
+            identifier=f"{stack}-postgres",
+            instance_class="db.t3.medium",
+            engine="postgres",
+            tags=tags,
+            opts=platform.aws_opts(),
+        )
+        aws.elasticache.ReplicationGroup(
+            f"{stack}-redis-standin",
+            replication_group_id=f"{stack}-redis",
+            description="stand-in",
+            snapshot_retention_limit=7,
+            tags=tags,
+            opts=platform.aws_opts(),
+        )
     region = platform.config.region or "local"
 
     def handle(kind, endpoint, port, resource_id, arn=None) -> DatastoreHandle:
-        return DatastoreHandle(kind=kind, managed=managed, endpoint=_out(endpoint), port=port,
-                               connection_secret_name=_out(f"{kind}-connection"),
-                               arn=_out(arn) if managed and arn else None,
-                               resource_id=_out(resource_id) if managed else None)
+        return DatastoreHandle(
+            kind=kind,
+            managed=managed,
+            endpoint=_out(endpoint),
+            port=port,
+            connection_secret_name=_out(f"{kind}-connection"),
+            arn=_out(arn) if managed and arn else None,
+            resource_id=_out(resource_id) if managed else None,
+        )
 
     return {
-        "postgres": handle("postgres", f"{stack}-postgres.abc.{region}.rds.amazonaws.com", 5432, f"{stack}-postgres",
-                           f"arn:aws:rds:{region}:{ACCOUNT_ID}:db:{stack}-postgres"),
+        "postgres": handle(
+            "postgres",
+            f"{stack}-postgres.abc.{region}.rds.amazonaws.com",
+            5432,
+            f"{stack}-postgres",
+            f"arn:aws:rds:{region}:{ACCOUNT_ID}:db:{stack}-postgres",
+        ),
         "redis": handle("redis", f"master.{stack}-redis.abc.cache.amazonaws.com", 6379, f"{stack}-redis"),
-        "kafka": handle("kafka", "b-1.kafka:9098,b-2.kafka:9098", 9098, f"{stack}-kafka",
-                        f"arn:aws:kafka:{region}:{ACCOUNT_ID}:cluster/{stack}-kafka/0f1e2d3c-aaaa"),
+        "kafka": handle(
+            "kafka",
+            "b-1.kafka:9098,b-2.kafka:9098",
+            9098,
+            f"{stack}-kafka",
+            f"arn:aws:kafka:{region}:{ACCOUNT_ID}:cluster/{stack}-kafka/0f1e2d3c-aaaa",
+        ),
     }
 
 
@@ -89,5 +123,9 @@ def observe(stack: str, variant: str = "plain") -> Capture:
         for key, value in platform.exports.items():
             pulumi.export(key, value)
 
-    return run_program(stack, {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}, program,
-                       region=config.region)
+    return run_program(
+        stack,
+        {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()},
+        program,
+        region=config.region,
+    )

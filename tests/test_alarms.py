@@ -12,7 +12,7 @@ ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 # resource-name suffix -> (namespace, metric, comparison, threshold)
 EXPECTED = {
     "rds-0-cpu": ("AWS/RDS", "CPUUtilization", "GreaterThanThreshold", 80),
-    "rds-0-free-storage": ("AWS/RDS", "FreeStorageSpace", "LessThanThreshold", 10 * 1024 ** 3),
+    "rds-0-free-storage": ("AWS/RDS", "FreeStorageSpace", "LessThanThreshold", 10 * 1024**3),
     "rds-0-replica-lag": ("AWS/RDS", "ReplicaLag", "GreaterThanThreshold", 30),
     "rds-0-connections": ("AWS/RDS", "DatabaseConnections", "GreaterThanThreshold", 200),
     "redis-0-engine-cpu": ("AWS/ElastiCache", "EngineCPUUtilization", "GreaterThanThreshold", 80),
@@ -20,14 +20,20 @@ EXPECTED = {
     "redis-0-evictions": ("AWS/ElastiCache", "Evictions", "GreaterThanThreshold", 100),
     "redis-0-replication-lag": ("AWS/ElastiCache", "ReplicationLag", "GreaterThanThreshold", 10),
 }
-MSK = {"kafka-0-disk-used": ("KafkaDataLogsDiskUsed", 80),
-       "kafka-0-under-replicated": ("UnderReplicatedPartitions", 0),
-       "kafka-0-offline-partitions": ("OfflinePartitionsCount", 0)}
+MSK = {
+    "kafka-0-disk-used": ("KafkaDataLogsDiskUsed", 80),
+    "kafka-0-under-replicated": ("UnderReplicatedPartitions", 0),
+    "kafka-0-offline-partitions": ("OfflinePartitionsCount", 0),
+}
 
 
 def alarms(stack: str) -> dict[str, dict]:
     prefix = f"{stack}-alarms-"
-    return {r.name.removeprefix(prefix): r.props for r in observe(stack).of_type(ALARM) if r.name.startswith(prefix)}
+    return {
+        r.name.removeprefix(prefix): r.props
+        for r in observe(stack).of_type(ALARM)
+        if r.name.startswith(prefix)
+    }
 
 
 @pytest.mark.parametrize("suffix", sorted(EXPECTED))
@@ -35,7 +41,11 @@ def test_data_service_alarm_thresholds(suffix):
     namespace, metric, comparison, threshold = EXPECTED[suffix]
     alarm = alarms("prod")[suffix]
     assert (alarm["namespace"], alarm["metricName"], alarm["comparisonOperator"], alarm["threshold"]) == (
-        namespace, metric, comparison, threshold)
+        namespace,
+        metric,
+        comparison,
+        threshold,
+    )
 
 
 def test_alarms_watch_the_stand_in_datastores():
@@ -80,11 +90,13 @@ def test_platform_key_lets_budgets_use_the_topic_key():
 def test_prod_alarm_emails_subscribe_to_the_topic():
     subscriptions = observe("prod").of_type("aws:sns/topicSubscription:TopicSubscription")
     assert [(s.props["protocol"], s.props["endpoint"]) for s in subscriptions] == [
-        ("email", "platform-oncall@example.com")]
+        ("email", "platform-oncall@example.com")
+    ]
 
 
-@pytest.mark.parametrize("stack,amount", [("dev", "70.00"), ("qa", "70.00"), ("staging", "230.00"),
-                                          ("prod", "890.00")])
+@pytest.mark.parametrize(
+    "stack,amount", [("dev", "70.00"), ("qa", "70.00"), ("staging", "230.00"), ("prod", "890.00")]
+)
 def test_monthly_budget_per_stack(stack, amount):
     budget = observe(stack).named(f"{stack}-alarms-monthly").props
     assert (budget["limitAmount"], budget["limitUnit"], budget["timeUnit"]) == (amount, "USD", "MONTHLY")

@@ -57,7 +57,8 @@ def test_dr_vault_lives_in_the_dr_region_with_its_own_key():
 def test_prod_replicates_rds_automated_backups_to_the_dr_region():
     capture = observe("prod")
     (replication,) = capture.of_type(
-        "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")
+        "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
+    )
     assert replication.props["sourceDbInstanceArn"].endswith(":db:prod-postgres")
     assert replication.provider == capture.named("prod-backups-dr-vault").provider
 
@@ -94,14 +95,19 @@ def test_selection_is_exactly_the_backup_tag():
 def test_backup_role_has_the_managed_backup_and_restore_policies():
     attachments = observe("prod").of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     attached = {r.props["policyArn"] for r in attachments if r.name.startswith("prod-backups-backup-role")}
-    assert attached == {"arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
-                        "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores"}
+    assert attached == {
+        "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+        "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
+    }
 
 
 def test_failed_backup_and_copy_jobs_raise_alarms():
     capture = observe("prod")
-    metrics = {r.props["metricName"]: r.props for r in capture.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
-               if r.props.get("namespace") == "AWS/Backup"}
+    metrics = {
+        r.props["metricName"]: r.props
+        for r in capture.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if r.props.get("namespace") == "AWS/Backup"
+    }
     assert set(metrics) == {"NumberOfBackupJobsFailed", "NumberOfCopyJobsFailed"}
     assert all(m["alarmActions"] == [capture.outputs["alarm_topic_arn"]] for m in metrics.values())
 
@@ -113,7 +119,9 @@ def test_every_managed_datastore_is_covered():
 def test_coverage_check_reports_an_untagged_database_and_a_cache_without_snapshots():
     def build():
         Backups("b", BackupsArgs(kms_key_arn="arn:aws:kms:eu-west-1:123456789012:key/k"))
-        aws.rds.Instance("untagged-db", instance_class="db.t3.micro", engine="postgres", tags={"backup": "false"})
+        aws.rds.Instance(
+            "untagged-db", instance_class="db.t3.micro", engine="postgres", tags={"backup": "false"}
+        )
         aws.elasticache.ReplicationGroup("no-snapshots", description="x", tags={"backup": "true"})
         return pulumi.Output.from_input(1)
 
@@ -130,7 +138,9 @@ def test_buckets_deny_requests_without_tls(bucket):
     statements = bucket_policy("prod", bucket)["Statement"]
     deny = next(s for s in statements if s["Condition"].get("Bool") == {"aws:SecureTransport": "false"})
     assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "s3:*"
-    assert any(r.endswith("/*") for r in deny["Resource"]) and any(not r.endswith("/*") for r in deny["Resource"])
+    assert any(r.endswith("/*") for r in deny["Resource"]) and any(
+        not r.endswith("/*") for r in deny["Resource"]
+    )
 
 
 def of_bucket(stack: str, type_token: str, bucket: str = "exports") -> dict:
@@ -142,15 +152,20 @@ def of_bucket(stack: str, type_token: str, bucket: str = "exports") -> dict:
 def test_exports_bucket_is_private_versioned_and_kms_encrypted():
     capture = observe("prod")
     block = of_bucket("prod", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
-    assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
-                                          "restrictPublicBuckets"))
+    assert all(
+        block[k] is True
+        for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
     versioning = of_bucket("prod", "aws:s3/bucketVersioning:BucketVersioning")
     assert versioning["versioningConfiguration"]["status"] == "Enabled"
     sse = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
     (rule,) = of_bucket("prod", sse)["rules"]
     default = rule["applyServerSideEncryptionByDefault"]
     assert (default["sseAlgorithm"], default["kmsMasterKeyId"], rule["bucketKeyEnabled"]) == (
-        "aws:kms", capture.outputs["kms_key_arn"], True)
+        "aws:kms",
+        capture.outputs["kms_key_arn"],
+        True,
+    )
 
 
 def test_exports_bucket_tiers_then_expires():
@@ -164,13 +179,17 @@ def test_object_lock_only_in_prod():
     lock = of_bucket("prod", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
     assert lock["rule"]["defaultRetention"] == {"mode": "GOVERNANCE", "days": 30}
     assert of_bucket("prod", "aws:s3/bucket:Bucket")["objectLockEnabled"] is True
-    assert observe("staging").of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration") == []
+    assert (
+        observe("staging").of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration") == []
+    )
 
 
 def test_exports_bucket_access_is_logged_to_the_log_bucket():
     capture = observe("prod")
-    (logging,) = [r for r in capture.of_type("aws:s3/bucketLogging:BucketLogging")]
-    log_bucket = next(r for r in capture.of_type("aws:s3/bucket:Bucket") if r.name == "prod-backups-access-logs")
+    (logging,) = list(capture.of_type("aws:s3/bucketLogging:BucketLogging"))
+    log_bucket = next(
+        r for r in capture.of_type("aws:s3/bucket:Bucket") if r.name == "prod-backups-access-logs"
+    )
     assert logging.property_dependencies["targetBucket"] == [log_bucket.urn]
     assert log_bucket.props["tags"]["purpose"] == "access-logs"
 
@@ -187,11 +206,14 @@ def test_restore_testing_proves_rds_recovery_points_weekly(stack, tested):
         (selection,) = capture.of_type("aws:backup/restoreTestingSelection:RestoreTestingSelection")
         assert selection.props["protectedResourceType"] == "RDS"
         assert selection.props["protectedResourceConditions"] == {
-            "stringEquals": [{"key": "aws:ResourceTag/backup", "value": "true"}]}
+            "stringEquals": [{"key": "aws:ResourceTag/backup", "value": "true"}]
+        }
 
 
 def velero(stack: str) -> dict:
-    (chart,) = [r.props for r in observe(stack).of_type("kubernetes:helm.sh/v4:Chart") if r.props["chart"] == "velero"]
+    (chart,) = [
+        r.props for r in observe(stack).of_type("kubernetes:helm.sh/v4:Chart") if r.props["chart"] == "velero"
+    ]
     return chart
 
 
@@ -201,21 +223,28 @@ def test_velero_backs_up_every_namespace_daily_into_the_encrypted_bucket():
     (location,) = values["configuration"]["backupStorageLocation"]
     assert location["bucket"] == capture.outputs["exports_bucket"] and location["prefix"] == "velero"
     assert location["config"]["kmsKeyId"] == capture.outputs["kms_key_arn"]
-    assert values["schedules"]["daily"]["template"] == {"ttl": "720h", "includedNamespaces": ["*"],
-                                                        "snapshotVolumes": False}
+    assert values["schedules"]["daily"]["template"] == {
+        "ttl": "720h",
+        "includedNamespaces": ["*"],
+        "snapshotVolumes": False,
+    }
     assert values["credentials"] == {"useSecret": False}
 
 
 def test_velero_role_is_limited_to_its_prefix():
     capture = observe("prod")
-    policy = next(r for r in capture.of_type("aws:iam/rolePolicy:RolePolicy") if r.name == "prod-cluster-backup-velero")
+    policy = next(
+        r for r in capture.of_type("aws:iam/rolePolicy:RolePolicy") if r.name == "prod-cluster-backup-velero"
+    )
     statements = {s["Sid"]: s for s in json.loads(policy.props["policy"])["Statement"]}
     assert statements["VeleroObjects"]["Resource"].endswith("/velero/*")
     assert statements["VeleroList"]["Condition"] == {"StringLike": {"s3:prefix": ["velero/*", "velero"]}}
 
 
 def test_local_has_no_velero():
-    assert [r for r in observe("local").of_type("kubernetes:helm.sh/v4:Chart") if r.props["chart"] == "velero"] == []
+    assert [
+        r for r in observe("local").of_type("kubernetes:helm.sh/v4:Chart") if r.props["chart"] == "velero"
+    ] == []
 
 
 def test_prod_protects_the_exports_access_trail_too():

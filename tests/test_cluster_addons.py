@@ -240,14 +240,27 @@ def test_addons_use_the_clusters_provider(captured):
         assert chart.options["providers"]["kubernetes"].startswith(provider.urn), chart.name
 
 
-@pytest.mark.parametrize("chart,paths", [
-    ("cert-manager", [("securityContext", "containerSecurityContext"),
-                      ("webhook.securityContext", "webhook.containerSecurityContext"),
-                      ("cainjector.securityContext", "cainjector.containerSecurityContext")]),
-    ("external-secrets", [("podSecurityContext", "securityContext"),
-                          ("webhook.podSecurityContext", "webhook.securityContext"),
-                          ("certController.podSecurityContext", "certController.securityContext")]),
-])
+@pytest.mark.parametrize(
+    "chart,paths",
+    [
+        (
+            "cert-manager",
+            [
+                ("securityContext", "containerSecurityContext"),
+                ("webhook.securityContext", "webhook.containerSecurityContext"),
+                ("cainjector.securityContext", "cainjector.containerSecurityContext"),
+            ],
+        ),
+        (
+            "external-secrets",
+            [
+                ("podSecurityContext", "securityContext"),
+                ("webhook.podSecurityContext", "webhook.securityContext"),
+                ("certController.podSecurityContext", "certController.securityContext"),
+            ],
+        ),
+    ],
+)
 def test_controllers_in_restricted_namespaces_ask_for_restricted_pods(captured, chart, paths):
     values = charts(captured("prod"))[chart].props["values"]
 
@@ -261,12 +274,19 @@ def test_controllers_in_restricted_namespaces_ask_for_restricted_pods(captured, 
         assert at(pod_path)["runAsNonRoot"] is True
         assert at(pod_path)["seccompProfile"] == {"type": "RuntimeDefault"}
         container = at(container_path)
-        assert container["allowPrivilegeEscalation"] is False and container["capabilities"] == {"drop": ["ALL"]}
+        assert container["allowPrivilegeEscalation"] is False and container["capabilities"] == {
+            "drop": ["ALL"]
+        }
 
 
 def test_load_balancer_controller_creates_only_security_groups_tagged_for_its_cluster():
-    statements = [s for s in load_balancer_controller_policy("prod-cluster")["Statement"]
-                  if "ec2:CreateSecurityGroup" in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
+    statements = [
+        s
+        for s in load_balancer_controller_policy("prod-cluster")["Statement"]
+        if "ec2:CreateSecurityGroup" in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    ]
     assert all(s["Resource"] != "*" for s in statements)
     on_groups = [s for s in statements if s["Resource"].endswith("security-group/*")]
-    assert on_groups[0]["Condition"] == {"StringEquals": {"aws:RequestTag/elbv2.k8s.aws/cluster": "prod-cluster"}}
+    assert on_groups[0]["Condition"] == {
+        "StringEquals": {"aws:RequestTag/elbv2.k8s.aws/cluster": "prod-cluster"}
+    }

@@ -33,8 +33,11 @@ def test_stack_file_overrides_profile():
 
 
 def test_structured_config_arrives_as_json_text_from_the_engine():
-    raw = {"aws:region": "eu-west-1", "groundwork:tags": '{"owner": "a", "costCenter": "b"}',
-           "groundwork:network": '{"cidr": "10.10.0.0/16"}'}
+    raw = {
+        "aws:region": "eu-west-1",
+        "groundwork:tags": '{"owner": "a", "costCenter": "b"}',
+        "groundwork:network": '{"cidr": "10.10.0.0/16"}',
+    }
     assert parse_stack_config("dev", raw).network.cidr == "10.10.0.0/16"
 
 
@@ -72,27 +75,49 @@ BAD_INPUTS = [
     ("dev", "groundwork:network", ["natGateways"], "always", "network.natGateways", "'always'"),
     ("dev", "groundwork:network", ["flowLogRetentionDays"], 42, "network.flowLogRetentionDays", "42"),
     ("dev", "groundwork:network", ["cidrBlock"], "10.10.0.0/16", "network.cidrBlock", "'10.10.0.0/16'"),
-    ("dev", "groundwork:network", ["availabilityZones"], ["eu-west-1a"], "network.availabilityZones",
-     "['eu-west-1a']"),
-    ("dev", "groundwork:network", ["availabilityZones"], ["us-east-1a", "us-east-1b"],
-     "network.availabilityZones", "['us-east-1a', 'us-east-1b']"),
+    (
+        "dev",
+        "groundwork:network",
+        ["availabilityZones"],
+        ["eu-west-1a"],
+        "network.availabilityZones",
+        "['eu-west-1a']",
+    ),
+    (
+        "dev",
+        "groundwork:network",
+        ["availabilityZones"],
+        ["us-east-1a", "us-east-1b"],
+        "network.availabilityZones",
+        "['us-east-1a', 'us-east-1b']",
+    ),
     ("dev", "aws:region", [], "mars-north-1x", "region", "'mars-north-1x'"),
     ("dev", "aws:region", [], DELETE, "aws:region", "None"),
     ("dev", "groundwork:environment", [], "production", "environment", "'production'"),
     ("prod", "groundwork:network", ["azCount"], 2, "network.azCount", "2"),
     ("prod", "groundwork:network", ["natGateways"], "single", "network.natGateways", "'single'"),
     ("local", "groundwork:network", ["enabled"], True, "network.enabled", "True"),
-    ("dev", "groundwork:protectStatefulResources", [], "sometimes", "protectStatefulResources", "'sometimes'"),
+    (
+        "dev",
+        "groundwork:protectStatefulResources",
+        [],
+        "sometimes",
+        "protectStatefulResources",
+        "'sometimes'",
+    ),
 ]
 
 
-@pytest.mark.parametrize("stack,key,path,value,error_path,error_value", BAD_INPUTS,
-                         ids=[f"{b[0]}-{b[4]}-{b[3] if b[3] is not DELETE else 'missing'}" for b in BAD_INPUTS])
+@pytest.mark.parametrize(
+    "stack,key,path,value,error_path,error_value",
+    BAD_INPUTS,
+    ids=[f"{b[0]}-{b[4]}-{b[3] if b[3] is not DELETE else 'missing'}" for b in BAD_INPUTS],
+)
 def test_bad_input_names_stack_key_and_value(stack, key, path, value, error_path, error_value):
     raw = _set(read_stack_file(stack), key, path, value)
     with pytest.raises(ConfigError) as caught:
         parse_stack_config(stack, raw)
-    line = next((l for l in str(caught.value).splitlines() if f"{error_path} = " in l), None)
+    line = next((row for row in str(caught.value).splitlines() if f"{error_path} = " in row), None)
     assert line is not None, str(caught.value)
     assert line.strip().startswith(f"{stack}: {error_path} = {error_value}:"), line
 
@@ -134,15 +159,17 @@ def test_shipped_stack_cidrs_are_disjoint():
 
 
 def test_unknown_stack_file_is_named(project_copy):
-    with pytest.raises(ConfigError, match="stack = 'perf': has no file Pulumi.perf.yaml"):
+    with pytest.raises(ConfigError, match=r"stack = 'perf': has no file Pulumi\.perf\.yaml"):
         load_stack("perf", project_copy)
 
 
 def _with_webhook(value):
     raw = read_stack_file("prod")
     raw["groundwork:monitoring"] = {**raw.get("groundwork:monitoring", {})}
-    raw["groundwork:monitoring"]["alerting"] = {**raw["groundwork:monitoring"].get("alerting", {}),
-                                                "slackWebhookUrl": value}
+    raw["groundwork:monitoring"]["alerting"] = {
+        **raw["groundwork:monitoring"].get("alerting", {}),
+        "slackWebhookUrl": value,
+    }
     return raw
 
 

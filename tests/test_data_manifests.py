@@ -13,27 +13,43 @@ from stacks.preflight.capture import Capture
 from tests.data_support import capture_data, manifest
 
 KUBERNETES_VERSION = "1.37.0"
-WORKLOADS = ("local-postgres-statefulset", "local-redis-statefulset", "local-kafka-statefulset",
-             "local-postgres-pooler-deployment")
+WORKLOADS = (
+    "local-postgres-statefulset",
+    "local-redis-statefulset",
+    "local-kafka-statefulset",
+    "local-postgres-pooler-deployment",
+)
 STATEFUL = WORKLOADS[:3]
 
 
 @pytest.fixture(scope="module")
 def local() -> Capture:
-    return capture_data("local", overrides={"groundwork:kafka": {"inClusterNodes": 3},
-                                            "groundwork:postgres": {"connectionPooling": True}})[0]
+    return capture_data(
+        "local",
+        overrides={
+            "groundwork:kafka": {"inClusterNodes": 3},
+            "groundwork:postgres": {"connectionPooling": True},
+        },
+    )[0]
 
 
 def _kubernetes(capture: Capture):
-    return [r for r in capture.resources if r.type.startswith("kubernetes:") and r.custom
-            and r.type != "pulumi:providers:kubernetes"]
+    return [
+        r
+        for r in capture.resources
+        if r.type.startswith("kubernetes:") and r.custom and r.type != "pulumi:providers:kubernetes"
+    ]
 
 
 def test_every_manifest_passes_the_strict_kubernetes_schema(local):
     resources = _kubernetes(local)
-    assert {r.type for r in resources} == {"kubernetes:core/v1:Secret", "kubernetes:core/v1:Service",
-                                           "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:Deployment",
-                                           "kubernetes:networking.k8s.io/v1:NetworkPolicy"}
+    assert {r.type for r in resources} == {
+        "kubernetes:core/v1:Secret",
+        "kubernetes:core/v1:Service",
+        "kubernetes:apps/v1:StatefulSet",
+        "kubernetes:apps/v1:Deployment",
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    }
     for resource in resources:
         document = manifest(resource)
         document.setdefault("metadata", {})

@@ -47,7 +47,10 @@ def test_local_runs_all_three_in_the_cluster_without_aws(data_stack):
     names = {r.name for r in capture.of_type("kubernetes:apps/v1:StatefulSet")}
     assert names == {"local-postgres-statefulset", "local-redis-statefulset", "local-kafka-statefulset"}
     assert {kind: handle.managed for kind, handle in seen["datastores"].items()} == {
-        "postgres": False, "redis": False, "kafka": False}
+        "postgres": False,
+        "redis": False,
+        "kafka": False,
+    }
 
 
 @pytest.mark.parametrize("stack", ["local", "dev", "prod"])
@@ -109,8 +112,11 @@ def test_database_security_groups_admit_only_the_cluster_nodes(data_stack, stack
     nodes = capture.named(NODE_SG_NAME)
     groups = [capture.named(f"{stack}-{kind}-sg") for kind in ("postgres", "redis", "kafka")]
     for group in groups:
-        rules = [r for r in capture.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-                 if fed_by(r, "securityGroupId", group)]
+        rules = [
+            r
+            for r in capture.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+            if fed_by(r, "securityGroupId", group)
+        ]
         assert rules, group.name
         for rule in rules:
             assert fed_by(rule, "referencedSecurityGroupId", nodes)
@@ -141,15 +147,22 @@ def test_handles_name_the_resources_alarms_watch(data_stack):
     capture, seen = data_stack("prod")
     handles = seen["datastores"]
     assert set(handles) == {"postgres", "redis", "kafka"}
-    assert all(h.arn is not None and h.resource_id is not None and h.security_group_id is not None
-               for h in handles.values())
+    assert all(
+        h.arn is not None and h.resource_id is not None and h.security_group_id is not None
+        for h in handles.values()
+    )
     assert _one(capture, RDS).props["identifier"] == "prod-postgres"
 
 
 def test_exports_carry_endpoints_and_no_secret(data_stack):
     capture, _ = data_stack("prod")
     outputs = capture.outputs
-    for key in ("postgres_endpoint", "redis_endpoint", "kafka_bootstrap_servers", "postgres_connection_secret"):
+    for key in (
+        "postgres_endpoint",
+        "redis_endpoint",
+        "kafka_bootstrap_servers",
+        "postgres_connection_secret",
+    ):
         assert outputs[key] and outputs[key] != "[secret]"
     secrets = [capture.named(f"prod-{kind}-connection").props["stringData"] for kind in ("redis", "kafka")]
     passwords = {data["password"] for data in secrets if "password" in data}
@@ -175,12 +188,16 @@ def test_every_taggable_data_resource_carries_the_standard_and_component_tags(da
     resources = [r for r in capture.resources if r.type.startswith("aws:") and r.name.startswith(prefixes)]
     assert len(resources) > 20
     required = {"environment", "project", "managed-by", "owner", "cost-center", "component"}
-    untagged = [r.name for r in resources if _taggable(r.type) and not required <= set(r.props.get("tags", {}))]
+    untagged = [
+        r.name for r in resources if _taggable(r.type) and not required <= set(r.props.get("tags", {}))
+    ]
     assert untagged == []
 
 
 def test_scram_is_an_explicit_opt_in_of_the_stack_file():
-    capture, _ = capture_data("dev", overrides={"groundwork:kafka": {"clientAuthentication": ["iam", "scram"]}})
+    capture, _ = capture_data(
+        "dev", overrides={"groundwork:kafka": {"clientAuthentication": ["iam", "scram"]}}
+    )
     assert _one(capture, MSK).props["clientAuthentication"]["sasl"] == {"iam": True, "scram": True}
     secret = _one(capture, "aws:secretsmanager/secret:Secret")
     assert secret.props["name"].startswith("AmazonMSK_dev-kafka")

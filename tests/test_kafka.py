@@ -14,21 +14,43 @@ from tests.data_support import TAGS, fed_by, network_for_tests
 
 @pytest.fixture(scope="module")
 def managed() -> Capture:
-    return run_component(lambda: Kafka("events", KafkaArgs(
-        namespace="apps", managed=MskArgs(network=network_for_tests(), client_authentication=("iam", "scram")),
-        protect=True, tags=TAGS)))
+    return run_component(
+        lambda: Kafka(
+            "events",
+            KafkaArgs(
+                namespace="apps",
+                managed=MskArgs(network=network_for_tests(), client_authentication=("iam", "scram")),
+                protect=True,
+                tags=TAGS,
+            ),
+        )
+    )
 
 
 @pytest.fixture(scope="module")
 def two_brokers() -> Capture:
-    return run_component(lambda: Kafka("events", KafkaArgs(
-        namespace="apps", managed=MskArgs(network=network_for_tests(), broker_count=2), tags=TAGS)))
+    return run_component(
+        lambda: Kafka(
+            "events",
+            KafkaArgs(
+                namespace="apps", managed=MskArgs(network=network_for_tests(), broker_count=2), tags=TAGS
+            ),
+        )
+    )
 
 
 @pytest.fixture(scope="module")
 def in_cluster() -> Capture:
-    return run_component(lambda: Kafka("events", KafkaArgs(
-        namespace="apps", in_cluster=InClusterKafkaArgs(storage_class_name="standard", nodes=3), tags=TAGS)))
+    return run_component(
+        lambda: Kafka(
+            "events",
+            KafkaArgs(
+                namespace="apps",
+                in_cluster=InClusterKafkaArgs(storage_class_name="standard", nodes=3),
+                tags=TAGS,
+            ),
+        )
+    )
 
 
 def _properties(capture: Capture) -> dict[str, str]:
@@ -99,8 +121,11 @@ def test_configuration_shrinks_replication_to_the_broker_count(two_brokers):
 
 def test_replication_settings_per_broker_count():
     assert [replication_settings(n) for n in (1, 2, 3, 6)] == [
-        {"replication_factor": 1, "min_insync_replicas": 1}, {"replication_factor": 2, "min_insync_replicas": 1},
-        {"replication_factor": 3, "min_insync_replicas": 2}, {"replication_factor": 3, "min_insync_replicas": 2}]
+        {"replication_factor": 1, "min_insync_replicas": 1},
+        {"replication_factor": 2, "min_insync_replicas": 1},
+        {"replication_factor": 3, "min_insync_replicas": 2},
+        {"replication_factor": 3, "min_insync_replicas": 2},
+    ]
 
 
 def test_storage_autoscales_and_the_program_does_not_shrink_it_back(managed):
@@ -120,10 +145,16 @@ def test_brokers_are_private_and_admit_only_the_cluster(managed):
     cluster = managed.named("events-cluster")
     assert cluster.props["brokerNodeGroupInfo"]["connectivityInfo"]["publicAccess"]["type"] == "DISABLED"
     sg = managed.named("events-sg")
-    rules = [r for r in managed.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-             if fed_by(r, "securityGroupId", sg)]
-    assert sorted((r.props["fromPort"], r.props["toPort"]) for r in rules) == [(9096, 9096), (9098, 9098),
-                                                                              (11001, 11002)]
+    rules = [
+        r
+        for r in managed.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if fed_by(r, "securityGroupId", sg)
+    ]
+    assert sorted((r.props["fromPort"], r.props["toPort"]) for r in rules) == [
+        (9096, 9096),
+        (9098, 9098),
+        (11001, 11002),
+    ]
     assert all(fed_by(r, "referencedSecurityGroupId", managed.named("test-nodes")) for r in rules)
 
 

@@ -102,12 +102,16 @@ def test_each_stack_creates_the_apps_namespace_with_the_baseline(captured, stack
     capture = captured(stack)
     names = {r.props["metadata"]["name"] for r in _by_kind(capture, "Namespace")}
     assert "apps" in names
-    (apps,) = [r for r in capture.of_type("groundwork:namespace:AppNamespace") if r.name == f"{stack}-ns-apps"]
+    (apps,) = [
+        r for r in capture.of_type("groundwork:namespace:AppNamespace") if r.name == f"{stack}-ns-apps"
+    ]
     baseline = {p.props["metadata"]["name"] for p in capture.of_type(NETWORK_POLICY) if p.parent == apps.urn}
     # The data services open their own flows beside their workloads; the baseline opens only DNS
     # and, on AWS, HTTPS to the AWS APIs.
     on_aws = load_stack(stack).on_aws
-    assert baseline == {"default-deny-all", "allow-dns-egress"} | ({"allow-aws-api-egress"} if on_aws else set())
+    assert baseline == {"default-deny-all", "allow-dns-egress"} | (
+        {"allow-aws-api-egress"} if on_aws else set()
+    )
     assert capture.outputs["app_namespaces"] == ["apps"]
 
 
@@ -173,14 +177,19 @@ def test_every_namespace_names_its_environment(captured, stack):
 def test_every_namespace_has_a_quota_and_default_requests(captured):
     capture = captured("prod")
     names = {n.props["metadata"]["name"] for n in capture.of_type("kubernetes:core/v1:Namespace")}
-    with_quota = {q.props["metadata"]["namespace"] for q in capture.of_type("kubernetes:core/v1:ResourceQuota")}
+    with_quota = {
+        q.props["metadata"]["namespace"] for q in capture.of_type("kubernetes:core/v1:ResourceQuota")
+    }
     with_limits = {q.props["metadata"]["namespace"] for q in capture.of_type("kubernetes:core/v1:LimitRange")}
     assert names == with_quota == with_limits
 
 
 def test_platform_namespaces_set_no_default_limits_that_would_cap_prometheus(captured):
-    limits = [r for r in captured("prod").of_type("kubernetes:core/v1:LimitRange")
-              if r.props["metadata"]["namespace"] == "monitoring"]
+    limits = [
+        r
+        for r in captured("prod").of_type("kubernetes:core/v1:LimitRange")
+        if r.props["metadata"]["namespace"] == "monitoring"
+    ]
     assert len(limits) == 1
     item = limits[0].props["spec"]["limits"][0]
     assert "default" not in item and "max" not in item and item["defaultRequest"]

@@ -30,7 +30,7 @@ def test_subnet_cidrs_are_disjoint_and_inside_the_vpc(captured, stack):
     vpc = ipaddress.IPv4Network(capture.of_type("aws:ec2/vpc:Vpc")[0].props["cidrBlock"])
     cidrs = [ipaddress.IPv4Network(s.props["cidrBlock"]) for s in capture.of_type(SUBNET)]
     assert all(c.subnet_of(vpc) for c in cidrs)
-    assert all(not a.overlaps(b) for i, a in enumerate(cidrs) for b in cidrs[i + 1:])
+    assert all(not a.overlaps(b) for i, a in enumerate(cidrs) for b in cidrs[i + 1 :])
 
 
 def test_vpc_resolves_dns(captured):
@@ -73,14 +73,19 @@ def test_database_subnets_use_the_isolated_route_tables(captured):
     capture = captured("prod")
     database_tables = {r.urn for r in capture.of_type(ROUTE_TABLE) if r.props["tags"]["tier"] == "database"}
     database_subnets = {s.urn for s in _subnets(capture, "database")}
-    links = [a for a in capture.of_type(ASSOCIATION) if set(a.property_dependencies["subnetId"]) & database_subnets]
+    links = [
+        a for a in capture.of_type(ASSOCIATION) if set(a.property_dependencies["subnetId"]) & database_subnets
+    ]
     assert len(links) == 3
     assert all(set(a.property_dependencies["routeTableId"]) <= database_tables for a in links)
 
 
 def test_only_the_public_tier_routes_to_the_internet_gateway(captured):
-    with_igw = [r for r in captured("prod").of_type(ROUTE_TABLE)
-                if any("gatewayId" in route for route in r.props.get("routes", []))]
+    with_igw = [
+        r
+        for r in captured("prod").of_type(ROUTE_TABLE)
+        if any("gatewayId" in route for route in r.props.get("routes", []))
+    ]
     assert [r.props["tags"]["tier"] for r in with_igw] == ["public"]
 
 
@@ -113,7 +118,10 @@ def test_flow_log_role_is_assumable_only_by_flow_logs_of_this_account(captured):
 def test_flow_log_role_may_write_only_to_its_group(captured):
     policy = json.loads(captured("prod").named("prod-network-flow-logs-write").props["policy"])
     resources = policy["Statement"][0]["Resource"]
-    assert all(r.startswith("arn:aws:logs:eu-west-1:123456789012:log-group:/groundwork/prod-network/") for r in resources)
+    assert all(
+        r.startswith("arn:aws:logs:eu-west-1:123456789012:log-group:/groundwork/prod-network/")
+        for r in resources
+    )
 
 
 def test_default_security_group_is_stripped_of_rules(captured):
@@ -131,26 +139,39 @@ def test_s3_gateway_endpoint_serves_private_and_database_tiers(captured):
 
 
 def test_prod_has_private_interface_endpoints(captured):
-    endpoints = [r for r in captured("prod").of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
-                 if r.props["vpcEndpointType"] == "Interface"]
+    endpoints = [
+        r
+        for r in captured("prod").of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if r.props["vpcEndpointType"] == "Interface"
+    ]
     services = sorted(e.props["serviceName"].removeprefix("com.amazonaws.eu-west-1.") for e in endpoints)
     assert services == ["ecr.api", "ecr.dkr", "logs", "sts"]
     assert all(e.props["privateDnsEnabled"] is True for e in endpoints)
 
 
 def test_dev_has_no_interface_endpoints_by_default(captured):
-    assert all(r.props["vpcEndpointType"] == "Gateway"
-               for r in captured("dev").of_type("aws:ec2/vpcEndpoint:VpcEndpoint"))
+    assert all(
+        r.props["vpcEndpointType"] == "Gateway"
+        for r in captured("dev").of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+    )
 
 
 def test_endpoint_security_group_admits_https_from_the_vpc_only(captured):
     sg = captured("prod").named("prod-network-endpoints-sg").props
-    assert sg["ingress"] == [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["10.40.0.0/16"],
-                              "description": "HTTPS from the VPC"}]
+    assert sg["ingress"] == [
+        {
+            "protocol": "tcp",
+            "fromPort": 443,
+            "toPort": 443,
+            "cidrBlocks": ["10.40.0.0/16"],
+            "description": "HTTPS from the VPC",
+        }
+    ]
 
 
-@pytest.mark.parametrize("tier,tag", [("public", "kubernetes.io/role/elb"),
-                                      ("private", "kubernetes.io/role/internal-elb")])
+@pytest.mark.parametrize(
+    "tier,tag", [("public", "kubernetes.io/role/elb"), ("private", "kubernetes.io/role/internal-elb")]
+)
 def test_subnets_carry_the_load_balancer_role_tags(captured, tier, tag):
     assert all(s.props["tags"].get(tag) == "1" for s in _subnets(captured("prod"), tier))
 
@@ -176,8 +197,7 @@ def test_database_subnets_acl_keeps_traffic_inside_the_vpc(captured):
     capture = captured("prod")
     acl = capture.named("prod-network-database-nacl")
     database_subnets = {s.urn for s in _subnets(capture, "database")}
-    assert set(acl.property_dependencies["subnetIds"]) \
-        == database_subnets
+    assert set(acl.property_dependencies["subnetIds"]) == database_subnets
     rules = acl.props["ingress"] + acl.props["egress"]
     assert {r["cidrBlock"] for r in rules} == {"10.40.0.0/16"}
     assert all(r["action"] == "allow" for r in rules)

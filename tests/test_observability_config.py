@@ -19,8 +19,15 @@ def issues(stack: str, **overrides) -> list[str]:
     return [issue.path for issue in error.value.issues]
 
 
-@pytest.mark.parametrize("stack,days,lock,dr", [("dev", 7, False, None), ("qa", 7, False, None),
-                                                 ("staging", 14, False, None), ("prod", 30, True, "eu-central-1")])
+@pytest.mark.parametrize(
+    "stack,days,lock,dr",
+    [
+        ("dev", 7, False, None),
+        ("qa", 7, False, None),
+        ("staging", 14, False, None),
+        ("prod", 30, True, "eu-central-1"),
+    ],
+)
 def test_backup_profiles(stack, days, lock, dr):
     backups = load_stack(stack).backups
     assert (backups.retention_days, backups.vault_lock, backups.dr_region) == (days, lock, dr)
@@ -34,7 +41,9 @@ def test_local_has_monitoring_but_no_aws_alarms_or_backups():
 
 def test_local_refuses_cloudwatch_logs_and_backups():
     assert issues("local", monitoring={"logs": "cloudwatch"}, backups={"enabled": True}) == [
-        "monitoring.logs", "backups.enabled"]
+        "monitoring.logs",
+        "backups.enabled",
+    ]
 
 
 def test_prod_refuses_to_send_alerts_nowhere():
@@ -43,7 +52,10 @@ def test_prod_refuses_to_send_alerts_nowhere():
 
 def test_prod_needs_lock_dr_region_and_30_days():
     assert issues("prod", backups={"vaultLock": False, "drRegion": None, "retentionDays": 14}) == [
-        "backups.retentionDays", "backups.vaultLock", "backups.drRegion"]
+        "backups.retentionDays",
+        "backups.vaultLock",
+        "backups.drRegion",
+    ]
 
 
 def test_dr_region_must_differ_from_the_stack_region():
@@ -51,7 +63,9 @@ def test_dr_region_must_differ_from_the_stack_region():
 
 
 def test_email_receiver_needs_a_smarthost():
-    assert issues("dev", monitoring={"alerting": {"emailTo": ["a@example.com"]}}) == ["monitoring.alerting.emailTo"]
+    assert issues("dev", monitoring={"alerting": {"emailTo": ["a@example.com"]}}) == [
+        "monitoring.alerting.emailTo"
+    ]
 
 
 def test_continuous_backup_retention_is_capped_at_35_days():

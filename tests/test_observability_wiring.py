@@ -55,13 +55,19 @@ def test_msk_exporter_authenticates_with_a_read_only_irsa_role():
     assert trust[f"{OIDC_ISSUER}:sub"] == "system:serviceaccount:apps:kafka-exporter"
     policy = next(r for r in capture.of_type("aws:iam/rolePolicy:RolePolicy") if r.name == role.name)
     actions = {a for s in json.loads(policy.props["policy"])["Statement"] for a in s["Action"]}
-    assert actions == {"kafka-cluster:Connect", "kafka-cluster:DescribeCluster", "kafka-cluster:DescribeTopic",
-                       "kafka-cluster:DescribeGroup"}
+    assert actions == {
+        "kafka-cluster:Connect",
+        "kafka-cluster:DescribeCluster",
+        "kafka-cluster:DescribeTopic",
+        "kafka-cluster:DescribeGroup",
+    }
 
 
 def test_aws_stacks_ship_container_logs_to_an_encrypted_group_with_retention():
     capture = observe("prod")
-    group = next(r for r in capture.of_type("aws:cloudwatch/logGroup:LogGroup") if r.name == "prod-logs-containers")
+    group = next(
+        r for r in capture.of_type("aws:cloudwatch/logGroup:LogGroup") if r.name == "prod-logs-containers"
+    )
     assert group.props["retentionInDays"] == 365
     assert group.props["kmsKeyId"] == capture.outputs["kms_key_arn"]
     outputs = charts("prod")["fluent-bit"]["values"]["config"]["outputs"]
@@ -70,7 +76,9 @@ def test_aws_stacks_ship_container_logs_to_an_encrypted_group_with_retention():
 
 def test_fluent_bit_role_may_write_only_its_log_group():
     capture = observe("prod")
-    policy = next(r for r in capture.of_type("aws:iam/rolePolicy:RolePolicy") if r.name == "prod-logs-fluent-bit")
+    policy = next(
+        r for r in capture.of_type("aws:iam/rolePolicy:RolePolicy") if r.name == "prod-logs-fluent-bit"
+    )
     (statement,) = json.loads(policy.props["policy"])["Statement"]
     arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/groundwork/prod-logs/containers"
     assert statement["Resource"] == [arn, f"{arn}:log-stream:*"]

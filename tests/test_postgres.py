@@ -14,15 +14,29 @@ from tests.data_support import TAGS, fed_by, network_for_tests
 
 @pytest.fixture(scope="module")
 def managed() -> Capture:
-    return run_component(lambda: Postgres("db", PostgresArgs(
-        namespace="apps", managed=RdsPostgresArgs(network=network_for_tests(), read_replica=True),
-        protect=True, tags=TAGS)))
+    return run_component(
+        lambda: Postgres(
+            "db",
+            PostgresArgs(
+                namespace="apps",
+                managed=RdsPostgresArgs(network=network_for_tests(), read_replica=True),
+                protect=True,
+                tags=TAGS,
+            ),
+        )
+    )
 
 
 @pytest.fixture(scope="module")
 def in_cluster() -> Capture:
-    return run_component(lambda: Postgres("db", PostgresArgs(
-        namespace="apps", in_cluster=InClusterPostgresArgs(storage_class_name="standard"), tags=TAGS)))
+    return run_component(
+        lambda: Postgres(
+            "db",
+            PostgresArgs(
+                namespace="apps", in_cluster=InClusterPostgresArgs(storage_class_name="standard"), tags=TAGS
+            ),
+        )
+    )
 
 
 def test_storage_encrypted_with_the_stack_key(managed):
@@ -83,8 +97,11 @@ def test_private_in_the_database_subnet_group(managed):
 
 def test_security_group_admits_5432_from_the_cluster_only(managed):
     group = managed.named("db-sg")
-    rules = [r for r in managed.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-             if fed_by(r, "securityGroupId", group)]
+    rules = [
+        r
+        for r in managed.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if fed_by(r, "securityGroupId", group)
+    ]
     assert len(rules) == 1
     rule = rules[0]
     assert (rule.props["fromPort"], rule.props["toPort"], rule.props["ipProtocol"]) == (5432, 5432, "tcp")
@@ -160,16 +177,32 @@ def test_exactly_one_backend_is_required():
 
 @pytest.fixture(scope="module")
 def managed_pooled() -> Capture:
-    return run_component(lambda: Postgres("db", PostgresArgs(
-        namespace="apps", managed=RdsPostgresArgs(network=network_for_tests()), connection_pooling=True,
-        tags=TAGS)))
+    return run_component(
+        lambda: Postgres(
+            "db",
+            PostgresArgs(
+                namespace="apps",
+                managed=RdsPostgresArgs(network=network_for_tests()),
+                connection_pooling=True,
+                tags=TAGS,
+            ),
+        )
+    )
 
 
 @pytest.fixture(scope="module")
 def in_cluster_pooled() -> Capture:
-    return run_component(lambda: Postgres("db", PostgresArgs(
-        namespace="apps", in_cluster=InClusterPostgresArgs(storage_class_name="standard"),
-        connection_pooling=True, tags=TAGS)))
+    return run_component(
+        lambda: Postgres(
+            "db",
+            PostgresArgs(
+                namespace="apps",
+                in_cluster=InClusterPostgresArgs(storage_class_name="standard"),
+                connection_pooling=True,
+                tags=TAGS,
+            ),
+        )
+    )
 
 
 def test_rds_proxy_requires_tls_and_reads_the_rds_managed_secret(managed_pooled):
@@ -190,9 +223,14 @@ def test_rds_proxy_admits_the_cluster_and_is_the_only_other_way_into_the_databas
     nodes = managed_pooled.named("test-nodes")
     assert len(into_proxy) == 1 and fed_by(into_proxy[0], "referencedSecurityGroupId", nodes)
     into_db = [r for r in rules if fed_by(r, "securityGroupId", managed_pooled.named("db-sg"))]
-    sources = sorted("proxy" if fed_by(r, "referencedSecurityGroupId", proxy_sg) else
-                     "nodes" if fed_by(r, "referencedSecurityGroupId", nodes) else "other"
-                     for r in into_db)
+    sources = sorted(
+        "proxy"
+        if fed_by(r, "referencedSecurityGroupId", proxy_sg)
+        else "nodes"
+        if fed_by(r, "referencedSecurityGroupId", nodes)
+        else "other"
+        for r in into_db
+    )
     assert sources == ["nodes", "proxy"]
     secret = managed_pooled.named("db-connection")
     assert secret.props["stringData"]["poolerHost"].startswith("db.proxy-")
@@ -209,13 +247,18 @@ def test_pgbouncer_gets_the_password_as_a_secret_and_pools_transactions(in_clust
     assert secret["poolerHost"] == "db-pooler.apps.svc.cluster.local"
 
 
-@pytest.mark.parametrize("component,args_type", [("Postgres", "PostgresArgs"), ("Redis", "RedisArgs"),
-                                                 ("Kafka", "KafkaArgs")])
+@pytest.mark.parametrize(
+    "component,args_type", [("Postgres", "PostgresArgs"), ("Redis", "RedisArgs"), ("Kafka", "KafkaArgs")]
+)
 def test_a_data_service_needs_exactly_one_backend(component, args_type):
     import importlib
 
     from tests.conftest import run_component
 
     module = importlib.import_module(f"components.{component.lower()}")
-    with pytest.raises(ValueError, match=f"{component} orphan: set exactly one of `managed` and `in_cluster`"):
-        run_component(lambda: getattr(module, component)("orphan", getattr(module, args_type)(namespace="apps")))
+    with pytest.raises(
+        ValueError, match=f"{component} orphan: set exactly one of `managed` and `in_cluster`"
+    ):
+        run_component(
+            lambda: getattr(module, component)("orphan", getattr(module, args_type)(namespace="apps"))
+        )

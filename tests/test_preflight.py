@@ -110,5 +110,5 @@ def test_the_pulumi_entry_point_turns_config_errors_into_a_run_error():
 
     raw = read_stack_file("prod")
     raw["groundwork:network"] = {**raw["groundwork:network"], "azCount": 2}
-    with pytest.raises(pulumi.RunError, match="prod: network.azCount = 2: prod needs 3"):
+    with pytest.raises(pulumi.RunError, match=r"prod: network\.azCount = 2: prod needs 3"):
         run_program("prod", raw, program_main)

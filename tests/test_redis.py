@@ -12,14 +12,29 @@ from tests.data_support import TAGS, fed_by, network_for_tests
 
 @pytest.fixture(scope="module")
 def managed() -> Capture:
-    return run_component(lambda: Redis("cache", RedisArgs(
-        namespace="apps", managed=ElastiCacheArgs(network=network_for_tests()), protect=True, tags=TAGS)))
+    return run_component(
+        lambda: Redis(
+            "cache",
+            RedisArgs(
+                namespace="apps",
+                managed=ElastiCacheArgs(network=network_for_tests()),
+                protect=True,
+                tags=TAGS,
+            ),
+        )
+    )
 
 
 @pytest.fixture(scope="module")
 def in_cluster() -> Capture:
-    return run_component(lambda: Redis("cache", RedisArgs(
-        namespace="apps", in_cluster=InClusterRedisArgs(storage_class_name="standard"), tags=TAGS)))
+    return run_component(
+        lambda: Redis(
+            "cache",
+            RedisArgs(
+                namespace="apps", in_cluster=InClusterRedisArgs(storage_class_name="standard"), tags=TAGS
+            ),
+        )
+    )
 
 
 def _group(capture: Capture):
@@ -80,8 +95,11 @@ def test_in_the_database_subnets_behind_a_cluster_only_security_group(managed):
     assert fed_by(group, "subnetGroupName", managed.named("cache-subnets"))
     sg = managed.named("cache-sg")
     assert fed_by(group, "securityGroupIds", sg)
-    rules = [r for r in managed.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-             if fed_by(r, "securityGroupId", sg)]
+    rules = [
+        r
+        for r in managed.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if fed_by(r, "securityGroupId", sg)
+    ]
     assert [(r.props["fromPort"], r.props["toPort"]) for r in rules] == [(6379, 6379)]
     assert all(fed_by(r, "referencedSecurityGroupId", managed.named("test-nodes")) for r in rules)
     assert not any({"cidrIpv4", "cidrIpv6"} & set(r.props) for r in rules)
@@ -102,8 +120,15 @@ def test_connection_secret_carries_the_token_as_a_secret(managed):
 
 def test_multi_az_without_a_replica_is_refused():
     with pytest.raises(ValueError, match="replica"):
-        run_component(lambda: Redis("cache", RedisArgs(namespace="apps", managed=ElastiCacheArgs(
-            network=network_for_tests(), replicas=0, multi_az=True))))
+        run_component(
+            lambda: Redis(
+                "cache",
+                RedisArgs(
+                    namespace="apps",
+                    managed=ElastiCacheArgs(network=network_for_tests(), replicas=0, multi_az=True),
+                ),
+            )
+        )
 
 
 def test_in_cluster_password_comes_from_the_secret(in_cluster):

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
+
 import pytest
 
 from tests.test_monitoring import RUNBOOKS, github_anchors
 
-REQUIRED = ("deploy.md", "rollback.md", "restore-postgres-pitr.md", "restore-from-vault.md", "dr-failover.md",
-            "alerts.md")
+REQUIRED = (
+    "deploy.md",
+    "rollback.md",
+    "restore-postgres-pitr.md",
+    "restore-from-vault.md",
+    "dr-failover.md",
+    "alerts.md",
+)
 LINK = re.compile(r"\]\(([^)#\s]*)(?:#([^)\s]+))?\)")
 
 

@@ -35,8 +35,12 @@ def test_generated_credentials_reach_resources_only_as_secrets(captured, stack):
     capture = captured(stack)
     secrets = _generated(capture)
     assert secrets, "every stack generates at least one credential"
-    leaks = {r.name for r in capture.resources for text in _plain_strings(r.inputs)
-             if any(secret in text for secret in secrets)}
+    leaks = {
+        r.name
+        for r in capture.resources
+        for text in _plain_strings(r.inputs)
+        if any(secret in text for secret in secrets)
+    }
     assert leaks == set()
 
 
@@ -47,7 +51,9 @@ def test_no_generated_credential_is_a_plain_output(captured, stack):
     assert not [key for key, value in capture.outputs.items() if any(s in str(value) for s in secrets)]
 
 
-@pytest.mark.parametrize("stack,key", [("prod", "kubeconfig"), ("prod", "grafana_admin_password"),
-                                       ("local", "grafana_admin_password")])
+@pytest.mark.parametrize(
+    "stack,key",
+    [("prod", "kubeconfig"), ("prod", "grafana_admin_password"), ("local", "grafana_admin_password")],
+)
 def test_credential_outputs_are_secret(captured, stack, key):
     assert captured(stack).outputs[key] == "[secret]"

@@ -12,7 +12,7 @@ REQUIRED = {"environment", "project", "component", "managed-by", "owner", "cost-
 
 def _taggable(type_token: str) -> bool:
     """Whether the pulumi-aws resource behind a type token accepts `tags` (read from the SDK)."""
-    package, module_path, class_name = type_token.split(":")
+    _package, module_path, class_name = type_token.split(":")
     module = importlib.import_module(f"pulumi_aws.{module_path.split('/')[0]}")
     return hasattr(getattr(module, class_name), "tags")
 
@@ -33,10 +33,18 @@ def test_environment_tag_is_the_stack(captured, stack):
 
 def test_provider_default_tags_carry_the_stack_tags(captured):
     provider = captured("prod").named("prod-aws").props
-    tags = json.loads(provider["defaultTags"])["tags"] if isinstance(provider["defaultTags"], str) \
+    tags = (
+        json.loads(provider["defaultTags"])["tags"]
+        if isinstance(provider["defaultTags"], str)
         else provider["defaultTags"]["tags"]
-    assert tags == {"environment": "prod", "project": "groundwork", "managed-by": "pulumi",
-                    "owner": "platform-team", "cost-center": "engineering"}
+    )
+    assert tags == {
+        "environment": "prod",
+        "project": "groundwork",
+        "managed-by": "pulumi",
+        "owner": "platform-team",
+        "cost-center": "engineering",
+    }
     assert provider["region"] == "eu-west-1"
 
 
@@ -78,7 +86,8 @@ def test_autoscaling_may_use_the_key_only_for_aws_resources(captured):
     policy = json.loads(captured("prod").named("prod-platform-key").props["policy"])
     grants = [s for s in policy["Statement"] if s["Sid"] == "AutoScalingAttachesEncryptedVolumes"]
     assert grants[0]["Principal"]["AWS"].endswith(
-        ":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling")
+        ":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    )
     assert grants[0]["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
 
 

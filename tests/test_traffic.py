@@ -21,8 +21,11 @@ NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 AWS_STACKS = ("dev", "prod")
 # Facts about the software, not about this program: the engines' client ports and the exporters'.
 ENGINE_PORTS = {"postgres": {5432}, "redis": {6379}, "kafka": {9098}}
-EXPORTER_PORTS = {"prometheus-postgres-exporter": 9187, "prometheus-redis-exporter": 9121,
-                  "prometheus-kafka-exporter": 9308}
+EXPORTER_PORTS = {
+    "prometheus-postgres-exporter": 9187,
+    "prometheus-redis-exporter": 9121,
+    "prometheus-kafka-exporter": 9308,
+}
 MONITORING = "monitoring"
 
 
@@ -59,7 +62,9 @@ def _workload_pods(capture: Capture, namespace: str) -> dict[str, tuple[dict[str
             if workload.props["metadata"]["namespace"] != namespace:
                 continue
             template = workload.props["spec"]["template"]
-            ports = {int(p["containerPort"]) for c in template["spec"]["containers"] for p in c.get("ports", [])}
+            ports = {
+                int(p["containerPort"]) for c in template["spec"]["containers"] for p in c.get("ports", [])
+            }
             found[workload.props["metadata"]["name"]] = (template["metadata"]["labels"], ports)
     return found
 
@@ -88,7 +93,9 @@ def test_no_egress_from_apps_is_open_and_only_aws_https_leaves_the_private_range
 
 
 @pytest.mark.parametrize("stack,public", [("dev", True), ("prod", False), ("local", None)])
-def test_apps_reach_sts_through_endpoints_where_the_vpc_has_them_else_through_the_nat(captured, stack, public):
+def test_apps_reach_sts_through_endpoints_where_the_vpc_has_them_else_through_the_nat(
+    captured, stack, public
+):
     policies = {p["metadata"]["name"]: p for p in _policies(captured(stack), "apps")}
     if public is None:
         assert "allow-aws-api-egress" not in policies
@@ -99,7 +106,9 @@ def test_apps_reach_sts_through_endpoints_where_the_vpc_has_them_else_through_th
 
 
 def test_msk_with_scram_opens_the_scram_port_as_well():
-    capture, _ = capture_data("dev", overrides={"groundwork:kafka": {"clientAuthentication": ["iam", "scram"]}})
+    capture, _ = capture_data(
+        "dev", overrides={"groundwork:kafka": {"clientAuthentication": ["iam", "scram"]}}
+    )
     (rule,) = _rules(_named(capture, "apps", "allow-egress-to-dev-kafka"), "egress")
     assert _ports(rule) == {9096, 9098}
 
@@ -107,21 +116,34 @@ def test_msk_with_scram_opens_the_scram_port_as_well():
 @pytest.mark.parametrize("stack", ["local", "prod"])
 def test_prometheus_can_reach_the_metrics_port_of_each_exporter(captured, stack):
     capture = captured(stack)
-    (scrape_out,) = [p for p in _policies(capture, MONITORING)
-                     if p["metadata"]["name"] == "allow-prometheus-scrape-egress"]
+    (scrape_out,) = [
+        p for p in _policies(capture, MONITORING) if p["metadata"]["name"] == "allow-prometheus-scrape-egress"
+    ]
     prometheus_labels = scrape_out["spec"]["podSelector"]["matchLabels"]
     # Prometheus's side: egress to pods of every namespace, on every port.
-    assert any(peer == {"namespaceSelector": {}, "podSelector": {}} and not _ports(rule)
-               for rule in _rules(scrape_out, "egress") for peer in _peers(rule))
-    exporters = {c.props["chart"] for c in capture.of_type("kubernetes:helm.sh/v4:Chart")} & set(EXPORTER_PORTS)
+    assert any(
+        peer == {"namespaceSelector": {}, "podSelector": {}} and not _ports(rule)
+        for rule in _rules(scrape_out, "egress")
+        for peer in _peers(rule)
+    )
+    exporters = {c.props["chart"] for c in capture.of_type("kubernetes:helm.sh/v4:Chart")} & set(
+        EXPORTER_PORTS
+    )
     assert exporters == set(EXPORTER_PORTS)
     for chart in exporters:
         admitted = [
-            rule for p in _policies(capture, "apps") if _selects(p["spec"]["podSelector"], {"app": chart})
-            and p["spec"]["podSelector"] for rule in _rules(p, "ingress")
-            if EXPORTER_PORTS[chart] in _ports(rule) and any(
-                peer.get("namespaceSelector", {}).get("matchLabels") == {"kubernetes.io/metadata.name": MONITORING}
-                and _selects(peer.get("podSelector", {}), prometheus_labels) for peer in _peers(rule))]
+            rule
+            for p in _policies(capture, "apps")
+            if _selects(p["spec"]["podSelector"], {"app": chart}) and p["spec"]["podSelector"]
+            for rule in _rules(p, "ingress")
+            if EXPORTER_PORTS[chart] in _ports(rule)
+            and any(
+                peer.get("namespaceSelector", {}).get("matchLabels")
+                == {"kubernetes.io/metadata.name": MONITORING}
+                and _selects(peer.get("podSelector", {}), prometheus_labels)
+                for peer in _peers(rule)
+            )
+        ]
         assert admitted, chart
 
 
@@ -130,8 +152,12 @@ def test_in_local_only_pods_of_the_same_namespace_reach_postgres_redis_and_kafka
     workloads = _workload_pods(capture, "apps")
     assert {"local-postgres", "local-redis", "local-kafka"} <= set(workloads)
     for name, (labels, ports) in workloads.items():
-        ingress = [rule for p in _policies(capture, "apps") if _selects(p["spec"]["podSelector"], labels)
-                   for rule in _rules(p, "ingress")]
+        ingress = [
+            rule
+            for p in _policies(capture, "apps")
+            if _selects(p["spec"]["podSelector"], labels)
+            for rule in _rules(p, "ingress")
+        ]
         assert ports <= set().union(*(_ports(rule) for rule in ingress)), name
         for rule in ingress:
             for peer in _peers(rule):
@@ -144,27 +170,43 @@ def test_every_pod_of_apps_may_connect_to_the_in_cluster_datastores(captured):
     client_ports = {"local-postgres": {5432}, "local-redis": {6379}, "local-kafka": {9092}}
     for name, ports in client_ports.items():
         labels, _ = workloads[name]
-        reaching = [rule for p in _policies(capture, "apps") if p["spec"]["podSelector"] == {}
-                    for rule in _rules(p, "egress")
-                    if any(set(peer) == {"podSelector"} and _selects(peer["podSelector"], labels)
-                           and peer["podSelector"] for peer in _peers(rule))]
+        reaching = [
+            rule
+            for p in _policies(capture, "apps")
+            if p["spec"]["podSelector"] == {}
+            for rule in _rules(p, "egress")
+            if any(
+                set(peer) == {"podSelector"} and _selects(peer["podSelector"], labels) and peer["podSelector"]
+                for peer in _peers(rule)
+            )
+        ]
         assert ports <= set().union(*(_ports(rule) for rule in reaching)), name
 
 
 @pytest.fixture(scope="module")
 def local_pooled_kraft() -> Capture:
-    return capture_data("local", overrides={"groundwork:kafka": {"inClusterNodes": 3},
-                                            "groundwork:postgres": {"connectionPooling": True}})[0]
+    return capture_data(
+        "local",
+        overrides={
+            "groundwork:kafka": {"inClusterNodes": 3},
+            "groundwork:postgres": {"connectionPooling": True},
+        },
+    )[0]
 
 
 def test_kraft_nodes_reach_each_other_on_the_controller_and_broker_ports(local_pooled_kraft):
     labels, _ = _workload_pods(local_pooled_kraft, "apps")["local-kafka"]
     for direction in ("ingress", "egress"):
-        between_nodes = [rule for p in _policies(local_pooled_kraft, "apps")
-                         if p["spec"]["podSelector"] and _selects(p["spec"]["podSelector"], labels)
-                         for rule in _rules(p, direction)
-                         if any(_selects(peer.get("podSelector", {}), labels) and peer.get("podSelector")
-                                for peer in _peers(rule))]
+        between_nodes = [
+            rule
+            for p in _policies(local_pooled_kraft, "apps")
+            if p["spec"]["podSelector"] and _selects(p["spec"]["podSelector"], labels)
+            for rule in _rules(p, direction)
+            if any(
+                _selects(peer.get("podSelector", {}), labels) and peer.get("podSelector")
+                for peer in _peers(rule)
+            )
+        ]
         assert {9092, 9093} <= set().union(*(_ports(rule) for rule in between_nodes)), direction
 
 
@@ -173,15 +215,24 @@ def test_pgbouncer_admits_the_namespace_and_reaches_postgres(local_pooled_kraft)
     pooler_labels, pooler_ports = workloads["local-postgres-pooler"]
     postgres_labels, _ = workloads["local-postgres"]
     policies = _policies(local_pooled_kraft, "apps")
-    admitted = {port for p in policies
-                if p["spec"]["podSelector"] and _selects(p["spec"]["podSelector"], pooler_labels)
-                for rule in _rules(p, "ingress") if _peers(rule) == [{"podSelector": {}}]
-                for port in _ports(rule)}
+    admitted = {
+        port
+        for p in policies
+        if p["spec"]["podSelector"] and _selects(p["spec"]["podSelector"], pooler_labels)
+        for rule in _rules(p, "ingress")
+        if _peers(rule) == [{"podSelector": {}}]
+        for port in _ports(rule)
+    }
     assert pooler_ports <= admitted
-    to_postgres = {port for p in policies if _selects(p["spec"]["podSelector"], pooler_labels)
-                   for rule in _rules(p, "egress") for peer in _peers(rule)
-                   if peer.get("podSelector") and _selects(peer["podSelector"], postgres_labels)
-                   for port in _ports(rule)}
+    to_postgres = {
+        port
+        for p in policies
+        if _selects(p["spec"]["podSelector"], pooler_labels)
+        for rule in _rules(p, "egress")
+        for peer in _peers(rule)
+        if peer.get("podSelector") and _selects(peer["podSelector"], postgres_labels)
+        for port in _ports(rule)
+    }
     assert 5432 in to_postgres
 
 
@@ -200,8 +251,10 @@ def test_the_pooler_and_quorum_policies_validate_against_the_kubernetes_schema(l
 
 @pytest.mark.parametrize("stack", ["local", "prod"])
 def test_platform_namespaces_enforce_a_chosen_level_and_audit_restricted(captured, stack):
-    namespaces = {n.props["metadata"]["name"]: n.props["metadata"]
-                  for n in captured(stack).of_type("kubernetes:core/v1:Namespace")}
+    namespaces = {
+        n.props["metadata"]["name"]: n.props["metadata"]
+        for n in captured(stack).of_type("kubernetes:core/v1:Namespace")
+    }
     expected = {"monitoring": "privileged", "logging": "privileged", "cert-manager": "restricted"}
     if stack == "prod":
         expected.update({"velero": "restricted", "external-secrets": "restricted"})
@@ -215,9 +268,13 @@ def test_platform_namespaces_enforce_a_chosen_level_and_audit_restricted(capture
 
 
 def test_only_alertmanager_may_reach_the_internet_from_monitoring(captured):
-    internet_rules = [(p["spec"]["podSelector"], rule) for p in _policies(captured("prod"), MONITORING)
-                      for rule in _rules(p, "egress") for peer in _peers(rule)
-                      if peer.get("ipBlock", {}).get("cidr") == "0.0.0.0/0"]
+    internet_rules = [
+        (p["spec"]["podSelector"], rule)
+        for p in _policies(captured("prod"), MONITORING)
+        for rule in _rules(p, "egress")
+        for peer in _peers(rule)
+        if peer.get("ipBlock", {}).get("cidr") == "0.0.0.0/0"
+    ]
     ((selector, rule),) = internet_rules
     assert selector == {"matchLabels": {"app.kubernetes.io/name": "alertmanager"}}
     # Slack and PagerDuty over HTTPS, and the SMTP submission port of prod's smarthost.
@@ -240,7 +297,9 @@ def test_namespaces_moved_under_the_baseline_keep_their_identity(captured):
     instead of deleting the namespace (and everything in it) and creating it again."""
     capture = captured("prod")
     by_urn = {r.urn: r for r in capture.resources}
-    moved = [r for r in capture.of_type("kubernetes:core/v1:Namespace") if r.props["metadata"]["name"] != "apps"]
+    moved = [
+        r for r in capture.of_type("kubernetes:core/v1:Namespace") if r.props["metadata"]["name"] != "apps"
+    ]
     assert len(moved) == 5
     for resource in moved:
         (alias,) = [a["spec"] for a in resource.options["aliases"] if "name" in a.get("spec", {})]
@@ -250,5 +309,6 @@ def test_namespaces_moved_under_the_baseline_keep_their_identity(captured):
 
 def test_a_weaker_pod_security_level_needs_a_reason():
     with pytest.raises(ValueError, match="pod_security_reason"):
-        run_component(lambda: AppNamespace("tools", platform_namespace("tools", pod_security="privileged",
-                                                                       reason="")))
+        run_component(
+            lambda: AppNamespace("tools", platform_namespace("tools", pod_security="privileged", reason=""))
+        )

@@ -43,8 +43,11 @@ def test_the_fork_safe_jobs_use_no_secrets_and_no_extra_permissions(job):
     body = load("pull-request.yml")["jobs"][job]
     assert "secrets." not in json.dumps(body)
     assert "permissions" not in body
-    assert all(s.get("with", {}).get("persist-credentials") is False
-               for s in steps(body) if s.get("uses", "").startswith("actions/checkout"))
+    assert all(
+        s.get("with", {}).get("persist-credentials") is False
+        for s in steps(body)
+        if s.get("uses", "").startswith("actions/checkout")
+    )
 
 
 def test_preflight_runs_every_stack_with_all_report_formats():
@@ -83,8 +86,11 @@ def test_deploy_triggers_and_targets():
     assert jobs["dev"]["if"] == "github.ref == 'refs/heads/main'"
     assert "contains(github.ref_name, '-rc')" in jobs["staging"]["if"]
     assert "!contains(github.ref_name, '-rc')" in jobs["prod"]["if"]
-    assert {name: job["with"]["stack"] for name, job in jobs.items()} == {"dev": "dev", "staging": "staging",
-                                                                        "prod": "prod"}
+    assert {name: job["with"]["stack"] for name, job in jobs.items()} == {
+        "dev": "dev",
+        "staging": "staging",
+        "prod": "prod",
+    }
 
 
 def test_each_deploy_runs_in_its_github_environment_after_the_gate():

@@ -8,8 +8,11 @@ from pathlib import Path
 from policy.analyzer import PolicyReport
 from policy.reports import json_report, markdown, sarif
 
-FORMATS = {"md": (markdown.render, "md"), "json": (json_report.render, "json"),
-           "sarif": (sarif.render, "sarif")}
+FORMATS = {
+    "md": (markdown.render, "md"),
+    "json": (json_report.render, "json"),
+    "sarif": (sarif.render, "sarif"),
+}
 
 
 def render(report: PolicyReport, fmt: str) -> str:

@@ -11,7 +11,10 @@ SCHEMA_VERSION = 1
 
 
 def render(reports: Sequence[PolicyReport]) -> str:
-    body = {"schemaVersion": SCHEMA_VERSION, "passed": all(r.passed for r in reports),
-            "stacks": [r.to_json() for r in reports],
-            "rules": {k: v for r in reports for k, v in sorted(r.rules.items())}}
+    body = {
+        "schemaVersion": SCHEMA_VERSION,
+        "passed": all(r.passed for r in reports),
+        "stacks": [r.to_json() for r in reports],
+        "rules": {k: v for r in reports for k, v in sorted(r.rules.items())},
+    }
     return json.dumps(body, indent=2, sort_keys=False) + "\n"

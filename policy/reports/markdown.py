@@ -19,8 +19,10 @@ def _table(findings: list[Finding], with_fix: bool = True) -> list[str]:
     rule = "|---|---|---|---|" + ("---|" if with_fix else "")
     rows = [head, rule]
     for f in findings:
-        row = (f"| {ICON.get(f.severity, '')} {f.severity} | `{f.rule_id}` {_cell(f.title)} "
-               f"| `{_cell(f.resource_name)}` | {_cell(f.message)} |")
+        row = (
+            f"| {ICON.get(f.severity, '')} {f.severity} | `{f.rule_id}` {_cell(f.title)} "
+            f"| `{_cell(f.resource_name)}` | {_cell(f.message)} |"
+        )
         rows.append(row + (f" {_cell(f.remediation)} |" if with_fix else ""))
     return rows
 
@@ -33,9 +35,11 @@ def _by_severity(findings: list[Finding]) -> list[Finding]:
 def _summary_row(report: PolicyReport) -> str:
     counts = {s: len(v) for s, v in report.by_severity().items()}
     verdict = "✅ pass" if report.passed else f"❌ {len(report.blocking)} blocking"
-    return (f"| `{report.stack}` | {report.environment} | {verdict} | "
-            + " | ".join(str(counts.get(s, 0)) for s in SEVERITY_ORDER)
-            + f" | {len(report.suppressed)} | {len(report.indeterminate)} | {report.resources_evaluated} |")
+    return (
+        f"| `{report.stack}` | {report.environment} | {verdict} | "
+        + " | ".join(str(counts.get(s, 0)) for s in SEVERITY_ORDER)
+        + f" | {len(report.suppressed)} | {len(report.indeterminate)} | {report.resources_evaluated} |"
+    )
 
 
 def _section(report: PolicyReport) -> list[str]:
@@ -43,44 +47,60 @@ def _section(report: PolicyReport) -> list[str]:
     blocking = _by_severity(report.blocking)
     advisory = _by_severity([f for f in report.violations if not f.blocking])
     if not report.findings:
-        lines += [f"No findings: {report.policies_evaluated} policies, "
-                  f"{report.resources_evaluated} resources.", ""]
+        lines += [
+            f"No findings: {report.policies_evaluated} policies, {report.resources_evaluated} resources.",
+            "",
+        ]
         return lines
     if blocking:
-        lines += ["**Blocking (mandatory in this environment)**", ""] + _table(blocking) + [""]
+        lines += ["**Blocking (mandatory in this environment)**", "", *_table(blocking), ""]
     if advisory:
         lines += ["<details><summary>Advisory: " + f"{len(advisory)} finding(s)</summary>", ""]
-        lines += _table(advisory) + ["", "</details>", ""]
+        lines += [*_table(advisory), "", "</details>", ""]
     if report.suppressed:
-        lines += [f"<details><summary>Suppressed by exemption: {len(report.suppressed)}</summary>", "",
-                  "| rule | resource | finding | reason | approver | expires |", "|---|---|---|---|---|---|"]
+        lines += [
+            f"<details><summary>Suppressed by exemption: {len(report.suppressed)}</summary>",
+            "",
+            "| rule | resource | finding | reason | approver | expires |",
+            "|---|---|---|---|---|---|",
+        ]
         for f in _by_severity(report.suppressed):
             ex = f.exemption or {}
-            lines.append(f"| `{f.rule_id}` | `{_cell(f.resource_name)}` | {_cell(f.message)} "
-                         f"| {_cell(ex.get('reason', ''))} | {_cell(ex.get('approver', ''))} "
-                         f"| {ex.get('expires', '')} |")
+            lines.append(
+                f"| `{f.rule_id}` | `{_cell(f.resource_name)}` | {_cell(f.message)} "
+                f"| {_cell(ex.get('reason', ''))} | {_cell(ex.get('approver', ''))} "
+                f"| {ex.get('expires', '')} |"
+            )
         lines += ["", "</details>", ""]
     if report.indeterminate:
         lines += [f"<details><summary>Could not tell at preview: {len(report.indeterminate)}</summary>", ""]
-        lines += _table(_by_severity(report.indeterminate), with_fix=False) + ["", "</details>", ""]
+        lines += [*_table(_by_severity(report.indeterminate), with_fix=False), "", "</details>", ""]
     return lines
 
 
 def render(reports: Sequence[PolicyReport]) -> str:
     passed = all(r.passed for r in reports)
     version = reports[0].pack_version if reports else ""
-    lines = [f"## {'✅' if passed else '❌'} Groundwork policy pack v{version}", "",
-             "| stack | environment | gate | " + " | ".join(SEVERITY_ORDER)
-             + " | suppressed | can't tell | resources |",
-             "|---|---|---|" + "---:|" * (len(SEVERITY_ORDER) + 3)]
+    lines = [
+        f"## {'✅' if passed else '❌'} Groundwork policy pack v{version}",
+        "",
+        "| stack | environment | gate | "
+        + " | ".join(SEVERITY_ORDER)
+        + " | suppressed | can't tell | resources |",
+        "|---|---|---|" + "---:|" * (len(SEVERITY_ORDER) + 3),
+    ]
     lines += [_summary_row(r) for r in reports] + [""]
-    lines.append("Counts are open violations (mandatory and advisory). Rules, rationale and exemptions: "
-                 "`docs/policies.md`.")
+    lines.append(
+        "Counts are open violations (mandatory and advisory). Rules, rationale and exemptions: "
+        "`docs/policies.md`."
+    )
     lines.append("")
     for report in reports:
         lines += _section(report)
     text = "\n".join(lines) + "\n"
     if len(text) > MAX_CHARS:
-        text = (text[:MAX_CHARS].rsplit("\n", 1)[0]
-                + "\n\n…truncated; the full report is in the JSON and SARIF artifacts.\n")
+        text = (
+            text[:MAX_CHARS].rsplit("\n", 1)[0]
+            + "\n\n…truncated; the full report is in the JSON and SARIF artifacts.\n"
+        )
     return text

@@ -42,12 +42,17 @@ def _rule_descriptor(rule_id: str, finding: Finding) -> dict[str, Any]:
         "name": "".join(w.capitalize() for w in rule_id.split("-")),
         "shortDescription": {"text": title},
         "fullDescription": {"text": description},
-        "help": {"text": f"Why: {rationale}\nFix: {remediation}",
-                 "markdown": f"**Why it matters.** {rationale}\n\n**How to fix.** {remediation}"},
+        "help": {
+            "text": f"Why: {rationale}\nFix: {remediation}",
+            "markdown": f"**Why it matters.** {rationale}\n\n**How to fix.** {remediation}",
+        },
         "defaultConfiguration": {"level": DEFAULT_LEVEL.get(severity, "warning")},
-        "properties": {"tags": ["security", "iac", *tags],
-                       "security-severity": SECURITY_SEVERITY.get(severity, "5.0"), "precision": "high",
-                       "problem.severity": "error" if severity in ("critical", "high") else "warning"},
+        "properties": {
+            "tags": ["security", "iac", *tags],
+            "security-severity": SECURITY_SEVERITY.get(severity, "5.0"),
+            "precision": "high",
+            "problem.severity": "error" if severity in ("critical", "high") else "warning",
+        },
     }
 
 
@@ -60,26 +65,48 @@ def _result(finding: Finding, index: int, stack: str) -> dict[str, Any]:
         "ruleId": finding.rule_id,
         "ruleIndex": index,
         "level": _level(finding),
-        "message": {"text": f"{finding.message} — fix: {finding.remediation}" if finding.remediation
-                    else finding.message},
-        "locations": [{
-            "physicalLocation": {"artifactLocation": {"uri": f"Pulumi.{stack}.yaml"},
-                                 "region": {"startLine": 1}},
-            "logicalLocations": [{"name": finding.resource_name, "fullyQualifiedName": finding.urn or stack,
-                                  "kind": "resource"}],
-        }],
+        "message": {
+            "text": f"{finding.message} — fix: {finding.remediation}"
+            if finding.remediation
+            else finding.message
+        },
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": f"Pulumi.{stack}.yaml"},
+                    "region": {"startLine": 1},
+                },
+                "logicalLocations": [
+                    {
+                        "name": finding.resource_name,
+                        "fullyQualifiedName": finding.urn or stack,
+                        "kind": "resource",
+                    }
+                ],
+            }
+        ],
         "partialFingerprints": {"groundworkFinding/v1": _fingerprint(finding)},
-        "properties": {"severity": finding.severity, "enforcement": finding.enforcement,
-                       "status": finding.status, "resourceType": finding.resource_type},
+        "properties": {
+            "severity": finding.severity,
+            "enforcement": finding.enforcement,
+            "status": finding.status,
+            "resourceType": finding.resource_type,
+        },
     }
     if finding.suppressed and finding.exemption:
         ex = finding.exemption
-        result["suppressions"] = [{
-            "kind": "external", "status": "accepted",
-            "justification": ex.get("reason", ""),
-            "properties": {"approver": ex.get("approver", ""), "expires": ex.get("expires", ""),
-                           "source": ex.get("source", "")},
-        }]
+        result["suppressions"] = [
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": ex.get("reason", ""),
+                "properties": {
+                    "approver": ex.get("approver", ""),
+                    "expires": ex.get("expires", ""),
+                    "source": ex.get("source", ""),
+                },
+            }
+        ]
     return result
 
 
@@ -88,17 +115,28 @@ def _run(report: PolicyReport) -> dict[str, Any]:
     by_id = {f.rule_id: f for f in report.findings}
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     return {
-        "tool": {"driver": {"name": TOOL, "version": report.pack_version,
-                            "semanticVersion": report.pack_version,
-                            "rules": [_rule_descriptor(r, by_id[r]) for r in rule_ids]}},
+        "tool": {
+            "driver": {
+                "name": TOOL,
+                "version": report.pack_version,
+                "semanticVersion": report.pack_version,
+                "rules": [_rule_descriptor(r, by_id[r]) for r in rule_ids],
+            }
+        },
         "automationDetails": {"id": f"{TOOL}/{report.stack}/"},
         "results": [_result(f, index[f.rule_id], report.stack) for f in report.findings],
-        "properties": {"stack": report.stack, "environment": report.environment, "passed": report.passed,
-                       "resourcesEvaluated": report.resources_evaluated,
-                       "policiesEvaluated": report.policies_evaluated},
+        "properties": {
+            "stack": report.stack,
+            "environment": report.environment,
+            "passed": report.passed,
+            "resourcesEvaluated": report.resources_evaluated,
+            "policiesEvaluated": report.policies_evaluated,
+        },
     }
 
 
 def render(reports: Sequence[PolicyReport]) -> str:
-    return json.dumps({"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [_run(r) for r in reports]},
-                      indent=2) + "\n"
+    return (
+        json.dumps({"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [_run(r) for r in reports]}, indent=2)
+        + "\n"
+    )

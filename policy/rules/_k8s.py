@@ -19,8 +19,11 @@ CRON_JOB = "kubernetes:batch/v1:CronJob"
 
 _TEMPLATE_PATH = {
     POD: (),
-    DEPLOYMENT: ("spec", "template"), STATEFUL_SET: ("spec", "template"), DAEMON_SET: ("spec", "template"),
-    REPLICA_SET: ("spec", "template"), JOB: ("spec", "template"),
+    DEPLOYMENT: ("spec", "template"),
+    STATEFUL_SET: ("spec", "template"),
+    DAEMON_SET: ("spec", "template"),
+    REPLICA_SET: ("spec", "template"),
+    JOB: ("spec", "template"),
     CRON_JOB: ("spec", "jobTemplate", "spec", "template"),
 }
 WORKLOADS: tuple[str, ...] = tuple(_TEMPLATE_PATH)

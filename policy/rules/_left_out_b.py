@@ -7,10 +7,12 @@ meta rows STK-POL-001/002 belong to the framework (policy/exemptions.py, policy/
 """
 
 LEFT_OUT: tuple[tuple[str, str], ...] = (
-    ("STK-SEC-002",
-     "Plaintext secrets in stack config are invisible to a policy: pulumi_policy hands rules resource inputs "
-     "with secrets already unwrapped and never the stack's config or its secret-key list. The stack config "
-     "loader does it instead: `stacks.config.loader.plaintext_credentials` refuses any credential-named key "
-     "(password, token, webhook, ...) that is not a `secure:` value, before the program runs, in preflight "
-     "and in `pulumi up` alike (tests/test_config.py)."),
+    (
+        "STK-SEC-002",
+        "Plaintext secrets in stack config are invisible to a policy: pulumi_policy hands rules resource inputs "
+        "with secrets already unwrapped and never the stack's config or its secret-key list. The stack config "
+        "loader does it instead: `stacks.config.loader.plaintext_credentials` refuses any credential-named key "
+        "(password, token, webhook, ...) that is not a `secure:` value, before the program runs, in preflight "
+        "and in `pulumi up` alike (tests/test_config.py).",
+    ),
 )

@@ -14,8 +14,19 @@ import re
 
 from policy.framework import Resource, Stack, resource_rule, stack_rule
 from policy.rules._b_util import (
-    anchors, as_list, condition_keys, each, first, is_false, is_true, linked, number, policy_document,
-    principal_is_public, statements, version_tuple,
+    anchors,
+    as_list,
+    condition_keys,
+    each,
+    first,
+    is_false,
+    is_true,
+    linked,
+    number,
+    policy_document,
+    principal_is_public,
+    statements,
+    version_tuple,
 )
 
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
@@ -31,16 +42,23 @@ CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager",
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 # Add-ons that call AWS APIs and therefore need their own IAM identity (IRSA or Pod Identity)
 # instead of borrowing the node role.
-ADDONS_NEEDING_AWS_IDENTITY = ["vpc-cni", "aws-ebs-csi-driver", "aws-efs-csi-driver",
-                               "aws-mountpoint-s3-csi-driver", "amazon-cloudwatch-observability",
-                               "adot", "aws-guardduty-agent"]
+ADDONS_NEEDING_AWS_IDENTITY = [
+    "vpc-cni",
+    "aws-ebs-csi-driver",
+    "aws-efs-csi-driver",
+    "aws-mountpoint-s3-csi-driver",
+    "amazon-cloudwatch-observability",
+    "adot",
+    "aws-guardduty-agent",
+]
 
 # Credential shapes that must never appear in user data or other literal inputs.
 AWS_ACCESS_KEY = re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")
 PRIVATE_KEY_BLOCK = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
 SECRET_ASSIGNMENT = re.compile(
     r"(?i)(?:aws_secret_access_key|password|passwd|secret|token|api[_-]?key)\w*"
-    r"\s*[=:]\s*['\"]?([^\s'\"$]{8,})")
+    r"\s*[=:]\s*['\"]?([^\s'\"$]{8,})"
+)
 
 
 def credential_findings(text: str) -> list[str]:
@@ -66,22 +84,32 @@ def _decoded(user_data: str) -> str:
 
 # ------------------------------------------------------------------------------------- EKS cluster
 
+
 @resource_rule(
-    id="AWS-EKS-001", title="EKS API endpoint is private", severity="critical",
+    id="AWS-EKS-001",
+    title="EKS API endpoint is private",
+    severity="critical",
     resource_types=(EKS_CLUSTER,),
     description="Checks `vpcConfig.endpointPrivateAccess == true` and `vpcConfig.endpointPublicAccess == "
-                "false` (AWS defaults the public endpoint to on). Where the policy config sets "
-                "`allowPublicEndpoint` (dev), a public endpoint passes only with `publicAccessCidrs` set and "
-                "none of them 0.0.0.0/0.",
+    "false` (AWS defaults the public endpoint to on). Where the policy config sets "
+    "`allowPublicEndpoint` (dev), a public endpoint passes only with `publicAccessCidrs` set and "
+    "none of them 0.0.0.0/0.",
     rationale="A public Kubernetes API endpoint is probed by the whole internet; any leaked kubeconfig, "
-              "token or API-server vulnerability is then exploitable from anywhere.",
+    "token or API-server vulnerability is then exploitable from anywhere.",
     remediation="Leave `cluster.endpointPublicAccessCidrs` empty in Pulumi.<stack>.yaml (private endpoint "
-                "only) and reach the API through the VPN or SSM; for dev, list the office/VPN CIDRs in "
-                "`cluster.endpointPublicAccessCidrs`.",
+    "only) and reach the API through the VPN or SSM; for dev, list the office/VPN CIDRs in "
+    "`cluster.endpointPublicAccessCidrs`.",
     thresholds={"allowPublicEndpoint": False},
-    tags=anchors("AWS-EKS-001", "A/M", "cp:eks-cluster-disallow-api-endpoint-public-access",
-                 "checkov:CKV_AWS_38",
-                 "checkov:CKV_AWS_39", "fsbp:EKS.1", "cdk-nag:AwsSolutions-EKS1"))
+    tags=anchors(
+        "AWS-EKS-001",
+        "A/M",
+        "cp:eks-cluster-disallow-api-endpoint-public-access",
+        "checkov:CKV_AWS_38",
+        "checkov:CKV_AWS_39",
+        "fsbp:EKS.1",
+        "cdk-nag:AwsSolutions-EKS1",
+    ),
+)
 def eks_private_endpoint(r: Resource):
     vpc = first(r.get("vpcConfig"))
     if not is_true(vpc.get("endpointPrivateAccess")):
@@ -97,37 +125,49 @@ def eks_private_endpoint(r: Resource):
 
 
 @resource_rule(
-    id="AWS-EKS-002", title="EKS encrypts Kubernetes secrets with a customer-managed key", severity="high",
+    id="AWS-EKS-002",
+    title="EKS encrypts Kubernetes secrets with a customer-managed key",
+    severity="high",
     resource_types=(EKS_CLUSTER,),
     description="Checks `encryptionConfig.resources` contains `secrets` and "
-                "`encryptionConfig.provider.keyArn` is set.",
+    "`encryptionConfig.provider.keyArn` is set.",
     rationale="Envelope encryption keeps Secrets unreadable in etcd backups and snapshots, and the key "
-              "policy controls who can decrypt them.",
+    "policy controls who can decrypt them.",
     remediation="The `Cluster` component sets `encryption_config` with the platform KMS key.",
-    tags=anchors("AWS-EKS-002", "M/M", "cp:eks-cluster-enable-cluster-encryption-config",
-                 "checkov:CKV_AWS_58",
-                 "fsbp:EKS.3"))
+    tags=anchors(
+        "AWS-EKS-002",
+        "M/M",
+        "cp:eks-cluster-enable-cluster-encryption-config",
+        "checkov:CKV_AWS_58",
+        "fsbp:EKS.3",
+    ),
+)
 def eks_secrets_encryption(r: Resource):
     config = first(r.get("encryptionConfig"))
     if "secrets" not in [str(x) for x in as_list(config.get("resources"))]:
-        yield ("encryptionConfig does not cover 'secrets': Kubernetes Secrets are stored with etcd's default "
-               "encryption only")
+        yield (
+            "encryptionConfig does not cover 'secrets': Kubernetes Secrets are stored with etcd's default "
+            "encryption only"
+        )
     elif not first(config.get("provider")).get("keyArn"):
         yield "encryptionConfig.provider.keyArn is unset"
 
 
 @resource_rule(
-    id="AWS-EKS-003", title="EKS control-plane logs are enabled", severity="medium",
+    id="AWS-EKS-003",
+    title="EKS control-plane logs are enabled",
+    severity="medium",
     resource_types=(EKS_CLUSTER,),
     description="Checks `enabledClusterLogTypes` contains every type in the policy config's "
-                "`requiredLogTypes` (default all five: api, audit, authenticator, controllerManager, "
-                "scheduler; dev may require only audit).",
+    "`requiredLogTypes` (default all five: api, audit, authenticator, controllerManager, "
+    "scheduler; dev may require only audit).",
     rationale="The audit log is the only record of who did what in the cluster (kubectl exec, secret reads, "
-              "RBAC changes); authenticator logs tie Kubernetes users to IAM principals.",
+    "RBAC changes); authenticator logs tie Kubernetes users to IAM principals.",
     remediation="The `Cluster` component enables all five log types; on a raw cluster set "
-                "`enabled_cluster_log_types`. Dev may require fewer through the policy config.",
+    "`enabled_cluster_log_types`. Dev may require fewer through the policy config.",
     thresholds={"requiredLogTypes": CONTROL_PLANE_LOG_TYPES},
-    tags=anchors("AWS-EKS-003", "A/M", "checkov:CKV_AWS_37", "fsbp:EKS.8", "cdk-nag:AwsSolutions-EKS2"))
+    tags=anchors("AWS-EKS-003", "A/M", "checkov:CKV_AWS_37", "fsbp:EKS.8", "cdk-nag:AwsSolutions-EKS2"),
+)
 def eks_control_plane_logs(r: Resource):
     enabled = {str(x) for x in as_list(r.get("enabledClusterLogTypes"))}
     missing = [t for t in r.threshold("requiredLogTypes", CONTROL_PLANE_LOG_TYPES) if t not in enabled]
@@ -136,17 +176,20 @@ def eks_control_plane_logs(r: Resource):
 
 
 @resource_rule(
-    id="AWS-EKS-004", title="EKS runs a supported Kubernetes version under standard support", severity="high",
+    id="AWS-EKS-004",
+    title="EKS runs a supported Kubernetes version under standard support",
+    severity="high",
     resource_types=(EKS_CLUSTER,),
     description="Checks `version` (when pinned) is at least the policy config's `minVersion` (default 1.32) "
-                "and `upgradePolicy.supportType` is in `allowedSupportTypes` (default STANDARD; unset means "
-                "AWS's default EXTENDED and fails).",
+    "and `upgradePolicy.supportType` is in `allowedSupportTypes` (default STANDARD; unset means "
+    "AWS's default EXTENDED and fails).",
     rationale="Versions past standard support stop getting upstream security patches and, under extended "
-              "support, cost six times as much per hour; STANDARD forces the upgrade to be planned.",
-    remediation="Raise `cluster.kubernetesVersion` and set `upgrade_policy={\"support_type\": \"STANDARD\"}` "
-                "(the `Cluster` component default).",
+    "support, cost six times as much per hour; STANDARD forces the upgrade to be planned.",
+    remediation='Raise `cluster.kubernetesVersion` and set `upgrade_policy={"support_type": "STANDARD"}` '
+    "(the `Cluster` component default).",
     thresholds={"minVersion": "1.32", "allowedSupportTypes": ["STANDARD"]},
-    tags=anchors("AWS-EKS-004", "A/M", "checkov:CKV_AWS_339", "fsbp:EKS.2"))
+    tags=anchors("AWS-EKS-004", "A/M", "checkov:CKV_AWS_339", "fsbp:EKS.2"),
+)
 def eks_version(r: Resource):
     version = r.get("version")
     minimum = r.threshold("minVersion", "1.32")
@@ -159,46 +202,55 @@ def eks_version(r: Resource):
 
 
 @resource_rule(
-    id="AWS-EKS-010", title="EKS uses access entries without implicit creator admin", severity="high",
+    id="AWS-EKS-010",
+    title="EKS uses access entries without implicit creator admin",
+    severity="high",
     resource_types=(EKS_CLUSTER,),
-    description="Checks `accessConfig.authenticationMode == \"API\"` and "
-                "`accessConfig.bootstrapClusterCreatorAdminPermissions == false`. Beyond the open anchors.",
+    description='Checks `accessConfig.authenticationMode == "API"` and '
+    "`accessConfig.bootstrapClusterCreatorAdminPermissions == false`. Beyond the open anchors.",
     rationale="The aws-auth ConfigMap is an unaudited, easily broken mapping that any cluster admin can "
-              "edit; access entries are AWS API objects governed by IAM and CloudTrail. The bootstrap flag "
-              "silently makes whoever ran `pulumi up` a permanent cluster-admin (on by default).",
-    remediation="The `Cluster` component sets `access_config={\"authentication_mode\": \"API\", "
-                "\"bootstrap_cluster_creator_admin_permissions\": False}` and grants admins through "
-                "`cluster.adminRoleArns` access entries.",
-    tags=anchors("STK-EKS-001", "A/M", "groundwork:beyond"))
+    "edit; access entries are AWS API objects governed by IAM and CloudTrail. The bootstrap flag "
+    "silently makes whoever ran `pulumi up` a permanent cluster-admin (on by default).",
+    remediation='The `Cluster` component sets `access_config={"authentication_mode": "API", '
+    '"bootstrap_cluster_creator_admin_permissions": False}` and grants admins through '
+    "`cluster.adminRoleArns` access entries.",
+    tags=anchors("STK-EKS-001", "A/M", "groundwork:beyond"),
+)
 def eks_access_config(r: Resource):
     access = first(r.get("accessConfig"))
     mode = access.get("authenticationMode") or "CONFIG_MAP"
     if mode != "API":
         yield f"authenticationMode is {mode}: the aws-auth ConfigMap still grants access"
     if not is_false(access.get("bootstrapClusterCreatorAdminPermissions")):
-        yield ("bootstrapClusterCreatorAdminPermissions is not false: the deploying identity becomes "
-               "cluster-admin")
+        yield (
+            "bootstrapClusterCreatorAdminPermissions is not false: the deploying identity becomes "
+            "cluster-admin"
+        )
 
 
 @resource_rule(
-    id="AWS-EKS-011", title="Cluster-admin access goes only to approved principals", severity="high",
+    id="AWS-EKS-011",
+    title="Cluster-admin access goes only to approved principals",
+    severity="high",
     resource_types=(ACCESS_POLICY_ASSOCIATION,),
     description="Checks that an association of AmazonEKSClusterAdminPolicy (or AmazonEKSAdminPolicy at "
-                "cluster scope) names a principal matching the policy config's `clusterAdminPrincipals` "
-                "(ARNs or shell patterns such as `arn:aws:iam::*:role/groundwork-deploy*`). Beyond the open "
-                "anchors.",
+    "cluster scope) names a principal matching the policy config's `clusterAdminPrincipals` "
+    "(ARNs or shell patterns such as `arn:aws:iam::*:role/groundwork-deploy*`). Beyond the open "
+    "anchors.",
     rationale="Cluster-admin can read every Secret and run anything on every node; the list of who holds it "
-              "must be short, reviewed and in one place.",
+    "must be short, reviewed and in one place.",
     remediation="Add the role to `cluster.adminRoleArns` in Pulumi.<stack>.yaml and to the policy config's "
-                "clusterAdminPrincipals, or associate a narrower policy (AmazonEKSEditPolicy, namespace "
-                "scope).",
+    "clusterAdminPrincipals, or associate a narrower policy (AmazonEKSEditPolicy, namespace "
+    "scope).",
     thresholds={"clusterAdminPrincipals": []},
-    tags=anchors("STK-EKS-001", "A/M", "groundwork:beyond"))
+    tags=anchors("STK-EKS-001", "A/M", "groundwork:beyond"),
+)
 def eks_cluster_admin_principals(r: Resource):
     policy = str(r.get("policyArn") or "")
     scope = r.get("accessScope.type") or "cluster"
     is_admin = policy.endswith("/AmazonEKSClusterAdminPolicy") or (
-        policy.endswith("/AmazonEKSAdminPolicy") and scope == "cluster")
+        policy.endswith("/AmazonEKSAdminPolicy") and scope == "cluster"
+    )
     principal = str(r.get("principalArn") or "")
     allowed = r.threshold("clusterAdminPrincipals", [])
     if is_admin and not any(fnmatch.fnmatchcase(principal, pattern) for pattern in allowed):
@@ -206,33 +258,40 @@ def eks_cluster_admin_principals(r: Resource):
 
 
 @resource_rule(
-    id="AWS-EKS-012", title="EKS add-ons are pinned and use their own IAM identity", severity="medium",
+    id="AWS-EKS-012",
+    title="EKS add-ons are pinned and use their own IAM identity",
+    severity="medium",
     resource_types=(ADDON,),
     description="Checks `addonVersion` is set, and that add-ons which call AWS APIs (vpc-cni, EBS/EFS/S3 CSI "
-                "drivers, CloudWatch observability, ADOT, GuardDuty agent) have `serviceAccountRoleArn` or "
-                "`podIdentityAssociations`. Beyond the open anchors.",
+    "drivers, CloudWatch observability, ADOT, GuardDuty agent) have `serviceAccountRoleArn` or "
+    "`podIdentityAssociations`. Beyond the open anchors.",
     rationale="An unpinned add-on changes under the cluster at AWS's pace; an add-on without its own "
-              "identity runs with the node role, so every pod on the node inherits its AWS permissions.",
+    "identity runs with the node role, so every pod on the node inherits its AWS permissions.",
     remediation="Pin `addon_version` and give the add-on an IRSA role (`service_account_role_arn`) or a Pod "
-                "Identity association, as the `Cluster` component does.",
-    tags=anchors("STK-EKS-001", "A/M", "groundwork:beyond"))
+    "Identity association, as the `Cluster` component does.",
+    tags=anchors("STK-EKS-001", "A/M", "groundwork:beyond"),
+)
 def eks_addon_pinned(r: Resource):
     name = r.get("addonName")
     if not r.get("addonVersion"):
         yield f"add-on {name} has no addonVersion: it follows AWS's default version"
-    if name in ADDONS_NEEDING_AWS_IDENTITY and not (r.get("serviceAccountRoleArn")
-                                                    or as_list(r.get("podIdentityAssociations"))):
+    if name in ADDONS_NEEDING_AWS_IDENTITY and not (
+        r.get("serviceAccountRoleArn") or as_list(r.get("podIdentityAssociations"))
+    ):
         yield f"add-on {name} has no serviceAccountRoleArn or podIdentityAssociations: it uses the node role"
 
 
 @resource_rule(
-    id="AWS-EKS-013", title="EKS cluster has deletion protection", severity="medium",
+    id="AWS-EKS-013",
+    title="EKS cluster has deletion protection",
+    severity="medium",
     resource_types=(EKS_CLUSTER,),
     description="Checks `deletionProtection == true`. Beyond the anchors.",
     rationale="Deleting the cluster deletes every workload and its in-cluster state; the flag makes the EKS "
-              "API refuse.",
+    "API refuse.",
     remediation="Set `cluster.deletionProtection: true` (prod profile).",
-    tags=anchors("STK-PROT-002", "D/M", "groundwork:beyond"))
+    tags=anchors("STK-PROT-002", "D/M", "groundwork:beyond"),
+)
 def eks_deletion_protection(r: Resource):
     if not is_true(r.get("deletionProtection")):
         yield "deletionProtection is not true: a destroy or replacement deletes the cluster"
@@ -240,16 +299,20 @@ def eks_deletion_protection(r: Resource):
 
 # ------------------------------------------------------------------------------ node groups, LT
 
+
 @resource_rule(
-    id="AWS-EKS-005", title="Node groups allow no SSH from anywhere", severity="high",
+    id="AWS-EKS-005",
+    title="Node groups allow no SSH from anywhere",
+    severity="high",
     resource_types=(NODE_GROUP,),
     description="Checks `remoteAccess` is absent, or that its `ec2SshKey` comes with "
-                "`sourceSecurityGroupIds`.",
+    "`sourceSecurityGroupIds`.",
     rationale="remoteAccess with a key and no source security groups opens port 22 on every node to "
-              "0.0.0.0/0; nodes are reached through SSM instead.",
+    "0.0.0.0/0; nodes are reached through SSM instead.",
     remediation="Remove `remote_access`; use SSM Session Manager (the node role carries "
-                "AmazonSSMManagedInstanceCore).",
-    tags=anchors("AWS-EKS-005", "M/M", "checkov:CKV_AWS_100"))
+    "AmazonSSMManagedInstanceCore).",
+    tags=anchors("AWS-EKS-005", "M/M", "checkov:CKV_AWS_100"),
+)
 def node_group_no_ssh(r: Resource):
     access = first(r.get("remoteAccess"))
     if access.get("ec2SshKey") and not as_list(access.get("sourceSecurityGroupIds")):
@@ -261,43 +324,63 @@ def _metadata_issues(options: dict, max_hops: float) -> list[str]:
     if options.get("httpEndpoint") == "disabled":
         return issues
     if options.get("httpTokens") != "required":
-        issues.append("metadataOptions.httpTokens is not 'required': IMDSv1 is reachable (SSRF steals node "
-                      "credentials)")
+        issues.append(
+            "metadataOptions.httpTokens is not 'required': IMDSv1 is reachable (SSRF steals node credentials)"
+        )
     hops = number(options.get("httpPutResponseHopLimit"))
     if hops is None or hops > max_hops:
         shown = f"{hops:g}" if hops is not None else "unset"
-        issues.append(f"httpPutResponseHopLimit is {shown}; at most {max_hops:g} keeps pods from reaching "
-                      "the node's credentials")
+        issues.append(
+            f"httpPutResponseHopLimit is {shown}; at most {max_hops:g} keeps pods from reaching "
+            "the node's credentials"
+        )
     return issues
 
 
 @resource_rule(
-    id="AWS-EKS-006", title="Node launch templates require IMDSv2 with a hop limit of 1", severity="high",
+    id="AWS-EKS-006",
+    title="Node launch templates require IMDSv2 with a hop limit of 1",
+    severity="high",
     resource_types=(LAUNCH_TEMPLATE,),
-    description="Checks `metadataOptions.httpTokens == \"required\"` and `httpPutResponseHopLimit <= "
-                "maxHopLimit` (policy config; default 1, 2 only when a workload needs the node role).",
+    description='Checks `metadataOptions.httpTokens == "required"` and `httpPutResponseHopLimit <= '
+    "maxHopLimit` (policy config; default 1, 2 only when a workload needs the node role).",
     rationale="IMDSv1 answers any SSRF with the node role's credentials; a hop limit above 1 lets every pod "
-              "read them, bypassing IRSA.",
+    "read them, bypassing IRSA.",
     remediation="The `Cluster` component's launch template sets httpTokens=required and hop limit 1.",
     thresholds={"maxHopLimit": 1},
-    tags=anchors("AWS-EKS-006", "M/M", "checkov:CKV_AWS_79", "checkov:CKV_AWS_341", "fsbp:EC2.8",
-                 "fsbp:EC2.170",
-                 "cdk-nag:NIST.800.53.R5-EC2IMDSv2Enabled"))
+    tags=anchors(
+        "AWS-EKS-006",
+        "M/M",
+        "checkov:CKV_AWS_79",
+        "checkov:CKV_AWS_341",
+        "fsbp:EC2.8",
+        "fsbp:EC2.170",
+        "cdk-nag:NIST.800.53.R5-EC2IMDSv2Enabled",
+    ),
+)
 def launch_template_imdsv2(r: Resource):
     yield from _metadata_issues(first(r.get("metadataOptions")), number(r.threshold("maxHopLimit", 1), 1))
 
 
 @resource_rule(
-    id="AWS-EKS-007", title="Node launch templates encrypt their volumes with a CMK", severity="high",
+    id="AWS-EKS-007",
+    title="Node launch templates encrypt their volumes with a CMK",
+    severity="high",
     resource_types=(LAUNCH_TEMPLATE,),
-    description="Checks every `blockDeviceMappings[].ebs` has `encrypted == \"true\"` (a string in this "
-                "resource) and a `kmsKeyId`.",
+    description='Checks every `blockDeviceMappings[].ebs` has `encrypted == "true"` (a string in this '
+    "resource) and a `kmsKeyId`.",
     rationale="Node volumes hold container images, emptyDir data and logs; unencrypted they leak through "
-              "snapshots and detached volumes.",
-    remediation="The `Cluster` component's launch template sets encrypted=\"true\" and the platform KMS key.",
-    tags=anchors("AWS-EKS-007", "M/M", "cp:ec2-launchtemplate-disallow-unencrypted-block-device",
-                 "cp:ec2-launchtemplate-configure-customer-managed-key", "fsbp:EC2.181",
-                 "cdk-nag:AwsSolutions-EC26"))
+    "snapshots and detached volumes.",
+    remediation='The `Cluster` component\'s launch template sets encrypted="true" and the platform KMS key.',
+    tags=anchors(
+        "AWS-EKS-007",
+        "M/M",
+        "cp:ec2-launchtemplate-disallow-unencrypted-block-device",
+        "cp:ec2-launchtemplate-configure-customer-managed-key",
+        "fsbp:EC2.181",
+        "cdk-nag:AwsSolutions-EC26",
+    ),
+)
 def launch_template_encrypted_volumes(r: Resource):
     for mapping in as_list(r.get("blockDeviceMappings")):
         ebs = first(mapping.get("ebs"))
@@ -311,14 +394,18 @@ def launch_template_encrypted_volumes(r: Resource):
 
 
 @resource_rule(
-    id="AWS-EKS-008", title="Node launch templates assign no public IPs", severity="high",
+    id="AWS-EKS-008",
+    title="Node launch templates assign no public IPs",
+    severity="high",
     resource_types=(LAUNCH_TEMPLATE,),
-    description="Checks `networkInterfaces[].associatePublicIpAddress` is not \"true\".",
+    description='Checks `networkInterfaces[].associatePublicIpAddress` is not "true".',
     rationale="Nodes with public IPs are directly reachable from the internet; they belong in private "
-              "subnets behind NAT.",
+    "subnets behind NAT.",
     remediation="Remove `associate_public_ip_address` from the launch template's network interfaces.",
-    tags=anchors("AWS-EKS-008", "M/M", "cp:ec2-launchtemplate-disallow-public-ip", "checkov:CKV_AWS_88",
-                 "fsbp:EC2.25"))
+    tags=anchors(
+        "AWS-EKS-008", "M/M", "cp:ec2-launchtemplate-disallow-public-ip", "checkov:CKV_AWS_88", "fsbp:EC2.25"
+    ),
+)
 def launch_template_no_public_ip(r: Resource):
     for nic in as_list(r.get("networkInterfaces")):
         if is_true(nic.get("associatePublicIpAddress")):
@@ -326,15 +413,18 @@ def launch_template_no_public_ip(r: Resource):
 
 
 @resource_rule(
-    id="AWS-EKS-009", title="Launch template and instance user data carry no credentials", severity="high",
+    id="AWS-EKS-009",
+    title="Launch template and instance user data carry no credentials",
+    severity="high",
     resource_types=(LAUNCH_TEMPLATE, EC2_INSTANCE),
     description="Decodes `userData` (base64 or text) and looks for AWS access key ids, private key blocks "
-                "and literal password/secret/token assignments.",
+    "and literal password/secret/token assignments.",
     rationale="User data is readable by anyone with ec2:DescribeInstanceAttribute and from inside the "
-              "instance via IMDS; credentials in it are effectively published.",
+    "instance via IMDS; credentials in it are effectively published.",
     remediation="Fetch secrets at boot from Secrets Manager with the node role, or pass them to pods via "
-                "External Secrets; never bake them into user data.",
-    tags=anchors("AWS-EKS-009", "M/M", "checkov:CKV_AWS_46"))
+    "External Secrets; never bake them into user data.",
+    tags=anchors("AWS-EKS-009", "M/M", "checkov:CKV_AWS_46"),
+)
 def user_data_without_credentials(r: Resource):
     data = r.get("userData") or r.get("userDataBase64")
     if isinstance(data, str) and data:
@@ -344,56 +434,71 @@ def user_data_without_credentials(r: Resource):
 
 # ------------------------------------------------------------------------------------ EC2, EBS
 
+
 @resource_rule(
-    id="AWS-EC2-001", title="EC2 instances require IMDSv2", severity="high",
+    id="AWS-EC2-001",
+    title="EC2 instances require IMDSv2",
+    severity="high",
     resource_types=(EC2_INSTANCE,),
-    description="Checks `metadataOptions.httpTokens == \"required\"` and `httpPutResponseHopLimit <= "
-                "maxHopLimit` (default 1).",
+    description='Checks `metadataOptions.httpTokens == "required"` and `httpPutResponseHopLimit <= '
+    "maxHopLimit` (default 1).",
     rationale="IMDSv1 hands the instance role's credentials to any SSRF.",
-    remediation="Set `metadata_options={\"http_tokens\": \"required\", \"http_put_response_hop_limit\": 1}`.",
+    remediation='Set `metadata_options={"http_tokens": "required", "http_put_response_hop_limit": 1}`.',
     thresholds={"maxHopLimit": 1},
-    tags=anchors(None, "M/M", "checkov:CKV_AWS_79", "fsbp:EC2.8"))
+    tags=anchors(None, "M/M", "checkov:CKV_AWS_79", "fsbp:EC2.8"),
+)
 def instance_imdsv2(r: Resource):
     yield from _metadata_issues(first(r.get("metadataOptions")), number(r.threshold("maxHopLimit", 1), 1))
 
 
 @resource_rule(
-    id="AWS-EC2-002", title="EC2 instances have no public IP", severity="high",
+    id="AWS-EC2-002",
+    title="EC2 instances have no public IP",
+    severity="high",
     resource_types=(EC2_INSTANCE,),
     description="Checks `associatePublicIpAddress` is not true.",
     rationale="A public IP makes the instance reachable from the internet, bypassing the platform's private "
-              "network design.",
+    "network design.",
     remediation="Launch into a private subnet without `associate_public_ip_address`.",
-    tags=anchors(None, "M/M", "awsguard:ec2-instance-no-public-ip", "checkov:CKV_AWS_88", "fsbp:EC2.9"))
+    tags=anchors(None, "M/M", "awsguard:ec2-instance-no-public-ip", "checkov:CKV_AWS_88", "fsbp:EC2.9"),
+)
 def instance_no_public_ip(r: Resource):
     if is_true(r.get("associatePublicIpAddress")):
         yield "associatePublicIpAddress is true"
 
 
 @resource_rule(
-    id="AWS-EC2-003", title="EC2 instance volumes are encrypted", severity="high",
+    id="AWS-EC2-003",
+    title="EC2 instance volumes are encrypted",
+    severity="high",
     resource_types=(EC2_INSTANCE,),
     description="Checks `rootBlockDevice.encrypted` and every `ebsBlockDevices[].encrypted` are true.",
     rationale="Unencrypted volumes leak through snapshots and detached volumes.",
     remediation="Set `encrypted=True` and `kms_key_id` on the root and EBS block devices.",
-    tags=anchors(None, "M/M", "awsguard:encrypted-volumes", "checkov:CKV_AWS_8"))
+    tags=anchors(None, "M/M", "awsguard:encrypted-volumes", "checkov:CKV_AWS_8"),
+)
 def instance_encrypted_volumes(r: Resource):
     devices = as_list(r.get("rootBlockDevice")) + as_list(r.get("ebsBlockDevices"))
     if not as_list(r.get("rootBlockDevice")):
-        yield ("rootBlockDevice is unset, so the root volume follows the account default (unencrypted unless "
-               "EBS default encryption is on)")
+        yield (
+            "rootBlockDevice is unset, so the root volume follows the account default (unencrypted unless "
+            "EBS default encryption is on)"
+        )
     for device in devices:
         if not is_true(device.get("encrypted")):
             yield f"volume {device.get('deviceName', 'root')} is not encrypted"
 
 
 @resource_rule(
-    id="AWS-EC2-004", title="EBS volumes are encrypted with a customer-managed key", severity="high",
+    id="AWS-EC2-004",
+    title="EBS volumes are encrypted with a customer-managed key",
+    severity="high",
     resource_types=(EBS_VOLUME,),
     description="Checks `encrypted == true` and `kmsKeyId` set.",
     rationale="Unencrypted volumes and their snapshots are readable by anyone who can attach or share them.",
     remediation="Set `encrypted=True` and `kms_key_id` to the platform KMS key.",
-    tags=anchors(None, "M/M", "checkov:CKV_AWS_3", "fsbp:EC2.3"))
+    tags=anchors(None, "M/M", "checkov:CKV_AWS_3", "fsbp:EC2.3"),
+)
 def ebs_volume_encrypted(r: Resource):
     if not is_true(r.get("encrypted")):
         yield "encrypted is not true"
@@ -410,20 +515,25 @@ ECR_REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 
 
 def _repositories_of(stack: Stack, satellite_type: str, repo: Resource) -> list[Resource]:
-    return [s for s in stack.of_type(satellite_type)
-            if repo in linked(s, "repository", [repo], keys=("name",))]
+    return [
+        s for s in stack.of_type(satellite_type) if repo in linked(s, "repository", [repo], keys=("name",))
+    ]
 
 
 @resource_rule(
-    id="AWS-ECR-001", title="ECR image tags are immutable", severity="high",
+    id="AWS-ECR-001",
+    title="ECR image tags are immutable",
+    severity="high",
     resource_types=(ECR_REPOSITORY,),
     description="Checks `imageTagMutability` is IMMUTABLE or IMMUTABLE_WITH_EXCLUSION (AWS defaults to "
-                "MUTABLE).",
+    "MUTABLE).",
     rationale="With mutable tags, whoever can push can replace `api:1.4.2` under a running deployment; the "
-              "scanned, reviewed image is no longer what runs.",
-    remediation="Set `image_tag_mutability=\"IMMUTABLE\"` on the repository.",
-    tags=anchors("AWS-ECR-001", "A/M", "cp:ecr-repository-disallow-mutable-image", "checkov:CKV_AWS_51",
-                 "fsbp:ECR.2"))
+    "scanned, reviewed image is no longer what runs.",
+    remediation='Set `image_tag_mutability="IMMUTABLE"` on the repository.',
+    tags=anchors(
+        "AWS-ECR-001", "A/M", "cp:ecr-repository-disallow-mutable-image", "checkov:CKV_AWS_51", "fsbp:ECR.2"
+    ),
+)
 def ecr_immutable_tags(r: Resource):
     mutability = r.get("imageTagMutability") or "MUTABLE"
     if mutability not in ("IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION"):
@@ -431,14 +541,18 @@ def ecr_immutable_tags(r: Resource):
 
 
 @stack_rule(
-    id="AWS-ECR-002", title="ECR images are scanned on push", severity="high",
+    id="AWS-ECR-002",
+    title="ECR images are scanned on push",
+    severity="high",
     description="Every `aws:ecr/repository` has `imageScanningConfiguration.scanOnPush == true`, unless the "
-                "stack configures registry-wide ENHANCED scanning (`aws:ecr/registryScanningConfiguration`).",
+    "stack configures registry-wide ENHANCED scanning (`aws:ecr/registryScanningConfiguration`).",
     rationale="Scanning on push is what turns a vulnerable base image into a finding before it is deployed.",
-    remediation="Set `image_scanning_configuration={\"scan_on_push\": True}` or enable Inspector enhanced "
-                "scanning for the registry.",
-    tags=anchors("AWS-ECR-002", "M/M", "cp:ecr-repository-enable-image-scan", "checkov:CKV_AWS_163",
-                 "fsbp:ECR.1"))
+    remediation='Set `image_scanning_configuration={"scan_on_push": True}` or enable Inspector enhanced '
+    "scanning for the registry.",
+    tags=anchors(
+        "AWS-ECR-002", "M/M", "cp:ecr-repository-enable-image-scan", "checkov:CKV_AWS_163", "fsbp:ECR.1"
+    ),
+)
 def ecr_scan_on_push(stack: Stack):
     if any(s.peek("scanType") == "ENHANCED" for s in stack.of_type(ECR_REGISTRY_SCANNING)):
         return
@@ -451,15 +565,22 @@ def ecr_scan_on_push(stack: Stack):
 
 
 @resource_rule(
-    id="AWS-ECR-003", title="ECR repositories are encrypted with a customer-managed key", severity="medium",
+    id="AWS-ECR-003",
+    title="ECR repositories are encrypted with a customer-managed key",
+    severity="medium",
     resource_types=(ECR_REPOSITORY,),
     description="Checks `encryptionConfigurations[].encryptionType` is KMS (or KMS_DSSE) with a `kmsKey`.",
     rationale="Images embed application code and sometimes configuration; a customer-managed key keeps "
-              "decrypt rights under the platform's key policy (AES256 is AWS-owned).",
-    remediation="Set `encryption_configurations=[{\"encryption_type\": \"KMS\", \"kms_key\": platform "
-                "key}]`.",
-    tags=anchors("AWS-ECR-003", "A/M", "cp:ecr-repository-disallow-unencrypted-repository",
-                 "cp:ecr-repository-configure-customer-managed-key", "checkov:CKV_AWS_136"))
+    "decrypt rights under the platform's key policy (AES256 is AWS-owned).",
+    remediation='Set `encryption_configurations=[{"encryption_type": "KMS", "kms_key": platform key}]`.',
+    tags=anchors(
+        "AWS-ECR-003",
+        "A/M",
+        "cp:ecr-repository-disallow-unencrypted-repository",
+        "cp:ecr-repository-configure-customer-managed-key",
+        "checkov:CKV_AWS_136",
+    ),
+)
 def ecr_kms(r: Resource):
     config = first(r.get("encryptionConfigurations"))
     if config.get("encryptionType") not in ("KMS", "KMS_DSSE"):
@@ -469,13 +590,16 @@ def ecr_kms(r: Resource):
 
 
 @stack_rule(
-    id="AWS-ECR-004", title="ECR repositories expire old images", severity="medium",
+    id="AWS-ECR-004",
+    title="ECR repositories expire old images",
+    severity="medium",
     description="Every `aws:ecr/repository` has an `aws:ecr/lifecyclePolicy` (joined by `repository`).",
     rationale="Without a lifecycle policy, untagged and superseded images pile up forever: cost, and a long "
-              "tail of vulnerable images someone may still pull.",
+    "tail of vulnerable images someone may still pull.",
     remediation="Add a LifecyclePolicy that expires untagged images after 14 days and keeps the last N "
-                "releases.",
-    tags=anchors("AWS-ECR-004", "A/A", "fsbp:ECR.3"))
+    "releases.",
+    tags=anchors("AWS-ECR-004", "A/A", "fsbp:ECR.3"),
+)
 def ecr_lifecycle(stack: Stack):
     def check(repo: Resource):
         if not _repositories_of(stack, ECR_LIFECYCLE_POLICY, repo):
@@ -485,15 +609,18 @@ def ecr_lifecycle(stack: Stack):
 
 
 @resource_rule(
-    id="AWS-ECR-005", title="ECR repository policies are not public", severity="critical",
+    id="AWS-ECR-005",
+    title="ECR repository policies are not public",
+    severity="critical",
     resource_types=(ECR_REPOSITORY_POLICY,),
-    description="Checks no Allow statement of the repository `policy` names Principal \"*\" without a "
-                "Condition restricting it to an organisation or account (aws:PrincipalOrgID, "
-                "aws:PrincipalAccount, aws:SourceAccount).",
+    description='Checks no Allow statement of the repository `policy` names Principal "*" without a '
+    "Condition restricting it to an organisation or account (aws:PrincipalOrgID, "
+    "aws:PrincipalAccount, aws:SourceAccount).",
     rationale="A public repository policy lets anyone pull (or, with write actions, push) the platform's "
-              "images.",
+    "images.",
     remediation="Grant pull to specific account or role ARNs, or add an aws:PrincipalOrgID condition.",
-    tags=anchors("AWS-ECR-005", "M/M", "checkov:CKV_AWS_32", "cdk-nag:AwsSolutions-ECR1"))
+    tags=anchors("AWS-ECR-005", "M/M", "checkov:CKV_AWS_32", "cdk-nag:AwsSolutions-ECR1"),
+)
 def ecr_policy_not_public(r: Resource):
     restricting = {"aws:principalorgid", "aws:principalaccount", "aws:sourceaccount", "aws:sourcevpce"}
     for s in statements(policy_document(r.get("policy"))):
@@ -504,13 +631,16 @@ def ecr_policy_not_public(r: Resource):
 
 
 @resource_rule(
-    id="AWS-ECR-006", title="ECR repositories cannot be force-deleted", severity="low",
+    id="AWS-ECR-006",
+    title="ECR repositories cannot be force-deleted",
+    severity="low",
     resource_types=(ECR_REPOSITORY,),
     description="Checks `forceDelete` is not true. Beyond the anchors.",
     rationale="force_delete deletes every image with the repository, including the ones running in prod; a "
-              "replacement then leaves nodes unable to pull on the next reschedule.",
+    "replacement then leaves nodes unable to pull on the next reschedule.",
     remediation="Remove `force_delete=True`.",
-    tags=anchors("STK-PROT-002", "A/A", "groundwork:beyond"))
+    tags=anchors("STK-PROT-002", "A/A", "groundwork:beyond"),
+)
 def ecr_no_force_delete(r: Resource):
     if is_true(r.get("forceDelete")):
         yield "forceDelete is true: deleting the repository deletes its images"
@@ -532,20 +662,23 @@ NODE_ROLE_POLICIES = [
 
 
 @stack_rule(
-    id="AWS-EKS-014", title="The node role carries node permissions only", severity="high",
+    id="AWS-EKS-014",
+    title="The node role carries node permissions only",
+    severity="high",
     description="For every EKS node group, the IAM role named by `nodeRoleArn` (found through the engine's "
-                "dependencies) has only the managed policies in the policy config's `nodeRolePolicies` "
-                "(worker node, ECR pull, SSM core, and the CNI policy when the vpc-cni add-on has no IRSA "
-                "role) and no inline policy: as `managedPolicyArns`, `inlinePolicies`, RolePolicyAttachment "
-                "or RolePolicy. Together with AWS-IAM-006 (IRSA trusts need `aud` and an exact `sub`) this "
-                "covers IRSA trust scoping.",
+    "dependencies) has only the managed policies in the policy config's `nodeRolePolicies` "
+    "(worker node, ECR pull, SSM core, and the CNI policy when the vpc-cni add-on has no IRSA "
+    "role) and no inline policy: as `managedPolicyArns`, `inlinePolicies`, RolePolicyAttachment "
+    "or RolePolicy. Together with AWS-IAM-006 (IRSA trusts need `aud` and an exact `sub`) this "
+    "covers IRSA trust scoping.",
     rationale="Every pod on a node can reach the node role's credentials whenever IMDS is reachable (hop "
-              "limit, hostNetwork); application permissions on the node role bypass IRSA and hand S3, KMS or "
-              "Secrets Manager access to every workload in the cluster.",
+    "limit, hostNetwork); application permissions on the node role bypass IRSA and hand S3, KMS or "
+    "Secrets Manager access to every workload in the cluster.",
     remediation="Grant application permissions through an IRSA role per service account (Groundwork's "
-                "`irsa_role`), never on the node role.",
+    "`irsa_role`), never on the node role.",
     thresholds={"nodeRolePolicies": NODE_ROLE_POLICIES},
-    tags=anchors("STK-EKS-002", "A/M", "groundwork:beyond"))
+    tags=anchors("STK-EKS-002", "A/M", "groundwork:beyond"),
+)
 def node_role_minimal(stack: Stack):
     allowed = set(stack.threshold("nodeRolePolicies", NODE_ROLE_POLICIES))
     roles = stack.of_type(IAM_ROLE)
@@ -559,13 +692,17 @@ def node_role_minimal(stack: Stack):
                 continue
             seen.add(role.urn)
             arns = [str(a) for a in as_list(role.get("managedPolicyArns"))]
-            arns += [str(a.get("policyArn")) for a in attachments
-                     if role in linked(a, "role", [role], keys=("name",))]
-            extra = sorted(set(a for a in arns if a not in allowed))
+            arns += [
+                str(a.get("policyArn"))
+                for a in attachments
+                if role in linked(a, "role", [role], keys=("name",))
+            ]
+            extra = sorted({a for a in arns if a not in allowed})
             if extra:
                 yield role, f"node role {role.name} carries {', '.join(a.rsplit('/', 1)[-1] for a in extra)}"
-            if as_list(role.get("inlinePolicies")) or any(role in linked(p, "role", [role], keys=("name",))
-                                                          for p in inline):
+            if as_list(role.get("inlinePolicies")) or any(
+                role in linked(p, "role", [role], keys=("name",)) for p in inline
+            ):
                 yield role, f"node role {role.name} has an inline policy"
 
     yield from each(stack.of_type(NODE_GROUP), check)

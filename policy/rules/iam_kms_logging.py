@@ -31,9 +31,13 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
 OIDC_PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
-IAM_USER_TYPES = ("aws:iam/user:User", "aws:iam/userPolicy:UserPolicy",
-                  "aws:iam/userPolicyAttachment:UserPolicyAttachment", "aws:iam/accessKey:AccessKey",
-                  "aws:iam/userLoginProfile:UserLoginProfile")
+IAM_USER_TYPES = (
+    "aws:iam/user:User",
+    "aws:iam/userPolicy:UserPolicy",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/accessKey:AccessKey",
+    "aws:iam/userLoginProfile:UserLoginProfile",
+)
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
 TOPIC = "aws:sns/topic:Topic"
@@ -43,39 +47,84 @@ IAM_POLICY_TYPES = (POLICY, ROLE_POLICY, ROLE)
 AWS_MANAGED_PREFIX = "arn:aws:iam::aws:policy/"
 FORBIDDEN_MANAGED = ("AdministratorAccess", "IAMFullAccess", "PowerUserAccess")
 DEFAULT_MANAGED_ALLOW = [
-    "AmazonEKSClusterPolicy", "AmazonEKSVPCResourceController", "AmazonEKSWorkerNodePolicy",
-    "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEC2ContainerRegistryPullOnly",
-    "AmazonSSMManagedInstanceCore", "service-role/AmazonEBSCSIDriverPolicyV3",
-    "service-role/AmazonEBSCSIDriverPolicy", "service-role/AWSBackupServiceRolePolicyForBackup",
-    "service-role/AWSBackupServiceRolePolicyForRestores", "AWSBackupServiceRolePolicyForS3Backup",
-    "AWSBackupServiceRolePolicyForS3Restore", "service-role/AmazonRDSEnhancedMonitoringRole",
-    "CloudWatchAgentServerPolicy", "AmazonEKSBlockStoragePolicy", "AmazonEKSComputePolicy",
-    "AmazonEKSLoadBalancingPolicy", "AmazonEKSNetworkingPolicy",
+    "AmazonEKSClusterPolicy",
+    "AmazonEKSVPCResourceController",
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonEC2ContainerRegistryPullOnly",
+    "AmazonSSMManagedInstanceCore",
+    "service-role/AmazonEBSCSIDriverPolicyV3",
+    "service-role/AmazonEBSCSIDriverPolicy",
+    "service-role/AWSBackupServiceRolePolicyForBackup",
+    "service-role/AWSBackupServiceRolePolicyForRestores",
+    "AWSBackupServiceRolePolicyForS3Backup",
+    "AWSBackupServiceRolePolicyForS3Restore",
+    "service-role/AmazonRDSEnhancedMonitoringRole",
+    "CloudWatchAgentServerPolicy",
+    "AmazonEKSBlockStoragePolicy",
+    "AmazonEKSComputePolicy",
+    "AmazonEKSLoadBalancingPolicy",
+    "AmazonEKSNetworkingPolicy",
 ]
 # Actions that, granted on every resource, let a principal raise its own privileges, mint
 # credentials, or rewrite permissions (the families of checkov's CKV_AWS_286-290).
 PRIVILEGE_ESCALATION = (
-    "iam:PassRole", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:AttachRolePolicy",
-    "iam:AttachUserPolicy", "iam:AttachGroupPolicy", "iam:PutRolePolicy", "iam:PutUserPolicy",
-    "iam:PutGroupPolicy", "iam:UpdateAssumeRolePolicy", "iam:AddUserToGroup", "iam:CreateRole",
-    "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary", "lambda:UpdateFunctionCode",
-    "lambda:CreateFunction", "sts:AssumeRole",
+    "iam:PassRole",
+    "iam:CreatePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:AttachRolePolicy",
+    "iam:AttachUserPolicy",
+    "iam:AttachGroupPolicy",
+    "iam:PutRolePolicy",
+    "iam:PutUserPolicy",
+    "iam:PutGroupPolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:AddUserToGroup",
+    "iam:CreateRole",
+    "iam:PutRolePermissionsBoundary",
+    "iam:DeleteRolePermissionsBoundary",
+    "lambda:UpdateFunctionCode",
+    "lambda:CreateFunction",
+    "sts:AssumeRole",
 )
 CREDENTIALS_EXPOSURE = (
-    "iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile",
-    "iam:CreateServiceSpecificCredential", "iam:ResetServiceSpecificCredential", "sts:GetFederationToken",
-    "redshift:GetClusterCredentials", "rds-db:connect",
+    "iam:CreateAccessKey",
+    "iam:UpdateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+    "iam:CreateServiceSpecificCredential",
+    "iam:ResetServiceSpecificCredential",
+    "sts:GetFederationToken",
+    "redshift:GetClusterCredentials",
+    "rds-db:connect",
 )
 DATA_EXFILTRATION = (
-    "s3:GetObject", "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath",
-    "secretsmanager:GetSecretValue", "kms:Decrypt", "rds:CopyDBSnapshot", "rds:ModifyDBSnapshotAttribute",
-    "ec2:ModifySnapshotAttribute", "ec2:CreateSnapshot",
+    "s3:GetObject",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+    "secretsmanager:GetSecretValue",
+    "kms:Decrypt",
+    "rds:CopyDBSnapshot",
+    "rds:ModifyDBSnapshotAttribute",
+    "ec2:ModifySnapshotAttribute",
+    "ec2:CreateSnapshot",
 )
 PERMISSIONS_MANAGEMENT = (
-    "iam:CreatePolicy", "iam:DeletePolicy", "iam:DeleteRolePolicy", "iam:DetachRolePolicy",
-    "kms:PutKeyPolicy", "kms:CreateGrant", "s3:PutBucketPolicy", "s3:PutBucketAcl",
+    "iam:CreatePolicy",
+    "iam:DeletePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "kms:PutKeyPolicy",
+    "kms:CreateGrant",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketAcl",
     "secretsmanager:PutResourcePolicy",
-    "sns:SetTopicAttributes", "ecr:SetRepositoryPolicy", "eks:AssociateAccessPolicy", "eks:CreateAccessEntry",
+    "sns:SetTopicAttributes",
+    "ecr:SetRepositoryPolicy",
+    "eks:AssociateAccessPolicy",
+    "eks:CreateAccessEntry",
 )
 READ_ONLY_VERBS = ("Describe", "List", "Get")
 
@@ -101,18 +150,26 @@ def unconditioned(statement: dict) -> bool:
 
 # --- KMS ------------------------------------------------------------------------------------------
 
+
 @resource_rule(
-    id="AWS-KMS-001", title="KMS keys rotate their key material", severity="medium",
+    id="AWS-KMS-001",
+    title="KMS keys rotate their key material",
+    severity="medium",
     resource_types=(KMS_KEY,),
     description="A symmetric key (`customerMasterKeySpec`/`keySpec` unset or SYMMETRIC_DEFAULT) sets "
-                "`enableKeyRotation` true and, when `rotationPeriodInDays` is set, at most `maxRotationDays` "
-                "(365 by default).",
+    "`enableKeyRotation` true and, when `rotationPeriodInDays` is set, at most `maxRotationDays` "
+    "(365 by default).",
     rationale="Rotation limits how much data one leaked key version can decrypt and is required by most "
-              "compliance regimes; AWS rotates transparently, so there is no cost to applications.",
+    "compliance regimes; AWS rotates transparently, so there is no cost to applications.",
     remediation="Keep the KmsKey component's `enable_key_rotation=True` (its default).",
-    tags=("target:AWS-KMS-001", "awsguard:cmk-backing-key-rotation-enabled", "checkov:CKV_AWS_7",
-          "fsbp:KMS.4",
-          "cdk-nag:AwsSolutions-KMS5", "compliance-policies:kms-key-enable-key-rotation"),
+    tags=(
+        "target:AWS-KMS-001",
+        "awsguard:cmk-backing-key-rotation-enabled",
+        "checkov:CKV_AWS_7",
+        "fsbp:KMS.4",
+        "cdk-nag:AwsSolutions-KMS5",
+        "compliance-policies:kms-key-enable-key-rotation",
+    ),
     thresholds={"maxRotationDays": 365},
 )
 def kms_rotation(r: Resource):
@@ -128,15 +185,17 @@ def kms_rotation(r: Resource):
 
 
 @resource_rule(
-    id="AWS-KMS-002", title="KMS key policies are explicit and never public", severity="critical",
+    id="AWS-KMS-002",
+    title="KMS key policies are explicit and never public",
+    severity="critical",
     resource_types=(KMS_KEY,),
-    description="`policy` is set, and no Allow statement names Principal \"*\" (or AWS \"*\") without a "
-                "Condition.",
+    description='`policy` is set, and no Allow statement names Principal "*" (or AWS "*") without a '
+    "Condition.",
     rationale="A key policy is the only thing deciding who may decrypt everything the key protects; the "
-              "default policy is implicit, and a public principal lets any AWS account use the key.",
+    "default policy is implicit, and a public principal lets any AWS account use the key.",
     remediation="Write the key policy explicitly (the KmsKey component grants the account root "
-                "administration and only the named services use); scope any wildcard principal with "
-                "`aws:PrincipalOrgID` or `kms:CallerAccount` conditions.",
+    "administration and only the named services use); scope any wildcard principal with "
+    "`aws:PrincipalOrgID` or `kms:CallerAccount` conditions.",
     tags=("target:AWS-KMS-002", "checkov:CKV_AWS_33", "checkov:CKV2_AWS_64", "fsbp:KMS.5"),
 )
 def kms_policy(r: Resource):
@@ -150,11 +209,13 @@ def kms_policy(r: Resource):
 
 
 @resource_rule(
-    id="AWS-KMS-003", title="KMS keys keep the policy lockout safety check", severity="critical",
+    id="AWS-KMS-003",
+    title="KMS keys keep the policy lockout safety check",
+    severity="critical",
     resource_types=(KMS_KEY,),
     description="`bypassPolicyLockoutSafetyCheck` is unset or false.",
     rationale="Bypassing the check lets a key policy lock every administrator out of the key for good; the "
-              "data it encrypts then depends on an AWS support case.",
+    "data it encrypts then depends on an AWS support case.",
     remediation="Remove `bypass_policy_lockout_safety_check`.",
     tags=("target:AWS-KMS-003", "compliance-policies:kms-key-disallow-bypass-policy-lockout-safety-check"),
 )
@@ -164,12 +225,14 @@ def kms_lockout_check(r: Resource):
 
 
 @resource_rule(
-    id="AWS-KMS-004", title="KMS keys are enabled and cannot be deleted in a hurry", severity="high",
+    id="AWS-KMS-004",
+    title="KMS keys are enabled and cannot be deleted in a hurry",
+    severity="high",
     resource_types=(KMS_KEY,),
     description="`isEnabled` is not false, and `deletionWindowInDays` (AWS default 30) is at least "
-                "`minDeletionWindowDays` (30 by default; 7 in dev and local policy config).",
+    "`minDeletionWindowDays` (30 by default; 7 in dev and local policy config).",
     rationale="Deleting a key destroys every backup, snapshot and log encrypted with it; the waiting "
-              "period is the only chance to notice and cancel a mistaken or malicious deletion.",
+    "period is the only chance to notice and cancel a mistaken or malicious deletion.",
     remediation="Use the KmsKey component's `deletion_window_days=30` (its default) in staging and prod.",
     tags=("target:AWS-KMS-004", "fsbp:KMS.3", "checkov:CKV_AWS_227"),
     thresholds={"minDeletionWindowDays": 30},
@@ -184,11 +247,13 @@ def kms_deletion_window(r: Resource):
 
 
 @resource_rule(
-    id="AWS-KMS-005", title="KMS keys say what they protect", severity="low",
+    id="AWS-KMS-005",
+    title="KMS keys say what they protect",
+    severity="low",
     resource_types=(KMS_KEY,),
     description="`description` is set and non-empty.",
     rationale="During an incident or an access review, the description is how an operator knows what a key "
-              "protects and therefore what disabling it would break.",
+    "protects and therefore what disabling it would break.",
     remediation="Pass a description to the KmsKey component (it defaults to naming the stack and its use).",
     tags=("target:AWS-KMS-005", "compliance-policies:kms-key-missing-description"),
 )
@@ -199,17 +264,24 @@ def kms_description(r: Resource):
 
 # --- CloudWatch -----------------------------------------------------------------------------------
 
+
 @resource_rule(
-    id="AWS-CW-001", title="Log groups keep logs for the required time, and not forever by accident",
-    severity="medium", resource_types=(LOG_GROUP,),
+    id="AWS-CW-001",
+    title="Log groups keep logs for the required time, and not forever by accident",
+    severity="medium",
+    resource_types=(LOG_GROUP,),
     description="`retentionInDays` is set and at least `minRetentionDays` (365 by default; 30 in dev and qa "
-                "policy config). 0 (never expire) passes only when `allowNeverExpire` is true.",
+    "policy config). 0 (never expire) passes only when `allowNeverExpire` is true.",
     rationale="Logs are evidence: too short a retention loses them before an incident is found; an unset "
-              "retention keeps them forever and the bill grows without anyone deciding it should.",
+    "retention keeps them forever and the bill grows without anyone deciding it should.",
     remediation="Set the retention in the stack config (e.g. `network.flowLogRetentionDays`); the component "
-                "passes it to `retention_in_days`.",
-    tags=("target:AWS-CW-001", "checkov:CKV_AWS_66", "checkov:CKV_AWS_338",
-          "cdk-nag:NIST.800.53.R5-CloudWatchLogGroupRetentionPeriod"),
+    "passes it to `retention_in_days`.",
+    tags=(
+        "target:AWS-CW-001",
+        "checkov:CKV_AWS_66",
+        "checkov:CKV_AWS_338",
+        "cdk-nag:NIST.800.53.R5-CloudWatchLogGroupRetentionPeriod",
+    ),
     thresholds={"minRetentionDays": 365, "allowNeverExpire": False},
 )
 def log_retention(r: Resource):
@@ -222,11 +294,13 @@ def log_retention(r: Resource):
 
 
 @resource_rule(
-    id="AWS-CW-002", title="Log groups are encrypted with a customer-managed key", severity="medium",
+    id="AWS-CW-002",
+    title="Log groups are encrypted with a customer-managed key",
+    severity="medium",
     resource_types=(LOG_GROUP,),
     description="`kmsKeyId` is set.",
     rationale="Logs carry hostnames, addresses, query text and sometimes data; a customer-managed key puts "
-              "reading them under the key policy and makes every decrypt auditable.",
+    "reading them under the key policy and makes every decrypt auditable.",
     remediation="Pass the platform KMS key (`platform.kms.key_arn`) to the component creating the log group.",
     tags=("target:AWS-CW-002", "checkov:CKV_AWS_158", "cdk-nag:NIST.800.53.R5-CloudWatchLogGroupEncrypted"),
 )
@@ -236,11 +310,13 @@ def log_group_kms(r: Resource):
 
 
 @resource_rule(
-    id="AWS-CW-003", title="Alarms notify someone", severity="low",
+    id="AWS-CW-003",
+    title="Alarms notify someone",
+    severity="low",
     resource_types=(ALARM,),
     description="`actionsEnabled` is not false and `alarmActions` is non-empty.",
     rationale="An alarm without actions changes colour on a console nobody watches; the outage is found by "
-              "customers instead.",
+    "customers instead.",
     remediation="Point `alarm_actions` at the environment's alerts SNS topic (monitoring component).",
     tags=("target:AWS-CW-003", "checkov:CKV_AWS_319", "cdk-nag:NIST.800.53.R5-CloudWatchAlarmAction"),
 )
@@ -253,18 +329,26 @@ def alarm_actions(r: Resource):
 
 # --- IAM ------------------------------------------------------------------------------------------
 
+
 @resource_rule(
-    id="AWS-IAM-001", title="No IAM policy grants full administrator access", severity="critical",
+    id="AWS-IAM-001",
+    title="No IAM policy grants full administrator access",
+    severity="critical",
     resource_types=IAM_POLICY_TYPES,
-    description="No Allow statement in a Policy, RolePolicy or Role inline policy has Action \"*\" together "
-                "with Resource \"*\".",
+    description='No Allow statement in a Policy, RolePolicy or Role inline policy has Action "*" together '
+    'with Resource "*".',
     rationale="`*:*` is the whole account: anyone who obtains the principal's credentials owns every "
-              "resource, every key and every log that would show it.",
+    "resource, every key and every log that would show it.",
     remediation="Grant the specific actions on the specific ARNs the workload uses; for people, use SSO "
-                "permission sets outside the platform stack.",
-    tags=("target:AWS-IAM-001", "checkov:CKV_AWS_1", "checkov:CKV_AWS_62", "fsbp:IAM.1",
-          "cdk-nag:AwsSolutions-IAM5",
-          "cdk-nag:NIST.800.53.R5-IAMPolicyNoStatementsWithAdminAccess"),
+    "permission sets outside the platform stack.",
+    tags=(
+        "target:AWS-IAM-001",
+        "checkov:CKV_AWS_1",
+        "checkov:CKV_AWS_62",
+        "fsbp:IAM.1",
+        "cdk-nag:AwsSolutions-IAM5",
+        "cdk-nag:NIST.800.53.R5-IAMPolicyNoStatementsWithAdminAccess",
+    ),
 )
 def iam_no_admin(r: Resource):
     for where, doc in policy_documents(r):
@@ -274,17 +358,25 @@ def iam_no_admin(r: Resource):
 
 
 @resource_rule(
-    id="AWS-IAM-002", title="No IAM policy grants a whole service", severity="high",
+    id="AWS-IAM-002",
+    title="No IAM policy grants a whole service",
+    severity="high",
     resource_types=IAM_POLICY_TYPES,
     description="No Allow statement has an action of the form `<service>:*` (e.g. `s3:*`, `iam:*`, `kms:*`), "
-                "unless the service is listed in the `allowedServiceWildcards` threshold.",
+    "unless the service is listed in the `allowedServiceWildcards` threshold.",
     rationale="A service-wide wildcard grants today's actions and every action AWS adds later, including the "
-              "destructive and permission-changing ones, which is never what least privilege meant.",
+    "destructive and permission-changing ones, which is never what least privilege meant.",
     remediation="List the actions the workload calls (the AWS service authorization reference lists them per "
-                "API).",
-    tags=("target:AWS-IAM-002", "checkov:CKV_AWS_49", "checkov:CKV_AWS_63", "checkov:CKV2_AWS_40",
-          "fsbp:IAM.21",
-          "cdk-nag:AwsSolutions-IAM5", "cdk-nag:NIST.800.53.R5-IAMPolicyNoStatementsWithFullAccess"),
+    "API).",
+    tags=(
+        "target:AWS-IAM-002",
+        "checkov:CKV_AWS_49",
+        "checkov:CKV_AWS_63",
+        "checkov:CKV2_AWS_40",
+        "fsbp:IAM.21",
+        "cdk-nag:AwsSolutions-IAM5",
+        "cdk-nag:NIST.800.53.R5-IAMPolicyNoStatementsWithFullAccess",
+    ),
     thresholds={"allowedServiceWildcards": []},
 )
 def iam_no_service_wildcard(r: Resource):
@@ -297,7 +389,7 @@ def iam_no_service_wildcard(r: Resource):
 
 
 def _restrictable(action: str) -> bool:
-    service, _, name = action.partition(":")
+    _service, _, name = action.partition(":")
     if action in ("*",) or not name:
         return True
     if action.lower() in {a.lower() for a in DATA_EXFILTRATION}:
@@ -306,22 +398,36 @@ def _restrictable(action: str) -> bool:
 
 
 @resource_rule(
-    id="AWS-IAM-003", title="Resource \"*\" only for actions that cannot be scoped", severity="medium",
+    id="AWS-IAM-003",
+    title='Resource "*" only for actions that cannot be scoped',
+    severity="medium",
     resource_types=IAM_POLICY_TYPES,
-    description="An Allow statement with Resource \"*\" and no Condition grants only read-only "
-                "Describe/List/Get actions (not data reads such as s3:GetObject or "
-                "secretsmanager:GetSecretValue) or actions in the `unscopedActions` threshold; "
-                "`kms:Decrypt` is never granted on \"*\" without a Condition.",
+    description='An Allow statement with Resource "*" and no Condition grants only read-only '
+    "Describe/List/Get actions (not data reads such as s3:GetObject or "
+    "secretsmanager:GetSecretValue) or actions in the `unscopedActions` threshold; "
+    '`kms:Decrypt` is never granted on "*" without a Condition.',
     rationale="Most write actions and all data reads can name their resources; `*` turns a role meant for "
-              "one bucket or key into a role for all of them, including other environments' in the same "
-              "account.",
+    "one bucket or key into a role for all of them, including other environments' in the same "
+    "account.",
     remediation="Replace `*` with the ARNs the workload uses (pass them from the component that created "
-                "them), or add a Condition such as `kms:ViaService` / `aws:ResourceTag/environment`.",
-    tags=("target:AWS-IAM-003", "checkov:CKV_AWS_355", "checkov:CKV_AWS_356", "fsbp:KMS.1", "fsbp:KMS.2",
-          "cdk-nag:AwsSolutions-IAM5"),
-    thresholds={"unscopedActions": ["sts:GetCallerIdentity", "ecr:GetAuthorizationToken",
-                                    "ec2:CreateTags", "autoscaling:SetDesiredCapacity",
-                                    "autoscaling:TerminateInstanceInAutoScalingGroup"]},
+    "them), or add a Condition such as `kms:ViaService` / `aws:ResourceTag/environment`.",
+    tags=(
+        "target:AWS-IAM-003",
+        "checkov:CKV_AWS_355",
+        "checkov:CKV_AWS_356",
+        "fsbp:KMS.1",
+        "fsbp:KMS.2",
+        "cdk-nag:AwsSolutions-IAM5",
+    ),
+    thresholds={
+        "unscopedActions": [
+            "sts:GetCallerIdentity",
+            "ecr:GetAuthorizationToken",
+            "ec2:CreateTags",
+            "autoscaling:SetDesiredCapacity",
+            "autoscaling:TerminateInstanceInAutoScalingGroup",
+        ]
+    },
 )
 def iam_scoped_resources(r: Resource):
     unscoped = {a.lower() for a in r.threshold("unscopedActions", [])}
@@ -337,23 +443,39 @@ def iam_scoped_resources(r: Resource):
 
 
 @resource_rule(
-    id="AWS-IAM-004", title="No unconstrained privilege escalation, credential or data-exfiltration actions",
-    severity="high", resource_types=IAM_POLICY_TYPES,
-    description="No Allow statement with Resource \"*\" and no Condition grants (directly or through a "
-                "wildcard such as `iam:Put*`) an action from the privilege-escalation, "
-                "credentials-exposure, data-exfiltration or permissions-management families.",
+    id="AWS-IAM-004",
+    title="No unconstrained privilege escalation, credential or data-exfiltration actions",
+    severity="high",
+    resource_types=IAM_POLICY_TYPES,
+    description='No Allow statement with Resource "*" and no Condition grants (directly or through a '
+    "wildcard such as `iam:Put*`) an action from the privilege-escalation, "
+    "credentials-exposure, data-exfiltration or permissions-management families.",
     rationale="These are the actions an attacker chains to turn one compromised pod or CI job into account "
-              "control: pass an admin role to a new function, mint access keys, read every secret, rewrite a "
-              "key policy.",
+    "control: pass an admin role to a new function, mint access keys, read every secret, rewrite a "
+    "key policy.",
     remediation="Scope these actions to the exact ARNs (e.g. `iam:PassRole` on the one role a controller "
-                "passes, with an `iam:PassedToService` condition) or remove them.",
-    tags=("target:AWS-IAM-004", "checkov:CKV_AWS_286", "checkov:CKV_AWS_287", "checkov:CKV_AWS_288",
-          "checkov:CKV_AWS_289", "checkov:CKV_AWS_290", "checkov:CKV_AWS_107", "checkov:CKV_AWS_108",
-          "checkov:CKV_AWS_109", "checkov:CKV_AWS_110", "checkov:CKV_AWS_111"),
+    "passes, with an `iam:PassedToService` condition) or remove them.",
+    tags=(
+        "target:AWS-IAM-004",
+        "checkov:CKV_AWS_286",
+        "checkov:CKV_AWS_287",
+        "checkov:CKV_AWS_288",
+        "checkov:CKV_AWS_289",
+        "checkov:CKV_AWS_290",
+        "checkov:CKV_AWS_107",
+        "checkov:CKV_AWS_108",
+        "checkov:CKV_AWS_109",
+        "checkov:CKV_AWS_110",
+        "checkov:CKV_AWS_111",
+    ),
 )
 def iam_no_escalation(r: Resource):
-    families = {"privilege escalation": PRIVILEGE_ESCALATION, "credentials exposure": CREDENTIALS_EXPOSURE,
-                "data exfiltration": DATA_EXFILTRATION, "permissions management": PERMISSIONS_MANAGEMENT}
+    families = {
+        "privilege escalation": PRIVILEGE_ESCALATION,
+        "credentials exposure": CREDENTIALS_EXPOSURE,
+        "data exfiltration": DATA_EXFILTRATION,
+        "permissions management": PERMISSIONS_MANAGEMENT,
+    }
     for where, doc in policy_documents(r):
         for statement in allows(doc):
             if "*" not in resources(statement) or not unconditioned(statement) or "*" in actions(statement):
@@ -366,22 +488,29 @@ def iam_no_escalation(r: Resource):
 
 
 def _managed_name(arn: str) -> str | None:
-    return arn[len(AWS_MANAGED_PREFIX):] if arn.startswith(AWS_MANAGED_PREFIX) else None
+    return arn[len(AWS_MANAGED_PREFIX) :] if arn.startswith(AWS_MANAGED_PREFIX) else None
 
 
 @resource_rule(
-    id="AWS-IAM-005", title="Only approved AWS-managed policies are attached", severity="high",
+    id="AWS-IAM-005",
+    title="Only approved AWS-managed policies are attached",
+    severity="high",
     resource_types=(ROLE_ATTACHMENT, POLICY_ATTACHMENT, ROLE),
     description="`policyArn` of a RolePolicyAttachment/PolicyAttachment and each of a Role's "
-                "`managedPolicyArns` is never AdministratorAccess, IAMFullAccess or PowerUserAccess, and "
-                "an AWS-managed policy (`arn:aws:iam::aws:policy/...`) is in the `allowedManagedPolicies` "
-                "threshold (the EKS, ECR, SSM, EBS CSI, Backup and RDS monitoring policies by default).",
+    "`managedPolicyArns` is never AdministratorAccess, IAMFullAccess or PowerUserAccess, and "
+    "an AWS-managed policy (`arn:aws:iam::aws:policy/...`) is in the `allowedManagedPolicies` "
+    "threshold (the EKS, ECR, SSM, EBS CSI, Backup and RDS monitoring policies by default).",
     rationale="AWS-managed policies are broad by design and change without review; the few Groundwork needs "
-              "are listed, everything else should be a policy written for the workload.",
+    "are listed, everything else should be a policy written for the workload.",
     remediation="Write a customer-managed policy with the actions needed, or add the managed policy to "
-                "`allowedManagedPolicies` in policy config with the reason in the change.",
-    tags=("target:AWS-IAM-005", "checkov:CKV_AWS_274", "checkov:CKV_AWS_275", "checkov:CKV2_AWS_56",
-          "cdk-nag:AwsSolutions-IAM4"),
+    "`allowedManagedPolicies` in policy config with the reason in the change.",
+    tags=(
+        "target:AWS-IAM-005",
+        "checkov:CKV_AWS_274",
+        "checkov:CKV_AWS_275",
+        "checkov:CKV2_AWS_56",
+        "cdk-nag:AwsSolutions-IAM4",
+    ),
     thresholds={"allowedManagedPolicies": DEFAULT_MANAGED_ALLOW},
 )
 def iam_managed_policies(r: Resource):
@@ -406,7 +535,8 @@ def _trust_problems(statement: dict) -> list[str]:
         elif (principal.endswith(":root") or principal.isdigit()) and unconditioned(statement):
             problems.append(f"trusts every identity in account {principal} without a condition")
     if "sts:AssumeRoleWithWebIdentity" in actions(statement) or any(
-            "oidc" in p or "token.actions.githubusercontent.com" in p for p in principals(statement)):
+        "oidc" in p or "token.actions.githubusercontent.com" in p for p in principals(statement)
+    ):
         aud = [k for k in conditions if k.endswith(":aud")]
         sub = [k for k in conditions if k.endswith(":sub")]
         if not aud:
@@ -420,19 +550,26 @@ def _trust_problems(statement: dict) -> list[str]:
 
 
 @resource_rule(
-    id="AWS-IAM-006", title="Role trust policies name who may assume them", severity="critical",
+    id="AWS-IAM-006",
+    title="Role trust policies name who may assume them",
+    severity="critical",
     resource_types=(ROLE,),
-    description="No Allow statement of `assumeRolePolicy` trusts Principal \"*\", or a whole account "
-                "(`arn:aws:iam::<id>:root`), without a Condition; web-identity (OIDC: EKS IRSA, GitHub "
-                "Actions) trust requires both an `…:aud` and a specific `…:sub` condition.",
+    description='No Allow statement of `assumeRolePolicy` trusts Principal "*", or a whole account '
+    "(`arn:aws:iam::<id>:root`), without a Condition; web-identity (OIDC: EKS IRSA, GitHub "
+    "Actions) trust requires both an `…:aud` and a specific `…:sub` condition.",
     rationale="The trust policy decides who can become the role: an open or account-wide trust lets any "
-              "compromised identity pivot into it, and an OIDC trust without `sub` lets every service "
-              "account in the cluster, or every GitHub repository, assume it.",
+    "compromised identity pivot into it, and an OIDC trust without `sub` lets every service "
+    "account in the cluster, or every GitHub repository, assume it.",
     remediation="Trust the one service principal, role ARN or OIDC subject that needs the role "
-                "(`system:serviceaccount:<namespace>:<name>`, `repo:<org>/<repo>:environment:<env>`) and add "
-                "`aud = sts.amazonaws.com`.",
-    tags=("target:AWS-IAM-006", "checkov:CKV_AWS_60", "checkov:CKV_AWS_61", "checkov:CKV_AWS_358",
-          "checkov:CKV_AWS_393"),
+    "(`system:serviceaccount:<namespace>:<name>`, `repo:<org>/<repo>:environment:<env>`) and add "
+    "`aud = sts.amazonaws.com`.",
+    tags=(
+        "target:AWS-IAM-006",
+        "checkov:CKV_AWS_60",
+        "checkov:CKV_AWS_61",
+        "checkov:CKV_AWS_358",
+        "checkov:CKV_AWS_393",
+    ),
 )
 def iam_trust(r: Resource):
     doc = policy_document(r.get("assumeRolePolicy"))
@@ -445,51 +582,70 @@ def iam_trust(r: Resource):
 
 
 @resource_rule(
-    id="AWS-IAM-007", title="No IAM users, user policies or long-lived access keys", severity="high",
+    id="AWS-IAM-007",
+    title="No IAM users, user policies or long-lived access keys",
+    severity="high",
     resource_types=IAM_USER_TYPES,
     description="The stack declares no `aws:iam/user`, `userPolicy`, `userPolicyAttachment`, `accessKey` or "
-                "`userLoginProfile`.",
+    "`userLoginProfile`.",
     rationale="IAM users mean long-lived passwords and access keys that leak through laptops, CI logs and "
-              "repositories; people sign in through SSO, workloads use roles (IRSA, Pod Identity, OIDC for "
-              "CI).",
+    "repositories; people sign in through SSO, workloads use roles (IRSA, Pod Identity, OIDC for "
+    "CI).",
     remediation="Replace the user with a role assumed through SSO, EKS Pod Identity/IRSA, or GitHub OIDC.",
-    tags=("target:AWS-IAM-007", "checkov:CKV_AWS_40", "checkov:CKV_AWS_273", "checkov:CKV2_AWS_22",
-          "awsguard:access-keys-rotated", "fsbp:IAM.2", "fsbp:IAM.3",
-          "compliance-policies:iam-policyattachment-only-permissions-via-groups"),
+    tags=(
+        "target:AWS-IAM-007",
+        "checkov:CKV_AWS_40",
+        "checkov:CKV_AWS_273",
+        "checkov:CKV2_AWS_22",
+        "awsguard:access-keys-rotated",
+        "fsbp:IAM.2",
+        "fsbp:IAM.3",
+        "compliance-policies:iam-policyattachment-only-permissions-via-groups",
+    ),
 )
 def iam_no_users(r: Resource):
     yield f"{r.name} is an IAM {r.type.rsplit(':', 1)[-1]}: use roles, not users"
 
 
 @stack_rule(
-    id="AWS-IAM-008", title="A role's policies are managed in one place", severity="medium",
+    id="AWS-IAM-008",
+    title="A role's policies are managed in one place",
+    severity="medium",
     description="No Role that sets `managedPolicyArns` or `inlinePolicies` is also the `role` of a "
-                "RolePolicyAttachment or RolePolicy.",
+    "RolePolicyAttachment or RolePolicy.",
     rationale="The Role's exclusive lists remove attachments made elsewhere on every update, and the "
-              "attachment resources add them back: permissions flap between deployments.",
+    "attachment resources add them back: permissions flap between deployments.",
     remediation="Attach policies either through the role's lists or through attachment resources, not both.",
     tags=("target:AWS-IAM-008", "awsguard:iam-role-no-policy-management-conflicts"),
 )
 def iam_policies_one_place(stack: Stack):
-    exclusive = {r.urn: r for r in stack.of_type(ROLE)
-                 if "managedPolicyArns" in r.props or "inlinePolicies" in r.props}
+    exclusive = {
+        r.urn: r for r in stack.of_type(ROLE) if "managedPolicyArns" in r.props or "inlinePolicies" in r.props
+    }
     for attachment in stack.of_type(ROLE_ATTACHMENT, ROLE_POLICY):
         for urn in attachment.depends_on("role"):
             if urn in exclusive:
-                yield attachment, (f"{attachment.name} attaches to role {exclusive[urn].name}, "
-                                   "which manages its policies exclusively")
+                yield (
+                    attachment,
+                    (
+                        f"{attachment.name} attaches to role {exclusive[urn].name}, "
+                        "which manages its policies exclusively"
+                    ),
+                )
 
 
 @resource_rule(
-    id="AWS-IAM-009", title="OIDC providers trust only STS as the audience", severity="high",
+    id="AWS-IAM-009",
+    title="OIDC providers trust only STS as the audience",
+    severity="high",
     resource_types=(OIDC_PROVIDER,),
-    description="`url` is https and `clientIdLists` is exactly [\"sts.amazonaws.com\"] (plus audiences in "
-                "the `allowedAudiences` threshold).",
+    description='`url` is https and `clientIdLists` is exactly ["sts.amazonaws.com"] (plus audiences in '
+    "the `allowedAudiences` threshold).",
     rationale="Every client id listed is an audience whose tokens AWS accepts for AssumeRoleWithWebIdentity; "
-              "extra audiences widen who can present a token to the account. No anchor checks the provider "
-              "itself, only role trust policies.",
+    "extra audiences widen who can present a token to the account. No anchor checks the provider "
+    "itself, only role trust policies.",
     remediation="Create the cluster's (or GitHub's) OIDC provider with "
-                "`client_id_lists=[\"sts.amazonaws.com\"]`.",
+    '`client_id_lists=["sts.amazonaws.com"]`.',
     tags=("groundwork:beyond",),
     thresholds={"allowedAudiences": []},
 )
@@ -508,16 +664,23 @@ def oidc_provider_audience(r: Resource):
 
 # --- Secrets Manager ------------------------------------------------------------------------------
 
+
 @resource_rule(
-    id="AWS-SM-001", title="Secrets are encrypted with a customer-managed key", severity="medium",
+    id="AWS-SM-001",
+    title="Secrets are encrypted with a customer-managed key",
+    severity="medium",
     resource_types=(SECRET,),
     description="`kmsKeyId` is set.",
     rationale="With the AWS-managed key any principal with secretsmanager:GetSecretValue in the account "
-              "can read the secret; a customer-managed key adds the key policy as a second gate and an "
-              "audit trail.",
+    "can read the secret; a customer-managed key adds the key policy as a second gate and an "
+    "audit trail.",
     remediation="Pass the platform KMS key to the component that creates the secret.",
-    tags=("target:AWS-SM-001", "checkov:CKV_AWS_149", "cdk-nag:NIST.800.53.R5-SecretsManagerUsingKMSKey",
-          "compliance-policies:secretsmanager-secret-configure-customer-managed-key"),
+    tags=(
+        "target:AWS-SM-001",
+        "checkov:CKV_AWS_149",
+        "cdk-nag:NIST.800.53.R5-SecretsManagerUsingKMSKey",
+        "compliance-policies:secretsmanager-secret-configure-customer-managed-key",
+    ),
 )
 def secret_kms(r: Resource):
     if not r.has("kmsKeyId"):
@@ -525,17 +688,25 @@ def secret_kms(r: Resource):
 
 
 @stack_rule(
-    id="AWS-SM-002", title="Secrets rotate at least every 90 days", severity="medium",
+    id="AWS-SM-002",
+    title="Secrets rotate at least every 90 days",
+    severity="medium",
     description="Each `aws:secretsmanager/secret:Secret` is the `secretId` of a SecretRotation whose "
-                "`rotationRules.automaticallyAfterDays` is at most `maxRotationDays` (90) or that sets "
-                "`rotationRules.scheduleExpression`.",
+    "`rotationRules.automaticallyAfterDays` is at most `maxRotationDays` (90) or that sets "
+    "`rotationRules.scheduleExpression`.",
     rationale="A credential that never changes stays valid in every place it ever leaked to: old laptops, "
-              "CI logs, former colleagues' shells.",
+    "CI logs, former colleagues' shells.",
     remediation="Add a SecretRotation with a rotation Lambda, or prefer service-managed credentials "
-                "(RDS `manageMasterUserPassword`) that AWS rotates itself.",
-    tags=("target:AWS-SM-002", "checkov:CKV2_AWS_57", "checkov:CKV_AWS_304", "fsbp:SecretsManager.1",
-          "fsbp:SecretsManager.4", "cdk-nag:AwsSolutions-SMG4",
-          "cdk-nag:NIST.800.53.R5-SecretsManagerRotationEnabled"),
+    "(RDS `manageMasterUserPassword`) that AWS rotates itself.",
+    tags=(
+        "target:AWS-SM-002",
+        "checkov:CKV2_AWS_57",
+        "checkov:CKV_AWS_304",
+        "fsbp:SecretsManager.1",
+        "fsbp:SecretsManager.4",
+        "cdk-nag:AwsSolutions-SMG4",
+        "cdk-nag:NIST.800.53.R5-SecretsManagerRotationEnabled",
+    ),
     thresholds={"maxRotationDays": 90},
 )
 def secret_rotation(stack: Stack):
@@ -554,11 +725,13 @@ def secret_rotation(stack: Stack):
 
 
 @resource_rule(
-    id="AWS-SM-003", title="Secrets say what they hold", severity="low",
+    id="AWS-SM-003",
+    title="Secrets say what they hold",
+    severity="low",
     resource_types=(SECRET,),
     description="`description` is set and non-empty.",
     rationale="An undescribed secret cannot be rotated, revoked or deleted safely, because nobody knows what "
-              "uses it.",
+    "uses it.",
     remediation="Give the secret a description naming the service and the consumer.",
     tags=("target:AWS-SM-003", "compliance-policies:secretsmanager-secret-missing-description"),
 )
@@ -569,14 +742,17 @@ def secret_description(r: Resource):
 
 # --- SNS ------------------------------------------------------------------------------------------
 
+
 @resource_rule(
-    id="AWS-SNS-001", title="SNS topics are encrypted", severity="medium",
+    id="AWS-SNS-001",
+    title="SNS topics are encrypted",
+    severity="medium",
     resource_types=(TOPIC,),
     description="`kmsMasterKeyId` is set.",
     rationale="Alert topics carry resource names, error text and sometimes data from the alarm; encryption "
-              "at rest keeps them under the key policy. The surveyed anchors have no SNS rule at all.",
+    "at rest keeps them under the key policy. The surveyed anchors have no SNS rule at all.",
     remediation="Create alert topics with `kms_master_key_id` set to the platform KMS key (and grant "
-                "CloudWatch use of the key).",
+    "CloudWatch use of the key).",
     tags=("groundwork:beyond",),
 )
 def topic_encrypted(r: Resource):
@@ -585,14 +761,16 @@ def topic_encrypted(r: Resource):
 
 
 @resource_rule(
-    id="AWS-SNS-002", title="SNS topic policies are not public", severity="critical",
+    id="AWS-SNS-002",
+    title="SNS topic policies are not public",
+    severity="critical",
     resource_types=(TOPIC, TOPIC_POLICY),
     description="No Allow statement in a topic's `policy` (on the Topic or an `aws:sns/topicPolicy`) names "
-                "Principal \"*\" without a Condition.",
+    'Principal "*" without a Condition.',
     rationale="A public topic lets anyone publish fake alerts into the on-call channel or subscribe to read "
-              "them. The surveyed anchors have no SNS rule at all.",
+    "them. The surveyed anchors have no SNS rule at all.",
     remediation="Grant `sns:Publish` to `cloudwatch.amazonaws.com` with an `aws:SourceAccount` condition "
-                "instead of a wildcard principal.",
+    "instead of a wildcard principal.",
     tags=("groundwork:beyond",),
 )
 def topic_not_public(r: Resource):

@@ -22,12 +22,7 @@ RBAC = "kubernetes:rbac.authorization.k8s.io/v1"
 ROLE, CLUSTER_ROLE = f"{RBAC}:Role", f"{RBAC}:ClusterRole"
 ROLE_BINDING, CLUSTER_ROLE_BINDING = f"{RBAC}:RoleBinding", f"{RBAC}:ClusterRoleBinding"
 
-NAMESPACED_KINDS = WORKLOADS + (
-    "kubernetes:core/v1:Service", "kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:Secret",
-    SERVICE_ACCOUNT, "kubernetes:core/v1:PersistentVolumeClaim", RESOURCE_QUOTA, LIMIT_RANGE, NETWORK_POLICY,
-    ROLE, ROLE_BINDING,
-    "kubernetes:networking.k8s.io/v1:Ingress", "kubernetes:policy/v1:PodDisruptionBudget",
-    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+NAMESPACED_KINDS = (*WORKLOADS, "kubernetes:core/v1:Service", "kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:Secret", SERVICE_ACCOUNT, "kubernetes:core/v1:PersistentVolumeClaim", RESOURCE_QUOTA, LIMIT_RANGE, NETWORK_POLICY, ROLE, ROLE_BINDING, "kubernetes:networking.k8s.io/v1:Ingress", "kubernetes:policy/v1:PodDisruptionBudget", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
 SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"]
 PSA = "pod-security.kubernetes.io/"
 
@@ -77,20 +72,24 @@ def _is_default_deny(policy: Resource, direction: str) -> bool:
 
 # ----------------------------------------------------------------------------------- namespaces
 
+
 @resource_rule(
-    id="K8S-NS-001", title="Namespaces enforce the restricted Pod Security Standard", severity="high",
+    id="K8S-NS-001",
+    title="Namespaces enforce the restricted Pod Security Standard",
+    severity="high",
     resource_types=(NAMESPACE,),
     description="Checks the labels `pod-security.kubernetes.io/enforce`, `audit` and `warn` are `restricted` "
-                "(or the level the policy config's `namespaceLevels` grants that namespace, e.g. baseline "
-                "for a node-agent namespace). kube-system, kube-public and kube-node-lease are exempt "
-                "(`systemNamespaces`).",
+    "(or the level the policy config's `namespaceLevels` grants that namespace, e.g. baseline "
+    "for a node-agent namespace). kube-system, kube-public and kube-node-lease are exempt "
+    "(`systemNamespaces`).",
     rationale="Pod Security Admission is the in-cluster gate: even a workload deployed around Pulumi "
-              "(kubectl, a Helm v3 Release, an operator) is rejected if it is privileged. Without the label "
-              "every pod is admitted.",
+    "(kubectl, a Helm v3 Release, an operator) is rejected if it is privileged. Without the label "
+    "every pod is admitted.",
     remediation="Groundwork's `Cluster` component labels every namespace it creates; for others add "
-                "`pod-security.kubernetes.io/enforce: restricted` (and audit/warn) to metadata.labels.",
+    "`pod-security.kubernetes.io/enforce: restricted` (and audit/warn) to metadata.labels.",
     thresholds={"systemNamespaces": SYSTEM_NAMESPACES, "namespaceLevels": {}},
-    tags=anchors("STK-K8S-001", "A/M", "pss:restricted", "groundwork:beyond"))
+    tags=anchors("STK-K8S-001", "A/M", "pss:restricted", "groundwork:beyond"),
+)
 def namespace_pod_security(r: Resource):
     name = r.get("metadata.name") or r.name
     if name in r.threshold("systemNamespaces", SYSTEM_NAMESPACES):
@@ -103,17 +102,20 @@ def namespace_pod_security(r: Resource):
 
 
 @stack_rule(
-    id="K8S-NS-002", title="Every namespace has a default-deny NetworkPolicy", severity="high",
+    id="K8S-NS-002",
+    title="Every namespace has a default-deny NetworkPolicy",
+    severity="high",
     description="For every Namespace in the stack (except `systemNamespaces`), a NetworkPolicy in it selects "
-                "all pods (empty podSelector) and denies each direction in the policy config's "
-                "`defaultDenyTypes` (default Ingress and Egress) by listing it in policyTypes with no rules.",
+    "all pods (empty podSelector) and denies each direction in the policy config's "
+    "`defaultDenyTypes` (default Ingress and Egress) by listing it in policyTypes with no rules.",
     rationale="Kubernetes allows all pod-to-pod traffic by default, so one compromised pod can reach every "
-              "database proxy and admin port in the cluster. Default-deny turns the allowed paths into an "
-              "explicit, reviewable list.",
+    "database proxy and admin port in the cluster. Default-deny turns the allowed paths into an "
+    "explicit, reviewable list.",
     remediation="Groundwork's `Cluster` component creates `default-deny` in each namespace it manages; add "
-                "allow policies (DNS egress, ingress from the ingress controller) next to it.",
+    "allow policies (DNS egress, ingress from the ingress controller) next to it.",
     thresholds={"systemNamespaces": SYSTEM_NAMESPACES, "defaultDenyTypes": ["Ingress", "Egress"]},
-    tags=anchors("STK-K8S-001", "A/M", "groundwork:beyond"))
+    tags=anchors("STK-K8S-001", "A/M", "groundwork:beyond"),
+)
 def namespace_default_deny(stack: Stack):
     policies = stack.of_type(NETWORK_POLICY)
     directions = stack.threshold("defaultDenyTypes", ["Ingress", "Egress"])
@@ -125,14 +127,17 @@ def namespace_default_deny(stack: Stack):
 
 
 @stack_rule(
-    id="K8S-NS-003", title="Every namespace has a ResourceQuota", severity="medium",
+    id="K8S-NS-003",
+    title="Every namespace has a ResourceQuota",
+    severity="medium",
     description="For every Namespace in the stack (except `systemNamespaces`), a ResourceQuota lives in it.",
     rationale="Without a quota, one team's runaway Deployment (or an attacker's cryptominer) can take every "
-              "node's capacity and evict the platform's own workloads.",
+    "node's capacity and evict the platform's own workloads.",
     remediation="Groundwork's `Cluster` component creates a ResourceQuota per namespace from "
-                "`cluster.namespaceQuota` for the namespaces in `cluster.appNamespaces`.",
+    "`cluster.namespaceQuota` for the namespaces in `cluster.appNamespaces`.",
     thresholds={"systemNamespaces": SYSTEM_NAMESPACES},
-    tags=anchors("STK-K8S-001", "A/M", "groundwork:beyond"))
+    tags=anchors("STK-K8S-001", "A/M", "groundwork:beyond"),
+)
 def namespace_quota(stack: Stack):
     quotas = stack.of_type(RESOURCE_QUOTA)
     for ns in _app_namespaces(stack):
@@ -141,13 +146,16 @@ def namespace_quota(stack: Stack):
 
 
 @stack_rule(
-    id="K8S-NS-004", title="Every namespace has a LimitRange", severity="low",
+    id="K8S-NS-004",
+    title="Every namespace has a LimitRange",
+    severity="low",
     description="For every Namespace in the stack (except `systemNamespaces`), a LimitRange lives in it.",
     rationale="A LimitRange gives containers without resources default requests and limits, so a forgotten "
-              "`resources:` block neither escapes the quota nor starves its neighbours.",
+    "`resources:` block neither escapes the quota nor starves its neighbours.",
     remediation="Groundwork's `Cluster` component creates a LimitRange per namespace.",
     thresholds={"systemNamespaces": SYSTEM_NAMESPACES},
-    tags=anchors("STK-K8S-001", "A/A", "groundwork:beyond"))
+    tags=anchors("STK-K8S-001", "A/A", "groundwork:beyond"),
+)
 def namespace_limit_range(stack: Stack):
     ranges = stack.of_type(LIMIT_RANGE)
     for ns in _app_namespaces(stack):
@@ -156,13 +164,16 @@ def namespace_limit_range(stack: Stack):
 
 
 @resource_rule(
-    id="K8S-NS-005", title="Objects live in a named namespace, not default", severity="medium",
+    id="K8S-NS-005",
+    title="Objects live in a named namespace, not default",
+    severity="medium",
     resource_types=NAMESPACED_KINDS,
     description="Checks `metadata.namespace` is set and is not `default` on namespaced objects.",
     rationale="The default namespace carries no Pod Security labels, NetworkPolicies or quotas, and an unset "
-              "namespace lands wherever the deployer's kubeconfig points.",
+    "namespace lands wherever the deployer's kubeconfig points.",
     remediation="Set `metadata.namespace` to the component's namespace (Groundwork components always do).",
-    tags=anchors("K8S-WL-007", "M/M", "checkov:CKV_K8S_21"))
+    tags=anchors("K8S-WL-007", "M/M", "checkov:CKV_K8S_21"),
+)
 def object_namespace(r: Resource):
     namespace = r.get("metadata.namespace")
     if not namespace:
@@ -172,35 +183,43 @@ def object_namespace(r: Resource):
 
 
 @stack_rule(
-    id="K8S-NS-006", title="Every workload's pods are selected by a NetworkPolicy", severity="high",
+    id="K8S-NS-006",
+    title="Every workload's pods are selected by a NetworkPolicy",
+    severity="high",
     description="For every workload, some NetworkPolicy in the same namespace (by `metadata.namespace`) has "
-                "a podSelector matching the pod template's labels (an empty selector matches all).",
+    "a podSelector matching the pod template's labels (an empty selector matches all).",
     rationale="Pods that no NetworkPolicy selects accept traffic from anywhere in the cluster, whatever the "
-              "other policies say.",
+    "other policies say.",
     remediation="Add a default-deny policy to the namespace (K8S-NS-002) and allow policies for the app.",
-    tags=anchors("K8S-NET-002", "A/M", "checkov:CKV2_K8S_6"))
+    tags=anchors("K8S-NET-002", "A/M", "checkov:CKV2_K8S_6"),
+)
 def workloads_selected_by_network_policy(stack: Stack):
     policies = stack.of_type(NETWORK_POLICY)
 
     def check(workload: Resource):
         namespace = workload.get("metadata.namespace") or "default"
         labels = pod_labels(workload)
-        if not any(p.get("metadata.namespace") == namespace and _selects(p.get("spec.podSelector"), labels)
-                   for p in policies):
+        if not any(
+            p.get("metadata.namespace") == namespace and _selects(p.get("spec.podSelector"), labels)
+            for p in policies
+        ):
             yield workload, f"no NetworkPolicy in namespace {namespace} selects the pods of {workload.name}"
 
     yield from each(stack.of_type(*WORKLOADS), check)
 
 
 @resource_rule(
-    id="K8S-NS-007", title="Namespaces carry the stack's environment label", severity="low",
+    id="K8S-NS-007",
+    title="Namespaces carry the stack's environment label",
+    severity="low",
     resource_types=(NAMESPACE,),
     description="Checks `metadata.labels.environment` equals the stack's environment (from the policy "
-                "config).",
+    "config).",
     rationale="The label ties in-cluster objects to the same environment as the AWS tags, for cost reports, "
-              "dashboards and incident scoping; a prod label in a dev cluster misleads responders.",
+    "dashboards and incident scoping; a prod label in a dev cluster misleads responders.",
     remediation="Groundwork's `Cluster` component copies the stack tags into namespace labels.",
-    tags=anchors("STK-ENV-001", "A/A", "groundwork:beyond"))
+    tags=anchors("STK-ENV-001", "A/A", "groundwork:beyond"),
+)
 def namespace_environment_label(r: Resource):
     if (r.get("metadata.name") or r.name) in SYSTEM_NAMESPACES:
         return
@@ -211,6 +230,7 @@ def namespace_environment_label(r: Resource):
 
 # ----------------------------------------------------------------------------------------- RBAC
 
+
 def _rules(r: Resource) -> list[dict]:
     return [x for x in as_list(r.get("rules")) if isinstance(x, dict)]
 
@@ -220,15 +240,18 @@ def _role_name(r: Resource) -> str:
 
 
 @resource_rule(
-    id="K8S-RBAC-001", title="Roles use no wildcards", severity="high",
+    id="K8S-RBAC-001",
+    title="Roles use no wildcards",
+    severity="high",
     resource_types=(ROLE, CLUSTER_ROLE),
     description="Checks no rule of a Role/ClusterRole has `*` in verbs, resources or apiGroups, unless the "
-                "role is in the policy config's `wildcardRoles`.",
+    "role is in the policy config's `wildcardRoles`.",
     rationale="A wildcard grants every current and future verb or resource, including ones added by CRDs "
-              "later; least privilege needs the list spelled out.",
+    "later; least privilege needs the list spelled out.",
     remediation="List the verbs and resources the controller uses (its docs or `kubectl auth can-i --list`).",
     thresholds={"wildcardRoles": []},
-    tags=anchors("K8S-RBAC-001", "A/M", "checkov:CKV_K8S_49"))
+    tags=anchors("K8S-RBAC-001", "A/M", "checkov:CKV_K8S_49"),
+)
 def rbac_no_wildcards(r: Resource):
     if _role_name(r) in r.threshold("wildcardRoles", []):
         return
@@ -243,30 +266,52 @@ DANGEROUS = [
     ({"create", "*"}, {"pods/exec", "pods/attach"}, "can exec into any pod"),
     ({"get", "create", "*"}, {"nodes/proxy"}, "can reach the kubelet API (run commands in any pod)"),
     ({"get", "list", "watch", "*"}, {"secrets"}, "can read Secrets"),
-    ({"create", "update", "patch", "*"}, {"mutatingwebhookconfigurations", "validatingwebhookconfigurations"},
-     "can intercept or disable admission control"),
-    ({"update", "patch", "approve", "*"}, {"certificatesigningrequests/approval", "signers"},
-     "can approve certificates (mint cluster credentials)"),
-    ({"update", "patch", "*"}, {"services/status"},
-     "can hijack traffic via status.loadBalancer (CVE-2020-8554)"),
+    (
+        {"create", "update", "patch", "*"},
+        {"mutatingwebhookconfigurations", "validatingwebhookconfigurations"},
+        "can intercept or disable admission control",
+    ),
+    (
+        {"update", "patch", "approve", "*"},
+        {"certificatesigningrequests/approval", "signers"},
+        "can approve certificates (mint cluster credentials)",
+    ),
+    (
+        {"update", "patch", "*"},
+        {"services/status"},
+        "can hijack traffic via status.loadBalancer (CVE-2020-8554)",
+    ),
 ]
 
 
 @resource_rule(
-    id="K8S-RBAC-002", title="Roles grant no privilege-escalating permissions", severity="high",
+    id="K8S-RBAC-002",
+    title="Roles grant no privilege-escalating permissions",
+    severity="high",
     resource_types=(ROLE, CLUSTER_ROLE),
     description="Checks no rule grants bind/escalate/impersonate; create on pods/exec or pods/attach; "
-                "nodes/proxy; get/list/watch on secrets (without `resourceNames`); write access to admission "
-                "webhook configurations; CSR approval; or update on services/status — unless the role is in "
-                "the policy config's `privilegedRoles` (e.g. a reviewed operator).",
+    "nodes/proxy; get/list/watch on secrets (without `resourceNames`); write access to admission "
+    "webhook configurations; CSR approval; or update on services/status — unless the role is in "
+    "the policy config's `privilegedRoles` (e.g. a reviewed operator).",
     rationale="Each of these turns a namespaced foothold into cluster-wide control: reading every Secret, "
-              "running commands in any pod, approving credentials or switching off admission control.",
+    "running commands in any pod, approving credentials or switching off admission control.",
     remediation="Narrow the rule (resourceNames for the one Secret it needs), or list the role with a reason "
-                "in privilegedRoles after review.",
+    "in privilegedRoles after review.",
     thresholds={"privilegedRoles": []},
-    tags=anchors("K8S-RBAC-002", "M/M", "checkov:CKV_K8S_155", "checkov:CKV_K8S_156", "checkov:CKV_K8S_157",
-                 "checkov:CKV_K8S_158", "checkov:CKV2_K8S_1", "checkov:CKV2_K8S_2", "checkov:CKV2_K8S_3",
-                 "checkov:CKV2_K8S_4", "checkov:CKV2_K8S_5"))
+    tags=anchors(
+        "K8S-RBAC-002",
+        "M/M",
+        "checkov:CKV_K8S_155",
+        "checkov:CKV_K8S_156",
+        "checkov:CKV_K8S_157",
+        "checkov:CKV_K8S_158",
+        "checkov:CKV2_K8S_1",
+        "checkov:CKV2_K8S_2",
+        "checkov:CKV2_K8S_3",
+        "checkov:CKV2_K8S_4",
+        "checkov:CKV2_K8S_5",
+    ),
+)
 def rbac_no_escalation(r: Resource):
     if _role_name(r) in r.threshold("privilegedRoles", []):
         return
@@ -278,8 +323,9 @@ def rbac_no_escalation(r: Resource):
                 continue
             if bad_resources is None:
                 yield f"rules[{i}] grants {', '.join(sorted(verbs & bad_verbs))}: it {why}"
-            elif resources & bad_resources and not (bad_resources == {"secrets"}
-                                                    and rule.get("resourceNames")):
+            elif resources & bad_resources and not (
+                bad_resources == {"secrets"} and rule.get("resourceNames")
+            ):
                 yield f"rules[{i}] on {', '.join(sorted(resources & bad_resources))}: it {why}"
 
 
@@ -288,14 +334,17 @@ def _subjects(r: Resource) -> list[dict]:
 
 
 @resource_rule(
-    id="K8S-RBAC-003", title="Nothing is granted to the default ServiceAccount", severity="medium",
+    id="K8S-RBAC-003",
+    title="Nothing is granted to the default ServiceAccount",
+    severity="medium",
     resource_types=(ROLE_BINDING, CLUSTER_ROLE_BINDING, SERVICE_ACCOUNT),
     description="Checks no (Cluster)RoleBinding has the ServiceAccount `default` as a subject, and that "
-                "ServiceAccounts named `default` set `automountServiceAccountToken: false`.",
+    "ServiceAccounts named `default` set `automountServiceAccountToken: false`.",
     rationale="Every pod without an explicit serviceAccountName runs as `default`; rights given to it leak "
-              "to every such pod in the namespace.",
+    "to every such pod in the namespace.",
     remediation="Create a dedicated ServiceAccount per workload and bind roles to it.",
-    tags=anchors("K8S-RBAC-003", "A/M", "checkov:CKV_K8S_41", "checkov:CKV_K8S_42"))
+    tags=anchors("K8S-RBAC-003", "A/M", "checkov:CKV_K8S_41", "checkov:CKV_K8S_42"),
+)
 def rbac_default_service_account(r: Resource):
     if r.type == SERVICE_ACCOUNT:
         mounts = r.get("automountServiceAccountToken") is not False
@@ -304,23 +353,28 @@ def rbac_default_service_account(r: Resource):
         return
     for s in _subjects(r):
         if s.get("kind") == "ServiceAccount" and s.get("name") == "default":
-            yield (f"binds {r.get('roleRef.name')} to the default ServiceAccount of "
-                   f"{s.get('namespace') or 'its namespace'}")
+            yield (
+                f"binds {r.get('roleRef.name')} to the default ServiceAccount of "
+                f"{s.get('namespace') or 'its namespace'}"
+            )
 
 
 @resource_rule(
-    id="K8S-RBAC-004", title="cluster-admin is bound only to approved subjects", severity="high",
+    id="K8S-RBAC-004",
+    title="cluster-admin is bound only to approved subjects",
+    severity="high",
     resource_types=(ROLE_BINDING, CLUSTER_ROLE_BINDING),
     description="Checks a binding whose roleRef is `cluster-admin` (or any binding to the group "
-                "system:masters) names only subjects in the policy config's `clusterAdminSubjects` (as "
-                "kind/name).",
+    "system:masters) names only subjects in the policy config's `clusterAdminSubjects` (as "
+    "kind/name).",
     rationale="cluster-admin is every permission on every object, including reading all Secrets and "
-              "rewriting RBAC; the holders must be few and reviewed. Access entries (AWS-EKS-011) are the "
-              "preferred way to grant it on EKS.",
+    "rewriting RBAC; the holders must be few and reviewed. Access entries (AWS-EKS-011) are the "
+    "preferred way to grant it on EKS.",
     remediation="Bind a narrower ClusterRole, or grant admin through `cluster.adminRoleArns` (EKS access "
-                "entries) and remove the binding.",
+    "entries) and remove the binding.",
     thresholds={"clusterAdminSubjects": []},
-    tags=anchors("STK-K8S-004", "M/M", "groundwork:beyond"))
+    tags=anchors("STK-K8S-004", "M/M", "groundwork:beyond"),
+)
 def rbac_cluster_admin(r: Resource):
     allowed = set(r.threshold("clusterAdminSubjects", []))
     admin_role = r.get("roleRef.name") == "cluster-admin"
@@ -331,14 +385,17 @@ def rbac_cluster_admin(r: Resource):
 
 
 @resource_rule(
-    id="K8S-RBAC-005", title="Nothing is granted to anonymous or unauthenticated users", severity="critical",
+    id="K8S-RBAC-005",
+    title="Nothing is granted to anonymous or unauthenticated users",
+    severity="critical",
     resource_types=(ROLE_BINDING, CLUSTER_ROLE_BINDING),
     description="Checks no binding has the subject `system:anonymous` or `system:unauthenticated` (or the "
-                "group system:authenticated with cluster-admin).",
+    "group system:authenticated with cluster-admin).",
     rationale="A binding to anonymous hands the permission to anyone who can reach the API endpoint, no "
-              "credentials needed — the classic path to cluster takeover.",
+    "credentials needed — the classic path to cluster takeover.",
     remediation="Delete the binding; grant the permission to authenticated identities only.",
-    tags=anchors("STK-K8S-004", "M/M", "groundwork:beyond"))
+    tags=anchors("STK-K8S-004", "M/M", "groundwork:beyond"),
+)
 def rbac_no_anonymous(r: Resource):
     for s in _subjects(r):
         name = s.get("name")
@@ -346,4 +403,3 @@ def rbac_no_anonymous(r: Resource):
             yield f"binds {r.get('roleRef.name')} to {name}"
         elif name == "system:authenticated" and r.get("roleRef.name") == "cluster-admin":
             yield "binds cluster-admin to every authenticated user"
-

@@ -15,8 +15,17 @@ import re
 from policy.framework import Resource, Stack, resource_rule, stack_rule
 from policy.rules._b_util import anchors, as_list, each, is_true, number
 from policy.rules._k8s import (
-    DEPLOYMENT, LONG_RUNNING, POD, STATEFUL_SET, WORKLOADS, containers, image_registry, image_tag, is_windows,
-    pod_spec, security_context,
+    DEPLOYMENT,
+    LONG_RUNNING,
+    POD,
+    STATEFUL_SET,
+    WORKLOADS,
+    containers,
+    image_registry,
+    image_tag,
+    is_windows,
+    pod_spec,
+    security_context,
 )
 
 SERVICE = "kubernetes:core/v1:Service"
@@ -26,21 +35,60 @@ SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 HELM_CHART = "kubernetes:helm.sh/v4:Chart"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
-BASELINE_CAPABILITIES = {"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
-                         "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
-RESTRICTED_VOLUME_TYPES = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
-                           "persistentVolumeClaim", "projected", "secret"]
-SAFE_SYSCTLS = {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
-                "net.ipv4.ip_unprivileged_port_start",
-                "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
-                "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
-                "net.ipv4.tcp_keepalive_probes"}
+BASELINE_CAPABILITIES = {
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+}
+RESTRICTED_VOLUME_TYPES = [
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+]
+SAFE_SYSCTLS = {
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+}
 SELINUX_TYPES = {"container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
-RECOMMENDED_LABELS = ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version",
-                      "app.kubernetes.io/component", "app.kubernetes.io/part-of",
-                      "app.kubernetes.io/managed-by"]
-DEFAULT_REGISTRIES = ["*.dkr.ecr.*.amazonaws.com", "public.ecr.aws", "registry.k8s.io", "quay.io", "ghcr.io",
-                      "docker.io"]
+RECOMMENDED_LABELS = [
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/part-of",
+    "app.kubernetes.io/managed-by",
+]
+DEFAULT_REGISTRIES = [
+    "*.dkr.ecr.*.amazonaws.com",
+    "public.ecr.aws",
+    "registry.k8s.io",
+    "quay.io",
+    "ghcr.io",
+    "docker.io",
+]
 FORBIDDEN_IMAGES = re.compile(r"(?:^|/)(tiller|kubernetes-dashboard|dashboard|git-sync)(?::|@|$)")
 CREDENTIAL_NAME = re.compile(r"(?i)(password|passwd|secret|token|api[_-]?key|credential|private[_-]?key)")
 # Variables that name where a credential lives rather than holding it.
@@ -70,16 +118,27 @@ def _pod_and_containers(r: Resource):
 
 # ------------------------------------------------------------------------------ PSS baseline
 
+
 @resource_rule(
-    id="K8S-POD-001", title="Pods do not share the node's network, PID or IPC namespace", severity="high",
+    id="K8S-POD-001",
+    title="Pods do not share the node's network, PID or IPC namespace",
+    severity="high",
     resource_types=WORKLOADS,
     description="Checks `hostNetwork`, `hostPID` and `hostIPC` are unset or false in the pod spec.",
     rationale="Host namespaces let a container see every process on the node, sniff its traffic and talk to "
-              "services bound to localhost (kubelet, IMDS proxy): a container escape without an exploit.",
+    "services bound to localhost (kubelet, IMDS proxy): a container escape without an exploit.",
     remediation="Remove hostNetwork/hostPID/hostIPC; for node agents that truly need them, record an "
-                "exemption with the reason in policy/config.",
-    tags=anchors("K8S-PSS-001", "M/M", "checkov:CKV_K8S_17", "checkov:CKV_K8S_18", "checkov:CKV_K8S_19",
-                 "pss:baseline", "opa:pod_security.rego"))
+    "exemption with the reason in policy/config.",
+    tags=anchors(
+        "K8S-PSS-001",
+        "M/M",
+        "checkov:CKV_K8S_17",
+        "checkov:CKV_K8S_18",
+        "checkov:CKV_K8S_19",
+        "pss:baseline",
+        "opa:pod_security.rego",
+    ),
+)
 def pod_host_namespaces(r: Resource):
     spec = _spec(r)
     for field in ("hostNetwork", "hostPID", "hostIPC"):
@@ -88,12 +147,15 @@ def pod_host_namespaces(r: Resource):
 
 
 @resource_rule(
-    id="K8S-POD-002", title="Containers are not privileged", severity="critical",
+    id="K8S-POD-002",
+    title="Containers are not privileged",
+    severity="critical",
     resource_types=WORKLOADS,
     description="Checks `securityContext.privileged` is unset or false on every container.",
     rationale="A privileged container has every capability and every device of the node: root on the node.",
     remediation="Remove `privileged: true`; grant the single capability the process needs instead.",
-    tags=anchors("K8S-PSS-002", "M/M", "checkov:CKV_K8S_16", "pss:baseline", "opa:pod_security.rego"))
+    tags=anchors("K8S-PSS-002", "M/M", "checkov:CKV_K8S_16", "pss:baseline", "opa:pod_security.rego"),
+)
 def pod_not_privileged(r: Resource):
     for name, c in _pod_and_containers(r)[1]:
         if is_true(security_context(c).get("privileged")):
@@ -101,17 +163,28 @@ def pod_not_privileged(r: Resource):
 
 
 @resource_rule(
-    id="K8S-POD-003", title="Containers add no dangerous capabilities", severity="high",
+    id="K8S-POD-003",
+    title="Containers add no dangerous capabilities",
+    severity="high",
     resource_types=WORKLOADS,
     description="Checks `securityContext.capabilities.add` only names capabilities in the policy config's "
-                "`allowedAddedCapabilities` (default NET_BIND_SERVICE, the restricted profile), and never "
-                "any outside the baseline list (SYS_ADMIN, NET_RAW, NET_ADMIN...).",
+    "`allowedAddedCapabilities` (default NET_BIND_SERVICE, the restricted profile), and never "
+    "any outside the baseline list (SYS_ADMIN, NET_RAW, NET_ADMIN...).",
     rationale="SYS_ADMIN is nearly root; NET_RAW allows ARP/DNS spoofing of other pods; every extra "
-              "capability widens what a compromised process can do to the node.",
+    "capability widens what a compromised process can do to the node.",
     remediation="Drop the capability from the container spec (or its Helm values).",
     thresholds={"allowedAddedCapabilities": ["NET_BIND_SERVICE"]},
-    tags=anchors("K8S-PSS-003", "M/M", "checkov:CKV_K8S_25", "checkov:CKV_K8S_28", "checkov:CKV_K8S_37",
-                 "checkov:CKV_K8S_39", "pss:baseline", "pss:restricted"))
+    tags=anchors(
+        "K8S-PSS-003",
+        "M/M",
+        "checkov:CKV_K8S_25",
+        "checkov:CKV_K8S_28",
+        "checkov:CKV_K8S_37",
+        "checkov:CKV_K8S_39",
+        "pss:baseline",
+        "pss:restricted",
+    ),
+)
 def pod_capabilities_added(r: Resource):
     allowed = set(r.threshold("allowedAddedCapabilities", ["NET_BIND_SERVICE"]))
     for name, c in _pod_and_containers(r)[1]:
@@ -122,14 +195,17 @@ def pod_capabilities_added(r: Resource):
 
 
 @resource_rule(
-    id="K8S-POD-004", title="Containers drop all capabilities", severity="high",
+    id="K8S-POD-004",
+    title="Containers drop all capabilities",
+    severity="high",
     resource_types=WORKLOADS,
     description="Checks `securityContext.capabilities.drop` contains ALL on every container (waived for "
-                "Windows pods).",
+    "Windows pods).",
     rationale="The runtime's default capability set (CHOWN, SETUID, NET_RAW...) is more than an application "
-              "needs; dropping ALL removes them as escalation paths.",
+    "needs; dropping ALL removes them as escalation paths.",
     remediation="Set `securityContext.capabilities.drop: [ALL]` on every container.",
-    tags=anchors("K8S-PSS-004", "A/M", "pss:restricted", "opa:pod_security.rego"))
+    tags=anchors("K8S-PSS-004", "A/M", "pss:restricted", "opa:pod_security.rego"),
+)
 def pod_capabilities_dropped(r: Resource):
     spec, cs = _pod_and_containers(r)
     if is_windows(spec):
@@ -141,35 +217,44 @@ def pod_capabilities_dropped(r: Resource):
 
 
 @resource_rule(
-    id="K8S-POD-005", title="Pods use only restricted volume types", severity="high",
+    id="K8S-POD-005",
+    title="Pods use only restricted volume types",
+    severity="high",
     resource_types=WORKLOADS,
     description="Checks every `volumes[]` entry is one of configMap, csi, downwardAPI, emptyDir, ephemeral, "
-                "persistentVolumeClaim, projected, secret; hostPath (and so the docker/containerd socket) "
-                "fails.",
+    "persistentVolumeClaim, projected, secret; hostPath (and so the docker/containerd socket) "
+    "fails.",
     rationale="hostPath mounts expose the node's filesystem: the container runtime socket, kubelet "
-              "credentials and other pods' data.",
+    "credentials and other pods' data.",
     remediation="Use a PersistentVolumeClaim or emptyDir; node agents that need hostPath get an exemption.",
     thresholds={"allowedVolumeTypes": RESTRICTED_VOLUME_TYPES},
-    tags=anchors("K8S-PSS-005", "M/M", "checkov:CKV_K8S_27", "pss:baseline", "pss:restricted"))
+    tags=anchors("K8S-PSS-005", "M/M", "checkov:CKV_K8S_27", "pss:baseline", "pss:restricted"),
+)
 def pod_volume_types(r: Resource):
     allowed = set(r.threshold("allowedVolumeTypes", RESTRICTED_VOLUME_TYPES))
     for volume in as_list(_spec(r).get("volumes")):
         kinds = [k for k in volume if k != "name"]
         bad = [k for k in kinds if k not in allowed]
         if bad:
-            detail = f" ({volume['hostPath'].get('path')})" if "hostPath" in bad and isinstance(
-                volume.get("hostPath"), dict) else ""
+            detail = (
+                f" ({volume['hostPath'].get('path')})"
+                if "hostPath" in bad and isinstance(volume.get("hostPath"), dict)
+                else ""
+            )
             yield f"volume {volume.get('name', '?')} is of type {', '.join(bad)}{detail}"
 
 
 @resource_rule(
-    id="K8S-POD-006", title="Containers do not bind host ports", severity="medium",
+    id="K8S-POD-006",
+    title="Containers do not bind host ports",
+    severity="medium",
     resource_types=WORKLOADS,
     description="Checks `ports[].hostPort` is unset or 0 on every container.",
     rationale="A hostPort bypasses NetworkPolicies and Services, exposing the container on the node's IP and "
-              "limiting scheduling to one pod per node.",
+    "limiting scheduling to one pod per node.",
     remediation="Expose the port through a Service instead.",
-    tags=anchors("K8S-PSS-006", "M/M", "checkov:CKV_K8S_26", "pss:baseline"))
+    tags=anchors("K8S-PSS-006", "M/M", "checkov:CKV_K8S_26", "pss:baseline"),
+)
 def pod_host_ports(r: Resource):
     for name, c in _pod_and_containers(r)[1]:
         for port in as_list(c.get("ports")):
@@ -178,14 +263,17 @@ def pod_host_ports(r: Resource):
 
 
 @resource_rule(
-    id="K8S-POD-007", title="Containers forbid privilege escalation", severity="high",
+    id="K8S-POD-007",
+    title="Containers forbid privilege escalation",
+    severity="high",
     resource_types=WORKLOADS,
     description="Checks `securityContext.allowPrivilegeEscalation == false` explicitly on every container "
-                "(waived for Windows pods).",
+    "(waived for Windows pods).",
     rationale="Unless it is false, setuid binaries (sudo, ping) can raise a process's privileges inside the "
-              "container, the first step of most container escapes.",
+    "container, the first step of most container escapes.",
     remediation="Set `securityContext.allowPrivilegeEscalation: false` on every container.",
-    tags=anchors("K8S-PSS-007", "M/M", "checkov:CKV_K8S_20", "pss:restricted"))
+    tags=anchors("K8S-PSS-007", "M/M", "checkov:CKV_K8S_20", "pss:restricted"),
+)
 def pod_no_privilege_escalation(r: Resource):
     spec, cs = _pod_and_containers(r)
     if is_windows(spec):
@@ -196,17 +284,26 @@ def pod_no_privilege_escalation(r: Resource):
 
 
 @resource_rule(
-    id="K8S-POD-008", title="Containers run as a non-root user", severity="high",
+    id="K8S-POD-008",
+    title="Containers run as a non-root user",
+    severity="high",
     resource_types=WORKLOADS,
     description="Checks `runAsNonRoot == true` at pod level or on every container, and that no `runAsUser` "
-                "(pod or container) is below the policy config's `minRunAsUser` (default 1, i.e. not root; "
-                "checkov's stricter 10000 can be configured).",
+    "(pod or container) is below the policy config's `minRunAsUser` (default 1, i.e. not root; "
+    "checkov's stricter 10000 can be configured).",
     rationale="Root in a container is root on the node as soon as anything else goes wrong (a kernel bug, a "
-              "hostPath, a writable /proc).",
+    "hostPath, a writable /proc).",
     remediation="Set `securityContext.runAsNonRoot: true` and `runAsUser` (e.g. 10001) in the pod spec.",
     thresholds={"minRunAsUser": 1},
-    tags=anchors("K8S-PSS-008", "A/M", "checkov:CKV_K8S_23", "checkov:CKV_K8S_40", "pss:restricted",
-                 "opa:pod_security.rego"))
+    tags=anchors(
+        "K8S-PSS-008",
+        "A/M",
+        "checkov:CKV_K8S_23",
+        "checkov:CKV_K8S_40",
+        "pss:restricted",
+        "opa:pod_security.rego",
+    ),
+)
 def pod_non_root(r: Resource):
     spec, cs = _pod_and_containers(r)
     pod_ctx = security_context(spec)
@@ -227,14 +324,17 @@ def _seccomp(ctx: dict) -> str | None:
 
 
 @resource_rule(
-    id="K8S-POD-009", title="Pods run with a seccomp profile", severity="medium",
+    id="K8S-POD-009",
+    title="Pods run with a seccomp profile",
+    severity="medium",
     resource_types=WORKLOADS,
     description="Checks `securityContext.seccompProfile.type` is RuntimeDefault or Localhost, set at pod "
-                "level or on every container; Unconfined anywhere fails (waived for Windows pods).",
+    "level or on every container; Unconfined anywhere fails (waived for Windows pods).",
     rationale="Seccomp blocks the syscalls most kernel exploits use; without a profile, containers run "
-              "Unconfined on most runtimes.",
+    "Unconfined on most runtimes.",
     remediation="Set `securityContext.seccompProfile.type: RuntimeDefault` in the pod spec.",
-    tags=anchors("K8S-PSS-009", "A/M", "checkov:CKV_K8S_31", "pss:restricted"))
+    tags=anchors("K8S-PSS-009", "A/M", "checkov:CKV_K8S_31", "pss:restricted"),
+)
 def pod_seccomp(r: Resource):
     spec, cs = _pod_and_containers(r)
     if is_windows(spec):
@@ -264,14 +364,17 @@ def _baseline_extras(ctx: dict, where: str) -> list[str]:
 
 
 @resource_rule(
-    id="K8S-POD-010", title="Pods meet the remaining baseline controls", severity="medium",
+    id="K8S-POD-010",
+    title="Pods meet the remaining baseline controls",
+    severity="medium",
     resource_types=WORKLOADS,
     description="Checks the other Pod Security baseline fields: no Windows hostProcess, AppArmor type "
-                "RuntimeDefault/Localhost, SELinux type in the container_* list and no custom user/role, "
-                "procMount Default, only safe `sysctls`, and no `host` in probe/lifecycle httpGet/tcpSocket.",
+    "RuntimeDefault/Localhost, SELinux type in the container_* list and no custom user/role, "
+    "procMount Default, only safe `sysctls`, and no `host` in probe/lifecycle httpGet/tcpSocket.",
     rationale="Each of these is a documented way to weaken container isolation or reach node-local services.",
     remediation="Remove the field from the pod spec (or the chart's values).",
-    tags=anchors("K8S-PSS-010", "M/M", "pss:baseline"))
+    tags=anchors("K8S-PSS-010", "M/M", "pss:baseline"),
+)
 def pod_baseline_extras(r: Resource):
     spec, cs = _pod_and_containers(r)
     yield from _baseline_extras(security_context(spec), "the pod")
@@ -287,20 +390,29 @@ def pod_baseline_extras(r: Resource):
                 continue
             for kind in ("httpGet", "tcpSocket"):
                 if (handler.get(kind) or {}).get("host"):
-                    yield (f"{name} has a {kind} probe/hook with a host: it can reach other hosts from the "
-                           "kubelet")
+                    yield (
+                        f"{name} has a {kind} probe/hook with a host: it can reach other hosts from the "
+                        "kubelet"
+                    )
 
 
 @resource_rule(
-    id="K8S-POD-011", title="Containers have a read-only root filesystem", severity="medium",
+    id="K8S-POD-011",
+    title="Containers have a read-only root filesystem",
+    severity="medium",
     resource_types=WORKLOADS,
     description="Checks `securityContext.readOnlyRootFilesystem == true` on every container.",
     rationale="A writable root filesystem lets an attacker drop tools and persist changes; writable paths "
-              "should be explicit emptyDir mounts.",
+    "should be explicit emptyDir mounts.",
     remediation="Set `readOnlyRootFilesystem: true` and mount emptyDir volumes at the paths the app writes.",
-    tags=anchors("K8S-PSS-011", "A/M", "checkov:CKV_K8S_22",
-                 "cp:apps-v1-deployment-enable-read-only-root-filesystem",
-                 "opa:pod_security.rego"))
+    tags=anchors(
+        "K8S-PSS-011",
+        "A/M",
+        "checkov:CKV_K8S_22",
+        "cp:apps-v1-deployment-enable-read-only-root-filesystem",
+        "opa:pod_security.rego",
+    ),
+)
 def pod_read_only_root(r: Resource):
     for name, c in _pod_and_containers(r)[1]:
         if not is_true(security_context(c).get("readOnlyRootFilesystem")):
@@ -309,19 +421,29 @@ def pod_read_only_root(r: Resource):
 
 # ------------------------------------------------------------------------ workload hygiene
 
+
 @resource_rule(
-    id="K8S-POD-012", title="Containers declare resource requests and a memory limit", severity="medium",
+    id="K8S-POD-012",
+    title="Containers declare resource requests and a memory limit",
+    severity="medium",
     resource_types=WORKLOADS,
     description="Checks `resources.requests.cpu`, `resources.requests.memory` and `resources.limits.memory` "
-                "on every init and app container (`limits.cpu` too when the policy config sets "
-                "`requireCpuLimit`).",
+    "on every init and app container (`limits.cpu` too when the policy config sets "
+    "`requireCpuLimit`).",
     rationale="Without requests the scheduler overcommits nodes; without a memory limit one leaking pod gets "
-              "its neighbours OOM-killed. Both are needed for ResourceQuotas to admit the pod.",
+    "its neighbours OOM-killed. Both are needed for ResourceQuotas to admit the pod.",
     remediation="Set requests/limits in the manifest or the chart's `resources` values; Groundwork "
-                "components set them on every container they create.",
+    "components set them on every container they create.",
     thresholds={"requireCpuLimit": False},
-    tags=anchors("K8S-WL-001", "A/M", "checkov:CKV_K8S_10", "checkov:CKV_K8S_11", "checkov:CKV_K8S_12",
-                 "checkov:CKV_K8S_13"))
+    tags=anchors(
+        "K8S-WL-001",
+        "A/M",
+        "checkov:CKV_K8S_10",
+        "checkov:CKV_K8S_11",
+        "checkov:CKV_K8S_12",
+        "checkov:CKV_K8S_13",
+    ),
+)
 def pod_resources(r: Resource):
     need = [("requests", "cpu"), ("requests", "memory"), ("limits", "memory")]
     if r.threshold("requireCpuLimit", False):
@@ -334,14 +456,17 @@ def pod_resources(r: Resource):
 
 
 @resource_rule(
-    id="K8S-POD-013", title="Long-running containers have liveness and readiness probes", severity="low",
+    id="K8S-POD-013",
+    title="Long-running containers have liveness and readiness probes",
+    severity="low",
     resource_types=LONG_RUNNING,
     description="Checks `livenessProbe` and `readinessProbe` on every app container of Deployments, "
-                "StatefulSets and DaemonSets.",
+    "StatefulSets and DaemonSets.",
     rationale="Without readiness, traffic reaches pods that are not ready; without liveness, a hung process "
-              "is never restarted.",
+    "is never restarted.",
     remediation="Add probes to the container spec (or enable them in the chart's values).",
-    tags=anchors("K8S-WL-002", "A/A", "checkov:CKV_K8S_8", "checkov:CKV_K8S_9"))
+    tags=anchors("K8S-WL-002", "A/A", "checkov:CKV_K8S_8", "checkov:CKV_K8S_9"),
+)
 def pod_probes(r: Resource):
     for name, c in containers(_spec(r), ("containers",)):
         missing = [p for p in ("livenessProbe", "readinessProbe") if not c.get(p)]
@@ -350,16 +475,19 @@ def pod_probes(r: Resource):
 
 
 @resource_rule(
-    id="K8S-POD-014", title="Images are pinned (tag, and digest in prod)", severity="high",
+    id="K8S-POD-014",
+    title="Images are pinned (tag, and digest in prod)",
+    severity="high",
     resource_types=WORKLOADS,
     description="Checks every image has a tag other than `latest`, and an `@sha256:` digest in the "
-                "environments listed in the policy config's `requireDigestIn` (default prod).",
+    "environments listed in the policy config's `requireDigestIn` (default prod).",
     rationale="`latest` and untagged images change under a running deployment, so two pods of one ReplicaSet "
-              "can run different code; only a digest guarantees prod runs exactly what was scanned.",
+    "can run different code; only a digest guarantees prod runs exactly what was scanned.",
     remediation="Pin `image: repo/name:1.2.3@sha256:...` (in the component's image constant or the chart's "
-                "`image.digest` value).",
+    "`image.digest` value).",
     thresholds={"requireDigestIn": ["prod"]},
-    tags=anchors("K8S-WL-003", "A/M", "checkov:CKV_K8S_14", "checkov:CKV_K8S_43"))
+    tags=anchors("K8S-WL-003", "A/M", "checkov:CKV_K8S_14", "checkov:CKV_K8S_43"),
+)
 def pod_image_pinned(r: Resource):
     need_digest = r.environment in r.threshold("requireDigestIn", ["prod"])
     for name, c in _pod_and_containers(r)[1]:
@@ -372,13 +500,16 @@ def pod_image_pinned(r: Resource):
 
 
 @resource_rule(
-    id="K8S-POD-015", title="Mutable image tags are always pulled", severity="low",
+    id="K8S-POD-015",
+    title="Mutable image tags are always pulled",
+    severity="low",
     resource_types=WORKLOADS,
     description="Checks `imagePullPolicy: Always` on containers whose image is not digest-pinned.",
     rationale="With IfNotPresent a node keeps running a cached image after the tag was moved (or the "
-              "registry copy was fixed), and a pod can use an image it could not pull itself.",
+    "registry copy was fixed), and a pod can use an image it could not pull itself.",
     remediation="Pin a digest (preferred) or set `imagePullPolicy: Always`.",
-    tags=anchors("K8S-WL-004", "D/A", "checkov:CKV_K8S_15"))
+    tags=anchors("K8S-WL-004", "D/A", "checkov:CKV_K8S_15"),
+)
 def pod_pull_policy(r: Resource):
     for name, c in _pod_and_containers(r)[1]:
         _, digest = image_tag(str(c.get("image") or ""))
@@ -387,25 +518,30 @@ def pod_pull_policy(r: Resource):
 
 
 @resource_rule(
-    id="K8S-POD-016", title="Secrets are mounted as files, not environment variables", severity="medium",
+    id="K8S-POD-016",
+    title="Secrets are mounted as files, not environment variables",
+    severity="medium",
     resource_types=WORKLOADS,
     description="Checks no container uses `env[].valueFrom.secretKeyRef` or `envFrom[].secretRef`.",
     rationale="Environment variables leak into crash dumps, `kubectl describe`-style debugging, child "
-              "processes and error reporters; mounted files do not and can be rotated without a restart.",
+    "processes and error reporters; mounted files do not and can be rotated without a restart.",
     remediation="Mount the Secret as a volume and point the app at the file (e.g. `DATABASE_PASSWORD_FILE`).",
-    tags=anchors("K8S-WL-005", "A/A", "checkov:CKV_K8S_35"))
+    tags=anchors("K8S-WL-005", "A/A", "checkov:CKV_K8S_35"),
+)
 def pod_secrets_as_files(r: Resource):
     for name, c in _pod_and_containers(r)[1]:
         for env in as_list(c.get("env")):
-            if ((env.get("valueFrom") or {}).get("secretKeyRef")):
+            if (env.get("valueFrom") or {}).get("secretKeyRef"):
                 yield f"{name} reads secret into env {env.get('name')}"
         for source in as_list(c.get("envFrom")):
             if source.get("secretRef"):
                 yield f"{name} loads a whole Secret into its environment"
 
 
-RBAC_BINDINGS = ("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
-                 "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
+RBAC_BINDINGS = (
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+)
 
 
 def _bound_service_accounts(stack: Stack) -> set[tuple[str | None, str]]:
@@ -421,25 +557,30 @@ def _bound_service_accounts(stack: Stack) -> set[tuple[str | None, str]]:
 
 
 @stack_rule(
-    id="K8S-POD-017", title="Service account tokens are mounted only where needed", severity="medium",
+    id="K8S-POD-017",
+    title="Service account tokens are mounted only where needed",
+    severity="medium",
     description="A workload whose pod mounts its service-account token (`automountServiceAccountToken` not "
-                "false in the pod spec, nor on its ServiceAccount when that is in the stack) must run as a "
-                "ServiceAccount that some RoleBinding/ClusterRoleBinding of the stack grants rights to, or "
-                "that is listed in the policy config's `tokenServiceAccounts`; a ServiceAccount that nothing "
-                "binds must set `automountServiceAccountToken: false`.",
+    "false in the pod spec, nor on its ServiceAccount when that is in the stack) must run as a "
+    "ServiceAccount that some RoleBinding/ClusterRoleBinding of the stack grants rights to, or "
+    "that is listed in the policy config's `tokenServiceAccounts`; a ServiceAccount that nothing "
+    "binds must set `automountServiceAccountToken: false`.",
     rationale="A mounted token lets any code in the pod call the Kubernetes API; when the account has no "
-              "rights of its own, the token is pure attack surface (discovery, and every right later granted "
-              "to `system:serviceaccounts`). Controllers that the stack binds to a role need theirs.",
+    "rights of its own, the token is pure attack surface (discovery, and every right later granted "
+    "to `system:serviceaccounts`). Controllers that the stack binds to a role need theirs.",
     remediation="Set `automountServiceAccountToken: false` in the pod spec and on the ServiceAccount (the "
-                "data components' in-cluster pods do); controllers keep their token through their binding, "
-                "others that call the API go into tokenServiceAccounts.",
+    "data components' in-cluster pods do); controllers keep their token through their binding, "
+    "others that call the API go into tokenServiceAccounts.",
     thresholds={"tokenServiceAccounts": []},
-    tags=anchors("K8S-WL-006", "A/M", "checkov:CKV_K8S_38"))
+    tags=anchors("K8S-WL-006", "A/M", "checkov:CKV_K8S_38"),
+)
 def pod_token_automount(stack: Stack):
     allowed = set(stack.threshold("tokenServiceAccounts", []))
     bound = _bound_service_accounts(stack)
-    accounts = {(sa.peek("metadata.namespace"), sa.peek("metadata.name") or sa.name): sa
-                for sa in stack.of_type(SERVICE_ACCOUNT)}
+    accounts = {
+        (sa.peek("metadata.namespace"), sa.peek("metadata.name") or sa.name): sa
+        for sa in stack.of_type(SERVICE_ACCOUNT)
+    }
 
     def needs_token(namespace, name) -> bool:
         return name in allowed or (namespace, name) in bound or (None, name) in bound
@@ -464,29 +605,39 @@ def pod_token_automount(stack: Stack):
 
 
 @resource_rule(
-    id="K8S-POD-019", title="No bare Pods", severity="medium",
+    id="K8S-POD-019",
+    title="No bare Pods",
+    severity="medium",
     resource_types=(POD,),
     description="Fires on every `kubernetes:core/v1:Pod` resource.",
     rationale="A bare Pod is not rescheduled when its node fails and cannot be rolled out or scaled; "
-              "workloads belong in a Deployment, StatefulSet, DaemonSet or Job.",
+    "workloads belong in a Deployment, StatefulSet, DaemonSet or Job.",
     remediation="Wrap the pod in a Deployment (or Job for run-to-completion work).",
-    tags=anchors("K8S-WL-008", "A/M", "cp:core-v1-pod-disallow-pod", "ex:pods-are-prohibited"))
+    tags=anchors("K8S-WL-008", "A/M", "cp:core-v1-pod-disallow-pod", "ex:pods-are-prohibited"),
+)
 def no_bare_pods(r: Resource):
     yield "a bare Pod is not rescheduled after a node failure"
 
 
 @resource_rule(
-    id="K8S-POD-020", title="Deployments run enough replicas", severity="medium",
+    id="K8S-POD-020",
+    title="Deployments run enough replicas",
+    severity="medium",
     resource_types=(DEPLOYMENT, STATEFUL_SET),
     description="Checks `spec.replicas >= minReplicas` (policy config; default 3) on Deployments, and on "
-                "StatefulSets when `includeStatefulSets` is set. Deployments scaled by an HPA that omit "
-                "`spec.replicas` are not judged.",
+    "StatefulSets when `includeStatefulSets` is set. Deployments scaled by an HPA that omit "
+    "`spec.replicas` are not judged.",
     rationale="With fewer than three replicas spread over three AZs, one node or AZ failure (or one rollout) "
-              "takes the service down.",
+    "takes the service down.",
     remediation="Raise `spec.replicas` (or the chart's replicaCount) to at least 3 in prod.",
     thresholds={"minReplicas": 3, "includeStatefulSets": False},
-    tags=anchors("K8S-WL-009", "D/M", "cp:apps-v1-deployment-configure-minimum-replica-count",
-                 "ex:minimum-replica-count"))
+    tags=anchors(
+        "K8S-WL-009",
+        "D/M",
+        "cp:apps-v1-deployment-configure-minimum-replica-count",
+        "ex:minimum-replica-count",
+    ),
+)
 def workload_replicas(r: Resource):
     if r.type == STATEFUL_SET and not r.threshold("includeStatefulSets", False):
         return
@@ -497,13 +648,16 @@ def workload_replicas(r: Resource):
 
 
 @resource_rule(
-    id="K8S-POD-021", title="PodDisruptionBudgets allow voluntary disruption", severity="medium",
+    id="K8S-POD-021",
+    title="PodDisruptionBudgets allow voluntary disruption",
+    severity="medium",
     resource_types=(PDB,),
-    description="Checks the budget is not `maxUnavailable: 0` / `\"0%\"` nor `minAvailable: \"100%\"`.",
+    description='Checks the budget is not `maxUnavailable: 0` / `"0%"` nor `minAvailable: "100%"`.',
     rationale="A budget that never allows an eviction blocks node drains, so cluster upgrades and node "
-              "replacements stall until someone deletes it by hand.",
+    "replacements stall until someone deletes it by hand.",
     remediation="Use `maxUnavailable: 1` (Groundwork components do).",
-    tags=anchors("K8S-WL-010", "A/M", "cp:policy-v1-poddisruptionbudget-disallow-zero-voluntary-disruption"))
+    tags=anchors("K8S-WL-010", "A/M", "cp:policy-v1-poddisruptionbudget-disallow-zero-voluntary-disruption"),
+)
 def pdb_allows_disruption(r: Resource):
     max_unavailable = r.get("spec.maxUnavailable")
     if max_unavailable is not None and str(max_unavailable).rstrip("%").replace(".0", "") == "0":
@@ -513,17 +667,27 @@ def pdb_allows_disruption(r: Resource):
 
 
 @resource_rule(
-    id="K8S-POD-022", title="No Tiller, dashboard or git-sync", severity="high",
-    resource_types=WORKLOADS + (SERVICE,),
+    id="K8S-POD-022",
+    title="No Tiller, dashboard or git-sync",
+    severity="high",
+    resource_types=(*WORKLOADS, SERVICE),
     description="Checks no container image is Tiller, the Kubernetes dashboard or git-sync, and no Service "
-                "is named tiller-deploy or kubernetes-dashboard.",
+    "is named tiller-deploy or kubernetes-dashboard.",
     rationale="Tiller runs with cluster-admin and no authentication; the dashboard has been the entry point "
-              "of public cryptojacking incidents; git-sync pulls code into the cluster outside the review "
-              "path.",
+    "of public cryptojacking incidents; git-sync pulls code into the cluster outside the review "
+    "path.",
     remediation="Remove them: Helm 3 has no Tiller, kubectl/Lens replace the dashboard, images are built in "
-                "CI.",
-    tags=anchors("K8S-WL-012", "M/M", "checkov:CKV_K8S_33", "checkov:CKV_K8S_34", "checkov:CKV_K8S_44",
-                 "checkov:CKV_K8S_45", "checkov:CKV_K8S_159"))
+    "CI.",
+    tags=anchors(
+        "K8S-WL-012",
+        "M/M",
+        "checkov:CKV_K8S_33",
+        "checkov:CKV_K8S_34",
+        "checkov:CKV_K8S_44",
+        "checkov:CKV_K8S_45",
+        "checkov:CKV_K8S_159",
+    ),
+)
 def no_risky_tools(r: Resource):
     if r.type == SERVICE:
         name = r.get("metadata.name") or r.name
@@ -537,16 +701,19 @@ def no_risky_tools(r: Resource):
 
 
 @resource_rule(
-    id="K8S-POD-023", title="Workloads and Services carry the recommended labels", severity="low",
-    resource_types=WORKLOADS + (SERVICE,),
+    id="K8S-POD-023",
+    title="Workloads and Services carry the recommended labels",
+    severity="low",
+    resource_types=(*WORKLOADS, SERVICE),
     description="Checks `metadata.labels` has every label in the policy config's `requiredLabels` (default "
-                "the six app.kubernetes.io/ labels: name, instance, version, component, part-of, "
-                "managed-by).",
+    "the six app.kubernetes.io/ labels: name, instance, version, component, part-of, "
+    "managed-by).",
     rationale="Consistent labels are how dashboards, cost reports, NetworkPolicies and incident responders "
-              "find what a pod belongs to.",
+    "find what a pod belongs to.",
     remediation="Groundwork components set these labels; for charts use `commonLabels` in the values.",
     thresholds={"requiredLabels": RECOMMENDED_LABELS},
-    tags=anchors("K8S-WL-013", "A/A", "cp:apps-v1-deployment-configure-recommended-labels"))
+    tags=anchors("K8S-WL-013", "A/A", "cp:apps-v1-deployment-configure-recommended-labels"),
+)
 def recommended_labels(r: Resource):
     missing = [k for k in r.threshold("requiredLabels", RECOMMENDED_LABELS) if k not in r.labels]
     if missing:
@@ -554,17 +721,20 @@ def recommended_labels(r: Resource):
 
 
 @resource_rule(
-    id="K8S-POD-024", title="No literal credentials in container environment", severity="high",
+    id="K8S-POD-024",
+    title="No literal credentials in container environment",
+    severity="high",
     resource_types=WORKLOADS,
     description="Checks no `env[]` entry whose name looks like a credential (PASSWORD, SECRET, TOKEN, "
-                "API_KEY, CREDENTIAL, PRIVATE_KEY) carries a literal `value`; names that point at a "
-                "credential (*_FILE, *_PATH, *_NAME, *_ARN...) and file paths or ARNs as values pass. Beyond "
-                "the anchors.",
+    "API_KEY, CREDENTIAL, PRIVATE_KEY) carries a literal `value`; names that point at a "
+    "credential (*_FILE, *_PATH, *_NAME, *_ARN...) and file paths or ARNs as values pass. Beyond "
+    "the anchors.",
     rationale="A literal value is in the program source, the Pulumi state and the pod spec that anyone with "
-              "`get deployments` can read.",
+    "`get deployments` can read.",
     remediation="Put the value in a Kubernetes Secret fed by External Secrets from Secrets Manager and mount "
-                "it.",
-    tags=anchors("STK-SEC-003", "M/M", "groundwork:beyond"))
+    "it.",
+    tags=anchors("STK-SEC-003", "M/M", "groundwork:beyond"),
+)
 def pod_no_literal_credentials(r: Resource):
     for name, c in _pod_and_containers(r)[1]:
         for env in as_list(c.get("env")):
@@ -573,18 +743,21 @@ def pod_no_literal_credentials(r: Resource):
 
 
 @resource_rule(
-    id="K8S-POD-025", title="Images come from allowed registries", severity="high",
+    id="K8S-POD-025",
+    title="Images come from allowed registries",
+    severity="high",
     resource_types=WORKLOADS,
     description="Checks every image's registry host matches a pattern in the policy config's "
-                "`allowedRegistries` (default: ECR (*.dkr.ecr.*.amazonaws.com), public.ecr.aws, "
-                "registry.k8s.io, quay.io, ghcr.io, docker.io; prod configs narrow it to the account's ECR). "
-                "An image without a host is docker.io.",
+    "`allowedRegistries` (default: ECR (*.dkr.ecr.*.amazonaws.com), public.ecr.aws, "
+    "registry.k8s.io, quay.io, ghcr.io, docker.io; prod configs narrow it to the account's ECR). "
+    "An image without a host is docker.io.",
     rationale="The registry decides who can publish the code the cluster runs; an allow-list keeps "
-              "typosquatted and unvetted images out and makes ECR scanning the path to production.",
+    "typosquatted and unvetted images out and makes ECR scanning the path to production.",
     remediation="Mirror the image into the platform's ECR and reference it there, or add the registry to "
-                "`allowedRegistries` in policy/config/<env>.json after review.",
+    "`allowedRegistries` in policy/config/<env>.json after review.",
     thresholds={"allowedRegistries": DEFAULT_REGISTRIES},
-    tags=anchors("STK-K8S-002", "A/M", "groundwork:beyond"))
+    tags=anchors("STK-K8S-002", "A/M", "groundwork:beyond"),
+)
 def pod_allowed_registries(r: Resource):
     patterns = r.threshold("allowedRegistries", DEFAULT_REGISTRIES)
     for name, c in _pod_and_containers(r)[1]:
@@ -596,22 +769,27 @@ def pod_allowed_registries(r: Resource):
 
 # ------------------------------------------------------------------------- Services, Ingress
 
-INTERNAL_LB_ANNOTATIONS = {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-                           "service.beta.kubernetes.io/aws-load-balancer-internal": "true"}
+INTERNAL_LB_ANNOTATIONS = {
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+}
 
 
 @resource_rule(
-    id="K8S-SVC-001", title="Services are not exposed through NodePorts or public load balancers",
-    severity="high", resource_types=(SERVICE,),
+    id="K8S-SVC-001",
+    title="Services are not exposed through NodePorts or public load balancers",
+    severity="high",
+    resource_types=(SERVICE,),
     description="Checks `spec.type` is not NodePort, and is LoadBalancer only when annotated internal "
-                "(`service.beta.kubernetes.io/aws-load-balancer-scheme: internal`) or named in the policy "
-                "config's `publicLoadBalancers` (e.g. the ingress controller).",
+    "(`service.beta.kubernetes.io/aws-load-balancer-scheme: internal`) or named in the policy "
+    "config's `publicLoadBalancers` (e.g. the ingress controller).",
     rationale="Every public load balancer is a new internet entry point that bypasses the ingress "
-              "controller's TLS, WAF and authentication; NodePorts open a port on every node.",
+    "controller's TLS, WAF and authentication; NodePorts open a port on every node.",
     remediation="Use ClusterIP behind the platform's Ingress; for a reviewed exception list the Service's "
-                "namespace/name in publicLoadBalancers.",
+    "namespace/name in publicLoadBalancers.",
     thresholds={"publicLoadBalancers": []},
-    tags=anchors("K8S-NET-001", "A/M", "cp:core-v1-service-disallow-load-balancer", "ex:no-public-services"))
+    tags=anchors("K8S-NET-001", "A/M", "cp:core-v1-service-disallow-load-balancer", "ex:no-public-services"),
+)
 def service_exposure(r: Resource):
     kind = r.get("spec.type") or "ClusterIP"
     if kind == "NodePort":
@@ -625,15 +803,18 @@ def service_exposure(r: Resource):
 
 
 @resource_rule(
-    id="K8S-SVC-002", title="Ingresses carry no NGINX snippet annotations", severity="high",
+    id="K8S-SVC-002",
+    title="Ingresses carry no NGINX snippet annotations",
+    severity="high",
     resource_types=(INGRESS,),
     description="Checks no annotation named `nginx.ingress.kubernetes.io/*-snippet` (configuration-snippet, "
-                "server-snippet, auth-snippet...).",
+    "server-snippet, auth-snippet...).",
     rationale="Snippets inject raw NGINX config; CVE-2021-25742 and IngressNightmare (CVE-2025-1974) turned "
-              "them into reading the controller's service-account token and every Secret.",
+    "them into reading the controller's service-account token and every Secret.",
     remediation="Remove the snippet; use the controller's first-class annotations or a ConfigMap reviewed by "
-                "the platform team.",
-    tags=anchors("K8S-NET-003", "M/M", "checkov:CKV_K8S_152", "checkov:CKV_K8S_153", "checkov:CKV_K8S_154"))
+    "the platform team.",
+    tags=anchors("K8S-NET-003", "M/M", "checkov:CKV_K8S_152", "checkov:CKV_K8S_153", "checkov:CKV_K8S_154"),
+)
 def ingress_no_snippets(r: Resource):
     for key in r.annotations:
         if key.startswith("nginx.ingress.kubernetes.io/") and key.endswith("-snippet"):
@@ -641,12 +822,15 @@ def ingress_no_snippets(r: Resource):
 
 
 @resource_rule(
-    id="K8S-SVC-003", title="Services set no externalIPs", severity="medium",
+    id="K8S-SVC-003",
+    title="Services set no externalIPs",
+    severity="medium",
     resource_types=(SERVICE,),
     description="Checks `spec.externalIPs` is empty. Beyond the anchors.",
     rationale="externalIPs let whoever can create a Service intercept traffic to any IP (CVE-2020-8554).",
     remediation="Remove externalIPs; use a LoadBalancer or Ingress.",
-    tags=anchors(None, "M/M", "groundwork:beyond"))
+    tags=anchors(None, "M/M", "groundwork:beyond"),
+)
 def service_no_external_ips(r: Resource):
     if as_list(r.get("spec.externalIPs")):
         yield "spec.externalIPs is set: traffic to those IPs can be intercepted"
@@ -658,15 +842,18 @@ _VERSION_RANGE = re.compile(r"[\^~<>=*|, ]|\.x\b|^x$")
 
 
 @resource_rule(
-    id="K8S-HELM-001", title="Helm charts pin an exact version", severity="medium",
+    id="K8S-HELM-001",
+    title="Helm charts pin an exact version",
+    severity="medium",
     resource_types=(HELM_CHART, HELM_RELEASE),
     description="Checks `version` is set to an exact version (no ^, ~, >, *, x ranges) on `helm.sh/v4:Chart` "
-                "and `helm.sh/v3:Release`; local chart paths (./ or /) carry their version and pass.",
+    "and `helm.sh/v3:Release`; local chart paths (./ or /) carry their version and pass.",
     rationale="An unpinned chart upgrades itself on the next `pulumi up`, with new images, RBAC and CRDs "
-              "nobody reviewed; previews are no longer reproducible.",
-    remediation="Set `version=\"x.y.z\"` on the Chart (Groundwork components pin chart versions as constants "
-                "next to the chart name).",
-    tags=anchors("STK-K8S-003", "A/M", "groundwork:beyond"))
+    "nobody reviewed; previews are no longer reproducible.",
+    remediation='Set `version="x.y.z"` on the Chart (Groundwork components pin chart versions as constants '
+    "next to the chart name).",
+    tags=anchors("STK-K8S-003", "A/M", "groundwork:beyond"),
+)
 def helm_version_pinned(r: Resource):
     chart = str(r.get("chart") or "")
     if chart.startswith((".", "/")):
@@ -685,16 +872,19 @@ def _chart_source(r: Resource) -> str:
 
 
 @resource_rule(
-    id="K8S-HELM-002", title="Helm charts come from allowed repositories", severity="medium",
+    id="K8S-HELM-002",
+    title="Helm charts come from allowed repositories",
+    severity="medium",
     resource_types=(HELM_CHART, HELM_RELEASE),
     description="Checks the chart's repository (`repositoryOpts.repo`, or an `oci://` chart URL) starts with "
-                "an entry of the policy config's `allowedChartRepositories`; when that list is empty, only "
-                "plain http:// repositories are refused.",
+    "an entry of the policy config's `allowedChartRepositories`; when that list is empty, only "
+    "plain http:// repositories are refused.",
     rationale="The repository decides who can change what the cluster installs; plain HTTP lets the network "
-              "path change it.",
+    "path change it.",
     remediation="Use the project's official HTTPS/OCI repository and list it in allowedChartRepositories.",
     thresholds={"allowedChartRepositories": []},
-    tags=anchors("STK-K8S-003", "A/M", "groundwork:beyond"))
+    tags=anchors("STK-K8S-003", "A/M", "groundwork:beyond"),
+)
 def helm_repository_allowed(r: Resource):
     source = _chart_source(r)
     if not source:
@@ -708,16 +898,19 @@ def helm_repository_allowed(r: Resource):
 
 
 @resource_rule(
-    id="K8S-HELM-003", title="Helm v3 Releases hide their objects from policy", severity="low",
+    id="K8S-HELM-003",
+    title="Helm v3 Releases hide their objects from policy",
+    severity="low",
     resource_types=(HELM_RELEASE,),
     description="Fires on every `kubernetes:helm.sh/v3:Release` in the environments listed in the policy "
-                "config's `preferChartIn` (default prod).",
+    "config's `preferChartIn` (default prod).",
     rationale="A Release installs through the Helm SDK, so its Deployments, RBAC and Services never reach "
-              "the policy pack: the pod-security and RBAC rules above cannot see them. `helm.sh/v4:Chart` "
-              "renders them as Pulumi resources that every rule checks.",
+    "the policy pack: the pod-security and RBAC rules above cannot see them. `helm.sh/v4:Chart` "
+    "renders them as Pulumi resources that every rule checks.",
     remediation="Replace the Release with `kubernetes.helm.v4.Chart` (same chart, version and values).",
     thresholds={"preferChartIn": ["prod"]},
-    tags=anchors("STK-K8S-003", "A/A", "groundwork:beyond"))
+    tags=anchors("STK-K8S-003", "A/A", "groundwork:beyond"),
+)
 def helm_release_opaque(r: Resource):
     if r.environment in r.threshold("preferChartIn", ["prod"]):
         yield f"Release of chart {r.get('chart')}: its objects are invisible to the policy pack"
@@ -730,15 +923,22 @@ REMOVED_APIS = ("kubernetes:extensions/", "kubernetes:policy/v1beta1:PodSecurity
 
 
 @stack_rule(
-    id="K8S-API-001", title="Kubernetes objects use stable API versions", severity="medium",
+    id="K8S-API-001",
+    title="Kubernetes objects use stable API versions",
+    severity="medium",
     description="Every `kubernetes:` resource's type token has a GA version (no v1alpha*/v1beta*), and none "
-                "uses the removed extensions/ group or PodSecurityPolicy.",
+    "uses the removed extensions/ group or PodSecurityPolicy.",
     rationale="Alpha and beta APIs change or disappear between minor versions, so a cluster upgrade breaks "
-              "the deployment; EKS does not enable alpha APIs at all.",
+    "the deployment; EKS does not enable alpha APIs at all.",
     remediation="Move the object to its GA API version (e.g. networking.k8s.io/v1 Ingress, autoscaling/v2 "
-                "HPA).",
-    tags=anchors("K8S-WL-011", "M/M", "cp:kubernetes-*-disallow-alpha-resource",
-                 "cp:kubernetes-*-disallow-beta-resource"))
+    "HPA).",
+    tags=anchors(
+        "K8S-WL-011",
+        "M/M",
+        "cp:kubernetes-*-disallow-alpha-resource",
+        "cp:kubernetes-*-disallow-beta-resource",
+    ),
+)
 def stable_api_versions(stack: Stack):
     for r in stack.resources:
         if not r.type.startswith("kubernetes:") or r.type.startswith("kubernetes:helm.sh/"):

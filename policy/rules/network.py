@@ -60,37 +60,57 @@ def sg_rules(r: Resource, direction: str) -> Iterator[dict[str, Any]]:
     {protocol, ports, cidrs, description, where}."""
     if r.type == SG:
         for i, rule in enumerate(as_list(r.get(direction))):
-            yield {"protocol": rule.get("protocol"),
-                   "ports": port_range(rule.get("fromPort"), rule.get("toPort"), rule.get("protocol")),
-                   "cidrs": as_list(rule.get("cidrBlocks")) + as_list(rule.get("ipv6CidrBlocks")),
-                   "description": rule.get("description"), "where": f"{direction}[{i}]"}
+            yield {
+                "protocol": rule.get("protocol"),
+                "ports": port_range(rule.get("fromPort"), rule.get("toPort"), rule.get("protocol")),
+                "cidrs": as_list(rule.get("cidrBlocks")) + as_list(rule.get("ipv6CidrBlocks")),
+                "description": rule.get("description"),
+                "where": f"{direction}[{i}]",
+            }
     elif r.type == SG_RULE and r.get("type") == direction:
-        yield {"protocol": r.get("protocol"),
-               "ports": port_range(r.get("fromPort"), r.get("toPort"), r.get("protocol")),
-               "cidrs": as_list(r.get("cidrBlocks")) + as_list(r.get("ipv6CidrBlocks")),
-               "description": r.get("description"), "where": "rule"}
+        yield {
+            "protocol": r.get("protocol"),
+            "ports": port_range(r.get("fromPort"), r.get("toPort"), r.get("protocol")),
+            "cidrs": as_list(r.get("cidrBlocks")) + as_list(r.get("ipv6CidrBlocks")),
+            "description": r.get("description"),
+            "where": "rule",
+        }
     elif (r.type, direction) in ((SG_INGRESS, "ingress"), (SG_EGRESS, "egress")):
-        yield {"protocol": r.get("ipProtocol"),
-               "ports": port_range(r.get("fromPort"), r.get("toPort"), r.get("ipProtocol")),
-               "cidrs": as_list(r.get("cidrIpv4")) + as_list(r.get("cidrIpv6")),
-               "description": r.get("description"), "where": "rule"}
+        yield {
+            "protocol": r.get("ipProtocol"),
+            "ports": port_range(r.get("fromPort"), r.get("toPort"), r.get("ipProtocol")),
+            "cidrs": as_list(r.get("cidrIpv4")) + as_list(r.get("cidrIpv6")),
+            "description": r.get("description"),
+            "where": "rule",
+        }
 
 
 @resource_rule(
-    id="AWS-NET-001", title="No security group ingress from the whole internet", severity="critical",
+    id="AWS-NET-001",
+    title="No security group ingress from the whole internet",
+    severity="critical",
     resource_types=(SG, SG_RULE, SG_INGRESS),
     description="No ingress rule (inline `ingress`, `aws:ec2/securityGroupRule` of type ingress, or "
-                "`aws:vpc/securityGroupIngressRule`) allows 0.0.0.0/0 or ::/0, except on ports listed in "
-                "the `publicIngressPorts` threshold (empty by default).",
+    "`aws:vpc/securityGroupIngressRule`) allows 0.0.0.0/0 or ::/0, except on ports listed in "
+    "the `publicIngressPorts` threshold (empty by default).",
     rationale="An ingress rule open to the internet exposes whatever listens behind it (SSH, RDP, databases, "
-              "admin UIs) to every scanner on the internet; most breaches of cloud networks start there.",
+    "admin UIs) to every scanner on the internet; most breaches of cloud networks start there.",
     remediation="Allow ingress from a referenced security group or the VPC CIDR instead. Public HTTPS "
-                "belongs on a load balancer's security group; list 443 in `publicIngressPorts` for that "
-                "rule's policy config, or add an exemption for the one group.",
-    tags=("target:AWS-NET-001", "checkov:CKV_AWS_24", "checkov:CKV_AWS_25", "checkov:CKV_AWS_260",
-          "checkov:CKV_AWS_277", "fsbp:EC2.13", "fsbp:EC2.14", "fsbp:EC2.18", "fsbp:EC2.19",
-          "cdk-nag:AwsSolutions-EC23",
-          "compliance-policies:ec2-securitygroup-disallow-public-internet-ingress"),
+    "belongs on a load balancer's security group; list 443 in `publicIngressPorts` for that "
+    "rule's policy config, or add an exemption for the one group.",
+    tags=(
+        "target:AWS-NET-001",
+        "checkov:CKV_AWS_24",
+        "checkov:CKV_AWS_25",
+        "checkov:CKV_AWS_260",
+        "checkov:CKV_AWS_277",
+        "fsbp:EC2.13",
+        "fsbp:EC2.14",
+        "fsbp:EC2.18",
+        "fsbp:EC2.19",
+        "cdk-nag:AwsSolutions-EC23",
+        "compliance-policies:ec2-securitygroup-disallow-public-internet-ingress",
+    ),
     thresholds={"publicIngressPorts": []},
 )
 def sg_no_public_ingress(r: Resource):
@@ -106,15 +126,16 @@ def sg_no_public_ingress(r: Resource):
 
 
 @stack_rule(
-    id="AWS-NET-002", title="Datastore security groups do not allow all traffic out to the internet",
+    id="AWS-NET-002",
+    title="Datastore security groups do not allow all traffic out to the internet",
     severity="low",
     description="Security groups attached to an RDS instance/cluster, ElastiCache cache or MSK cluster "
-                "(joined through the datastore's security-group inputs) have no egress rule of protocol -1 "
-                "to 0.0.0.0/0 or ::/0, inline or standalone.",
+    "(joined through the datastore's security-group inputs) have no egress rule of protocol -1 "
+    "to 0.0.0.0/0 or ::/0, inline or standalone.",
     rationale="A database never needs to open connections to the internet; an allow-all egress rule is the "
-              "path data takes out once an attacker has a foothold on it.",
+    "path data takes out once an attacker has a foothold on it.",
     remediation="Give datastore security groups no egress rules (or only to the VPC CIDR); Groundwork's data "
-                "components create their groups with `egress=[]`.",
+    "components create their groups with `egress=[]`.",
     tags=("target:AWS-NET-002", "checkov:CKV_AWS_382"),
 )
 def datastore_sg_no_open_egress(stack: Stack):
@@ -127,25 +148,39 @@ def datastore_sg_no_open_egress(stack: Stack):
                     groups[urn] = group
     for urn, group in groups.items():
         rules = [(group, rule) for rule in sg_rules(group, "egress")]
-        rules += [(standalone, rule) for standalone in stack.of_type(SG_RULE, SG_EGRESS)
-                  if urn in standalone.depends_on("securityGroupId")
-                  for rule in sg_rules(standalone, "egress")]
+        rules += [
+            (standalone, rule)
+            for standalone in stack.of_type(SG_RULE, SG_EGRESS)
+            if urn in standalone.depends_on("securityGroupId")
+            for rule in sg_rules(standalone, "egress")
+        ]
         for owner, rule in rules:
             if str(rule["protocol"]).lower() in ALL_PROTOCOLS and any(is_anywhere(c) for c in rule["cidrs"]):
-                yield owner, (f"datastore security group {group.name} allows all traffic out to the "
-                              f"internet ({owner.name} {rule['where']})")
+                yield (
+                    owner,
+                    (
+                        f"datastore security group {group.name} allows all traffic out to the "
+                        f"internet ({owner.name} {rule['where']})"
+                    ),
+                )
 
 
 @resource_rule(
-    id="AWS-NET-003", title="Security groups and their rules are described", severity="low",
+    id="AWS-NET-003",
+    title="Security groups and their rules are described",
+    severity="low",
     resource_types=SG_TYPES,
     description="A security group has a non-empty `description` that is not Terraform's \"Managed by "
-                "Terraform\" default, and every inline and standalone rule has a `description`.",
+    'Terraform" default, and every inline and standalone rule has a `description`.',
     rationale="A reviewer deciding whether a port may be closed needs to know why it was opened; rule "
-              "descriptions are the only record AWS keeps next to the rule.",
+    "descriptions are the only record AWS keeps next to the rule.",
     remediation="Set `description` on the group and on each ingress/egress rule, saying who talks to whom.",
-    tags=("target:AWS-NET-003", "checkov:CKV_AWS_23", "cdk-nag:AwsSolutions-EC27",
-          "compliance-policies:ec2-securitygroup-missing-description"),
+    tags=(
+        "target:AWS-NET-003",
+        "checkov:CKV_AWS_23",
+        "cdk-nag:AwsSolutions-EC27",
+        "compliance-policies:ec2-securitygroup-missing-description",
+    ),
 )
 def sg_described(r: Resource):
     if r.type == SG and (not r.get("description") or r.get("description") == "Managed by Terraform"):
@@ -158,14 +193,16 @@ def sg_described(r: Resource):
 
 
 @stack_rule(
-    id="AWS-NET-004", title="A security group's rules are managed in one place", severity="medium",
+    id="AWS-NET-004",
+    title="A security group's rules are managed in one place",
+    severity="medium",
     description="No security group that declares inline `ingress` or `egress` (even an empty list) is also "
-                "the `securityGroupId` of a standalone `aws:ec2/securityGroupRule` or "
-                "`aws:vpc/securityGroup*Rule`.",
+    "the `securityGroupId` of a standalone `aws:ec2/securityGroupRule` or "
+    "`aws:vpc/securityGroup*Rule`.",
     rationale="Inline rules and standalone rules fight: every update, the group's inline list removes the "
-              "standalone rules and the standalone resources add them back, so the live rules flap.",
+    "standalone rules and the standalone resources add them back, so the live rules flap.",
     remediation="Use either inline rules on the group or standalone rule resources, never both for one "
-                "group.",
+    "group.",
     tags=("target:AWS-NET-004", "awsguard:security-group-no-rule-management-conflicts"),
 )
 def sg_rules_one_place(stack: Stack):
@@ -173,21 +210,29 @@ def sg_rules_one_place(stack: Stack):
     for rule in stack.of_type(SG_RULE, SG_INGRESS, SG_EGRESS):
         for urn in rule.depends_on("securityGroupId"):
             if urn in inline:
-                yield rule, (f"{rule.name} adds a rule to {inline[urn].name}, "
-                             "which also manages its rules inline")
+                yield (
+                    rule,
+                    (f"{rule.name} adds a rule to {inline[urn].name}, which also manages its rules inline"),
+                )
 
 
 @stack_rule(
-    id="AWS-NET-005", title="Every VPC's default security group is closed", severity="high",
+    id="AWS-NET-005",
+    title="Every VPC's default security group is closed",
+    severity="high",
     description="Each `aws:ec2/vpc:Vpc` has an `aws:ec2/defaultSecurityGroup` (joined by `vpcId`) that "
-                "declares `ingress` and `egress` as empty lists.",
+    "declares `ingress` and `egress` as empty lists.",
     rationale="AWS creates every VPC with a default security group that allows all traffic between its "
-              "members; anything launched without an explicit group lands in it. Adopting it with no rules "
-              "closes that door.",
+    "members; anything launched without an explicit group lands in it. Adopting it with no rules "
+    "closes that door.",
     remediation="Adopt the default security group with `ingress=[]` and `egress=[]` (Groundwork's Network "
-                "component does this for every VPC).",
-    tags=("target:AWS-NET-005", "checkov:CKV2_AWS_12", "fsbp:EC2.2",
-          "cdk-nag:NIST.800.53.R5-VPCDefaultSecurityGroupClosed"),
+    "component does this for every VPC).",
+    tags=(
+        "target:AWS-NET-005",
+        "checkov:CKV2_AWS_12",
+        "fsbp:EC2.2",
+        "cdk-nag:NIST.800.53.R5-VPCDefaultSecurityGroupClosed",
+    ),
 )
 def default_sg_closed(stack: Stack):
     defaults = stack.of_type(DEFAULT_SG)
@@ -196,19 +241,26 @@ def default_sg_closed(stack: Stack):
             if as_list(group.get(direction)):
                 yield group, f"default security group {group.name} keeps {direction} rules"
             elif direction not in group.props:
-                yield group, (f"default security group {group.name} does not declare {direction}=[], "
-                              "so AWS's allow-all rule stays")
+                yield (
+                    group,
+                    (
+                        f"default security group {group.name} does not declare {direction}=[], "
+                        "so AWS's allow-all rule stays"
+                    ),
+                )
     for vpc in stack.of_type(VPC):
         if not any(vpc.urn in g.depends_on("vpcId") for g in defaults):
             yield vpc, f"VPC {vpc.name} does not adopt and close its default security group"
 
 
 @stack_rule(
-    id="AWS-NET-006", title="Every VPC records all its traffic in flow logs", severity="medium",
+    id="AWS-NET-006",
+    title="Every VPC records all its traffic in flow logs",
+    severity="medium",
     description="Each `aws:ec2/vpc:Vpc` is the `vpcId` of an `aws:ec2/flowLog:FlowLog` with `trafficType` "
-                "\"ALL\".",
+    '"ALL".',
     rationale="Flow logs are the only record of who talked to what inside a VPC; without them an incident "
-              "cannot be scoped, and rejected traffic (probes, exfiltration attempts) goes unseen.",
+    "cannot be scoped, and rejected traffic (probes, exfiltration attempts) goes unseen.",
     remediation="Keep the Network component's flow log on (it logs ALL traffic to an encrypted log group).",
     tags=("target:AWS-NET-006", "checkov:CKV2_AWS_11", "fsbp:EC2.6", "cdk-nag:AwsSolutions-VPC7"),
 )
@@ -224,15 +276,21 @@ def vpc_flow_logs(stack: Stack):
 
 
 @resource_rule(
-    id="AWS-NET-007", title="Subnets do not hand out public IPs", severity="medium",
+    id="AWS-NET-007",
+    title="Subnets do not hand out public IPs",
+    severity="medium",
     resource_types=(SUBNET,),
     description="`mapPublicIpOnLaunch` is unset or false. Public-tier subnets (tag `tier=public`) may set "
-                "it only when the `allowPublicTier` threshold is true (false by default).",
+    "it only when the `allowPublicTier` threshold is true (false by default).",
     rationale="An instance launched into a subnet that maps public IPs is reachable from the internet "
-              "whether its owner meant it or not; load balancers and NAT gateways do not need it.",
+    "whether its owner meant it or not; load balancers and NAT gateways do not need it.",
     remediation="Leave `mapPublicIpOnLaunch` false (Groundwork's Network component does, for every tier).",
-    tags=("target:AWS-NET-007", "checkov:CKV_AWS_130", "fsbp:EC2.15",
-          "cdk-nag:NIST.800.53.R5-VPCSubnetAutoAssignPublicIpDisabled"),
+    tags=(
+        "target:AWS-NET-007",
+        "checkov:CKV_AWS_130",
+        "fsbp:EC2.15",
+        "cdk-nag:NIST.800.53.R5-VPCSubnetAutoAssignPublicIpDisabled",
+    ),
     thresholds={"allowPublicTier": False},
 )
 def subnet_no_public_ip(r: Resource):
@@ -243,11 +301,13 @@ def subnet_no_public_ip(r: Resource):
 
 
 @resource_rule(
-    id="AWS-NET-008", title="The default VPC is not used", severity="low",
+    id="AWS-NET-008",
+    title="The default VPC is not used",
+    severity="low",
     resource_types=(DEFAULT_VPC,),
     description="The stack declares no `aws:ec2/defaultVpc:DefaultVpc`.",
     rationale="The default VPC has public subnets that map public IPs and an open route to the internet; "
-              "workloads belong in a VPC whose layout was designed.",
+    "workloads belong in a VPC whose layout was designed.",
     remediation="Use Groundwork's Network component; delete the DefaultVpc resource.",
     tags=("target:AWS-NET-008", "checkov:CKV_AWS_148"),
 )
@@ -258,26 +318,49 @@ def no_default_vpc(r: Resource):
 def _acl_entries(r: Resource) -> Iterator[tuple[str, dict[str, Any]]]:
     if r.type in (NACL, DEFAULT_NACL):
         for i, entry in enumerate(as_list(r.get("ingress"))):
-            yield f"ingress[{i}]", {"action": entry.get("action"), "protocol": entry.get("protocol"),
-                                    "from": entry.get("fromPort"), "to": entry.get("toPort"),
-                                    "cidrs": [entry.get("cidrBlock"), entry.get("ipv6CidrBlock")]}
+            yield (
+                f"ingress[{i}]",
+                {
+                    "action": entry.get("action"),
+                    "protocol": entry.get("protocol"),
+                    "from": entry.get("fromPort"),
+                    "to": entry.get("toPort"),
+                    "cidrs": [entry.get("cidrBlock"), entry.get("ipv6CidrBlock")],
+                },
+            )
     elif r.type == NACL_RULE and not r.get("egress", False):
-        yield "rule", {"action": r.get("ruleAction"), "protocol": r.get("protocol"),
-                       "from": r.get("fromPort"),
-                       "to": r.get("toPort"), "cidrs": [r.get("cidrBlock"), r.get("ipv6CidrBlock")]}
+        yield (
+            "rule",
+            {
+                "action": r.get("ruleAction"),
+                "protocol": r.get("protocol"),
+                "from": r.get("fromPort"),
+                "to": r.get("toPort"),
+                "cidrs": [r.get("cidrBlock"), r.get("ipv6CidrBlock")],
+            },
+        )
 
 
 @resource_rule(
-    id="AWS-NET-009", title="Network ACLs do not open admin ports to the internet", severity="medium",
+    id="AWS-NET-009",
+    title="Network ACLs do not open admin ports to the internet",
+    severity="medium",
     resource_types=(NACL, NACL_RULE, DEFAULT_NACL),
     description="No ingress entry with action allow from 0.0.0.0/0 or ::/0 covers port 20, 21, 22 or 3389, "
-                "or all protocols.",
+    "or all protocols.",
     rationale="A network ACL is the subnet's last stateless filter; opening SSH, RDP or FTP to the internet "
-              "there undoes every security group behind it.",
+    "there undoes every security group behind it.",
     remediation="Deny (or do not allow) these ports from 0.0.0.0/0 in the ACL; reach instances through SSM "
-                "Session Manager instead of SSH.",
-    tags=("target:AWS-NET-009", "checkov:CKV_AWS_229", "checkov:CKV_AWS_230", "checkov:CKV_AWS_231",
-          "checkov:CKV_AWS_232", "checkov:CKV_AWS_352", "fsbp:EC2.21"),
+    "Session Manager instead of SSH.",
+    tags=(
+        "target:AWS-NET-009",
+        "checkov:CKV_AWS_229",
+        "checkov:CKV_AWS_230",
+        "checkov:CKV_AWS_231",
+        "checkov:CKV_AWS_232",
+        "checkov:CKV_AWS_352",
+        "fsbp:EC2.21",
+    ),
 )
 def nacl_no_admin_ports(r: Resource):
     for where, entry in _acl_entries(r):
@@ -291,14 +374,16 @@ def nacl_no_admin_ports(r: Resource):
 
 
 @stack_rule(
-    id="AWS-NET-010", title="VPCs reach AWS services through VPC endpoints", severity="low",
+    id="AWS-NET-010",
+    title="VPCs reach AWS services through VPC endpoints",
+    severity="low",
     description="Each VPC has an S3 gateway endpoint and an interface endpoint for every service in the "
-                "`requiredInterfaceEndpoints` threshold (ecr.api, ecr.dkr, sts, logs by default; set per "
-                "environment in policy config), joined by `vpcId`.",
+    "`requiredInterfaceEndpoints` threshold (ecr.api, ecr.dkr, sts, logs by default; set per "
+    "environment in policy config), joined by `vpcId`.",
     rationale="Endpoints keep image pulls, STS calls and log shipping on the AWS network: no NAT data "
-              "charges, no dependency on the NAT path, and endpoint policies can restrict what leaves.",
+    "charges, no dependency on the NAT path, and endpoint policies can restrict what leaves.",
     remediation="Set `network.interfaceEndpoints: true` in the stack config (the S3 gateway endpoint is "
-                "always on).",
+    "always on).",
     tags=("target:AWS-NET-010", "fsbp:EC2.10", "fsbp:EC2.55", "fsbp:EC2.56"),
     thresholds={"requiredInterfaceEndpoints": ["ecr.api", "ecr.dkr", "sts", "logs"]},
 )
@@ -320,16 +405,22 @@ def vpc_endpoints(stack: Stack):
 
 
 @stack_rule(
-    id="AWS-NET-011", title="Only public route tables route to the internet gateway", severity="medium",
+    id="AWS-NET-011",
+    title="Only public route tables route to the internet gateway",
+    severity="medium",
     description="A route table not tagged `tier=public` has no 0.0.0.0/0 or ::/0 route through an internet "
-                "gateway (inline `routes` or a standalone `aws:ec2/route:Route`), and no default route "
-                "goes through a VPC peering connection.",
+    "gateway (inline `routes` or a standalone `aws:ec2/route:Route`), and no default route "
+    "goes through a VPC peering connection.",
     rationale="A private or database subnet whose default route is the internet gateway is a public subnet "
-              "in disguise; a default route over peering hands all traffic to another VPC.",
+    "in disguise; a default route over peering hands all traffic to another VPC.",
     remediation="Route private tiers' 0.0.0.0/0 through a NAT gateway and keep database tiers local-only, as "
-                "Groundwork's Network component does; tag the one public route table `tier=public`.",
-    tags=("target:AWS-NET-011", "checkov:CKV2_AWS_35", "checkov:CKV2_AWS_44",
-          "cdk-nag:NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW"),
+    "Groundwork's Network component does; tag the one public route table `tier=public`.",
+    tags=(
+        "target:AWS-NET-011",
+        "checkov:CKV2_AWS_35",
+        "checkov:CKV2_AWS_44",
+        "cdk-nag:NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW",
+    ),
 )
 def private_routes(stack: Stack):
     igws = {g.urn for g in stack.of_type(IGW)}
@@ -371,8 +462,7 @@ def private_routes(stack: Stack):
             continue
         destination = route.peek("destinationCidrBlock") or route.peek("destinationIpv6CidrBlock")
         via_igw = targets_igw(route.peek("gatewayId"), route.depends_on("gatewayId"))
-        found = problem(table, destination, via_igw,
-                        route.peek("vpcPeeringConnectionId"))
+        found = problem(table, destination, via_igw, route.peek("vpcPeeringConnectionId"))
         if found:
             yield route, found
 
@@ -386,16 +476,18 @@ def _unknown(mapping: dict, key: str) -> bool:
 
 
 @resource_rule(
-    id="AWS-NET-012", title="Interface endpoints resolve privately and sit behind a security group",
-    severity="medium", resource_types=(ENDPOINT,),
-    description="An endpoint with `vpcEndpointType` \"Interface\" sets `privateDnsEnabled` true, names at "
-                "least one `securityGroupIds` entry and at least one `subnetIds` entry.",
+    id="AWS-NET-012",
+    title="Interface endpoints resolve privately and sit behind a security group",
+    severity="medium",
+    resource_types=(ENDPOINT,),
+    description='An endpoint with `vpcEndpointType` "Interface" sets `privateDnsEnabled` true, names at '
+    "least one `securityGroupIds` entry and at least one `subnetIds` entry.",
     rationale="Without private DNS, SDKs keep resolving the public service name and traffic still leaves "
-              "through the NAT; without a security group the endpoint accepts connections from anything "
-              "that can route to it. No anchor checks either.",
+    "through the NAT; without a security group the endpoint accepts connections from anything "
+    "that can route to it. No anchor checks either.",
     remediation="Create interface endpoints with `private_dns_enabled=True`, the private subnets and a "
-                "security group that allows 443 from the VPC CIDR only (Groundwork's Network component "
-                "does).",
+    "security group that allows 443 from the VPC CIDR only (Groundwork's Network component "
+    "does).",
     tags=("groundwork:beyond",),
 )
 def interface_endpoint_private(r: Resource):
@@ -410,16 +502,17 @@ def interface_endpoint_private(r: Resource):
 
 
 @stack_rule(
-    id="AWS-NET-013", title="Flow logs land in an encrypted log group that keeps them long enough",
+    id="AWS-NET-013",
+    title="Flow logs land in an encrypted log group that keeps them long enough",
     severity="medium",
     description="The CloudWatch log group a flow log delivers to (joined through `logDestination`) sets "
-                "`kmsKeyId` and a `retentionInDays` of at least `minRetentionDays` (90 by default; 0 means "
-                "never expire).",
+    "`kmsKeyId` and a `retentionInDays` of at least `minRetentionDays` (90 by default; 0 means "
+    "never expire).",
     rationale="Flow logs name every internal address and port that talked; stored unencrypted or deleted "
-              "after a day, they either leak the network map or are gone when an incident needs them. The "
-              "anchors check that flow logs exist, never where they go.",
+    "after a day, they either leak the network map or are gone when an incident needs them. The "
+    "anchors check that flow logs exist, never where they go.",
     remediation="Give the Network component `kms_key_arn` and `flow_log_retention_days` (stack config "
-                "`network.flowLogRetentionDays`).",
+    "`network.flowLogRetentionDays`).",
     tags=("groundwork:beyond",),
     thresholds={"minRetentionDays": 90},
 )
@@ -436,47 +529,61 @@ def flow_log_destination(stack: Stack):
             retention = group.peek("retentionInDays")
             # Unset or 0 means CloudWatch never expires the events: long enough.
             if isinstance(retention, (int, float)) and 0 < retention < minimum:
-                yield group, (f"flow log group {group.name} keeps flow logs {int(retention)} days, "
-                              f"less than {minimum}")
+                yield (
+                    group,
+                    (
+                        f"flow log group {group.name} keeps flow logs {int(retention)} days, "
+                        f"less than {minimum}"
+                    ),
+                )
 
 
 @stack_rule(
-    id="AWS-NET-014", title="Elastic IPs are attached to something", severity="low",
+    id="AWS-NET-014",
+    title="Elastic IPs are attached to something",
+    severity="low",
     description="Every `aws:ec2/eip:Eip` is the `allocationId` of a NAT gateway or names an `instance` or "
-                "`networkInterface`.",
+    "`networkInterface`.",
     rationale="An unattached Elastic IP is a public address the account pays for and nobody watches; when "
-              "it is attached later by hand, nothing reviewed the exposure.",
+    "it is attached later by hand, nothing reviewed the exposure.",
     remediation="Delete Elastic IPs that nothing uses; let the Network component allocate one per NAT "
-                "gateway.",
+    "gateway.",
     tags=("fsbp:EC2.12",),
 )
 def eip_attached(stack: Stack):
     used = {u for nat in stack.of_type(NAT) for u in nat.depends_on("allocationId")}
     for eip in stack.of_type(EIP):
         if eip.urn not in used and not eip.has("instance") and not eip.has("networkInterface"):
-            yield eip, (f"Elastic IP {eip.name} is not attached to a NAT gateway, instance or "
-                        "network interface")
+            yield (
+                eip,
+                (f"Elastic IP {eip.name} is not attached to a NAT gateway, instance or network interface"),
+            )
 
 
 @resource_rule(
-    id="AWS-NET-015", title="Security groups admit traffic only from private address space", severity="high",
+    id="AWS-NET-015",
+    title="Security groups admit traffic only from private address space",
+    severity="high",
     resource_types=(SG, SG_RULE, SG_INGRESS),
     description="Every ingress CIDR is inside RFC 1918, RFC 6598 or IPv6 ULA space, unless it is listed in "
-                "the `allowedPublicCidrs` threshold. (AWS-NET-001 covers 0.0.0.0/0 itself.)",
+    "the `allowedPublicCidrs` threshold. (AWS-NET-001 covers 0.0.0.0/0 itself.)",
     rationale="Blocking 0.0.0.0/0 is not enough: a rule opened to 0.0.0.0/1, a /8 of someone else's or a "
-              "home IP is still the internet. Inside Groundwork, traffic enters through load balancers; "
-              "nothing else should name a public address.",
+    "home IP is still the internet. Inside Groundwork, traffic enters through load balancers; "
+    "nothing else should name a public address.",
     remediation="Reference the load balancer's or the cluster's security group instead of an address "
-                "range; list a partner's fixed range in `allowedPublicCidrs` with a note in the change "
-                "that adds it.",
+    "range; list a partner's fixed range in `allowedPublicCidrs` with a note in the change "
+    "that adds it.",
     tags=("groundwork:beyond",),
     thresholds={"allowedPublicCidrs": []},
 )
 def sg_private_sources(r: Resource):
     allowed = set(r.threshold("allowedPublicCidrs", []))
     for rule in sg_rules(r, "ingress"):
-        public = [c for c in rule["cidrs"] if isinstance(c, str) and not is_anywhere(c)
-                  and not is_private_cidr(c) and c not in allowed]
+        public = [
+            c
+            for c in rule["cidrs"]
+            if isinstance(c, str) and not is_anywhere(c) and not is_private_cidr(c) and c not in allowed
+        ]
         if public:
             ports = describe_ports(rule["ports"])
             yield f"{r.name} {rule['where']} admits {ports} from public range(s) {', '.join(public)}"

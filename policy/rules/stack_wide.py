@@ -21,14 +21,20 @@ import json
 import math
 import re
 from collections import Counter
-from functools import lru_cache
+from functools import cache
 
-from policy.framework import Resource, Stack, stack_rule
 from pulumi_policy.proxy import _is_unknown
 
+from policy.framework import Resource, Stack, stack_rule
 from policy.rules._b_util import anchors, as_list, each, linked, number
 from policy.rules.data_services import (
-    BACKUP_VAULT, EC_CLUSTER, EC_REPLICATION_GROUP, EC_SERVERLESS, MSK_CLUSTER, RDS_CLUSTER, RDS_INSTANCE,
+    BACKUP_VAULT,
+    EC_CLUSTER,
+    EC_REPLICATION_GROUP,
+    EC_SERVERLESS,
+    MSK_CLUSTER,
+    RDS_CLUSTER,
+    RDS_INSTANCE,
     S3_BUCKETS,
 )
 from policy.rules.eks_compute import AWS_ACCESS_KEY, EBS_VOLUME, EKS_CLUSTER, NODE_GROUP, PRIVATE_KEY_BLOCK
@@ -54,7 +60,8 @@ REQUIRED_TAGS = ["environment", "project", "component", "managed-by", "owner", "
 
 # ----------------------------------------------------------------------------------- tagging
 
-@lru_cache(maxsize=None)
+
+@cache
 def taggable(type_token: str) -> bool | None:
     """Whether the installed pulumi-aws SDK gives `type_token` a `tags` input (None: unknown type).
 
@@ -92,19 +99,21 @@ def _provider_tags(stack: Stack, r: Resource) -> dict:
 
 
 @stack_rule(
-    id="STACK-ENV-001", title="Every taggable AWS resource is tagged for this stack's environment",
+    id="STACK-ENV-001",
+    title="Every taggable AWS resource is tagged for this stack's environment",
     severity="medium",
     description="For every AWS resource whose type takes `tags` (per the installed pulumi-aws SDK), the tags "
-                "(its own merged over its provider's `defaultTags`) include every key in the policy config's "
-                "`requiredTags` (environment, project, component, managed-by, owner, cost-center) and "
-                "`environment` equals the stack's environment.",
+    "(its own merged over its provider's `defaultTags`) include every key in the policy config's "
+    "`requiredTags` (environment, project, component, managed-by, owner, cost-center) and "
+    "`environment` equals the stack's environment.",
     rationale="Tags drive cost allocation, tag-based IAM conditions, AWS Backup selections and incident "
-              "scoping. A prod-tagged resource in a dev stack (or an untagged one) escapes all of them; no "
-              "anchor ties tags to the stack that created the resource.",
+    "scoping. A prod-tagged resource in a dev stack (or an untagged one) escapes all of them; no "
+    "anchor ties tags to the stack that created the resource.",
     remediation="Create AWS resources through Groundwork components, which pass `tags=component_tags(...)`; "
-                "the values come from `tags.owner`/`tags.costCenter` in Pulumi.<stack>.yaml.",
+    "the values come from `tags.owner`/`tags.costCenter` in Pulumi.<stack>.yaml.",
     thresholds={"requiredTags": REQUIRED_TAGS},
-    tags=anchors("STK-ENV-001", "A/M", "groundwork:beyond"))
+    tags=anchors("STK-ENV-001", "A/M", "groundwork:beyond"),
+)
 def environment_tags(stack: Stack):
     required = stack.threshold("requiredTags", REQUIRED_TAGS)
 
@@ -128,6 +137,7 @@ def environment_tags(stack: Stack):
 
 # -------------------------------------------------------------------------------- availability
 
+
 def _zone(subnet: Resource) -> str | None:
     return subnet.peek("availabilityZone") or subnet.peek("availabilityZoneId")
 
@@ -137,20 +147,23 @@ def _zones(owner: Resource, prop: str, subnets: list[Resource]) -> set[str]:
 
 
 @stack_rule(
-    id="STACK-HA-001", title="Prod is multi-AZ end to end", severity="high",
+    id="STACK-HA-001",
+    title="Prod is multi-AZ end to end",
+    severity="high",
     description="In the environments of the policy config's `requireMultiAzIn` (default prod), with `minAzs` "
-                "(default 3): the subnets span at least minAzs AZs; NAT gateways sit in at least minAzs AZs; "
-                "every MSK cluster's `brokerNodeGroupInfo.clientSubnets` span minAzs AZs and the broker "
-                "count is a multiple of them; every EKS node group's `subnetIds` span minAzs AZs with "
-                "`scalingConfig.minSize >= minAzs`. The per-datastore flags are AWS-RDS-004 (multiAz), "
-                "AWS-RDS-025 and AWS-ELASTICACHE-005 (multiAzEnabled + automaticFailover).",
+    "(default 3): the subnets span at least minAzs AZs; NAT gateways sit in at least minAzs AZs; "
+    "every MSK cluster's `brokerNodeGroupInfo.clientSubnets` span minAzs AZs and the broker "
+    "count is a multiple of them; every EKS node group's `subnetIds` span minAzs AZs with "
+    "`scalingConfig.minSize >= minAzs`. The per-datastore flags are AWS-RDS-004 (multiAz), "
+    "AWS-RDS-025 and AWS-ELASTICACHE-005 (multiAzEnabled + automaticFailover).",
     rationale="Multi-AZ is only as strong as its weakest layer: a Multi-AZ database behind one NAT gateway, "
-              "or Kafka brokers in two AZs, still goes down with one zone. The anchors check single flags, "
-              "never the spread across AZs.",
+    "or Kafka brokers in two AZs, still goes down with one zone. The anchors check single flags, "
+    "never the spread across AZs.",
     remediation="Keep `network.azCount: 3` and `network.natGateways: perAz` (prod profile), and pass all "
-                "three private subnets to the cluster and Kafka (`kafka.brokerCount` a multiple of 3).",
+    "three private subnets to the cluster and Kafka (`kafka.brokerCount` a multiple of 3).",
     thresholds={"requireMultiAzIn": ["prod"], "minAzs": 3},
-    tags=anchors("STK-HA-001", "D/M", "groundwork:beyond"))
+    tags=anchors("STK-HA-001", "D/M", "groundwork:beyond"),
+)
 def multi_az_end_to_end(stack: Stack):
     if stack.environment not in stack.threshold("requireMultiAzIn", ["prod"]):
         return
@@ -158,14 +171,21 @@ def multi_az_end_to_end(stack: Stack):
     subnets = stack.of_type(SUBNET)
     all_zones = {z for z in (_zone(s) for s in subnets) if isinstance(z, str)}
     if subnets and len(all_zones) < need:
-        yield None, (f"the subnets span {len(all_zones)} AZ(s): {', '.join(sorted(all_zones))}; {need} "
-                     "required")
+        yield (
+            None,
+            (f"the subnets span {len(all_zones)} AZ(s): {', '.join(sorted(all_zones))}; {need} required"),
+        )
     nats = stack.of_type(NAT_GATEWAY)
     if nats:
         nat_zones = set().union(*(_zones(n, "subnetId", subnets) for n in nats))
         if (len(nat_zones) if nat_zones else len(nats)) < need:
-            yield nats[0], (f"{len(nats)} NAT gateway(s): losing their AZ cuts egress for the others; one "
-                            "per AZ needed")
+            yield (
+                nats[0],
+                (
+                    f"{len(nats)} NAT gateway(s): losing their AZ cuts egress for the others; one "
+                    "per AZ needed"
+                ),
+            )
 
     def msk(cluster: Resource):
         client_subnets = as_list(cluster.get("brokerNodeGroupInfo.clientSubnets"))
@@ -192,25 +212,27 @@ def multi_az_end_to_end(stack: Stack):
 
 # ---------------------------------------------------------------------------------- protection
 
-STATEFUL_TYPES = (RDS_INSTANCE, RDS_CLUSTER, EC_REPLICATION_GROUP, EC_CLUSTER, EC_SERVERLESS, MSK_CLUSTER,
-                  KMS_KEY, BACKUP_VAULT, EKS_CLUSTER, SECRET, EBS_VOLUME, PVC) + S3_BUCKETS
+STATEFUL_TYPES = (RDS_INSTANCE, RDS_CLUSTER, EC_REPLICATION_GROUP, EC_CLUSTER, EC_SERVERLESS, MSK_CLUSTER, KMS_KEY, BACKUP_VAULT, EKS_CLUSTER, SECRET, EBS_VOLUME, PVC, *S3_BUCKETS)
 
 
 @stack_rule(
-    id="STACK-PROT-001", title="Stateful resources are protected in prod", severity="high",
+    id="STACK-PROT-001",
+    title="Stateful resources are protected in prod",
+    severity="high",
     description="In the environments of `requireProtectIn` (default prod), every RDS instance/cluster, "
-                "ElastiCache cache, MSK cluster, KMS key, Backup vault, S3 bucket, EKS cluster, Secrets "
-                "Manager secret, EBS volume, PersistentVolumeClaim and StatefulSet with volumeClaimTemplates "
-                "has the Pulumi `protect` option. Buckets tagged `ephemeral=true` are skipped. "
-                "(`retainOnDelete` is not visible to policies, so it cannot count.)",
+    "ElastiCache cache, MSK cluster, KMS key, Backup vault, S3 bucket, EKS cluster, Secrets "
+    "Manager secret, EBS volume, PersistentVolumeClaim and StatefulSet with volumeClaimTemplates "
+    "has the Pulumi `protect` option. Buckets tagged `ephemeral=true` are skipped. "
+    "(`retainOnDelete` is not visible to policies, so it cannot count.)",
     rationale="`protect` makes Pulumi refuse to delete the resource, including on a replacement caused by an "
-              "innocent-looking change; it is the last line before `pulumi destroy -s prod` or a refactor "
-              "that renames a database loses data.",
+    "innocent-looking change; it is the last line before `pulumi destroy -s prod` or a refactor "
+    "that renames a database loses data.",
     remediation="Groundwork sets `protect` from `StackConfig.protect_stateful_resources` (true in prod) "
-                "through `platform.aws_opts(protect=...)`; pass it for any stateful resource added outside a "
-                "component.",
+    "through `platform.aws_opts(protect=...)`; pass it for any stateful resource added outside a "
+    "component.",
     thresholds={"requireProtectIn": ["prod"]},
-    tags=anchors("STK-PROT-001", "D/M", "groundwork:beyond"))
+    tags=anchors("STK-PROT-001", "D/M", "groundwork:beyond"),
+)
 def stateful_protected(stack: Stack):
     if stack.environment not in stack.threshold("requireProtectIn", ["prod"]):
         return
@@ -221,13 +243,19 @@ def stateful_protected(stack: Stack):
         claims = r.type == STATEFUL_SET and r.peek("spec.volumeClaimTemplates")
         stateful = r.type in STATEFUL_TYPES or claims
         if stateful and not r.protect:
-            yield r, (f"{r.type.rsplit(':', 1)[1]} {r.name} is not protected: a destroy or replacement "
-                      "deletes it")
+            yield (
+                r,
+                (
+                    f"{r.type.rsplit(':', 1)[1]} {r.name} is not protected: a destroy or replacement "
+                    "deletes it"
+                ),
+            )
 
     yield from each(stack.resources, check)
 
 
 # ------------------------------------------------------------------------------------- backups
+
 
 def _selected(db: Resource, selections: list[Resource]) -> bool:
     tags = db.peek("tags") or {}
@@ -248,22 +276,32 @@ def _selected(db: Resource, selections: list[Resource]) -> bool:
 
 
 @stack_rule(
-    id="STACK-BACKUP-001", title="Every datastore has a declared recovery path", severity="high",
+    id="STACK-BACKUP-001",
+    title="Every datastore has a declared recovery path",
+    severity="high",
     description="Every RDS instance (not a read replica) and cluster, and every EBS volume, is selected by "
-                "an `aws:backup/selection:Selection` — by ARN in `resources`, or by its tags through "
-                "`selectionTags`/`conditions` (Groundwork tags datastores `backup=true`). Every MSK cluster "
-                "(which AWS Backup does not support) has an `aws:msk/replicator:Replicator` or a `recovery` "
-                "tag naming its recovery path (e.g. `replay-from-source`). ElastiCache, which AWS Backup "
-                "does not support either, recovers from its own snapshots: AWS-ELASTICACHE-006.",
+    "an `aws:backup/selection:Selection` — by ARN in `resources`, or by its tags through "
+    "`selectionTags`/`conditions` (Groundwork tags datastores `backup=true`). Every MSK cluster "
+    "(which AWS Backup does not support) has an `aws:msk/replicator:Replicator` or a `recovery` "
+    "tag naming its recovery path (e.g. `replay-from-source`). ElastiCache, which AWS Backup "
+    "does not support either, recovers from its own snapshots: AWS-ELASTICACHE-006.",
     rationale="A datastore without a backup plan is only as durable as its last accident. The anchors check "
-              "RDS/EBS backup plans one resource at a time; this rule gives a reviewer the whole recovery "
-              "matrix of the stack, including the services AWS Backup cannot protect.",
+    "RDS/EBS backup plans one resource at a time; this rule gives a reviewer the whole recovery "
+    "matrix of the stack, including the services AWS Backup cannot protect.",
     remediation="The `Backups` component selects resources tagged `backup=true`; the `Postgres` component "
-                "sets that tag. For Kafka, tag the MSK cluster `recovery=<how topics come back>` (e.g. "
-                "`replay-from-source`) in the `Kafka` component, or add an MSK Replicator.",
-    tags=anchors("STK-BKP-001", "A/M", "target:AWS-RDS-028", "checkov:CKV2_AWS_8", "fsbp:RDS.26",
-                 "fsbp:EC2.28",
-                 "cdk-nag:NIST.800.53.R5-RDSInBackupPlan", "groundwork:beyond"))
+    "sets that tag. For Kafka, tag the MSK cluster `recovery=<how topics come back>` (e.g. "
+    "`replay-from-source`) in the `Kafka` component, or add an MSK Replicator.",
+    tags=anchors(
+        "STK-BKP-001",
+        "A/M",
+        "target:AWS-RDS-028",
+        "checkov:CKV2_AWS_8",
+        "fsbp:RDS.26",
+        "fsbp:EC2.28",
+        "cdk-nag:NIST.800.53.R5-RDSInBackupPlan",
+        "groundwork:beyond",
+    ),
+)
 def backup_coverage(stack: Stack):
     selections = stack.of_type(BACKUP_SELECTION)
 
@@ -277,8 +315,10 @@ def backup_coverage(stack: Stack):
         replicators = stack.of_type(MSK_REPLICATOR)
         replicated = any(cluster in linked(rep, "kafkaClusters", [cluster]) for rep in replicators)
         if not replicated and not (cluster.peek("tags") or {}).get("recovery"):
-            yield cluster, (f"{cluster.name} has no replicator and no `recovery` tag naming how topics are "
-                            "recovered")
+            yield (
+                cluster,
+                (f"{cluster.name} has no replicator and no `recovery` tag naming how topics are recovered"),
+            )
 
     yield from each(stack.of_type(RDS_INSTANCE, RDS_CLUSTER, EBS_VOLUME), database)
     yield from each(stack.of_type(MSK_CLUSTER), kafka)
@@ -289,8 +329,24 @@ def backup_coverage(stack: Stack):
 CREDENTIAL_KEY = re.compile(r"(?i)(password|passwd|secret|token|apikey|api_key|privatekey|secretaccesskey)$")
 NOT_A_CREDENTIAL_KEY = re.compile(r"(?i)^(existing|use|enable|create|auto|generate|require|rotate)")
 REFERENCE_PREFIXES = ("arn:", "{{resolve:", "$(", "${", "/", "secretsmanager:", "ssm:")
-WEAK_VALUES = {"password", "changeme", "change-me", "secret", "admin", "root", "postgres", "redis", "kafka",
-               "letmein", "123456", "12345678", "password1", "test", "example", "default"}
+WEAK_VALUES = {
+    "password",
+    "changeme",
+    "change-me",
+    "secret",
+    "admin",
+    "root",
+    "postgres",
+    "redis",
+    "kafka",
+    "letmein",
+    "123456",
+    "12345678",
+    "password1",
+    "test",
+    "example",
+    "default",
+}
 # Types whose purpose is to hold a secret value: they are judged elsewhere (AWS-SM-*, K8S-POD-016) or
 # receive generated values by design.
 SECRET_HOLDERS = (SECRET_VERSION, K8S_SECRET, "aws:ssm/parameter:Parameter")
@@ -326,23 +382,27 @@ def _weak_literal(value: str, min_length: int) -> str | None:
 
 
 @stack_rule(
-    id="STACK-SEC-001", title="No plaintext credentials in resource inputs", severity="critical",
+    id="STACK-SEC-001",
+    title="No plaintext credentials in resource inputs",
+    severity="critical",
     description="Scans every input of every resource (Helm values included). Fires on AWS access key ids and "
-                "private key blocks anywhere, and on inputs named like a credential (…password, …secret, "
-                "…token, …apiKey, privateKey) whose value is a well-known default, shorter than "
-                "`minSecretLength` (default 16) or low-entropy — the shapes of a hand-typed literal. Values "
-                "that are references (ARNs, `$(...)`, file paths) pass; Secrets Manager secret versions, "
-                "Kubernetes Secrets and SSM parameters are the intended holders and are skipped.",
+    "private key blocks anywhere, and on inputs named like a credential (…password, …secret, "
+    "…token, …apiKey, privateKey) whose value is a well-known default, shorter than "
+    "`minSecretLength` (default 16) or low-entropy — the shapes of a hand-typed literal. Values "
+    "that are references (ARNs, `$(...)`, file paths) pass; Secrets Manager secret versions, "
+    "Kubernetes Secrets and SSM parameters are the intended holders and are skipped.",
     rationale="A policy sees secret inputs unwrapped and cannot tell a generated Pulumi secret from a "
-              "literal in the source, so it judges by shape: short, guessable or key-shaped values are typed "
-              "by a human and live in git history forever. Generated secrets (pulumi_random, RDS-managed) "
-              "pass.",
+    "literal in the source, so it judges by shape: short, guessable or key-shaped values are typed "
+    "by a human and live in git history forever. Generated secrets (pulumi_random, RDS-managed) "
+    "pass.",
     remediation="Generate the value with `pulumi_random.RandomPassword` (or let RDS manage it), keep it a "
-                "Pulumi secret, and pass it through Secrets Manager / External Secrets; rotate any "
-                "credential this rule found, since it is already in history.",
+    "Pulumi secret, and pass it through Secrets Manager / External Secrets; rotate any "
+    "credential this rule found, since it is already in history.",
     thresholds={"minSecretLength": 16},
-    tags=anchors("STK-SEC-001", "M/M", "checkov:CKV_AWS_46", "cdk-nag:AwsSolutions-DOC3",
-                 "groundwork:beyond"))
+    tags=anchors(
+        "STK-SEC-001", "M/M", "checkov:CKV_AWS_46", "cdk-nag:AwsSolutions-DOC3", "groundwork:beyond"
+    ),
+)
 def no_plaintext_credentials(stack: Stack):
     min_length = int(number(stack.threshold("minSecretLength", 16), 16))
 
@@ -365,9 +425,14 @@ def no_plaintext_credentials(stack: Stack):
 
 # ------------------------------------------------------------------------------------- network
 
-DATASTORE_SGS = {RDS_INSTANCE: "vpcSecurityGroupIds", RDS_CLUSTER: "vpcSecurityGroupIds",
-                 EC_REPLICATION_GROUP: "securityGroupIds", EC_CLUSTER: "securityGroupIds",
-                 EC_SERVERLESS: "securityGroupIds", MSK_CLUSTER: "brokerNodeGroupInfo"}
+DATASTORE_SGS = {
+    RDS_INSTANCE: "vpcSecurityGroupIds",
+    RDS_CLUSTER: "vpcSecurityGroupIds",
+    EC_REPLICATION_GROUP: "securityGroupIds",
+    EC_CLUSTER: "securityGroupIds",
+    EC_SERVERLESS: "securityGroupIds",
+    MSK_CLUSTER: "brokerNodeGroupInfo",
+}
 
 
 def _cidr_sources(stack: Stack, sg: Resource) -> list[str]:
@@ -390,19 +455,22 @@ def _cidr_sources(stack: Stack, sg: Resource) -> list[str]:
 
 
 @stack_rule(
-    id="STACK-NET-001", title="Datastores are reachable only from security groups", severity="high",
+    id="STACK-NET-001",
+    title="Datastores are reachable only from security groups",
+    severity="high",
     description="For every RDS instance/cluster, ElastiCache cache and MSK cluster: it names at least one "
-                "security group, and none of its security groups (found in the stack) admits ingress from a "
-                "CIDR block or prefix list — inline `ingress`, `aws:vpc/securityGroupIngressRule` or "
-                "`aws:ec2/securityGroupRule` — except the policy config's `allowedDatastoreCidrs`. Ingress "
-                "must reference the cluster's security groups.",
+    "security group, and none of its security groups (found in the stack) admits ingress from a "
+    "CIDR block or prefix list — inline `ingress`, `aws:vpc/securityGroupIngressRule` or "
+    "`aws:ec2/securityGroupRule` — except the policy config's `allowedDatastoreCidrs`. Ingress "
+    "must reference the cluster's security groups.",
     rationale="A CIDR rule admits everything in that range — other teams' subnets, the NAT, a peered VPC — "
-              "while a security-group reference admits exactly the cluster's nodes. The anchors only reject "
-              "0.0.0.0/0; a database open to 10.0.0.0/8 passes them.",
+    "while a security-group reference admits exactly the cluster's nodes. The anchors only reject "
+    "0.0.0.0/0; a database open to 10.0.0.0/8 passes them.",
     remediation="The data components take `allowed_security_group_ids` (the cluster's node security group) "
-                "and create referenced-group rules only; remove CIDR rules from the datastore's group.",
+    "and create referenced-group rules only; remove CIDR rules from the datastore's group.",
     thresholds={"allowedDatastoreCidrs": []},
-    tags=anchors("STK-NET-001", "A/M", "cdk-nag:AwsSolutions-RDS8", "groundwork:beyond"))
+    tags=anchors("STK-NET-001", "A/M", "cdk-nag:AwsSolutions-RDS8", "groundwork:beyond"),
+)
 def datastores_reachable_from_groups_only(stack: Stack):
     allowed = set(stack.threshold("allowedDatastoreCidrs", []))
     groups = stack.of_type(SECURITY_GROUP)
@@ -416,30 +484,46 @@ def datastores_reachable_from_groups_only(stack: Stack):
         for sg in linked(ds, prop, groups, keys=("name",)):
             wide = [c for c in _cidr_sources(stack, sg) if c not in allowed]
             if wide:
-                yield ds, (f"security group {sg.name} admits {', '.join(sorted(set(wide)))} instead of a "
-                           "security group")
+                yield (
+                    ds,
+                    (
+                        f"security group {sg.name} admits {', '.join(sorted(set(wide)))} instead of a "
+                        "security group"
+                    ),
+                )
 
     yield from each(stack.of_type(*DATASTORE_SGS), check)
 
 
 # ------------------------------------------------------------------------------------------- KMS
 
-KEY_INPUTS = {RDS_INSTANCE: "kmsKeyId", RDS_CLUSTER: "kmsKeyId", EC_REPLICATION_GROUP: "kmsKeyId",
-              EC_SERVERLESS: "kmsKeyId", MSK_CLUSTER: "encryptionInfo", BACKUP_VAULT: "kmsKeyArn",
-              EKS_CLUSTER: "encryptionConfig", SECRET: "kmsKeyId", EBS_VOLUME: "kmsKeyId"}
+KEY_INPUTS = {
+    RDS_INSTANCE: "kmsKeyId",
+    RDS_CLUSTER: "kmsKeyId",
+    EC_REPLICATION_GROUP: "kmsKeyId",
+    EC_SERVERLESS: "kmsKeyId",
+    MSK_CLUSTER: "encryptionInfo",
+    BACKUP_VAULT: "kmsKeyArn",
+    EKS_CLUSTER: "encryptionConfig",
+    SECRET: "kmsKeyId",
+    EBS_VOLUME: "kmsKeyId",
+}
 
 
 @stack_rule(
-    id="STACK-KMS-001", title="Datastores use a key this stack owns", severity="medium",
+    id="STACK-KMS-001",
+    title="Datastores use a key this stack owns",
+    severity="medium",
     description="For every datastore, vault, secret and cluster that names a KMS key, the key input depends "
-                "on an `aws:kms/key:Key` of this stack (the engine's property dependencies) or is in the "
-                "policy config's `allowedKmsKeyArns`; `alias/aws/*` AWS-managed keys fail.",
+    "on an `aws:kms/key:Key` of this stack (the engine's property dependencies) or is in the "
+    "policy config's `allowedKmsKeyArns`; `alias/aws/*` AWS-managed keys fail.",
     rationale="A key from another stack or environment couples lifecycles (its deletion makes this stack's "
-              "data unreadable) and lets that environment's administrators decrypt this one's data. The "
-              "anchors only check that some key is set.",
+    "data unreadable) and lets that environment's administrators decrypt this one's data. The "
+    "anchors only check that some key is set.",
     remediation="Pass `platform.kms.key_arn` (the stack's own key) to every component.",
     thresholds={"allowedKmsKeyArns": []},
-    tags=anchors("STK-KMS-001", "A/M", "groundwork:beyond"))
+    tags=anchors("STK-KMS-001", "A/M", "groundwork:beyond"),
+)
 def keys_owned_by_stack(stack: Stack):
     own = {k.urn for k in stack.of_type(KMS_KEY)}
     allowed = set(stack.threshold("allowedKmsKeyArns", []))
@@ -460,16 +544,20 @@ def keys_owned_by_stack(stack: Stack):
 
 # ------------------------------------------------------------------------------------- regions
 
+
 @stack_rule(
-    id="STACK-REG-001", title="Resources stay in the allowed regions", severity="high",
+    id="STACK-REG-001",
+    title="Resources stay in the allowed regions",
+    severity="high",
     description="When the policy config sets `allowedRegions`, every AWS provider's `region` and every AWS "
-                "resource's per-resource `region` input (pulumi-aws 7) is in it.",
+    "resource's per-resource `region` input (pulumi-aws 7) is in it.",
     rationale="Data residency: a per-resource region override or a second provider can place a copy of the "
-              "data in a region the organisation has not approved.",
+    "data in a region the organisation has not approved.",
     remediation="Set `aws:region` in Pulumi.<stack>.yaml to an allowed region and drop per-resource "
-                "overrides (cross-region backup copies go to `backups.drRegion`, which must be allowed too).",
+    "overrides (cross-region backup copies go to `backups.drRegion`, which must be allowed too).",
     thresholds={"allowedRegions": []},
-    tags=anchors("STK-REG-001", "A/M", "groundwork:beyond"))
+    tags=anchors("STK-REG-001", "A/M", "groundwork:beyond"),
+)
 def allowed_regions(stack: Stack):
     allowed = stack.threshold("allowedRegions", [])
     if not allowed:
@@ -484,14 +572,15 @@ def allowed_regions(stack: Stack):
     yield from each(stack.resources, check)
 
 
-
 # --------------------------------------------------------------------------------- observability
 
 # How a CloudWatch alarm names each datastore: (identifier input, alarm dimension names).
-ALARM_DIMENSIONS = {RDS_INSTANCE: ("identifier", ("DBInstanceIdentifier",)),
-                    RDS_CLUSTER: ("clusterIdentifier", ("DBClusterIdentifier",)),
-                    EC_REPLICATION_GROUP: ("replicationGroupId", ("ReplicationGroupId", "CacheClusterId")),
-                    MSK_CLUSTER: ("clusterName", ("Cluster Name",))}
+ALARM_DIMENSIONS = {
+    RDS_INSTANCE: ("identifier", ("DBInstanceIdentifier",)),
+    RDS_CLUSTER: ("clusterIdentifier", ("DBClusterIdentifier",)),
+    EC_REPLICATION_GROUP: ("replicationGroupId", ("ReplicationGroupId", "CacheClusterId")),
+    MSK_CLUSTER: ("clusterName", ("Cluster Name",)),
+}
 
 
 def _alarms_for(ds: Resource, alarms: list[Resource]) -> list[Resource]:
@@ -506,33 +595,43 @@ def _alarms_for(ds: Resource, alarms: list[Resource]) -> list[Resource]:
         queries = [q for q in as_list(alarm.peek("metricQueries") or []) if isinstance(q, dict)]
         dims += [(q.get("metric") or {}).get("dimensions") or {} for q in queries]
         values = [str(d.get(n)) for d in dims if isinstance(d, dict) for n in dimension_names if d.get(n)]
-        expressions = [str(q.get("expression") or "") for q in as_list(alarm.peek("metricQueries") or [])
-                       if isinstance(q, dict)]
-        if isinstance(ident, str) and (any(v == ident or v.startswith(f"{ident}-") for v in values)
-                                       or any(f"'{ident}'" in e for e in expressions)):
+        expressions = [
+            str(q.get("expression") or "")
+            for q in as_list(alarm.peek("metricQueries") or [])
+            if isinstance(q, dict)
+        ]
+        if isinstance(ident, str) and (
+            any(v == ident or v.startswith(f"{ident}-") for v in values)
+            or any(f"'{ident}'" in e for e in expressions)
+        ):
             found.append(alarm)
     return found
 
 
 @stack_rule(
-    id="STACK-OBS-001", title="Every datastore is watched by an alarm that notifies someone",
+    id="STACK-OBS-001",
+    title="Every datastore is watched by an alarm that notifies someone",
     severity="medium",
     description="Every RDS instance/cluster, ElastiCache replication group and MSK cluster has at least one "
-                "`aws:cloudwatch/metricAlarm` on it (its dimensions or metric queries depend on the "
-                "datastore, or name its identifier) with `alarmActions` and `actionsEnabled` not false; "
-                "every Redis/Valkey replication group delivers its slow log (`logDeliveryConfigurations` "
-                "with logType slow-log). RDS log exports and MSK broker logs are AWS-RDS-008/024 and "
-                "AWS-MSK-006; the log groups themselves are judged by AWS-CW-001/002.",
+    "`aws:cloudwatch/metricAlarm` on it (its dimensions or metric queries depend on the "
+    "datastore, or name its identifier) with `alarmActions` and `actionsEnabled` not false; "
+    "every Redis/Valkey replication group delivers its slow log (`logDeliveryConfigurations` "
+    "with logType slow-log). RDS log exports and MSK broker logs are AWS-RDS-008/024 and "
+    "AWS-MSK-006; the log groups themselves are judged by AWS-CW-001/002.",
     rationale="A datastore nobody is alerted about fails silently: storage fills, replicas lag, brokers go "
-              "offline, and the first signal is an outage report. The anchors check that logging is on, "
-              "never that a human hears about it.",
+    "offline, and the first signal is an outage report. The anchors check that logging is on, "
+    "never that a human hears about it.",
     remediation="The `Monitoring` component creates CPU, storage, memory and replication alarms per "
-                "datastore with the stack's SNS topic as action; the `Redis` component ships slow and engine "
-                "logs to CloudWatch.",
-    tags=anchors("STK-OBS-001", "A/M", "groundwork:beyond"))
+    "datastore with the stack's SNS topic as action; the `Redis` component ships slow and engine "
+    "logs to CloudWatch.",
+    tags=anchors("STK-OBS-001", "A/M", "groundwork:beyond"),
+)
 def datastores_observed(stack: Stack):
-    alarms = [a for a in stack.of_type(METRIC_ALARM)
-              if as_list(a.peek("alarmActions") or []) and a.peek("actionsEnabled") is not False]
+    alarms = [
+        a
+        for a in stack.of_type(METRIC_ALARM)
+        if as_list(a.peek("alarmActions") or []) and a.peek("actionsEnabled") is not False
+    ]
 
     def check(ds: Resource):
         if not _alarms_for(ds, alarms):

@@ -62,8 +62,14 @@ PROFILES: dict[str, dict] = {
     "dev": {"retentionDays": 7, "exportsExpiryDays": 90},
     "qa": {"retentionDays": 7, "exportsExpiryDays": 90},
     "staging": {"retentionDays": 14, "exportsExpiryDays": 180, "restoreTestSchedule": "cron(0 5 ? * SUN *)"},
-    "prod": {"retentionDays": 30, "vaultLock": True, "drRegion": "eu-central-1", "exportsExpiryDays": 2555,
-             "exportsObjectLockDays": 30, "restoreTestSchedule": "cron(0 5 ? * SUN *)"},
+    "prod": {
+        "retentionDays": 30,
+        "vaultLock": True,
+        "drRegion": "eu-central-1",
+        "exportsExpiryDays": 2555,
+        "exportsObjectLockDays": 30,
+        "restoreTestSchedule": "cron(0 5 ? * SUN *)",
+    },
 }
 
 
@@ -72,30 +78,64 @@ def backups_issues(environment: str, region: str | None, backups: BackupsConfig)
     issues: list[ConfigIssue] = []
     if environment == "local":
         if backups.enabled:
-            issues.append(ConfigIssue("backups.enabled", True,
-                                      "must be false in local: AWS Backup needs AWS (local data is disposable)"))
+            issues.append(
+                ConfigIssue(
+                    "backups.enabled",
+                    True,
+                    "must be false in local: AWS Backup needs AWS (local data is disposable)",
+                )
+            )
         return issues
     if not backups.enabled:
-        issues.append(ConfigIssue("backups.enabled", False,
-                                  "must be true outside local: every datastore is backed up"))
+        issues.append(
+            ConfigIssue("backups.enabled", False, "must be true outside local: every datastore is backed up")
+        )
     if backups.dr_region is not None and backups.dr_region == region:
-        issues.append(ConfigIssue("backups.drRegion", backups.dr_region,
-                                  f"must differ from the stack's region {region}: a copy in the same region "
-                                  "does not survive a regional outage"))
+        issues.append(
+            ConfigIssue(
+                "backups.drRegion",
+                backups.dr_region,
+                f"must differ from the stack's region {region}: a copy in the same region "
+                "does not survive a regional outage",
+            )
+        )
     if backups.vault_lock and backups.vault_lock_max_retention_days < backups.retention_days:
-        issues.append(ConfigIssue("backups.vaultLockMaxRetentionDays", backups.vault_lock_max_retention_days,
-                                  f"must be at least retentionDays ({backups.retention_days})"))
+        issues.append(
+            ConfigIssue(
+                "backups.vaultLockMaxRetentionDays",
+                backups.vault_lock_max_retention_days,
+                f"must be at least retentionDays ({backups.retention_days})",
+            )
+        )
     if environment == "prod":
         if backups.retention_days < 30:
-            issues.append(ConfigIssue("backups.retentionDays", backups.retention_days,
-                                      "prod keeps recovery points at least 30 days (seed 001)"))
+            issues.append(
+                ConfigIssue(
+                    "backups.retentionDays",
+                    backups.retention_days,
+                    "prod keeps recovery points at least 30 days (seed 001)",
+                )
+            )
         if not backups.vault_lock:
-            issues.append(ConfigIssue("backups.vaultLock", False,
-                                      "must be true in prod: recovery points must not be deletable"))
+            issues.append(
+                ConfigIssue(
+                    "backups.vaultLock", False, "must be true in prod: recovery points must not be deletable"
+                )
+            )
         if backups.dr_region is None:
-            issues.append(ConfigIssue("backups.drRegion", None,
-                                      "is required in prod: recovery points are copied to a second region"))
+            issues.append(
+                ConfigIssue(
+                    "backups.drRegion",
+                    None,
+                    "is required in prod: recovery points are copied to a second region",
+                )
+            )
         if not backups.continuous_backup:
-            issues.append(ConfigIssue("backups.continuousBackup", False,
-                                      "must be true in prod: point-in-time recovery meets the 5-minute RPO"))
+            issues.append(
+                ConfigIssue(
+                    "backups.continuousBackup",
+                    False,
+                    "must be true in prod: point-in-time recovery meets the 5-minute RPO",
+                )
+            )
     return issues

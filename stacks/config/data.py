@@ -21,16 +21,49 @@ if TYPE_CHECKING:
 
 # RDS instance families that run PostgreSQL, and the sizes they come in. A class outside these is
 # almost always a typo, and RDS would reject it only after minutes of `pulumi up`.
-_RDS_FAMILIES = ("t3", "t4g", "m5", "m5d", "m6g", "m6gd", "m6i", "m6id", "m6in", "m6idn", "m7g", "m7gd",
-                 "m7i", "m8g", "m8gd", "r5", "r5b", "r5d", "r6g", "r6gd", "r6i", "r6id", "r6in", "r6idn",
-                 "r7g", "r7gd", "r7i", "r8g", "r8gd", "x2g", "x2idn", "x2iedn")
+_RDS_FAMILIES = (
+    "t3",
+    "t4g",
+    "m5",
+    "m5d",
+    "m6g",
+    "m6gd",
+    "m6i",
+    "m6id",
+    "m6in",
+    "m6idn",
+    "m7g",
+    "m7gd",
+    "m7i",
+    "m8g",
+    "m8gd",
+    "r5",
+    "r5b",
+    "r5d",
+    "r6g",
+    "r6gd",
+    "r6i",
+    "r6id",
+    "r6in",
+    "r6idn",
+    "r7g",
+    "r7gd",
+    "r7i",
+    "r8g",
+    "r8gd",
+    "x2g",
+    "x2idn",
+    "x2iedn",
+)
 _RDS_CLASS = re.compile(r"^db\.(?P<family>[a-z0-9]+)\.(?P<size>micro|small|medium|large|(?:\d+)?xlarge)$")
 _CACHE_NODE = re.compile(r"^cache\.[a-z0-9]+\.(micro|small|medium|large|(\d+)?xlarge)$")
 _KAFKA_INSTANCE = re.compile(r"^(express\.)?kafka\.[a-z0-9]+\.(small|large|(\d+)?xlarge)$")
 _KAFKA_VERSION = re.compile(r"^(?P<major>\d+)\.\d+\.(x|\d+)(\.kraft)?$")
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
-_WEEKLY_WINDOW = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-"
-                            r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$")
+_WEEKLY_WINDOW = re.compile(
+    r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-"
+    r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$"
+)
 
 
 def known_rds_class(value: str) -> bool:
@@ -139,9 +172,12 @@ class KafkaConfig(ConfigModel):
     max_volume_size_gb: int = Field(default=1000, ge=1, le=16384)
     # IAM by default: no static credential to store or rotate. "scram" adds a username/password in
     # Secrets Manager for clients that cannot sign IAM requests (it needs a rotation of its own).
-    client_authentication: list[Literal["iam", "scram"]] = Field(default_factory=lambda: ["iam"], min_length=1)
-    enhanced_monitoring: Literal["DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER",
-                                 "PER_TOPIC_PER_PARTITION"] = "PER_TOPIC_PER_BROKER"
+    client_authentication: list[Literal["iam", "scram"]] = Field(
+        default_factory=lambda: ["iam"], min_length=1
+    )
+    enhanced_monitoring: Literal[
+        "DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER", "PER_TOPIC_PER_PARTITION"
+    ] = "PER_TOPIC_PER_BROKER"
     log_retention_days: LogRetentionDays = 30
     in_cluster_nodes: Literal[1, 3] = 1
     in_cluster_volume_gb: int = Field(default=5, ge=1)
@@ -175,35 +211,84 @@ class KafkaConfig(ConfigModel):
 
 POSTGRES_PROFILES: dict[str, dict] = {
     "local": {"inClusterVolumeGb": 5},
-    "dev": {"instanceClass": "db.t3.micro", "allocatedStorageGb": 20, "maxAllocatedStorageGb": 50,
-            "backupRetentionDays": 7},
-    "qa": {"instanceClass": "db.t3.micro", "allocatedStorageGb": 20, "maxAllocatedStorageGb": 50,
-           "backupRetentionDays": 7},
-    "staging": {"instanceClass": "db.t3.medium", "allocatedStorageGb": 100, "maxAllocatedStorageGb": 200,
-                "backupRetentionDays": 14, "logRetentionDays": 90},
-    "prod": {"instanceClass": "db.t3.large", "allocatedStorageGb": 500, "maxAllocatedStorageGb": 1000,
-             "multiAz": True, "backupRetentionDays": 30, "logRetentionDays": 365},
+    "dev": {
+        "instanceClass": "db.t3.micro",
+        "allocatedStorageGb": 20,
+        "maxAllocatedStorageGb": 50,
+        "backupRetentionDays": 7,
+    },
+    "qa": {
+        "instanceClass": "db.t3.micro",
+        "allocatedStorageGb": 20,
+        "maxAllocatedStorageGb": 50,
+        "backupRetentionDays": 7,
+    },
+    "staging": {
+        "instanceClass": "db.t3.medium",
+        "allocatedStorageGb": 100,
+        "maxAllocatedStorageGb": 200,
+        "backupRetentionDays": 14,
+        "logRetentionDays": 90,
+    },
+    "prod": {
+        "instanceClass": "db.t3.large",
+        "allocatedStorageGb": 500,
+        "maxAllocatedStorageGb": 1000,
+        "multiAz": True,
+        "backupRetentionDays": 30,
+        "logRetentionDays": 365,
+    },
 }
 REDIS_PROFILES: dict[str, dict] = {
     "local": {"inClusterVolumeGb": 2},
     "dev": {"nodeType": "cache.t4g.micro", "replicas": 0, "snapshotRetentionDays": 7},
     "qa": {"nodeType": "cache.t4g.micro", "replicas": 0, "snapshotRetentionDays": 7},
-    "staging": {"nodeType": "cache.t4g.small", "replicas": 1, "multiAz": True, "snapshotRetentionDays": 14,
-                "logRetentionDays": 90},
-    "prod": {"nodeType": "cache.t4g.medium", "replicas": 1, "multiAz": True, "snapshotRetentionDays": 30,
-             "logRetentionDays": 365},
+    "staging": {
+        "nodeType": "cache.t4g.small",
+        "replicas": 1,
+        "multiAz": True,
+        "snapshotRetentionDays": 14,
+        "logRetentionDays": 90,
+    },
+    "prod": {
+        "nodeType": "cache.t4g.medium",
+        "replicas": 1,
+        "multiAz": True,
+        "snapshotRetentionDays": 30,
+        "logRetentionDays": 365,
+    },
 }
 # MSK rejects kafka.t3.small for Kafka 4.x (KRaft); dev and qa keep the seed budget on 3.9.x.
 KAFKA_PROFILES: dict[str, dict] = {
     "local": {"inClusterNodes": 1, "inClusterVolumeGb": 5},
-    "dev": {"kafkaVersion": "3.9.x", "brokerCount": 2, "instanceType": "kafka.t3.small", "volumeSizeGb": 20,
-            "maxVolumeSizeGb": 100},
-    "qa": {"kafkaVersion": "3.9.x", "brokerCount": 2, "instanceType": "kafka.t3.small", "volumeSizeGb": 20,
-           "maxVolumeSizeGb": 100},
-    "staging": {"brokerCount": 3, "instanceType": "kafka.m7g.large", "volumeSizeGb": 100,
-                "maxVolumeSizeGb": 500, "logRetentionDays": 90},
-    "prod": {"brokerCount": 3, "instanceType": "kafka.m7g.large", "volumeSizeGb": 500,
-             "maxVolumeSizeGb": 2000, "logRetentionDays": 365},
+    "dev": {
+        "kafkaVersion": "3.9.x",
+        "brokerCount": 2,
+        "instanceType": "kafka.t3.small",
+        "volumeSizeGb": 20,
+        "maxVolumeSizeGb": 100,
+    },
+    "qa": {
+        "kafkaVersion": "3.9.x",
+        "brokerCount": 2,
+        "instanceType": "kafka.t3.small",
+        "volumeSizeGb": 20,
+        "maxVolumeSizeGb": 100,
+    },
+    "staging": {
+        "brokerCount": 3,
+        "instanceType": "kafka.m7g.large",
+        "volumeSizeGb": 100,
+        "maxVolumeSizeGb": 500,
+        "logRetentionDays": 90,
+    },
+    "prod": {
+        "brokerCount": 3,
+        "instanceType": "kafka.m7g.large",
+        "volumeSizeGb": 500,
+        "maxVolumeSizeGb": 2000,
+        "logRetentionDays": 365,
+    },
 }
 
 
@@ -216,33 +301,71 @@ def data_issues(config: StackConfig) -> list[ConfigIssue]:
     pg, redis, kafka = config.postgres, config.redis, config.kafka
     if pg.enabled:
         if pg.max_allocated_storage_gb < pg.allocated_storage_gb:
-            issues.append(ConfigIssue("postgres.maxAllocatedStorageGb", pg.max_allocated_storage_gb,
-                                      f"must be at least allocatedStorageGb ({pg.allocated_storage_gb}); it is "
-                                      "the ceiling storage autoscaling may grow to"))
+            issues.append(
+                ConfigIssue(
+                    "postgres.maxAllocatedStorageGb",
+                    pg.max_allocated_storage_gb,
+                    f"must be at least allocatedStorageGb ({pg.allocated_storage_gb}); it is "
+                    "the ceiling storage autoscaling may grow to",
+                )
+            )
         if prod and not pg.multi_az:
-            issues.append(ConfigIssue("postgres.multiAz", pg.multi_az,
-                                      "prod must be Multi-AZ: a standby in another AZ takes over in 1-2 minutes"))
+            issues.append(
+                ConfigIssue(
+                    "postgres.multiAz",
+                    pg.multi_az,
+                    "prod must be Multi-AZ: a standby in another AZ takes over in 1-2 minutes",
+                )
+            )
     if redis.enabled:
         if redis.multi_az and redis.replicas < 1:
-            issues.append(ConfigIssue("redis.replicas", redis.replicas,
-                                      "multiAz needs at least 1 replica to fail over to"))
+            issues.append(
+                ConfigIssue(
+                    "redis.replicas", redis.replicas, "multiAz needs at least 1 replica to fail over to"
+                )
+            )
         if prod and not redis.multi_az:
-            issues.append(ConfigIssue("redis.multiAz", redis.multi_az,
-                                      "prod must be Multi-AZ with automatic failover (and at least 1 replica)"))
+            issues.append(
+                ConfigIssue(
+                    "redis.multiAz",
+                    redis.multi_az,
+                    "prod must be Multi-AZ with automatic failover (and at least 1 replica)",
+                )
+            )
     if kafka.enabled:
         az_count = config.network.az_count
         if kafka.broker_count % az_count:
-            issues.append(ConfigIssue("kafka.brokerCount", kafka.broker_count,
-                                      f"must be a multiple of the AZ count ({az_count}): MSK spreads brokers "
-                                      f"evenly over the {az_count} database subnets"))
+            issues.append(
+                ConfigIssue(
+                    "kafka.brokerCount",
+                    kafka.broker_count,
+                    f"must be a multiple of the AZ count ({az_count}): MSK spreads brokers "
+                    f"evenly over the {az_count} database subnets",
+                )
+            )
         if prod and kafka.broker_count < 3:
-            issues.append(ConfigIssue("kafka.brokerCount", kafka.broker_count,
-                                      "prod needs at least 3 brokers across 3 AZs (replication factor 3)"))
+            issues.append(
+                ConfigIssue(
+                    "kafka.brokerCount",
+                    kafka.broker_count,
+                    "prod needs at least 3 brokers across 3 AZs (replication factor 3)",
+                )
+            )
         if kafka.max_volume_size_gb < kafka.volume_size_gb:
-            issues.append(ConfigIssue("kafka.maxVolumeSizeGb", kafka.max_volume_size_gb,
-                                      f"must be at least volumeSizeGb ({kafka.volume_size_gb})"))
+            issues.append(
+                ConfigIssue(
+                    "kafka.maxVolumeSizeGb",
+                    kafka.max_volume_size_gb,
+                    f"must be at least volumeSizeGb ({kafka.volume_size_gb})",
+                )
+            )
         if kafka.instance_type == "kafka.t3.small" and kafka.major_version >= 4:
-            issues.append(ConfigIssue("kafka.instanceType", kafka.instance_type,
-                                      f"MSK does not offer kafka.t3.small for Kafka {kafka.kafka_version}; "
-                                      "use kafka.m7g.large, or kafkaVersion 3.9.x for a small dev cluster"))
+            issues.append(
+                ConfigIssue(
+                    "kafka.instanceType",
+                    kafka.instance_type,
+                    f"MSK does not offer kafka.t3.small for Kafka {kafka.kafka_version}; "
+                    "use kafka.m7g.large, or kafkaVersion 3.9.x for a small dev cluster",
+                )
+            )
     return issues

@@ -60,6 +60,6 @@ def issues_from_validation(error: ValidationError, prefix: str = "") -> list[Con
         elif err["type"] == "extra_forbidden":
             message = "is not a known key (check the spelling; keys are camelCase)"
         elif message.startswith("Value error, "):
-            message = message[len("Value error, "):]
+            message = message[len("Value error, ") :]
         issues.append(ConfigIssue(path=path, value=value, allowed=message))
     return issues

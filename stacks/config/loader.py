@@ -92,12 +92,14 @@ def _strip_secure(value: Any, path: str, secret_paths: list[str]) -> Any:
 
 # Key names that hold credentials. Their values must arrive as Pulumi secrets (`secure:` in the stack
 # file), never as plain text that lands in git and in every `pulumi config` listing.
-_CREDENTIAL_KEY = re.compile(r"password|passwd|secret|token|webhook|routingkey|apikey|credential|privatekey",
-                             re.IGNORECASE)
+_CREDENTIAL_KEY = re.compile(
+    r"password|passwd|secret|token|webhook|routingkey|apikey|credential|privatekey", re.IGNORECASE
+)
 
 
-def plaintext_credentials(values: Mapping[str, Any], secret_paths: Sequence[str],
-                          secret_keys: Iterable[str] = ()) -> list[ConfigIssue]:
+def plaintext_credentials(
+    values: Mapping[str, Any], secret_paths: Sequence[str], secret_keys: Iterable[str] = ()
+) -> list[ConfigIssue]:
     """Credential-named keys whose value is plain text. A key under a top-level key the engine
     marks secret counts as secret (the engine decrypts structured values whole)."""
     secret_roots = {key.partition(":")[2] for key in secret_keys}
@@ -107,11 +109,21 @@ def plaintext_credentials(values: Mapping[str, Any], secret_paths: Sequence[str]
         if isinstance(value, Mapping):
             for key, child in value.items():
                 walk(child, f"{path}.{key}", str(key))
-        elif isinstance(value, str) and value and _CREDENTIAL_KEY.search(leaf):
-            if path not in secret_paths and path.split(".")[0] not in secret_roots:
-                found.append(ConfigIssue(path, HIDDEN,
-                                         "is a credential: store it encrypted with `pulumi config set --secret "
-                                         f"--path '{NAMESPACE}:{path}' <value>`"))
+        elif (
+            isinstance(value, str)
+            and value
+            and _CREDENTIAL_KEY.search(leaf)
+            and path not in secret_paths
+            and path.split(".")[0] not in secret_roots
+        ):
+            found.append(
+                ConfigIssue(
+                    path,
+                    HIDDEN,
+                    "is a credential: store it encrypted with `pulumi config set --secret "
+                    f"--path '{NAMESPACE}:{path}' <value>`",
+                )
+            )
 
     for key, value in values.items():
         walk(value, key, key)
@@ -135,11 +147,20 @@ def parse_stack_config(stack: str, raw: Mapping[str, Any], secret_keys: Iterable
         raise ConfigError(stack, credential_issues)
     environment = user.pop("environment", stack)
     if environment not in ENVIRONMENTS:
-        raise ConfigError(stack, [ConfigIssue("environment", environment,
-                                              f"must be one of {', '.join(ENVIRONMENTS)} "
-                                              "(defaults to the stack name)")])
-    profile = deep_merge(ROOT_PROFILES[environment],
-                         {area: profiles.get(environment, {}) for area, profiles in AREA_PROFILES.items()})
+        raise ConfigError(
+            stack,
+            [
+                ConfigIssue(
+                    "environment",
+                    environment,
+                    f"must be one of {', '.join(ENVIRONMENTS)} (defaults to the stack name)",
+                )
+            ],
+        )
+    profile = deep_merge(
+        ROOT_PROFILES[environment],
+        {area: profiles.get(environment, {}) for area, profiles in AREA_PROFILES.items()},
+    )
     data = deep_merge(profile, user)
     data.update(stack=stack, environment=environment)
     try:
@@ -157,7 +178,9 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, An
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.exists():
         known = ", ".join(sorted(stack_names(project_dir))) or "none"
-        raise ConfigError(stack, [ConfigIssue("stack", stack, f"has no file {path.name}; stacks here: {known}")])
+        raise ConfigError(
+            stack, [ConfigIssue("stack", stack, f"has no file {path.name}; stacks here: {known}")]
+        )
     try:
         document = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
@@ -172,25 +195,34 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, An
 
 def stack_names(project_dir: Path = PROJECT_DIR) -> list[str]:
     """Stacks that have a Pulumi.<stack>.yaml, in environment order."""
-    names = [p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml")]
+    names = [p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml")]
     order = {env: i for i, env in enumerate(ENVIRONMENTS)}
     return sorted(names, key=lambda n: (order.get(n, len(order)), n))
 
 
 def overlapping_cidrs(configs: Mapping[str, StackConfig]) -> list[tuple[str, str]]:
     """Pairs of stacks whose VPC CIDRs overlap; they must be disjoint so the VPCs can be peered."""
-    with_network = [(s, ipaddress.IPv4Network(c.network.cidr)) for s, c in configs.items() if c.network.enabled]
-    return [(stack, other)
-            for i, (stack, cidr) in enumerate(with_network)
-            for other, other_cidr in with_network[i + 1:]
-            if cidr.overlaps(other_cidr)]
+    with_network = [
+        (s, ipaddress.IPv4Network(c.network.cidr)) for s, c in configs.items() if c.network.enabled
+    ]
+    return [
+        (stack, other)
+        for i, (stack, cidr) in enumerate(with_network)
+        for other, other_cidr in with_network[i + 1 :]
+        if cidr.overlaps(other_cidr)
+    ]
 
 
-def load_stack(stack: str, project_dir: Path = PROJECT_DIR, raw: Mapping[str, Any] | None = None,
-               secret_keys: Iterable[str] = ()) -> StackConfig:
+def load_stack(
+    stack: str,
+    project_dir: Path = PROJECT_DIR,
+    raw: Mapping[str, Any] | None = None,
+    secret_keys: Iterable[str] = (),
+) -> StackConfig:
     """Parse one stack and check its CIDR against every other stack file in the project."""
-    config = parse_stack_config(stack, raw if raw is not None else read_stack_file(stack, project_dir),
-                                secret_keys)
+    config = parse_stack_config(
+        stack, raw if raw is not None else read_stack_file(stack, project_dir), secret_keys
+    )
     configs: dict[str, StackConfig] = {stack: config}
     for other in stack_names(project_dir):
         if other != stack:
@@ -198,11 +230,18 @@ def load_stack(stack: str, project_dir: Path = PROJECT_DIR, raw: Mapping[str, An
                 configs[other] = parse_stack_config(other, read_stack_file(other, project_dir))
             except ConfigError:
                 continue  # that stack reports its own errors when it runs
-    issues = [ConfigIssue("network.cidr", config.network.cidr,
-                          f"overlaps stack '{other}' ({configs[other].network.cidr}); every stack needs "
-                          "its own range so the VPCs can be peered later")
-              for pair in overlapping_cidrs(configs) if stack in pair
-              for other in pair if other != stack]
+    issues = [
+        ConfigIssue(
+            "network.cidr",
+            config.network.cidr,
+            f"overlaps stack '{other}' ({configs[other].network.cidr}); every stack needs "
+            "its own range so the VPCs can be peered later",
+        )
+        for pair in overlapping_cidrs(configs)
+        if stack in pair
+        for other in pair
+        if other != stack
+    ]
     if issues:
         raise ConfigError(stack, issues)
     return config
@@ -221,5 +260,6 @@ def runtime_secret_keys() -> list[str]:
     """The config keys the engine marks secret (set with `pulumi config set --secret`)."""
     from pulumi.runtime import config as runtime
 
-    return [key for key in runtime_config() if runtime.is_config_secret(key)] + \
-        list(runtime.get_config_secret_keys_env())
+    return [key for key in runtime_config() if runtime.is_config_secret(key)] + list(
+        runtime.get_config_secret_keys_env()
+    )

@@ -6,14 +6,14 @@ import re
 
 from pydantic import Field, field_validator
 
+from stacks.config.backups import BackupsConfig, backups_issues
 from stacks.config.base import ConfigModel, Environment
 from stacks.config.cluster import ClusterConfig, cluster_issues
 from stacks.config.common import Tags
 from stacks.config.data import KafkaConfig, PostgresConfig, RedisConfig, data_issues
 from stacks.config.errors import ConfigIssue
-from stacks.config.network import NetworkConfig
 from stacks.config.monitoring import MonitoringConfig, monitoring_issues
-from stacks.config.backups import BackupsConfig, backups_issues
+from stacks.config.network import NetworkConfig
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 
@@ -82,29 +82,50 @@ def _network_issues(config: StackConfig) -> list[ConfigIssue]:
     net = config.network
     if config.environment == "local":
         if net.enabled:
-            issues.append(ConfigIssue("network.enabled", True,
-                                      "must be false in local: local runs on an existing kind cluster "
-                                      "and creates no AWS resources"))
+            issues.append(
+                ConfigIssue(
+                    "network.enabled",
+                    True,
+                    "must be false in local: local runs on an existing kind cluster "
+                    "and creates no AWS resources",
+                )
+            )
         return issues
     if config.region is None:
         issues.append(ConfigIssue("aws:region", None, "is required for an AWS environment; e.g. eu-west-1"))
     if not net.enabled:
-        issues.append(ConfigIssue("network.enabled", False,
-                                  "must be true outside local: the cluster and data services need the VPC"))
+        issues.append(
+            ConfigIssue(
+                "network.enabled",
+                False,
+                "must be true outside local: the cluster and data services need the VPC",
+            )
+        )
     if config.environment == "prod":
         if net.az_count != 3:
             issues.append(ConfigIssue("network.azCount", net.az_count, "prod needs 3 availability zones"))
         if net.nat_gateways != "perAz":
-            issues.append(ConfigIssue("network.natGateways", net.nat_gateways,
-                                      "prod needs 'perAz' so losing one AZ does not cut egress for the others"))
+            issues.append(
+                ConfigIssue(
+                    "network.natGateways",
+                    net.nat_gateways,
+                    "prod needs 'perAz' so losing one AZ does not cut egress for the others",
+                )
+            )
     zones = net.availability_zones
     if zones is not None:
         if len(zones) != net.az_count:
-            issues.append(ConfigIssue("network.availabilityZones", zones,
-                                      f"must list exactly azCount ({net.az_count}) zones"))
+            issues.append(
+                ConfigIssue(
+                    "network.availabilityZones", zones, f"must list exactly azCount ({net.az_count}) zones"
+                )
+            )
         if len(set(zones)) != len(zones):
             issues.append(ConfigIssue("network.availabilityZones", zones, "zones must be distinct"))
         if config.region and any(not z.startswith(config.region) for z in zones):
-            issues.append(ConfigIssue("network.availabilityZones", zones,
-                                      f"zones must be in the stack's region {config.region}"))
+            issues.append(
+                ConfigIssue(
+                    "network.availabilityZones", zones, f"zones must be in the stack's region {config.region}"
+                )
+            )
     return issues

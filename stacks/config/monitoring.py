@@ -67,17 +67,40 @@ class MonitoringConfig(ConfigModel):
 
 # Budgets are the seed plans' monthly estimates (design.md environment table); qa sits with dev.
 PROFILES: dict[str, dict] = {
-    "local": {"prometheusRetentionDays": 3, "prometheusStorageGi": 5, "grafanaStorageGi": 1, "logs": "stdout",
-              "alarms": {"enabled": False}},
-    "dev": {"prometheusRetentionDays": 7, "prometheusStorageGi": 20, "logRetentionDays": 30,
-            "alarms": {"monthlyBudgetUsd": 70}},
-    "qa": {"prometheusRetentionDays": 7, "prometheusStorageGi": 20, "logRetentionDays": 30,
-           "alarms": {"monthlyBudgetUsd": 70}},
-    "staging": {"prometheusRetentionDays": 15, "prometheusStorageGi": 50, "logRetentionDays": 90,
-                "alarms": {"monthlyBudgetUsd": 230}},
-    "prod": {"prometheusRetentionDays": 30, "prometheusStorageGi": 100, "prometheusReplicas": 2,
-             "alertmanagerReplicas": 3, "grafanaStorageGi": 10, "logRetentionDays": 365,
-             "alarms": {"monthlyBudgetUsd": 890}},
+    "local": {
+        "prometheusRetentionDays": 3,
+        "prometheusStorageGi": 5,
+        "grafanaStorageGi": 1,
+        "logs": "stdout",
+        "alarms": {"enabled": False},
+    },
+    "dev": {
+        "prometheusRetentionDays": 7,
+        "prometheusStorageGi": 20,
+        "logRetentionDays": 30,
+        "alarms": {"monthlyBudgetUsd": 70},
+    },
+    "qa": {
+        "prometheusRetentionDays": 7,
+        "prometheusStorageGi": 20,
+        "logRetentionDays": 30,
+        "alarms": {"monthlyBudgetUsd": 70},
+    },
+    "staging": {
+        "prometheusRetentionDays": 15,
+        "prometheusStorageGi": 50,
+        "logRetentionDays": 90,
+        "alarms": {"monthlyBudgetUsd": 230},
+    },
+    "prod": {
+        "prometheusRetentionDays": 30,
+        "prometheusStorageGi": 100,
+        "prometheusReplicas": 2,
+        "alertmanagerReplicas": 3,
+        "grafanaStorageGi": 10,
+        "logRetentionDays": 365,
+        "alarms": {"monthlyBudgetUsd": 890},
+    },
 }
 
 
@@ -87,19 +110,42 @@ def monitoring_issues(environment: str, monitoring: MonitoringConfig) -> list[Co
     alerting = monitoring.alerting
     if environment == "local":
         if monitoring.logs != "stdout":
-            issues.append(ConfigIssue("monitoring.logs", monitoring.logs,
-                                      "must be 'stdout' in local: there is no CloudWatch without AWS"))
+            issues.append(
+                ConfigIssue(
+                    "monitoring.logs",
+                    monitoring.logs,
+                    "must be 'stdout' in local: there is no CloudWatch without AWS",
+                )
+            )
         if monitoring.alarms.enabled:
-            issues.append(ConfigIssue("monitoring.alarms.enabled", True,
-                                      "must be false in local: CloudWatch alarms and budgets need AWS"))
+            issues.append(
+                ConfigIssue(
+                    "monitoring.alarms.enabled",
+                    True,
+                    "must be false in local: CloudWatch alarms and budgets need AWS",
+                )
+            )
     if alerting.email_to and not (alerting.email_from and alerting.smtp_smarthost):
-        issues.append(ConfigIssue("monitoring.alerting.emailTo", alerting.email_to,
-                                  "needs monitoring.alerting.emailFrom and smtpSmarthost (host:port) too"))
+        issues.append(
+            ConfigIssue(
+                "monitoring.alerting.emailTo",
+                alerting.email_to,
+                "needs monitoring.alerting.emailFrom and smtpSmarthost (host:port) too",
+            )
+        )
     if alerting.smtp_auth_password and not alerting.smtp_auth_username:
-        issues.append(ConfigIssue("monitoring.alerting.smtpAuthUsername", None,
-                                  "is required when smtpAuthPassword is set"))
+        issues.append(
+            ConfigIssue(
+                "monitoring.alerting.smtpAuthUsername", None, "is required when smtpAuthPassword is set"
+            )
+        )
     if environment == "prod" and monitoring.enabled and not alerting.has_receiver:
-        issues.append(ConfigIssue("monitoring.alerting", "(no receiver)",
-                                  "prod needs at least one of slackWebhookUrl, pagerdutyRoutingKey (set both with "
-                                  "`pulumi config set --secret`) or emailTo, or alerts go nowhere"))
+        issues.append(
+            ConfigIssue(
+                "monitoring.alerting",
+                "(no receiver)",
+                "prod needs at least one of slackWebhookUrl, pagerdutyRoutingKey (set both with "
+                "`pulumi config set --secret`) or emailTo, or alerts go nowhere",
+            )
+        )
     return issues

@@ -32,8 +32,10 @@ class NetworkConfig(ConfigModel):
         except ValueError as exc:
             raise ValueError(f"an IPv4 network in CIDR form such as 10.40.0.0/16 ({exc})") from None
         if not 16 <= network.prefixlen <= 20:
-            raise ValueError("a VPC prefix between /16 and /20 (AWS allows /16-/28; Groundwork needs room "
-                             "for three tiers in three AZs)")
+            raise ValueError(
+                "a VPC prefix between /16 and /20 (AWS allows /16-/28; Groundwork needs room "
+                "for three tiers in three AZs)"
+            )
         if not any(network.subnet_of(r) for r in _PRIVATE_RANGES):
             raise ValueError("a private RFC 1918 range (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16)")
         return str(network)
@@ -48,6 +50,11 @@ PROFILES: dict[str, dict] = {
     "dev": {"cidr": "10.10.0.0/16", "azCount": 2, "natGateways": "single", "flowLogRetentionDays": 30},
     "qa": {"cidr": "10.20.0.0/16", "azCount": 2, "natGateways": "single", "flowLogRetentionDays": 30},
     "staging": {"cidr": "10.30.0.0/16", "azCount": 3, "natGateways": "single", "flowLogRetentionDays": 90},
-    "prod": {"cidr": "10.40.0.0/16", "azCount": 3, "natGateways": "perAz", "interfaceEndpoints": True,
-             "flowLogRetentionDays": 365},
+    "prod": {
+        "cidr": "10.40.0.0/16",
+        "azCount": 3,
+        "natGateways": "perAz",
+        "interfaceEndpoints": True,
+        "flowLogRetentionDays": 365,
+    },
 }

@@ -22,11 +22,15 @@ def selection_matches(selection: dict[str, Any], resource: CapturedResource) -> 
     """Whether a Selection's tag conditions or resource patterns pick up `resource`."""
     tags = resource.props.get("tags") or {}
     for condition in selection.get("selectionTags") or []:
-        if condition.get("type") == "STRINGEQUALS" and tags.get(condition.get("key")) == condition.get("value"):
+        if condition.get("type") == "STRINGEQUALS" and tags.get(condition.get("key")) == condition.get(
+            "value"
+        ):
             return True
     identifier = resource.props.get("identifier") or resource.props.get("clusterIdentifier") or resource.name
-    return any(fnmatchcase(identifier, pattern.rsplit(":", 1)[-1]) or pattern == "*"
-               for pattern in selection.get("resources") or [])
+    return any(
+        fnmatchcase(identifier, pattern.rsplit(":", 1)[-1]) or pattern == "*"
+        for pattern in selection.get("resources") or []
+    )
 
 
 def datastores_without_backup(capture: Capture) -> list[str]:
@@ -35,9 +39,13 @@ def datastores_without_backup(capture: Capture) -> list[str]:
     gaps = []
     for resource in capture.resources:
         if resource.type in AWS_BACKUP_TYPES and not any(selection_matches(s, resource) for s in selections):
-            gaps.append(f"{resource.name} ({resource.type}): no AWS Backup selection matches its tags "
-                        "(expected backup=true)")
+            gaps.append(
+                f"{resource.name} ({resource.type}): no AWS Backup selection matches its tags "
+                "(expected backup=true)"
+            )
         elif resource.type in SNAPSHOT_TYPES and not (resource.props.get("snapshotRetentionLimit") or 0) >= 1:
-            gaps.append(f"{resource.name} ({resource.type}): AWS Backup does not cover ElastiCache and "
-                        "snapshotRetentionLimit is not >= 1")
+            gaps.append(
+                f"{resource.name} ({resource.type}): AWS Backup does not cover ElastiCache and "
+                "snapshotRetentionLimit is not >= 1"
+            )
     return gaps

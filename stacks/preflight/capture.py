@@ -81,7 +81,11 @@ class Capture:
         return [r for r in self.resources if r.parent == parent.urn]
 
     def to_json(self) -> dict[str, Any]:
-        return {"stack": self.stack, "resources": [r.to_json() for r in self.resources], "outputs": self.outputs}
+        return {
+            "stack": self.stack,
+            "resources": [r.to_json() for r in self.resources],
+            "outputs": self.outputs,
+        }
 
 
 def unwrap_secrets(value: Any) -> Any:
@@ -121,20 +125,22 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.captured: list[CapturedResource] = []
 
-    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request):
         response = super().RegisterResource(request)
-        self.captured.append(CapturedResource(
-            urn=response.urn,
-            type=request.type,
-            name=request.name,
-            custom=bool(request.custom),
-            inputs=json_format.MessageToDict(request.object),
-            parent=request.parent or None,
-            dependencies=list(request.dependencies),
-            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
-            provider=request.provider or None,
-            options=_options(request),
-        ))
+        self.captured.append(
+            CapturedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                inputs=json_format.MessageToDict(request.object),
+                parent=request.parent or None,
+                dependencies=list(request.dependencies),
+                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                provider=request.provider or None,
+                options=_options(request),
+            )
+        )
         return response
 
 
@@ -159,8 +165,9 @@ async def _resolve_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
     return resolved
 
 
-def run_program(stack: str, config: Mapping[str, Any], program: Callable[[], None],
-                region: str | None = None) -> Capture:
+def run_program(
+    stack: str, config: Mapping[str, Any], program: Callable[[], None], region: str | None = None
+) -> Capture:
     """Run `program` as stack `stack` with Pulumi config `config` on mocks, and return its record.
 
     `config` maps full keys (`groundwork:network`, `aws:region`) to values; structured values

@@ -65,15 +65,28 @@ def type_counts(capture: Capture) -> Table:
 
 def _program_error(stack: str, error: BaseException) -> str:
     """The error and the innermost frame of Groundwork's own code, not the SDK's internals."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if str(PROJECT_DIR) in f.filename
-              and "/.venv/" not in f.filename]
-    where = f" (at {Path(frames[-1].filename).relative_to(PROJECT_DIR)}:{frames[-1].lineno})" if frames else ""
+    frames = [
+        f
+        for f in traceback.extract_tb(error.__traceback__)
+        if str(PROJECT_DIR) in f.filename and "/.venv/" not in f.filename
+    ]
+    where = (
+        f" (at {Path(frames[-1].filename).relative_to(PROJECT_DIR)}:{frames[-1].lineno})" if frames else ""
+    )
     return f"{stack}: program error: {type(error).__name__}: {error}{where}"
 
 
-def run(stacks: list[str], console: Console, json_path: Path | None = None, show_tree: bool = True,
-        project_dir: Path = PROJECT_DIR, policy: bool = True, reports: tuple[str, ...] = (),
-        out_dir: Path = Path("reports"), policy_config: Path | None = None) -> int:
+def run(
+    stacks: list[str],
+    console: Console,
+    json_path: Path | None = None,
+    show_tree: bool = True,
+    project_dir: Path = PROJECT_DIR,
+    policy: bool = True,
+    reports: tuple[str, ...] = (),
+    out_dir: Path = Path("reports"),
+    policy_config: Path | None = None,
+) -> int:
     status = EXIT_OK
     captures: list[Capture] = []
     policy_reports = []
@@ -85,7 +98,7 @@ def run(stacks: list[str], console: Console, json_path: Path | None = None, show
             console.print(f"[red]✗[/] {error}", highlight=False)
             status = EXIT_FAILED
             continue
-        except Exception as error:  # noqa: BLE001 - any program failure becomes one readable line
+        except Exception as error:
             console.print(f"[red]✗[/] {_program_error(stack, error)}", highlight=False)
             status = EXIT_FAILED
             continue
@@ -107,7 +120,9 @@ def run(stacks: list[str], console: Console, json_path: Path | None = None, show
                 status = EXIT_POLICY
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps({"stacks": [c.to_json() for c in captures]}, indent=2, sort_keys=True))
+        json_path.write_text(
+            json.dumps({"stacks": [c.to_json() for c in captures]}, indent=2, sort_keys=True)
+        )
         console.print(f"wrote {len(captures)} captured stack(s) to {json_path}")
     if reports and policy_reports:
         for path in write_reports(policy_reports, reports, out_dir):
@@ -121,14 +136,26 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every stack that has a Pulumi.<stack>.yaml")
     p.add_argument("--json", type=Path, metavar="FILE", help="write every captured resource as JSON")
     p.add_argument("--no-tree", action="store_true", help="print only the counts per type")
-    p.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="where Pulumi.<stack>.yaml files live")
-    p.add_argument("--report", action="append", choices=("md", "json", "sarif"), default=[],
-                   help="write the policy results in this format (repeatable)")
+    p.add_argument(
+        "--project-dir", type=Path, default=PROJECT_DIR, help="where Pulumi.<stack>.yaml files live"
+    )
+    p.add_argument(
+        "--report",
+        action="append",
+        choices=("md", "json", "sarif"),
+        default=[],
+        help="write the policy results in this format (repeatable)",
+    )
     p.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR", help="where --report files go")
-    p.add_argument("--policy-config", type=Path, metavar="FILE",
-                   help="policy config file (default: policy/config/<stack>.json)")
-    p.add_argument("--no-policy", action="store_true",
-                   help="build the stacks without evaluating the policy pack")
+    p.add_argument(
+        "--policy-config",
+        type=Path,
+        metavar="FILE",
+        help="policy config file (default: policy/config/<stack>.json)",
+    )
+    p.add_argument(
+        "--no-policy", action="store_true", help="build the stacks without evaluating the policy pack"
+    )
     return p
 
 
@@ -147,9 +174,17 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         console.print(f"[red]✗[/] unknown stack(s) {', '.join(unknown)}; stacks here: {', '.join(known)}")
         return EXIT_USAGE
-    return run(stacks, console, json_path=args.json, show_tree=not args.no_tree, project_dir=args.project_dir,
-               policy=not args.no_policy, reports=tuple(dict.fromkeys(args.report)), out_dir=args.out,
-               policy_config=args.policy_config)
+    return run(
+        stacks,
+        console,
+        json_path=args.json,
+        show_tree=not args.no_tree,
+        project_dir=args.project_dir,
+        policy=not args.no_policy,
+        reports=tuple(dict.fromkeys(args.report)),
+        out_dir=args.out,
+        policy_config=args.policy_config,
+    )
 
 
 if __name__ == "__main__":

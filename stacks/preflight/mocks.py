@@ -45,21 +45,32 @@ def _log_group(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, 
 
 def _iam_role(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
     name = args.inputs.get("name", args.name)
-    return {"name": name, "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", "uniqueId": f"AROA{_digest(name, 16)}"}
+    return {
+        "name": name,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
+        "uniqueId": f"AROA{_digest(name, 16)}",
+    }
 
 
 def _vpc(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
-    return {"defaultSecurityGroupId": f"sg-{_digest(args.name + 'default')}",
-            "mainRouteTableId": f"rtb-{_digest(args.name + 'main')}"}
+    return {
+        "defaultSecurityGroupId": f"sg-{_digest(args.name + 'default')}",
+        "mainRouteTableId": f"rtb-{_digest(args.name + 'main')}",
+    }
 
 
 def _eks_cluster(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
     name = args.inputs.get("name", args.name)
     oidc_id = _digest(name + "oidc", 32).upper()
     vpc = dict(args.inputs.get("vpcConfig", {}))
-    vpc.update(clusterSecurityGroupId=f"sg-{_digest(name + 'cluster-sg')}", vpcId=f"vpc-{_digest(name + 'vpc')}")
+    vpc.update(
+        clusterSecurityGroupId=f"sg-{_digest(name + 'cluster-sg')}", vpcId=f"vpc-{_digest(name + 'vpc')}"
+    )
     return {
-        "name": name, "arn": _arn("eks", region, f"cluster/{name}"), "status": "ACTIVE", "platformVersion": "eks.1",
+        "name": name,
+        "arn": _arn("eks", region, f"cluster/{name}"),
+        "status": "ACTIVE",
+        "platformVersion": "eks.1",
         "endpoint": f"https://{_digest(name + 'endpoint', 32).upper()}.gr7.{region}.eks.amazonaws.com",
         "certificateAuthority": {"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCnByZWZsaWdodAo="},
         "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{oidc_id}"}]}],
@@ -75,9 +86,12 @@ def _oidc_provider(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[s
 def _eks_node_group(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
     cluster = args.inputs.get("clusterName", "cluster")
     group = args.inputs.get("nodeGroupName", args.name)
-    return {"nodeGroupName": group, "status": "ACTIVE",
-            "arn": _arn("eks", region, f"nodegroup/{cluster}/{group}/{_digest(args.name, 8)}"),
-            "resources": [{"autoscalingGroups": [{"name": f"eks-{group}-{_digest(args.name, 8)}"}]}]}
+    return {
+        "nodeGroupName": group,
+        "status": "ACTIVE",
+        "arn": _arn("eks", region, f"nodegroup/{cluster}/{group}/{_digest(args.name, 8)}"),
+        "resources": [{"autoscalingGroups": [{"name": f"eks-{group}-{_digest(args.name, 8)}"}]}],
+    }
 
 
 def _launch_template(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
@@ -85,28 +99,46 @@ def _launch_template(args: pulumi.runtime.MockResourceArgs, region: str) -> dict
 
 
 def _eks_access_entry(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
-    return {"accessEntryArn": _arn("eks", region, f"access-entry/{args.inputs.get('clusterName')}/{_digest(args.name)}")}
+    return {
+        "accessEntryArn": _arn(
+            "eks", region, f"access-entry/{args.inputs.get('clusterName')}/{_digest(args.name)}"
+        )
+    }
+
+
 def _rds_instance(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
     identifier = args.inputs.get("identifier", args.name)
     address = f"{identifier}.c{_digest(identifier, 12)}.{region}.rds.amazonaws.com"
     outputs: dict[str, Any] = {
-        "identifier": identifier, "address": address, "endpoint": f"{address}:{int(args.inputs.get('port', 5432))}",
-        "arn": _arn("rds", region, f"db:{identifier}"), "resourceId": f"db-{_digest(identifier, 26).upper()}",
+        "identifier": identifier,
+        "address": address,
+        "endpoint": f"{address}:{int(args.inputs.get('port', 5432))}",
+        "arn": _arn("rds", region, f"db:{identifier}"),
+        "resourceId": f"db-{_digest(identifier, 26).upper()}",
         "engineVersionActual": args.inputs.get("engineVersion", ""),
     }
     if args.inputs.get("manageMasterUserPassword"):
-        outputs["masterUserSecrets"] = [{
-            "secretArn": _arn("secretsmanager", region, f"secret:rds!db-{_digest(identifier, 36)}-AbCdEf"),
-            "kmsKeyId": args.inputs.get("masterUserSecretKmsKeyId", ""), "secretStatus": "active"}]
+        outputs["masterUserSecrets"] = [
+            {
+                "secretArn": _arn(
+                    "secretsmanager", region, f"secret:rds!db-{_digest(identifier, 36)}-AbCdEf"
+                ),
+                "kmsKeyId": args.inputs.get("masterUserSecretKmsKeyId", ""),
+                "secretStatus": "active",
+            }
+        ]
     return outputs
 
 
 def _replication_group(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
     group_id = args.inputs.get("replicationGroupId", args.name)
     suffix = f"{_digest(group_id, 6)}.{region[:2]}{region.split('-')[1][0]}{region[-1]}.cache.amazonaws.com"
-    return {"replicationGroupId": group_id, "arn": _arn("elasticache", region, f"replicationgroup:{group_id}"),
-            "primaryEndpointAddress": f"master.{group_id}.{suffix}",
-            "readerEndpointAddress": f"replica.{group_id}.{suffix}"}
+    return {
+        "replicationGroupId": group_id,
+        "arn": _arn("elasticache", region, f"replicationgroup:{group_id}"),
+        "primaryEndpointAddress": f"master.{group_id}.{suffix}",
+        "readerEndpointAddress": f"replica.{group_id}.{suffix}",
+    }
 
 
 def _msk_cluster(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
@@ -115,11 +147,18 @@ def _msk_cluster(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str
     digest = _digest(name, 6)
 
     def brokers(port: int) -> str:
-        return ",".join(f"b-{i}.{name}.{digest}.c2.kafka.{region}.amazonaws.com:{port}" for i in range(1, count + 1))
+        return ",".join(
+            f"b-{i}.{name}.{digest}.c2.kafka.{region}.amazonaws.com:{port}" for i in range(1, count + 1)
+        )
 
-    return {"clusterName": name, "arn": _arn("kafka", region, f"cluster/{name}/{_digest(name, 8)}-1"),
-            "bootstrapBrokersTls": brokers(9094), "bootstrapBrokersSaslScram": brokers(9096),
-            "bootstrapBrokersSaslIam": brokers(9098), "currentVersion": "K3AEGXETSR30VB"}
+    return {
+        "clusterName": name,
+        "arn": _arn("kafka", region, f"cluster/{name}/{_digest(name, 8)}-1"),
+        "bootstrapBrokersTls": brokers(9094),
+        "bootstrapBrokersSaslScram": brokers(9096),
+        "bootstrapBrokersSaslIam": brokers(9098),
+        "currentVersion": "K3AEGXETSR30VB",
+    }
 
 
 def _msk_configuration(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
@@ -129,19 +168,18 @@ def _msk_configuration(args: pulumi.runtime.MockResourceArgs, region: str) -> di
 
 def _rds_proxy(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
     name = args.inputs.get("name", args.name)
-    return {"name": name, "arn": _arn("rds", region, f"db-proxy:prx-{_digest(name, 17)}"),
-            "endpoint": f"{name}.proxy-c{_digest(name, 12)}.{region}.rds.amazonaws.com"}
-
-
-def _random_password(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
-    """A stand-in of the requested length; mocks never generate real credentials."""
-    length = int(args.inputs.get("length", 16))
-    return {"result": ("mock" + _digest(args.name, 64))[:length]}
+    return {
+        "name": name,
+        "arn": _arn("rds", region, f"db-proxy:prx-{_digest(name, 17)}"),
+        "endpoint": f"{name}.proxy-c{_digest(name, 12)}.{region}.rds.amazonaws.com",
+    }
 
 
 def _secret(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
     name = args.inputs.get("name", args.name)
     return {"arn": _arn("secretsmanager", region, f"secret:{name}-{_digest(name, 6)}")}
+
+
 def _named(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
     """Resources whose name the provider fills in when the program leaves it to autonaming."""
     return {"name": args.inputs.get("name", args.name)}
@@ -169,21 +207,26 @@ COMPUTED_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dic
     "aws:msk/cluster:Cluster": _msk_cluster,
     "aws:msk/configuration:Configuration": _msk_configuration,
     "aws:secretsmanager/secret:Secret": _secret,
-    "random:index/randomPassword:RandomPassword": _random_password,
     "aws:rds/proxy:Proxy": _rds_proxy,
     "aws:backup/vault:Vault": _named,
     "aws:sns/topic:Topic": _named,
     "aws:s3/bucket:Bucket": _s3_bucket,
     # Deterministic and obviously fake; the program must still treat it as a secret.
     "random:index/randomPassword:RandomPassword": lambda args, region: {
-        "result": f"mock-password-{_digest(args.name, 16)}"},
+        "result": f"mock-password-{_digest(args.name, 16)}"
+    },
 }
 
 _ID_PREFIX = {
-    "aws:ec2/vpc:Vpc": "vpc", "aws:ec2/subnet:Subnet": "subnet", "aws:ec2/routeTable:RouteTable": "rtb",
-    "aws:ec2/internetGateway:InternetGateway": "igw", "aws:ec2/natGateway:NatGateway": "nat",
-    "aws:ec2/securityGroup:SecurityGroup": "sg", "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
-    "aws:ec2/eip:Eip": "eipalloc", "aws:ec2/flowLog:FlowLog": "fl",
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+    "aws:ec2/eip:Eip": "eipalloc",
+    "aws:ec2/flowLog:FlowLog": "fl",
     "aws:ec2/launchTemplate:LaunchTemplate": "lt",
 }
 
@@ -200,7 +243,9 @@ class GroundworkMocks(pulumi.runtime.Mocks):
         resource_id = args.resource_id or f"{prefix}-{_digest(args.typ + args.name, 12)}"
         if args.typ.startswith("aws:"):
             service = args.typ.split(":")[1].split("/")[0]
-            state.setdefault("arn", _arn(service, self.region, f"{args.typ.rsplit(':', 1)[1].lower()}/{args.name}"))
+            state.setdefault(
+                "arn", _arn(service, self.region, f"{args.typ.rsplit(':', 1)[1].lower()}/{args.name}")
+            )
             state.setdefault("tagsAll", state.get("tags", {}))
         extra = COMPUTED_OUTPUTS.get(args.typ)
         if extra is not None:
@@ -210,23 +255,39 @@ class GroundworkMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
         handler = CALLS.get(args.token)
         if handler is None:
-            raise NotImplementedError(f"preflight has no mock for invoke '{args.token}'; add one to "
-                                      "stacks/preflight/mocks.py CALLS")
+            raise NotImplementedError(
+                f"preflight has no mock for invoke '{args.token}'; add one to stacks/preflight/mocks.py CALLS"
+            )
         return handler(self, args.args), []
 
 
 CALLS: dict[str, Callable[[GroundworkMocks, dict], dict]] = {
     "aws:index/getCallerIdentity:getCallerIdentity": lambda m, a: {
-        "accountId": ACCOUNT_ID, "arn": DEPLOYER_SESSION_ARN,
-        "userId": "AIDAPREFLIGHT", "id": ACCOUNT_ID},
+        "accountId": ACCOUNT_ID,
+        "arn": DEPLOYER_SESSION_ARN,
+        "userId": "AIDAPREFLIGHT",
+        "id": ACCOUNT_ID,
+    },
     "aws:index/getPartition:getPartition": lambda m, a: {
-        "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws", "id": "aws"},
+        "partition": "aws",
+        "dnsSuffix": "amazonaws.com",
+        "reverseDnsPrefix": "com.amazonaws",
+        "id": "aws",
+    },
     "aws:index/getRegion:getRegion": lambda m, a: {
-        "name": m.region, "region": m.region, "id": m.region, "endpoint": f"ec2.{m.region}.amazonaws.com",
-        "description": m.region},
+        "name": m.region,
+        "region": m.region,
+        "id": m.region,
+        "endpoint": f"ec2.{m.region}.amazonaws.com",
+        "description": m.region,
+    },
     # The preflight caller is an IAM user, so its session's issuer is the user itself.
     "aws:iam/getSessionContext:getSessionContext": lambda m, a: {
-        "arn": a.get("arn"), "issuerArn": DEPLOYER_ROLE_ARN if a.get("arn") == DEPLOYER_SESSION_ARN else a.get("arn"),
-        "issuerId": "AROAPREFLIGHT", "issuerName": "groundwork-deploy", "sessionName": "preflight",
-        "id": a.get("arn")},
+        "arn": a.get("arn"),
+        "issuerArn": DEPLOYER_ROLE_ARN if a.get("arn") == DEPLOYER_SESSION_ARN else a.get("arn"),
+        "issuerId": "AROAPREFLIGHT",
+        "issuerName": "groundwork-deploy",
+        "sessionName": "preflight",
+        "id": a.get("arn"),
+    },
 }

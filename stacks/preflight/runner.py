@@ -12,8 +12,9 @@ from stacks.preflight.capture import Capture, run_program
 from stacks.program import build
 
 
-def capture_stack(stack: str, project_dir: Path = PROJECT_DIR,
-                  overrides: Mapping[str, Any] | None = None) -> Capture:
+def capture_stack(
+    stack: str, project_dir: Path = PROJECT_DIR, overrides: Mapping[str, Any] | None = None
+) -> Capture:
     """Build `stack` from its Pulumi.<stack>.yaml (plus `overrides`, keyed like the file's
     `config:` block) and return everything it registered. Raises ConfigError on bad config."""
     raw = read_stack_file(stack, project_dir)

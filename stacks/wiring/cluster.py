@@ -176,8 +176,9 @@ def _eks(platform: Platform) -> EksCluster:
     )
 
 
-def _app_namespace(config: StackConfig, namespace: str, provider: k8s.Provider,
-                   endpoint_cidrs: tuple[str, ...]) -> AppNamespace:
+def _app_namespace(
+    config: StackConfig, namespace: str, provider: k8s.Provider, endpoint_cidrs: tuple[str, ...]
+) -> AppNamespace:
     """An application namespace: restricted, default-deny, the stack's quota, and HTTPS to AWS APIs
     (see `_aws_api_allowances`). Secrets Manager values reach apps through external-secrets, not
     direct calls."""

@@ -32,10 +32,14 @@ def wire_kms(platform: Platform) -> None:
         return
     platform.kms = KmsKey(
         f"{config.stack}-platform",
-        KmsKeyArgs(description=f"Groundwork {config.stack}: encrypts logs, data stores and backups",
-                   tags=config.standard_tags, service_principals=KEY_SERVICE_PRINCIPALS,
-                   logs_region=config.region, protect=config.protect_stateful_resources,
-                   autoscaling_volumes=config.cluster.mode == "eks" and config.cluster.node_volume_key == "platform"),
+        KmsKeyArgs(
+            description=f"Groundwork {config.stack}: encrypts logs, data stores and backups",
+            tags=config.standard_tags,
+            service_principals=KEY_SERVICE_PRINCIPALS,
+            logs_region=config.region,
+            protect=config.protect_stateful_resources,
+            autoscaling_volumes=config.cluster.mode == "eks" and config.cluster.node_volume_key == "platform",
+        ),
         opts=platform.aws_opts(),
     )
     platform.exports["kms_key_arn"] = platform.kms.key_arn
@@ -48,18 +52,28 @@ def wire_network(platform: Platform) -> None:
     net = config.network
     platform.network = Network(
         f"{config.stack}-network",
-        NetworkArgs(cidr=net.cidr, availability_zones=config.availability_zones, region=config.region or "",
-                    kms_key_arn=platform.kms.key_arn, nat_gateways=net.nat_gateways,
-                    interface_endpoints=net.interface_endpoints,
-                    flow_log_retention_days=net.flow_log_retention_days, tags=config.standard_tags),
+        NetworkArgs(
+            cidr=net.cidr,
+            availability_zones=config.availability_zones,
+            region=config.region or "",
+            kms_key_arn=platform.kms.key_arn,
+            nat_gateways=net.nat_gateways,
+            interface_endpoints=net.interface_endpoints,
+            flow_log_retention_days=net.flow_log_retention_days,
+            tags=config.standard_tags,
+        ),
         opts=platform.aws_opts(),
     )
     network = platform.network
-    platform.exports.update({
-        "vpc_id": network.vpc_id, "vpc_cidr": network.vpc_cidr,
-        "public_subnet_ids": network.public_subnet_ids, "private_subnet_ids": network.private_subnet_ids,
-        "database_subnet_ids": network.database_subnet_ids, "availability_zones": network.availability_zones,
-        "nat_public_ips": network.nat_public_ips, "flow_log_group": network.flow_log_group_name,
-    })
-
-
+    platform.exports.update(
+        {
+            "vpc_id": network.vpc_id,
+            "vpc_cidr": network.vpc_cidr,
+            "public_subnet_ids": network.public_subnet_ids,
+            "private_subnet_ids": network.private_subnet_ids,
+            "database_subnet_ids": network.database_subnet_ids,
+            "availability_zones": network.availability_zones,
+            "nat_public_ips": network.nat_public_ips,
+            "flow_log_group": network.flow_log_group_name,
+        }
+    )

@@ -25,8 +25,10 @@ from stacks.wiring.platform import ClusterHandle, DatastoreHandle, Platform
 
 def _cluster(platform: Platform, area: str) -> ClusterHandle:
     if platform.cluster is None:
-        raise RuntimeError(f"{platform.config.stack}: {area} runs in the cluster, but no cluster was wired before "
-                           "it (platform.cluster is None); wire the cluster area first in stacks/program.py WIRING")
+        raise RuntimeError(
+            f"{platform.config.stack}: {area} runs in the cluster, but no cluster was wired before "
+            "it (platform.cluster is None); wire the cluster area first in stacks/program.py WIRING"
+        )
     return platform.cluster
 
 
@@ -51,38 +53,71 @@ def wire_monitoring(platform: Platform) -> None:
     cluster = _cluster(platform, "monitoring")
     alerting = mon.alerting
     receivers = AlertReceivers(
-        slack_webhook_url=_secret(alerting.slack_webhook_url), slack_channel=alerting.slack_channel,
-        pagerduty_routing_key=_secret(alerting.pagerduty_routing_key), email_to=tuple(alerting.email_to),
-        email_from=alerting.email_from, smtp_smarthost=alerting.smtp_smarthost,
-        smtp_auth_username=alerting.smtp_auth_username, smtp_auth_password=_secret(alerting.smtp_auth_password))
-    monitoring = Monitoring(f"{config.stack}-monitoring", MonitoringArgs(
-        storage_class_name=cluster.storage_class_name,
-        prometheus_retention_days=mon.prometheus_retention_days, prometheus_storage_gi=mon.prometheus_storage_gi,
-        prometheus_replicas=mon.prometheus_replicas, alertmanager_replicas=mon.alertmanager_replicas,
-        grafana_storage_gi=mon.grafana_storage_gi, receivers=receivers, runbook_base_url=mon.runbook_base_url,
-        api_server=cluster.api_server, environment=config.environment,
-    ), opts=platform.k8s_opts())
+        slack_webhook_url=_secret(alerting.slack_webhook_url),
+        slack_channel=alerting.slack_channel,
+        pagerduty_routing_key=_secret(alerting.pagerduty_routing_key),
+        email_to=tuple(alerting.email_to),
+        email_from=alerting.email_from,
+        smtp_smarthost=alerting.smtp_smarthost,
+        smtp_auth_username=alerting.smtp_auth_username,
+        smtp_auth_password=_secret(alerting.smtp_auth_password),
+    )
+    monitoring = Monitoring(
+        f"{config.stack}-monitoring",
+        MonitoringArgs(
+            storage_class_name=cluster.storage_class_name,
+            prometheus_retention_days=mon.prometheus_retention_days,
+            prometheus_storage_gi=mon.prometheus_storage_gi,
+            prometheus_replicas=mon.prometheus_replicas,
+            alertmanager_replicas=mon.alertmanager_replicas,
+            grafana_storage_gi=mon.grafana_storage_gi,
+            receivers=receivers,
+            runbook_base_url=mon.runbook_base_url,
+            api_server=cluster.api_server,
+            environment=config.environment,
+        ),
+        opts=platform.k8s_opts(),
+    )
     platform.components["monitoring"] = monitoring
     platform.exports["grafana_admin_password"] = monitoring.grafana_admin_password
 
     targets = [_exporter_target(handle, cluster) for _, handle in sorted(platform.datastores.items())]
     if targets:
-        platform.components["exporters"] = DataServiceExporters(f"{config.stack}-exporters", ExportersArgs(
-            namespace=cluster.app_namespace, targets=targets, oidc_provider_arn=cluster.oidc_provider_arn,
-            oidc_issuer=cluster.oidc_issuer, region=config.region, tags=config.standard_tags,
-            scraper=monitoring.prometheus,
-        ), opts=pulumi.ResourceOptions.merge(_both_providers(platform, cluster),
-                                             pulumi.ResourceOptions(depends_on=[monitoring])))
+        platform.components["exporters"] = DataServiceExporters(
+            f"{config.stack}-exporters",
+            ExportersArgs(
+                namespace=cluster.app_namespace,
+                targets=targets,
+                oidc_provider_arn=cluster.oidc_provider_arn,
+                oidc_issuer=cluster.oidc_issuer,
+                region=config.region,
+                tags=config.standard_tags,
+                scraper=monitoring.prometheus,
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                _both_providers(platform, cluster), pulumi.ResourceOptions(depends_on=[monitoring])
+            ),
+        )
 
     cloudwatch = mon.logs == "cloudwatch"
-    logs = LogShipping(f"{config.stack}-logs", LogShippingArgs(
-        destination=mon.logs, retention_days=mon.log_retention_days,
-        kms_key_arn=platform.kms.key_arn if cloudwatch and platform.kms else None, region=config.region,
-        oidc_provider_arn=cluster.oidc_provider_arn, oidc_issuer=cluster.oidc_issuer, tags=config.standard_tags,
-        api_server=cluster.api_server, aws_endpoint_cidrs=platform.aws_endpoint_cidrs(),
-        scraper=monitoring.prometheus,
-    ), opts=pulumi.ResourceOptions.merge(_both_providers(platform, cluster),
-                                         pulumi.ResourceOptions(depends_on=[monitoring])))
+    logs = LogShipping(
+        f"{config.stack}-logs",
+        LogShippingArgs(
+            destination=mon.logs,
+            retention_days=mon.log_retention_days,
+            kms_key_arn=platform.kms.key_arn if cloudwatch and platform.kms else None,
+            region=config.region,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer,
+            tags=config.standard_tags,
+            api_server=cluster.api_server,
+            aws_endpoint_cidrs=platform.aws_endpoint_cidrs(),
+            scraper=monitoring.prometheus,
+        ),
+        opts=pulumi.ResourceOptions.merge(
+            _both_providers(platform, cluster), pulumi.ResourceOptions(depends_on=[monitoring])
+        ),
+    )
     platform.components["logs"] = logs
     if logs.log_group_name is not None:
         platform.exports["container_log_group"] = logs.log_group_name
@@ -92,9 +127,14 @@ def _exporter_target(handle: DatastoreHandle, cluster: ClusterHandle) -> Exporte
     # Managed Kafka (MSK) authenticates the exporter with IAM through IRSA; the rest use the
     # data service's connection Secret. Every managed backend enforces TLS.
     iam_kafka = handle.kind == "kafka" and handle.managed and cluster.oidc_provider_arn is not None
-    return ExporterTarget(kind=handle.kind, endpoint=handle.endpoint, port=handle.port,
-                          connection_secret_name=handle.connection_secret_name, tls=handle.managed,
-                          kafka_cluster_arn=handle.arn if iam_kafka else None)
+    return ExporterTarget(
+        kind=handle.kind,
+        endpoint=handle.endpoint,
+        port=handle.port,
+        connection_secret_name=handle.connection_secret_name,
+        tls=handle.managed,
+        kafka_cluster_arn=handle.arn if iam_kafka else None,
+    )
 
 
 def wire_alarms(platform: Platform) -> None:
@@ -107,14 +147,20 @@ def wire_alarms(platform: Platform) -> None:
         raise RuntimeError(f"{config.stack}: alarms need the platform KMS key (wire_kms) for their SNS topic")
     managed = {kind: h for kind, h in platform.datastores.items() if h.managed and h.resource_id is not None}
     postgres, redis, kafka = (managed.get(kind) for kind in ("postgres", "redis", "kafka"))
-    alarms = Alarms(f"{config.stack}-alarms", AlarmsArgs(
-        kms_key_arn=platform.kms.key_arn,
-        rds_instance_ids=[postgres.resource_id] if postgres else [],
-        cache_cluster_ids=_cache_cluster_ids(redis) if redis else [],
-        msk_cluster_names=[kafka.resource_id] if kafka else [],
-        emails=tuple(alarms_config.emails), monthly_budget_usd=alarms_config.monthly_budget_usd,
-        budget_tag_filter=("environment", config.environment), tags=config.standard_tags,
-    ), opts=platform.aws_opts())
+    alarms = Alarms(
+        f"{config.stack}-alarms",
+        AlarmsArgs(
+            kms_key_arn=platform.kms.key_arn,
+            rds_instance_ids=[postgres.resource_id] if postgres else [],
+            cache_cluster_ids=_cache_cluster_ids(redis) if redis else [],
+            msk_cluster_names=[kafka.resource_id] if kafka else [],
+            emails=tuple(alarms_config.emails),
+            monthly_budget_usd=alarms_config.monthly_budget_usd,
+            budget_tag_filter=("environment", config.environment),
+            tags=config.standard_tags,
+        ),
+        opts=platform.aws_opts(),
+    )
     platform.components["alarms"] = alarms
     platform.exports["alarm_topic_arn"] = alarms.topic_arn
 
@@ -137,32 +183,55 @@ def wire_backups(platform: Platform) -> None:
         raise RuntimeError(f"{config.stack}: backups need the platform KMS key (wire_kms) for the vault")
     dr_copy = None
     if backups.dr_region is not None:
-        dr_provider = aws.Provider(f"{config.stack}-aws-dr", region=backups.dr_region,
-                                   default_tags=aws.ProviderDefaultTagsArgs(tags=config.standard_tags))
+        dr_provider = aws.Provider(
+            f"{config.stack}-aws-dr",
+            region=backups.dr_region,
+            default_tags=aws.ProviderDefaultTagsArgs(tags=config.standard_tags),
+        )
         postgres = platform.datastores.get("postgres")
         replicated = [postgres.arn] if postgres and postgres.managed and postgres.arn is not None else []
-        dr_copy = DisasterRecoveryCopy(region=backups.dr_region, provider=dr_provider, rds_instance_arns=replicated)
-    lock = VaultLock(min_retention_days=backups.retention_days,
-                     max_retention_days=backups.vault_lock_max_retention_days,
-                     mode=backups.vault_lock_mode) if backups.vault_lock else None
+        dr_copy = DisasterRecoveryCopy(
+            region=backups.dr_region, provider=dr_provider, rds_instance_arns=replicated
+        )
+    lock = (
+        VaultLock(
+            min_retention_days=backups.retention_days,
+            max_retention_days=backups.vault_lock_max_retention_days,
+            mode=backups.vault_lock_mode,
+        )
+        if backups.vault_lock
+        else None
+    )
     alarms = platform.components.get("alarms")
-    component = Backups(f"{config.stack}-backups", BackupsArgs(
-        kms_key_arn=platform.kms.key_arn, retention_days=backups.retention_days,
-        continuous_backup=backups.continuous_backup, schedule=backups.schedule, vault_lock=lock, dr_copy=dr_copy,
-        exports=ExportsBucketArgs(expiry_days=backups.exports_expiry_days,
-                                  object_lock_days=backups.exports_object_lock_days,
-                                  access_log_retention_days=backups.access_log_retention_days),
-        alarm_topic_arn=alarms.topic_arn if isinstance(alarms, Alarms) else None,
-        restore_testing=RestoreTesting(schedule=backups.restore_test_schedule)
-        if backups.restore_test_schedule else None,
-        protect=config.protect_stateful_resources, tags=config.standard_tags,
-    ), opts=platform.aws_opts())
+    component = Backups(
+        f"{config.stack}-backups",
+        BackupsArgs(
+            kms_key_arn=platform.kms.key_arn,
+            retention_days=backups.retention_days,
+            continuous_backup=backups.continuous_backup,
+            schedule=backups.schedule,
+            vault_lock=lock,
+            dr_copy=dr_copy,
+            exports=ExportsBucketArgs(
+                expiry_days=backups.exports_expiry_days,
+                object_lock_days=backups.exports_object_lock_days,
+                access_log_retention_days=backups.access_log_retention_days,
+            ),
+            alarm_topic_arn=alarms.topic_arn if isinstance(alarms, Alarms) else None,
+            restore_testing=RestoreTesting(schedule=backups.restore_test_schedule)
+            if backups.restore_test_schedule
+            else None,
+            protect=config.protect_stateful_resources,
+            tags=config.standard_tags,
+        ),
+        opts=platform.aws_opts(),
+    )
     platform.components["backups"] = component
-    platform.exports.update({"backup_vault_name": component.vault_name,
-                             "exports_bucket": component.exports_bucket_name})
+    platform.exports.update(
+        {"backup_vault_name": component.vault_name, "exports_bucket": component.exports_bucket_name}
+    )
     if component.dr_vault_arn is not None:
         platform.exports["dr_backup_vault_arn"] = component.dr_vault_arn
-
 
 
 def wire_cluster_backup(platform: Platform) -> None:
@@ -174,12 +243,24 @@ def wire_cluster_backup(platform: Platform) -> None:
     cluster = _cluster(platform, "cluster backup")
     monitoring = platform.components.get("monitoring")
     if cluster.oidc_provider_arn is None or cluster.oidc_issuer is None:
-        raise RuntimeError(f"{config.stack}: backups.clusterBackup needs the cluster's IRSA OIDC provider "
-                           "(ClusterHandle.oidc_provider_arn and oidc_issuer)")
-    platform.components["cluster_backup"] = ClusterBackup(f"{config.stack}-cluster-backup", ClusterBackupArgs(
-        bucket_name=backups.exports_bucket_name, bucket_arn=backups.exports_bucket_arn,
-        kms_key_arn=platform.kms.key_arn, region=config.region or "", oidc_provider_arn=cluster.oidc_provider_arn,
-        oidc_issuer=cluster.oidc_issuer, ttl_days=config.backups.retention_days, tags=config.standard_tags,
-        api_server=cluster.api_server, aws_endpoint_cidrs=platform.aws_endpoint_cidrs(),
-        scraper=monitoring.prometheus if isinstance(monitoring, Monitoring) else None,
-    ), opts=_both_providers(platform, cluster))
+        raise RuntimeError(
+            f"{config.stack}: backups.clusterBackup needs the cluster's IRSA OIDC provider "
+            "(ClusterHandle.oidc_provider_arn and oidc_issuer)"
+        )
+    platform.components["cluster_backup"] = ClusterBackup(
+        f"{config.stack}-cluster-backup",
+        ClusterBackupArgs(
+            bucket_name=backups.exports_bucket_name,
+            bucket_arn=backups.exports_bucket_arn,
+            kms_key_arn=platform.kms.key_arn,
+            region=config.region or "",
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer,
+            ttl_days=config.backups.retention_days,
+            tags=config.standard_tags,
+            api_server=cluster.api_server,
+            aws_endpoint_cidrs=platform.aws_endpoint_cidrs(),
+            scraper=monitoring.prometheus if isinstance(monitoring, Monitoring) else None,
+        ),
+        opts=_both_providers(platform, cluster),
+    )

@@ -8,7 +8,7 @@ resource or stack the broken copy was made from, so each rule is tested in both 
 from __future__ import annotations
 
 import copy
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from policy.testing import evaluate_resource, evaluate_stack, rule_ids
@@ -34,19 +34,22 @@ def patched(base: dict, overrides: dict[str, Any]) -> dict:
     return result
 
 
-def fired(type_: str, props: dict, *, environment: str = "prod", config: dict | None = None,
-          name: str = "r") -> set[str]:
+def fired(
+    type_: str, props: dict, *, environment: str = "prod", config: dict | None = None, name: str = "r"
+) -> set[str]:
     return rule_ids(evaluate_resource(type_, props, name=name, environment=environment, config=config))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _baseline(type_: str, frozen: str, environment: str) -> frozenset[str]:
     import json
+
     return frozenset(fired(type_, json.loads(frozen), environment=environment))
 
 
 def baseline_fired(type_: str, props: dict, environment: str = "prod") -> frozenset[str]:
     import json
+
     return _baseline(type_, json.dumps(props, sort_keys=True), environment)
 
 

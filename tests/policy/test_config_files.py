@@ -60,10 +60,18 @@ def test_high_and_critical_rules_block_from_qa_on(env):
     """Unless the rule's own target-table column says otherwise (disabled in small environments,
     advisory or disabled in prod)."""
     config = file_config(env)
-    waived = {"qa": ("enforce:dev=disabled",), "staging": ("enforce:prod=advisory", "enforce:prod=disabled"),
-              "prod": ("enforce:prod=advisory", "enforce:prod=disabled")}[env]
-    loose = [rid for rid, rule in REGISTRY.items() if rule.severity in ("high", "critical")
-             and config[rid]["enforcementLevel"] != "mandatory" and not set(waived) & set(rule.tags)]
+    waived = {
+        "qa": ("enforce:dev=disabled",),
+        "staging": ("enforce:prod=advisory", "enforce:prod=disabled"),
+        "prod": ("enforce:prod=advisory", "enforce:prod=disabled"),
+    }[env]
+    loose = [
+        rid
+        for rid, rule in REGISTRY.items()
+        if rule.severity in ("high", "critical")
+        and config[rid]["enforcementLevel"] != "mandatory"
+        and not set(waived) & set(rule.tags)
+    ]
     assert loose == []
 
 
@@ -72,29 +80,47 @@ def test_exemption_reports_are_advisory_everywhere():
         assert {file_config(env)[p]["enforcementLevel"] for p in FRAMEWORK_POLICIES} == {"advisory"}
 
 
-@pytest.mark.parametrize("env,level", [("dev", "advisory"), ("qa", "advisory"), ("staging", "mandatory"),
-                                       ("prod", "mandatory")])
+@pytest.mark.parametrize(
+    "env,level", [("dev", "advisory"), ("qa", "advisory"), ("staging", "mandatory"), ("prod", "mandatory")]
+)
 def test_a_medium_finding_runs_at_the_environments_level(env, level):
-    findings = [f for f in evaluate_resource(LOG_GROUP, {"retentionInDays": 365.0}, environment=env)
-                if f.rule_id == "AWS-CW-002"]
+    findings = [
+        f
+        for f in evaluate_resource(LOG_GROUP, {"retentionInDays": 365.0}, environment=env)
+        if f.rule_id == "AWS-CW-002"
+    ]
     assert [f.enforcement for f in findings] == [level]
 
 
 @pytest.mark.parametrize("env,level", [("dev", "advisory"), ("qa", "mandatory"), ("prod", "mandatory")])
 def test_a_high_finding_runs_at_the_environments_level(env, level):
-    findings = [f for f in evaluate_resource("aws:iam/user:User", {}, environment=env)
-                if f.rule_id == "AWS-IAM-007"]
+    findings = [
+        f for f in evaluate_resource("aws:iam/user:User", {}, environment=env) if f.rule_id == "AWS-IAM-007"
+    ]
     assert [f.enforcement for f in findings] == [level]
 
 
 def test_a_rule_disabled_in_dev_by_its_tag_is_seeded_disabled():
     from policy.framework import Rule
 
-    rule = Rule(id="AWS-XX-001", title="t", severity="high", description="d", rationale="r", remediation="f",
-                tags=("enforce:dev=disabled", "enforce:prod=mandatory"), resource_types=("x",),
-                kind="resource")
-    assert [envconfig.base_level(env, rule) for env in ENVIRONMENTS] == \
-        ["disabled", "disabled", "disabled", "mandatory", "mandatory"]
+    rule = Rule(
+        id="AWS-XX-001",
+        title="t",
+        severity="high",
+        description="d",
+        rationale="r",
+        remediation="f",
+        tags=("enforce:dev=disabled", "enforce:prod=mandatory"),
+        resource_types=("x",),
+        kind="resource",
+    )
+    assert [envconfig.base_level(env, rule) for env in ENVIRONMENTS] == [
+        "disabled",
+        "disabled",
+        "disabled",
+        "mandatory",
+        "mandatory",
+    ]
 
 
 def test_a_config_file_for_another_environment_is_refused():

@@ -19,8 +19,11 @@ def test_docs_are_not_stale():
 @pytest.mark.parametrize("rule_id", sorted(REGISTRY))
 def test_every_rule_maps_to_a_target_row_an_anchor_or_is_marked_beyond(rule_id):
     tags = REGISTRY[rule_id].tags
-    assert any(t.startswith("target:") for t in tags) or "groundwork:beyond" in tags or any(
-        t.split(":")[0] in ANCHOR_SCHEMES for t in tags)
+    assert (
+        any(t.startswith("target:") for t in tags)
+        or "groundwork:beyond" in tags
+        or any(t.split(":")[0] in ANCHOR_SCHEMES for t in tags)
+    )
 
 
 def test_target_tags_name_real_rows():
@@ -29,15 +32,23 @@ def test_target_tags_name_real_rows():
 
 
 def present_areas():
-    return {a for a in {r["area"] for r in docs.load_targets()["rows"] + docs.load_targets()["beyond"]}
-            if importlib.util.find_spec(f"policy.rules.{a}") is not None}
+    return {
+        a
+        for a in {r["area"] for r in docs.load_targets()["rows"] + docs.load_targets()["beyond"]}
+        if importlib.util.find_spec(f"policy.rules.{a}") is not None
+    }
 
 
 def test_every_row_of_the_areas_present_is_covered_or_left_out_with_a_reason():
     covered, reasons = docs.coverage(REGISTRY), docs.left_out()
-    open_rows = [r["id"] for r in docs.load_targets()["rows"] + docs.load_targets()["beyond"]
-                 if r["area"] in present_areas() and r["id"] not in covered and not reasons.get(r["id"])
-                 and r["id"] not in docs.FRAMEWORK_ROWS]
+    open_rows = [
+        r["id"]
+        for r in docs.load_targets()["rows"] + docs.load_targets()["beyond"]
+        if r["area"] in present_areas()
+        and r["id"] not in covered
+        and not reasons.get(r["id"])
+        and r["id"] not in docs.FRAMEWORK_ROWS
+    ]
     assert open_rows == []
 
 

@@ -14,8 +14,18 @@ FUTURE = (date.today() + timedelta(days=90)).isoformat()
 PAST = (date.today() - timedelta(days=1)).isoformat()
 REASON = "Vendor appliance subnet needs public IPs until INC-4711 is closed"
 PUBLIC_SUBNET = {"mapPublicIpOnLaunch": True}
-OPEN_SG = {"description": "lb", "ingress": [{"protocol": "tcp", "fromPort": 22.0, "toPort": 22.0,
-                                             "cidrBlocks": ["0.0.0.0/0"], "description": "ssh"}]}
+OPEN_SG = {
+    "description": "lb",
+    "ingress": [
+        {
+            "protocol": "tcp",
+            "fromPort": 22.0,
+            "toPort": 22.0,
+            "cidrBlocks": ["0.0.0.0/0"],
+            "description": "ssh",
+        }
+    ],
+}
 
 
 def tagged(props, rule, value):
@@ -41,8 +51,12 @@ def public_subnet(**kwargs):
 def test_a_valid_config_exemption_suppresses_the_violation():
     finding = public_subnet(config=config_exemption("AWS-NET-007"))
     assert finding.suppressed
-    assert finding.exemption == {"source": "policy config", "reason": REASON,
-                                 "approver": "jane.doe@example.com", "expires": FUTURE}
+    assert finding.exemption == {
+        "source": "policy config",
+        "reason": REASON,
+        "approver": "jane.doe@example.com",
+        "expires": FUTURE,
+    }
 
 
 def test_a_suppressed_finding_does_not_block_but_keeps_the_rules_level():
@@ -67,8 +81,14 @@ def test_a_valid_tag_exemption_suppresses_the_violation():
 
 def test_a_kubernetes_annotation_exemption_is_read_like_a_tag():
     # Same reader for annotations: exercised on an AWS type by giving it metadata, as K8s objects carry it.
-    props = {**PUBLIC_SUBNET, "metadata": {"annotations": {
-        "groundwork.io/exempt-AWS-NET-007": f"expires={FUTURE} approver=jane reason={REASON}"}}}
+    props = {
+        **PUBLIC_SUBNET,
+        "metadata": {
+            "annotations": {
+                "groundwork.io/exempt-AWS-NET-007": f"expires={FUTURE} approver=jane reason={REASON}"
+            }
+        },
+    }
     assert only(evaluate_resource(SUBNET, props), "AWS-NET-007").suppressed
 
 
@@ -78,11 +98,14 @@ def test_an_expired_exemption_is_a_violation_again():
     assert f"expired on {PAST}" in finding.message
 
 
-@pytest.mark.parametrize("value,why", [
-    (f"expires={FUTURE} approver=jane reason=because", "shorter than 20"),
-    (f"approver=jane reason={REASON}", "unreadable"),
-    (f"expires=someday approver=jane reason={REASON}", "not a YYYY-MM-DD date"),
-])
+@pytest.mark.parametrize(
+    "value,why",
+    [
+        (f"expires={FUTURE} approver=jane reason=because", "shorter than 20"),
+        (f"approver=jane reason={REASON}", "unreadable"),
+        (f"expires=someday approver=jane reason={REASON}", "not a YYYY-MM-DD date"),
+    ],
+)
 def test_an_invalid_tag_exemption_is_not_honoured(value, why):
     finding = only(evaluate_resource(SUBNET, tagged(PUBLIC_SUBNET, "AWS-NET-007", value)), "AWS-NET-007")
     assert finding.status == "violation"
@@ -103,8 +126,11 @@ def test_a_critical_rule_can_be_exempted_outside_prod():
 
 def test_the_cli_would_reject_an_exemption_without_approver():
     with pytest.raises(PolicyConfigError, match="approver"):
-        evaluate_resource(SUBNET, PUBLIC_SUBNET, config={"AWS-NET-007": {"exemptions": [
-            {"resource": "r", "reason": REASON, "expires": FUTURE}]}})
+        evaluate_resource(
+            SUBNET,
+            PUBLIC_SUBNET,
+            config={"AWS-NET-007": {"exemptions": [{"resource": "r", "reason": REASON, "expires": FUTURE}]}},
+        )
 
 
 def test_a_stack_rule_finding_can_be_exempted_on_its_resource():
@@ -119,12 +145,18 @@ def vpc_with_tags(tags):
     return [{"type": "aws:ec2/vpc:Vpc", "name": "vpc", "props": {"tags": tags}}]
 
 
-@pytest.mark.parametrize("tags,problem", [
-    ({"groundwork.io/exempt-AWS-NET-999": f"expires={FUTURE} approver=jane reason={REASON}"}, "not a rule"),
-    ({"groundwork.io/exempt-AWS-NET-007": f"expires={PAST} approver=jane reason={REASON}"}, "expired"),
-    ({"groundwork.io/exempt-AWS-NET-007": "approved by jane"}, "unreadable"),
-    ({"groundwork.io/exempt-AWS-NET-001": f"expires={FUTURE} approver=jane reason={REASON}"}, "critical"),
-])
+@pytest.mark.parametrize(
+    "tags,problem",
+    [
+        (
+            {"groundwork.io/exempt-AWS-NET-999": f"expires={FUTURE} approver=jane reason={REASON}"},
+            "not a rule",
+        ),
+        ({"groundwork.io/exempt-AWS-NET-007": f"expires={PAST} approver=jane reason={REASON}"}, "expired"),
+        ({"groundwork.io/exempt-AWS-NET-007": "approved by jane"}, "unreadable"),
+        ({"groundwork.io/exempt-AWS-NET-001": f"expires={FUTURE} approver=jane reason={REASON}"}, "critical"),
+    ],
+)
 def test_stale_or_invalid_exemption_tags_are_flagged_even_on_a_compliant_resource(tags, problem):
     findings = [f for f in evaluate_stack(vpc_with_tags(tags)) if f.rule_id == "STK-POL-001"]
     assert len(findings) == 1 and problem in findings[0].message
@@ -140,6 +172,7 @@ def test_fail_closed_turns_an_unknown_value_into_a_violation():
 
     props = {"mapPublicIpOnLaunch": UNKNOWN_BOOLEAN_VALUE}
     assert "AWS-NET-007" in rule_ids(evaluate_resource(SUBNET, props), status="indeterminate")
-    closed = only(evaluate_resource(SUBNET, props, config={"AWS-NET-007": {"failClosedOnUnknown": True}}),
-                  "AWS-NET-007")
+    closed = only(
+        evaluate_resource(SUBNET, props, config={"AWS-NET-007": {"failClosedOnUnknown": True}}), "AWS-NET-007"
+    )
     assert closed.blocking and "cannot verify at preview" in closed.message

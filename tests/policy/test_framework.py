@@ -18,26 +18,47 @@ def test_every_registered_rule_becomes_a_policy_named_by_its_id():
 def test_a_duplicate_rule_id_is_refused():
     rule_id = next(iter(REGISTRY))
     with pytest.raises(ValueError, match="already used"):
-        resource_rule(id=rule_id, title="t", severity="low", resource_types=(SUBNET,), description="d",
-                      rationale="r", remediation="f")(lambda r: iter(()))
+        resource_rule(
+            id=rule_id,
+            title="t",
+            severity="low",
+            resource_types=(SUBNET,),
+            description="d",
+            rationale="r",
+            remediation="f",
+        )(lambda r: iter(()))
 
 
 def test_a_malformed_rule_id_is_refused():
     with pytest.raises(ValueError, match="AREA-SERVICE-NNN"):
-        resource_rule(id="vpc1", title="t", severity="low", resource_types=(SUBNET,), description="d",
-                      rationale="r", remediation="f")(lambda r: iter(()))
+        resource_rule(
+            id="vpc1",
+            title="t",
+            severity="low",
+            resource_types=(SUBNET,),
+            description="d",
+            rationale="r",
+            remediation="f",
+        )(lambda r: iter(()))
 
 
 def test_resource_get_walks_dotted_paths_and_list_indices():
-    r = Resource(type=SUBNET, name="n", urn="u", props={"a": {"b": [{"c": 35.0}]}}, protect=False,
-                 environment="prod")
+    r = Resource(
+        type=SUBNET, name="n", urn="u", props={"a": {"b": [{"c": 35.0}]}}, protect=False, environment="prod"
+    )
     assert r.get("a.b.0.c") == 35.0
     assert r.get("a.b.1.c", "missing") == "missing"
 
 
 def test_reading_an_unknown_value_raises_instead_of_guessing():
-    r = Resource(type=SUBNET, name="n", urn="u", props={"mapPublicIpOnLaunch": UNKNOWN_BOOLEAN_VALUE},
-                 protect=False, environment="prod")
+    r = Resource(
+        type=SUBNET,
+        name="n",
+        urn="u",
+        props={"mapPublicIpOnLaunch": UNKNOWN_BOOLEAN_VALUE},
+        protect=False,
+        environment="prod",
+    )
     with pytest.raises(UnknownValueError):
         r.get("mapPublicIpOnLaunch")
     assert r.has("mapPublicIpOnLaunch")

@@ -15,14 +15,22 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from policy.framework import FRAMEWORK_POLICIES, REGISTRY, load_rules
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
-LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
-          "disabled": analyzer_pb2.DISABLED}
+LEVELS = {
+    "advisory": analyzer_pb2.ADVISORY,
+    "mandatory": analyzer_pb2.MANDATORY,
+    "disabled": analyzer_pb2.DISABLED,
+}
 
 
 @pytest.fixture(scope="module")
 def analyzer():
-    process = subprocess.Popen([sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(POLICY_DIR)],
-                               cwd=POLICY_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(POLICY_DIR)],
+        cwd=POLICY_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         port = process.stdout.readline().strip()
         assert port.isdigit(), process.stderr.read() if process.poll() is not None else port
@@ -52,12 +60,21 @@ def test_the_served_pack_enforces_the_prod_config_file(analyzer):
         if name == "all":
             continue
         props = {k: v for k, v in entry.items() if k != "enforcementLevel"}
-        request.policyConfig[name].CopyFrom(analyzer_pb2.PolicyConfig(
-            enforcementLevel=LEVELS[entry["enforcementLevel"]],
-            properties=json_format.ParseDict(props, struct_pb2.Struct())))
+        request.policyConfig[name].CopyFrom(
+            analyzer_pb2.PolicyConfig(
+                enforcementLevel=LEVELS[entry["enforcementLevel"]],
+                properties=json_format.ParseDict(props, struct_pb2.Struct()),
+            )
+        )
     analyzer.Configure(request)
-    response = analyzer.Analyze(analyzer_pb2.AnalyzeRequest(
-        type="aws:ec2/subnet:Subnet", name="s", urn="urn:pulumi:prod::groundwork::aws:ec2/subnet:Subnet::s",
-        properties=json_format.ParseDict({"mapPublicIpOnLaunch": True}, struct_pb2.Struct())))
+    response = analyzer.Analyze(
+        analyzer_pb2.AnalyzeRequest(
+            type="aws:ec2/subnet:Subnet",
+            name="s",
+            urn="urn:pulumi:prod::groundwork::aws:ec2/subnet:Subnet::s",
+            properties=json_format.ParseDict({"mapPublicIpOnLaunch": True}, struct_pb2.Struct()),
+        )
+    )
     assert [(d.policyName, d.enforcementLevel) for d in response.diagnostics] == [
-        ("AWS-NET-007", analyzer_pb2.MANDATORY)]
+        ("AWS-NET-007", analyzer_pb2.MANDATORY)
+    ]

@@ -1,5 +1,3 @@
-
-
 def test_the_pack_runs_in_the_projects_virtualenv():
     import yaml
 
@@ -8,5 +6,6 @@ def test_the_pack_runs_in_the_projects_virtualenv():
     pack = yaml.safe_load((PROJECT_DIR / "policy" / "PulumiPolicy.yaml").read_text())
     project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
     assert pack["runtime"]["name"] == "python"
-    assert (PROJECT_DIR / "policy" / pack["runtime"]["options"]["virtualenv"]).resolve() == \
-        (PROJECT_DIR / project["runtime"]["options"]["virtualenv"]).resolve()
+    assert (PROJECT_DIR / "policy" / pack["runtime"]["options"]["virtualenv"]).resolve() == (
+        PROJECT_DIR / project["runtime"]["options"]["virtualenv"]
+    ).resolve()

@@ -49,13 +49,16 @@ def _set(props: dict, path: str, value: Any) -> dict:
 def flip(capture: Capture, name: str, path: str, value: Any) -> Capture:
     """The capture with one input of one resource changed (wire form, as the engine would send it)."""
     assert any(r.name == name for r in capture.resources), name
-    resources = [replace(r, inputs=_set(r.inputs, path, value)) if r.name == name else r
-                 for r in capture.resources]
+    resources = [
+        replace(r, inputs=_set(r.inputs, path, value)) if r.name == name else r for r in capture.resources
+    ]
     return Capture(capture.stack, resources, capture.outputs)
 
 
-OPEN_TRUST = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, '
-              '"Action": "sts:AssumeRole"}]}')
+OPEN_TRUST = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, '
+    '"Action": "sts:AssumeRole"}]}'
+)
 ADMIN = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
 FLIPS = [
     # resource in the prod capture, input path, insecure value, rule that must block, resource it names
@@ -66,8 +69,13 @@ FLIPS = [
     ("prod-platform-key", "deletionWindowInDays", 7.0, "AWS-KMS-004", None),
     ("prod-platform-key", "bypassPolicyLockoutSafetyCheck", True, "AWS-KMS-003", None),
     ("prod-network-endpoints-sg", "ingress.0.cidrBlocks", ["0.0.0.0/0"], "AWS-NET-001", None),
-    ("prod-network-default-sg", "ingress", [{"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "self": True}],
-     "AWS-NET-005", None),
+    (
+        "prod-network-default-sg",
+        "ingress",
+        [{"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "self": True}],
+        "AWS-NET-005",
+        None,
+    ),
     ("prod-network-flow-log", "trafficType", "REJECT", "AWS-NET-006", "prod-network-vpc"),
     ("prod-network-flow-logs-role", "assumeRolePolicy", OPEN_TRUST, "AWS-IAM-006", None),
     ("prod-network-flow-logs-write", "policy", ADMIN, "AWS-IAM-001", None),
@@ -78,7 +86,13 @@ FLIPS = [
     ("prod-postgres-db", "multiAz", False, "AWS-RDS-004", None),
     ("prod-postgres-db", "deletionProtection", False, "AWS-RDS-006", None),
     ("prod-redis-cache", "transitEncryptionEnabled", False, "AWS-ELASTICACHE-003", None),
-    ("prod-kafka-cluster", "encryptionInfo.encryptionInTransit.clientBroker", "TLS_PLAINTEXT", "AWS-MSK-001", None),
+    (
+        "prod-kafka-cluster",
+        "encryptionInfo.encryptionInTransit.clientBroker",
+        "TLS_PLAINTEXT",
+        "AWS-MSK-001",
+        None,
+    ),
     ("prod-cluster-eks", "vpcConfig.endpointPublicAccess", True, "AWS-EKS-001", None),
     ("prod-cluster-eks", "deletionProtection", False, "AWS-EKS-013", None),
     ("prod-cluster-general-lt", "metadataOptions.httpTokens", "optional", "AWS-EKS-006", None),
@@ -97,7 +111,9 @@ def flipped_prod(captured):
 
 
 @pytest.mark.parametrize("name,path,value,rule,reported_on", FLIPS, ids=[f"{f[3]}-{f[0]}" for f in FLIPS])
-def test_flipping_one_property_in_prod_blocks_with_its_rule(flipped_prod, name, path, value, rule, reported_on):
+def test_flipping_one_property_in_prod_blocks_with_its_rule(
+    flipped_prod, name, path, value, rule, reported_on
+):
     assert (rule, reported_on or name) in {(f.rule_id, f.resource_name) for f in flipped_prod.blocking}
 
 
@@ -129,7 +145,9 @@ def test_serving_each_type_its_own_rules_changes_no_verdict(captured, monkeypatc
 
     def verdicts():
         report = evaluate(capture, "prod")
-        return sorted((f.rule_id, f.resource_name, f.status, f.enforcement, f.message) for f in report.findings)
+        return sorted(
+            (f.rule_id, f.resource_name, f.status, f.enforcement, f.message) for f in report.findings
+        )
 
     per_type = verdicts()
     monkeypatch.setattr(Analyzer, "_servicer_for", lambda self, type_: self.servicer)

@@ -26,17 +26,30 @@ def report(captured):
     subnet = next(r for r in capture.resources if r.name == "dev-network-private-0")
     group = next(r for r in capture.resources if r.name == "dev-network-flow-logs")
     key = next(r for r in capture.resources if r.type == "aws:kms/key:Key")
-    changed = {subnet.urn: {"mapPublicIpOnLaunch": True}, group.urn: {"retentionInDays": 7.0},
-               key.urn: {"description": UNKNOWN_STRING_VALUE}}
+    changed = {
+        subnet.urn: {"mapPublicIpOnLaunch": True},
+        group.urn: {"retentionInDays": 7.0},
+        key.urn: {"description": UNKNOWN_STRING_VALUE},
+    }
     from dataclasses import replace
 
     from stacks.preflight.capture import Capture
 
     resources = [replace(r, inputs={**r.inputs, **changed.get(r.urn, {})}) for r in capture.resources]
     expires = (date.today() + timedelta(days=30)).isoformat()
-    overrides = {"AWS-NET-007": "mandatory",
-                 "AWS-NET-013": {"exemptions": [{"resource": "dev-network-flow-logs", "reason": REASON,
-                                                 "approver": "sec-team@example.com", "expires": expires}]}}
+    overrides = {
+        "AWS-NET-007": "mandatory",
+        "AWS-NET-013": {
+            "exemptions": [
+                {
+                    "resource": "dev-network-flow-logs",
+                    "reason": REASON,
+                    "approver": "sec-team@example.com",
+                    "expires": expires,
+                }
+            ]
+        },
+    }
     return evaluate(Capture(capture.stack, resources, capture.outputs), "dev", overrides=overrides)
 
 
@@ -48,7 +61,7 @@ def test_the_fixture_has_every_kind_of_finding(report):
 def test_markdown_puts_blocking_findings_first_with_their_fix(report):
     text = render(report, "md")
     blocking = text.index("**Blocking")
-    assert "AWS-NET-007" in text[blocking:text.index("Advisory")]
+    assert "AWS-NET-007" in text[blocking : text.index("Advisory")]
     assert "Leave `mapPublicIpOnLaunch` false" in text
     assert "❌" in text.splitlines()[0]
 
@@ -81,5 +94,9 @@ def test_sarif_levels_and_suppressions(report):
 
 def test_write_reports_names_files_by_stack(report, tmp_path):
     paths = write_reports([report], ["md", "json", "sarif"], tmp_path)
-    assert sorted(p.name for p in paths) == ["policy-dev.json", "policy-dev.md", "policy-dev.sarif",
-                                             "policy-summary.md"]
+    assert sorted(p.name for p in paths) == [
+        "policy-dev.json",
+        "policy-dev.md",
+        "policy-dev.sarif",
+        "policy-summary.md",
+    ]

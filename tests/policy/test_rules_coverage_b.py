@@ -6,9 +6,10 @@ from policy.framework import load_rules
 from policy.rules._left_out_b import LEFT_OUT
 
 AREA_PREFIXES = ("AWS-RDS-", "AWS-EC-", "AWS-MSK-", "AWS-EKS-", "AWS-S3-", "AWS-BKP-", "K8S-", "STK-")
-MODULES = {f"policy.rules.{m}" for m in ("data_services", "eks_compute", "k8s_workloads",
-                                         "k8s_namespaces_rbac",
-                                          "stack_wide")}
+MODULES = {
+    f"policy.rules.{m}"
+    for m in ("data_services", "eks_compute", "k8s_workloads", "k8s_namespaces_rbac", "stack_wide")
+}
 ANCHOR_SCHEMES = {"groundwork", "checkov", "fsbp", "awsguard", "cp", "cdk-nag", "pss"}
 
 
@@ -20,8 +21,11 @@ def _area_rows():
 def test_every_area_row_is_a_rule_or_left_out_with_a_reason():
     covered = coverage(load_rules())
     left_out = dict(LEFT_OUT)
-    unaccounted = [row for row in _area_rows()
-                   if row not in covered and row not in left_out and row not in FRAMEWORK_ROWS]
+    unaccounted = [
+        row
+        for row in _area_rows()
+        if row not in covered and row not in left_out and row not in FRAMEWORK_ROWS
+    ]
     assert unaccounted == []
     assert all(len(reason) >= 40 for reason in left_out.values())
 

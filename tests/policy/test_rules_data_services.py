@@ -27,69 +27,145 @@ PLAN = "aws:backup/plan:Plan"
 
 BASELINES = {
     RDS: {
-        "engine": "postgres", "engineVersion": "16.4", "instanceClass": "db.t3.large",
-        "storageEncrypted": True, "kmsKeyId": KEY, "publiclyAccessible": False, "multiAz": True,
-        "backupRetentionPeriod": 30.0, "deletionProtection": True, "iamDatabaseAuthenticationEnabled": True,
-        "enabledCloudwatchLogsExports": ["postgresql", "upgrade"], "monitoringInterval": 60.0,
-        "monitoringRoleArn": ROLE, "performanceInsightsEnabled": True, "performanceInsightsKmsKeyId": KEY,
-        "autoMinorVersionUpgrade": True, "copyTagsToSnapshot": True, "caCertIdentifier": "rds-ca-rsa2048-g1",
-        "dbSubnetGroupName": "prod-postgres", "port": 5433.0, "username": "gw_admin",
+        "engine": "postgres",
+        "engineVersion": "16.4",
+        "instanceClass": "db.t3.large",
+        "storageEncrypted": True,
+        "kmsKeyId": KEY,
+        "publiclyAccessible": False,
+        "multiAz": True,
+        "backupRetentionPeriod": 30.0,
+        "deletionProtection": True,
+        "iamDatabaseAuthenticationEnabled": True,
+        "enabledCloudwatchLogsExports": ["postgresql", "upgrade"],
+        "monitoringInterval": 60.0,
+        "monitoringRoleArn": ROLE,
+        "performanceInsightsEnabled": True,
+        "performanceInsightsKmsKeyId": KEY,
+        "autoMinorVersionUpgrade": True,
+        "copyTagsToSnapshot": True,
+        "caCertIdentifier": "rds-ca-rsa2048-g1",
+        "dbSubnetGroupName": "prod-postgres",
+        "port": 5433.0,
+        "username": "gw_admin",
         "skipFinalSnapshot": False,
-        "finalSnapshotIdentifier": "prod-postgres-final", "manageMasterUserPassword": True,
+        "finalSnapshotIdentifier": "prod-postgres-final",
+        "manageMasterUserPassword": True,
     },
     RDS_CLUSTER: {
-        "engine": "aurora-postgresql", "engineVersion": "16.4", "storageEncrypted": True, "kmsKeyId": KEY,
-        "deletionProtection": True, "backupRetentionPeriod": 30.0, "iamDatabaseAuthenticationEnabled": True,
-        "enabledCloudwatchLogsExports": ["postgresql"], "copyTagsToSnapshot": True,
-        "dbSubnetGroupName": "prod-aurora", "port": 5433.0, "masterUsername": "gw_admin",
-        "skipFinalSnapshot": False, "finalSnapshotIdentifier": "prod-aurora-final",
+        "engine": "aurora-postgresql",
+        "engineVersion": "16.4",
+        "storageEncrypted": True,
+        "kmsKeyId": KEY,
+        "deletionProtection": True,
+        "backupRetentionPeriod": 30.0,
+        "iamDatabaseAuthenticationEnabled": True,
+        "enabledCloudwatchLogsExports": ["postgresql"],
+        "copyTagsToSnapshot": True,
+        "dbSubnetGroupName": "prod-aurora",
+        "port": 5433.0,
+        "masterUsername": "gw_admin",
+        "skipFinalSnapshot": False,
+        "finalSnapshotIdentifier": "prod-aurora-final",
         "manageMasterUserPassword": True,
     },
     RDS_CLUSTER_INSTANCE: {
-        "clusterIdentifier": "prod-aurora", "instanceClass": "db.r6g.large", "engine": "aurora-postgresql",
-        "performanceInsightsEnabled": True, "performanceInsightsKmsKeyId": KEY, "monitoringInterval": 60.0,
-        "autoMinorVersionUpgrade": True, "publiclyAccessible": False,
+        "clusterIdentifier": "prod-aurora",
+        "instanceClass": "db.r6g.large",
+        "engine": "aurora-postgresql",
+        "performanceInsightsEnabled": True,
+        "performanceInsightsKmsKeyId": KEY,
+        "monitoringInterval": 60.0,
+        "autoMinorVersionUpgrade": True,
+        "publiclyAccessible": False,
     },
-    RDS_SNAPSHOT: {"dbInstanceIdentifier": "prod-postgres", "dbSnapshotIdentifier": "manual-1",
-                   "sharedAccounts": ["210987654321"]},
+    RDS_SNAPSHOT: {
+        "dbInstanceIdentifier": "prod-postgres",
+        "dbSnapshotIdentifier": "manual-1",
+        "sharedAccounts": ["210987654321"],
+    },
     EC_RG: {
-        "description": "redis", "engine": "redis", "atRestEncryptionEnabled": True, "kmsKeyId": KEY,
-        "transitEncryptionEnabled": True, "transitEncryptionMode": "required", "userGroupIds": ["prod-redis"],
-        "automaticFailoverEnabled": True, "multiAzEnabled": True, "numCacheClusters": 2.0,
-        "snapshotRetentionLimit": 7.0, "autoMinorVersionUpgrade": True, "subnetGroupName": "prod-redis",
-        "port": 6380.0, "finalSnapshotIdentifier": "prod-redis-final",
+        "description": "redis",
+        "engine": "redis",
+        "atRestEncryptionEnabled": True,
+        "kmsKeyId": KEY,
+        "transitEncryptionEnabled": True,
+        "transitEncryptionMode": "required",
+        "userGroupIds": ["prod-redis"],
+        "automaticFailoverEnabled": True,
+        "multiAzEnabled": True,
+        "numCacheClusters": 2.0,
+        "snapshotRetentionLimit": 7.0,
+        "autoMinorVersionUpgrade": True,
+        "subnetGroupName": "prod-redis",
+        "port": 6380.0,
+        "finalSnapshotIdentifier": "prod-redis-final",
     },
     EC_CLUSTER: {
-        "engine": "redis", "transitEncryptionEnabled": True, "snapshotRetentionLimit": 7.0,
-        "autoMinorVersionUpgrade": "true", "subnetGroupName": "dev-redis", "port": 6380.0,
+        "engine": "redis",
+        "transitEncryptionEnabled": True,
+        "snapshotRetentionLimit": 7.0,
+        "autoMinorVersionUpgrade": "true",
+        "subnetGroupName": "dev-redis",
+        "port": 6380.0,
         "finalSnapshotIdentifier": "dev-redis-final",
     },
-    EC_SERVERLESS: {"engine": "valkey", "kmsKeyId": KEY, "userGroupId": "dev-cache",
-                    "snapshotRetentionLimit": 3.0,
-                    "subnetIds": ["subnet-a", "subnet-b"]},
+    EC_SERVERLESS: {
+        "engine": "valkey",
+        "kmsKeyId": KEY,
+        "userGroupId": "dev-cache",
+        "snapshotRetentionLimit": 3.0,
+        "subnetIds": ["subnet-a", "subnet-b"],
+    },
     MSK: {
-        "kafkaVersion": "3.8.x", "numberOfBrokerNodes": 3.0, "enhancedMonitoring": "PER_TOPIC_PER_BROKER",
-        "brokerNodeGroupInfo": {"instanceType": "kafka.m7g.large", "clientSubnets": ["a", "b", "c"],
-                                "securityGroups": ["sg"]},
-        "encryptionInfo": {"encryptionAtRestKmsKeyArn": KEY,
-                           "encryptionInTransit": {"clientBroker": "TLS", "inCluster": True}},
+        "kafkaVersion": "3.8.x",
+        "numberOfBrokerNodes": 3.0,
+        "enhancedMonitoring": "PER_TOPIC_PER_BROKER",
+        "brokerNodeGroupInfo": {
+            "instanceType": "kafka.m7g.large",
+            "clientSubnets": ["a", "b", "c"],
+            "securityGroups": ["sg"],
+        },
+        "encryptionInfo": {
+            "encryptionAtRestKmsKeyArn": KEY,
+            "encryptionInTransit": {"clientBroker": "TLS", "inCluster": True},
+        },
         "clientAuthentication": {"sasl": {"iam": True}, "unauthenticated": False},
         "loggingInfo": {"brokerLogs": {"cloudwatchLogs": {"enabled": True, "logGroup": "/msk/prod"}}},
     },
-    MSK_CONFIG: {"serverProperties": "auto.create.topics.enable=false\nmin.insync.replicas=2\n"
-                                     "default.replication.factor=3\n"},
-    BUCKET_POLICY: {"bucket": "data", "policy": '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
-                    '"Principal":{"AWS":"arn:aws:iam::123456789012:role/app"},"Action":"s3:GetObject",'
-                    '"Resource":"arn:aws:s3:::data/*"}]}'},
+    MSK_CONFIG: {
+        "serverProperties": "auto.create.topics.enable=false\nmin.insync.replicas=2\n"
+        "default.replication.factor=3\n"
+    },
+    BUCKET_POLICY: {
+        "bucket": "data",
+        "policy": '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+        '"Principal":{"AWS":"arn:aws:iam::123456789012:role/app"},"Action":"s3:GetObject",'
+        '"Resource":"arn:aws:s3:::data/*"}]}',
+    },
     BUCKET: {"bucket": "data", "forceDestroy": False},
-    ACCOUNT_PAB: {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True,
-                  "restrictPublicBuckets": True},
+    ACCOUNT_PAB: {
+        "blockPublicAcls": True,
+        "blockPublicPolicy": True,
+        "ignorePublicAcls": True,
+        "restrictPublicBuckets": True,
+    },
     VAULT: {"kmsKeyArn": KEY, "forceDestroy": False},
-    PLAN: {"rules": [{"ruleName": "daily", "targetVaultName": "prod", "schedule": "cron(0 3 * * ? *)",
-                      "enableContinuousBackup": True, "lifecycle": {"deleteAfter": 30.0},
-                      "copyActions": [{"destinationVaultArn":
-                                       "arn:aws:backup:eu-central-1:123456789012:backup-vault:dr"}]}],
-           "region": "eu-west-1"},
+    PLAN: {
+        "rules": [
+            {
+                "ruleName": "daily",
+                "targetVaultName": "prod",
+                "schedule": "cron(0 3 * * ? *)",
+                "enableContinuousBackup": True,
+                "lifecycle": {"deleteAfter": 30.0},
+                "copyActions": [
+                    {"destinationVaultArn": "arn:aws:backup:eu-central-1:123456789012:backup-vault:dr"}
+                ],
+            }
+        ],
+        "region": "eu-west-1",
+    },
 }
 
 # (rule id, resource type, overrides that break exactly this rule)
@@ -149,22 +225,55 @@ RESOURCE_CASES = [
     ("AWS-MSK-001", MSK, {"encryptionInfo.encryptionInTransit.clientBroker": "TLS_PLAINTEXT"}),
     ("AWS-MSK-002", MSK, {"encryptionInfo.encryptionInTransit.inCluster": False}),
     ("AWS-MSK-003", MSK, {"encryptionInfo.encryptionAtRestKmsKeyArn": DROP}),
-    ("AWS-MSK-004", MSK,
-     {"brokerNodeGroupInfo.connectivityInfo": {"publicAccess": {"type": "SERVICE_PROVIDED_EIPS"}}}),
+    (
+        "AWS-MSK-004",
+        MSK,
+        {"brokerNodeGroupInfo.connectivityInfo": {"publicAccess": {"type": "SERVICE_PROVIDED_EIPS"}}},
+    ),
     ("AWS-MSK-005", MSK, {"clientAuthentication.unauthenticated": True}),
     ("AWS-MSK-005", MSK, {"clientAuthentication": {"sasl": {"iam": False}}}),
     ("AWS-MSK-006", MSK, {"loggingInfo.brokerLogs.cloudwatchLogs.enabled": False}),
     ("AWS-MSK-007", MSK, {"enhancedMonitoring": DROP}),
-    ("AWS-MSK-008", MSK_CONFIG, {"serverProperties": "auto.create.topics.enable=true\nmin.insync.replicas=2\n"
-                                                     "default.replication.factor=3\n"}),
-    ("AWS-MSK-008", MSK_CONFIG,
-     {"serverProperties": "min.insync.replicas=1\ndefault.replication.factor=3\n"}),
+    (
+        "AWS-MSK-008",
+        MSK_CONFIG,
+        {
+            "serverProperties": "auto.create.topics.enable=true\nmin.insync.replicas=2\n"
+            "default.replication.factor=3\n"
+        },
+    ),
+    (
+        "AWS-MSK-008",
+        MSK_CONFIG,
+        {"serverProperties": "min.insync.replicas=1\ndefault.replication.factor=3\n"},
+    ),
     ("AWS-S3-002", BUCKET, {"acl": "public-read"}),
-    ("AWS-S3-002", "aws:s3/bucketAclV2:BucketAclV2", {"bucket": "data", "accessControlPolicy": {"grants": [
-        {"permission": "READ", "grantee": {"type": "Group",
-                                           "uri": "http://acs.amazonaws.com/groups/global/AllUsers"}}]}}),
-    ("AWS-S3-006", BUCKET_POLICY, {"policy": '{"Statement":[{"Sid":"Open","Effect":"Allow","Principal":"*",'
-                                             '"Action":"s3:GetObject","Resource":"*"}]}'}),
+    (
+        "AWS-S3-002",
+        "aws:s3/bucketAclV2:BucketAclV2",
+        {
+            "bucket": "data",
+            "accessControlPolicy": {
+                "grants": [
+                    {
+                        "permission": "READ",
+                        "grantee": {
+                            "type": "Group",
+                            "uri": "http://acs.amazonaws.com/groups/global/AllUsers",
+                        },
+                    }
+                ]
+            },
+        },
+    ),
+    (
+        "AWS-S3-006",
+        BUCKET_POLICY,
+        {
+            "policy": '{"Statement":[{"Sid":"Open","Effect":"Allow","Principal":"*",'
+            '"Action":"s3:GetObject","Resource":"*"}]}'
+        },
+    ),
     ("AWS-S3-013", ACCOUNT_PAB, {"restrictPublicBuckets": False}),
     ("AWS-S3-014", BUCKET_V2, {"forceDestroy": True}),
     ("AWS-BACKUP-001", VAULT, {"kmsKeyArn": DROP}),
@@ -192,8 +301,9 @@ def test_rule_is_silent_on_compliant_resource(rule_id, type_):
 
 def test_replicas_inherit_encryption_backups_and_subnets_from_their_source():
     replica = {"replicateSourceDb": "prod-postgres", "instanceClass": "db.t3.large", "kmsKeyId": KEY}
-    assert not {"AWS-RDS-001", "AWS-RDS-004", "AWS-RDS-005", "AWS-RDS-016",
-                "AWS-RDS-031"} & fired(RDS, replica)
+    assert not {"AWS-RDS-001", "AWS-RDS-004", "AWS-RDS-005", "AWS-RDS-016", "AWS-RDS-031"} & fired(
+        RDS, replica
+    )
 
 
 def test_dev_policy_config_can_lower_a_threshold():
@@ -213,58 +323,144 @@ SELECTION = "aws:backup/selection:Selection"
 
 DATABASE_STACK = [
     res(RDS, "db", {**BASELINES[RDS], "parameterGroupName": "pg16"}),
-    res(PG, "pg", {"name": "pg16", "family": "postgres16", "parameters": [
-        {"name": "rds.force_ssl", "value": "1"}, {"name": "log_statement", "value": "ddl"},
-        {"name": "log_min_duration_statement", "value": "1000"}]}),
+    res(
+        PG,
+        "pg",
+        {
+            "name": "pg16",
+            "family": "postgres16",
+            "parameters": [
+                {"name": "rds.force_ssl", "value": "1"},
+                {"name": "log_statement", "value": "ddl"},
+                {"name": "log_min_duration_statement", "value": "1000"},
+            ],
+        },
+    ),
     res(RDS_CLUSTER, "aurora", {**BASELINES[RDS_CLUSTER], "clusterIdentifier": "prod-aurora"}),
-    res(RDS_CLUSTER_INSTANCE, "aurora-1", {**BASELINES[RDS_CLUSTER_INSTANCE],
-                                           "availabilityZone": "eu-west-1a"}),
-    res(RDS_CLUSTER_INSTANCE, "aurora-2", {**BASELINES[RDS_CLUSTER_INSTANCE],
-                                           "availabilityZone": "eu-west-1b"}),
+    res(
+        RDS_CLUSTER_INSTANCE,
+        "aurora-1",
+        {**BASELINES[RDS_CLUSTER_INSTANCE], "availabilityZone": "eu-west-1a"},
+    ),
+    res(
+        RDS_CLUSTER_INSTANCE,
+        "aurora-2",
+        {**BASELINES[RDS_CLUSTER_INSTANCE], "availabilityZone": "eu-west-1b"},
+    ),
 ]
 
 S3_STACK = [
-    res(BUCKET, "data", {"bucket": "data", "tags": {"data-classification": "backup",
-                                                    "criticality": "critical",
-                                                     "notify": "true"},
-                         "objectLockEnabled": True}),
-    res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "data-pab", {
-        "bucket": "data", "blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True,
-        "restrictPublicBuckets": True}),
-    res("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "data-owner", {
-        "bucket": "data", "rule": {"objectOwnership": "BucketOwnerEnforced"}}),
-    res("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "data-sse",
+    res(
+        BUCKET,
+        "data",
         {
-        "bucket": "data", "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms",
-                                                                           "kmsMasterKeyId": KEY},
-                                     "bucketKeyEnabled": True}]}),
-    res(BUCKET_POLICY, "data-policy", {"bucket": "data", "policy": (
-        '{"Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*",'
-        '"Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}')}),
-    res("aws:s3/bucketVersioning:BucketVersioning", "data-versioning", {
-        "bucket": "data", "versioningConfiguration": {"status": "Enabled"}}),
-    res("aws:s3/bucketLogging:BucketLogging", "data-logging", {
-        "bucket": "data", "targetBucket": "access-logs", "targetPrefix": "data/"}),
-    res("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "data-lifecycle", {
-        "bucket": "data", "rules": [{"id": "cleanup", "status": "Enabled",
-                                     "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7.0},
-                                     "noncurrentVersionExpiration": {"noncurrentDays": 90.0}}]}),
-    res("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "data-lock", {
-        "bucket": "data", "rule": {"defaultRetention": {"mode": "COMPLIANCE", "days": 30.0}}}),
-    res("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "data-replication", {
-        "bucket": "data", "role": ROLE, "rules": [{"status": "Enabled",
-                                                   "destination": {"bucket": "arn:dr"}}]}),
-    res("aws:s3/bucketNotification:BucketNotification", "data-events", {"bucket": "data",
-                                                                        "eventbridge": True}),
+            "bucket": "data",
+            "tags": {"data-classification": "backup", "criticality": "critical", "notify": "true"},
+            "objectLockEnabled": True,
+        },
+    ),
+    res(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "data-pab",
+        {
+            "bucket": "data",
+            "blockPublicAcls": True,
+            "blockPublicPolicy": True,
+            "ignorePublicAcls": True,
+            "restrictPublicBuckets": True,
+        },
+    ),
+    res(
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        "data-owner",
+        {"bucket": "data", "rule": {"objectOwnership": "BucketOwnerEnforced"}},
+    ),
+    res(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "data-sse",
+        {
+            "bucket": "data",
+            "rules": [
+                {
+                    "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY},
+                    "bucketKeyEnabled": True,
+                }
+            ],
+        },
+    ),
+    res(
+        BUCKET_POLICY,
+        "data-policy",
+        {
+            "bucket": "data",
+            "policy": (
+                '{"Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*",'
+                '"Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}'
+            ),
+        },
+    ),
+    res(
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "data-versioning",
+        {"bucket": "data", "versioningConfiguration": {"status": "Enabled"}},
+    ),
+    res(
+        "aws:s3/bucketLogging:BucketLogging",
+        "data-logging",
+        {"bucket": "data", "targetBucket": "access-logs", "targetPrefix": "data/"},
+    ),
+    res(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "data-lifecycle",
+        {
+            "bucket": "data",
+            "rules": [
+                {
+                    "id": "cleanup",
+                    "status": "Enabled",
+                    "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7.0},
+                    "noncurrentVersionExpiration": {"noncurrentDays": 90.0},
+                }
+            ],
+        },
+    ),
+    res(
+        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+        "data-lock",
+        {"bucket": "data", "rule": {"defaultRetention": {"mode": "COMPLIANCE", "days": 30.0}}},
+    ),
+    res(
+        "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+        "data-replication",
+        {
+            "bucket": "data",
+            "role": ROLE,
+            "rules": [{"status": "Enabled", "destination": {"bucket": "arn:dr"}}],
+        },
+    ),
+    res(
+        "aws:s3/bucketNotification:BucketNotification", "data-events", {"bucket": "data", "eventbridge": True}
+    ),
 ]
 
 BACKUP_STACK = [
     res(VAULT, "vault", {**BASELINES[VAULT], "name": "prod-vault"}),
-    res("aws:backup/vaultLockConfiguration:VaultLockConfiguration", "vault-lock", {
-        "backupVaultName": "prod-vault", "minRetentionDays": 30.0}),
-    res("aws:backup/vaultPolicy:VaultPolicy", "vault-policy", {"backupVaultName": "prod-vault", "policy": (
-        '{"Statement":[{"Effect":"Deny","Principal":"*","Action":["backup:DeleteRecoveryPoint"],'
-        '"Resource":"*"}]}')}),
+    res(
+        "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+        "vault-lock",
+        {"backupVaultName": "prod-vault", "minRetentionDays": 30.0},
+    ),
+    res(
+        "aws:backup/vaultPolicy:VaultPolicy",
+        "vault-policy",
+        {
+            "backupVaultName": "prod-vault",
+            "policy": (
+                '{"Statement":[{"Effect":"Deny","Principal":"*","Action":["backup:DeleteRecoveryPoint"],'
+                '"Resource":"*"}]}'
+            ),
+        },
+    ),
 ]
 
 STACKS = {"database": DATABASE_STACK, "s3": S3_STACK, "backup": BACKUP_STACK}
@@ -272,8 +468,11 @@ STACKS = {"database": DATABASE_STACK, "s3": S3_STACK, "backup": BACKUP_STACK}
 # (rule id, stack name, transformation of that stack that breaks exactly this rule)
 STACK_CASES = [
     ("AWS-RDS-014", "database", lambda s: replaced(s, "pg", {"parameters.0.value": "0"})),
-    ("AWS-RDS-014", "database", lambda s: replaced(without(s, "pg"), "db", {"parameterGroupName": DROP,
-                                                                            "engineVersion": "14.9"})),
+    (
+        "AWS-RDS-014",
+        "database",
+        lambda s: replaced(without(s, "pg"), "db", {"parameterGroupName": DROP, "engineVersion": "14.9"}),
+    ),
     ("AWS-RDS-015", "database", lambda s: replaced(s, "pg", {"parameters.1.value": "none"})),
     ("AWS-RDS-025", "database", lambda s: without(s, "aurora-2")),
     ("AWS-RDS-025", "database", lambda s: replaced(s, "aurora-2", {"availabilityZone": "eu-west-1a"})),
@@ -281,14 +480,25 @@ STACK_CASES = [
     ("AWS-S3-001", "s3", lambda s: replaced(s, "data-pab", {"restrictPublicBuckets": False})),
     ("AWS-S3-003", "s3", lambda s: replaced(s, "data-owner", {"rule.objectOwnership": "ObjectWriter"})),
     ("AWS-S3-004", "s3", lambda s: without(s, "data-sse")),
-    ("AWS-S3-004", "s3", lambda s: replaced(s, "data-sse", {"rules.0.applyServerSideEncryptionByDefault":
-                                                            {"sseAlgorithm": "AES256"}})),
+    (
+        "AWS-S3-004",
+        "s3",
+        lambda s: replaced(
+            s, "data-sse", {"rules.0.applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
+        ),
+    ),
     ("AWS-S3-005", "s3", lambda s: without(s, "data-policy")),
-    ("AWS-S3-007", "s3", lambda s: replaced(s, "data-versioning",
-                                            {"versioningConfiguration.status": "Suspended"})),
+    (
+        "AWS-S3-007",
+        "s3",
+        lambda s: replaced(s, "data-versioning", {"versioningConfiguration.status": "Suspended"}),
+    ),
     ("AWS-S3-008", "s3", lambda s: without(s, "data-logging")),
-    ("AWS-S3-009", "s3", lambda s: replaced(s, "data-lifecycle",
-                                            {"rules.0.noncurrentVersionExpiration": DROP})),
+    (
+        "AWS-S3-009",
+        "s3",
+        lambda s: replaced(s, "data-lifecycle", {"rules.0.noncurrentVersionExpiration": DROP}),
+    ),
     ("AWS-S3-010", "s3", lambda s: without(s, "data-lock")),
     ("AWS-S3-011", "s3", lambda s: without(s, "data-replication")),
     ("AWS-S3-012", "s3", lambda s: without(s, "data-events")),
@@ -301,16 +511,18 @@ STACK_CASES = [
 ENABLE_S3_NOTIFICATIONS = {"AWS-S3-012": "advisory"}
 
 
-@pytest.mark.parametrize("rule_id, stack, breaks", STACK_CASES, ids=[f"{c[0]}-{i}" for i,
-                                                                     c in enumerate(STACK_CASES)])
+@pytest.mark.parametrize(
+    "rule_id, stack, breaks", STACK_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(STACK_CASES)]
+)
 def test_stack_rule_fires_on_broken_stack(rule_id, stack, breaks):
     assert rule_id in stack_fired(breaks(STACKS[stack]), config=ENABLE_S3_NOTIFICATIONS)
 
 
 @pytest.fixture(scope="module")
 def compliant_stack_findings():
-    return {name: stack_fired(resources, config=ENABLE_S3_NOTIFICATIONS) for name,
-            resources in STACKS.items()}
+    return {
+        name: stack_fired(resources, config=ENABLE_S3_NOTIFICATIONS) for name, resources in STACKS.items()
+    }
 
 
 @pytest.mark.parametrize("rule_id, stack", sorted({(c[0], c[1]) for c in STACK_CASES}))
@@ -319,19 +531,38 @@ def test_stack_rule_is_silent_on_compliant_stack(rule_id, stack, compliant_stack
 
 
 def test_s3_rules_read_the_inline_shape_of_bucket_v2():
-    inline = res(BUCKET_V2, "legacy", {"bucket": "legacy", "versionings": [{"enabled": True}],
-                                       "serverSideEncryptionConfigurations": [{"rules": [{
-                                           "applyServerSideEncryptionByDefaults": [
-                                               {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}],
-                                           "bucketKeyEnabled": True}]}],
-                                       "loggings": [{"targetBucket": "access-logs"}]})
+    inline = res(
+        BUCKET_V2,
+        "legacy",
+        {
+            "bucket": "legacy",
+            "versionings": [{"enabled": True}],
+            "serverSideEncryptionConfigurations": [
+                {
+                    "rules": [
+                        {
+                            "applyServerSideEncryptionByDefaults": [
+                                {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}
+                            ],
+                            "bucketKeyEnabled": True,
+                        }
+                    ]
+                }
+            ],
+            "loggings": [{"targetBucket": "access-logs"}],
+        },
+    )
     assert not {"AWS-S3-004", "AWS-S3-007", "AWS-S3-008"} & stack_fired([inline])
 
 
 def test_satellites_join_their_bucket_through_property_dependencies_when_the_id_is_opaque():
     bucket = res(BUCKET, "data", {})
-    versioning = res("aws:s3/bucketVersioning:BucketVersioning", "v", {
-        "bucket": "id-0123", "versioningConfiguration": {"status": "Enabled"}}, deps={"bucket": ["data"]})
+    versioning = res(
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "v",
+        {"bucket": "id-0123", "versioningConfiguration": {"status": "Enabled"}},
+        deps={"bucket": ["data"]},
+    )
     assert "AWS-S3-007" not in stack_fired([bucket, versioning])
 
 
@@ -341,16 +572,24 @@ def test_a_value_unknown_at_preview_spares_only_that_resource():
     unknown = res(BUCKET, "unknown", {"bucket": "unknown", "policy": UNKNOWN_STRING_VALUE})
     plain = res(BUCKET, "plain", {"bucket": "plain"})
     findings = evaluate_stack([unknown, plain])
-    assert {(f.rule_id, f.resource_name) for f in findings if f.status == "violation"
-            and f.rule_id == "AWS-S3-005"} == {("AWS-S3-005", "plain")}
+    assert {
+        (f.rule_id, f.resource_name)
+        for f in findings
+        if f.status == "violation" and f.rule_id == "AWS-S3-005"
+    } == {("AWS-S3-005", "plain")}
 
 
 def test_the_access_log_bucket_needs_only_sse_s3_and_no_logging_of_its_own():
     logs = res(BUCKET, "access-logs", {"bucket": "access-logs"})
-    logs_sse = res("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-                   "access-logs-sse", {"bucket": "access-logs", "rules": [
-                       {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]})
-    findings = evaluate_stack(S3_STACK + [logs, logs_sse])
+    logs_sse = res(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "access-logs-sse",
+        {
+            "bucket": "access-logs",
+            "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}],
+        },
+    )
+    findings = evaluate_stack([*S3_STACK, logs, logs_sse])
     on_logs = {f.rule_id for f in findings if f.resource_name == "access-logs" and f.status == "violation"}
     assert not {"AWS-S3-004", "AWS-S3-008"} & on_logs
     assert "AWS-S3-001" in on_logs  # still a bucket: it needs its public access block like any other

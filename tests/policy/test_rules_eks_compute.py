@@ -21,40 +21,75 @@ REPO = "aws:ecr/repository:Repository"
 REPO_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 
 BOOT_SCRIPT = base64.b64encode(
-    b"#!/bin/bash\n/etc/eks/bootstrap.sh prod --kubelet-extra-args '--max-pods=58'\n").decode()
+    b"#!/bin/bash\n/etc/eks/bootstrap.sh prod --kubelet-extra-args '--max-pods=58'\n"
+).decode()
 
 BASELINES = {
     EKS: {
-        "roleArn": "arn:aws:iam::123456789012:role/eks", "version": "1.33",
-        "vpcConfig": {"subnetIds": ["a", "b", "c"], "endpointPrivateAccess": True,
-                      "endpointPublicAccess": False},
+        "roleArn": "arn:aws:iam::123456789012:role/eks",
+        "version": "1.33",
+        "vpcConfig": {
+            "subnetIds": ["a", "b", "c"],
+            "endpointPrivateAccess": True,
+            "endpointPublicAccess": False,
+        },
         "encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": KEY}},
         "enabledClusterLogTypes": ["api", "audit", "authenticator", "controllerManager", "scheduler"],
-        "upgradePolicy": {"supportType": "STANDARD"}, "deletionProtection": True,
+        "upgradePolicy": {"supportType": "STANDARD"},
+        "deletionProtection": True,
         "accessConfig": {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False},
     },
-    NODE_GROUP: {"clusterName": "prod", "nodeRoleArn": "arn:role", "subnetIds": ["a", "b", "c"],
-                 "scalingConfig": {"minSize": 3.0, "maxSize": 10.0, "desiredSize": 3.0}},
-    ADDON: {"clusterName": "prod", "addonName": "aws-ebs-csi-driver", "addonVersion": "v1.37.0-eksbuild.1",
-            "serviceAccountRoleArn": "arn:aws:iam::123456789012:role/ebs-csi"},
-    ASSOCIATION: {"clusterName": "prod", "principalArn": ADMIN, "accessScope": {"type": "cluster"},
-                  "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"},
-    LT: {
-        "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required",
-                            "httpPutResponseHopLimit": 1.0},
-        "blockDeviceMappings": [{"deviceName": "/dev/xvda",
-                                 "ebs": {"encrypted": "true", "kmsKeyId": KEY, "volumeSize": 50.0}}],
-        "networkInterfaces": [{"associatePublicIpAddress": "false"}], "userData": BOOT_SCRIPT,
+    NODE_GROUP: {
+        "clusterName": "prod",
+        "nodeRoleArn": "arn:role",
+        "subnetIds": ["a", "b", "c"],
+        "scalingConfig": {"minSize": 3.0, "maxSize": 10.0, "desiredSize": 3.0},
     },
-    INSTANCE: {"ami": "ami-1", "instanceType": "t3.micro", "associatePublicIpAddress": False,
-               "metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1.0},
-               "rootBlockDevice": {"encrypted": True, "kmsKeyId": KEY}, "userData": "#!/bin/bash\necho ok\n"},
+    ADDON: {
+        "clusterName": "prod",
+        "addonName": "aws-ebs-csi-driver",
+        "addonVersion": "v1.37.0-eksbuild.1",
+        "serviceAccountRoleArn": "arn:aws:iam::123456789012:role/ebs-csi",
+    },
+    ASSOCIATION: {
+        "clusterName": "prod",
+        "principalArn": ADMIN,
+        "accessScope": {"type": "cluster"},
+        "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+    },
+    LT: {
+        "metadataOptions": {
+            "httpEndpoint": "enabled",
+            "httpTokens": "required",
+            "httpPutResponseHopLimit": 1.0,
+        },
+        "blockDeviceMappings": [
+            {"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "kmsKeyId": KEY, "volumeSize": 50.0}}
+        ],
+        "networkInterfaces": [{"associatePublicIpAddress": "false"}],
+        "userData": BOOT_SCRIPT,
+    },
+    INSTANCE: {
+        "ami": "ami-1",
+        "instanceType": "t3.micro",
+        "associatePublicIpAddress": False,
+        "metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1.0},
+        "rootBlockDevice": {"encrypted": True, "kmsKeyId": KEY},
+        "userData": "#!/bin/bash\necho ok\n",
+    },
     VOLUME: {"availabilityZone": "eu-west-1a", "size": 20.0, "encrypted": True, "kmsKeyId": KEY},
-    REPO: {"name": "api", "imageTagMutability": "IMMUTABLE",
-           "imageScanningConfiguration": {"scanOnPush": True},
-           "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": KEY}], "forceDelete": False},
-    REPO_POLICY: {"repository": "api", "policy": '{"Statement":[{"Effect":"Allow","Principal":{"AWS":'
-                                                 '"arn:aws:iam::123456789012:role/ci"},"Action":"ecr:*"}]}'},
+    REPO: {
+        "name": "api",
+        "imageTagMutability": "IMMUTABLE",
+        "imageScanningConfiguration": {"scanOnPush": True},
+        "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": KEY}],
+        "forceDelete": False,
+    },
+    REPO_POLICY: {
+        "repository": "api",
+        "policy": '{"Statement":[{"Effect":"Allow","Principal":{"AWS":'
+        '"arn:aws:iam::123456789012:role/ci"},"Action":"ecr:*"}]}',
+    },
 }
 
 CONFIG = {"AWS-EKS-011": {"clusterAdminPrincipals": [ADMIN]}}
@@ -73,8 +108,11 @@ RESOURCE_CASES = [
     ("AWS-EKS-007", LT, {"blockDeviceMappings.0.ebs.encrypted": "false"}),
     ("AWS-EKS-007", LT, {"blockDeviceMappings.0.ebs.kmsKeyId": DROP}),
     ("AWS-EKS-008", LT, {"networkInterfaces.0.associatePublicIpAddress": "true"}),
-    ("AWS-EKS-009", LT,
-     {"userData": base64.b64encode(b"export AWS_ACCESS_KEY_ID=AKIAABCDEFGHIJKLMNOP\n").decode()}),
+    (
+        "AWS-EKS-009",
+        LT,
+        {"userData": base64.b64encode(b"export AWS_ACCESS_KEY_ID=AKIAABCDEFGHIJKLMNOP\n").decode()},
+    ),
     ("AWS-EKS-009", INSTANCE, {"userData": "#!/bin/bash\nDB_PASSWORD='s3cr3t-pa55word'\n"}),
     ("AWS-EKS-010", EKS, {"accessConfig.authenticationMode": "API_AND_CONFIG_MAP"}),
     ("AWS-EKS-010", EKS, {"accessConfig.bootstrapClusterCreatorAdminPermissions": DROP}),
@@ -88,8 +126,11 @@ RESOURCE_CASES = [
     ("AWS-EC2-004", VOLUME, {"encrypted": False}),
     ("AWS-ECR-001", REPO, {"imageTagMutability": DROP}),
     ("AWS-ECR-003", REPO, {"encryptionConfigurations": DROP}),
-    ("AWS-ECR-005", REPO_POLICY,
-     {"policy": '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:*"}]}'}),
+    (
+        "AWS-ECR-005",
+        REPO_POLICY,
+        {"policy": '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:*"}]}'},
+    ),
     ("AWS-ECR-006", REPO, {"forceDelete": True}),
 ]
 
@@ -110,8 +151,10 @@ def test_rule_is_silent_on_compliant_resource(rule_id, type_):
 
 def test_dev_may_open_the_endpoint_to_listed_networks_only():
     dev = {"AWS-EKS-001": {"allowPublicEndpoint": True}}
-    listed = patched(BASELINES[EKS], {"vpcConfig.endpointPublicAccess": True,
-                                       "vpcConfig.publicAccessCidrs": ["198.51.100.0/24"]})
+    listed = patched(
+        BASELINES[EKS],
+        {"vpcConfig.endpointPublicAccess": True, "vpcConfig.publicAccessCidrs": ["198.51.100.0/24"]},
+    )
     open_to_all = patched(listed, {"vpcConfig.publicAccessCidrs": ["0.0.0.0/0"]})
     assert "AWS-EKS-001" not in fired(EKS, listed, environment="dev", config=dev)
     assert "AWS-EKS-001" in fired(EKS, open_to_all, environment="dev", config=dev)
@@ -140,28 +183,42 @@ def test_ecr_stack_rules_fire_on_a_bare_repository_and_pass_a_complete_one():
 
 
 def test_registry_wide_enhanced_scanning_covers_every_repository():
-    unscanned = [res(REPO, "api", patched(BASELINES[REPO], {"imageScanningConfiguration": DROP})),
-                 res("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration", "scan",
-                     {"scanType": "ENHANCED", "rules": []})]
+    unscanned = [
+        res(REPO, "api", patched(BASELINES[REPO], {"imageScanningConfiguration": DROP})),
+        res(
+            "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration",
+            "scan",
+            {"scanType": "ENHANCED", "rules": []},
+        ),
+    ]
     assert "AWS-ECR-002" not in stack_fired(unscanned)
 
 
 def test_cluster_admin_principals_may_be_patterns():
-    deploy = patched(BASELINES[ASSOCIATION],
-                     {"principalArn": "arn:aws:iam::210987654321:role/groundwork-deploy-prod"})
+    deploy = patched(
+        BASELINES[ASSOCIATION], {"principalArn": "arn:aws:iam::210987654321:role/groundwork-deploy-prod"}
+    )
     patterns = {"AWS-EKS-011": {"clusterAdminPrincipals": ["arn:aws:iam::*:role/groundwork-deploy*"]}}
     assert "AWS-EKS-011" not in fired(ASSOCIATION, deploy, config=patterns)
-    assert "AWS-EKS-011" in fired(ASSOCIATION, patched(deploy, {"principalArn": "arn:aws:iam::1:user/bob"}),
-                                  config=patterns)
+    assert "AWS-EKS-011" in fired(
+        ASSOCIATION, patched(deploy, {"principalArn": "arn:aws:iam::1:user/bob"}), config=patterns
+    )
 
 
 NODE_ROLE_STACK = [
     res("aws:iam/role:Role", "node-role", {"assumeRolePolicy": "{}"}),
-    res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "node-role-0", {
-        "role": "id-1",
-        "policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"}, deps={"role": ["node-role"]}),
-    res(NODE_GROUP, "nodes", {**BASELINES[NODE_GROUP], "nodeRoleArn": "arn:role"},
-        deps={"nodeRoleArn": ["node-role"]}),
+    res(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "node-role-0",
+        {"role": "id-1", "policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"},
+        deps={"role": ["node-role"]},
+    ),
+    res(
+        NODE_GROUP,
+        "nodes",
+        {**BASELINES[NODE_GROUP], "nodeRoleArn": "arn:role"},
+        deps={"nodeRoleArn": ["node-role"]},
+    ),
 ]
 
 
@@ -169,12 +226,23 @@ def test_node_role_with_node_policies_only_passes():
     assert "AWS-EKS-014" not in stack_fired(NODE_ROLE_STACK)
 
 
-@pytest.mark.parametrize("extra", [
-    res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "node-role-s3", {
-        "role": "id-1",
-        "policyArn": "arn:aws:iam::aws:policy/AmazonS3FullAccess"}, deps={"role": ["node-role"]}),
-    res("aws:iam/rolePolicy:RolePolicy", "node-role-inline", {"role": "id-1", "policy": "{}"},
-        deps={"role": ["node-role"]}),
-], ids=["managed", "inline"])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        res(
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            "node-role-s3",
+            {"role": "id-1", "policyArn": "arn:aws:iam::aws:policy/AmazonS3FullAccess"},
+            deps={"role": ["node-role"]},
+        ),
+        res(
+            "aws:iam/rolePolicy:RolePolicy",
+            "node-role-inline",
+            {"role": "id-1", "policy": "{}"},
+            deps={"role": ["node-role"]},
+        ),
+    ],
+    ids=["managed", "inline"],
+)
 def test_application_permissions_on_the_node_role_fire(extra):
-    assert "AWS-EKS-014" in stack_fired(NODE_ROLE_STACK + [extra])
+    assert "AWS-EKS-014" in stack_fired([*NODE_ROLE_STACK, extra])

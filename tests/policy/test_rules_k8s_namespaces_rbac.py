@@ -14,26 +14,43 @@ RBAC = "kubernetes:rbac.authorization.k8s.io/v1"
 ROLE, CLUSTER_ROLE = f"{RBAC}:Role", f"{RBAC}:ClusterRole"
 ROLE_BINDING, CLUSTER_ROLE_BINDING = f"{RBAC}:RoleBinding", f"{RBAC}:ClusterRoleBinding"
 
-PSA = {"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/audit": "restricted",
-       "pod-security.kubernetes.io/warn": "restricted", "environment": "prod"}
+PSA = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/audit": "restricted",
+    "pod-security.kubernetes.io/warn": "restricted",
+    "environment": "prod",
+}
 
 BASELINES = {
     NAMESPACE: {"metadata": {"name": "apps", "labels": PSA}},
     CONFIG_MAP: {"metadata": {"name": "settings", "namespace": "apps"}, "data": {"LOG_LEVEL": "info"}},
-    SERVICE_ACCOUNT: {"metadata": {"name": "default", "namespace": "apps"},
-                      "automountServiceAccountToken": False},
-    ROLE: {"metadata": {"name": "api", "namespace": "apps"}, "rules": [
-        {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]},
-        {"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["api-db"], "verbs": ["get"]}]},
-    CLUSTER_ROLE: {"metadata": {"name": "metrics-reader"}, "rules": [
-        {"apiGroups": ["metrics.k8s.io"], "resources": ["pods", "nodes"], "verbs": ["get", "list"]}]},
-    ROLE_BINDING: {"metadata": {"name": "api", "namespace": "apps"},
-                   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "api"},
-                   "subjects": [{"kind": "ServiceAccount", "name": "api", "namespace": "apps"}]},
-    CLUSTER_ROLE_BINDING: {"metadata": {"name": "platform-admins"},
-                           "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                                       "name": "cluster-admin"},
-                           "subjects": [{"kind": "Group", "name": "platform-admins"}]},
+    SERVICE_ACCOUNT: {
+        "metadata": {"name": "default", "namespace": "apps"},
+        "automountServiceAccountToken": False,
+    },
+    ROLE: {
+        "metadata": {"name": "api", "namespace": "apps"},
+        "rules": [
+            {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]},
+            {"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["api-db"], "verbs": ["get"]},
+        ],
+    },
+    CLUSTER_ROLE: {
+        "metadata": {"name": "metrics-reader"},
+        "rules": [
+            {"apiGroups": ["metrics.k8s.io"], "resources": ["pods", "nodes"], "verbs": ["get", "list"]}
+        ],
+    },
+    ROLE_BINDING: {
+        "metadata": {"name": "api", "namespace": "apps"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "api"},
+        "subjects": [{"kind": "ServiceAccount", "name": "api", "namespace": "apps"}],
+    },
+    CLUSTER_ROLE_BINDING: {
+        "metadata": {"name": "platform-admins"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"kind": "Group", "name": "platform-admins"}],
+    },
 }
 CONFIG = {"K8S-RBAC-004": {"clusterAdminSubjects": ["Group/platform-admins"]}}
 
@@ -46,16 +63,31 @@ RESOURCE_CASES = [
     ("K8S-RBAC-001", ROLE, {"rules.0.verbs": ["*"]}),
     ("K8S-RBAC-001", CLUSTER_ROLE, {"rules.0.apiGroups": ["*"]}),
     ("K8S-RBAC-002", ROLE, {"rules.1.resourceNames": DROP}),
-    ("K8S-RBAC-002", CLUSTER_ROLE, {"rules.0": {"apiGroups": [""], "resources": ["pods/exec"],
-                                                "verbs": ["create"]}}),
-    ("K8S-RBAC-002", CLUSTER_ROLE, {"rules.0": {"apiGroups": ["rbac.authorization.k8s.io"],
-                                                "resources": ["clusterroles"], "verbs": ["escalate"]}}),
+    (
+        "K8S-RBAC-002",
+        CLUSTER_ROLE,
+        {"rules.0": {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}},
+    ),
+    (
+        "K8S-RBAC-002",
+        CLUSTER_ROLE,
+        {
+            "rules.0": {
+                "apiGroups": ["rbac.authorization.k8s.io"],
+                "resources": ["clusterroles"],
+                "verbs": ["escalate"],
+            }
+        },
+    ),
     ("K8S-RBAC-003", ROLE_BINDING, {"subjects.0.name": "default"}),
     ("K8S-RBAC-003", SERVICE_ACCOUNT, {"automountServiceAccountToken": DROP}),
     ("K8S-RBAC-004", CLUSTER_ROLE_BINDING, {"subjects.0.name": "developers"}),
     ("K8S-RBAC-005", ROLE_BINDING, {"subjects": [{"kind": "User", "name": "system:anonymous"}]}),
-    ("K8S-RBAC-005", CLUSTER_ROLE_BINDING, {"subjects": [{"kind": "Group",
-                                                          "name": "system:unauthenticated"}]}),
+    (
+        "K8S-RBAC-005",
+        CLUSTER_ROLE_BINDING,
+        {"subjects": [{"kind": "Group", "name": "system:unauthenticated"}]},
+    ),
 ]
 
 
@@ -80,27 +112,53 @@ def test_system_namespaces_need_no_pod_security_labels():
 def test_a_reviewed_namespace_may_enforce_baseline():
     labels = {k: "baseline" for k in PSA if k.startswith("pod-security")}
     ns = {"metadata": {"name": "monitoring", "labels": {**labels, "environment": "prod"}}}
-    assert "K8S-NS-001" not in fired(NAMESPACE, ns,
-                                     config={"K8S-NS-001": {"namespaceLevels": {"monitoring": "baseline"}}})
+    assert "K8S-NS-001" not in fired(
+        NAMESPACE, ns, config={"K8S-NS-001": {"namespaceLevels": {"monitoring": "baseline"}}}
+    )
 
 
 # ----------------------------------------------------------------------------------- stack rules
 
 NAMESPACE_STACK = [
     res(NAMESPACE, "apps", BASELINES[NAMESPACE]),
-    res(NETWORK_POLICY, "apps-default-deny", {"metadata": {"name": "default-deny", "namespace": "apps"},
-                                              "spec": {"podSelector": {},
-                                                       "policyTypes": ["Ingress", "Egress"]}}),
-    res(NETWORK_POLICY, "apps-allow-api", {"metadata": {"name": "allow-api", "namespace": "apps"},
-                                           "spec": {"podSelector": {"matchLabels": {"app": "api"}},
-                                                    "policyTypes": ["Ingress"],
-                                                    "ingress": [{"from": [{"namespaceSelector": {}}]}]}}),
-    res("kubernetes:core/v1:ResourceQuota", "apps-quota", {"metadata": {"namespace": "apps"},
-                                                           "spec": {"hard": {"requests.cpu": "8"}}}),
-    res("kubernetes:core/v1:LimitRange", "apps-limits", {"metadata": {"namespace": "apps"},
-                                                         "spec": {"limits": []}}),
-    res(DEPLOYMENT, "api", {"metadata": {"name": "api", "namespace": "apps"},
-                            "spec": {"template": {"metadata": {"labels": {"app": "api"}}, "spec": {}}}}),
+    res(
+        NETWORK_POLICY,
+        "apps-default-deny",
+        {
+            "metadata": {"name": "default-deny", "namespace": "apps"},
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+        },
+    ),
+    res(
+        NETWORK_POLICY,
+        "apps-allow-api",
+        {
+            "metadata": {"name": "allow-api", "namespace": "apps"},
+            "spec": {
+                "podSelector": {"matchLabels": {"app": "api"}},
+                "policyTypes": ["Ingress"],
+                "ingress": [{"from": [{"namespaceSelector": {}}]}],
+            },
+        },
+    ),
+    res(
+        "kubernetes:core/v1:ResourceQuota",
+        "apps-quota",
+        {"metadata": {"namespace": "apps"}, "spec": {"hard": {"requests.cpu": "8"}}},
+    ),
+    res(
+        "kubernetes:core/v1:LimitRange",
+        "apps-limits",
+        {"metadata": {"namespace": "apps"}, "spec": {"limits": []}},
+    ),
+    res(
+        DEPLOYMENT,
+        "api",
+        {
+            "metadata": {"name": "api", "namespace": "apps"},
+            "spec": {"template": {"metadata": {"labels": {"app": "api"}}, "spec": {}}},
+        },
+    ),
 ]
 
 STACK_CASES = [
@@ -112,8 +170,9 @@ STACK_CASES = [
 ]
 
 
-@pytest.mark.parametrize("rule_id, breaks", STACK_CASES, ids=[f"{c[0]}-{i}" for i,
-                                                              c in enumerate(STACK_CASES)])
+@pytest.mark.parametrize(
+    "rule_id, breaks", STACK_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(STACK_CASES)]
+)
 def test_stack_rule_fires_on_broken_stack(rule_id, breaks):
     assert rule_id in stack_fired(breaks(NAMESPACE_STACK))
 
@@ -124,18 +183,36 @@ def test_namespace_stack_rules_are_silent_on_compliant_stack():
 
 def test_an_auto_named_namespace_is_joined_through_property_dependencies():
     ns = res(NAMESPACE, "apps", {"metadata": {"labels": PSA}})
-    quota = res("kubernetes:core/v1:ResourceQuota", "q", {"metadata": {"namespace": "apps-1a2b3c"}},
-                deps={"metadata": ["apps"]})
+    quota = res(
+        "kubernetes:core/v1:ResourceQuota",
+        "q",
+        {"metadata": {"namespace": "apps-1a2b3c"}},
+        deps={"metadata": ["apps"]},
+    )
     assert "K8S-NS-003" not in stack_fired([ns, quota])
     assert "K8S-NS-003" in stack_fired([ns])
 
 
 def test_a_label_selector_with_expressions_selects_matching_pods_only():
-    policy = res(NETWORK_POLICY, "np", {"metadata": {"namespace": "apps"}, "spec": {"podSelector": {
-        "matchExpressions": [{"key": "tier", "operator": "In", "values": ["web"]}]}}})
-    web = res(DEPLOYMENT, "web", {"metadata": {"namespace": "apps"},
-                                  "spec": {"template": {"metadata": {"labels": {"tier": "web"}}}}})
-    db = res(DEPLOYMENT, "db", {"metadata": {"namespace": "apps"},
-                                "spec": {"template": {"metadata": {"labels": {"tier": "db"}}}}})
+    policy = res(
+        NETWORK_POLICY,
+        "np",
+        {
+            "metadata": {"namespace": "apps"},
+            "spec": {
+                "podSelector": {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["web"]}]}
+            },
+        },
+    )
+    web = res(
+        DEPLOYMENT,
+        "web",
+        {"metadata": {"namespace": "apps"}, "spec": {"template": {"metadata": {"labels": {"tier": "web"}}}}},
+    )
+    db = res(
+        DEPLOYMENT,
+        "db",
+        {"metadata": {"namespace": "apps"}, "spec": {"template": {"metadata": {"labels": {"tier": "db"}}}}},
+    )
     assert "K8S-NS-006" not in stack_fired([policy, web])
     assert "K8S-NS-006" in stack_fired([policy, db])
