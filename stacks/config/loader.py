@@ -21,7 +21,7 @@ from stacks.config.base import ENVIRONMENTS
 from stacks.config.errors import HIDDEN, HIDDEN_JSON, ConfigError, ConfigIssue, issues_from_validation
 from stacks.config.keys import FOREIGN_KEYS, NAMESPACE, unknown_keys
 from stacks.config.model import StackConfig, cross_field_issues
-from stacks.config.stack_file import bounded_json, read_config_block
+from stacks.config.stack_file import bounded_json, read_config_block, unprintable_values
 
 
 def _project_dir() -> Path:
@@ -156,6 +156,12 @@ def parse_stack_config(stack: str, raw: Mapping[str, Any], secret_keys: Iterable
             user[name] = _strip_secure(decoded, name, secret_paths)
     if issues:
         raise ConfigError(stack, issues)
+    # A credential (a PEM key, say) may span lines; it is checked by whoever reads it, never echoed.
+    unprintable = [
+        i for i in unprintable_values(user) if not _CREDENTIAL_KEY.search(i.path.rsplit(".", 1)[-1])
+    ]
+    if unprintable:
+        raise ConfigError(stack, unprintable)
     credential_issues = plaintext_credentials(user, secret_paths, secret_keys)
     if credential_issues:
         raise ConfigError(stack, credential_issues)

@@ -207,3 +207,27 @@ class _FileValue:
 
 
 _FILE = _FileValue()
+
+
+def unprintable_values(values: Mapping[str, Any]) -> list[ConfigIssue]:
+    """Strings holding a newline, tab or other control character. No setting takes one, and a
+    trailing newline (`kafka.m7g.large\\n` from a `|` block or a copy-paste) would otherwise pass a
+    pattern and reach AWS."""
+    found: list[ConfigIssue] = []
+    stack: list[tuple[str, Any]] = list(values.items())
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, Mapping):
+            stack.extend((f"{path}.{key}", child) for key, child in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", child) for i, child in enumerate(value))
+        elif isinstance(value, str) and not value.isprintable():
+            found.append(
+                ConfigIssue(
+                    path,
+                    value,
+                    "holds a newline, tab or other control character; "
+                    "write the value on one line without them",
+                )
+            )
+    return sorted(found, key=lambda issue: issue.path)
