@@ -14,6 +14,7 @@ the environment (AWS_PROFILE, the CI's OIDC role).
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -76,3 +77,24 @@ class _Key:
 
     def __repr__(self) -> str:
         return "(key)"
+
+
+# Every physical name (RDS identifiers, ElastiCache ids, S3 buckets, IAM roles, Helm releases,
+# Kubernetes objects) starts with the stack name. Lowercase letters, digits and single inner hyphens
+# is what all of them accept, and 12 characters keeps the longest derived name (a Helm release of
+# 53 characters at most, an autonamed IAM role of 64) in bounds: tests/test_physical_names.py builds
+# prod and local under the longest and oddest such name and checks every name against its limit.
+STACK_NAME_MAX = 12
+_STACK_NAME = re.compile(rf"[a-z](?:[a-z0-9]|-(?=[a-z0-9])){{0,{STACK_NAME_MAX - 1}}}")
+
+
+def stack_name_issue(stack: str) -> ConfigIssue | None:
+    if _STACK_NAME.fullmatch(stack):
+        return None
+    return ConfigIssue(
+        "stack",
+        stack,
+        f"a stack name is 1 to {STACK_NAME_MAX} characters: a lowercase letter first, then lowercase "
+        "letters, digits and single hyphens, not ending in one (every AWS and Kubernetes name of the "
+        "stack starts with it)",
+    )

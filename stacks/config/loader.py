@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from stacks.config import backups, cluster, data, monitoring, network
 from stacks.config.base import ENVIRONMENTS
 from stacks.config.errors import HIDDEN, HIDDEN_JSON, ConfigError, ConfigIssue, issues_from_validation
-from stacks.config.keys import FOREIGN_KEYS, NAMESPACE, unknown_keys
+from stacks.config.keys import FOREIGN_KEYS, NAMESPACE, stack_name_issue, unknown_keys
 from stacks.config.model import StackConfig, cross_field_issues
 from stacks.config.stack_file import bounded_json, read_config_block, unprintable_values
 
@@ -140,7 +140,8 @@ def parse_stack_config(stack: str, raw: Mapping[str, Any], secret_keys: Iterable
     issues: list[ConfigIssue] = []
     user: dict[str, Any] = {}
     secret_paths: list[str] = []
-    unknown = unknown_keys(raw, known_keys())
+    bad_name = stack_name_issue(stack)
+    unknown = ([bad_name] if bad_name else []) + unknown_keys(raw, known_keys())
     if unknown:
         raise ConfigError(stack, unknown)
     for key, value in raw.items():
