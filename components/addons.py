@@ -700,18 +700,30 @@ def load_balancer_controller_policy(cluster_name: str) -> dict:
                     "elasticloadbalancing:ModifyCapacityReservation",
                     "elasticloadbalancing:AddTags",
                     "elasticloadbalancing:RemoveTags",
-                    "elasticloadbalancing:SetWebAcl",
                     "elasticloadbalancing:ModifyListener",
                     "elasticloadbalancing:AddListenerCertificates",
                     "elasticloadbalancing:RemoveListenerCertificates",
                     "elasticloadbalancing:ModifyRule",
                     "wafv2:AssociateWebACL",
-                    "wafv2:DisassociateWebACL",
                     "waf-regional:AssociateWebACL",
-                    "waf-regional:DisassociateWebACL",
-                    "shield:CreateProtection",
                     "shield:DeleteProtection",
                 ],
+            },
+            # These actions see no resource tag (AWS's Service Authorization Reference), so under the
+            # `owned` condition above their Allow would never match and attaching a web ACL would fail.
+            # SetWebAcl and CreateProtection take no resource type at all; the disassociations act on
+            # application load balancers only.
+            {
+                "Sid": "AttachWebAclAndShield",
+                "Effect": "Allow",
+                "Resource": "*",
+                "Action": ["elasticloadbalancing:SetWebAcl", "shield:CreateProtection"],
+            },
+            {
+                "Sid": "DetachWebAclFromApplicationLoadBalancers",
+                "Effect": "Allow",
+                "Resource": "arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*",
+                "Action": ["wafv2:DisassociateWebACL", "waf-regional:DisassociateWebACL"],
             },
             {
                 "Sid": "RegisterTargetsInOwnGroups",

@@ -545,25 +545,27 @@ def tls_only_policy(bucket_arn: str, log_delivery_account: str | None = None) ->
 def _deny_recovery_point_deletion(name: str, vault: aws.backup.Vault, opts: pulumi.ResourceOptions) -> None:
     """Nobody, however privileged their IAM policy, deletes a recovery point or shortens its life by
     hand: only the plan's lifecycle expires them. Unlike the vault lock this can still be lifted by
-    an administrator who removes the policy, which is the point of having both in prod."""
+    an administrator who removes the policy, which is the point of having both in prod.
+
+    The Resource is `*`: these actions act on recovery points, not on the vault, and in a vault's own
+    access policy `*` means the recovery points in it (naming the vault's ARN, the Deny would never
+    apply)."""
     aws.backup.VaultPolicy(
         f"{name}-policy",
         backup_vault_name=vault.name,
-        policy=vault.arn.apply(
-            lambda arn: json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "OnlyTheLifecycleDeletesRecoveryPoints",
-                            "Effect": "Deny",
-                            "Principal": {"AWS": "*"},
-                            "Action": ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle"],
-                            "Resource": arn,
-                        }
-                    ],
-                }
-            )
+        policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "OnlyTheLifecycleDeletesRecoveryPoints",
+                        "Effect": "Deny",
+                        "Principal": {"AWS": "*"},
+                        "Action": ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle"],
+                        "Resource": "*",
+                    }
+                ],
+            }
         ),
         opts=opts,
     )

@@ -134,7 +134,9 @@ def _key_policy(account: str, partition: str, args: KmsKeyArgs) -> dict:
                 "Sid": "CloudWatchLogsUseKey",
                 "Effect": "Allow",
                 "Principal": {"Service": f"logs.{args.logs_region}.amazonaws.com"},
-                "Action": _USE_ACTIONS,
+                # Not kms:DescribeKey: it carries no encryption context, so under this condition it
+                # would be a grant that never applies.
+                "Action": [action for action in _USE_ACTIONS if action != "kms:DescribeKey"],
                 "Resource": "*",
                 "Condition": {
                     "ArnLike": {

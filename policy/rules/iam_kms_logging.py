@@ -426,6 +426,9 @@ def _restrictable(action: str) -> bool:
             "ec2:CreateTags",
             "autoscaling:SetDesiredCapacity",
             "autoscaling:TerminateInstanceInAutoScalingGroup",
+            # No resource types in AWS's Service Authorization Reference: `*` is the only form.
+            "elasticloadbalancing:SetWebAcl",
+            "shield:CreateProtection",
         ]
     },
 )

@@ -14,15 +14,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from stacks.config import backups, cluster, data, monitoring, network
 from stacks.config.base import ENVIRONMENTS
-from stacks.config.errors import HIDDEN, ConfigError, ConfigIssue, issues_from_validation
+from stacks.config.errors import HIDDEN, HIDDEN_JSON, ConfigError, ConfigIssue, issues_from_validation
+from stacks.config.keys import FOREIGN_KEYS, NAMESPACE, stack_name_issue, unknown_keys
 from stacks.config.model import StackConfig, cross_field_issues
-
-NAMESPACE = "groundwork"
+from stacks.config.stack_file import bounded_json, read_config_block, unprintable_values
 
 
 def _project_dir() -> Path:
@@ -50,8 +49,6 @@ ROOT_PROFILES: dict[str, dict[str, Any]] = {
     "staging": {},
     "prod": {"protectStatefulResources": True},
 }
-# Config keys outside the groundwork namespace that the model reads.
-FOREIGN_KEYS = {"aws:region": "region"}
 # Placeholder that stands in for a `secure:` value when a stack file is read without the
 # stack's secrets provider (preflight, tests). It is never a real credential.
 SECRET_PLACEHOLDER = "preflight-placeholder-secret"
@@ -67,11 +64,11 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return merged
 
 
-def _decode(value: Any) -> Any:
+def _decode(key: str, value: Any) -> Any:
     """Structured config arrives from the engine as JSON text; from YAML it is already parsed."""
     if isinstance(value, str) and value[:1] in "{[":
         try:
-            return json.loads(value)
+            return bounded_json(key, value)
         except json.JSONDecodeError:
             return value
     if isinstance(value, str) and value in ("true", "false"):
@@ -130,18 +127,42 @@ def plaintext_credentials(
     return found
 
 
+def known_keys() -> list[str]:
+    """The names a stack file may use after `groundwork:`: StackConfig's keys (camelCase) and
+    `environment`; `stack` is the stack's own name and is never written."""
+    names = [field.alias or name for name, field in StackConfig.model_fields.items()]
+    return [name for name in names if name not in ("stack", "region")] + ["environment"]
+
+
 def parse_stack_config(stack: str, raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> StackConfig:
     """Validate one stack's raw Pulumi config (keys like `groundwork:network`, `aws:region`).
     `secret_keys`: full keys the engine marks secret (values already decrypted)."""
     issues: list[ConfigIssue] = []
     user: dict[str, Any] = {}
     secret_paths: list[str] = []
+    bad_name = stack_name_issue(stack)
+    unknown = ([bad_name] if bad_name else []) + unknown_keys(raw, known_keys())
+    if unknown:
+        raise ConfigError(stack, unknown)
     for key, value in raw.items():
         namespace, _, name = key.partition(":")
+        try:
+            decoded = _decode(key, value)
+        except ValueError as exc:
+            issues.append(ConfigIssue(key, HIDDEN_JSON, str(exc)))
+            continue
         if key in FOREIGN_KEYS:
-            user[FOREIGN_KEYS[key]] = _decode(value)
+            user[FOREIGN_KEYS[key]] = decoded
         elif namespace == NAMESPACE:
-            user[name] = _strip_secure(_decode(value), name, secret_paths)
+            user[name] = _strip_secure(decoded, name, secret_paths)
+    if issues:
+        raise ConfigError(stack, issues)
+    # A credential (a PEM key, say) may span lines; it is checked by whoever reads it, never echoed.
+    unprintable = [
+        i for i in unprintable_values(user) if not _CREDENTIAL_KEY.search(i.path.rsplit(".", 1)[-1])
+    ]
+    if unprintable:
+        raise ConfigError(stack, unprintable)
     credential_issues = plaintext_credentials(user, secret_paths, secret_keys)
     if credential_issues:
         raise ConfigError(stack, credential_issues)
@@ -181,16 +202,7 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, An
         raise ConfigError(
             stack, [ConfigIssue("stack", stack, f"has no file {path.name}; stacks here: {known}")]
         )
-    try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(stack, [ConfigIssue(path.name, "(file)", f"is not valid YAML: {exc}")]) from None
-    if not isinstance(document, Mapping):
-        raise ConfigError(stack, [ConfigIssue(path.name, "(file)", "must be a YAML mapping")])
-    config = document.get("config") or {}
-    if not isinstance(config, Mapping):
-        raise ConfigError(stack, [ConfigIssue("config", config, "must be a mapping of key: value")])
-    return dict(config)
+    return read_config_block(stack, path)
 
 
 def stack_names(project_dir: Path = PROJECT_DIR) -> list[str]:

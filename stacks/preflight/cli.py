@@ -22,6 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -95,11 +96,11 @@ def run(
         try:
             capture = capture_stack(stack, project_dir)
         except ConfigError as error:
-            console.print(f"[red]✗[/] {error}", highlight=False)
+            console.print(f"[red]✗[/] {escape(str(error))}", highlight=False)
             status = EXIT_FAILED
             continue
         except Exception as error:
-            console.print(f"[red]✗[/] {_program_error(stack, error)}", highlight=False)
+            console.print(f"[red]✗[/] {escape(_program_error(stack, error))}", highlight=False)
             status = EXIT_FAILED
             continue
         captures.append(capture)
@@ -111,7 +112,7 @@ def run(
             try:
                 report = evaluate(capture, environment_for(stack), config_path=policy_config)
             except PolicyConfigError as error:
-                console.print(f"[red]✗[/] {stack}: {error}", highlight=False)
+                console.print(f"[red]✗[/] {escape(f'{stack}: {error}')}", highlight=False)
                 status = EXIT_FAILED
                 continue
             policy_reports.append(report)
