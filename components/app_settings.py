@@ -11,10 +11,10 @@ mutable tag in prod) live in stacks/config/apps.py. The edge issue adds `expose`
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 import pulumi
-from pydantic import Field, InstanceOf, field_validator, model_validator
+from pydantic import AfterValidator, Field, InstanceOf, field_validator, model_validator
 
 from components._lib.args import ComponentArgs
 from components._lib.inputs import StrInput
@@ -43,6 +43,25 @@ def _is_external(repository: str) -> bool:
     reads it; anything else is a repository of this stack."""
     first, _, rest = repository.partition("/")
     return bool(rest) and ("." in first or ":" in first or first == "localhost")
+
+
+def _env_key(key: str) -> str:
+    """One environment variable name; its value is never part of the error (it may be a credential)."""
+    if not _ENV_NAME.match(key):
+        raise ValueError(
+            "is not an environment variable name (letters, digits and _, not starting with a digit)"
+        )
+    if key.upper().startswith("GROUNDWORK_"):
+        raise ValueError("GROUNDWORK_* variables are set by the platform")
+    if _CREDENTIAL_NAME.search(key) and not _CREDENTIAL_POINTER.search(key):
+        raise ValueError(
+            "looks like a credential: env holds plain settings only; store the value in Secrets Manager "
+            "and list its name under `secrets` (the app reads it as a file)"
+        )
+    return key
+
+
+EnvKey = Annotated[str, AfterValidator(_env_key)]
 
 
 class ImageSettings(ComponentArgs):
@@ -233,7 +252,7 @@ class AppSettings(ComponentArgs):
     uses: tuple[str, ...] = Field(
         default=(), max_length=20, description="Bindings: postgres, redis, kafka, or another app's name."
     )
-    env: dict[str, str] = Field(
+    env: dict[EnvKey, str] = Field(
         default_factory=dict, description="Plain settings as environment variables; never credentials."
     )
     secrets: tuple[str, ...] = Field(
@@ -284,21 +303,6 @@ class AppSettings(ComponentArgs):
             else:
                 plain[key] = item
         return plain
-
-    @field_validator("env")
-    @classmethod
-    def _env_keys(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if not _ENV_NAME.match(key):
-                raise ValueError(f"{key!r} is not an environment variable name (letters, digits, _)")
-            if key.upper().startswith("GROUNDWORK_"):
-                raise ValueError(f"{key!r}: GROUNDWORK_* variables are set by the platform")
-            if _CREDENTIAL_NAME.search(key) and not _CREDENTIAL_POINTER.search(key):
-                raise ValueError(
-                    f"{key!r} looks like a credential: env holds plain settings only; store the value in "
-                    "Secrets Manager and list its name under `secrets` (it is mounted as a file)"
-                )
-        return value
 
     @field_validator("secrets")
     @classmethod

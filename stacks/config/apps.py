@@ -101,13 +101,13 @@ def _uses_issues(config: StackConfig, name: str, app: AppSettings) -> list[Confi
         elif used not in DATA_SERVICES and used not in config.apps:
             known = ", ".join([*DATA_SERVICES, *sorted(a for a in config.apps if a != name)])
             issues.append(ConfigIssue(path, used, f"is not a binding of this stack; one of: {known}"))
-    if "kafka" in app.uses and config.on_aws and list(config.kafka.client_authentication) != ["iam"]:
+    if "kafka" in app.uses and config.on_aws and "iam" not in config.kafka.client_authentication:
         issues.append(
             ConfigIssue(
                 "kafka.clientAuthentication",
                 list(config.kafka.client_authentication),
                 f"apps.{name} uses kafka: apps authenticate to MSK with their own IAM role, scoped to "
-                "their topics; a shared SCRAM user would bypass that, so set it to [iam]",
+                "their topics, so it must include iam",
             )
         )
     return issues

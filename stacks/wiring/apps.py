@@ -152,8 +152,10 @@ def _bindings(
         )
     if "kafka" in used and "kafka" in handles:
         handle = handles["kafka"]
+        kafka = platform.components["kafka"]
         found["kafka"] = KafkaBinding(
-            bootstrap_servers=handle.endpoint,
+            # On MSK the IAM listener, whatever else is enabled: apps authenticate as themselves.
+            bootstrap_servers=kafka.iam_bootstrap_servers if handle.managed else handle.endpoint,
             security_protocol="SASL_SSL" if handle.managed else "PLAINTEXT",
             sasl_mechanism="AWS_MSK_IAM" if handle.managed else "",
             tls=handle.managed,
