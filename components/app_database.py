@@ -72,12 +72,15 @@ def bootstrap_sql(role: str, database: str, *, iam_auth: bool, extensions: tuple
     else:
         lines += ["ALTER ROLE :\"role\" WITH LOGIN PASSWORD :'password';"]
     lines += [
-        # CREATE DATABASE ... OWNER needs the admin to be able to SET ROLE to the owner (PostgreSQL 16+).
-        'GRANT :"role" TO CURRENT_USER WITH SET TRUE;',
+        # PostgreSQL 16+: the admin that created the role holds only ADMIN on it. CREATE DATABASE ...
+        # OWNER needs SET ROLE to the owner; no INHERIT, so the admin never acts with the app's rights.
+        'GRANT :"role" TO CURRENT_USER WITH INHERIT FALSE, SET TRUE;',
         "SELECT format('CREATE DATABASE %I OWNER %I', :'database', :'role')",
         "  WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = :'database') \\gexec",
-        'ALTER DATABASE :"database" OWNER TO :"role";',
+        # Only the owner may change the database's privileges: act as it for the REVOKE.
+        'SET ROLE :"role";',
         'REVOKE ALL ON DATABASE :"database" FROM PUBLIC;',
+        "RESET ROLE;",
         '\\connect :"database"',
         *(f'CREATE EXTENSION IF NOT EXISTS "{extension}";' for extension in extensions),
     ]

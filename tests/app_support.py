@@ -1,8 +1,10 @@
-"""Apps built on mocks once per module: one with every binding (AWS), one with none, one in-cluster
-controller. The values that stand in for other components' outputs are named here once."""
+"""Apps built on mocks once per test process (the captures are plain data): one with every binding
+(AWS), one with none, one in-cluster controller. The values that stand in for other components'
+outputs are named here once."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pulumi
@@ -63,6 +65,7 @@ def _db_egress() -> BindingEgress:
     return BindingEgress(peers=tuple(ip_range(cidr) for cidr in DB_SUBNETS), ports=(5432,))
 
 
+@functools.cache
 def full_app() -> Capture:
     """`api` on AWS with postgres (RDS), redis, kafka (MSK), another app, secrets, metrics and rules."""
 
@@ -112,6 +115,7 @@ def full_app() -> Capture:
     return run_component(build)
 
 
+@functools.cache
 def bare_app() -> Capture:
     """`worker` on AWS: an external image by digest, one replica, nothing bound."""
 
@@ -137,6 +141,7 @@ def bare_app() -> Capture:
     return run_component(build)
 
 
+@functools.cache
 def controller_app() -> Capture:
     """`controller` on kind: in-cluster postgres, a ClusterRole, images from the local registry."""
 
