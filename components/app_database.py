@@ -5,8 +5,9 @@ machine running Pulumi usually cannot reach it, while a pod in the app namespace
 the official postgres image (pinned by digest) with a psql script whose every statement is safe to
 repeat: `CREATE ROLE` and `CREATE DATABASE` only when missing (`\\gexec` over a `WHERE NOT EXISTS`
 query, since CREATE DATABASE cannot run inside the DO block that CREATE ROLE could), then
-re-asserting login, `rds_iam` (RDS) or the generated password (in-cluster), ownership, and
-`REVOKE ALL ... FROM PUBLIC` so no other app's role may connect. A later issue's extensions
+re-asserting login, `rds_iam` (RDS) or the generated password (in-cluster), and, acting as the
+owner, `REVOKE ALL ... FROM PUBLIC` so no other app's role may connect. The admin gets SET (not
+INHERIT) on the app's role, which PostgreSQL 16+ requires for `CREATE DATABASE ... OWNER`. A later issue's extensions
 (`CREATE EXTENSION IF NOT EXISTS vector`) hook in through `AppDatabaseArgs.extensions`.
 
 Retries and clean-up: the Job retries its pod `backoffLimit` times within `activeDeadlineSeconds`;
@@ -80,10 +81,12 @@ def bootstrap_sql(role: str, database: str, *, iam_auth: bool, extensions: tuple
         # Only the owner may change the database's privileges: act as it for the REVOKE.
         'SET ROLE :"role";',
         'REVOKE ALL ON DATABASE :"database" FROM PUBLIC;',
+        # The admin is no superuser on RDS: it needs CONNECT and CREATE to add extensions in there.
+        *(['GRANT CONNECT, CREATE ON DATABASE :"database" TO SESSION_USER;'] if extensions else []),
         "RESET ROLE;",
-        '\\connect :"database"',
-        *(f'CREATE EXTENSION IF NOT EXISTS "{extension}";' for extension in extensions),
     ]
+    if extensions:
+        lines += ['\\connect :"database"', *(f'CREATE EXTENSION IF NOT EXISTS "{e}";' for e in extensions)]
     return "\n".join(lines) + "\n"
 
 

@@ -210,6 +210,8 @@ def test_the_bootstrap_script_only_creates_what_is_missing():
 def test_extensions_hook_in_after_connecting_to_the_apps_database():
     sql = bootstrap_sql("api", "api", iam_auth=True, extensions=("vector",))
     assert sql.rstrip().endswith('\\connect :"database"\nCREATE EXTENSION IF NOT EXISTS "vector";')
+    assert 'GRANT CONNECT, CREATE ON DATABASE :"database" TO SESSION_USER;' in sql
+    assert "\\connect" not in bootstrap_sql("api", "api", iam_auth=True)
 
 
 def test_the_job_retries_a_bounded_number_of_times_and_cleans_up_after_a_day(full):
