@@ -7,8 +7,9 @@ repeat: `CREATE ROLE` and `CREATE DATABASE` only when missing (`\\gexec` over a 
 query, since CREATE DATABASE cannot run inside the DO block that CREATE ROLE could), then
 re-asserting login, `rds_iam` (RDS) or the generated password (in-cluster), and, acting as the
 owner, `REVOKE ALL ... FROM PUBLIC` so no other app's role may connect. The admin gets SET (not
-INHERIT) on the app's role, which PostgreSQL 16+ requires for `CREATE DATABASE ... OWNER`. A later issue's extensions
-(`CREATE EXTENSION IF NOT EXISTS vector`) hook in through `AppDatabaseArgs.extensions`.
+INHERIT) on the app's role, which PostgreSQL 16+ requires for `CREATE DATABASE ... OWNER`. A later
+issue's extensions (`CREATE EXTENSION IF NOT EXISTS vector`) hook in through
+`AppDatabaseArgs.extensions`.
 
 Retries and clean-up: the Job retries its pod `backoffLimit` times within `activeDeadlineSeconds`;
 Pulumi waits for it to complete and fails the update if it does not, so the app's Deployment,
