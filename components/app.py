@@ -412,6 +412,11 @@ class App(pulumi.ComponentResource):
 
 def app_allowances(args: AppArgs, *, needs_aws: bool) -> list[Allowance]:
     """Every flow of one app, one NetworkPolicy each, all selecting the app's pods only."""
+    return [*_ingress(args), *_egress(args, needs_aws=needs_aws)]
+
+
+def _ingress(args: AppArgs) -> list[Allowance]:
+    """Who may connect: the apps that use this one, the edge's load balancer, Prometheus."""
     app, settings = args.app, args.settings
     mine = selector_labels(app)
     flows: list[Allowance] = []
@@ -448,6 +453,14 @@ def app_allowances(args: AppArgs, *, needs_aws: bool) -> list[Allowance]:
                 reason=f"Prometheus scrapes {app}'s metrics",
             )
         )
+    return flows
+
+
+def _egress(args: AppArgs, *, needs_aws: bool) -> list[Allowance]:
+    """Where it may connect: its bindings, the apps it uses, AWS APIs for its role, the API server."""
+    app, settings = args.app, args.settings
+    mine = selector_labels(app)
+    flows: list[Allowance] = []
     for binding, spec in (("postgres", args.postgres), ("redis", args.redis), ("kafka", args.kafka)):
         if spec is not None:
             flows.append(

@@ -186,64 +186,10 @@ class AppDatabase(pulumi.ComponentResource):
         }
         # The Job's name changes with anything that changes what it does, so `pulumi up` runs it again.
         job_name = pulumi.Output.all(binding.host, binding.admin_secret_name).apply(
-            lambda parts: (
-                f"{args.app}-db-"
-                + hashlib.sha256(json.dumps([sql, args.image, binding.port, *parts]).encode()).hexdigest()[
-                    :10
-                ]
-            )
+            lambda parts: f"{args.app}-db-{_digest([sql, args.image, binding.port, *parts])}"
         )
-        env = {
-            "PGHOST": binding.host,
-            "PGPORT": str(binding.port),
-            "PGDATABASE": "postgres",
-            "PGSSLMODE": binding.bootstrap_sslmode,
-            "PGCONNECT_TIMEOUT": "10",
-            "PGAPPNAME": "groundwork-db-bootstrap",
-            "APP_ROLE": identifier,
-            "APP_DATABASE": identifier,
-            "HOME": "/tmp",
-        }
-        command = (
-            "set -eu; "
-            f'PGUSER="$(cat {ADMIN_DIR}/username)"; PGPASSWORD="$(cat {ADMIN_DIR}/password)"; '
-            "export PGUSER PGPASSWORD; "
-            'exec psql --no-psqlrc -v ON_ERROR_STOP=1 -v role="$APP_ROLE" -v database="$APP_DATABASE" '
-            f"-f {SQL_DIR}/bootstrap.sql"
-        )
-        mounts = [
-            k8s.core.v1.VolumeMountArgs(name="admin", mount_path=ADMIN_DIR, read_only=True),
-            k8s.core.v1.VolumeMountArgs(name="sql", mount_path=SQL_DIR, read_only=True),
-            k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
-        ]
-        volumes = [
-            k8s.core.v1.VolumeArgs(
-                name="admin",
-                secret=k8s.core.v1.SecretVolumeSourceArgs(
-                    secret_name=binding.admin_secret_name, default_mode=0o440
-                ),
-            ),
-            k8s.core.v1.VolumeArgs(
-                name="sql", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=script.metadata.name)
-            ),
-            k8s.core.v1.VolumeArgs(
-                name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="16Mi")
-            ),
-        ]
-        if not binding.iam_auth:
-            mounts.append(
-                k8s.core.v1.VolumeMountArgs(name="credentials", mount_path=CREDENTIALS_DIR, read_only=True)
-            )
-            volumes.append(
-                k8s.core.v1.VolumeArgs(
-                    name="credentials",
-                    secret=k8s.core.v1.SecretVolumeSourceArgs(
-                        secret_name=secret.metadata.name,
-                        default_mode=0o440,
-                        items=[k8s.core.v1.KeyToPathArgs(key="password", path="password")],
-                    ),
-                )
-            )
+        env = _psql_env(binding, identifier)
+        volumes, mounts = _job_volumes(binding, script, secret)
         return k8s.batch.v1.Job(
             f"{name}-bootstrap",
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -268,7 +214,7 @@ class AppDatabase(pulumi.ComponentResource):
                                 name="psql",
                                 image=args.image,
                                 image_pull_policy="IfNotPresent",
-                                command=["/bin/sh", "-c", command],
+                                command=["/bin/sh", "-c", PSQL_COMMAND],
                                 env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in env.items()],
                                 resources=k8s.core.v1.ResourceRequirementsArgs(
                                     requests={"cpu": "50m", "memory": "64Mi"},
@@ -284,6 +230,73 @@ class AppDatabase(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[script, secret]),
         )
+
+
+# The admin's credentials are read from files into psql's environment inside the container only.
+PSQL_COMMAND = (
+    "set -eu; "
+    f'PGUSER="$(cat {ADMIN_DIR}/username)"; PGPASSWORD="$(cat {ADMIN_DIR}/password)"; '
+    "export PGUSER PGPASSWORD; "
+    'exec psql --no-psqlrc -v ON_ERROR_STOP=1 -v role="$APP_ROLE" -v database="$APP_DATABASE" '
+    f"-f {SQL_DIR}/bootstrap.sql"
+)
+
+
+def _digest(parts: list) -> str:
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:10]
+
+
+def _psql_env(binding: PostgresBinding, identifier: str) -> dict[str, pulumi.Input[str]]:
+    """Where psql connects (libpq's PG* variables) and which role and database it creates."""
+    return {
+        "PGHOST": binding.host,
+        "PGPORT": str(binding.port),
+        "PGDATABASE": "postgres",
+        "PGSSLMODE": binding.bootstrap_sslmode,
+        "PGCONNECT_TIMEOUT": "10",
+        "PGAPPNAME": "groundwork-db-bootstrap",
+        "APP_ROLE": identifier,
+        "APP_DATABASE": identifier,
+        "HOME": "/tmp",
+    }
+
+
+def _job_volumes(
+    binding: PostgresBinding, script: k8s.core.v1.ConfigMap, secret: k8s.core.v1.Secret
+) -> tuple[list[k8s.core.v1.VolumeArgs], list[k8s.core.v1.VolumeMountArgs]]:
+    """The admin credentials, the script, /tmp and (in-cluster) the app's generated password, as files."""
+    mounts = [
+        k8s.core.v1.VolumeMountArgs(name="admin", mount_path=ADMIN_DIR, read_only=True),
+        k8s.core.v1.VolumeMountArgs(name="sql", mount_path=SQL_DIR, read_only=True),
+        k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+    ]
+    volumes = [
+        k8s.core.v1.VolumeArgs(
+            name="admin",
+            secret=k8s.core.v1.SecretVolumeSourceArgs(
+                secret_name=binding.admin_secret_name, default_mode=0o440
+            ),
+        ),
+        k8s.core.v1.VolumeArgs(
+            name="sql", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=script.metadata.name)
+        ),
+        k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="16Mi")),
+    ]
+    if not binding.iam_auth:
+        mounts.append(
+            k8s.core.v1.VolumeMountArgs(name="credentials", mount_path=CREDENTIALS_DIR, read_only=True)
+        )
+        volumes.append(
+            k8s.core.v1.VolumeArgs(
+                name="credentials",
+                secret=k8s.core.v1.SecretVolumeSourceArgs(
+                    secret_name=secret.metadata.name,
+                    default_mode=0o440,
+                    items=[k8s.core.v1.KeyToPathArgs(key="password", path="password")],
+                ),
+            )
+        )
+    return volumes, mounts
 
 
 class PostgresAdminArgs(ComponentArgs):

@@ -204,38 +204,7 @@ def app_policy(
             }
         )
     if kafka_cluster_arn is not None:
-        scoped = kafka_cluster_arn.replace(":cluster/", ":{}/", 1)
-        prefix = topic_prefix(app)
-        statements += [
-            {
-                "Sid": "KafkaConnect",
-                "Effect": "Allow",
-                "Action": [
-                    "kafka-cluster:Connect",
-                    "kafka-cluster:DescribeCluster",
-                    "kafka-cluster:WriteDataIdempotently",
-                ],
-                "Resource": kafka_cluster_arn,
-            },
-            {
-                "Sid": "KafkaOwnTopics",
-                "Effect": "Allow",
-                "Action": [
-                    "kafka-cluster:CreateTopic",
-                    "kafka-cluster:DescribeTopic",
-                    "kafka-cluster:DescribeTopicDynamicConfiguration",
-                    "kafka-cluster:ReadData",
-                    "kafka-cluster:WriteData",
-                ],
-                "Resource": scoped.format("topic") + f"/{prefix}*",
-            },
-            {
-                "Sid": "KafkaOwnGroups",
-                "Effect": "Allow",
-                "Action": ["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"],
-                "Resource": [scoped.format("group") + f"/{app}", scoped.format("group") + f"/{prefix}*"],
-            },
-        ]
+        statements += _kafka_statements(app, kafka_cluster_arn)
     if secret_names and secret_arn_prefix is not None:
         # Secrets Manager appends six random characters to every secret's ARN.
         statements.append(
@@ -259,6 +228,42 @@ def app_policy(
                 }
             )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _kafka_statements(app: str, kafka_cluster_arn: str) -> list[dict[str, Any]]:
+    """Connect to the cluster; data rights on the app's own topics (`<app>.*`) and groups only."""
+    scoped = kafka_cluster_arn.replace(":cluster/", ":{}/", 1)
+    prefix = topic_prefix(app)
+    return [
+        {
+            "Sid": "KafkaConnect",
+            "Effect": "Allow",
+            "Action": [
+                "kafka-cluster:Connect",
+                "kafka-cluster:DescribeCluster",
+                "kafka-cluster:WriteDataIdempotently",
+            ],
+            "Resource": kafka_cluster_arn,
+        },
+        {
+            "Sid": "KafkaOwnTopics",
+            "Effect": "Allow",
+            "Action": [
+                "kafka-cluster:CreateTopic",
+                "kafka-cluster:DescribeTopic",
+                "kafka-cluster:DescribeTopicDynamicConfiguration",
+                "kafka-cluster:ReadData",
+                "kafka-cluster:WriteData",
+            ],
+            "Resource": scoped.format("topic") + f"/{prefix}*",
+        },
+        {
+            "Sid": "KafkaOwnGroups",
+            "Effect": "Allow",
+            "Action": ["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"],
+            "Resource": [scoped.format("group") + f"/{app}", scoped.format("group") + f"/{prefix}*"],
+        },
+    ]
 
 
 def app_role(
