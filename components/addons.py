@@ -137,6 +137,9 @@ class PlatformAddons(pulumi.ComponentResource):
 
     cluster_issuer: str
     cluster_secret_store: str | None
+    # The store's IRSA role: it reads `secrets_path` only; a component that needs one more secret
+    # through the store (the RDS-managed master secret, components.app_database) grants that ARN here.
+    external_secrets_role_name: pulumi.Output[str] | None
     charts: dict[str, k8s.helm.v4.Chart]
 
     def __init__(self, name: str, args: PlatformAddonsArgs, opts: pulumi.ResourceOptions | None = None):
@@ -158,6 +161,7 @@ class PlatformAddons(pulumi.ComponentResource):
         cert_manager = self._cert_manager()
         self.cluster_issuer = self._cluster_issuer(cert_manager)
         self.cluster_secret_store = None
+        self.external_secrets_role_name = None
         if args.aws is not None:
             self._cluster_autoscaler(args.aws)
             self._load_balancer_controller(args.aws)
@@ -168,6 +172,7 @@ class PlatformAddons(pulumi.ComponentResource):
             {
                 "cluster_issuer": self.cluster_issuer,
                 "cluster_secret_store": self.cluster_secret_store,
+                "external_secrets_role_name": self.external_secrets_role_name,
                 "charts": sorted(self.charts),
             }
         )
@@ -486,6 +491,7 @@ class PlatformAddons(pulumi.ComponentResource):
                 )
             ),
         )
+        self.external_secrets_role_name = role.name
         chart = self._chart(
             "external-secrets",
             namespace,

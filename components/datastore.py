@@ -207,7 +207,8 @@ def managed_service_egress(
             "egress",
             peers=[ip_range(cidr) for cidr in network.subnet_cidrs],
             ports=list(ports),
-            reason=f"apps and exporters connect to {purpose} in the database subnets",
+            reason=f"exporters and bootstrap jobs connect to {purpose} in the database subnets",
+            except_apps=True,  # each App opens its own egress to the bindings it declares
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )
@@ -248,6 +249,7 @@ def in_cluster_service_access(
             peers=[pods(labels=pod_labels)],
             ports=list(ports),
             reason=f"pods of {namespace} connect to {purpose}",
+            except_apps=True,  # each App opens its own egress to the bindings it declares
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -136,8 +136,12 @@ class KafkaArgs:
 class Kafka(DataService):
     """Kafka behind the data-service contract; `endpoint` is the bootstrap broker list."""
 
+    # MSK's SASL/IAM brokers when IAM is enabled (apps authenticate with their own roles there).
+    iam_bootstrap_servers: pulumi.Output[str] | None
+
     def __init__(self, name: str, args: KafkaArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("groundwork:kafka:Kafka", name, args, opts)
+        self.iam_bootstrap_servers = None
         if args.managed is not None:
             self._validate_managed(name, args.managed)
             self._managed(name, args, args.managed)
@@ -149,6 +153,7 @@ class Kafka(DataService):
                 "endpoint": self.endpoint,
                 "port": self.port,
                 "connection_secret_name": self.connection_secret_name,
+                "iam_bootstrap_servers": self.iam_bootstrap_servers,
                 "arn": self.arn,
                 "resource_id": self.resource_id,
                 "security_group_id": self.security_group_id,
@@ -299,6 +304,8 @@ class Kafka(DataService):
             cluster.bootstrap_brokers_sasl_scram if primary == "scram" else cluster.bootstrap_brokers_sasl_iam
         )
         self.port = pulumi.Output.from_input(CLIENT_PORTS[primary])
+        if "iam" in auth:
+            self.iam_bootstrap_servers = cluster.bootstrap_brokers_sasl_iam
         self.connection_secret_name = secret.metadata.name
         self.arn = cluster.arn
         self.resource_id = cluster.cluster_name

@@ -36,6 +36,9 @@ PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 REASON_ANNOTATION = "groundwork.dev/allows"
 POD_SECURITY_REASON_ANNOTATION = "groundwork.dev/pod-security-reason"
+# Every pod of an App carries this label: namespace-wide allowances marked `except_apps` leave those
+# pods out, so an app reaches only the flows its own NetworkPolicies declare (components.app).
+APP_POD_LABEL = "groundwork.dev/app"
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ class Allowance:
         as the API server calling an admission webhook).
     ports: TCP port numbers or `Port`s; empty means every port.
     reason: why the flow exists, kept as an annotation on the policy for `kubectl describe`.
+    except_apps: the policy does not apply to App pods (those labelled APP_POD_LABEL); for flows
+        every other pod of an app namespace gets (datastores, AWS APIs) that apps must declare.
     """
 
     name: str
@@ -100,6 +105,7 @@ class Allowance:
     ports: Sequence[int | Port] = ()
     pod_labels: Mapping[str, str] = field(default_factory=dict)
     reason: str = ""
+    except_apps: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,18 +130,24 @@ def kube_api_egress(api_server: ApiServerEndpoint, pod_labels: Mapping[str, str]
 
 
 def aws_api_egress(
-    endpoint_cidrs: Sequence[pulumi.Input[str]], *, public: bool, pod_labels: Mapping[str, str] | None = None
+    endpoint_cidrs: Sequence[pulumi.Input[str]],
+    *,
+    public: bool,
+    pod_labels: Mapping[str, str] | None = None,
+    except_apps: bool = False,
+    name: str = "allow-aws-api-egress",
 ) -> Allowance:
     """HTTPS to AWS APIs: the VPC's interface endpoints (STS for IRSA, CloudWatch Logs, ECR) in
     `endpoint_cidrs`, and with `public` the public service addresses too (S3 through the gateway
     endpoint, and any service without an interface endpoint, through the NAT gateways)."""
     peers = [ip_range(cidr) for cidr in endpoint_cidrs] + ([internet()] if public else [])
     return Allowance(
-        "allow-aws-api-egress",
+        name,
         "egress",
         peers=peers,
         ports=[443],
         pod_labels=dict(pod_labels or {}),
+        except_apps=except_apps,
         reason="AWS APIs over HTTPS"
         + (
             " (interface endpoints, S3 and public endpoints)"
@@ -210,11 +222,19 @@ def network_policy(
         labels={"app.kubernetes.io/managed-by": "pulumi"},
         annotations={REASON_ANNOTATION: allowance.reason} if allowance.reason else None,
     )
+    pod_selector = _selector(allowance.pod_labels)
+    if allowance.except_apps:
+        pod_selector = k8s.meta.v1.LabelSelectorArgs(
+            match_labels=dict(allowance.pod_labels) or None,
+            match_expressions=[
+                k8s.meta.v1.LabelSelectorRequirementArgs(key=APP_POD_LABEL, operator="DoesNotExist")
+            ],
+        )
     return k8s.networking.v1.NetworkPolicy(
         resource_name,
         metadata=metadata,
         spec=k8s.networking.v1.NetworkPolicySpecArgs(
-            pod_selector=_selector(allowance.pod_labels),
+            pod_selector=pod_selector,
             policy_types=[allowance.direction.capitalize()],
             **rule,
         ),

@@ -118,11 +118,14 @@ class Postgres(DataService):
     reader_endpoint: pulumi.Output[str]
     master_secret_arn: pulumi.Output[str] | None
     pooler_endpoint: pulumi.Output[str] | None
+    # RDS's DbiResourceId: IAM database authentication names users as dbuser:<id>/<user>.
+    dbi_resource_id: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("groundwork:postgres:Postgres", name, args, opts)
         self.master_secret_arn = None
         self.pooler_endpoint = None
+        self.dbi_resource_id = None
         self.port = pulumi.Output.from_input(PORT)
         if args.managed is not None:
             self._managed(name, args, args.managed)
@@ -140,6 +143,7 @@ class Postgres(DataService):
                 "security_group_id": self.security_group_id,
                 "master_secret_arn": self.master_secret_arn,
                 "pooler_endpoint": self.pooler_endpoint,
+                "dbi_resource_id": self.dbi_resource_id,
             }
         )
 
@@ -302,6 +306,7 @@ class Postgres(DataService):
         self.resource_id = primary.identifier
         self.security_group_id = group.id
         self.master_secret_arn = master_secret_arn
+        self.dbi_resource_id = primary.resource_id
 
     # --- in the cluster --------------------------------------------------------------------
     def _in_cluster(self, name: str, args: PostgresArgs, local: InClusterPostgresArgs) -> None:

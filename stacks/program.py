@@ -12,6 +12,7 @@ import pulumi
 
 from stacks.config import ConfigError, StackConfig, load_stack
 from stacks.config.loader import runtime_config, runtime_secret_keys
+from stacks.wiring.apps import wire_apps
 from stacks.wiring.cluster import wire_cluster
 from stacks.wiring.data import wire_data
 from stacks.wiring.foundation import wire_kms, wire_network, wire_provider
@@ -27,6 +28,7 @@ WIRING: list[Callable[[Platform], None]] = [
     wire_data,  # needs platform.cluster: the cluster step goes before it
     # Observability reads the cluster and data services, so it stays last.
     wire_monitoring,
+    wire_apps,  # binds to the data services; its ServiceMonitors wait for monitoring's CRDs
     wire_alarms,
     wire_backups,
     wire_cluster_backup,

@@ -22,6 +22,8 @@ _BUILTIN_GROUPS = (
     "kubernetes:rbac.authorization.k8s.io/",
     "kubernetes:apps/",
     "kubernetes:policy/",
+    "kubernetes:autoscaling/",
+    "kubernetes:batch/",
 )
 
 

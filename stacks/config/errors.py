@@ -95,7 +95,8 @@ def issues_from_validation(error: ValidationError, prefix: str = "") -> list[Con
     """Translate pydantic's errors into key paths as they are written in Pulumi.<stack>.yaml."""
     issues = []
     for err in error.errors(include_url=False):
-        loc = [str(part) for part in err["loc"] if not str(part).startswith("function-")]
+        # `[key]` marks an error in a mapping's key (apps.api.env.<KEY>): the key is the path's last part.
+        loc = [str(part) for part in err["loc"] if not str(part).startswith("function-") and part != "[key]"]
         path = ".".join(([prefix] if prefix else []) + loc) or prefix or "(root)"
         value = _MISSING if err["type"] == "missing" else err.get("input")
         message = err["msg"]

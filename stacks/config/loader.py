@@ -94,6 +94,10 @@ _CREDENTIAL_KEY = re.compile(
 )
 
 
+# App env keys are checked by AppSettings, which knows pointers such as DATABASE_PASSWORD_FILE.
+_APP_ENV = re.compile(r"^apps\.[^.]+\.env\.")
+
+
 def plaintext_credentials(
     values: Mapping[str, Any], secret_paths: Sequence[str], secret_keys: Iterable[str] = ()
 ) -> list[ConfigIssue]:
@@ -103,6 +107,8 @@ def plaintext_credentials(
     found: list[ConfigIssue] = []
 
     def walk(value: Any, path: str, leaf: str) -> None:
+        if _APP_ENV.match(path):
+            return  # AppSettings refuses credential-named env keys itself, pointers (*_FILE) aside
         if isinstance(value, Mapping):
             for key, child in value.items():
                 walk(child, f"{path}.{key}", str(key))

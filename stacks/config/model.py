@@ -6,6 +6,9 @@ import re
 
 from pydantic import Field, field_validator
 
+from components.app_settings import AppSettings
+from components.registry import RegistrySettings
+from stacks.config.apps import apps_issues
 from stacks.config.backups import BackupsConfig, backups_issues
 from stacks.config.base import ConfigModel, Environment
 from stacks.config.cluster import ClusterConfig, cluster_issues
@@ -34,6 +37,9 @@ class StackConfig(ConfigModel):
     kafka: KafkaConfig = Field(default_factory=KafkaConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     backups: BackupsConfig = Field(default_factory=BackupsConfig)
+    # The teams' own services (components.app_settings) and the ECR repositories they build into.
+    apps: dict[str, AppSettings] = Field(default_factory=dict)
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)
 
     @field_validator("region")
     @classmethod
@@ -74,6 +80,7 @@ def cross_field_issues(config: StackConfig) -> list[ConfigIssue]:
         *data_issues(config),
         *monitoring_issues(config.environment, config.monitoring),
         *backups_issues(config.environment, config.region, config.backups),
+        *apps_issues(config),
     ]
 
 

@@ -180,6 +180,16 @@ def _secret(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any
     return {"arn": _arn("secretsmanager", region, f"secret:{name}-{_digest(name, 6)}")}
 
 
+def _ecr_repository(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    name = args.inputs.get("name", args.name)
+    return {
+        "name": name,
+        "arn": _arn("ecr", region, f"repository/{name}"),
+        "registryId": ACCOUNT_ID,
+        "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{name}",
+    }
+
+
 def _named(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
     """Resources whose name the provider fills in when the program leaves it to autonaming."""
     return {"name": args.inputs.get("name", args.name)}
@@ -211,6 +221,7 @@ COMPUTED_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dic
     "aws:backup/vault:Vault": _named,
     "aws:sns/topic:Topic": _named,
     "aws:s3/bucket:Bucket": _s3_bucket,
+    "aws:ecr/repository:Repository": _ecr_repository,
     # Deterministic and obviously fake; the program must still treat it as a secret.
     "random:index/randomPassword:RandomPassword": lambda args, region: {
         "result": f"mock-password-{_digest(args.name, 16)}"

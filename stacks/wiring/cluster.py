@@ -200,9 +200,10 @@ def _aws_api_allowances(config: StackConfig, endpoint_cidrs: tuple[str, ...]) ->
     """How apps reach STS (IRSA credentials for MSK IAM and RDS IAM auth) and other AWS APIs:
     through the VPC's interface endpoints where the stack has them (prod), otherwise HTTPS to
     public addresses through the NAT, since without STS no IAM-authenticated client works at all.
-    `network.interfaceEndpoints: true` closes that path in any stack."""
+    `network.interfaceEndpoints: true` closes that path in any stack. App pods are left out: an app
+    whose bindings need AWS opens the same flow for itself (components.app)."""
     if endpoint_cidrs:
-        return (aws_api_egress(endpoint_cidrs, public=False),)
+        return (aws_api_egress(endpoint_cidrs, public=False, except_apps=True),)
     if config.on_aws:
-        return (aws_api_egress((), public=True),)
+        return (aws_api_egress((), public=True, except_apps=True),)
     return ()
