@@ -184,5 +184,7 @@ def _number(text: str) -> float | None:
 
 
 def _renamed_inside_free_map(path: tuple) -> bool:
-    """Maps whose keys are the user's own names (extra tags, node groups, receivers) accept new keys."""
-    return len(path) > 1 and path[0] in ("groundwork:tags", "groundwork:cluster", "groundwork:monitoring")
+    """Maps whose keys are the user's own names (extra tags, node groups, receivers, apps and their
+    env) accept new keys."""
+    free = ("groundwork:tags", "groundwork:cluster", "groundwork:monitoring", "groundwork:apps")
+    return len(path) > 1 and path[0] in free
