@@ -1,15 +1,4 @@
-"""Governance rules: the pack checks its own exemptions.
-
-STK-POL-001 is enforced in two places. `policy.exemptions` judges every exemption when its rule
-fires (an expired, unexplained or unapproved exemption is not honoured, and none is honoured for a
-critical rule in prod), and the CLI validates config exemptions against the schema every policy
-declares. The rule below adds what neither sees: exemption tags and annotations that linger on a
-resource after it became compliant, or that name a rule that does not exist.
-
-STK-POL-002 (unknown at preview is not a pass) is the `failClosedOnUnknown` property every policy
-declares (policy.framework): set it for a rule in an environment's policy config and that rule
-reports a violation instead of pulumi_policy's advisory "can't run policy during preview".
-"""
+"""TODO docstring"""
 
 from __future__ import annotations
 
@@ -18,7 +7,7 @@ from policy.framework import REGISTRY, Stack, stack_rule
 
 
 @stack_rule(
-    id="STK-POL-001",
+    id="STACK-POL-001",
     title="Exemptions on resources are valid, current and name a real rule",
     severity="medium",
     description=f"Every `{TAG_PREFIX}<RULE-ID>` tag or annotation names a rule of this pack and reads "
@@ -29,7 +18,8 @@ from policy.framework import REGISTRY, Stack, stack_rule
     "reviewers need the list of exceptions to be exactly the exceptions that are still agreed.",
     remediation="Renew the exemption with a new expiry and approval, fix the resource and delete the tag or "
     "annotation, or correct the rule id.",
-    tags=("target:STK-POL-001", "groundwork:beyond"),
+    tags=(),
+    aliases=("STK-POL-001",),
 )
 def exemption_hygiene(stack: Stack):
     today = today_utc()

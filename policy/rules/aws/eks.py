@@ -1,45 +1,33 @@
-"""Rules for the Kubernetes control plane and its compute: EKS cluster, access, add-ons, node groups,
-launch templates, the ECR registry the cluster pulls from, and EC2 instances/volumes should any appear.
-
-Groundwork's `Cluster` component creates these on AWS stacks; the config keys named in remediations
-live under `cluster.*` in `Pulumi.<stack>.yaml`.
-"""
+"""TODO docstring"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import fnmatch
-import re
 
 from policy.framework import Resource, Stack, resource_rule, stack_rule
-from policy.rules._b_util import (
-    anchors,
+from policy.helpers import (
     as_list,
-    condition_keys,
+    credential_findings,
     each,
     first,
     is_false,
     is_true,
     linked,
     number,
-    policy_document,
-    principal_is_public,
-    statements,
     version_tuple,
 )
+from policy.rules.aws.ec2 import EC2_INSTANCE, metadata_issues
+from policy.rules.aws.iam import ROLE, ROLE_ATTACHMENT, ROLE_POLICY
 
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 ADDON = "aws:eks/addon:Addon"
 ACCESS_POLICY_ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
-ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-EC2_INSTANCE = "aws:ec2/instance:Instance"
-EBS_VOLUME = "aws:ebs/volume:Volume"
 
 CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
-CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 # Add-ons that call AWS APIs and therefore need their own IAM identity (IRSA or Pod Identity)
 # instead of borrowing the node role.
 ADDONS_NEEDING_AWS_IDENTITY = [
@@ -51,27 +39,6 @@ ADDONS_NEEDING_AWS_IDENTITY = [
     "adot",
     "aws-guardduty-agent",
 ]
-
-# Credential shapes that must never appear in user data or other literal inputs.
-AWS_ACCESS_KEY = re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")
-PRIVATE_KEY_BLOCK = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
-SECRET_ASSIGNMENT = re.compile(
-    r"(?i)(?:aws_secret_access_key|password|passwd|secret|token|api[_-]?key)\w*"
-    r"\s*[=:]\s*['\"]?([^\s'\"$]{8,})"
-)
-
-
-def credential_findings(text: str) -> list[str]:
-    """What in `text` looks like a credential: AWS access keys, private key blocks, and literal
-    assignments to password/secret/token/api-key variables (values from `$VAR` expansions pass)."""
-    found = []
-    if AWS_ACCESS_KEY.search(text):
-        found.append("an AWS access key id")
-    if PRIVATE_KEY_BLOCK.search(text):
-        found.append("a private key block")
-    if SECRET_ASSIGNMENT.search(text):
-        found.append("a literal password/secret/token assignment")
-    return found
 
 
 def _decoded(user_data: str) -> str:
@@ -100,9 +67,7 @@ def _decoded(user_data: str) -> str:
     "only) and reach the API through the VPN or SSM; for dev, list the office/VPN CIDRs in "
     "`cluster.endpointPublicAccessCidrs`.",
     thresholds={"allowPublicEndpoint": False},
-    tags=anchors(
-        "AWS-EKS-001",
-        "A/M",
+    tags=(
         "cp:eks-cluster-disallow-api-endpoint-public-access",
         "checkov:CKV_AWS_38",
         "checkov:CKV_AWS_39",
@@ -134,13 +99,7 @@ def eks_private_endpoint(r: Resource):
     rationale="Envelope encryption keeps Secrets unreadable in etcd backups and snapshots, and the key "
     "policy controls who can decrypt them.",
     remediation="The `Cluster` component sets `encryption_config` with the platform KMS key.",
-    tags=anchors(
-        "AWS-EKS-002",
-        "M/M",
-        "cp:eks-cluster-enable-cluster-encryption-config",
-        "checkov:CKV_AWS_58",
-        "fsbp:EKS.3",
-    ),
+    tags=("cp:eks-cluster-enable-cluster-encryption-config", "checkov:CKV_AWS_58", "fsbp:EKS.3"),
 )
 def eks_secrets_encryption(r: Resource):
     config = first(r.get("encryptionConfig"))
@@ -166,7 +125,7 @@ def eks_secrets_encryption(r: Resource):
     remediation="The `Cluster` component enables all five log types; on a raw cluster set "
     "`enabled_cluster_log_types`. Dev may require fewer through the policy config.",
     thresholds={"requiredLogTypes": CONTROL_PLANE_LOG_TYPES},
-    tags=anchors("AWS-EKS-003", "A/M", "checkov:CKV_AWS_37", "fsbp:EKS.8", "cdk-nag:AwsSolutions-EKS2"),
+    tags=("checkov:CKV_AWS_37", "fsbp:EKS.8", "cdk-nag:AwsSolutions-EKS2"),
 )
 def eks_control_plane_logs(r: Resource):
     enabled = {str(x) for x in as_list(r.get("enabledClusterLogTypes"))}
@@ -188,7 +147,7 @@ def eks_control_plane_logs(r: Resource):
     remediation='Raise `cluster.kubernetesVersion` and set `upgrade_policy={"support_type": "STANDARD"}` '
     "(the `Cluster` component default).",
     thresholds={"minVersion": "1.32", "allowedSupportTypes": ["STANDARD"]},
-    tags=anchors("AWS-EKS-004", "A/M", "checkov:CKV_AWS_339", "fsbp:EKS.2"),
+    tags=("checkov:CKV_AWS_339", "fsbp:EKS.2"),
 )
 def eks_version(r: Resource):
     version = r.get("version")
@@ -214,7 +173,6 @@ def eks_version(r: Resource):
     remediation='The `Cluster` component sets `access_config={"authentication_mode": "API", '
     '"bootstrap_cluster_creator_admin_permissions": False}` and grants admins through '
     "`cluster.adminRoleArns` access entries.",
-    tags=anchors("STK-EKS-001", "A/M", "groundwork:beyond"),
 )
 def eks_access_config(r: Resource):
     access = first(r.get("accessConfig"))
@@ -243,7 +201,6 @@ def eks_access_config(r: Resource):
     "clusterAdminPrincipals, or associate a narrower policy (AmazonEKSEditPolicy, namespace "
     "scope).",
     thresholds={"clusterAdminPrincipals": []},
-    tags=anchors("STK-EKS-001", "A/M", "groundwork:beyond"),
 )
 def eks_cluster_admin_principals(r: Resource):
     policy = str(r.get("policyArn") or "")
@@ -269,7 +226,6 @@ def eks_cluster_admin_principals(r: Resource):
     "identity runs with the node role, so every pod on the node inherits its AWS permissions.",
     remediation="Pin `addon_version` and give the add-on an IRSA role (`service_account_role_arn`) or a Pod "
     "Identity association, as the `Cluster` component does.",
-    tags=anchors("STK-EKS-001", "A/M", "groundwork:beyond"),
 )
 def eks_addon_pinned(r: Resource):
     name = r.get("addonName")
@@ -290,7 +246,6 @@ def eks_addon_pinned(r: Resource):
     rationale="Deleting the cluster deletes every workload and its in-cluster state; the flag makes the EKS "
     "API refuse.",
     remediation="Set `cluster.deletionProtection: true` (prod profile).",
-    tags=anchors("STK-PROT-002", "D/M", "groundwork:beyond"),
 )
 def eks_deletion_protection(r: Resource):
     if not is_true(r.get("deletionProtection")):
@@ -311,30 +266,12 @@ def eks_deletion_protection(r: Resource):
     "0.0.0.0/0; nodes are reached through SSM instead.",
     remediation="Remove `remote_access`; use SSM Session Manager (the node role carries "
     "AmazonSSMManagedInstanceCore).",
-    tags=anchors("AWS-EKS-005", "M/M", "checkov:CKV_AWS_100"),
+    tags=("checkov:CKV_AWS_100",),
 )
 def node_group_no_ssh(r: Resource):
     access = first(r.get("remoteAccess"))
     if access.get("ec2SshKey") and not as_list(access.get("sourceSecurityGroupIds")):
         yield "remoteAccess has an SSH key and no sourceSecurityGroupIds: port 22 is open to the world"
-
-
-def _metadata_issues(options: dict, max_hops: float) -> list[str]:
-    issues = []
-    if options.get("httpEndpoint") == "disabled":
-        return issues
-    if options.get("httpTokens") != "required":
-        issues.append(
-            "metadataOptions.httpTokens is not 'required': IMDSv1 is reachable (SSRF steals node credentials)"
-        )
-    hops = number(options.get("httpPutResponseHopLimit"))
-    if hops is None or hops > max_hops:
-        shown = f"{hops:g}" if hops is not None else "unset"
-        issues.append(
-            f"httpPutResponseHopLimit is {shown}; at most {max_hops:g} keeps pods from reaching "
-            "the node's credentials"
-        )
-    return issues
 
 
 @resource_rule(
@@ -348,9 +285,7 @@ def _metadata_issues(options: dict, max_hops: float) -> list[str]:
     "read them, bypassing IRSA.",
     remediation="The `Cluster` component's launch template sets httpTokens=required and hop limit 1.",
     thresholds={"maxHopLimit": 1},
-    tags=anchors(
-        "AWS-EKS-006",
-        "M/M",
+    tags=(
         "checkov:CKV_AWS_79",
         "checkov:CKV_AWS_341",
         "fsbp:EC2.8",
@@ -359,7 +294,7 @@ def _metadata_issues(options: dict, max_hops: float) -> list[str]:
     ),
 )
 def launch_template_imdsv2(r: Resource):
-    yield from _metadata_issues(first(r.get("metadataOptions")), number(r.threshold("maxHopLimit", 1), 1))
+    yield from metadata_issues(first(r.get("metadataOptions")), number(r.threshold("maxHopLimit", 1), 1))
 
 
 @resource_rule(
@@ -372,9 +307,7 @@ def launch_template_imdsv2(r: Resource):
     rationale="Node volumes hold container images, emptyDir data and logs; unencrypted they leak through "
     "snapshots and detached volumes.",
     remediation='The `Cluster` component\'s launch template sets encrypted="true" and the platform KMS key.',
-    tags=anchors(
-        "AWS-EKS-007",
-        "M/M",
+    tags=(
         "cp:ec2-launchtemplate-disallow-unencrypted-block-device",
         "cp:ec2-launchtemplate-configure-customer-managed-key",
         "fsbp:EC2.181",
@@ -402,9 +335,7 @@ def launch_template_encrypted_volumes(r: Resource):
     rationale="Nodes with public IPs are directly reachable from the internet; they belong in private "
     "subnets behind NAT.",
     remediation="Remove `associate_public_ip_address` from the launch template's network interfaces.",
-    tags=anchors(
-        "AWS-EKS-008", "M/M", "cp:ec2-launchtemplate-disallow-public-ip", "checkov:CKV_AWS_88", "fsbp:EC2.25"
-    ),
+    tags=("cp:ec2-launchtemplate-disallow-public-ip", "checkov:CKV_AWS_88", "fsbp:EC2.25"),
 )
 def launch_template_no_public_ip(r: Resource):
     for nic in as_list(r.get("networkInterfaces")):
@@ -423,7 +354,7 @@ def launch_template_no_public_ip(r: Resource):
     "instance via IMDS; credentials in it are effectively published.",
     remediation="Fetch secrets at boot from Secrets Manager with the node role, or pass them to pods via "
     "External Secrets; never bake them into user data.",
-    tags=anchors("AWS-EKS-009", "M/M", "checkov:CKV_AWS_46"),
+    tags=("checkov:CKV_AWS_46",),
 )
 def user_data_without_credentials(r: Resource):
     data = r.get("userData") or r.get("userDataBase64")
@@ -432,225 +363,6 @@ def user_data_without_credentials(r: Resource):
             yield f"userData contains {finding}"
 
 
-# ------------------------------------------------------------------------------------ EC2, EBS
-
-
-@resource_rule(
-    id="AWS-EC2-001",
-    title="EC2 instances require IMDSv2",
-    severity="high",
-    resource_types=(EC2_INSTANCE,),
-    description='Checks `metadataOptions.httpTokens == "required"` and `httpPutResponseHopLimit <= '
-    "maxHopLimit` (default 1).",
-    rationale="IMDSv1 hands the instance role's credentials to any SSRF.",
-    remediation='Set `metadata_options={"http_tokens": "required", "http_put_response_hop_limit": 1}`.',
-    thresholds={"maxHopLimit": 1},
-    tags=anchors(None, "M/M", "checkov:CKV_AWS_79", "fsbp:EC2.8"),
-)
-def instance_imdsv2(r: Resource):
-    yield from _metadata_issues(first(r.get("metadataOptions")), number(r.threshold("maxHopLimit", 1), 1))
-
-
-@resource_rule(
-    id="AWS-EC2-002",
-    title="EC2 instances have no public IP",
-    severity="high",
-    resource_types=(EC2_INSTANCE,),
-    description="Checks `associatePublicIpAddress` is not true.",
-    rationale="A public IP makes the instance reachable from the internet, bypassing the platform's private "
-    "network design.",
-    remediation="Launch into a private subnet without `associate_public_ip_address`.",
-    tags=anchors(None, "M/M", "awsguard:ec2-instance-no-public-ip", "checkov:CKV_AWS_88", "fsbp:EC2.9"),
-)
-def instance_no_public_ip(r: Resource):
-    if is_true(r.get("associatePublicIpAddress")):
-        yield "associatePublicIpAddress is true"
-
-
-@resource_rule(
-    id="AWS-EC2-003",
-    title="EC2 instance volumes are encrypted",
-    severity="high",
-    resource_types=(EC2_INSTANCE,),
-    description="Checks `rootBlockDevice.encrypted` and every `ebsBlockDevices[].encrypted` are true.",
-    rationale="Unencrypted volumes leak through snapshots and detached volumes.",
-    remediation="Set `encrypted=True` and `kms_key_id` on the root and EBS block devices.",
-    tags=anchors(None, "M/M", "awsguard:encrypted-volumes", "checkov:CKV_AWS_8"),
-)
-def instance_encrypted_volumes(r: Resource):
-    devices = as_list(r.get("rootBlockDevice")) + as_list(r.get("ebsBlockDevices"))
-    if not as_list(r.get("rootBlockDevice")):
-        yield (
-            "rootBlockDevice is unset, so the root volume follows the account default (unencrypted unless "
-            "EBS default encryption is on)"
-        )
-    for device in devices:
-        if not is_true(device.get("encrypted")):
-            yield f"volume {device.get('deviceName', 'root')} is not encrypted"
-
-
-@resource_rule(
-    id="AWS-EC2-004",
-    title="EBS volumes are encrypted with a customer-managed key",
-    severity="high",
-    resource_types=(EBS_VOLUME,),
-    description="Checks `encrypted == true` and `kmsKeyId` set.",
-    rationale="Unencrypted volumes and their snapshots are readable by anyone who can attach or share them.",
-    remediation="Set `encrypted=True` and `kms_key_id` to the platform KMS key.",
-    tags=anchors(None, "M/M", "checkov:CKV_AWS_3", "fsbp:EC2.3"),
-)
-def ebs_volume_encrypted(r: Resource):
-    if not is_true(r.get("encrypted")):
-        yield "encrypted is not true"
-    elif not r.get("kmsKeyId"):
-        yield "kmsKeyId is unset: the AWS-managed EBS key is used"
-
-
-# ------------------------------------------------------------------------------------------- ECR
-
-ECR_REPOSITORY = "aws:ecr/repository:Repository"
-ECR_REGISTRY_SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
-ECR_LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
-ECR_REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
-
-
-def _repositories_of(stack: Stack, satellite_type: str, repo: Resource) -> list[Resource]:
-    return [
-        s for s in stack.of_type(satellite_type) if repo in linked(s, "repository", [repo], keys=("name",))
-    ]
-
-
-@resource_rule(
-    id="AWS-ECR-001",
-    title="ECR image tags are immutable",
-    severity="high",
-    resource_types=(ECR_REPOSITORY,),
-    description="Checks `imageTagMutability` is IMMUTABLE or IMMUTABLE_WITH_EXCLUSION (AWS defaults to "
-    "MUTABLE).",
-    rationale="With mutable tags, whoever can push can replace `api:1.4.2` under a running deployment; the "
-    "scanned, reviewed image is no longer what runs.",
-    remediation='Set `image_tag_mutability="IMMUTABLE"` on the repository.',
-    tags=anchors(
-        "AWS-ECR-001", "A/M", "cp:ecr-repository-disallow-mutable-image", "checkov:CKV_AWS_51", "fsbp:ECR.2"
-    ),
-)
-def ecr_immutable_tags(r: Resource):
-    mutability = r.get("imageTagMutability") or "MUTABLE"
-    if mutability not in ("IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION"):
-        yield f"imageTagMutability is {mutability}: pushed tags can be overwritten"
-
-
-@stack_rule(
-    id="AWS-ECR-002",
-    title="ECR images are scanned on push",
-    severity="high",
-    description="Every `aws:ecr/repository` has `imageScanningConfiguration.scanOnPush == true`, unless the "
-    "stack configures registry-wide ENHANCED scanning (`aws:ecr/registryScanningConfiguration`).",
-    rationale="Scanning on push is what turns a vulnerable base image into a finding before it is deployed.",
-    remediation='Set `image_scanning_configuration={"scan_on_push": True}` or enable Inspector enhanced '
-    "scanning for the registry.",
-    tags=anchors(
-        "AWS-ECR-002", "M/M", "cp:ecr-repository-enable-image-scan", "checkov:CKV_AWS_163", "fsbp:ECR.1"
-    ),
-)
-def ecr_scan_on_push(stack: Stack):
-    if any(s.peek("scanType") == "ENHANCED" for s in stack.of_type(ECR_REGISTRY_SCANNING)):
-        return
-
-    def check(repo: Resource):
-        if not is_true(repo.get("imageScanningConfiguration.scanOnPush")):
-            yield repo, f"{repo.name} does not scan images on push"
-
-    yield from each(stack.of_type(ECR_REPOSITORY), check)
-
-
-@resource_rule(
-    id="AWS-ECR-003",
-    title="ECR repositories are encrypted with a customer-managed key",
-    severity="medium",
-    resource_types=(ECR_REPOSITORY,),
-    description="Checks `encryptionConfigurations[].encryptionType` is KMS (or KMS_DSSE) with a `kmsKey`.",
-    rationale="Images embed application code and sometimes configuration; a customer-managed key keeps "
-    "decrypt rights under the platform's key policy (AES256 is AWS-owned).",
-    remediation='Set `encryption_configurations=[{"encryption_type": "KMS", "kms_key": platform key}]`.',
-    tags=anchors(
-        "AWS-ECR-003",
-        "A/M",
-        "cp:ecr-repository-disallow-unencrypted-repository",
-        "cp:ecr-repository-configure-customer-managed-key",
-        "checkov:CKV_AWS_136",
-    ),
-)
-def ecr_kms(r: Resource):
-    config = first(r.get("encryptionConfigurations"))
-    if config.get("encryptionType") not in ("KMS", "KMS_DSSE"):
-        yield f"encryptionType is {config.get('encryptionType') or 'AES256 (default)'}; use KMS"
-    elif not config.get("kmsKey"):
-        yield "kmsKey is unset: the AWS-managed aws/ecr key is used"
-
-
-@stack_rule(
-    id="AWS-ECR-004",
-    title="ECR repositories expire old images",
-    severity="medium",
-    description="Every `aws:ecr/repository` has an `aws:ecr/lifecyclePolicy` (joined by `repository`).",
-    rationale="Without a lifecycle policy, untagged and superseded images pile up forever: cost, and a long "
-    "tail of vulnerable images someone may still pull.",
-    remediation="Add a LifecyclePolicy that expires untagged images after 14 days and keeps the last N "
-    "releases.",
-    tags=anchors("AWS-ECR-004", "A/A", "fsbp:ECR.3"),
-)
-def ecr_lifecycle(stack: Stack):
-    def check(repo: Resource):
-        if not _repositories_of(stack, ECR_LIFECYCLE_POLICY, repo):
-            yield repo, f"{repo.name} has no lifecycle policy"
-
-    yield from each(stack.of_type(ECR_REPOSITORY), check)
-
-
-@resource_rule(
-    id="AWS-ECR-005",
-    title="ECR repository policies are not public",
-    severity="critical",
-    resource_types=(ECR_REPOSITORY_POLICY,),
-    description='Checks no Allow statement of the repository `policy` names Principal "*" without a '
-    "Condition restricting it to an organisation or account (aws:PrincipalOrgID, "
-    "aws:PrincipalAccount, aws:SourceAccount).",
-    rationale="A public repository policy lets anyone pull (or, with write actions, push) the platform's "
-    "images.",
-    remediation="Grant pull to specific account or role ARNs, or add an aws:PrincipalOrgID condition.",
-    tags=anchors("AWS-ECR-005", "M/M", "checkov:CKV_AWS_32", "cdk-nag:AwsSolutions-ECR1"),
-)
-def ecr_policy_not_public(r: Resource):
-    restricting = {"aws:principalorgid", "aws:principalaccount", "aws:sourceaccount", "aws:sourcevpce"}
-    for s in statements(policy_document(r.get("policy"))):
-        if s.get("Effect") == "Allow" and principal_is_public(s.get("Principal")):
-            keys = condition_keys(s)
-            if not keys & restricting:
-                yield f"statement {s.get('Sid', '')!r} allows Principal '*'"
-
-
-@resource_rule(
-    id="AWS-ECR-006",
-    title="ECR repositories cannot be force-deleted",
-    severity="low",
-    resource_types=(ECR_REPOSITORY,),
-    description="Checks `forceDelete` is not true. Beyond the anchors.",
-    rationale="force_delete deletes every image with the repository, including the ones running in prod; a "
-    "replacement then leaves nodes unable to pull on the next reschedule.",
-    remediation="Remove `force_delete=True`.",
-    tags=anchors("STK-PROT-002", "A/A", "groundwork:beyond"),
-)
-def ecr_no_force_delete(r: Resource):
-    if is_true(r.get("forceDelete")):
-        yield "forceDelete is true: deleting the repository deletes its images"
-
-
-# ------------------------------------------------------------------------------- node IAM role
-
-IAM_ROLE = "aws:iam/role:Role"
-ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 NODE_ROLE_POLICIES = [
     "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
     "arn:aws:iam::aws:policy/AmazonEKSWorkerNodeMinimalPolicy",
@@ -677,12 +389,13 @@ NODE_ROLE_POLICIES = [
     remediation="Grant application permissions through an IRSA role per service account (Groundwork's "
     "`irsa_role`), never on the node role.",
     thresholds={"nodeRolePolicies": NODE_ROLE_POLICIES},
-    tags=anchors("STK-EKS-002", "A/M", "groundwork:beyond"),
+    tags=(),
+    aliases=("STK-EKS-002",),
 )
 def node_role_minimal(stack: Stack):
     allowed = set(stack.threshold("nodeRolePolicies", NODE_ROLE_POLICIES))
-    roles = stack.of_type(IAM_ROLE)
-    attachments = stack.of_type(ROLE_POLICY_ATTACHMENT)
+    roles = stack.of_type(ROLE)
+    attachments = stack.of_type(ROLE_ATTACHMENT)
     inline = stack.of_type(ROLE_POLICY)
     seen: set[str] = set()
 

@@ -1,10 +1,4 @@
-"""IAM, KMS and logging rules: IAM roles and policies, OIDC providers, KMS keys, CloudWatch log
-groups and alarms, SNS topics and Secrets Manager secrets.
-
-Ids follow the merged target table (AWS-KMS-*, AWS-CW-*, AWS-IAM-*, AWS-SM-*); AWS-IAM-009 and the
-AWS-SNS rules go beyond it. Groundwork creates no CloudTrail trail or AWS Config recorder (they are
-account-level services owned outside a platform stack), so no rule reads those types.
-"""
+"""TODO docstring"""
 
 from __future__ import annotations
 
@@ -15,16 +9,12 @@ from policy.helpers import (
     as_list,
     condition_keys,
     grants_any,
-    is_public_principal,
     policy_document,
     principals,
     resources,
-    statements,
+    unconditioned,
 )
 
-KMS_KEY = "aws:kms/key:Key"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 ROLE = "aws:iam/role:Role"
 POLICY = "aws:iam/policy:Policy"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -38,10 +28,6 @@ IAM_USER_TYPES = (
     "aws:iam/accessKey:AccessKey",
     "aws:iam/userLoginProfile:UserLoginProfile",
 )
-SECRET = "aws:secretsmanager/secret:Secret"
-SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
-TOPIC = "aws:sns/topic:Topic"
-TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 IAM_POLICY_TYPES = (POLICY, ROLE_POLICY, ROLE)
 
 AWS_MANAGED_PREFIX = "arn:aws:iam::aws:policy/"
@@ -144,189 +130,6 @@ def policy_documents(r: Resource) -> list[tuple[str, dict]]:
     return []
 
 
-def unconditioned(statement: dict) -> bool:
-    return not statement.get("Condition")
-
-
-# --- KMS ------------------------------------------------------------------------------------------
-
-
-@resource_rule(
-    id="AWS-KMS-001",
-    title="KMS keys rotate their key material",
-    severity="medium",
-    resource_types=(KMS_KEY,),
-    description="A symmetric key (`customerMasterKeySpec`/`keySpec` unset or SYMMETRIC_DEFAULT) sets "
-    "`enableKeyRotation` true and, when `rotationPeriodInDays` is set, at most `maxRotationDays` "
-    "(365 by default).",
-    rationale="Rotation limits how much data one leaked key version can decrypt and is required by most "
-    "compliance regimes; AWS rotates transparently, so there is no cost to applications.",
-    remediation="Keep the KmsKey component's `enable_key_rotation=True` (its default).",
-    tags=(
-        "target:AWS-KMS-001",
-        "awsguard:cmk-backing-key-rotation-enabled",
-        "checkov:CKV_AWS_7",
-        "fsbp:KMS.4",
-        "cdk-nag:AwsSolutions-KMS5",
-        "compliance-policies:kms-key-enable-key-rotation",
-    ),
-    thresholds={"maxRotationDays": 365},
-)
-def kms_rotation(r: Resource):
-    spec = r.get("customerMasterKeySpec") or r.get("keySpec") or "SYMMETRIC_DEFAULT"
-    if spec != "SYMMETRIC_DEFAULT":
-        return
-    if r.get("enableKeyRotation") is not True:
-        yield f"KMS key {r.name} does not enable key rotation"
-    period = r.get("rotationPeriodInDays")
-    limit = int(r.threshold("maxRotationDays", 365))
-    if period is not None and float(period) > limit:
-        yield f"KMS key {r.name} rotates every {int(period)} days, more than {limit}"
-
-
-@resource_rule(
-    id="AWS-KMS-002",
-    title="KMS key policies are explicit and never public",
-    severity="critical",
-    resource_types=(KMS_KEY,),
-    description='`policy` is set, and no Allow statement names Principal "*" (or AWS "*") without a '
-    "Condition.",
-    rationale="A key policy is the only thing deciding who may decrypt everything the key protects; the "
-    "default policy is implicit, and a public principal lets any AWS account use the key.",
-    remediation="Write the key policy explicitly (the KmsKey component grants the account root "
-    "administration and only the named services use); scope any wildcard principal with "
-    "`aws:PrincipalOrgID` or `kms:CallerAccount` conditions.",
-    tags=("target:AWS-KMS-002", "checkov:CKV_AWS_33", "checkov:CKV2_AWS_64", "fsbp:KMS.5"),
-)
-def kms_policy(r: Resource):
-    doc = policy_document(r.get("policy"))
-    if doc is None:
-        yield f"KMS key {r.name} has no explicit key policy"
-        return
-    for statement in allows(doc):
-        if is_public_principal(statement) and unconditioned(statement):
-            yield f"KMS key {r.name} policy statement {statement.get('Sid', '(no Sid)')} allows any principal"
-
-
-@resource_rule(
-    id="AWS-KMS-003",
-    title="KMS keys keep the policy lockout safety check",
-    severity="critical",
-    resource_types=(KMS_KEY,),
-    description="`bypassPolicyLockoutSafetyCheck` is unset or false.",
-    rationale="Bypassing the check lets a key policy lock every administrator out of the key for good; the "
-    "data it encrypts then depends on an AWS support case.",
-    remediation="Remove `bypass_policy_lockout_safety_check`.",
-    tags=("target:AWS-KMS-003", "compliance-policies:kms-key-disallow-bypass-policy-lockout-safety-check"),
-)
-def kms_lockout_check(r: Resource):
-    if r.get("bypassPolicyLockoutSafetyCheck") is True:
-        yield f"KMS key {r.name} bypasses the policy lockout safety check"
-
-
-@resource_rule(
-    id="AWS-KMS-004",
-    title="KMS keys are enabled and cannot be deleted in a hurry",
-    severity="high",
-    resource_types=(KMS_KEY,),
-    description="`isEnabled` is not false, and `deletionWindowInDays` (AWS default 30) is at least "
-    "`minDeletionWindowDays` (30 by default; 7 in dev and local policy config).",
-    rationale="Deleting a key destroys every backup, snapshot and log encrypted with it; the waiting "
-    "period is the only chance to notice and cancel a mistaken or malicious deletion.",
-    remediation="Use the KmsKey component's `deletion_window_days=30` (its default) in staging and prod.",
-    tags=("target:AWS-KMS-004", "fsbp:KMS.3", "checkov:CKV_AWS_227"),
-    thresholds={"minDeletionWindowDays": 30},
-)
-def kms_deletion_window(r: Resource):
-    if r.get("isEnabled") is False:
-        yield f"KMS key {r.name} is disabled"
-    window = r.get("deletionWindowInDays")
-    minimum = int(r.threshold("minDeletionWindowDays", 30))
-    if window is not None and float(window) < minimum:
-        yield f"KMS key {r.name} has a {int(window)}-day deletion window, less than {minimum}"
-
-
-@resource_rule(
-    id="AWS-KMS-005",
-    title="KMS keys say what they protect",
-    severity="low",
-    resource_types=(KMS_KEY,),
-    description="`description` is set and non-empty.",
-    rationale="During an incident or an access review, the description is how an operator knows what a key "
-    "protects and therefore what disabling it would break.",
-    remediation="Pass a description to the KmsKey component (it defaults to naming the stack and its use).",
-    tags=("target:AWS-KMS-005", "compliance-policies:kms-key-missing-description"),
-)
-def kms_description(r: Resource):
-    if not str(r.get("description") or "").strip():
-        yield f"KMS key {r.name} has no description"
-
-
-# --- CloudWatch -----------------------------------------------------------------------------------
-
-
-@resource_rule(
-    id="AWS-CW-001",
-    title="Log groups keep logs for the required time, and not forever by accident",
-    severity="medium",
-    resource_types=(LOG_GROUP,),
-    description="`retentionInDays` is set and at least `minRetentionDays` (365 by default; 30 in dev and qa "
-    "policy config). 0 (never expire) passes only when `allowNeverExpire` is true.",
-    rationale="Logs are evidence: too short a retention loses them before an incident is found; an unset "
-    "retention keeps them forever and the bill grows without anyone deciding it should.",
-    remediation="Set the retention in the stack config (e.g. `network.flowLogRetentionDays`); the component "
-    "passes it to `retention_in_days`.",
-    tags=(
-        "target:AWS-CW-001",
-        "checkov:CKV_AWS_66",
-        "checkov:CKV_AWS_338",
-        "cdk-nag:NIST.800.53.R5-CloudWatchLogGroupRetentionPeriod",
-    ),
-    thresholds={"minRetentionDays": 365, "allowNeverExpire": False},
-)
-def log_retention(r: Resource):
-    retention = r.get("retentionInDays")
-    minimum = int(r.threshold("minRetentionDays", 365))
-    if retention is None or (float(retention) == 0 and not r.threshold("allowNeverExpire", False)):
-        yield f"log group {r.name} sets no retention (events are kept forever)"
-    elif 0 < float(retention) < minimum:
-        yield f"log group {r.name} keeps events {int(retention)} days, less than {minimum}"
-
-
-@resource_rule(
-    id="AWS-CW-002",
-    title="Log groups are encrypted with a customer-managed key",
-    severity="medium",
-    resource_types=(LOG_GROUP,),
-    description="`kmsKeyId` is set.",
-    rationale="Logs carry hostnames, addresses, query text and sometimes data; a customer-managed key puts "
-    "reading them under the key policy and makes every decrypt auditable.",
-    remediation="Pass the platform KMS key (`platform.kms.key_arn`) to the component creating the log group.",
-    tags=("target:AWS-CW-002", "checkov:CKV_AWS_158", "cdk-nag:NIST.800.53.R5-CloudWatchLogGroupEncrypted"),
-)
-def log_group_kms(r: Resource):
-    if not r.has("kmsKeyId"):
-        yield f"log group {r.name} is not encrypted with a KMS key"
-
-
-@resource_rule(
-    id="AWS-CW-003",
-    title="Alarms notify someone",
-    severity="low",
-    resource_types=(ALARM,),
-    description="`actionsEnabled` is not false and `alarmActions` is non-empty.",
-    rationale="An alarm without actions changes colour on a console nobody watches; the outage is found by "
-    "customers instead.",
-    remediation="Point `alarm_actions` at the environment's alerts SNS topic (monitoring component).",
-    tags=("target:AWS-CW-003", "checkov:CKV_AWS_319", "cdk-nag:NIST.800.53.R5-CloudWatchAlarmAction"),
-)
-def alarm_actions(r: Resource):
-    if r.get("actionsEnabled") is False:
-        yield f"alarm {r.name} has its actions disabled"
-    if not as_list(r.get("alarmActions")):
-        yield f"alarm {r.name} notifies nobody (no alarmActions)"
-
-
 # --- IAM ------------------------------------------------------------------------------------------
 
 
@@ -342,7 +145,6 @@ def alarm_actions(r: Resource):
     remediation="Grant the specific actions on the specific ARNs the workload uses; for people, use SSO "
     "permission sets outside the platform stack.",
     tags=(
-        "target:AWS-IAM-001",
         "checkov:CKV_AWS_1",
         "checkov:CKV_AWS_62",
         "fsbp:IAM.1",
@@ -369,7 +171,6 @@ def iam_no_admin(r: Resource):
     remediation="List the actions the workload calls (the AWS service authorization reference lists them per "
     "API).",
     tags=(
-        "target:AWS-IAM-002",
         "checkov:CKV_AWS_49",
         "checkov:CKV_AWS_63",
         "checkov:CKV2_AWS_40",
@@ -412,7 +213,6 @@ def _restrictable(action: str) -> bool:
     remediation="Replace `*` with the ARNs the workload uses (pass them from the component that created "
     "them), or add a Condition such as `kms:ViaService` / `aws:ResourceTag/environment`.",
     tags=(
-        "target:AWS-IAM-003",
         "checkov:CKV_AWS_355",
         "checkov:CKV_AWS_356",
         "fsbp:KMS.1",
@@ -456,7 +256,6 @@ def iam_scoped_resources(r: Resource):
     remediation="Scope these actions to the exact ARNs (e.g. `iam:PassRole` on the one role a controller "
     "passes, with an `iam:PassedToService` condition) or remove them.",
     tags=(
-        "target:AWS-IAM-004",
         "checkov:CKV_AWS_286",
         "checkov:CKV_AWS_287",
         "checkov:CKV_AWS_288",
@@ -504,13 +303,7 @@ def _managed_name(arn: str) -> str | None:
     "are listed, everything else should be a policy written for the workload.",
     remediation="Write a customer-managed policy with the actions needed, or add the managed policy to "
     "`allowedManagedPolicies` in policy config with the reason in the change.",
-    tags=(
-        "target:AWS-IAM-005",
-        "checkov:CKV_AWS_274",
-        "checkov:CKV_AWS_275",
-        "checkov:CKV2_AWS_56",
-        "cdk-nag:AwsSolutions-IAM4",
-    ),
+    tags=("checkov:CKV_AWS_274", "checkov:CKV_AWS_275", "checkov:CKV2_AWS_56", "cdk-nag:AwsSolutions-IAM4"),
     thresholds={"allowedManagedPolicies": DEFAULT_MANAGED_ALLOW},
 )
 def iam_managed_policies(r: Resource):
@@ -563,13 +356,7 @@ def _trust_problems(statement: dict) -> list[str]:
     remediation="Trust the one service principal, role ARN or OIDC subject that needs the role "
     "(`system:serviceaccount:<namespace>:<name>`, `repo:<org>/<repo>:environment:<env>`) and add "
     "`aud = sts.amazonaws.com`.",
-    tags=(
-        "target:AWS-IAM-006",
-        "checkov:CKV_AWS_60",
-        "checkov:CKV_AWS_61",
-        "checkov:CKV_AWS_358",
-        "checkov:CKV_AWS_393",
-    ),
+    tags=("checkov:CKV_AWS_60", "checkov:CKV_AWS_61", "checkov:CKV_AWS_358", "checkov:CKV_AWS_393"),
 )
 def iam_trust(r: Resource):
     doc = policy_document(r.get("assumeRolePolicy"))
@@ -593,7 +380,6 @@ def iam_trust(r: Resource):
     "CI).",
     remediation="Replace the user with a role assumed through SSO, EKS Pod Identity/IRSA, or GitHub OIDC.",
     tags=(
-        "target:AWS-IAM-007",
         "checkov:CKV_AWS_40",
         "checkov:CKV_AWS_273",
         "checkov:CKV2_AWS_22",
@@ -616,7 +402,7 @@ def iam_no_users(r: Resource):
     rationale="The Role's exclusive lists remove attachments made elsewhere on every update, and the "
     "attachment resources add them back: permissions flap between deployments.",
     remediation="Attach policies either through the role's lists or through attachment resources, not both.",
-    tags=("target:AWS-IAM-008", "awsguard:iam-role-no-policy-management-conflicts"),
+    tags=("awsguard:iam-role-no-policy-management-conflicts",),
 )
 def iam_policies_one_place(stack: Stack):
     exclusive = {
@@ -646,7 +432,6 @@ def iam_policies_one_place(stack: Stack):
     "itself, only role trust policies.",
     remediation="Create the cluster's (or GitHub's) OIDC provider with "
     '`client_id_lists=["sts.amazonaws.com"]`.',
-    tags=("groundwork:beyond",),
     thresholds={"allowedAudiences": []},
 )
 def oidc_provider_audience(r: Resource):
@@ -660,121 +445,3 @@ def oidc_provider_audience(r: Resource):
         yield f"OIDC provider {r.name} accepts extra audiences: {', '.join(extra)}"
     if "sts.amazonaws.com" not in audiences:
         yield f"OIDC provider {r.name} does not list sts.amazonaws.com as an audience"
-
-
-# --- Secrets Manager ------------------------------------------------------------------------------
-
-
-@resource_rule(
-    id="AWS-SM-001",
-    title="Secrets are encrypted with a customer-managed key",
-    severity="medium",
-    resource_types=(SECRET,),
-    description="`kmsKeyId` is set.",
-    rationale="With the AWS-managed key any principal with secretsmanager:GetSecretValue in the account "
-    "can read the secret; a customer-managed key adds the key policy as a second gate and an "
-    "audit trail.",
-    remediation="Pass the platform KMS key to the component that creates the secret.",
-    tags=(
-        "target:AWS-SM-001",
-        "checkov:CKV_AWS_149",
-        "cdk-nag:NIST.800.53.R5-SecretsManagerUsingKMSKey",
-        "compliance-policies:secretsmanager-secret-configure-customer-managed-key",
-    ),
-)
-def secret_kms(r: Resource):
-    if not r.has("kmsKeyId"):
-        yield f"secret {r.name} uses the AWS-managed key"
-
-
-@stack_rule(
-    id="AWS-SM-002",
-    title="Secrets rotate at least every 90 days",
-    severity="medium",
-    description="Each `aws:secretsmanager/secret:Secret` is the `secretId` of a SecretRotation whose "
-    "`rotationRules.automaticallyAfterDays` is at most `maxRotationDays` (90) or that sets "
-    "`rotationRules.scheduleExpression`.",
-    rationale="A credential that never changes stays valid in every place it ever leaked to: old laptops, "
-    "CI logs, former colleagues' shells.",
-    remediation="Add a SecretRotation with a rotation Lambda, or prefer service-managed credentials "
-    "(RDS `manageMasterUserPassword`) that AWS rotates itself.",
-    tags=(
-        "target:AWS-SM-002",
-        "checkov:CKV2_AWS_57",
-        "checkov:CKV_AWS_304",
-        "fsbp:SecretsManager.1",
-        "fsbp:SecretsManager.4",
-        "cdk-nag:AwsSolutions-SMG4",
-        "cdk-nag:NIST.800.53.R5-SecretsManagerRotationEnabled",
-    ),
-    thresholds={"maxRotationDays": 90},
-)
-def secret_rotation(stack: Stack):
-    limit = int(stack.threshold("maxRotationDays", 90))
-    rotations = stack.of_type(SECRET_ROTATION)
-    for secret in stack.of_type(SECRET):
-        mine = [r for r in rotations if secret.urn in r.depends_on("secretId")]
-        if not mine:
-            yield secret, f"secret {secret.name} has no rotation"
-            continue
-        for rotation in mine:
-            days = rotation.peek("rotationRules.automaticallyAfterDays")
-            schedule = rotation.peek("rotationRules.scheduleExpression")
-            if schedule is None and isinstance(days, (int, float)) and days > limit:
-                yield secret, f"secret {secret.name} rotates every {int(days)} days, more than {limit}"
-
-
-@resource_rule(
-    id="AWS-SM-003",
-    title="Secrets say what they hold",
-    severity="low",
-    resource_types=(SECRET,),
-    description="`description` is set and non-empty.",
-    rationale="An undescribed secret cannot be rotated, revoked or deleted safely, because nobody knows what "
-    "uses it.",
-    remediation="Give the secret a description naming the service and the consumer.",
-    tags=("target:AWS-SM-003", "compliance-policies:secretsmanager-secret-missing-description"),
-)
-def secret_description(r: Resource):
-    if not str(r.get("description") or "").strip():
-        yield f"secret {r.name} has no description"
-
-
-# --- SNS ------------------------------------------------------------------------------------------
-
-
-@resource_rule(
-    id="AWS-SNS-001",
-    title="SNS topics are encrypted",
-    severity="medium",
-    resource_types=(TOPIC,),
-    description="`kmsMasterKeyId` is set.",
-    rationale="Alert topics carry resource names, error text and sometimes data from the alarm; encryption "
-    "at rest keeps them under the key policy. The surveyed anchors have no SNS rule at all.",
-    remediation="Create alert topics with `kms_master_key_id` set to the platform KMS key (and grant "
-    "CloudWatch use of the key).",
-    tags=("groundwork:beyond",),
-)
-def topic_encrypted(r: Resource):
-    if not r.has("kmsMasterKeyId"):
-        yield f"SNS topic {r.name} is not encrypted"
-
-
-@resource_rule(
-    id="AWS-SNS-002",
-    title="SNS topic policies are not public",
-    severity="critical",
-    resource_types=(TOPIC, TOPIC_POLICY),
-    description="No Allow statement in a topic's `policy` (on the Topic or an `aws:sns/topicPolicy`) names "
-    'Principal "*" without a Condition.',
-    rationale="A public topic lets anyone publish fake alerts into the on-call channel or subscribe to read "
-    "them. The surveyed anchors have no SNS rule at all.",
-    remediation="Grant `sns:Publish` to `cloudwatch.amazonaws.com` with an `aws:SourceAccount` condition "
-    "instead of a wildcard principal.",
-    tags=("groundwork:beyond",),
-)
-def topic_not_public(r: Resource):
-    doc = policy_document(r.get("policy"))
-    for statement in statements(doc):
-        if statement.get("Effect") == "Allow" and is_public_principal(statement) and unconditioned(statement):
-            yield f"{r.name} policy allows any principal ({', '.join(actions(statement)) or 'no action'})"
