@@ -1,4 +1,9 @@
-"""TODO docstring"""
+"""RDS rules for Aurora: DB clusters and their cluster instances (AWS-RDS-020 to 027).
+
+Groundwork creates no Aurora cluster today; these rules keep a hand-written or future one to the
+same standard as the `Postgres` component's DB instance (encryption with the stack's key, deletion
+protection, retention, IAM auth, log exports, instances spread over AZs).
+"""
 
 from __future__ import annotations
 
@@ -26,8 +31,8 @@ from policy.rules.aws.rds import (
     remediation="Set `storage_encrypted=True` and `kms_key_id` to the platform KMS key.",
     thresholds={"allowedKmsKeyArns": []},
     tags=(
-        "cp:rds-cluster-disallow-unencrypted-storage",
-        "cp:rds-cluster-configure-customer-managed-key",
+        "compliance-policies:rds-cluster-disallow-unencrypted-storage",
+        "compliance-policies:rds-cluster-configure-customer-managed-key",
         "checkov:CKV_AWS_96",
         "checkov:CKV_AWS_327",
         "fsbp:RDS.27",
@@ -68,7 +73,7 @@ def rds_cluster_deletion_protection(r: Resource):
     remediation="Set `backup_retention_period` (Groundwork: `postgres.backupRetentionDays` in "
     "Pulumi.<stack>.yaml).",
     thresholds={"minRetentionDays": 7},
-    tags=("cp:rds-cluster-configure-backup-retention", "checkov:CKV_AWS_133"),
+    tags=("compliance-policies:rds-cluster-configure-backup-retention", "checkov:CKV_AWS_133"),
 )
 def rds_cluster_backup_retention(r: Resource):
     yield from retention_issue(r, "backupRetentionPeriod")
@@ -115,7 +120,7 @@ def rds_cluster_log_exports(r: Resource):
     "downtime until a new instance is created.",
     remediation="Create at least two cluster instances (writer + reader); Aurora spreads them over the "
     "subnet group's AZs.",
-    tags=("cp:rds-cluster-disallow-single-availability-zone", "fsbp:RDS.15"),
+    tags=("compliance-policies:rds-cluster-disallow-single-availability-zone", "fsbp:RDS.15"),
 )
 def rds_cluster_multi_az(stack: Stack):
     instances = stack.of_type(RDS_CLUSTER_INSTANCE)
@@ -163,7 +168,7 @@ def rds_cluster_copy_tags(r: Resource):
     remediation="Set `performance_insights_enabled`, `performance_insights_kms_key_id`, "
     "`monitoring_interval` and leave `auto_minor_version_upgrade` true.",
     tags=(
-        "cp:rds-clusterinstance-enable-performance-insights",
+        "compliance-policies:rds-clusterinstance-enable-performance-insights",
         "checkov:CKV_AWS_118",
         "checkov:CKV_AWS_226",
         "checkov:CKV_AWS_353",

@@ -1,4 +1,7 @@
-"""TODO docstring"""
+"""The stack rule that prod is multi-AZ end to end (STACK-HA-001): subnets, NAT gateways, MSK
+brokers and EKS node groups spread over the AZs. The per-datastore Multi-AZ flags are rules of
+their own services (AWS-RDS-004, AWS-RDS-025, AWS-ELASTICACHE-005).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,6 @@ from policy.helpers import as_list, each, linked, number
 from policy.rules.aws.eks import NODE_GROUP
 from policy.rules.aws.msk import MSK_CLUSTER
 from policy.rules.aws.vpc import NAT, SUBNET
-
-# -------------------------------------------------------------------------------- availability
 
 
 def _zone(subnet: Resource) -> str | None:
@@ -30,12 +31,11 @@ def _zones(owner: Resource, prop: str, subnets: list[Resource]) -> set[str]:
     "`scalingConfig.minSize >= minAzs`. The per-datastore flags are AWS-RDS-004 (multiAz), "
     "AWS-RDS-025 and AWS-ELASTICACHE-005 (multiAzEnabled + automaticFailover).",
     rationale="Multi-AZ is only as strong as its weakest layer: a Multi-AZ database behind one NAT gateway, "
-    "or Kafka brokers in two AZs, still goes down with one zone. The anchors check single flags, "
+    "or Kafka brokers in two AZs, still goes down with one zone. Other rule sets check single flags, "
     "never the spread across AZs.",
     remediation="Keep `network.azCount: 3` and `network.natGateways: perAz` (prod profile), and pass all "
     "three private subnets to the cluster and Kafka (`kafka.brokerCount` a multiple of 3).",
     thresholds={"requireMultiAzIn": ["prod"], "minAzs": 3},
-    tags=(),
     aliases=("STK-HA-001",),
 )
 def multi_az_end_to_end(stack: Stack):

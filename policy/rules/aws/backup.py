@@ -1,4 +1,9 @@
-"""TODO docstring"""
+"""AWS Backup rules: vaults and plans, and the stack rule that every datastore has a declared
+recovery path (STACK-BACKUP-001).
+
+Groundwork's `Backups` component creates the vault, plan and tag-based selection on AWS stacks; the
+config keys named in remediations live under `backups.*` in `Pulumi.<stack>.yaml`.
+"""
 
 from __future__ import annotations
 
@@ -22,9 +27,6 @@ BACKUP_VAULT = "aws:backup/vault:Vault"
 BACKUP_PLAN = "aws:backup/plan:Plan"
 BACKUP_VAULT_LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
 BACKUP_VAULT_POLICY = "aws:backup/vaultPolicy:VaultPolicy"
-
-
-# ------------------------------------------------------------------------------------------- Backup
 
 
 @resource_rule(
@@ -52,7 +54,7 @@ def backup_vault_cmk(r: Resource):
     "minBackupRetentionDays` (policy config; default 7), and, when `requireCopyAction` is set in "
     "the policy config (prod), a `copyActions[].destinationVaultArn` in another region or "
     "account; when `requireContinuousBackup` is set, at least one rule has "
-    "`enableContinuousBackup` (RDS PITR up to 35 days). Beyond the anchors.",
+    "`enableContinuousBackup` (RDS PITR up to 35 days).",
     rationale="A plan that never runs, expires recovery points before anyone notices a problem, or keeps its "
     "only copy in the same region and account does not meet the platform's RPO/RTO; a regional "
     "outage or a compromised account would take the backups too.",
@@ -92,8 +94,7 @@ def backup_plan_quality(r: Resource):
     title="Backup vaults are locked in prod",
     severity="high",
     description="When the policy config sets `requireVaultLock` (prod), every `aws:backup/vault:Vault` has "
-    "an `aws:backup/vaultLockConfiguration` with `minRetentionDays >= minBackupRetentionDays`. "
-    "Beyond the anchors.",
+    "an `aws:backup/vaultLockConfiguration` with `minRetentionDays >= minBackupRetentionDays`.",
     rationale="Vault Lock stops anyone, including an attacker with admin rights, from deleting recovery "
     "points before their retention ends: the defence against ransomware that targets backups "
     "first.",
@@ -121,7 +122,7 @@ def backup_vault_lock(stack: Stack):
     title="Backup vault policies deny deleting recovery points",
     severity="medium",
     description="When the policy config sets `requireVaultPolicy` (prod), every vault has an "
-    "`aws:backup/vaultPolicy` with a Deny on `backup:DeleteRecoveryPoint`. Beyond the anchors.",
+    "`aws:backup/vaultPolicy` with a Deny on `backup:DeleteRecoveryPoint`.",
     rationale="Without the deny, any principal with backup permissions can delete recovery points; the "
     "policy limits deletion to the lifecycle itself.",
     remediation="The `Backups` component attaches a vault policy that denies backup:DeleteRecoveryPoint and "
@@ -156,7 +157,7 @@ def backup_vault_policy(stack: Stack):
     title="Backup vaults cannot be force-destroyed",
     severity="high",
     resource_types=(BACKUP_VAULT,),
-    description="Checks `forceDestroy` is not true. Beyond the anchors.",
+    description="Checks `forceDestroy` is not true.",
     rationale="force_destroy deletes every recovery point when the vault resource is deleted or replaced.",
     remediation="Remove `force_destroy=True` from the vault.",
 )
@@ -169,7 +170,7 @@ BACKUP_SELECTION = "aws:backup/selection:Selection"
 MSK_REPLICATOR = "aws:msk/replicator:Replicator"
 
 
-# ------------------------------------------------------------------------------------- backups
+# --- recovery path of every datastore -------------------------------------------------------------
 
 
 def _selected(db: Resource, selections: list[Resource]) -> bool:
@@ -200,8 +201,8 @@ def _selected(db: Resource, selections: list[Resource]) -> bool:
     "(which AWS Backup does not support) has an `aws:msk/replicator:Replicator` or a `recovery` "
     "tag naming its recovery path (e.g. `replay-from-source`). ElastiCache, which AWS Backup "
     "does not support either, recovers from its own snapshots: AWS-ELASTICACHE-006.",
-    rationale="A datastore without a backup plan is only as durable as its last accident. The anchors check "
-    "RDS/EBS backup plans one resource at a time; this rule gives a reviewer the whole recovery "
+    rationale="A datastore without a backup plan is only as durable as its last accident. Other rule sets "
+    "check RDS/EBS backup plans one resource at a time; this rule gives a reviewer the whole recovery "
     "matrix of the stack, including the services AWS Backup cannot protect.",
     remediation="The `Backups` component selects resources tagged `backup=true`; the `Postgres` component "
     "sets that tag. For Kafka, tag the MSK cluster `recovery=<how topics come back>` (e.g. "

@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""CloudWatch rules: log groups (retention, encryption), alarms (actions), and the stack rule
+that every datastore is watched by an alarm that notifies someone (STACK-OBS-001).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +12,6 @@ from policy.rules.aws.rds import RDS_CLUSTER, RDS_INSTANCE
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-
-
-# --- CloudWatch -----------------------------------------------------------------------------------
 
 
 @resource_rule(
@@ -76,7 +75,7 @@ def alarm_actions(r: Resource):
         yield f"alarm {r.name} notifies nobody (no alarmActions)"
 
 
-# --------------------------------------------------------------------------------- observability
+# --- datastores watched by an alarm ---------------------------------------------------------------
 
 # How a CloudWatch alarm names each datastore: (identifier input, alarm dimension names).
 ALARM_DIMENSIONS = {
@@ -123,12 +122,11 @@ def _alarms_for(ds: Resource, alarms: list[Resource]) -> list[Resource]:
     "with logType slow-log). RDS log exports and MSK broker logs are AWS-RDS-008/024 and "
     "AWS-MSK-006; the log groups themselves are judged by AWS-CW-001/002.",
     rationale="A datastore nobody is alerted about fails silently: storage fills, replicas lag, brokers go "
-    "offline, and the first signal is an outage report. The anchors check that logging is on, "
+    "offline, and the first signal is an outage report. Other rule sets check that logging is on, "
     "never that a human hears about it.",
     remediation="The `Monitoring` component creates CPU, storage, memory and replication alarms per "
     "datastore with the stack's SNS topic as action; the `Redis` component ships slow and engine "
     "logs to CloudWatch.",
-    tags=(),
     aliases=("STK-OBS-001",),
 )
 def datastores_observed(stack: Stack):

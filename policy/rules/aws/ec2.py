@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""EC2 rules for instances and EBS volumes, should any appear outside a node group (Groundwork
+creates none itself), and the instance-metadata reader the node launch-template rule shares.
+"""
 
 from __future__ import annotations
 
@@ -25,9 +27,6 @@ def metadata_issues(options: dict, max_hops: float) -> list[str]:
             "the node's credentials"
         )
     return issues
-
-
-# ------------------------------------------------------------------------------------ EC2, EBS
 
 
 @resource_rule(

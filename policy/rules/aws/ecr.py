@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""ECR rules: the repositories Groundwork creates per application and the registry-wide scanning
+configuration (immutable tags, scanning, encryption, lifecycle, no public policy).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +15,6 @@ from policy.helpers import (
     policy_document,
     statements,
 )
-
-# ------------------------------------------------------------------------------------------- ECR
 
 ECR_REPOSITORY = "aws:ecr/repository:Repository"
 ECR_REGISTRY_SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
@@ -38,7 +38,7 @@ def _repositories_of(stack: Stack, satellite_type: str, repo: Resource) -> list[
     rationale="With mutable tags, whoever can push can replace `api:1.4.2` under a running deployment; the "
     "scanned, reviewed image is no longer what runs.",
     remediation='Set `image_tag_mutability="IMMUTABLE"` on the repository.',
-    tags=("cp:ecr-repository-disallow-mutable-image", "checkov:CKV_AWS_51", "fsbp:ECR.2"),
+    tags=("compliance-policies:ecr-repository-disallow-mutable-image", "checkov:CKV_AWS_51", "fsbp:ECR.2"),
 )
 def ecr_immutable_tags(r: Resource):
     mutability = r.get("imageTagMutability") or "MUTABLE"
@@ -55,7 +55,7 @@ def ecr_immutable_tags(r: Resource):
     rationale="Scanning on push is what turns a vulnerable base image into a finding before it is deployed.",
     remediation='Set `image_scanning_configuration={"scan_on_push": True}` or enable Inspector enhanced '
     "scanning for the registry.",
-    tags=("cp:ecr-repository-enable-image-scan", "checkov:CKV_AWS_163", "fsbp:ECR.1"),
+    tags=("compliance-policies:ecr-repository-enable-image-scan", "checkov:CKV_AWS_163", "fsbp:ECR.1"),
 )
 def ecr_scan_on_push(stack: Stack):
     if any(s.peek("scanType") == "ENHANCED" for s in stack.of_type(ECR_REGISTRY_SCANNING)):
@@ -78,8 +78,8 @@ def ecr_scan_on_push(stack: Stack):
     "decrypt rights under the platform's key policy (AES256 is AWS-owned).",
     remediation='Set `encryption_configurations=[{"encryption_type": "KMS", "kms_key": platform key}]`.',
     tags=(
-        "cp:ecr-repository-disallow-unencrypted-repository",
-        "cp:ecr-repository-configure-customer-managed-key",
+        "compliance-policies:ecr-repository-disallow-unencrypted-repository",
+        "compliance-policies:ecr-repository-configure-customer-managed-key",
         "checkov:CKV_AWS_136",
     ),
 )
@@ -137,7 +137,7 @@ def ecr_policy_not_public(r: Resource):
     title="ECR repositories cannot be force-deleted",
     severity="low",
     resource_types=(ECR_REPOSITORY,),
-    description="Checks `forceDelete` is not true. Beyond the anchors.",
+    description="Checks `forceDelete` is not true.",
     rationale="force_delete deletes every image with the repository, including the ones running in prod; a "
     "replacement then leaves nodes unable to pull on the next reschedule.",
     remediation="Remove `force_delete=True`.",

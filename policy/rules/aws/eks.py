@@ -1,4 +1,9 @@
-"""TODO docstring"""
+"""EKS rules: the cluster (endpoint, secrets encryption, logs, version, access), its add-ons and
+access policies, its node groups and their launch templates, and the node IAM role.
+
+Groundwork's `Cluster` component creates these on AWS stacks; the config keys named in remediations
+live under `cluster.*` in `Pulumi.<stack>.yaml`.
+"""
 
 from __future__ import annotations
 
@@ -49,7 +54,7 @@ def _decoded(user_data: str) -> str:
         return user_data
 
 
-# ------------------------------------------------------------------------------------- EKS cluster
+# --- cluster --------------------------------------------------------------------------------------
 
 
 @resource_rule(
@@ -68,7 +73,7 @@ def _decoded(user_data: str) -> str:
     "`cluster.endpointPublicAccessCidrs`.",
     thresholds={"allowPublicEndpoint": False},
     tags=(
-        "cp:eks-cluster-disallow-api-endpoint-public-access",
+        "compliance-policies:eks-cluster-disallow-api-endpoint-public-access",
         "checkov:CKV_AWS_38",
         "checkov:CKV_AWS_39",
         "fsbp:EKS.1",
@@ -99,7 +104,11 @@ def eks_private_endpoint(r: Resource):
     rationale="Envelope encryption keeps Secrets unreadable in etcd backups and snapshots, and the key "
     "policy controls who can decrypt them.",
     remediation="The `Cluster` component sets `encryption_config` with the platform KMS key.",
-    tags=("cp:eks-cluster-enable-cluster-encryption-config", "checkov:CKV_AWS_58", "fsbp:EKS.3"),
+    tags=(
+        "compliance-policies:eks-cluster-enable-cluster-encryption-config",
+        "checkov:CKV_AWS_58",
+        "fsbp:EKS.3",
+    ),
 )
 def eks_secrets_encryption(r: Resource):
     config = first(r.get("encryptionConfig"))
@@ -166,7 +175,7 @@ def eks_version(r: Resource):
     severity="high",
     resource_types=(EKS_CLUSTER,),
     description='Checks `accessConfig.authenticationMode == "API"` and '
-    "`accessConfig.bootstrapClusterCreatorAdminPermissions == false`. Beyond the open anchors.",
+    "`accessConfig.bootstrapClusterCreatorAdminPermissions == false`.",
     rationale="The aws-auth ConfigMap is an unaudited, easily broken mapping that any cluster admin can "
     "edit; access entries are AWS API objects governed by IAM and CloudTrail. The bootstrap flag "
     "silently makes whoever ran `pulumi up` a permanent cluster-admin (on by default).",
@@ -193,8 +202,7 @@ def eks_access_config(r: Resource):
     resource_types=(ACCESS_POLICY_ASSOCIATION,),
     description="Checks that an association of AmazonEKSClusterAdminPolicy (or AmazonEKSAdminPolicy at "
     "cluster scope) names a principal matching the policy config's `clusterAdminPrincipals` "
-    "(ARNs or shell patterns such as `arn:aws:iam::*:role/groundwork-deploy*`). Beyond the open "
-    "anchors.",
+    "(ARNs or shell patterns such as `arn:aws:iam::*:role/groundwork-deploy*`).",
     rationale="Cluster-admin can read every Secret and run anything on every node; the list of who holds it "
     "must be short, reviewed and in one place.",
     remediation="Add the role to `cluster.adminRoleArns` in Pulumi.<stack>.yaml and to the policy config's "
@@ -221,7 +229,7 @@ def eks_cluster_admin_principals(r: Resource):
     resource_types=(ADDON,),
     description="Checks `addonVersion` is set, and that add-ons which call AWS APIs (vpc-cni, EBS/EFS/S3 CSI "
     "drivers, CloudWatch observability, ADOT, GuardDuty agent) have `serviceAccountRoleArn` or "
-    "`podIdentityAssociations`. Beyond the open anchors.",
+    "`podIdentityAssociations`.",
     rationale="An unpinned add-on changes under the cluster at AWS's pace; an add-on without its own "
     "identity runs with the node role, so every pod on the node inherits its AWS permissions.",
     remediation="Pin `addon_version` and give the add-on an IRSA role (`service_account_role_arn`) or a Pod "
@@ -242,7 +250,7 @@ def eks_addon_pinned(r: Resource):
     title="EKS cluster has deletion protection",
     severity="medium",
     resource_types=(EKS_CLUSTER,),
-    description="Checks `deletionProtection == true`. Beyond the anchors.",
+    description="Checks `deletionProtection == true`.",
     rationale="Deleting the cluster deletes every workload and its in-cluster state; the flag makes the EKS "
     "API refuse.",
     remediation="Set `cluster.deletionProtection: true` (prod profile).",
@@ -252,7 +260,7 @@ def eks_deletion_protection(r: Resource):
         yield "deletionProtection is not true: a destroy or replacement deletes the cluster"
 
 
-# ------------------------------------------------------------------------------ node groups, LT
+# --- node groups and launch templates -------------------------------------------------------------
 
 
 @resource_rule(
@@ -308,8 +316,8 @@ def launch_template_imdsv2(r: Resource):
     "snapshots and detached volumes.",
     remediation='The `Cluster` component\'s launch template sets encrypted="true" and the platform KMS key.',
     tags=(
-        "cp:ec2-launchtemplate-disallow-unencrypted-block-device",
-        "cp:ec2-launchtemplate-configure-customer-managed-key",
+        "compliance-policies:ec2-launchtemplate-disallow-unencrypted-block-device",
+        "compliance-policies:ec2-launchtemplate-configure-customer-managed-key",
         "fsbp:EC2.181",
         "cdk-nag:AwsSolutions-EC26",
     ),
@@ -335,7 +343,7 @@ def launch_template_encrypted_volumes(r: Resource):
     rationale="Nodes with public IPs are directly reachable from the internet; they belong in private "
     "subnets behind NAT.",
     remediation="Remove `associate_public_ip_address` from the launch template's network interfaces.",
-    tags=("cp:ec2-launchtemplate-disallow-public-ip", "checkov:CKV_AWS_88", "fsbp:EC2.25"),
+    tags=("compliance-policies:ec2-launchtemplate-disallow-public-ip", "checkov:CKV_AWS_88", "fsbp:EC2.25"),
 )
 def launch_template_no_public_ip(r: Resource):
     for nic in as_list(r.get("networkInterfaces")):
@@ -389,7 +397,6 @@ NODE_ROLE_POLICIES = [
     remediation="Grant application permissions through an IRSA role per service account (Groundwork's "
     "`irsa_role`), never on the node role.",
     thresholds={"nodeRolePolicies": NODE_ROLE_POLICIES},
-    tags=(),
     aliases=("STK-EKS-002",),
 )
 def node_role_minimal(stack: Stack):

@@ -1,4 +1,8 @@
-"""TODO docstring"""
+"""ElastiCache rules: replication groups, cache clusters and serverless caches (Redis and Valkey).
+
+Groundwork's `Redis` component creates a replication group on AWS stacks; the config keys named in
+remediations live under `redis.*` in `Pulumi.<stack>.yaml`.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,6 @@ from policy.helpers import as_list, cmk_issue, is_false, is_true, number
 EC_REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 EC_CLUSTER = "aws:elasticache/cluster:Cluster"
 EC_SERVERLESS = "aws:elasticache/serverlessCache:ServerlessCache"
-
-
-# -------------------------------------------------------------------------------------- ElastiCache
 
 
 def _redis_like(r: Resource) -> bool:
@@ -215,7 +216,7 @@ def elasticache_port(r: Resource):
     severity="medium",
     resource_types=(EC_REPLICATION_GROUP, EC_CLUSTER),
     description="Checks `finalSnapshotIdentifier` is set on Redis/Valkey replication groups and standalone "
-    "clusters. Beyond the anchors.",
+    "clusters.",
     rationale="Deleting a cache without a final snapshot loses its contents; the identifier is all it takes.",
     remediation="The `Redis` component sets `final_snapshot_identifier` derived from its name.",
 )
@@ -232,7 +233,7 @@ def elasticache_final_snapshot(r: Resource):
     severity="medium",
     resource_types=(EC_REPLICATION_GROUP,),
     description="Checks `authToken` is unset; authentication comes from RBAC `userGroupIds` or the "
-    "write-only `authTokenWo`. Beyond the anchors.",
+    "write-only `authTokenWo`.",
     rationale="`authToken` is kept in the Pulumi state and cannot be rotated without replacing it there; "
     "RBAC users live in ElastiCache and rotate on their own schedule.",
     remediation="Use the `Redis` component's RBAC user group (`user_group_ids`), or `auth_token_wo`.",

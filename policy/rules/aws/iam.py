@@ -1,4 +1,10 @@
-"""TODO docstring"""
+"""IAM rules: roles, inline and managed policies, attachments, users and OIDC providers (no
+administrator or wildcard grants, scoped resources, no privilege escalation, trust policies that
+name who may assume a role).
+
+Groundwork creates no CloudTrail trail or AWS Config recorder (they are account-level services
+owned outside a platform stack), so no rule reads those types.
+"""
 
 from __future__ import annotations
 
@@ -128,9 +134,6 @@ def policy_documents(r: Resource) -> list[tuple[str, dict]]:
                 found.append((f"inlinePolicies[{i}] {inline.get('name', '')}".strip(), doc))
         return found
     return []
-
-
-# --- IAM ------------------------------------------------------------------------------------------
 
 
 @resource_rule(
@@ -428,7 +431,7 @@ def iam_policies_one_place(stack: Stack):
     description='`url` is https and `clientIdLists` is exactly ["sts.amazonaws.com"] (plus audiences in '
     "the `allowedAudiences` threshold).",
     rationale="Every client id listed is an audience whose tokens AWS accepts for AssumeRoleWithWebIdentity; "
-    "extra audiences widen who can present a token to the account. No anchor checks the provider "
+    "extra audiences widen who can present a token to the account. No other rule set checks the provider "
     "itself, only role trust policies.",
     remediation="Create the cluster's (or GitHub's) OIDC provider with "
     '`client_id_lists=["sts.amazonaws.com"]`.',

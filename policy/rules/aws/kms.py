@@ -1,4 +1,8 @@
-"""TODO docstring"""
+"""KMS rules: keys (rotation, key policy, deletion window, description), and the stack rule that
+every datastore uses a key this stack owns (STACK-KMS-001).
+
+Groundwork's `KmsKey` component creates the stack's platform key.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,6 @@ from policy.rules.aws.rds import RDS_CLUSTER, RDS_INSTANCE
 from policy.rules.aws.secretsmanager import SECRET
 
 KMS_KEY = "aws:kms/key:Key"
-
-
-# --- KMS ------------------------------------------------------------------------------------------
 
 
 @resource_rule(
@@ -128,7 +129,7 @@ def kms_description(r: Resource):
         yield f"KMS key {r.name} has no description"
 
 
-# ------------------------------------------------------------------------------------------- KMS
+# --- keys owned by the stack ----------------------------------------------------------------------
 
 KEY_INPUTS = {
     RDS_INSTANCE: "kmsKeyId",
@@ -151,11 +152,10 @@ KEY_INPUTS = {
     "on an `aws:kms/key:Key` of this stack (the engine's property dependencies) or is in the "
     "policy config's `allowedKmsKeyArns`; `alias/aws/*` AWS-managed keys fail.",
     rationale="A key from another stack or environment couples lifecycles (its deletion makes this stack's "
-    "data unreadable) and lets that environment's administrators decrypt this one's data. The "
-    "anchors only check that some key is set.",
+    "data unreadable) and lets that environment's administrators decrypt this one's data. Other rule "
+    "sets only check that some key is set.",
     remediation="Pass `platform.kms.key_arn` (the stack's own key) to every component.",
     thresholds={"allowedKmsKeyArns": []},
-    tags=(),
     aliases=("STK-KMS-001",),
 )
 def keys_owned_by_stack(stack: Stack):

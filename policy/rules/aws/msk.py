@@ -1,4 +1,9 @@
-"""TODO docstring"""
+"""MSK rules: Kafka clusters (encryption, authentication, logging, monitoring) and the durability
+settings of their configurations.
+
+Groundwork's `Kafka` component creates these on AWS stacks; the config keys named in remediations
+live under `kafka.*` in `Pulumi.<stack>.yaml`.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,6 @@ from policy.helpers import cmk_issue, first, is_false, is_true, number
 MSK_CLUSTER = "aws:msk/cluster:Cluster"
 MSK_CONFIGURATION = "aws:msk/configuration:Configuration"
 MSK_MONITORING_LEVELS = ["PER_BROKER", "PER_TOPIC_PER_BROKER", "PER_TOPIC_PER_PARTITION"]
-
-
-# ---------------------------------------------------------------------------------------------- MSK
 
 
 @resource_rule(
@@ -152,7 +154,7 @@ def _server_properties(text: str) -> dict[str, str]:
     resource_types=(MSK_CONFIGURATION,),
     description="Parses `serverProperties`: `auto.create.topics.enable` is not true, `min.insync.replicas >= "
     "minInsyncReplicas` and `default.replication.factor >= minReplicationFactor` (policy config; "
-    "default 2 and 3). Beyond the anchors.",
+    "default 2 and 3).",
     rationale="Auto-created topics bypass review and get single-replica defaults; with min.insync.replicas 1 "
     "an acknowledged write lives on one broker and is lost with it.",
     remediation="The `Kafka` component's configuration sets these values from `kafka.*` in "

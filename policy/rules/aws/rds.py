@@ -1,4 +1,11 @@
-"""TODO docstring"""
+"""RDS rules for DB instances, snapshots and what instances and Aurora clusters share (final
+snapshots, managed master passwords).
+
+Groundwork's `Postgres` component creates these on AWS stacks; the config keys named in remediations
+live under `postgres.*` in `Pulumi.<stack>.yaml`. Property names are the engine's camelCase inputs of
+the pinned pulumi-aws SDK (its `@pulumi.getter(name=...)`). The Aurora cluster rules (`aurora.py`) and
+the parameter-group rules (`rds_parameters.py`) reuse the readers defined here.
+"""
 
 from __future__ import annotations
 
@@ -42,9 +49,6 @@ def _is_replica(r: Resource) -> bool:
     return bool(r.props.get("replicateSourceDb"))
 
 
-# --------------------------------------------------------------------------------------------- RDS
-
-
 @resource_rule(
     id="AWS-RDS-001",
     title="RDS instance storage is encrypted",
@@ -60,7 +64,7 @@ def _is_replica(r: Resource) -> bool:
     "key).",
     tags=(
         "awsguard:rds-storage-encrypted",
-        "cp:rds-instance-disallow-unencrypted-storage",
+        "compliance-policies:rds-instance-disallow-unencrypted-storage",
         "checkov:CKV_AWS_16",
         "fsbp:RDS.3",
         "cdk-nag:AwsSolutions-RDS2",
@@ -84,7 +88,10 @@ def rds_storage_encrypted(r: Resource):
     remediation="Pass the platform KMS key (`platform.kms.key_arn`) to the `Postgres` component; on a raw "
     "`aws.rds.Instance` set `kms_key_id`.",
     thresholds={"allowedKmsKeyArns": []},
-    tags=("awsguard:rds-storage-encrypted", "cp:rds-instance-configure-customer-managed-key"),
+    tags=(
+        "awsguard:rds-storage-encrypted",
+        "compliance-policies:rds-instance-configure-customer-managed-key",
+    ),
 )
 def rds_instance_cmk(r: Resource):
     if not _is_replica(r):
@@ -104,7 +111,7 @@ def rds_instance_cmk(r: Resource):
     "through a bastion/SSM port forward. Groundwork's `Postgres` component never sets it.",
     tags=(
         "awsguard:rds-instance-public-access",
-        "cp:rds-instance-disallow-public-access",
+        "compliance-policies:rds-instance-disallow-public-access",
         "checkov:CKV_AWS_17",
         "fsbp:RDS.2",
         "cdk-nag:NIST.800.53.R5-RDSInstancePublicAccess",
@@ -161,7 +168,7 @@ def retention_issue(r: Resource, days_prop: str) -> Iterator[str]:
     thresholds={"minRetentionDays": 7},
     tags=(
         "awsguard:rds-instance-backup-enabled",
-        "cp:rds-instance-configure-backup-retention",
+        "compliance-policies:rds-instance-configure-backup-retention",
         "checkov:CKV_AWS_133",
         "fsbp:RDS.11",
         "cdk-nag:AwsSolutions-RDS13",
@@ -275,8 +282,8 @@ def performance_insights_issue(r: Resource) -> Iterator[str]:
     remediation="Set `performance_insights_enabled=True` and `performance_insights_kms_key_id` to the "
     "platform KMS key (the `Postgres` component does both).",
     tags=(
-        "cp:rds-instance-enable-performance-insights",
-        "cp:rds-instance-disallow-unencrypted-performance-insights",
+        "compliance-policies:rds-instance-enable-performance-insights",
+        "compliance-policies:rds-instance-disallow-unencrypted-performance-insights",
         "checkov:CKV_AWS_353",
         "checkov:CKV_AWS_354",
     ),
@@ -445,8 +452,8 @@ def rds_snapshot_private(r: Resource):
     title="RDS keeps a final snapshot on deletion",
     severity="high",
     resource_types=(RDS_INSTANCE, RDS_CLUSTER),
-    description="Checks `skipFinalSnapshot` is false and `finalSnapshotIdentifier` is set. Beyond the "
-    "anchors, which only look at deletion protection.",
+    description="Checks `skipFinalSnapshot` is false and `finalSnapshotIdentifier` is set. Other rule sets "
+    "look only at deletion protection.",
     rationale="`skipFinalSnapshot` defaults to true in the provider for clusters and is easy to leave on: a "
     "destroy or replacement then deletes the data with no snapshot to restore from.",
     remediation="The `Postgres` component sets `skip_final_snapshot=False` and a `final_snapshot_identifier` "

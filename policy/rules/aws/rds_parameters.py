@@ -1,4 +1,7 @@
-"""TODO docstring"""
+"""RDS rules that read a database's parameter group: TLS enforced (`rds.force_ssl`) and query
+logging. They are stack rules because the parameter group is its own resource, joined to its
+database through `parameterGroupName` / `dbClusterParameterGroupName`.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TODO docstring"""
+"""The stack rule that AWS resources stay in the allowed regions (STACK-REG-001)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ from policy.framework import Resource, Stack, stack_rule
 from policy.helpers import each
 
 AWS_PROVIDER = "pulumi:providers:aws"
-
-
-# ------------------------------------------------------------------------------------- regions
 
 
 @stack_rule(
@@ -22,7 +19,6 @@ AWS_PROVIDER = "pulumi:providers:aws"
     remediation="Set `aws:region` in Pulumi.<stack>.yaml to an allowed region and drop per-resource "
     "overrides (cross-region backup copies go to `backups.drRegion`, which must be allowed too).",
     thresholds={"allowedRegions": []},
-    tags=(),
     aliases=("STK-REG-001",),
 )
 def allowed_regions(stack: Stack):

@@ -1,4 +1,9 @@
-"""TODO docstring"""
+"""S3 rules: buckets and every resource that configures one (public access block, ownership
+controls, encryption, policy, versioning, logging, lifecycle, object lock, replication,
+notifications) plus the account-wide public access block.
+
+Groundwork's `Backups` component and the object-storage backend create buckets on AWS stacks.
+"""
 
 from __future__ import annotations
 
@@ -41,9 +46,6 @@ S3_NOTIFICATION = ("aws:s3/bucketNotification:BucketNotification",)
 OBJECT_LOCK_TAGS = {"data-classification": ["backup", "audit"]}
 REPLICATION_TAGS = {"criticality": ["critical"]}
 S3_ACCOUNT_PAB = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
-
-
-# ----------------------------------------------------------------------------------------------- S3
 
 
 def _satellites(stack: Stack, bucket: Resource, types: tuple[str, ...]) -> list[Resource]:
@@ -127,7 +129,7 @@ PUBLIC_GRANTEES = (
     rationale="A public ACL lets anyone (or any AWS account) list or read the objects.",
     remediation="Remove the ACL; Groundwork buckets use BucketOwnerEnforced ownership, which disables ACLs.",
     tags=(
-        "cp:s3-bucket-disallow-public-read",
+        "compliance-policies:s3-bucket-disallow-public-read",
         "checkov:CKV_AWS_20",
         "checkov:CKV_AWS_57",
         "checkov:CKV_AWS_375",
@@ -198,9 +200,9 @@ def _sse_rules(res: Resource) -> list[dict]:
     remediation="Configure aws:kms with the platform key and bucket keys on, as the `Backups` component "
     "does.",
     tags=(
-        "cp:s3-bucket-enable-server-side-encryption",
-        "cp:s3-bucket-configure-server-side-encryption-kms",
-        "cp:s3-bucket-configure-bucket-key",
+        "compliance-policies:s3-bucket-enable-server-side-encryption",
+        "compliance-policies:s3-bucket-configure-server-side-encryption-kms",
+        "compliance-policies:s3-bucket-configure-bucket-key",
         "checkov:CKV_AWS_19",
         "checkov:CKV_AWS_145",
         "fsbp:S3.17",
@@ -441,7 +443,7 @@ def s3_object_lock(stack: Stack):
     remediation="Add a BucketReplicationConfig to a bucket in the DR region.",
     thresholds={"replicationTags": REPLICATION_TAGS},
     tags=(
-        "cp:s3-bucket-enable-replication-configuration",
+        "compliance-policies:s3-bucket-enable-replication-configuration",
         "checkov:CKV_AWS_144",
         "fsbp:S3.7",
         "cdk-nag:NIST.800.53.R5-S3BucketReplicationEnabled",
@@ -515,7 +517,7 @@ def s3_account_public_access_block(r: Resource):
     title="S3 buckets cannot be force-destroyed",
     severity="medium",
     resource_types=S3_BUCKETS,
-    description="Checks `forceDestroy` is not true. Beyond the anchors.",
+    description="Checks `forceDestroy` is not true.",
     rationale="With force_destroy, deleting the bucket resource deletes every object and version in it; a "
     "destroy or a replacement becomes data loss.",
     remediation="Remove `force_destroy=True` (only ephemeral test buckets may set it, with an exemption).",

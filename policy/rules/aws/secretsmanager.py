@@ -1,4 +1,4 @@
-"""TODO docstring"""
+"""Secrets Manager rules: secrets are encrypted with the stack's key, rotated, and described."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ from policy.framework import Resource, Stack, resource_rule, stack_rule
 
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
-
-
-# --- Secrets Manager ------------------------------------------------------------------------------
 
 
 @resource_rule(

@@ -1,4 +1,9 @@
-"""TODO docstring"""
+"""Security-group rules: no public ingress, datastores without open egress, described rules kept
+in one place, the default group closed, private sources only, and the stack rule that datastores
+are reachable only from security groups (STACK-NET-001).
+
+Groundwork's `Network` component and the data components create these on AWS stacks.
+"""
 
 from __future__ import annotations
 
@@ -256,7 +261,7 @@ def sg_private_sources(r: Resource):
             yield f"{r.name} {rule['where']} admits {ports} from public range(s) {', '.join(public)}"
 
 
-# ------------------------------------------------------------------------------------- network
+# --- datastores reachable from security groups only -----------------------------------------------
 
 DATASTORE_SGS = {
     RDS_INSTANCE: "vpcSecurityGroupIds",
@@ -297,7 +302,7 @@ def _cidr_sources(stack: Stack, sg: Resource) -> list[str]:
     "`aws:ec2/securityGroupRule` — except the policy config's `allowedDatastoreCidrs`. Ingress "
     "must reference the cluster's security groups.",
     rationale="A CIDR rule admits everything in that range — other teams' subnets, the NAT, a peered VPC — "
-    "while a security-group reference admits exactly the cluster's nodes. The anchors only reject "
+    "while a security-group reference admits exactly the cluster's nodes. Other rule sets only reject "
     "0.0.0.0/0; a database open to 10.0.0.0/8 passes them.",
     remediation="The data components take `allowed_security_group_ids` (the cluster's node security group) "
     "and create referenced-group rules only; remove CIDR rules from the datastore's group.",

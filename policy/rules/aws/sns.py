@@ -1,4 +1,4 @@
-"""TODO docstring"""
+"""SNS rules: the alarm topics are encrypted and not open to the public."""
 
 from __future__ import annotations
 
@@ -9,9 +9,6 @@ TOPIC = "aws:sns/topic:Topic"
 TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 
 
-# --- SNS ------------------------------------------------------------------------------------------
-
-
 @resource_rule(
     id="AWS-SNS-001",
     title="SNS topics are encrypted",
@@ -19,7 +16,7 @@ TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
     resource_types=(TOPIC,),
     description="`kmsMasterKeyId` is set.",
     rationale="Alert topics carry resource names, error text and sometimes data from the alarm; encryption "
-    "at rest keeps them under the key policy. The surveyed anchors have no SNS rule at all.",
+    "at rest keeps them under the key policy. None of the other rule sets compared here has an SNS rule.",
     remediation="Create alert topics with `kms_master_key_id` set to the platform KMS key (and grant "
     "CloudWatch use of the key).",
 )
@@ -36,7 +33,7 @@ def topic_encrypted(r: Resource):
     description="No Allow statement in a topic's `policy` (on the Topic or an `aws:sns/topicPolicy`) names "
     'Principal "*" without a Condition.',
     rationale="A public topic lets anyone publish fake alerts into the on-call channel or subscribe to read "
-    "them. The surveyed anchors have no SNS rule at all.",
+    "them. None of the other rule sets compared here has an SNS rule.",
     remediation="Grant `sns:Publish` to `cloudwatch.amazonaws.com` with an `aws:SourceAccount` condition "
     "instead of a wildcard principal.",
 )

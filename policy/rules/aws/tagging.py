@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""The stack rule that every taggable AWS resource carries the required tags for this stack's
+environment (STACK-ENV-001).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +11,6 @@ from policy.framework import Resource, Stack, stack_rule
 from policy.helpers import each
 
 REQUIRED_TAGS = ["environment", "project", "component", "managed-by", "owner", "cost-center"]
-
-
-# ----------------------------------------------------------------------------------- tagging
 
 
 @cache
@@ -60,12 +59,11 @@ def _provider_tags(stack: Stack, r: Resource) -> dict:
     "`requiredTags` (environment, project, component, managed-by, owner, cost-center) and "
     "`environment` equals the stack's environment.",
     rationale="Tags drive cost allocation, tag-based IAM conditions, AWS Backup selections and incident "
-    "scoping. A prod-tagged resource in a dev stack (or an untagged one) escapes all of them; no "
-    "anchor ties tags to the stack that created the resource.",
+    "scoping. A prod-tagged resource in a dev stack (or an untagged one) escapes all of them; no other "
+    "rule set ties tags to the stack that created the resource.",
     remediation="Create AWS resources through Groundwork components, which pass `tags=component_tags(...)`; "
     "the values come from `tags.owner`/`tags.costCenter` in Pulumi.<stack>.yaml.",
     thresholds={"requiredTags": REQUIRED_TAGS},
-    tags=(),
     aliases=("STK-ENV-001",),
 )
 def environment_tags(stack: Stack):

@@ -1,4 +1,9 @@
-"""TODO docstring"""
+"""VPC rules: flow logs and where they go, subnets, the default VPC, network ACLs, VPC endpoints,
+routes that keep private subnets private, and Elastic IPs.
+
+Groundwork's `Network` component creates these on AWS stacks; the config keys named in remediations
+live under `network.*` in `Pulumi.<stack>.yaml`.
+"""
 
 from __future__ import annotations
 
@@ -247,7 +252,7 @@ def _unknown(mapping: dict, key: str) -> bool:
     "least one `securityGroupIds` entry and at least one `subnetIds` entry.",
     rationale="Without private DNS, SDKs keep resolving the public service name and traffic still leaves "
     "through the NAT; without a security group the endpoint accepts connections from anything "
-    "that can route to it. No anchor checks either.",
+    "that can route to it. No other rule set checks either.",
     remediation="Create interface endpoints with `private_dns_enabled=True`, the private subnets and a "
     "security group that allows 443 from the VPC CIDR only (Groundwork's Network component "
     "does).",
@@ -271,8 +276,8 @@ def interface_endpoint_private(r: Resource):
     "`kmsKeyId` and a `retentionInDays` of at least `minRetentionDays` (90 by default; 0 means "
     "never expire).",
     rationale="Flow logs name every internal address and port that talked; stored unencrypted or deleted "
-    "after a day, they either leak the network map or are gone when an incident needs them. The "
-    "anchors check that flow logs exist, never where they go.",
+    "after a day, they either leak the network map or are gone when an incident needs them. Other rule "
+    "sets check that flow logs exist, never where they go.",
     remediation="Give the Network component `kms_key_arn` and `flow_log_retention_days` (stack config "
     "`network.flowLogRetentionDays`).",
     thresholds={"minRetentionDays": 90},

@@ -1,12 +1,10 @@
-"""TODO docstring"""
+"""The stack rule that Kubernetes objects use stable (GA) API versions."""
 
 from __future__ import annotations
 
 import re
 
 from policy.framework import Stack, stack_rule
-
-# -------------------------------------------------------------------------------- API versions
 
 _PRERELEASE = re.compile(r"^kubernetes:[^/]+/v\d+(alpha|beta)\d*:")
 REMOVED_APIS = ("kubernetes:extensions/", "kubernetes:policy/v1beta1:PodSecurityPolicy")
@@ -22,7 +20,10 @@ REMOVED_APIS = ("kubernetes:extensions/", "kubernetes:policy/v1beta1:PodSecurity
     "the deployment; EKS does not enable alpha APIs at all.",
     remediation="Move the object to its GA API version (e.g. networking.k8s.io/v1 Ingress, autoscaling/v2 "
     "HPA).",
-    tags=("cp:kubernetes-*-disallow-alpha-resource", "cp:kubernetes-*-disallow-beta-resource"),
+    tags=(
+        "compliance-policies:kubernetes-*-disallow-alpha-resource",
+        "compliance-policies:kubernetes-*-disallow-beta-resource",
+    ),
     aliases=("K8S-WL-011",),
 )
 def stable_api_versions(stack: Stack):

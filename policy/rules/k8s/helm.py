@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""Helm rules: charts pinned to an exact version from allowed repositories, and v3 Releases
+(whose objects the pack cannot see) flagged where `helm.sh/v4:Chart` is preferred.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +11,6 @@ from policy.framework import Resource, resource_rule
 HELM_CHART = "kubernetes:helm.sh/v4:Chart"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
-
-# ---------------------------------------------------------------------------------------- Helm
 
 _VERSION_RANGE = re.compile(r"[\^~<>=*|, ]|\.x\b|^x$")
 

@@ -1,4 +1,11 @@
-"""TODO docstring"""
+"""Kubernetes namespace rules: Pod Security Admission labels, a default-deny NetworkPolicy, a
+quota and limits per application namespace, no objects in `default`, workloads selected by a
+NetworkPolicy, and the environment label.
+
+Namespace joins: an object belongs to a Namespace resource when its `metadata.namespace` equals the
+Namespace's `metadata.name` (or Pulumi name), or when the engine records that its `metadata` input
+came from that Namespace (an auto-named namespace's name is only known after deploy).
+"""
 
 from __future__ import annotations
 
@@ -72,9 +79,6 @@ def _is_default_deny(policy: Resource, direction: str) -> bool:
     types = as_list(spec.get("policyTypes")) or (["Ingress"] + (["Egress"] if spec.get("egress") else []))
     rules = spec.get(direction.lower())
     return direction in types and not as_list(rules)
-
-
-# ----------------------------------------------------------------------------------- namespaces
 
 
 @resource_rule(

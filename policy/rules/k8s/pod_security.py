@@ -1,4 +1,11 @@
-"""TODO docstring"""
+"""Kubernetes Pod Security Standards, baseline and restricted profiles, on every workload kind.
+
+Workload kinds: Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob; the pod spec is
+read from where each kind keeps it (policy.helpers.pod_spec). Every container list counts
+(initContainers, containers, ephemeralContainers). Groundwork's in-cluster data services (local
+stack), monitoring and add-ons create these through the `k8s_opts()` provider; Helm values are the
+place to fix third-party charts.
+"""
 
 from __future__ import annotations
 
@@ -57,9 +64,6 @@ SELINUX_TYPES = {"container_t", "container_init_t", "container_kvm_t", "containe
 def _capabilities(container: dict) -> dict:
     caps = security_context(container).get("capabilities")
     return caps if isinstance(caps, dict) else {}
-
-
-# ------------------------------------------------------------------------------ PSS baseline
 
 
 @resource_rule(
@@ -349,7 +353,7 @@ def pod_baseline_extras(r: Resource):
     remediation="Set `readOnlyRootFilesystem: true` and mount emptyDir volumes at the paths the app writes.",
     tags=(
         "checkov:CKV_K8S_22",
-        "cp:apps-v1-deployment-enable-read-only-root-filesystem",
+        "compliance-policies:apps-v1-deployment-enable-read-only-root-filesystem",
         "opa:pod_security.rego",
     ),
     aliases=("K8S-PSS-011",),

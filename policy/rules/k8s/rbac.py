@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""Kubernetes RBAC rules: no wildcards, no privilege-escalating verbs, no use of the default
+ServiceAccount, cluster-admin only for listed subjects, nothing bound to anonymous users.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +11,6 @@ SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 RBAC = "kubernetes:rbac.authorization.k8s.io/v1"
 ROLE, CLUSTER_ROLE = f"{RBAC}:Role", f"{RBAC}:ClusterRole"
 ROLE_BINDING, CLUSTER_ROLE_BINDING = f"{RBAC}:RoleBinding", f"{RBAC}:ClusterRoleBinding"
-
-
-# ----------------------------------------------------------------------------------------- RBAC
 
 
 def _rules(r: Resource) -> list[dict]:

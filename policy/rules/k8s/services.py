@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""Kubernetes Service and Ingress rules: no unintended exposure (NodePort, public load
+balancers, externalIPs) and no raw NGINX configuration snippets.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +10,6 @@ from policy.helpers import as_list
 SERVICE = "kubernetes:core/v1:Service"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 
-
-# ------------------------------------------------------------------------- Services, Ingress
 
 INTERNAL_LB_ANNOTATIONS = {
     "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
@@ -30,7 +30,7 @@ INTERNAL_LB_ANNOTATIONS = {
     remediation="Use ClusterIP behind the platform's Ingress; for a reviewed exception list the Service's "
     "namespace/name in publicLoadBalancers.",
     thresholds={"publicLoadBalancers": []},
-    tags=("cp:core-v1-service-disallow-load-balancer", "ex:no-public-services"),
+    tags=("compliance-policies:core-v1-service-disallow-load-balancer", "pulumi-examples:no-public-services"),
     aliases=("K8S-NET-001",),
 )
 def service_exposure(r: Resource):
@@ -70,7 +70,7 @@ def ingress_no_snippets(r: Resource):
     title="Services set no externalIPs",
     severity="medium",
     resource_types=(SERVICE,),
-    description="Checks `spec.externalIPs` is empty. Beyond the anchors.",
+    description="Checks `spec.externalIPs` is empty.",
     rationale="externalIPs let whoever can create a Service intercept traffic to any IP (CVE-2020-8554).",
     remediation="Remove externalIPs; use a LoadBalancer or Ingress.",
 )

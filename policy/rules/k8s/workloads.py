@@ -1,4 +1,7 @@
-"""TODO docstring"""
+"""Kubernetes workload hygiene beyond pod security: resources and probes, pinned images from
+allowed registries, secrets as files, service-account tokens, replicas and disruption budgets,
+risky tools, recommended labels, no literal credentials in env.
+"""
 
 from __future__ import annotations
 
@@ -52,9 +55,6 @@ def _looks_like_credential(name: str, value) -> bool:
         return False
     text = str(value)
     return not (text.startswith(("/", "arn:", "$(")) or text.lower() in ("true", "false"))
-
-
-# ------------------------------------------------------------------------ workload hygiene
 
 
 @resource_rule(
@@ -247,7 +247,7 @@ def pod_token_automount(stack: Stack):
     rationale="A bare Pod is not rescheduled when its node fails and cannot be rolled out or scaled; "
     "workloads belong in a Deployment, StatefulSet, DaemonSet or Job.",
     remediation="Wrap the pod in a Deployment (or Job for run-to-completion work).",
-    tags=("cp:core-v1-pod-disallow-pod", "ex:pods-are-prohibited"),
+    tags=("compliance-policies:core-v1-pod-disallow-pod", "pulumi-examples:pods-are-prohibited"),
     aliases=("K8S-WL-008",),
 )
 def no_bare_pods(r: Resource):
@@ -266,7 +266,10 @@ def no_bare_pods(r: Resource):
     "takes the service down.",
     remediation="Raise `spec.replicas` (or the chart's replicaCount) to at least 3 in prod.",
     thresholds={"minReplicas": 3, "includeStatefulSets": False},
-    tags=("cp:apps-v1-deployment-configure-minimum-replica-count", "ex:minimum-replica-count"),
+    tags=(
+        "compliance-policies:apps-v1-deployment-configure-minimum-replica-count",
+        "pulumi-examples:minimum-replica-count",
+    ),
     aliases=("K8S-WL-009",),
 )
 def workload_replicas(r: Resource):
@@ -287,7 +290,7 @@ def workload_replicas(r: Resource):
     rationale="A budget that never allows an eviction blocks node drains, so cluster upgrades and node "
     "replacements stall until someone deletes it by hand.",
     remediation="Use `maxUnavailable: 1` (Groundwork components do).",
-    tags=("cp:policy-v1-poddisruptionbudget-disallow-zero-voluntary-disruption",),
+    tags=("compliance-policies:policy-v1-poddisruptionbudget-disallow-zero-voluntary-disruption",),
     aliases=("K8S-WL-010",),
 )
 def pdb_allows_disruption(r: Resource):
@@ -343,7 +346,7 @@ def no_risky_tools(r: Resource):
     "find what a pod belongs to.",
     remediation="Groundwork components set these labels; for charts use `commonLabels` in the values.",
     thresholds={"requiredLabels": RECOMMENDED_LABELS},
-    tags=("cp:apps-v1-deployment-configure-recommended-labels",),
+    tags=("compliance-policies:apps-v1-deployment-configure-recommended-labels",),
     aliases=("K8S-WL-013",),
 )
 def recommended_labels(r: Resource):
@@ -359,13 +362,11 @@ def recommended_labels(r: Resource):
     resource_types=WORKLOADS,
     description="Checks no `env[]` entry whose name looks like a credential (PASSWORD, SECRET, TOKEN, "
     "API_KEY, CREDENTIAL, PRIVATE_KEY) carries a literal `value`; names that point at a "
-    "credential (*_FILE, *_PATH, *_NAME, *_ARN...) and file paths or ARNs as values pass. Beyond "
-    "the anchors.",
+    "credential (*_FILE, *_PATH, *_NAME, *_ARN...) and file paths or ARNs as values pass.",
     rationale="A literal value is in the program source, the Pulumi state and the pod spec that anyone with "
     "`get deployments` can read.",
     remediation="Put the value in a Kubernetes Secret fed by External Secrets from Secrets Manager and mount "
     "it.",
-    tags=(),
     aliases=("STK-SEC-003",),
 )
 def pod_no_literal_credentials(r: Resource):
@@ -389,7 +390,6 @@ def pod_no_literal_credentials(r: Resource):
     remediation="Mirror the image into the platform's ECR and reference it there, or add the registry to "
     "`allowedRegistries` in policy/config/<env>.json after review.",
     thresholds={"allowedRegistries": DEFAULT_REGISTRIES},
-    tags=(),
     aliases=("STK-K8S-002",),
 )
 def pod_allowed_registries(r: Resource):

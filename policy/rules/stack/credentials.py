@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""The stack rule that no resource input holds a plaintext credential (STACK-SEC-001), whichever
+provider the resource belongs to.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +14,6 @@ from policy.helpers import AWS_ACCESS_KEY, PRIVATE_KEY_BLOCK, each, number, walk
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 K8S_SECRET = "kubernetes:core/v1:Secret"
 
-
-# ------------------------------------------------------------------------------------- secrets
 
 CREDENTIAL_KEY = re.compile(r"(?i)(password|passwd|secret|token|apikey|api_key|privatekey|secretaccesskey)$")
 NOT_A_CREDENTIAL_KEY = re.compile(r"(?i)^(existing|use|enable|create|auto|generate|require|rotate)")

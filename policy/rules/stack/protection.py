@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""The stack rule that stateful resources are protected in prod (STACK-PROT-001), on AWS and in the
+cluster (PersistentVolumeClaims, StatefulSets with volume claim templates).
+"""
 
 from __future__ import annotations
 
@@ -16,8 +18,6 @@ from policy.rules.aws.secretsmanager import SECRET
 
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 
-
-# ---------------------------------------------------------------------------------- protection
 
 STATEFUL_TYPES = (
     RDS_INSTANCE,
@@ -52,7 +52,6 @@ STATEFUL_TYPES = (
     "through `platform.aws_opts(protect=...)`; pass it for any stateful resource added outside a "
     "component.",
     thresholds={"requireProtectIn": ["prod"]},
-    tags=(),
     aliases=("STK-PROT-001",),
 )
 def stateful_protected(stack: Stack):

@@ -1,13 +1,15 @@
-"""EKS, node group, launch template and EC2 rules: each fires on a broken resource and stays silent on
-the compliant baseline it was made from."""
+"""policy/rules/aws/eks.py: each rule fires on a broken copy of a compliant EKS cluster, add-on, access
+policy association, node group, launch template, instance user data or node role, and stays silent on
+the compliant original."""
 
 import base64
 
 import pytest
 
 from tests.policy._cases import DROP, baseline_fired, fired, patched, res, stack_fired
+from tests.policy.rules.aws._baselines import BASELINES as SHARED
+from tests.policy.rules.aws._baselines import EC2_INSTANCE, KEY
 
-KEY = "arn:aws:kms:eu-west-1:123456789012:key/0000-platform"
 ADMIN = "arn:aws:iam::123456789012:role/platform-admin"
 
 EKS = "aws:eks/cluster:Cluster"
@@ -15,10 +17,6 @@ NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 ADDON = "aws:eks/addon:Addon"
 ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
-INSTANCE = "aws:ec2/instance:Instance"
-VOLUME = "aws:ebs/volume:Volume"
-REPO = "aws:ecr/repository:Repository"
-REPO_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 
 BOOT_SCRIPT = base64.b64encode(
     b"#!/bin/bash\n/etc/eks/bootstrap.sh prod --kubelet-extra-args '--max-pods=58'\n"
@@ -69,27 +67,7 @@ BASELINES = {
         "networkInterfaces": [{"associatePublicIpAddress": "false"}],
         "userData": BOOT_SCRIPT,
     },
-    INSTANCE: {
-        "ami": "ami-1",
-        "instanceType": "t3.micro",
-        "associatePublicIpAddress": False,
-        "metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1.0},
-        "rootBlockDevice": {"encrypted": True, "kmsKeyId": KEY},
-        "userData": "#!/bin/bash\necho ok\n",
-    },
-    VOLUME: {"availabilityZone": "eu-west-1a", "size": 20.0, "encrypted": True, "kmsKeyId": KEY},
-    REPO: {
-        "name": "api",
-        "imageTagMutability": "IMMUTABLE",
-        "imageScanningConfiguration": {"scanOnPush": True},
-        "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": KEY}],
-        "forceDelete": False,
-    },
-    REPO_POLICY: {
-        "repository": "api",
-        "policy": '{"Statement":[{"Effect":"Allow","Principal":{"AWS":'
-        '"arn:aws:iam::123456789012:role/ci"},"Action":"ecr:*"}]}',
-    },
+    EC2_INSTANCE: SHARED[EC2_INSTANCE],
 }
 
 CONFIG = {"AWS-EKS-011": {"clusterAdminPrincipals": [ADMIN]}}
@@ -113,30 +91,18 @@ RESOURCE_CASES = [
         LT,
         {"userData": base64.b64encode(b"export AWS_ACCESS_KEY_ID=AKIAABCDEFGHIJKLMNOP\n").decode()},
     ),
-    ("AWS-EKS-009", INSTANCE, {"userData": "#!/bin/bash\nDB_PASSWORD='s3cr3t-pa55word'\n"}),
+    ("AWS-EKS-009", EC2_INSTANCE, {"userData": "#!/bin/bash\nDB_PASSWORD='s3cr3t-pa55word'\n"}),
     ("AWS-EKS-010", EKS, {"accessConfig.authenticationMode": "API_AND_CONFIG_MAP"}),
     ("AWS-EKS-010", EKS, {"accessConfig.bootstrapClusterCreatorAdminPermissions": DROP}),
     ("AWS-EKS-011", ASSOCIATION, {"principalArn": "arn:aws:iam::123456789012:role/ci"}),
     ("AWS-EKS-012", ADDON, {"addonVersion": DROP}),
     ("AWS-EKS-012", ADDON, {"serviceAccountRoleArn": DROP}),
     ("AWS-EKS-013", EKS, {"deletionProtection": False}),
-    ("AWS-EC2-001", INSTANCE, {"metadataOptions": DROP}),
-    ("AWS-EC2-002", INSTANCE, {"associatePublicIpAddress": True}),
-    ("AWS-EC2-003", INSTANCE, {"rootBlockDevice.encrypted": False}),
-    ("AWS-EC2-004", VOLUME, {"encrypted": False}),
-    ("AWS-ECR-001", REPO, {"imageTagMutability": DROP}),
-    ("AWS-ECR-003", REPO, {"encryptionConfigurations": DROP}),
-    (
-        "AWS-ECR-005",
-        REPO_POLICY,
-        {"policy": '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:*"}]}'},
-    ),
-    ("AWS-ECR-006", REPO, {"forceDelete": True}),
 ]
 
 
 def _case_id(case):
-    return f"{case[0]}-{'+'.join(case[2])}"
+    return f"{case[0]}-{case[1].rsplit(':', 1)[1]}-{'+'.join(case[2])}"
 
 
 @pytest.mark.parametrize("rule_id, type_, overrides", RESOURCE_CASES, ids=map(_case_id, RESOURCE_CASES))
@@ -167,31 +133,7 @@ def test_addons_without_aws_calls_need_no_iam_identity():
 
 def test_user_data_reading_secrets_from_variables_passes():
     script = "#!/bin/bash\nDB_PASSWORD=$(aws secretsmanager get-secret-value --secret-id db)\n"
-    assert "AWS-EKS-009" not in fired(INSTANCE, patched(BASELINES[INSTANCE], {"userData": script}))
-
-
-ECR_STACK = [
-    res(REPO, "api", BASELINES[REPO]),
-    res("aws:ecr/lifecyclePolicy:LifecyclePolicy", "api-lifecycle", {"repository": "api", "policy": "{}"}),
-]
-
-
-def test_ecr_stack_rules_fire_on_a_bare_repository_and_pass_a_complete_one():
-    bare = [res(REPO, "api", patched(BASELINES[REPO], {"imageScanningConfiguration": DROP}))]
-    assert {"AWS-ECR-002", "AWS-ECR-004"} <= stack_fired(bare)
-    assert not {"AWS-ECR-002", "AWS-ECR-004"} & stack_fired(ECR_STACK)
-
-
-def test_registry_wide_enhanced_scanning_covers_every_repository():
-    unscanned = [
-        res(REPO, "api", patched(BASELINES[REPO], {"imageScanningConfiguration": DROP})),
-        res(
-            "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration",
-            "scan",
-            {"scanType": "ENHANCED", "rules": []},
-        ),
-    ]
-    assert "AWS-ECR-002" not in stack_fired(unscanned)
+    assert "AWS-EKS-009" not in fired(EC2_INSTANCE, patched(BASELINES[EC2_INSTANCE], {"userData": script}))
 
 
 def test_cluster_admin_principals_may_be_patterns():
