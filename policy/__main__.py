@@ -5,7 +5,8 @@ The pack fails closed. Its initial config is the shipped config of the stack's o
 (`policy.envconfig.stack_environment`: the stack's `groundwork:environment`, else its name, else
 prod), and the CLI applies a `--policy-pack-config` file over it; so an operator who forgets the
 file still gets that environment's gate (prod's mandatory levels for prod), never an all-advisory
-pack. A policy no config names at all is mandatory, the pack's own level.
+pack. A policy no config names at all is mandatory, the pack's own level. A file for another
+environment than the stack's is blocked by STACK-ENV-002 (policy/rules/stack/environment.py).
 
 PolicyPack builds pulumi_policy's analyzer servicer itself; the pack swaps in `PackServicer`, the
 same servicer plus one step that lets a rule's old id configure the rule (policy.framework). The

@@ -112,7 +112,9 @@ def _running() -> list[str]:
         "`groundwork:environment` config, else the stack's name (as the program decides it), read from what "
         "the CLI hands the pack's process (`PULUMI_CONFIG`, `PULUMI_STACK`); a stack that names no "
         "environment is judged as prod. A policy no config names is mandatory. Forgetting the flag on prod "
-        "therefore gets prod's mandatory gate, never an advisory one.",
+        "therefore gets prod's mandatory gate, never an advisory one; passing another environment's file is "
+        "blocked by [STACK-ENV-002](#stack-env-002), which compares the file's environment with the one the "
+        "stack's own `environment` tags and namespace labels name.",
         "",
     ]
 
@@ -128,8 +130,9 @@ def _enforcement() -> list[str]:
         "severity's base level: local and dev advisory; qa mandatory for high and critical; staging and "
         "prod mandatory from medium, low-severity hygiene rules advisory. Every other level (a rule "
         "disabled in small environments, advisory in prod) is an edit in the file, where a reviewer sees "
-        "it. `python -m policy.envconfig` adds rules the files are missing and never changes a level "
-        "already there.",
+        "it; STACK-ENV-002 is mandatory in every file, local and dev included, because it only fires when "
+        "the file is not the stack's own. `python -m policy.envconfig` adds rules the files are missing and "
+        "never changes a level already there.",
         "",
         "**How a rule learns its environment.** Every policy's config schema declares an `environment` "
         f"property (one of {envs}), and each shipped file sets it on every policy. The CLI hands each policy "

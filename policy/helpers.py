@@ -99,6 +99,20 @@ def linked(res: Any, prop: str, candidates: Iterable[Any], keys: tuple[str, ...]
     return [c for c in candidates if c.urn in depends_on]
 
 
+def provider_default_tags(stack: Any, r: Any) -> dict:
+    """The `defaultTags.tags` of `r`'s AWS provider. Provider inputs reach the engine as strings, so
+    the block arrives JSON-encoded from the CLI (and from preflight); a plain dict is accepted too."""
+    provider = stack.by_urn(r.provider) if r.provider else None
+    block = provider.peek("defaultTags") if provider is not None else None
+    if isinstance(block, str):
+        try:
+            block = json.loads(block)
+        except ValueError:
+            return {}
+    tags = block.get("tags") if isinstance(block, dict) else None
+    return tags if isinstance(tags, dict) else {}
+
+
 def each(resources: Iterable[Any], check: Callable[[Any], Iterable[Any]]) -> Iterator[Any]:
     """Run a stack rule's per-resource `check`, so that a value unknown at preview makes only that
     resource "cannot tell" (its findings are dropped) instead of the whole stack."""

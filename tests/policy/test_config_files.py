@@ -51,8 +51,11 @@ def test_every_property_in_a_file_is_declared_by_its_policy(env):
 
 @pytest.mark.parametrize("env", ["local", "dev"])
 def test_local_and_dev_never_block(env):
-    levels = {e["enforcementLevel"] for n, e in file_config(env).items() if n != "all"}
-    assert levels <= {"advisory", "disabled"}
+    """Except STACK-ENV-002, which fires only when the file is another environment's than the stack's:
+    it must block under every file, or the dev file would let a prod stack through."""
+    levels = {n: e["enforcementLevel"] for n, e in file_config(env).items() if n != "all"}
+    assert levels.pop("STACK-ENV-002") == "mandatory"
+    assert set(levels.values()) <= {"advisory", "disabled"}
 
 
 # The only high or critical rules a file lets through below mandatory from qa on, each on purpose:

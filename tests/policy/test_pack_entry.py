@@ -256,3 +256,13 @@ def test_an_old_id_in_the_config_file_configures_the_rule_it_names_now(analyzer)
     assert ("AWS-ELASTICACHE-009", analyzer_pb2.MANDATORY) in {
         (d.policyName, d.enforcementLevel) for d in response.diagnostics
     }
+
+
+def test_the_dev_config_file_on_the_prod_stack_still_blocks(captured):
+    prod = captured("prod")
+    dev_file = json.loads((POLICY_DIR / "config" / "dev.json").read_text())
+    with served_pack(stack_env("prod")) as stub:
+        cli_configure(stub, dev_file)
+        whole = stub.AnalyzeStack(stack_request(prod))
+    blocking = {d.policyName for d in whole.diagnostics if d.enforcementLevel == analyzer_pb2.MANDATORY}
+    assert blocking == {"STACK-ENV-002"}

@@ -4,11 +4,10 @@ environment (STACK-ENV-001).
 
 from __future__ import annotations
 
-import json
 from functools import cache
 
 from policy.framework import Resource, Stack, stack_rule
-from policy.helpers import each
+from policy.helpers import each, provider_default_tags
 
 REQUIRED_TAGS = ["environment", "project", "component", "managed-by", "owner", "cost-center"]
 
@@ -34,20 +33,6 @@ def taggable(type_token: str) -> bool | None:
             continue
         return isinstance(vars(args).get("tags"), property)
     return None
-
-
-def _provider_tags(stack: Stack, r: Resource) -> dict:
-    """The provider's `defaultTags.tags`. Provider inputs reach the engine as strings, so the block
-    arrives JSON-encoded from the CLI (and from preflight); a plain dict is accepted too."""
-    provider = stack.by_urn(r.provider) if r.provider else None
-    block = provider.peek("defaultTags") if provider is not None else None
-    if isinstance(block, str):
-        try:
-            block = json.loads(block)
-        except ValueError:
-            return {}
-    tags = block.get("tags") if isinstance(block, dict) else None
-    return tags if isinstance(tags, dict) else {}
 
 
 @stack_rule(
@@ -76,7 +61,7 @@ def environment_tags(stack: Stack):
         known = taggable(r.type)
         if known is False or (known is None and "tags" not in r.props):
             return
-        tags = {**_provider_tags(stack, r), **(own if isinstance(own, dict) else {})}
+        tags = {**provider_default_tags(stack, r), **(own if isinstance(own, dict) else {})}
         missing = [k for k in required if k not in tags]
         if missing:
             yield r, f"missing tags: {', '.join(missing)}"
