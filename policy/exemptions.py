@@ -17,6 +17,10 @@ does. An exemption comes from one of two places:
   whose value is `expires=YYYY-MM-DD approver=<who> reason=<free text to the end>` (only characters
   AWS allows in tag values: letters, digits, spaces and `_ . : / = + - @`).
 
+Either place may name the rule by one of its old ids (`Rule.aliases`): the config entry is merged
+into the rule's own before the rule runs (policy.framework.fold_aliases), and a tag or annotation
+naming an old id exempts the rule it names now.
+
 An exemption is honoured only while it is valid: a reason of at least 20 characters, an approver,
 an expiry date that has not passed (it is valid through that day, UTC), and never for a critical
 rule in prod. A suppressed violation is still reported, by the advisory policy GW-EXEMPT-001/002,
