@@ -32,13 +32,14 @@ SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SG_EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 SG_TYPES = (SG, SG_RULE, SG_INGRESS, SG_EGRESS)
-DATASTORES = {
-    "aws:rds/instance:Instance": ("vpcSecurityGroupIds",),
-    "aws:rds/cluster:Cluster": ("vpcSecurityGroupIds",),
-    "aws:elasticache/replicationGroup:ReplicationGroup": ("securityGroupIds",),
-    "aws:elasticache/cluster:Cluster": ("securityGroupIds",),
-    "aws:elasticache/serverlessCache:ServerlessCache": ("securityGroupIds",),
-    "aws:msk/cluster:Cluster": ("brokerNodeGroupInfo",),
+# The input through which each datastore type names its security groups.
+DATASTORE_SGS = {
+    RDS_INSTANCE: "vpcSecurityGroupIds",
+    RDS_CLUSTER: "vpcSecurityGroupIds",
+    EC_REPLICATION_GROUP: "securityGroupIds",
+    EC_CLUSTER: "securityGroupIds",
+    EC_SERVERLESS: "securityGroupIds",
+    MSK_CLUSTER: "brokerNodeGroupInfo",
 }
 
 
@@ -126,12 +127,11 @@ def sg_no_public_ingress(r: Resource):
 )
 def datastore_sg_no_open_egress(stack: Stack):
     groups: dict[str, Resource] = {}
-    for store in stack.resources:
-        for prop in DATASTORES.get(store.type, ()):
-            for urn in store.depends_on(prop):
-                group = stack.by_urn(urn)
-                if group is not None and group.type == SG:
-                    groups[urn] = group
+    for store in stack.of_type(*DATASTORE_SGS):
+        for urn in store.depends_on(DATASTORE_SGS[store.type]):
+            group = stack.by_urn(urn)
+            if group is not None and group.type == SG:
+                groups[urn] = group
     for urn, group in groups.items():
         rules = [(group, rule) for rule in sg_rules(group, "egress")]
         rules += [
@@ -262,15 +262,6 @@ def sg_private_sources(r: Resource):
 
 
 # --- datastores reachable from security groups only -----------------------------------------------
-
-DATASTORE_SGS = {
-    RDS_INSTANCE: "vpcSecurityGroupIds",
-    RDS_CLUSTER: "vpcSecurityGroupIds",
-    EC_REPLICATION_GROUP: "securityGroupIds",
-    EC_CLUSTER: "securityGroupIds",
-    EC_SERVERLESS: "securityGroupIds",
-    MSK_CLUSTER: "brokerNodeGroupInfo",
-}
 
 
 def _cidr_sources(stack: Stack, sg: Resource) -> list[str]:
