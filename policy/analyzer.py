@@ -30,6 +30,7 @@ from policy.framework import (
     REGISTRY,
     SUPPRESSED_RESOURCE_POLICY,
     SUPPRESSED_STACK_POLICY,
+    PackServicer,
     build_policies,
 )
 
@@ -360,7 +361,7 @@ class Analyzer:
         self.not_applicable = 0
 
     def _servicer(self, policies: list[Policy]) -> _PolicyAnalyzerServicer:
-        servicer = _PolicyAnalyzerServicer(PACK_NAME, pack_version(), policies, EnforcementLevel.ADVISORY)
+        servicer = PackServicer(PACK_NAME, pack_version(), policies, EnforcementLevel.ADVISORY)
         servicer.Configure(self._configure, None)
         return servicer
 

@@ -1,4 +1,4 @@
-"""Keep the shipped policy config files (`policy/config/<env>.json`) complete and in sync with the pack.
+"""The shipped policy config files (`policy/config/<env>.json`): the only place enforcement levels live.
 
 The JSON files are the configuration: edit them by hand to change an enforcement level, a
 threshold or to add an exemption. They are in the Pulumi CLI's policy-config format, so each one
@@ -8,25 +8,40 @@ environment from its own config (the CLI hands each policy only its own entry), 
 every policy of the pack.
 
 `python -m policy.envconfig` adds the policies a file is missing (at the environment's base level
-for the rule's severity, below), drops entries for policies that no longer exist, and sets each
-entry's `environment`; it keeps every level, threshold and exemption already in the file.
+for the rule's severity, below), renames an entry written under a rule's old id to the rule's id,
+drops entries for policies that no longer exist, and sets each entry's `environment`; it keeps
+every level, threshold and exemption already in the file.
 
-Base levels (the design's policy row): local and dev advisory; qa mandatory for high and critical;
-staging and prod mandatory, except low-severity hygiene rules (descriptions, labels), which stay
-advisory as in the target table's prod column. A rule's `enforce:dev=disabled` tag disables it in
-local, dev and qa (e.g. Multi-AZ, which small environments skip on purpose); its `enforce:prod=` tag
-sets staging and prod. The GW-EXEMPT policies that report suppressed
-findings are advisory everywhere: an exemption must never block.
+Base levels (the design's policy row), for a rule new to the files: local and dev advisory; qa
+mandatory for high and critical; staging and prod mandatory from medium, low-severity hygiene rules
+(descriptions, labels) advisory. A rule that should start elsewhere (disabled in small environments,
+advisory in prod) gets its level edited in the files, where a reviewer sees it. The GW-EXEMPT
+policies that report suppressed findings are advisory everywhere: an exemption must never block.
+
+The pack reads one of these files on its own when the CLI is given none (`initial_config`, for the
+environment `stack_environment` finds): forgetting `--policy-pack-config` gets the stack's own gate.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from policy.framework import ENVIRONMENTS, FRAMEWORK_POLICIES, Rule, load_rules
+from pulumi_policy import EnforcementLevel
+
+from policy.framework import (
+    ALIASES,
+    DEFAULT_ENVIRONMENT,
+    ENVIRONMENTS,
+    FRAMEWORK_POLICIES,
+    Rule,
+    load_rules,
+    resolve,
+)
 
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 MANDATORY_FROM = {"local": None, "dev": None, "qa": "high", "staging": "medium", "prod": "medium"}
@@ -41,16 +56,7 @@ def _severity_level(environment: str, severity: str) -> str:
 
 
 def base_level(environment: str, rule: Rule) -> str:
-    """The level a rule starts at in `environment`: by severity, refined by the rule's
-    `enforce:dev=<level>` / `enforce:prod=<level>` tags (the target table's dev/prod column).
-    The dev column can only disable a rule in local, dev and qa (those environments stay advisory
-    otherwise, as the design says); the prod column sets staging and prod."""
-    tags = dict(t.split("=", 1) for t in rule.tags if t.startswith("enforce:") and "=" in t)
-    if environment in ("local", "dev", "qa") and tags.get("enforce:dev") == "disabled":
-        return "disabled"
-    prod_level = tags.get("enforce:prod")
-    if environment in ("staging", "prod") and prod_level in ("advisory", "mandatory", "disabled"):
-        return prod_level
+    """The level a rule new to the files starts at in `environment`: by its severity alone."""
     return _severity_level(environment, rule.severity)
 
 
@@ -61,12 +67,11 @@ def pack_default(environment: str) -> str:
 
 def synced(environment: str, current: dict[str, Any] | None = None) -> dict[str, Any]:
     """The config for `environment`: `current` completed and pruned, never loosened or tightened."""
-    current = dict(current or {})
+    current = _renamed(dict(current or {}))
     rules = load_rules()
     result: dict[str, Any] = {"all": current.get("all", pack_default(environment))}
     for name in sorted(rules) + list(FRAMEWORK_POLICIES):
-        entry = current.get(name)
-        entry = {"enforcementLevel": entry} if isinstance(entry, str) else dict(entry or {})
+        entry = _entry(current.get(name))
         if name in FRAMEWORK_POLICIES:
             entry["enforcementLevel"] = "advisory"
         else:
@@ -75,6 +80,55 @@ def synced(environment: str, current: dict[str, Any] | None = None) -> dict[str,
         ordered = {"enforcementLevel": entry.pop("enforcementLevel"), "environment": entry.pop("environment")}
         result[name] = {**ordered, **dict(sorted(entry.items()))}
     return result
+
+
+def _entry(value: Any) -> dict[str, Any]:
+    return {"enforcementLevel": value} if isinstance(value, str) else dict(value or {})
+
+
+def _renamed(current: dict[str, Any]) -> dict[str, Any]:
+    """`current` with every entry written under a rule's old id moved to the rule's id, merged the
+    way the pack merges it (policy.framework.fold_aliases): the old entry's keys win."""
+    result = {k: v for k, v in current.items() if k not in ALIASES}
+    for old in sorted(k for k in current if k in ALIASES):
+        new = resolve(old)
+        result[new] = {**_entry(result.get(new)), **_entry(current[old])}
+    return result
+
+
+def stack_environment(environ: Mapping[str, str] = os.environ) -> str:
+    """The environment of the stack the Pulumi CLI runs the pack for, decided as the program decides
+    it (stacks.config.loader): the stack's `groundwork:environment` config, else the stack's name.
+
+    The CLI starts the pack's process with the stack's config as JSON in PULUMI_CONFIG and its name
+    in PULUMI_STACK (both launch paths: the language host's policy proxy and the legacy
+    `pulumi-analyzer-policy-python` plugin). No stack at all (`pulumi policy publish`), or one whose
+    name and config name no environment, is judged as prod: the strictest gate, never the loosest."""
+    try:
+        config = json.loads(environ.get("PULUMI_CONFIG") or "{}")
+    except ValueError:
+        config = {}
+    named = config.get("groundwork:environment") if isinstance(config, dict) else None
+    stack = (environ.get("PULUMI_STACK") or "").rsplit("/", 1)[-1]
+    candidate = named if isinstance(named, str) and named else stack
+    return candidate if candidate in ENVIRONMENTS else DEFAULT_ENVIRONMENT
+
+
+def initial_config(environment: str) -> dict[str, Any]:
+    """`policy/config/<environment>.json` as pulumi_policy's `initial_config` for the pack.
+
+    The CLI reconciles a pack's config as: each policy's schema defaults and own level, then the
+    pack's initial config, then the `--policy-pack-config` file. With no file the pack therefore runs
+    at exactly this environment's levels, thresholds and exemptions; a file still overrides every
+    entry it names, as before. Every entry carries its level (the CLI reads a missing one as
+    advisory)."""
+    raw = _renamed(json.loads(path_for(environment).read_text()))
+    config: dict[str, Any] = {}
+    for name, value in raw.items():
+        entry = _entry(value)
+        level = entry.get("enforcementLevel") or pack_default(environment)
+        config[name] = {**entry, "enforcementLevel": EnforcementLevel(level)}
+    return config
 
 
 def render(config: dict[str, Any]) -> str:

@@ -17,6 +17,10 @@ does. An exemption comes from one of two places:
   whose value is `expires=YYYY-MM-DD approver=<who> reason=<free text to the end>` (only characters
   AWS allows in tag values: letters, digits, spaces and `_ . : / = + - @`).
 
+Either place may name the rule by one of its old ids (`Rule.aliases`): the config entry is merged
+into the rule's own before the rule runs (policy.framework.fold_aliases), and a tag or annotation
+naming an old id exempts the rule it names now.
+
 An exemption is honoured only while it is valid: a reason of at least 20 characters, an approver,
 an expiry date that has not passed (it is valid through that day, UTC), and never for a critical
 rule in prod. A suppressed violation is still reported, by the advisory policy GW-EXEMPT-001/002,
@@ -32,10 +36,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from policy.framework import Resource, Rule
+
+class Judged(Protocol):
+    """What the exemption check needs of a rule (policy.framework.Rule has it)."""
+
+    id: str
+    aliases: tuple[str, ...]
+    severity: str
+
+
+class Subject(Protocol):
+    """What the exemption check needs of a resource (policy.framework.Resource has it)."""
+
+    name: str
+    urn: str
+
+    @property
+    def tags(self) -> dict: ...
+
+    @property
+    def annotations(self) -> dict: ...
+
 
 TAG_PREFIX = "groundwork.io/exempt-"
 MIN_REASON = 20
@@ -71,7 +94,7 @@ class Exemption:
     expires: str
     source: str  # "policy config" or "tag groundwork.io/exempt-<id>"
 
-    def problem(self, rule: Rule, environment: str, today: date) -> str | None:
+    def problem(self, rule: Judged, environment: str, today: date) -> str | None:
         """Why this exemption cannot be honoured, or None when it can."""
         if len(self.reason.strip()) < MIN_REASON:
             return f"its reason is shorter than {MIN_REASON} characters"
@@ -87,15 +110,6 @@ class Exemption:
             return "critical rules cannot be exempted in prod"
         return None
 
-    def as_dict(self) -> dict[str, str]:
-        return {
-            "resource": self.resource,
-            "reason": self.reason,
-            "approver": self.approver,
-            "expires": self.expires,
-            "source": self.source,
-        }
-
 
 @dataclass(frozen=True)
 class Verdict:
@@ -108,7 +122,7 @@ def today_utc() -> date:
     return datetime.now(UTC).date()
 
 
-def _from_config(rule: Rule, resource: Resource | None, config: Mapping[str, Any]) -> list[Exemption]:
+def _from_config(rule: Judged, resource: Subject | None, config: Mapping[str, Any]) -> list[Exemption]:
     found = []
     for entry in config.get("exemptions") or []:
         pattern = str(entry.get("resource", ""))
@@ -127,8 +141,9 @@ def _from_config(rule: Rule, resource: Resource | None, config: Mapping[str, Any
     return found
 
 
-def on_resource(resource: Resource) -> list[Exemption]:
-    """Every exemption a resource carries in its tags or annotations, for any rule id."""
+def on_resource(resource: Subject) -> list[Exemption]:
+    """Every exemption a resource carries in its tags or annotations, for any rule id (as written:
+    a rule's old id stays an old id here; `exemptions_for` matches it to the rule)."""
     found = []
     places = (("tag", _safe(lambda: resource.tags)), ("annotation", _safe(lambda: resource.annotations)))
     for where, values in places:
@@ -164,10 +179,11 @@ def on_resource(resource: Resource) -> list[Exemption]:
     return found
 
 
-def _from_resource(rule: Rule, resource: Resource | None) -> list[Exemption]:
+def _from_resource(rule: Judged, resource: Subject | None) -> list[Exemption]:
     if resource is None:
         return []
-    return [e for e in on_resource(resource) if e.rule_id == rule.id]
+    names = {rule.id, *rule.aliases}
+    return [e for e in on_resource(resource) if e.rule_id in names]
 
 
 def _safe(read: Any) -> Any:
@@ -177,26 +193,27 @@ def _safe(read: Any) -> Any:
         return {}
 
 
-def exemptions_for(rule: Rule, resource: Resource | None, config: Mapping[str, Any]) -> list[Exemption]:
+def exemptions_for(rule: Judged, resource: Subject | None, config: Mapping[str, Any]) -> list[Exemption]:
+    """The exemptions that name `rule` (by its id or an old id) and match `resource`. Config
+    exemptions are the ones in the rule's own policy config entry; the framework has already merged
+    an entry written under an old id into it (policy.framework.PackServicer)."""
     return _from_config(rule, resource, config) + _from_resource(rule, resource)
 
 
 def judge(
-    rule: Rule,
-    resource: Resource | None,
+    rule: Judged,
+    resource: Subject | None,
     message: str,
     config: Mapping[str, Any],
-    environment: str | None = None,
+    environment: str,
     today: date | None = None,
 ) -> Verdict:
-    """Decide whether one violation of `rule` is suppressed, and word what gets reported."""
-    from policy.framework import environment_of
-
-    env = environment or (resource.environment if resource is not None else environment_of(config))
+    """Decide whether one violation of `rule` in `environment` is suppressed, and word what gets
+    reported."""
     day = today or today_utc()
     problems = []
     for exemption in exemptions_for(rule, resource, config):
-        problem = exemption.problem(rule, env, day)
+        problem = exemption.problem(rule, environment, day)
         if problem is None:
             return Verdict(True, suppressed_message(rule.id, message, exemption), exemption)
         problems.append(f"exemption from {exemption.source} not honoured: {problem}")

@@ -1,5 +1,7 @@
 """Accountable exemptions: honoured when valid, reported as suppressed, never honoured when expired,
-unreadable, unexplained, or for a critical rule in prod."""
+unreadable, unexplained, or for a critical rule in prod; written under a rule's id or an old id.
+(The rule that flags stale exemption tags, STACK-POL-001, is tested with its module in
+tests/policy/rules/stack/test_exemptions.py.)"""
 
 from datetime import date, timedelta
 
@@ -141,32 +143,6 @@ def test_a_stack_rule_finding_can_be_exempted_on_its_resource():
     assert "AWS-NET-006" not in rule_ids(findings)
 
 
-def vpc_with_tags(tags):
-    return [{"type": "aws:ec2/vpc:Vpc", "name": "vpc", "props": {"tags": tags}}]
-
-
-@pytest.mark.parametrize(
-    "tags,problem",
-    [
-        (
-            {"groundwork.io/exempt-AWS-NET-999": f"expires={FUTURE} approver=jane reason={REASON}"},
-            "not a rule",
-        ),
-        ({"groundwork.io/exempt-AWS-NET-007": f"expires={PAST} approver=jane reason={REASON}"}, "expired"),
-        ({"groundwork.io/exempt-AWS-NET-007": "approved by jane"}, "unreadable"),
-        ({"groundwork.io/exempt-AWS-NET-001": f"expires={FUTURE} approver=jane reason={REASON}"}, "critical"),
-    ],
-)
-def test_stale_or_invalid_exemption_tags_are_flagged_even_on_a_compliant_resource(tags, problem):
-    findings = [f for f in evaluate_stack(vpc_with_tags(tags)) if f.rule_id == "STK-POL-001"]
-    assert len(findings) == 1 and problem in findings[0].message
-
-
-def test_a_current_exemption_tag_is_not_flagged():
-    tags = {"groundwork.io/exempt-AWS-NET-007": f"expires={FUTURE} approver=jane reason={REASON}"}
-    assert "STK-POL-001" not in rule_ids(evaluate_stack(vpc_with_tags(tags)))
-
-
 def test_fail_closed_turns_an_unknown_value_into_a_violation():
     from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE
 
@@ -176,3 +152,79 @@ def test_fail_closed_turns_an_unknown_value_into_a_violation():
         evaluate_resource(SUBNET, props, config={"AWS-NET-007": {"failClosedOnUnknown": True}}), "AWS-NET-007"
     )
     assert closed.blocking and "cannot verify at preview" in closed.message
+
+
+# --- old ids (aliases): accepted wherever a rule id is, for one more release -----------------------
+
+REDIS = "aws:elasticache/cluster:Cluster"
+REDIS_ON_DEFAULT_PORT = {
+    "engine": "redis",
+    "transitEncryptionEnabled": True,
+    "snapshotRetentionLimit": 7.0,
+    "autoMinorVersionUpgrade": "true",
+    "subnetGroupName": "prod-redis",
+    "port": 6379.0,
+    "finalSnapshotIdentifier": "prod-redis-final",
+}
+"""Violates AWS-ELASTICACHE-009 (old id AWS-EC-009) and nothing else."""
+
+
+def default_port_finding(props=REDIS_ON_DEFAULT_PORT, **kwargs):
+    return only(evaluate_resource(REDIS, props, **kwargs), "AWS-ELASTICACHE-009")
+
+
+def test_the_redis_baseline_breaks_only_the_port_rule():
+    assert rule_ids(evaluate_resource(REDIS, REDIS_ON_DEFAULT_PORT)) == {"AWS-ELASTICACHE-009"}
+
+
+def test_an_old_id_configures_the_rules_enforcement_level():
+    assert not default_port_finding().blocking  # advisory in prod's shipped file
+    mandatory = default_port_finding(config={"AWS-EC-009": {"enforcementLevel": "mandatory"}})
+    assert mandatory.blocking and mandatory.rule_id == "AWS-ELASTICACHE-009"
+
+
+def test_an_old_id_can_disable_the_rule():
+    findings = evaluate_resource(
+        REDIS, REDIS_ON_DEFAULT_PORT, config={"AWS-EC-009": {"enforcementLevel": "disabled"}}
+    )
+    assert "AWS-ELASTICACHE-009" not in rule_ids(findings)
+
+
+def test_an_old_id_configures_the_rules_thresholds():
+    group = "aws:elasticache/replicationGroup:ReplicationGroup"
+    props = {
+        "engine": "redis",
+        "atRestEncryptionEnabled": True,
+        "kmsKeyId": "arn:aws:kms:eu-west-1:1:key/other",
+    }
+    assert "AWS-ELASTICACHE-002" not in rule_ids(evaluate_resource(group, props))
+    allow_list = {
+        "enforcementLevel": "mandatory",
+        "allowedKmsKeyArns": ["arn:aws:kms:eu-west-1:1:key/platform"],
+    }
+    assert "AWS-ELASTICACHE-002" in rule_ids(
+        evaluate_resource(group, props, config={"AWS-EC-002": allow_list})
+    )
+
+
+def test_a_config_exemption_listed_under_an_old_id_exempts_the_rule():
+    config = config_exemption("AWS-EC-009")
+    config["AWS-EC-009"]["enforcementLevel"] = "mandatory"
+    finding = default_port_finding(config=config)
+    assert finding.suppressed and finding.rule_id == "AWS-ELASTICACHE-009"
+
+
+def test_an_exemption_tag_naming_an_old_id_exempts_the_rule():
+    value = f"expires={FUTURE} approver=jane@example.com reason={REASON}"
+    finding = default_port_finding(props=tagged(REDIS_ON_DEFAULT_PORT, "AWS-EC-009", value))
+    assert finding.suppressed
+    assert finding.exemption["source"] == "tag groundwork.io/exempt-AWS-EC-009"
+
+
+def test_an_old_id_entry_is_checked_against_the_rules_config_schema():
+    with pytest.raises(ValueError, match=r"AWS-EC-009 \(the old id of AWS-ELASTICACHE-009\) is invalid"):
+        evaluate_resource(
+            REDIS,
+            REDIS_ON_DEFAULT_PORT,
+            config={"AWS-EC-009": {"enforcementLevel": "mandatory", "exemptions": [{"resource": "r"}]}},
+        )

@@ -1,0 +1,1 @@
+"""Kubernetes rules: pod security, workload hygiene, namespaces, RBAC, Services, Helm, API versions."""
