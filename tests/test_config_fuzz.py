@@ -173,7 +173,7 @@ def _same(built: Any, written: Any) -> bool:
         return len(written) == len(built) and all(_same(b, w) for b, w in zip(built, written, strict=True))
     if isinstance(written, str) and not isinstance(built, str):
         return str(built).lower() == written.strip().lower() or _number(written) == built
-    return built == written or str(built) == str(written)
+    return built == written or str(built).lower() == str(written).lower()
 
 
 def _number(text: str) -> float | None:
