@@ -1,0 +1,1 @@
+"""AWS rules, one module per service; `policy.rules` imports every module of this package."""

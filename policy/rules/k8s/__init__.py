@@ -1,0 +1,1 @@
+"""Kubernetes rules, one module per area; `policy.rules` imports every module of this package."""
