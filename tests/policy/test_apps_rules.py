@@ -2,6 +2,7 @@
 stack and stays silent on the stack it was made from."""
 
 import json
+from pathlib import Path
 
 import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
@@ -28,6 +29,7 @@ PROVIDER_ARN = f"arn:aws:iam::123456789012:oidc-provider/{ISSUER}"
 REGISTRY_HOST = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
 DIGEST = "sha256:" + "a" * 64
 IMAGE = f"{REGISTRY_HOST}/api:1.4.2@{DIGEST}"
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "policy" / "config"
 POD_LABELS = {"app.kubernetes.io/name": "api", "app.kubernetes.io/instance": "api"}
 
 
@@ -197,6 +199,25 @@ def test_the_allow_list_admits_an_external_image():
     resources = with_image(app_stack(), "nginx:1.27@" + DIGEST)
     config = {"K8S-APP-001": {"allowedImages": ["docker.io/library/nginx"]}}
     assert "K8S-APP-001" not in fired_app_rules(resources, config=config)
+
+
+def test_an_allow_list_entry_with_a_digest_admits_exactly_that_image():
+    pinned = "docker.io/library/postgres:18.4@" + DIGEST
+    config = {"K8S-APP-001": {"allowedImages": [pinned]}}
+    assert "K8S-APP-001" not in fired_app_rules(
+        with_image(app_stack(), "postgres:18.4@" + DIGEST), config=config
+    )
+    other = with_image(app_stack(), "postgres:18.4@sha256:" + "b" * 64)
+    assert "K8S-APP-001" in fired_app_rules(other, config=config)
+
+
+@pytest.mark.parametrize("environment", ["staging", "prod"])
+def test_the_shipped_config_admits_the_platforms_database_bootstrap_image(environment):
+    """Each app's database user is made by a Job running the official postgres image, pinned by
+    digest in the component; the shipped configs admit exactly that reference and nothing wider."""
+    database = pytest.importorskip("components.app_database", reason="the App component has not landed yet")
+    entry = json.loads((CONFIG_DIR / f"{environment}.json").read_text())["K8S-APP-001"]
+    assert entry["allowedImages"] == [database.BOOTSTRAP_IMAGE]
 
 
 def test_an_init_container_from_outside_fires():

@@ -90,8 +90,17 @@ class Image:
 
     @property
     def name(self) -> str:
-        """host/path, without tag or digest: what the allow-list matches."""
+        """host/path, without tag or digest."""
         return f"{self.host}/{self.path}"
+
+    @property
+    def full(self) -> str:
+        """host/path[:tag][@digest], with docker.io spelled out."""
+        return self.name + (f":{self.tag}" if self.tag else "") + (f"@{self.digest}" if self.digest else "")
+
+    def matches(self, pattern: str) -> bool:
+        """Whether an allow-list pattern names this image (any tag) or exactly this reference."""
+        return fnmatch.fnmatchcase(self.name, pattern) or fnmatch.fnmatchcase(self.full, pattern)
 
 
 def _workload_images(workload: Resource, *, strict: bool) -> Iterator[tuple[str, Image | None]]:
@@ -162,7 +171,8 @@ def _label(workload: Resource) -> str:
     description="In the environments of the policy config's `environments` (default staging and prod), "
     "every container of every app workload pulls from one of the stack's own ECR repositories "
     "(`<account>.dkr.ecr.<region>.amazonaws.com/<repository name>`), or from an image matched by "
-    "`allowedImages` (fnmatch patterns over `host/path`, e.g. `docker.io/library/postgres`). An "
+    "`allowedImages` (fnmatch patterns over `host/path` for any tag, or over the whole reference, "
+    "e.g. `docker.io/library/postgres:18.4@sha256:…` for exactly that image). An "
     "image only known after deploy passes when the engine records that the workload's spec came "
     "from one of the stack's repositories.",
     rationale="The stack's repositories are the ones that scan on push, keep tags immutable and admit only "
@@ -188,7 +198,7 @@ def app_images_from_stack_registries(stack: Stack):
                 continue
             if repository_of(image, workload, repositories) is not None:
                 continue
-            if any(fnmatch.fnmatchcase(image.name, pattern) for pattern in allowed):
+            if any(image.matches(pattern) for pattern in allowed):
                 continue
             yield (
                 workload,
