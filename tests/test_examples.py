@@ -47,7 +47,10 @@ def test_every_system_has_a_dev_and_a_prod_shape_and_a_readme():
 @pytest.mark.parametrize(("system", "stack"), CASES)
 def test_an_example_is_the_platforms_stack_file_plus_its_apps(system, stack):
     """Examples sit on the platform's real shapes: when Pulumi.<stack>.yaml changes, they follow."""
-    platform = config_of(PROJECT_DIR / f"Pulumi.{stack}.yaml")
+    # The platform's own file may declare apps of its own; an example's apps replace them.
+    platform = {
+        k: v for k, v in config_of(PROJECT_DIR / f"Pulumi.{stack}.yaml").items() if k != "groundwork:apps"
+    }
     mine = config_of(example(system, stack))
     assert mine["groundwork:apps"]
     added = {key: sorted(set(mine[key]) - set(platform[key])) for key in ALLOWED_OVERRIDES if key in mine}
@@ -114,3 +117,40 @@ def test_an_image_from_outside_the_stacks_registries_fails_prods_gate():
     )
     blocking = {(f.rule_id, f.resource_name) for f in evaluate(capture, "prod").blocking}
     assert {rule for rule, _ in blocking} == {"K8S-APP-001"}
+
+
+@needs_apps
+def test_the_ecr_rules_judge_the_stacks_real_repositories():
+    """The ECR rules were written before any stack had a repository: they must see the ones the
+    registry creates (a mutable, unscanned, AES256 repository without its lifecycle fires them)."""
+    import dataclasses
+
+    from policy.analyzer import evaluate
+    from stacks.preflight.runner import capture_stack
+
+    capture = capture_stack("dev", stack_file=example("iac-dharma", "dev"))
+    repositories = [r for r in capture.resources if r.type == "aws:ecr/repository:Repository"]
+    assert sorted(r.inputs["name"] for r in repositories) == [
+        "dev/iac-dharma/api-gateway",
+        "dev/iac-dharma/ui",
+    ]
+    assert not {f.rule_id for f in evaluate(capture, "dev").findings} & {
+        "AWS-ECR-001",
+        "AWS-ECR-002",
+        "AWS-ECR-004",
+    }
+    broken = {"imageTagMutability": "MUTABLE", "imageScanningConfiguration": {"scanOnPush": False}}
+    target = repositories[0]
+    capture.resources = [
+        dataclasses.replace(r, inputs={**r.inputs, **broken}) if r is target else r
+        for r in capture.resources
+        if not (r.type == "aws:ecr/lifecyclePolicy:LifecyclePolicy" and target.urn in r.dependencies)
+    ]
+    fired = {
+        (f.rule_id, f.resource_name) for f in evaluate(capture, "dev").findings if f.status == "violation"
+    }
+    assert {rule for rule, name in fired if name == target.name} >= {
+        "AWS-ECR-001",
+        "AWS-ECR-002",
+        "AWS-ECR-004",
+    }
