@@ -23,7 +23,7 @@ def steps(job):
 
 def test_every_workflow_parses_and_has_jobs():
     files = sorted(p.name for p in WORKFLOWS.glob("*.yml"))
-    assert files == ["deploy-stack.yml", "deploy.yml", "pull-request.yml"]
+    assert files == ["app-image.yml", "deploy-stack.yml", "deploy.yml", "pull-request.yml"]
     for name in files:
         assert load(name)["jobs"]
 

@@ -200,9 +200,12 @@ def parse_stack_config(stack: str, raw: Mapping[str, Any], secret_keys: Iterable
     return config
 
 
-def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    """The `config:` block of Pulumi.<stack>.yaml, as the CLI would hand it to the program."""
-    path = project_dir / f"Pulumi.{stack}.yaml"
+def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR, path: Path | None = None) -> dict[str, Any]:
+    """The `config:` block of Pulumi.<stack>.yaml, as the CLI would hand it to the program; or of
+    `path`, a stack file kept outside the project (an example) that stands in for it."""
+    if path is not None and not path.is_file():
+        raise ConfigError(stack, [ConfigIssue("--stack-file", str(path), "is not a file")])
+    path = path or project_dir / f"Pulumi.{stack}.yaml"
     if not path.exists():
         known = ", ".join(sorted(stack_names(project_dir))) or "none"
         raise ConfigError(

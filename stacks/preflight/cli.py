@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 import traceback
@@ -87,6 +88,7 @@ def run(
     reports: tuple[str, ...] = (),
     out_dir: Path = Path("reports"),
     policy_config: Path | None = None,
+    stack_file: Path | None = None,
 ) -> int:
     status = EXIT_OK
     captures: list[Capture] = []
@@ -94,7 +96,11 @@ def run(
     for stack in stacks:
         started = time.perf_counter()
         try:
-            capture = capture_stack(stack, project_dir)
+            capture = (
+                capture_stack(stack, project_dir, stack_file=stack_file)
+                if stack_file
+                else capture_stack(stack, project_dir)
+            )
         except ConfigError as error:
             console.print(f"[red]✗[/] {escape(str(error))}", highlight=False)
             status = EXIT_FAILED
@@ -157,6 +163,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-policy", action="store_true", help="build the stacks without evaluating the policy pack"
     )
+    p.add_argument(
+        "--stack-file",
+        type=Path,
+        metavar="PATH",
+        help="read the one stack's config from PATH instead of Pulumi.<stack>.yaml "
+        "(e.g. examples/grimos/Pulumi.prod.yaml); the stack name still picks the environment",
+    )
     return p
 
 
@@ -170,6 +183,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     if args.policy_config and len(stacks) > 1:
         console.print("--policy-config names one environment's file; use it with one stack")
+        return EXIT_USAGE
+    if args.stack_file and (len(stacks) != 1 or args.all):
+        console.print("--stack-file stands in for one stack's file; name exactly one stack")
+        return EXIT_USAGE
+    named = re.fullmatch(r"Pulumi\.(.+)\.ya?ml", args.stack_file.name) if args.stack_file else None
+    if named and named.group(1) != stacks[0]:
+        console.print(
+            f"--stack-file {args.stack_file} is named for stack '{named.group(1)}', not '{stacks[0]}'"
+        )
         return EXIT_USAGE
     unknown = [s for s in stacks if s not in known]
     if unknown:
@@ -185,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         reports=tuple(dict.fromkeys(args.report)),
         out_dir=args.out,
         policy_config=args.policy_config,
+        stack_file=args.stack_file,
     )
 
 

@@ -13,11 +13,15 @@ from stacks.program import build
 
 
 def capture_stack(
-    stack: str, project_dir: Path = PROJECT_DIR, overrides: Mapping[str, Any] | None = None
+    stack: str,
+    project_dir: Path = PROJECT_DIR,
+    overrides: Mapping[str, Any] | None = None,
+    stack_file: Path | None = None,
 ) -> Capture:
-    """Build `stack` from its Pulumi.<stack>.yaml (plus `overrides`, keyed like the file's
-    `config:` block) and return everything it registered. Raises ConfigError on bad config."""
-    raw = read_stack_file(stack, project_dir)
+    """Build `stack` from its Pulumi.<stack>.yaml, or from `stack_file` in its place (plus
+    `overrides`, keyed like the file's `config:` block) and return everything it registered.
+    Raises ConfigError on bad config."""
+    raw = read_stack_file(stack, project_dir, stack_file)
     if overrides:
         raw = deep_merge(raw, overrides)
     config = load_stack(stack, project_dir, raw)
