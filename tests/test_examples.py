@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stacks.config import StackConfig
 from stacks.config.loader import PROJECT_DIR, deep_merge
 
 EXAMPLES = PROJECT_DIR / "examples"
@@ -20,10 +19,6 @@ APP_COMPONENT = "groundwork:apps:App"
 ALLOWED_OVERRIDES = {"groundwork:cluster": {"namespaceQuota"}}
 # The machine's work tree, the shared folder beside the repository, the plans' own file names.
 OUTSIDE = re.compile(r"(?<![\w.])/work/|\.\./shared|\bshared/seeds\b|\b\d{3}_[0-9a-f]{16}\.txt\b")
-APPS_KNOWN = "apps" in StackConfig.model_fields
-needs_apps = pytest.mark.skipif(
-    not APPS_KNOWN, reason="groundwork:apps is not yet a known config key (the App component is not merged)"
-)
 
 
 def example(system: str, stack: str) -> Path:
@@ -90,7 +85,6 @@ def test_nothing_in_the_examples_points_outside_the_repository():
             assert not OUTSIDE.search(text), f"{path}: {OUTSIDE.search(text).group(0)}"
 
 
-@needs_apps
 @pytest.mark.parametrize(("system", "stack"), CASES)
 def test_an_example_builds_with_every_app_and_passes_its_gate(system, stack):
     from policy.analyzer import evaluate
@@ -103,7 +97,6 @@ def test_an_example_builds_with_every_app_and_passes_its_gate(system, stack):
     assert [f"{f.rule_id} {f.resource_name}: {f.message}" for f in report.blocking] == []
 
 
-@needs_apps
 def test_an_image_from_outside_the_stacks_registries_fails_prods_gate():
     """The gate is real: the same example with one public image does not pass prod."""
     from policy.analyzer import evaluate
@@ -119,7 +112,6 @@ def test_an_image_from_outside_the_stacks_registries_fails_prods_gate():
     assert {rule for rule, _ in blocking} == {"K8S-APP-001"}
 
 
-@needs_apps
 def test_the_ecr_rules_judge_the_stacks_real_repositories():
     """The ECR rules were written before any stack had a repository: they must see the ones the
     registry creates (a mutable, unscanned, AES256 repository without its lifecycle fires them)."""
