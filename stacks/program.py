@@ -17,6 +17,7 @@ from stacks.wiring.data import wire_data
 from stacks.wiring.foundation import wire_kms, wire_network, wire_provider
 from stacks.wiring.observability import wire_alarms, wire_backups, wire_cluster_backup, wire_monitoring
 from stacks.wiring.platform import Platform
+from stacks.wiring.security import wire_security_baseline
 
 # In order: each step may use what the steps before it put on the Platform.
 WIRING: list[Callable[[Platform], None]] = [
@@ -28,6 +29,7 @@ WIRING: list[Callable[[Platform], None]] = [
     # Observability reads the cluster and data services, so it stays last.
     wire_monitoring,
     wire_alarms,
+    wire_security_baseline,  # alerts through the alarms topic: after wire_alarms
     wire_backups,
     wire_cluster_backup,
 ]

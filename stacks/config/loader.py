@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from stacks.config import backups, cluster, data, monitoring, network
+from stacks.config import backups, cluster, data, monitoring, network, security
 from stacks.config.base import ENVIRONMENTS
 from stacks.config.errors import HIDDEN, ConfigError, ConfigIssue, issues_from_validation
 from stacks.config.model import StackConfig, cross_field_issues
@@ -42,6 +42,7 @@ AREA_PROFILES: dict[str, dict[str, dict]] = {
     "kafka": data.KAFKA_PROFILES,
     "monitoring": monitoring.PROFILES,
     "backups": backups.PROFILES,
+    "securityBaseline": security.PROFILES,
 }
 ROOT_PROFILES: dict[str, dict[str, Any]] = {
     "local": {},

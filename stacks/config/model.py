@@ -6,6 +6,7 @@ import re
 
 from pydantic import Field, field_validator
 
+from components.security_baseline import SecurityBaselineSettings
 from stacks.config.backups import BackupsConfig, backups_issues
 from stacks.config.base import ConfigModel, Environment
 from stacks.config.cluster import ClusterConfig, cluster_issues
@@ -14,6 +15,7 @@ from stacks.config.data import KafkaConfig, PostgresConfig, RedisConfig, data_is
 from stacks.config.errors import ConfigIssue
 from stacks.config.monitoring import MonitoringConfig, monitoring_issues
 from stacks.config.network import NetworkConfig
+from stacks.config.security import security_baseline_issues
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 
@@ -34,6 +36,7 @@ class StackConfig(ConfigModel):
     kafka: KafkaConfig = Field(default_factory=KafkaConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     backups: BackupsConfig = Field(default_factory=BackupsConfig)
+    security_baseline: SecurityBaselineSettings = Field(default_factory=SecurityBaselineSettings)
 
     @field_validator("region")
     @classmethod
@@ -74,6 +77,9 @@ def cross_field_issues(config: StackConfig) -> list[ConfigIssue]:
         *data_issues(config),
         *monitoring_issues(config.environment, config.monitoring),
         *backups_issues(config.environment, config.region, config.backups),
+        *security_baseline_issues(
+            config.environment, config.security_baseline, config.monitoring.alarms.enabled
+        ),
     ]
 
 
