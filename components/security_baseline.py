@@ -30,16 +30,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 from pydantic import Field, model_validator
 
 from components._lib.args import ComponentArgs
+from components._lib.security_documents import (
+    SecurityEventRule,
+    alert_template,
+    audit_key_policy,
+    security_event_rules,
+    service_trust,
+    trail_bucket_policy,
+)
 from components.backups import tls_only_policy
-from components.kms import _ADMIN_ACTIONS as KEY_ADMIN_ACTIONS
 from components.tagging import component_tags
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
@@ -47,29 +53,6 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 LOG_RETENTION_DAYS += (2557, 2922, 3288, 3653)
 GLOBAL_EVENTS_REGION = "us-east-1"
 RUNBOOK_PAGE = "security.md"
-
-# CloudTrail management events (eventName) each rule matches; docs/runbooks/security.md lists the same.
-IAM_ROLE_POLICY_EVENTS = (
-    "AttachRolePolicy",
-    "DetachRolePolicy",
-    "PutRolePolicy",
-    "DeleteRolePolicy",
-    "UpdateAssumeRolePolicy",
-    "PutRolePermissionsBoundary",
-    "DeleteRolePermissionsBoundary",
-)
-KMS_KEY_EVENTS = ("DisableKey", "ScheduleKeyDeletion")
-SECURITY_GROUP_EVENTS = (
-    "AuthorizeSecurityGroupIngress",
-    "AuthorizeSecurityGroupEgress",
-    "RevokeSecurityGroupIngress",
-    "RevokeSecurityGroupEgress",
-    "ModifySecurityGroupRules",
-    "CreateSecurityGroup",
-    "DeleteSecurityGroup",
-)
-CLOUDTRAIL_EVENTS = ("StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors")
-API_CALL = "AWS API Call via CloudTrail"
 
 
 class SecurityBaselineSettings(ComponentArgs):
@@ -164,115 +147,6 @@ class SecurityBaselineArgs(SecurityBaselineSettings):
     )
     tags: dict[str, str] = Field(default_factory=dict, exclude=True, description="The stack's tags.")
     protect: bool = Field(default=False, exclude=True, description="Protect the key and buckets (prod).")
-
-
-@dataclass(frozen=True)
-class SecurityEventRule:
-    """One EventBridge rule: what it matches, why it alerts, and where its runbook section is."""
-
-    key: str
-    title: str
-    pattern: dict[str, Any]
-    anchor: str
-    global_service: bool = False
-
-
-def _api_call(source: str, event_source: str, names: Sequence[str], **detail: Any) -> dict[str, Any]:
-    return {
-        "source": [source],
-        "detail-type": [API_CALL],
-        "detail": {"eventSource": [event_source], "eventName": list(names), **detail},
-    }
-
-
-def security_event_rules(args: SecurityBaselineArgs) -> list[SecurityEventRule]:
-    """The rules, as plain data: the component creates them, the tests and the runbook read them."""
-    prefixes = [args.stack_role_prefix, *args.watched_role_prefixes]
-    rules = [
-        SecurityEventRule(
-            "guardduty-findings",
-            f"GuardDuty finding of severity {args.finding_min_severity:g} or more",
-            {
-                "source": ["aws.guardduty"],
-                "detail-type": ["GuardDuty Finding"],
-                "detail": {"severity": [{"numeric": [">=", args.finding_min_severity]}]},
-            },
-            "guardduty-finding",
-        ),
-        SecurityEventRule(
-            "root-sign-in",
-            "The account's root user signed in to the console",
-            {
-                "source": ["aws.signin"],
-                "detail-type": ["AWS Console Sign In via CloudTrail"],
-                "detail": {
-                    "eventSource": ["signin.amazonaws.com"],
-                    "eventName": ["ConsoleLogin"],
-                    "userIdentity": {"type": ["Root"]},
-                },
-            },
-            "root-sign-in",
-            global_service=True,
-        ),
-        SecurityEventRule(
-            "iam-role-policy-change",
-            "An IAM policy of a platform role changed",
-            _api_call(
-                "aws.iam",
-                "iam.amazonaws.com",
-                IAM_ROLE_POLICY_EVENTS,
-                requestParameters={"roleName": [{"prefix": p} for p in prefixes]},
-            ),
-            "iam-role-policy-change",
-            global_service=True,
-        ),
-        SecurityEventRule(
-            "kms-key-disabled",
-            "A KMS key was disabled or scheduled for deletion",
-            _api_call("aws.kms", "kms.amazonaws.com", KMS_KEY_EVENTS),
-            "kms-key-disabled-or-scheduled-for-deletion",
-        ),
-        SecurityEventRule(
-            "security-group-change",
-            "A security group or one of its rules changed",
-            _api_call("aws.ec2", "ec2.amazonaws.com", SECURITY_GROUP_EVENTS),
-            "security-group-change",
-        ),
-        SecurityEventRule(
-            "cloudtrail-change",
-            "A CloudTrail trail was stopped, deleted or reconfigured",
-            _api_call("aws.cloudtrail", "cloudtrail.amazonaws.com", CLOUDTRAIL_EVENTS),
-            "cloudtrail-stopped-or-changed",
-        ),
-    ]
-    if args.access_analyzer_enabled:
-        rules.append(
-            SecurityEventRule(
-                "access-analyzer-finding",
-                "IAM Access Analyzer found a resource shared outside the account",
-                {
-                    "source": ["aws.access-analyzer"],
-                    "detail-type": ["Access Analyzer Finding"],
-                    "detail": {"status": ["ACTIVE"]},
-                },
-                "access-analyzer-finding",
-            )
-        )
-    return rules
-
-
-def alert_template(rule: SecurityEventRule, stack_name: str, runbook_url: str) -> str:
-    """The SNS message: what fired, where to start, and the whole event (EventBridge's reserved
-    `aws.events.event.json` variable, inserted unescaped as a JSON value)."""
-    head = json.dumps(
-        {
-            "alert": rule.title,
-            "rule": rule.key,
-            "source": stack_name,
-            "runbook": f"{runbook_url}#{rule.anchor}",
-        }
-    )
-    return head[:-1] + ', "event": <aws.events.event.json>}'
 
 
 class SecurityBaseline(pulumi.ComponentResource):
@@ -540,7 +414,7 @@ class SecurityBaseline(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-trail-delivery",
             description="CloudTrail delivers this stack's trail to its CloudWatch log group",
-            assume_role_policy=json.dumps(_service_trust("cloudtrail.amazonaws.com")),
+            assume_role_policy=json.dumps(service_trust("cloudtrail.amazonaws.com")),
             tags=dict(tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -610,7 +484,11 @@ class SecurityBaseline(pulumi.ComponentResource):
         partition: pulumi.Output[str],
         tags: Mapping[str, str],
     ) -> list[str]:
-        rules = security_event_rules(args)
+        rules = security_event_rules(
+            args.finding_min_severity,
+            [args.stack_role_prefix, *args.watched_role_prefixes],
+            args.access_analyzer_enabled,
+        )
         names = []
         for rule in rules:
             event_rule = aws.cloudwatch.EventRule(
@@ -655,7 +533,7 @@ class SecurityBaseline(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-forward-global-events",
             description=f"Forwards IAM and sign-in events from {GLOBAL_EVENTS_REGION} to {args.region}",
-            assume_role_policy=json.dumps(_service_trust("events.amazonaws.com")),
+            assume_role_policy=json.dumps(service_trust("events.amazonaws.com")),
             tags=dict(tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -700,13 +578,6 @@ class SecurityBaseline(pulumi.ComponentResource):
             )
 
 
-def _service_trust(service: str) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-    }
-
-
 def _lifecycle(
     resource_name: str, bucket: aws.s3.Bucket, expiry_days: int, opts: pulumi.ResourceOptions
 ) -> None:
@@ -735,109 +606,3 @@ def _lifecycle(
         ],
         opts=opts,
     )
-
-
-def audit_key_policy(account: str, partition: str, region: str, trail_arn: str, log_group_name: str) -> dict:
-    """Who may use the audit key, after the CloudTrail user guide's key policy for trails: CloudTrail
-    encrypts for this trail only (`aws:SourceArn`, and the log files' encryption context names a trail
-    of this account); this account's identities read log files under their IAM grants; S3 and
-    CloudWatch Logs use it for the bucket and the log group."""
-    root = f"arn:{partition}:iam::{account}:root"
-    trail_context = f"arn:{partition}:cloudtrail:*:{account}:trail/*"
-    use = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AccountAdministersKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": root},
-                "Action": KEY_ADMIN_ACTIONS,
-                "Resource": "*",
-            },
-            {
-                "Sid": "CloudTrailEncryptsThisTrail",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "kms:GenerateDataKey*",
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"aws:SourceArn": trail_arn},
-                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trail_context},
-                },
-            },
-            {
-                "Sid": "CloudTrailDescribesKey",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "kms:DescribeKey",
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
-            },
-            {
-                "Sid": "AccountReadsLogFiles",
-                "Effect": "Allow",
-                "Principal": {"AWS": root},
-                "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"kms:CallerAccount": account},
-                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trail_context},
-                },
-            },
-            {
-                "Sid": "AccountUsesKeyThroughS3",
-                "Effect": "Allow",
-                "Principal": {"AWS": root},
-                "Action": use,
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {
-                        "kms:CallerAccount": account,
-                        "kms:ViaService": f"s3.{region}.amazonaws.com",
-                    }
-                },
-            },
-            {
-                "Sid": "CloudWatchLogsUseKeyForTheTrailLogGroup",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                "Action": use,
-                "Resource": "*",
-                "Condition": {
-                    "ArnEquals": {
-                        "kms:EncryptionContext:aws:logs:arn": (
-                            f"arn:{partition}:logs:{region}:{account}:log-group:{log_group_name}"
-                        )
-                    }
-                },
-            },
-        ],
-    }
-
-
-def trail_bucket_policy(bucket_arn: str, account: str, trail_arn: str) -> dict:
-    """TLS 1.2+ only (shared with the other buckets), and CloudTrail of this trail alone may check the
-    ACL and write under AWSLogs/<account>/, as the CloudTrail user guide's bucket policy has it."""
-    policy = json.loads(tls_only_policy(bucket_arn))
-    policy["Statement"] += [
-        {
-            "Sid": "CloudTrailChecksAcl",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudtrail.amazonaws.com"},
-            "Action": "s3:GetBucketAcl",
-            "Resource": bucket_arn,
-            "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
-        },
-        {
-            "Sid": "CloudTrailWritesLogFiles",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudtrail.amazonaws.com"},
-            "Action": "s3:PutObject",
-            "Resource": f"{bucket_arn}/AWSLogs/{account}/*",
-            "Condition": {
-                "StringEquals": {"aws:SourceArn": trail_arn, "s3:x-amz-acl": "bucket-owner-full-control"}
-            },
-        },
-    ]
-    return policy
