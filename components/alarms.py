@@ -339,7 +339,8 @@ class Alarms(pulumi.ComponentResource):
 
 
 def _topic_policy(topic_arn: str, account: str, partition: str) -> str:
-    """CloudWatch alarms and AWS Budgets of this account may publish; nobody else may."""
+    """CloudWatch alarms, AWS Budgets and EventBridge rules of this account may publish; nobody else may."""
+    region = topic_arn.split(":")[3]
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -364,6 +365,18 @@ def _topic_policy(topic_arn: str, account: str, partition: str) -> str:
                     "Action": "sns:Publish",
                     "Resource": topic_arn,
                     "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                },
+                {
+                    # The security baseline's EventBridge rules in this account and region.
+                    "Sid": "EventBridgeRulesPublish",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": topic_arn,
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": account},
+                        "ArnLike": {"aws:SourceArn": f"arn:{partition}:events:{region}:{account}:rule/*"},
+                    },
                 },
                 {
                     "Sid": "DenyInsecureTransport",

@@ -18,6 +18,7 @@ from stacks.wiring.data import wire_data
 from stacks.wiring.foundation import wire_kms, wire_network, wire_provider
 from stacks.wiring.observability import wire_alarms, wire_backups, wire_cluster_backup, wire_monitoring
 from stacks.wiring.platform import Platform
+from stacks.wiring.security import wire_security_baseline
 
 # In order: each step may use what the steps before it put on the Platform.
 WIRING: list[Callable[[Platform], None]] = [
@@ -30,6 +31,7 @@ WIRING: list[Callable[[Platform], None]] = [
     wire_monitoring,
     wire_apps,  # binds to the data services; its ServiceMonitors wait for monitoring's CRDs
     wire_alarms,
+    wire_security_baseline,  # alerts through the alarms topic: after wire_alarms
     wire_backups,
     wire_cluster_backup,
 ]

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from stacks.config import backups, cluster, data, monitoring, network
+from stacks.config import backups, cluster, data, monitoring, network, security
 from stacks.config.base import ENVIRONMENTS
 from stacks.config.errors import HIDDEN, HIDDEN_JSON, ConfigError, ConfigIssue, issues_from_validation
 from stacks.config.keys import FOREIGN_KEYS, NAMESPACE, stack_name_issue, unknown_keys
@@ -41,6 +41,7 @@ AREA_PROFILES: dict[str, dict[str, dict]] = {
     "kafka": data.KAFKA_PROFILES,
     "monitoring": monitoring.PROFILES,
     "backups": backups.PROFILES,
+    "securityBaseline": security.PROFILES,
 }
 ROOT_PROFILES: dict[str, dict[str, Any]] = {
     "local": {},

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from components.app_settings import AppSettings
 from components.registry import RegistrySettings
+from components.security_baseline import SecurityBaselineSettings
 from stacks.config.apps import apps_issues
 from stacks.config.backups import BackupsConfig, backups_issues
 from stacks.config.base import ConfigModel, Environment
@@ -17,6 +18,7 @@ from stacks.config.data import KafkaConfig, PostgresConfig, RedisConfig, data_is
 from stacks.config.errors import ConfigIssue
 from stacks.config.monitoring import MonitoringConfig, monitoring_issues
 from stacks.config.network import NetworkConfig
+from stacks.config.security import security_baseline_issues
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 
@@ -40,6 +42,7 @@ class StackConfig(ConfigModel):
     # The teams' own services (components.app_settings) and the ECR repositories they build into.
     apps: dict[str, AppSettings] = Field(default_factory=dict)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
+    security_baseline: SecurityBaselineSettings = Field(default_factory=SecurityBaselineSettings)
 
     @field_validator("region")
     @classmethod
@@ -81,6 +84,9 @@ def cross_field_issues(config: StackConfig) -> list[ConfigIssue]:
         *monitoring_issues(config.environment, config.monitoring),
         *backups_issues(config.environment, config.region, config.backups),
         *apps_issues(config),
+        *security_baseline_issues(
+            config.environment, config.security_baseline, config.monitoring.alarms.enabled
+        ),
     ]
 
 

@@ -200,6 +200,16 @@ def _s3_bucket(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, 
     return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "region": region}
 
 
+def _cloudtrail(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    name = args.inputs.get("name", args.name)
+    return {"name": name, "arn": _arn("cloudtrail", region, f"trail/{name}"), "homeRegion": region}
+
+
+def _event_rule(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    name = args.inputs.get("name", args.name)
+    return {"name": name, "arn": _arn("events", region, f"rule/{name}")}
+
+
 # Outputs that a real provider computes, by resource type. An area adds the types it creates.
 COMPUTED_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dict[str, Any]]] = {
     "aws:ec2/eip:Eip": _eip,
@@ -222,6 +232,9 @@ COMPUTED_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dic
     "aws:sns/topic:Topic": _named,
     "aws:s3/bucket:Bucket": _s3_bucket,
     "aws:ecr/repository:Repository": _ecr_repository,
+    "aws:cloudtrail/trail:Trail": _cloudtrail,
+    "aws:cloudwatch/eventRule:EventRule": _event_rule,
+    "aws:guardduty/detector:Detector": lambda args, region: {"accountId": ACCOUNT_ID},
     # Deterministic and obviously fake; the program must still treat it as a secret.
     "random:index/randomPassword:RandomPassword": lambda args, region: {
         "result": f"mock-password-{_digest(args.name, 16)}"
