@@ -2,8 +2,14 @@
 
 The record keeps what the Pulumi CLI would hand a policy analyzer: each resource's URN, type,
 name, inputs in wire form (secrets stay wrapped in their signature object), parent, dependencies,
-property dependencies, provider reference and options. Nothing is evaluated here; policy and
-reports read the record.
+property dependencies, provider reference and options; and where in the repository the program
+created it (the source position the SDK sends with every registration). Nothing is evaluated here;
+policy and reports read the record.
+
+The record is in a stable order, so two runs of the same commit diff clean and captures of two
+commits compare: the SDK registers resources from a thread pool, in whatever order the threads
+finish, so resources are sorted by URN, and each resource's dependencies and property dependencies
+by URN too.
 """
 
 from __future__ import annotations
@@ -12,7 +18,10 @@ import asyncio
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import pulumi
 from google.protobuf import json_format
@@ -25,6 +34,10 @@ from stacks.preflight.mocks import GroundworkMocks
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 PROJECT = "groundwork"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+"""Source positions are recorded relative to this checkout's root, the way code scanning reads them."""
+HARNESS = Path(__file__).resolve().parent
+"""Preflight itself: the stack resource is registered from here, not by the program."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,9 @@ class CapturedResource:
     property_dependencies: dict[str, list[str]]
     provider: str | None
     options: dict[str, Any] = field(default_factory=dict)
+    source: dict[str, Any] | None = None
+    """{"uri": path relative to the repository root, "line": n}: the line of the program that
+    created the resource; None when that line is outside the repository (the SDK's own code)."""
 
     @property
     def protect(self) -> bool:
@@ -98,6 +114,41 @@ def unwrap_secrets(value: Any) -> Any:
     return value
 
 
+def source_of(request: Any, root: Path = REPO_ROOT) -> dict[str, Any] | None:
+    """Where the program created the resource: the registration's `sourcePosition` (the caller of
+    the resource's constructor), else the innermost frame of its `stackTrace` inside the repository.
+    The SDK takes the frame below the third `__init__` on the stack, which for a provider
+    (`aws.Provider` adds a fourth) is still inside the SDK; the stack trace then names the line."""
+    candidates = [request.sourcePosition] if request.HasField("sourcePosition") else []
+    candidates += [frame.pc for frame in request.stackTrace.frames if frame.HasField("pc")]
+    for position in candidates:
+        found = source_position(position, root)
+        if found is not None:
+            return found
+    return None
+
+
+def source_position(position: Any, root: Path = REPO_ROOT) -> dict[str, Any] | None:
+    """A `SourcePosition` (a file:// URI and a line) as a repository-relative path and line; None
+    outside the repository's own code (the SDK, the virtualenv, this harness)."""
+    if not position.uri or not position.line:
+        return None
+    path = _repository_path(position.uri, root)
+    return {"uri": path, "line": int(position.line)} if path else None
+
+
+@cache
+def _repository_path(uri: str, root: Path) -> str | None:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    path = Path(unquote(parsed.path)).resolve()
+    if not path.is_relative_to(root) or path.is_relative_to(HARNESS):
+        return None
+    relative = path.relative_to(root)
+    return None if ".venv" in relative.parts else relative.as_posix()
+
+
 def _options(request: Any) -> dict[str, Any]:
     options: dict[str, Any] = {
         "protect": bool(request.protect) if request.HasField("protect") else False,
@@ -135,10 +186,14 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                 custom=bool(request.custom),
                 inputs=json_format.MessageToDict(request.object),
                 parent=request.parent or None,
-                dependencies=list(request.dependencies),
-                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                dependencies=sorted(request.dependencies),
+                property_dependencies={
+                    k: sorted(request.propertyDependencies[k].urns)
+                    for k in sorted(request.propertyDependencies)
+                },
                 provider=request.provider or None,
                 options=_options(request),
+                source=source_of(request),
             )
         )
         return response
@@ -182,4 +237,5 @@ def run_program(
     root = pulumi.runtime.settings.get_root_resource()
     _sync_await(run_pulumi_func(program))
     outputs = _sync_await(_resolve_outputs(getattr(root, "outputs", {}) or {}))
-    return Capture(stack=stack, resources=list(monitor.captured), outputs=outputs)
+    resources = sorted(monitor.captured, key=lambda r: r.urn)
+    return Capture(stack=stack, resources=resources, outputs=dict(sorted(outputs.items())))

@@ -30,6 +30,7 @@ from policy.preflight import environment_for, print_report
 from policy.reports import write_reports
 from stacks.config import ConfigError, stack_names
 from stacks.config.loader import PROJECT_DIR
+from stacks.preflight import collector
 from stacks.preflight.capture import Capture
 from stacks.preflight.runner import capture_stack
 
@@ -174,17 +175,18 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         console.print(f"[red]✗[/] unknown stack(s) {', '.join(unknown)}; stacks here: {', '.join(known)}")
         return EXIT_USAGE
-    return run(
-        stacks,
-        console,
-        json_path=args.json,
-        show_tree=not args.no_tree,
-        project_dir=args.project_dir,
-        policy=not args.no_policy,
-        reports=tuple(dict.fromkeys(args.report)),
-        out_dir=args.out,
-        policy_config=args.policy_config,
-    )
+    with collector.tuned():
+        return run(
+            stacks,
+            console,
+            json_path=args.json,
+            show_tree=not args.no_tree,
+            project_dir=args.project_dir,
+            policy=not args.no_policy,
+            reports=tuple(dict.fromkeys(args.report)),
+            out_dir=args.out,
+            policy_config=args.policy_config,
+        )
 
 
 if __name__ == "__main__":
