@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import linecache
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -38,6 +39,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 """Source positions are recorded relative to this checkout's root, the way code scanning reads them."""
 HARNESS = Path(__file__).resolve().parent
 """Preflight itself: the stack resource is registered from here, not by the program."""
+HARNESS_CODE = "(preflight)"
 
 
 @dataclass(frozen=True)
@@ -115,38 +117,48 @@ def unwrap_secrets(value: Any) -> Any:
 
 
 def source_of(request: Any, root: Path = REPO_ROOT) -> dict[str, Any] | None:
-    """Where the program created the resource: the registration's `sourcePosition` (the caller of
-    the resource's constructor), else the innermost frame of its `stackTrace` inside the repository.
-    The SDK takes the frame below the third `__init__` on the stack, which for a provider
-    (`aws.Provider` adds a fourth) is still inside the SDK; the stack trace then names the line."""
-    candidates = [request.sourcePosition] if request.HasField("sourcePosition") else []
-    candidates += [frame.pc for frame in request.stackTrace.frames if frame.HasField("pc")]
-    for position in candidates:
-        found = source_position(position, root)
-        if found is not None:
-            return found
-    return None
+    """Where the program created the resource: the innermost frame of the registration's stack
+    trace that is the repository's own code and not a `super().__init__(...)` line.
+
+    The SDK's `sourcePosition` is the caller of the third `__init__` on the stack (Resource,
+    Custom/ComponentResource, the resource's class). That is the line wanted for a class that
+    derives from those directly, but a provider (`aws.Provider` adds an `__init__` inside the SDK)
+    or a component that derives from a shared base class adds a frame, and the position lands in
+    the SDK or on the subclass's `super().__init__` line. The stack trace the SDK sends alongside
+    (innermost frame first) holds the real caller one frame further out."""
+    positions = [frame.pc for frame in request.stackTrace.frames if frame.HasField("pc")]
+    if not positions and request.HasField("sourcePosition"):
+        positions = [request.sourcePosition]
+    found = None
+    for position in positions:
+        where = _repository_path(position.uri, root) if position.uri and position.line else None
+        if where is None:
+            continue  # the SDK's own frames
+        if where == HARNESS_CODE:
+            return found  # preflight registered it (the stack resource), not the program
+        found = {"uri": where, "line": int(position.line)}
+        if not _calls_super_init(root / where, found["line"]):
+            break
+    return found
 
 
-def source_position(position: Any, root: Path = REPO_ROOT) -> dict[str, Any] | None:
-    """A `SourcePosition` (a file:// URI and a line) as a repository-relative path and line; None
-    outside the repository's own code (the SDK, the virtualenv, this harness)."""
-    if not position.uri or not position.line:
-        return None
-    path = _repository_path(position.uri, root)
-    return {"uri": path, "line": int(position.line)} if path else None
+def _calls_super_init(path: Path, line: int) -> bool:
+    return linecache.getline(str(path), line).lstrip().startswith("super().__init__(")
 
 
 @cache
 def _repository_path(uri: str, root: Path) -> str | None:
+    """`uri` (file://) relative to `root`; None outside it or in its virtualenv; `HARNESS_CODE` in
+    preflight's own modules."""
     parsed = urlparse(uri)
     if parsed.scheme != "file":
         return None
     path = Path(unquote(parsed.path)).resolve()
-    if not path.is_relative_to(root) or path.is_relative_to(HARNESS):
+    if path.is_relative_to(HARNESS):
+        return HARNESS_CODE
+    if not path.is_relative_to(root) or ".venv" in path.relative_to(root).parts:
         return None
-    relative = path.relative_to(root)
-    return None if ".venv" in relative.parts else relative.as_posix()
+    return path.relative_to(root).as_posix()
 
 
 def _options(request: Any) -> dict[str, Any]:
