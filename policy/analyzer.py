@@ -3,9 +3,12 @@
 Preflight has no Pulumi CLI, so this module plays the CLI's part: it builds pulumi_policy's own
 analyzer servicer with the policies `policy/__main__.py` serves (`build_policies()`), reconciles the
 environment's policy config the way the CLI does (schema defaults, then "all", then per-policy
-entries, then JSON-schema validation), sends it with `Configure`, and sends every captured resource
-as a protobuf `AnalyzeRequest` plus the whole stack as one `AnalyzeStackRequest`. Every verdict
-comes from pulumi_policy evaluating the rules; this module only reads its diagnostics.
+entries, then JSON-schema validation), sends it with `Configure`, and builds every captured
+resource in wire form (the protobuf `AnalyzerResource` the engine sends). Each resource is decoded
+once and handed to every policy the way the servicer's `Analyze` and `AnalyzeStack` hand it
+(`policy.inprocess`), instead of once per policy as over gRPC; `evaluate(..., per_request=True)`
+still drives those entry points request by request, the reference the default is tested against.
+Every verdict comes from pulumi_policy evaluating the rules; this module only reads its diagnostics.
 """
 
 from __future__ import annotations

@@ -9,4 +9,6 @@ collector.tune()
 
 from stacks.preflight.cli import main  # noqa: E402
 
-sys.exit(main())
+status = main()
+collector.finish()
+sys.exit(status)
