@@ -3,9 +3,12 @@
 Preflight has no Pulumi CLI, so this module plays the CLI's part: it builds pulumi_policy's own
 analyzer servicer with the policies `policy/__main__.py` serves (`build_policies()`), reconciles the
 environment's policy config the way the CLI does (schema defaults, then "all", then per-policy
-entries, then JSON-schema validation), sends it with `Configure`, and sends every captured resource
-as a protobuf `AnalyzeRequest` plus the whole stack as one `AnalyzeStackRequest`. Every verdict
-comes from pulumi_policy evaluating the rules; this module only reads its diagnostics.
+entries, then JSON-schema validation), sends it with `Configure`, and builds every captured
+resource in wire form (the protobuf `AnalyzerResource` the engine sends). Each resource is decoded
+once and handed to every policy the way the servicer's `Analyze` and `AnalyzeStack` hand it
+(`policy.inprocess`), instead of once per policy as over gRPC; `evaluate(..., per_request=True)`
+still drives those entry points request by request, the reference the default is tested against.
+Every verdict comes from pulumi_policy evaluating the rules; this module only reads its diagnostics.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,7 +25,6 @@ import yaml
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi_policy import EnforcementLevel, Policy
-from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from policy.exemptions import parse_suppressed
 from policy.framework import (
@@ -30,9 +32,9 @@ from policy.framework import (
     REGISTRY,
     SUPPRESSED_RESOURCE_POLICY,
     SUPPRESSED_STACK_POLICY,
-    PackServicer,
     build_policies,
 )
+from policy.inprocess import InProcessServicer
 
 POLICY_DIR = Path(__file__).resolve().parent
 CONFIG_DIR = POLICY_DIR / "config"
@@ -70,6 +72,8 @@ class Finding:
     remediation: str = ""
     exemption: dict[str, str] | None = None
     tags: tuple[str, ...] = ()
+    source: Mapping[str, Any] | None = None
+    """Where the program created the resource ({"uri": repository-relative path, "line": n})."""
 
     @property
     def suppressed(self) -> bool:
@@ -82,6 +86,7 @@ class Finding:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["tags"] = list(self.tags)
+        data["source"] = dict(self.source) if self.source else None
         data["suppressed"] = self.suppressed
         data["blocking"] = self.blocking
         return data
@@ -152,6 +157,7 @@ class PolicyReport:
 # --- policy config, reconciled the way the Pulumi CLI does it -----------------------------------
 
 
+@lru_cache(maxsize=1)
 def pack_version() -> str:
     return str(yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text()).get("version", "0.0.1"))
 
@@ -159,6 +165,20 @@ def pack_version() -> str:
 @lru_cache(maxsize=1)
 def _policies() -> tuple[Policy, ...]:
     return tuple(build_policies())
+
+
+@cache
+def _policies_for(type_: str) -> list[Policy]:
+    """The pack minus the resource rules written for other types than `type_`. Those return at once
+    for a foreign type, but pulumi_policy first decodes the resource for each of them; leaving them
+    out changes no verdict (the framework policies, which report suppressed findings, always stay,
+    after the rules)."""
+
+    def applies(policy: Policy) -> bool:
+        rule = REGISTRY.get(policy.name)
+        return rule is None or rule.kind != "resource" or type_ in rule.resource_types
+
+    return [p for p in _policies() if applies(p)]
 
 
 def default_config_path(environment: str) -> Path:
@@ -318,6 +338,7 @@ class WireResource:
     property_dependencies: Mapping[str, list[str]] = field(default_factory=dict)
     provider: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    source: Mapping[str, Any] | None = None
 
     @classmethod
     def from_captured(cls, r: Any) -> WireResource:
@@ -332,6 +353,7 @@ class WireResource:
             property_dependencies=r.property_dependencies,
             provider=r.provider,
             options=r.options,
+            source=getattr(r, "source", None),
         )
 
 
@@ -357,27 +379,18 @@ class Analyzer:
             )
         self._policies = list(_policies())
         self.servicer = self._servicer(self._policies)
-        self._servicers_by_type: dict[str, _PolicyAnalyzerServicer] = {}
+        self._servicers_by_type: dict[str, InProcessServicer] = {}
         self.not_applicable = 0
 
-    def _servicer(self, policies: list[Policy]) -> _PolicyAnalyzerServicer:
-        servicer = PackServicer(PACK_NAME, pack_version(), policies, EnforcementLevel.ADVISORY)
+    def _servicer(self, policies: list[Policy]) -> InProcessServicer:
+        servicer = InProcessServicer(PACK_NAME, pack_version(), policies, EnforcementLevel.ADVISORY)
         servicer.Configure(self._configure, None)
         return servicer
 
-    def _servicer_for(self, type_: str) -> _PolicyAnalyzerServicer:
-        """The servicer for one resource type: the same pack and config, minus the resource rules
-        written for other types. Those return at once for a foreign type, but pulumi_policy first
-        converts the resource's properties for each of them; skipping that halves preflight's policy
-        time and changes no verdict (the framework policies, which report suppressed findings,
-        always stay, after the rules)."""
+    def _servicer_for(self, type_: str) -> InProcessServicer:
+        """A servicer with only `_policies_for(type_)`, for the servicer's own `Analyze`."""
         if type_ not in self._servicers_by_type:
-
-            def applies(policy: Policy) -> bool:
-                rule = REGISTRY.get(policy.name)
-                return rule is None or rule.kind != "resource" or type_ in rule.resource_types
-
-            self._servicers_by_type[type_] = self._servicer([p for p in self._policies if applies(p)])
+            self._servicers_by_type[type_] = self._servicer(_policies_for(type_))
         return self._servicers_by_type[type_]
 
     def _provider(
@@ -418,40 +431,69 @@ class Analyzer:
         self.not_applicable += len(response.not_applicable)
         return [_with_urn(d, resource.urn) for d in response.diagnostics]
 
+    def item(self, r: WireResource, by_urn: Mapping[str, WireResource]) -> proto.AnalyzerResource:
+        """The resource as an `AnalyzeStackRequest` carries it (an `AnalyzeRequest` carries the same
+        type, properties, URN, name, options and provider)."""
+        item = proto.AnalyzerResource(
+            type=r.type,
+            properties=_struct(r.inputs),
+            urn=r.urn,
+            name=r.name,
+            options=_options(r.protect, r.parent, r.options),
+            parent=r.parent or "",
+            dependencies=list(r.dependencies),
+        )
+        for key, urns in r.property_dependencies.items():
+            item.propertyDependencies[key].CopyFrom(proto.AnalyzerPropertyDependencies(urns=list(urns)))
+        provider = self._provider(r.provider, by_urn)
+        if provider is not None:
+            item.provider.CopyFrom(provider)
+        return item
+
     def analyze_stack(self, resources: list[WireResource]) -> list[proto.AnalyzeDiagnostic]:
+        """The stack pass through the servicer's own `AnalyzeStack`, one request as the CLI sends it."""
         by_urn = {r.urn: r for r in resources}
-        request = proto.AnalyzeStackRequest()
-        for r in resources:
-            item = proto.AnalyzerResource(
-                type=r.type,
-                properties=_struct(r.inputs),
-                urn=r.urn,
-                name=r.name,
-                options=_options(r.protect, r.parent, r.options),
-                parent=r.parent or "",
-                dependencies=list(r.dependencies),
-            )
-            for key, urns in r.property_dependencies.items():
-                item.propertyDependencies[key].CopyFrom(proto.AnalyzerPropertyDependencies(urns=list(urns)))
-            provider = self._provider(r.provider, by_urn)
-            if provider is not None:
-                item.provider.CopyFrom(provider)
-            request.resources.append(item)
+        request = proto.AnalyzeStackRequest(resources=[self.item(r, by_urn) for r in resources])
         response = self.servicer.AnalyzeStack(request, None)
         self.not_applicable += len(response.not_applicable)
         return list(response.diagnostics)
 
     def run(
-        self, resources: list[WireResource], *, stack_pass: bool = True, resource_pass: bool = True
+        self,
+        resources: list[WireResource],
+        *,
+        stack_pass: bool = True,
+        resource_pass: bool = True,
+        per_request: bool = False,
     ) -> list[Finding]:
+        """Every finding of the pack on `resources`. By default each resource is decoded once and
+        shared by every policy (`policy.inprocess`); `per_request` drives the servicer's own
+        `Analyze`/`AnalyzeStack` instead, one protobuf request per resource and one for the stack,
+        each decoded again by every policy, exactly as over gRPC (the reference the default is
+        tested against)."""
         by_urn = {r.urn: r for r in resources}
-        diagnostics = []
+        if per_request:
+            diagnostics = []
+            if resource_pass:
+                for resource in resources:
+                    diagnostics.extend(self.analyze(resource, by_urn))
+            if stack_pass:
+                diagnostics.extend(self.analyze_stack(resources))
+            return [self.finding(d, by_urn) for d in diagnostics]
+        decoded = [self.servicer.decode(self.item(r, by_urn)) for r in resources]
+        findings = []
         if resource_pass:
-            for resource in resources:
-                diagnostics.extend(self.analyze(resource, by_urn))
+            for resource in decoded:
+                policies = _policies_for(resource.item.type)
+                response = self.servicer.analyze_decoded(resource, policies)
+                self.not_applicable += len(response.not_applicable)
+                urn = resource.item.urn
+                findings += [self.finding(_with_urn(d, urn), by_urn) for d in response.diagnostics]
         if stack_pass:
-            diagnostics.extend(self.analyze_stack(resources))
-        return [self.finding(d, by_urn) for d in diagnostics]
+            response = self.servicer.analyze_stack_decoded(decoded)
+            self.not_applicable += len(response.not_applicable)
+            findings += [self.finding(d, by_urn) for d in response.diagnostics]
+        return findings
 
     def finding(self, d: proto.AnalyzeDiagnostic, by_urn: Mapping[str, WireResource]) -> Finding:
         """Tie a diagnostic back to its rule and resource."""
@@ -483,6 +525,7 @@ class Analyzer:
             remediation=rule.remediation if rule else "",
             exemption=exemption,
             tags=rule.tags if rule else (),
+            source=resource.source if resource else None,
         )
 
 
@@ -513,11 +556,14 @@ def evaluate(
     environment: str,
     config_path: Path | str | None = None,
     overrides: Mapping[str, Any] | None = None,
+    *,
+    per_request: bool = False,
 ) -> PolicyReport:
-    """Evaluate a preflight `Capture` with the pack, for `environment`, through pulumi_policy."""
+    """Evaluate a preflight `Capture` with the pack, for `environment`, through pulumi_policy
+    (`per_request`: through the servicer's gRPC entry points, see `Analyzer.run`)."""
     analyzer = Analyzer(environment, config_path, overrides)
     resources = [WireResource.from_captured(r) for r in capture.resources]
-    findings = _sorted(analyzer.run(resources))
+    findings = _sorted(analyzer.run(resources, per_request=per_request))
     rules = {
         rule_id: {
             "title": r.title,

@@ -98,8 +98,8 @@ def test_flow_logs_capture_all_traffic_to_cloudwatch(captured):
 
 def test_flow_log_group_is_encrypted_with_the_platform_key_and_expires(captured):
     capture = captured("prod")
-    group = capture.of_type("aws:cloudwatch/logGroup:LogGroup")[0]
-    key = capture.of_type("aws:kms/key:Key")[0]
+    group = capture.named("prod-network-flow-logs")
+    key = capture.named("prod-platform-key")
     assert group.props["retentionInDays"] == 365
     assert group.property_dependencies["kmsKeyId"] == [key.urn]
 

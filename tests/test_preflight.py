@@ -112,3 +112,117 @@ def test_the_pulumi_entry_point_turns_config_errors_into_a_run_error():
     raw["groundwork:network"] = {**raw["groundwork:network"], "azCount": 2}
     with pytest.raises(pulumi.RunError, match=r"prod: network\.azCount = 2: prod needs 3"):
         run_program("prod", raw, program_main)
+
+
+def _constructors(resource_type: str) -> tuple[str, ...]:
+    """The calls a line may make to create a resource of `resource_type`."""
+    if resource_type.startswith("pulumi:providers:"):
+        return ("Provider(",)
+    own = resource_type.rsplit(":", 1)[1] + "("
+    # A custom resource definition's instances (cert-manager.io, monitoring.coreos.com) are created
+    # through the generic class.
+    return (own, "CustomResource(") if resource_type.startswith("kubernetes:") else (own,)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_resource_records_the_program_line_that_created_it(captured, stack):
+    """The source position each registration carries names a line in the repository that calls the
+    resource's constructor (not the SDK's frames, not a component base class's super() call)."""
+    wrong = []
+    for resource in captured(stack).resources:
+        if resource.type == "pulumi:pulumi:Stack":
+            assert resource.source is None  # registered by the runtime, not by the program
+            continue
+        source = resource.source or {}
+        path = PROJECT_DIR / source.get("uri", "(none)")
+        lines = path.read_text().splitlines() if path.is_file() else []
+        line = lines[source["line"] - 1] if 0 < source.get("line", 0) <= len(lines) else ""
+        if not any(call in line for call in _constructors(resource.type)):
+            wrong.append((resource.name, source, line.strip()))
+    assert wrong == []
+
+
+def test_a_component_deriving_from_a_base_points_at_its_caller_not_its_super_call(captured):
+    postgres = captured("prod").named("prod-postgres")
+    assert postgres.source is not None and postgres.source["uri"].startswith("stacks/wiring/")
+
+
+def test_a_provider_points_at_the_wiring_line_not_into_the_sdk(captured):
+    provider = captured("prod").named("prod-aws")
+    assert provider.source is not None and provider.source["uri"] == "stacks/wiring/foundation.py"
+
+
+def test_captured_resources_and_their_dependencies_come_out_sorted(captured):
+    resources = captured("prod").resources
+    assert [r.urn for r in resources] == sorted(r.urn for r in resources)
+    assert any(len(r.dependencies) > 1 for r in resources)
+    assert all(r.dependencies == sorted(r.dependencies) for r in resources)
+    property_deps = [r.property_dependencies for r in resources if r.property_dependencies]
+    assert property_deps
+    assert all(list(deps) == sorted(deps) for deps in property_deps)
+    assert all(urns == sorted(urns) for deps in property_deps for urns in deps.values())
+
+
+def test_two_captures_of_a_stack_write_the_same_json(tmp_path):
+    """The SDK registers resources from a thread pool, in whatever order the threads finish; the
+    written capture must not depend on it, so two runs diff clean."""
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    assert main(["staging", "--no-tree", "--no-policy", "--json", str(first)]) == 0
+    assert main(["staging", "--no-tree", "--no-policy", "--json", str(second)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_the_tree_prints_the_same_whatever_order_resources_arrived_in(captured):
+    import io
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    from stacks.preflight.cli import resource_tree
+
+    capture = captured("dev")
+    shuffled = replace(capture, resources=list(reversed(capture.resources)))
+
+    def text(c) -> str:
+        console = Console(file=io.StringIO(), width=200, color_system=None)
+        console.print(resource_tree(c))
+        return console.file.getvalue()
+
+    assert text(capture) == text(shuffled)
+    assert "groundwork:network:Network dev-network" in text(capture)
+
+
+def test_json_into_a_missing_directory_is_one_line_and_creates_nothing(tmp_path, capsys):
+    target = tmp_path / "missing" / "capture.json"
+    assert main(["dev", "--no-tree", "--json", str(target)]) == 2
+    out = capsys.readouterr().out
+    assert out.strip() == f"✗ --json {target}: directory {target.parent} does not exist"
+    assert not target.parent.exists()
+
+
+def test_json_naming_a_directory_is_one_line(tmp_path, capsys):
+    assert main(["dev", "--no-tree", "--json", str(tmp_path)]) == 2
+    assert capsys.readouterr().out.strip() == f"✗ --json {tmp_path}: is a directory; name the file to write"
+
+
+def test_out_under_a_file_is_one_line_before_anything_is_built(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["dev", "--no-tree", "--report", "md", "--out", str(blocker / "reports")]) == 2
+    out = capsys.readouterr().out
+    assert out.strip() == f"✗ --out {blocker / 'reports'}: cannot create it: {blocker} is not a directory"
+
+
+def test_a_report_that_cannot_be_written_is_one_line_and_fails_the_run(tmp_path, capsys):
+    (tmp_path / "policy-dev.md").mkdir()  # the report's own path is taken by a directory
+    assert main(["dev", "--no-tree", "--report", "md", "--out", str(tmp_path)]) == 2
+    out = capsys.readouterr().out
+    assert f"✗ --out {tmp_path}: cannot write policy-dev.md: Is a directory" in out
+    assert "Traceback" not in out
+
+
+def test_all_ends_with_one_summary_line_per_stack(capsys):
+    assert main(["--all", "--no-tree"]) == 0
+    tail = capsys.readouterr().out.strip().splitlines()[-len(STACKS) :]
+    assert [line.split(":")[0] for line in tail] == [f"✓ {stack}" for stack in STACKS]
+    assert all("; policy pass: " in line for line in tail)

@@ -21,8 +21,9 @@ def render(report: PolicyReport, fmt: str) -> str:
 
 def write_reports(reports: Sequence[PolicyReport], formats: Iterable[str], out_dir: Path) -> list[Path]:
     """One file per stack and format (`policy-<stack>.<ext>`), plus `policy-summary.md` over all
-    stacks when Markdown is asked for: the PR comment and the job summary."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    stacks when Markdown is asked for: the PR comment and the job summary. `out_dir` is created,
+    not its parents (preflight checks them before it builds anything)."""
+    out_dir.mkdir(exist_ok=True)
     written = []
     for fmt in formats:
         renderer, ext = FORMATS[fmt]

@@ -1,10 +1,15 @@
 """SARIF 2.1.0 for GitHub code scanning (github/codeql-action/upload-sarif).
 
 One run per stack, categorised by `automationDetails.id` so each stack's alerts stay separate.
-Results point at the stack's `Pulumi.<stack>.yaml` (the file a fix changes or whose component
-does) and name the resource's URN as a logical location. Mandatory violations are `error`,
-advisory ones `warning`, findings that could not be decided at preview `note`; suppressed findings
-carry a SARIF `suppressions` entry with the exemption's justification, approver and expiry.
+A result's location is the line of the program that created the resource (the source position the
+SDK sent with its registration, recorded by preflight), so code scanning annotates the line a
+reviewer must change; the stack's `Pulumi.<stack>.yaml`, whose values the program turned into that
+resource, is a related location, linked from the message. A finding with no such line (a stack-wide
+finding, a resource the SDK itself created) points at the stack file. Paths are relative to the
+repository root under `%SRCROOT%`, which is how code scanning resolves them. The resource's URN is
+the logical location. Mandatory violations are `error`, advisory ones `warning`, findings that could
+not be decided at preview `note`; suppressed findings carry a SARIF `suppressions` entry with the
+exemption's justification, approver and expiry.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from policy.analyzer import Finding, PolicyReport
 from policy.framework import REGISTRY
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+SRCROOT = "%SRCROOT%"
 TOOL = "groundwork-policy"
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0"}
 DEFAULT_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
@@ -60,31 +66,42 @@ def _fingerprint(finding: Finding) -> str:
     return hashlib.sha256(f"{finding.rule_id}|{finding.urn}|{finding.message}".encode()).hexdigest()[:32]
 
 
+def _physical(uri: str, line: int | None = None) -> dict[str, Any]:
+    location: dict[str, Any] = {"artifactLocation": {"uri": uri, "uriBaseId": SRCROOT}}
+    if line:
+        location["region"] = {"startLine": line}
+    return location
+
+
+def _locations(finding: Finding, stack: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The primary location (the program line, else the stack file) and the related ones."""
+    stack_file = f"Pulumi.{stack}.yaml"
+    logical = [
+        {"name": finding.resource_name, "fullyQualifiedName": finding.urn or stack, "kind": "resource"}
+    ]
+    source = finding.source
+    if not source:
+        return {"physicalLocation": _physical(stack_file, 1), "logicalLocations": logical}, []
+    primary = {"physicalLocation": _physical(source["uri"], source["line"]), "logicalLocations": logical}
+    related = {
+        "id": 1,
+        "physicalLocation": _physical(stack_file),
+        "message": {"text": f"the {stack} stack's config"},
+    }
+    return primary, [related]
+
+
 def _result(finding: Finding, index: int, stack: str) -> dict[str, Any]:
+    primary, related = _locations(finding, stack)
+    text = f"{finding.message} — fix: {finding.remediation}" if finding.remediation else finding.message
+    if related:
+        text += f" (stack config: [Pulumi.{stack}.yaml](1))"
     result: dict[str, Any] = {
         "ruleId": finding.rule_id,
         "ruleIndex": index,
         "level": _level(finding),
-        "message": {
-            "text": f"{finding.message} — fix: {finding.remediation}"
-            if finding.remediation
-            else finding.message
-        },
-        "locations": [
-            {
-                "physicalLocation": {
-                    "artifactLocation": {"uri": f"Pulumi.{stack}.yaml"},
-                    "region": {"startLine": 1},
-                },
-                "logicalLocations": [
-                    {
-                        "name": finding.resource_name,
-                        "fullyQualifiedName": finding.urn or stack,
-                        "kind": "resource",
-                    }
-                ],
-            }
-        ],
+        "message": {"text": text},
+        "locations": [primary],
         "partialFingerprints": {"groundworkFinding/v1": _fingerprint(finding)},
         "properties": {
             "severity": finding.severity,
@@ -93,6 +110,8 @@ def _result(finding: Finding, index: int, stack: str) -> dict[str, Any]:
             "resourceType": finding.resource_type,
         },
     }
+    if related:
+        result["relatedLocations"] = related
     if finding.suppressed and finding.exemption:
         ex = finding.exemption
         result["suppressions"] = [
@@ -124,6 +143,9 @@ def _run(report: PolicyReport) -> dict[str, Any]:
             }
         },
         "automationDetails": {"id": f"{TOOL}/{report.stack}/"},
+        "originalUriBaseIds": {
+            SRCROOT: {"description": {"text": "The repository root: the directory that holds Pulumi.yaml."}}
+        },
         "results": [_result(f, index[f.rule_id], report.stack) for f in report.findings],
         "properties": {
             "stack": report.stack,

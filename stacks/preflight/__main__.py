@@ -2,6 +2,13 @@
 
 import sys
 
-from stacks.preflight.cli import main
+from stacks.preflight import collector
 
-sys.exit(main())
+# Before the imports: loading the Pulumi SDKs is where most of the collector's passes would run.
+collector.tune()
+
+from stacks.preflight.cli import main  # noqa: E402
+
+status = main()
+collector.finish()
+sys.exit(status)

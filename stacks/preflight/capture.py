@@ -2,17 +2,27 @@
 
 The record keeps what the Pulumi CLI would hand a policy analyzer: each resource's URN, type,
 name, inputs in wire form (secrets stay wrapped in their signature object), parent, dependencies,
-property dependencies, provider reference and options. Nothing is evaluated here; policy and
-reports read the record.
+property dependencies, provider reference and options; and where in the repository the program
+created it (the source position the SDK sends with every registration). Nothing is evaluated here;
+policy and reports read the record.
+
+The record is in a stable order, so two runs of the same commit diff clean and captures of two
+commits compare: the SDK registers resources from a thread pool, in whatever order the threads
+finish, so resources are sorted by URN, and each resource's dependencies and property dependencies
+by URN too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import linecache
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import pulumi
 from google.protobuf import json_format
@@ -25,6 +35,11 @@ from stacks.preflight.mocks import GroundworkMocks
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 PROJECT = "groundwork"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+"""Source positions are recorded relative to this checkout's root, the way code scanning reads them."""
+HARNESS = Path(__file__).resolve().parent
+"""Preflight itself: the stack resource is registered from here, not by the program."""
+HARNESS_CODE = "(preflight)"
 
 
 @dataclass(frozen=True)
@@ -41,6 +56,9 @@ class CapturedResource:
     property_dependencies: dict[str, list[str]]
     provider: str | None
     options: dict[str, Any] = field(default_factory=dict)
+    source: dict[str, Any] | None = None
+    """{"uri": path relative to the repository root, "line": n}: the line of the program that
+    created the resource; None when that line is outside the repository (the SDK's own code)."""
 
     @property
     def protect(self) -> bool:
@@ -98,6 +116,51 @@ def unwrap_secrets(value: Any) -> Any:
     return value
 
 
+def source_of(request: Any, root: Path = REPO_ROOT) -> dict[str, Any] | None:
+    """Where the program created the resource: the innermost frame of the registration's stack
+    trace that is the repository's own code and not a `super().__init__(...)` line.
+
+    The SDK's `sourcePosition` is the caller of the third `__init__` on the stack (Resource,
+    Custom/ComponentResource, the resource's class). That is the line wanted for a class that
+    derives from those directly, but a provider (`aws.Provider` adds an `__init__` inside the SDK)
+    or a component that derives from a shared base class adds a frame, and the position lands in
+    the SDK or on the subclass's `super().__init__` line. The stack trace the SDK sends alongside
+    (innermost frame first) holds the real caller one frame further out."""
+    positions = [frame.pc for frame in request.stackTrace.frames if frame.HasField("pc")]
+    if not positions and request.HasField("sourcePosition"):
+        positions = [request.sourcePosition]
+    found = None
+    for position in positions:
+        where = _repository_path(position.uri, root) if position.uri and position.line else None
+        if where is None:
+            continue  # the SDK's own frames
+        if where == HARNESS_CODE:
+            return found  # preflight registered it (the stack resource), not the program
+        found = {"uri": where, "line": int(position.line)}
+        if not _calls_super_init(root / where, found["line"]):
+            break
+    return found
+
+
+def _calls_super_init(path: Path, line: int) -> bool:
+    return linecache.getline(str(path), line).lstrip().startswith("super().__init__(")
+
+
+@cache
+def _repository_path(uri: str, root: Path) -> str | None:
+    """`uri` (file://) relative to `root`; None outside it or in its virtualenv; `HARNESS_CODE` in
+    preflight's own modules."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    path = Path(unquote(parsed.path)).resolve()
+    if path.is_relative_to(HARNESS):
+        return HARNESS_CODE
+    if not path.is_relative_to(root) or ".venv" in path.relative_to(root).parts:
+        return None
+    return path.relative_to(root).as_posix()
+
+
 def _options(request: Any) -> dict[str, Any]:
     options: dict[str, Any] = {
         "protect": bool(request.protect) if request.HasField("protect") else False,
@@ -135,10 +198,14 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                 custom=bool(request.custom),
                 inputs=json_format.MessageToDict(request.object),
                 parent=request.parent or None,
-                dependencies=list(request.dependencies),
-                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                dependencies=sorted(request.dependencies),
+                property_dependencies={
+                    k: sorted(request.propertyDependencies[k].urns)
+                    for k in sorted(request.propertyDependencies)
+                },
                 provider=request.provider or None,
                 options=_options(request),
+                source=source_of(request),
             )
         )
         return response
@@ -182,4 +249,5 @@ def run_program(
     root = pulumi.runtime.settings.get_root_resource()
     _sync_await(run_pulumi_func(program))
     outputs = _sync_await(_resolve_outputs(getattr(root, "outputs", {}) or {}))
-    return Capture(stack=stack, resources=list(monitor.captured), outputs=outputs)
+    resources = sorted(monitor.captured, key=lambda r: r.urn)
+    return Capture(stack=stack, resources=resources, outputs=dict(sorted(outputs.items())))

@@ -7,8 +7,11 @@ Then it evaluates every stack with the policy pack (pulumi_policy's own analyzer
 policy/config/<stack>.json), prints the violations by severity with the fix, and writes
 `--report md|json|sarif` files to `--out`.
 
+With more than one stack (`--all`), it ends with one summary line per stack.
+
 Exit status: 0 all stacks built and no mandatory policy violation; 1 a config or program error;
-2 bad command-line usage; 3 a mandatory policy violation.
+2 bad command-line usage, including a `--json` or `--out` path it cannot write (said in one line,
+before anything is built); 3 a mandatory policy violation.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import sys
 import time
 import traceback
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -27,30 +31,41 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from policy.analyzer import PolicyConfigError, evaluate
+from policy.analyzer import PolicyConfigError, PolicyReport, evaluate
 from policy.preflight import environment_for, print_report
 from policy.reports import write_reports
 from stacks.config import ConfigError, stack_names
 from stacks.config.loader import PROJECT_DIR
-from stacks.preflight.capture import Capture
+from stacks.preflight import collector
+from stacks.preflight.capture import Capture, CapturedResource
+from stacks.preflight.paths import OutputPathError, check_json_path, check_out_dir, write_error
 from stacks.preflight.runner import capture_stack
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_POLICY = 0, 1, 2, 3
 
 
 def resource_tree(capture: Capture) -> Tree:
-    """Components with their children nested under them, the way `pulumi preview` shows them."""
+    """Components with their children nested under them, the way `pulumi preview` shows them.
+    Children come in URN order (grouped by type, then by name), so the tree prints the same on
+    every run, whatever order the resources were registered in."""
     root = next((r for r in capture.resources if r.type == "pulumi:pulumi:Stack"), None)
     tree = Tree(f"[bold]{capture.stack}[/] ({len(capture.resources) - (1 if root else 0)} resources)")
-    nodes = {root.urn: tree} if root else {}
-    for resource in capture.resources:
-        if resource is root:
-            continue
-        parent = nodes.get(resource.parent or "", tree)
-        label = f"[cyan]{resource.type}[/] {resource.name}"
-        if resource.protect:
-            label += " [yellow](protected)[/]"
-        nodes[resource.urn] = parent.add(label)
+    known = {r.urn for r in capture.resources}
+    children: dict[str | None, list[CapturedResource]] = {}
+    for resource in sorted(capture.resources, key=lambda r: r.urn):
+        if resource is not root:
+            children.setdefault(resource.parent if resource.parent in known else None, []).append(resource)
+
+    def add(node: Tree, parent: str | None) -> None:
+        for resource in children.get(parent, ()):
+            label = f"[cyan]{resource.type}[/] {resource.name}"
+            if resource.protect:
+                label += " [yellow](protected)[/]"
+            add(node.add(label), resource.urn)
+
+    if root is not None:
+        add(tree, root.urn)
+    add(tree, None)
     return tree
 
 
@@ -78,6 +93,107 @@ def _program_error(stack: str, error: BaseException) -> str:
     return f"{stack}: program error: {type(error).__name__}: {error}{where}"
 
 
+@dataclass
+class StackResult:
+    """What one stack's preflight came to, for the exit status and the closing summary."""
+
+    stack: str
+    capture: Capture | None = None
+    report: PolicyReport | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def status(self) -> int:
+        if self.error:
+            return EXIT_FAILED
+        return EXIT_POLICY if self.report is not None and not self.report.passed else EXIT_OK
+
+    def summary(self) -> str:
+        """One line: built or not, how many resources, the policy gate and its counts."""
+        if self.capture is None:
+            return f"[red]✗[/] {self.stack}: not built ({self.error})"
+        count = sum(1 for r in self.capture.resources if r.type != "pulumi:pulumi:Stack")
+        built = f"{self.stack}: {count} resources in {self.seconds:.2f}s"
+        if self.error:
+            return f"[red]✗[/] {built}; policy not run ({self.error})"
+        report = self.report
+        if report is None:
+            return f"[green]✓[/] {built}; policy not run (--no-policy)"
+        counts = (
+            f"{len(report.violations)} violation(s), {len(report.suppressed)} suppressed, "
+            f"{len(report.indeterminate)} undecided"
+        )
+        if report.passed:
+            return f"[green]✓[/] {built}; policy pass: {counts}"
+        return f"[red]✗[/] {built}; policy FAIL, {len(report.blocking)} mandatory: {counts}"
+
+
+def _run_stack(
+    stack: str,
+    console: Console,
+    *,
+    show_tree: bool,
+    project_dir: Path,
+    policy: bool,
+    policy_config: Path | None,
+    stack_file: Path | None = None,
+) -> StackResult:
+    started = time.perf_counter()
+    try:
+        capture = (
+            capture_stack(stack, project_dir, stack_file=stack_file)
+            if stack_file
+            else capture_stack(stack, project_dir)
+        )
+    except ConfigError as error:
+        console.print(f"[red]✗[/] {escape(str(error))}", highlight=False)
+        return StackResult(stack, error="config error")
+    except Exception as error:
+        console.print(f"[red]✗[/] {escape(_program_error(stack, error))}", highlight=False)
+        return StackResult(stack, error="program error")
+    result = StackResult(stack, capture, seconds=time.perf_counter() - started)
+    if show_tree:
+        console.print(resource_tree(capture))
+    console.print(type_counts(capture))
+    console.print(f"[green]✓[/] {stack}: built on mocks in {result.seconds:.2f}s")
+    if policy:
+        try:
+            result.report = evaluate(capture, environment_for(stack), config_path=policy_config)
+        except PolicyConfigError as error:
+            console.print(f"[red]✗[/] {escape(f'{stack}: {error}')}", highlight=False)
+            result.error = "policy config error"
+            return result
+        print_report(result.report, console)
+    return result
+
+
+def _write_outputs(
+    results: list[StackResult],
+    console: Console,
+    json_path: Path | None,
+    reports: tuple[str, ...],
+    out_dir: Path,
+) -> None:
+    """The --json capture and the --report files; an OSError becomes a one-line OutputPathError."""
+    captures = [r.capture for r in results if r.capture is not None]
+    policy_reports = [r.report for r in results if r.report is not None]
+    if json_path is not None:
+        document = json.dumps({"stacks": [c.to_json() for c in captures]}, indent=2, sort_keys=True)
+        try:
+            json_path.write_text(document + "\n")
+        except OSError as error:
+            raise write_error("--json", json_path, error) from None
+        console.print(f"wrote {len(captures)} captured stack(s) to {json_path}")
+    if reports and policy_reports:
+        try:
+            written = write_reports(policy_reports, reports, out_dir)
+        except OSError as error:
+            raise write_error("--out", out_dir, error) from None
+        for path in written:
+            console.print(f"wrote {path}")
+
+
 def run(
     stacks: list[str],
     console: Console,
@@ -90,50 +206,29 @@ def run(
     policy_config: Path | None = None,
     stack_file: Path | None = None,
 ) -> int:
-    status = EXIT_OK
-    captures: list[Capture] = []
-    policy_reports = []
-    for stack in stacks:
-        started = time.perf_counter()
-        try:
-            capture = (
-                capture_stack(stack, project_dir, stack_file=stack_file)
-                if stack_file
-                else capture_stack(stack, project_dir)
-            )
-        except ConfigError as error:
-            console.print(f"[red]✗[/] {escape(str(error))}", highlight=False)
-            status = EXIT_FAILED
-            continue
-        except Exception as error:
-            console.print(f"[red]✗[/] {escape(_program_error(stack, error))}", highlight=False)
-            status = EXIT_FAILED
-            continue
-        captures.append(capture)
-        if show_tree:
-            console.print(resource_tree(capture))
-        console.print(type_counts(capture))
-        console.print(f"[green]✓[/] {stack}: built on mocks in {time.perf_counter() - started:.2f}s")
-        if policy:
-            try:
-                report = evaluate(capture, environment_for(stack), config_path=policy_config)
-            except PolicyConfigError as error:
-                console.print(f"[red]✗[/] {escape(f'{stack}: {error}')}", highlight=False)
-                status = EXIT_FAILED
-                continue
-            policy_reports.append(report)
-            print_report(report, console)
-            if not report.passed and status == EXIT_OK:
-                status = EXIT_POLICY
-    if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(
-            json.dumps({"stacks": [c.to_json() for c in captures]}, indent=2, sort_keys=True)
-        )
-        console.print(f"wrote {len(captures)} captured stack(s) to {json_path}")
-    if reports and policy_reports:
-        for path in write_reports(policy_reports, reports, out_dir):
-            console.print(f"wrote {path}")
+    """Build and check `stacks`, write what was asked for, and return the exit status: a stack that
+    failed to build (1) outranks a mandatory violation (3); an output that could not be written
+    turns a clean run into a usage error (2)."""
+    try:
+        if json_path is not None:
+            check_json_path(json_path)
+        if reports:
+            check_out_dir(out_dir)
+    except OutputPathError as error:
+        console.print(f"[red]✗[/] {escape(str(error))}", highlight=False)
+        return EXIT_USAGE
+    options = {"show_tree": show_tree, "project_dir": project_dir, "policy": policy, "stack_file": stack_file}
+    results = [_run_stack(s, console, policy_config=policy_config, **options) for s in stacks]
+    statuses = {r.status for r in results}
+    status = EXIT_FAILED if EXIT_FAILED in statuses else max(statuses, default=EXIT_OK)
+    try:
+        _write_outputs(results, console, json_path, reports, out_dir)
+    except OutputPathError as error:
+        console.print(f"[red]✗[/] {escape(str(error))}", highlight=False)
+        status = status or EXIT_USAGE
+    if len(results) > 1:
+        for result in results:
+            console.print(result.summary(), highlight=False)
     return status
 
 
@@ -141,7 +236,12 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="groundwork preflight", description=__doc__.split("\n\n")[0])
     p.add_argument("stacks", nargs="*", help="stack names (Pulumi.<stack>.yaml in the project)")
     p.add_argument("--all", action="store_true", help="every stack that has a Pulumi.<stack>.yaml")
-    p.add_argument("--json", type=Path, metavar="FILE", help="write every captured resource as JSON")
+    p.add_argument(
+        "--json",
+        type=Path,
+        metavar="FILE",
+        help="write every captured resource as JSON, in a stable order (its directory must exist)",
+    )
     p.add_argument("--no-tree", action="store_true", help="print only the counts per type")
     p.add_argument(
         "--project-dir", type=Path, default=PROJECT_DIR, help="where Pulumi.<stack>.yaml files live"
@@ -153,7 +253,13 @@ def parser() -> argparse.ArgumentParser:
         default=[],
         help="write the policy results in this format (repeatable)",
     )
-    p.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR", help="where --report files go")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports"),
+        metavar="DIR",
+        help="where --report files go (created if its parent exists)",
+    )
     p.add_argument(
         "--policy-config",
         type=Path,
@@ -197,18 +303,19 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         console.print(f"[red]✗[/] unknown stack(s) {', '.join(unknown)}; stacks here: {', '.join(known)}")
         return EXIT_USAGE
-    return run(
-        stacks,
-        console,
-        json_path=args.json,
-        show_tree=not args.no_tree,
-        project_dir=args.project_dir,
-        policy=not args.no_policy,
-        reports=tuple(dict.fromkeys(args.report)),
-        out_dir=args.out,
-        policy_config=args.policy_config,
-        stack_file=args.stack_file,
-    )
+    with collector.tuned():
+        return run(
+            stacks,
+            console,
+            json_path=args.json,
+            show_tree=not args.no_tree,
+            project_dir=args.project_dir,
+            policy=not args.no_policy,
+            reports=tuple(dict.fromkeys(args.report)),
+            out_dir=args.out,
+            policy_config=args.policy_config,
+            stack_file=args.stack_file,
+        )
 
 
 if __name__ == "__main__":

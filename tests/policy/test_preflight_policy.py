@@ -138,17 +138,40 @@ def test_preflight_cli_no_policy_skips_the_pack(capsys):
     assert "policy prod" not in capsys.readouterr().out
 
 
+def _verdicts(report) -> list[tuple]:
+    return sorted((f.rule_id, f.resource_name, f.status, f.enforcement, f.message) for f in report.findings)
+
+
 def test_serving_each_type_its_own_rules_changes_no_verdict(captured, monkeypatch):
+    """Preflight serves each resource type only the rules written for it, each resource decoded
+    once; the reference is pulumi_policy's own `Analyze`/`AnalyzeStack` with the whole pack, every
+    policy decoding every request, as over gRPC."""
     capture = captured("prod")
     for name, path, value, _, _ in FLIPS:
         capture = flip(capture, name, path, value)
-
-    def verdicts():
-        report = evaluate(capture, "prod")
-        return sorted(
-            (f.rule_id, f.resource_name, f.status, f.enforcement, f.message) for f in report.findings
-        )
-
-    per_type = verdicts()
+    per_type = _verdicts(evaluate(capture, "prod"))
     monkeypatch.setattr(Analyzer, "_servicer_for", lambda self, type_: self.servicer)
-    assert per_type == verdicts() and len(per_type) >= len(FLIPS)
+    assert per_type == _verdicts(evaluate(capture, "prod", per_request=True)) and len(per_type) >= len(FLIPS)
+
+
+def _with_unknown_key_description(capture: Capture) -> Capture:
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+    key = next(r for r in capture.resources if r.type == "aws:kms/key:Key")
+    return flip(capture, key.name, "description", UNKNOWN_STRING_VALUE)
+
+
+@pytest.mark.parametrize(
+    "stack,change",
+    [("local", None), ("staging", None), ("dev", _with_unknown_key_description)],
+    ids=["local-kubernetes-only", "staging-exemptions", "dev-unknown-at-preview"],
+)
+def test_decoding_each_resource_once_gives_the_servicers_own_diagnostics(captured, stack, change):
+    """Every field of every finding, and the not-applicable count, as pulumi_policy's servicer
+    gives them when driven request by request."""
+    capture = change(captured(stack)) if change else captured(stack)
+    fast = evaluate(capture, stack)
+    reference = evaluate(capture, stack, per_request=True)
+    assert [f.to_json() for f in fast.findings] == [f.to_json() for f in reference.findings]
+    assert (fast.not_applicable, len(fast.findings)) == (reference.not_applicable, len(reference.findings))
+    assert fast.findings

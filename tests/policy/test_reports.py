@@ -100,3 +100,40 @@ def test_write_reports_names_files_by_stack(report, tmp_path):
         "policy-dev.sarif",
         "policy-summary.md",
     ]
+
+
+def _sarif_results(report) -> dict:
+    return {r["ruleId"]: r for r in json.loads(render(report, "sarif"))["runs"][0]["results"]}
+
+
+def test_sarif_points_at_the_program_line_that_created_the_resource(report, captured):
+    """Code scanning annotates the first location: it must be the line a reviewer changes."""
+    subnet = captured("dev").named("dev-network-private-0")
+    location = _sarif_results(report)["AWS-NET-007"]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"] == {"uri": "components/network.py", "uriBaseId": "%SRCROOT%"}
+    assert location["region"] == {"startLine": subnet.source["line"]}
+    from stacks.preflight.capture import REPO_ROOT
+
+    line = (REPO_ROOT / "components/network.py").read_text().splitlines()[subnet.source["line"] - 1]
+    assert "aws.ec2.Subnet(" in line
+
+
+def test_sarif_relates_the_finding_to_the_stack_file_and_links_it(report):
+    result = _sarif_results(report)["AWS-NET-007"]
+    related = result["relatedLocations"][0]
+    assert related["physicalLocation"]["artifactLocation"] == {
+        "uri": "Pulumi.dev.yaml",
+        "uriBaseId": "%SRCROOT%",
+    }
+    assert f"[Pulumi.dev.yaml]({related['id']})" in result["message"]["text"]
+
+
+def test_sarif_falls_back_to_the_stack_file_when_no_program_line_is_known(report):
+    from dataclasses import replace
+
+    finding = next(f for f in report.findings if f.rule_id == "AWS-NET-007")
+    bare = replace(report, findings=[replace(finding, source=None)])
+    result = _sarif_results(bare)["AWS-NET-007"]
+    location = result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "Pulumi.dev.yaml" and location["region"]["startLine"] == 1
+    assert "relatedLocations" not in result
