@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
+from pydantic import Field, field_validator, model_validator
 
+from components._lib.args import ComponentArgs, Input, SettingError
+from components._lib.fields import LogRetentionDays
 from components.subnet_plan import plan_subnets
 from components.tagging import component_tags
 
@@ -18,28 +21,81 @@ from components.tagging import component_tags
 INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "sts", "logs")
 
 
-@dataclass(frozen=True)
-class NetworkArgs:
-    """What the VPC looks like.
+_PRIVATE_RANGES = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
 
-    cidr: the VPC range; subnets are carved from it by `components.subnet_plan`.
-    availability_zones: one subnet per tier in each (2 or 3 for production use).
-    region: the region the zones belong to; names the endpoint services.
-    kms_key_arn: the key that encrypts the flow-log group.
-    nat_gateways: 'perAz' (default: losing an AZ does not cut the others' egress) or 'single'
-        (one shared NAT: cheaper, for non-production).
-    interface_endpoints: ECR api/dkr, STS and CloudWatch Logs endpoints in the private subnets.
-    flow_log_retention_days: how long VPC flow logs stay in CloudWatch Logs.
-    """
 
-    cidr: str
-    availability_zones: Sequence[str]
-    region: str
-    kms_key_arn: pulumi.Input[str]
-    nat_gateways: Literal["single", "perAz"] = "perAz"
-    interface_endpoints: bool = True
-    flow_log_retention_days: int = 365
-    tags: Mapping[str, str] = field(default_factory=dict)
+class NetworkSettings(ComponentArgs):
+    """What the VPC looks like: the keys of `groundwork:network`. Defaults are prod's shape."""
+
+    cidr: str = Field(
+        default="10.40.0.0/16",
+        description="The VPC range (/16 to /20, RFC 1918); `components.subnet_plan` carves three "
+        "tiers per AZ from it. Each stack needs its own, so the VPCs can be peered.",
+    )
+    az_count: Literal[2, 3] = Field(
+        default=3, description="How many availability zones the VPC spans; every tier has a subnet in each."
+    )
+    availability_zones: list[str] | None = Field(
+        default=None,
+        description="The zones by name, exactly azCount distinct ones in the stack's region; "
+        "unset: the region's first azCount zones (a, b, c).",
+    )
+    nat_gateways: Literal["single", "perAz"] = Field(
+        default="perAz",
+        description="`perAz`: losing one AZ does not cut egress for the others; `single`: one shared "
+        "NAT gateway, cheaper, for non-production.",
+    )
+    interface_endpoints: bool = Field(
+        default=True,
+        description="ECR (api, dkr), STS and CloudWatch Logs endpoints in the private subnets, so "
+        "image pulls, IRSA and logs never cross the NAT.",
+    )
+    flow_log_retention_days: LogRetentionDays = Field(
+        default=365, description="How long VPC flow logs (every accepted and rejected flow) are kept."
+    )
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            network = ipaddress.IPv4Network(value, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"an IPv4 network in CIDR form such as 10.40.0.0/16 ({exc})") from None
+        if not 16 <= network.prefixlen <= 20:
+            raise ValueError(
+                "a VPC prefix between /16 and /20 (AWS allows /16-/28; Groundwork needs room "
+                "for three tiers in three AZs)"
+            )
+        if not any(network.subnet_of(r) for r in _PRIVATE_RANGES):
+            raise ValueError("a private RFC 1918 range (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16)")
+        return str(network)
+
+    @model_validator(mode="after")
+    def _zones(self) -> NetworkSettings:
+        zones = self.availability_zones
+        if zones is not None:
+            if len(zones) != self.az_count:
+                raise SettingError(
+                    "availabilityZones", zones, f"must list exactly azCount ({self.az_count}) zones"
+                )
+            if len(set(zones)) != len(zones):
+                raise SettingError("availabilityZones", zones, "zones must be distinct")
+        return self
+
+    def zones(self, region: str) -> list[str]:
+        """The AZs the network spans: the named ones, else the region's first `az_count`."""
+        if self.availability_zones:
+            return list(self.availability_zones)
+        return [f"{region}{letter}" for letter in "abc"[: self.az_count]]
+
+
+class NetworkArgs(ComponentArgs):
+    """The settings plus what the stack provides: its region, key and tags."""
+
+    settings: NetworkSettings = Field(default_factory=NetworkSettings, description="The VPC's shape.")
+    region: str = Field(description="The region the zones belong to; names the endpoint services.")
+    kms_key_arn: Input[str] = Field(description="The key that encrypts the flow-log group.")
+    tags: Mapping[str, str] = Field(default_factory=dict, description="The stack's tags.")
 
 
 class Network(pulumi.ComponentResource):
@@ -57,8 +113,9 @@ class Network(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("groundwork:network:Network", name, None, opts)
-        zones = list(args.availability_zones)
-        plan = plan_subnets(args.cidr, len(zones))
+        net = args.settings
+        zones = net.zones(args.region)
+        plan = plan_subnets(net.cidr, len(zones))
         tags = component_tags(args.tags, name)
         child = pulumi.ResourceOptions(parent=self)
 
@@ -67,7 +124,7 @@ class Network(pulumi.ComponentResource):
 
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
-            cidr_block=args.cidr,
+            cidr_block=net.cidr,
             enable_dns_support=True,
             enable_dns_hostnames=True,
             tags=named(f"{name}-vpc"),
@@ -106,7 +163,7 @@ class Network(pulumi.ComponentResource):
                     )
                 )
 
-        nat_count = len(zones) if args.nat_gateways == "perAz" else 1
+        nat_count = len(zones) if net.nat_gateways == "perAz" else 1
         nats, eips = [], []
         for index in range(nat_count):
             eip = aws.ec2.Eip(
@@ -136,7 +193,7 @@ class Network(pulumi.ComponentResource):
         )
         private_rts, database_rts = [], []
         for index in range(len(zones)):
-            nat = nats[index if args.nat_gateways == "perAz" else 0]
+            nat = nats[index if net.nat_gateways == "perAz" else 0]
             private_rts.append(
                 aws.ec2.RouteTable(
                     f"{name}-private-rt-{index}",
@@ -174,12 +231,12 @@ class Network(pulumi.ComponentResource):
             subnet_ids=[s.id for s in subnets["database"]],
             ingress=[
                 aws.ec2.NetworkAclIngressArgs(
-                    rule_no=100, action="allow", protocol="-1", from_port=0, to_port=0, cidr_block=args.cidr
+                    rule_no=100, action="allow", protocol="-1", from_port=0, to_port=0, cidr_block=net.cidr
                 )
             ],
             egress=[
                 aws.ec2.NetworkAclEgressArgs(
-                    rule_no=100, action="allow", protocol="-1", from_port=0, to_port=0, cidr_block=args.cidr
+                    rule_no=100, action="allow", protocol="-1", from_port=0, to_port=0, cidr_block=net.cidr
                 )
             ],
             tags=named(f"{name}-database-nacl", tier="database"),
@@ -197,7 +254,7 @@ class Network(pulumi.ComponentResource):
             tags=named(f"{name}-s3-endpoint"),
             opts=child,
         )
-        if args.interface_endpoints:
+        if net.interface_endpoints:
             self._interface_endpoints(name, args, vpc, subnets["private"], named)
 
         self.vpc_id = vpc.id
@@ -231,7 +288,7 @@ class Network(pulumi.ComponentResource):
         group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
             name=f"/groundwork/{name}/vpc-flow-logs",
-            retention_in_days=args.flow_log_retention_days,
+            retention_in_days=args.settings.flow_log_retention_days,
             kms_key_id=args.kms_key_arn,
             tags=tags,
             opts=child,
@@ -306,7 +363,7 @@ class Network(pulumi.ComponentResource):
                     protocol="tcp",
                     from_port=443,
                     to_port=443,
-                    cidr_blocks=[args.cidr],
+                    cidr_blocks=[args.settings.cidr],
                     description="HTTPS from the VPC",
                 )
             ],

@@ -57,22 +57,6 @@ class BackupsConfig(ConfigModel):
         return value
 
 
-PROFILES: dict[str, dict] = {
-    "local": {"enabled": False},
-    "dev": {"retentionDays": 7, "exportsExpiryDays": 90},
-    "qa": {"retentionDays": 7, "exportsExpiryDays": 90},
-    "staging": {"retentionDays": 14, "exportsExpiryDays": 180, "restoreTestSchedule": "cron(0 5 ? * SUN *)"},
-    "prod": {
-        "retentionDays": 30,
-        "vaultLock": True,
-        "drRegion": "eu-central-1",
-        "exportsExpiryDays": 2555,
-        "exportsObjectLockDays": 30,
-        "restoreTestSchedule": "cron(0 5 ? * SUN *)",
-    },
-}
-
-
 def backups_issues(environment: str, region: str | None, backups: BackupsConfig) -> list[ConfigIssue]:
     """Rules across backup keys; each names the key to change."""
     issues: list[ConfigIssue] = []

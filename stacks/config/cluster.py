@@ -9,8 +9,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from components._lib.fields import LogRetentionDays
 from stacks.config.base import ConfigModel
-from stacks.config.common import LogRetentionDays
 from stacks.config.errors import ConfigIssue
 
 # Kubernetes versions in EKS standard support on 2026-11-25 (1.36 released on EKS 2026-06-02).
@@ -207,58 +207,3 @@ def cluster_issues(cluster: ClusterConfig, environment: str, on_aws: bool) -> li
                 ConfigIssue("cluster.nodeGroups", "SPOT only", "prod needs at least one ON_DEMAND node group")
             )
     return issues
-
-
-PROFILES: dict[str, dict] = {
-    "local": {
-        "mode": "local",
-        "storageReclaimPolicy": "Delete",
-        "addons": {"certManagerIssuer": "self-signed"},
-    },
-    "dev": {
-        "logRetentionDays": 30,
-        "storageReclaimPolicy": "Delete",
-        "nodeGroups": {
-            "general": {"instanceTypes": ["t3.medium"], "minSize": 2, "maxSize": 3, "desiredSize": 2}
-        },
-        "addons": {"certManagerIssuer": "letsencrypt-staging"},
-    },
-    # qa: "small" — the same two nodes, on Spot across two interchangeable types, since qa can
-    # tolerate an interruption and Spot costs a fraction of On-Demand.
-    "qa": {
-        "logRetentionDays": 30,
-        "storageReclaimPolicy": "Delete",
-        "nodeGroups": {
-            "general": {
-                "instanceTypes": ["t3.medium", "t3a.medium"],
-                "capacityType": "SPOT",
-                "minSize": 2,
-                "maxSize": 3,
-                "desiredSize": 2,
-            }
-        },
-        "addons": {"certManagerIssuer": "letsencrypt-staging"},
-    },
-    "staging": {
-        "logRetentionDays": 90,
-        "nodeGroups": {
-            "general": {"instanceTypes": ["t3.medium"], "minSize": 3, "maxSize": 5, "desiredSize": 3}
-        },
-        "addons": {"certManagerIssuer": "letsencrypt-production"},
-    },
-    # prod: 3-10 × t3.large across three AZs, five to start (seed plan "Nodes: 5 (auto-scaling 3-10)").
-    "prod": {
-        "logRetentionDays": 365,
-        "deletionProtection": True,
-        "nodeGroups": {
-            "general": {
-                "instanceTypes": ["t3.large"],
-                "minSize": 3,
-                "maxSize": 10,
-                "desiredSize": 5,
-                "diskSizeGib": 100,
-            }
-        },
-        "addons": {"certManagerIssuer": "letsencrypt-production", "highAvailability": True},
-    },
-}

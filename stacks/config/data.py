@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 
+from components._lib.fields import LogRetentionDays
 from stacks.config.base import ConfigModel
-from stacks.config.common import LogRetentionDays
 from stacks.config.errors import ConfigIssue
 
 if TYPE_CHECKING:
@@ -207,89 +207,6 @@ class KafkaConfig(ConfigModel):
     def major_version(self) -> int:
         match = _KAFKA_VERSION.match(self.kafka_version)
         return int(match["major"]) if match else 0
-
-
-POSTGRES_PROFILES: dict[str, dict] = {
-    "local": {"inClusterVolumeGb": 5},
-    "dev": {
-        "instanceClass": "db.t3.micro",
-        "allocatedStorageGb": 20,
-        "maxAllocatedStorageGb": 50,
-        "backupRetentionDays": 7,
-    },
-    "qa": {
-        "instanceClass": "db.t3.micro",
-        "allocatedStorageGb": 20,
-        "maxAllocatedStorageGb": 50,
-        "backupRetentionDays": 7,
-    },
-    "staging": {
-        "instanceClass": "db.t3.medium",
-        "allocatedStorageGb": 100,
-        "maxAllocatedStorageGb": 200,
-        "backupRetentionDays": 14,
-        "logRetentionDays": 90,
-    },
-    "prod": {
-        "instanceClass": "db.t3.large",
-        "allocatedStorageGb": 500,
-        "maxAllocatedStorageGb": 1000,
-        "multiAz": True,
-        "backupRetentionDays": 30,
-        "logRetentionDays": 365,
-    },
-}
-REDIS_PROFILES: dict[str, dict] = {
-    "local": {"inClusterVolumeGb": 2},
-    "dev": {"nodeType": "cache.t4g.micro", "replicas": 0, "snapshotRetentionDays": 7},
-    "qa": {"nodeType": "cache.t4g.micro", "replicas": 0, "snapshotRetentionDays": 7},
-    "staging": {
-        "nodeType": "cache.t4g.small",
-        "replicas": 1,
-        "multiAz": True,
-        "snapshotRetentionDays": 14,
-        "logRetentionDays": 90,
-    },
-    "prod": {
-        "nodeType": "cache.t4g.medium",
-        "replicas": 1,
-        "multiAz": True,
-        "snapshotRetentionDays": 30,
-        "logRetentionDays": 365,
-    },
-}
-# MSK rejects kafka.t3.small for Kafka 4.x (KRaft); dev and qa keep the seed budget on 3.9.x.
-KAFKA_PROFILES: dict[str, dict] = {
-    "local": {"inClusterNodes": 1, "inClusterVolumeGb": 5},
-    "dev": {
-        "kafkaVersion": "3.9.x",
-        "brokerCount": 2,
-        "instanceType": "kafka.t3.small",
-        "volumeSizeGb": 20,
-        "maxVolumeSizeGb": 100,
-    },
-    "qa": {
-        "kafkaVersion": "3.9.x",
-        "brokerCount": 2,
-        "instanceType": "kafka.t3.small",
-        "volumeSizeGb": 20,
-        "maxVolumeSizeGb": 100,
-    },
-    "staging": {
-        "brokerCount": 3,
-        "instanceType": "kafka.m7g.large",
-        "volumeSizeGb": 100,
-        "maxVolumeSizeGb": 500,
-        "logRetentionDays": 90,
-    },
-    "prod": {
-        "brokerCount": 3,
-        "instanceType": "kafka.m7g.large",
-        "volumeSizeGb": 500,
-        "maxVolumeSizeGb": 2000,
-        "logRetentionDays": 365,
-    },
-}
 
 
 def data_issues(config: StackConfig) -> list[ConfigIssue]:

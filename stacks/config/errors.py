@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from components._lib.args import SettingError
+
 
 @dataclass(frozen=True)
 class ConfigIssue:
@@ -52,14 +54,18 @@ def issues_from_validation(error: ValidationError, prefix: str = "") -> list[Con
     issues = []
     for err in error.errors(include_url=False):
         loc = [str(part) for part in err["loc"] if not str(part).startswith("function-")]
-        path = ".".join(([prefix] if prefix else []) + loc) or prefix or "(root)"
         value = _MISSING if err["type"] == "missing" else err.get("input")
         message = err["msg"]
-        if err["type"] == "missing":
+        setting = (err.get("ctx") or {}).get("error")
+        if isinstance(setting, SettingError):
+            # A model's own rule about one of its fields: name that field, its value, what is allowed.
+            loc, value, message = [*loc, setting.field], setting.value, setting.allowed
+        elif err["type"] == "missing":
             message = "is required"
         elif err["type"] == "extra_forbidden":
             message = "is not a known key (check the spelling; keys are camelCase)"
         elif message.startswith("Value error, "):
             message = message[len("Value error, ") :]
+        path = ".".join(([prefix] if prefix else []) + loc) or prefix or "(root)"
         issues.append(ConfigIssue(path=path, value=value, allowed=message))
     return issues

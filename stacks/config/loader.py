@@ -17,10 +17,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from stacks.config import backups, cluster, data, monitoring, network
 from stacks.config.base import ENVIRONMENTS
 from stacks.config.errors import HIDDEN, ConfigError, ConfigIssue, issues_from_validation
 from stacks.config.model import StackConfig, cross_field_issues
+from stacks.config.profiles import profile
 
 NAMESPACE = "groundwork"
 
@@ -33,23 +33,6 @@ def _project_dir() -> Path:
 
 PROJECT_DIR = _project_dir()
 
-# Per-area profiles, merged under the stack file's values. An area adds itself here.
-AREA_PROFILES: dict[str, dict[str, dict]] = {
-    "network": network.PROFILES,
-    "cluster": cluster.PROFILES,
-    "postgres": data.POSTGRES_PROFILES,
-    "redis": data.REDIS_PROFILES,
-    "kafka": data.KAFKA_PROFILES,
-    "monitoring": monitoring.PROFILES,
-    "backups": backups.PROFILES,
-}
-ROOT_PROFILES: dict[str, dict[str, Any]] = {
-    "local": {},
-    "dev": {},
-    "qa": {},
-    "staging": {},
-    "prod": {"protectStatefulResources": True},
-}
 # Config keys outside the groundwork namespace that the model reads.
 FOREIGN_KEYS = {"aws:region": "region"}
 # Placeholder that stands in for a `secure:` value when a stack file is read without the
@@ -157,11 +140,7 @@ def parse_stack_config(stack: str, raw: Mapping[str, Any], secret_keys: Iterable
                 )
             ],
         )
-    profile = deep_merge(
-        ROOT_PROFILES[environment],
-        {area: profiles.get(environment, {}) for area, profiles in AREA_PROFILES.items()},
-    )
-    data = deep_merge(profile, user)
+    data = deep_merge(profile(environment), user)
     data.update(stack=stack, environment=environment)
     try:
         config = StackConfig.model_validate(data)

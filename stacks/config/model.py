@@ -22,11 +22,19 @@ class StackConfig(ConfigModel):
     """Everything one stack decides. Built by `stacks.config.loader` from Pulumi config plus the
     environment profile; components never see it, only the args the wiring derives from it."""
 
-    stack: str
-    environment: Environment
-    region: str | None = None
-    tags: Tags
-    protect_stateful_resources: bool = False
+    stack: str = Field(description="The Pulumi stack's name (set by the loader, not a config key).")
+    environment: Environment = Field(
+        description="Which profile the stack starts from; defaults to the stack's name."
+    )
+    region: str | None = Field(
+        default=None, description="`aws:region`: the AWS region; required for every stack but `local`."
+    )
+    tags: Tags = Field(description="Who owns the stack and who pays for it.")
+    protect_stateful_resources: bool = Field(
+        default=True,
+        description="Pulumi refuses to delete databases, caches, brokers, buckets, keys and vaults, and "
+        "RDS and EKS keep their own deletion protection on; turned off only for disposable stacks.",
+    )
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     postgres: PostgresConfig = Field(default_factory=PostgresConfig)
@@ -49,9 +57,7 @@ class StackConfig(ConfigModel):
     @property
     def availability_zones(self) -> list[str]:
         """The AZs the network spans: explicit ones from config, else the region's first ones."""
-        if self.network.availability_zones:
-            return list(self.network.availability_zones)
-        return [f"{self.region}{letter}" for letter in "abc"[: self.network.az_count]]
+        return self.network.zones(self.region or "")
 
     @property
     def standard_tags(self) -> dict[str, str]:
@@ -113,19 +119,10 @@ def _network_issues(config: StackConfig) -> list[ConfigIssue]:
                 )
             )
     zones = net.availability_zones
-    if zones is not None:
-        if len(zones) != net.az_count:
-            issues.append(
-                ConfigIssue(
-                    "network.availabilityZones", zones, f"must list exactly azCount ({net.az_count}) zones"
-                )
+    if zones is not None and config.region and any(not z.startswith(config.region) for z in zones):
+        issues.append(
+            ConfigIssue(
+                "network.availabilityZones", zones, f"zones must be in the stack's region {config.region}"
             )
-        if len(set(zones)) != len(zones):
-            issues.append(ConfigIssue("network.availabilityZones", zones, "zones must be distinct"))
-        if config.region and any(not z.startswith(config.region) for z in zones):
-            issues.append(
-                ConfigIssue(
-                    "network.availabilityZones", zones, f"zones must be in the stack's region {config.region}"
-                )
-            )
+        )
     return issues

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 
+from components._lib.fields import LogRetentionDays
 from stacks.config.base import ConfigModel
-from stacks.config.common import LogRetentionDays
 from stacks.config.errors import ConfigIssue
 
 
@@ -63,45 +63,6 @@ class MonitoringConfig(ConfigModel):
     log_retention_days: LogRetentionDays = 90
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     alarms: AlarmsConfig = Field(default_factory=AlarmsConfig)
-
-
-# Budgets are the seed plans' monthly estimates (design.md environment table); qa sits with dev.
-PROFILES: dict[str, dict] = {
-    "local": {
-        "prometheusRetentionDays": 3,
-        "prometheusStorageGi": 5,
-        "grafanaStorageGi": 1,
-        "logs": "stdout",
-        "alarms": {"enabled": False},
-    },
-    "dev": {
-        "prometheusRetentionDays": 7,
-        "prometheusStorageGi": 20,
-        "logRetentionDays": 30,
-        "alarms": {"monthlyBudgetUsd": 70},
-    },
-    "qa": {
-        "prometheusRetentionDays": 7,
-        "prometheusStorageGi": 20,
-        "logRetentionDays": 30,
-        "alarms": {"monthlyBudgetUsd": 70},
-    },
-    "staging": {
-        "prometheusRetentionDays": 15,
-        "prometheusStorageGi": 50,
-        "logRetentionDays": 90,
-        "alarms": {"monthlyBudgetUsd": 230},
-    },
-    "prod": {
-        "prometheusRetentionDays": 30,
-        "prometheusStorageGi": 100,
-        "prometheusReplicas": 2,
-        "alertmanagerReplicas": 3,
-        "grafanaStorageGi": 10,
-        "logRetentionDays": 365,
-        "alarms": {"monthlyBudgetUsd": 890},
-    },
-}
 
 
 def monitoring_issues(environment: str, monitoring: MonitoringConfig) -> list[ConfigIssue]:

@@ -1,0 +1,233 @@
+"""How each environment differs from the secure production shape: the only per-environment override.
+
+Every setting's default lives on its model (the components' settings, `stacks/config/*.py` for the
+stack's own switches) and is what prod runs. A profile lists, per environment and per top-level
+key of the stack config, only the values that differ; a stack file's `groundwork:<area>` keys are
+merged over the profile key by key. `docs/config.md` shows the result for every environment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Budgets are the seed plans' monthly estimates (design.md environment table); qa sits with dev.
+PROFILES: dict[str, dict[str, Any]] = {
+    "local": {
+        "protectStatefulResources": False,
+        "network": {"enabled": False},
+        "cluster": {
+            "mode": "local",
+            "storageReclaimPolicy": "Delete",
+            "addons": {"certManagerIssuer": "self-signed"},
+        },
+        "postgres": {"inClusterVolumeGb": 5},
+        "redis": {"inClusterVolumeGb": 2},
+        "kafka": {"inClusterNodes": 1, "inClusterVolumeGb": 5},
+        "monitoring": {
+            "prometheusRetentionDays": 3,
+            "prometheusStorageGi": 5,
+            "grafanaStorageGi": 1,
+            "logs": "stdout",
+            "alarms": {"enabled": False},
+        },
+        "backups": {"enabled": False},
+    },
+    "dev": {
+        "protectStatefulResources": False,
+        "network": {
+            "cidr": "10.10.0.0/16",
+            "azCount": 2,
+            "natGateways": "single",
+            "interfaceEndpoints": False,
+            "flowLogRetentionDays": 30,
+        },
+        "cluster": {
+            "logRetentionDays": 30,
+            "storageReclaimPolicy": "Delete",
+            "nodeGroups": {
+                "general": {"instanceTypes": ["t3.medium"], "minSize": 2, "maxSize": 3, "desiredSize": 2}
+            },
+            "addons": {"certManagerIssuer": "letsencrypt-staging"},
+        },
+        "postgres": {
+            "instanceClass": "db.t3.micro",
+            "allocatedStorageGb": 20,
+            "maxAllocatedStorageGb": 50,
+            "backupRetentionDays": 7,
+        },
+        "redis": {"nodeType": "cache.t4g.micro", "replicas": 0, "snapshotRetentionDays": 7},
+        # MSK rejects kafka.t3.small for Kafka 4.x (KRaft); dev and qa keep the seed budget on 3.9.x.
+        "kafka": {
+            "kafkaVersion": "3.9.x",
+            "brokerCount": 2,
+            "instanceType": "kafka.t3.small",
+            "volumeSizeGb": 20,
+            "maxVolumeSizeGb": 100,
+        },
+        "monitoring": {
+            "prometheusRetentionDays": 7,
+            "prometheusStorageGi": 20,
+            "logRetentionDays": 30,
+            "alarms": {"monthlyBudgetUsd": 70},
+        },
+        "backups": {"retentionDays": 7, "exportsExpiryDays": 90},
+    },
+    "qa": {
+        "protectStatefulResources": False,
+        "network": {
+            "cidr": "10.20.0.0/16",
+            "azCount": 2,
+            "natGateways": "single",
+            "interfaceEndpoints": False,
+            "flowLogRetentionDays": 30,
+        },
+        # qa: "small" — the same two nodes, on Spot across two interchangeable types, since qa can
+        # tolerate an interruption and Spot costs a fraction of On-Demand.
+        "cluster": {
+            "logRetentionDays": 30,
+            "storageReclaimPolicy": "Delete",
+            "nodeGroups": {
+                "general": {
+                    "instanceTypes": ["t3.medium", "t3a.medium"],
+                    "capacityType": "SPOT",
+                    "minSize": 2,
+                    "maxSize": 3,
+                    "desiredSize": 2,
+                }
+            },
+            "addons": {"certManagerIssuer": "letsencrypt-staging"},
+        },
+        "postgres": {
+            "instanceClass": "db.t3.micro",
+            "allocatedStorageGb": 20,
+            "maxAllocatedStorageGb": 50,
+            "backupRetentionDays": 7,
+        },
+        "redis": {"nodeType": "cache.t4g.micro", "replicas": 0, "snapshotRetentionDays": 7},
+        "kafka": {
+            "kafkaVersion": "3.9.x",
+            "brokerCount": 2,
+            "instanceType": "kafka.t3.small",
+            "volumeSizeGb": 20,
+            "maxVolumeSizeGb": 100,
+        },
+        "monitoring": {
+            "prometheusRetentionDays": 7,
+            "prometheusStorageGi": 20,
+            "logRetentionDays": 30,
+            "alarms": {"monthlyBudgetUsd": 70},
+        },
+        "backups": {"retentionDays": 7, "exportsExpiryDays": 90},
+    },
+    "staging": {
+        "protectStatefulResources": False,
+        "network": {
+            "cidr": "10.30.0.0/16",
+            "natGateways": "single",
+            "interfaceEndpoints": False,
+            "flowLogRetentionDays": 90,
+        },
+        "cluster": {
+            "logRetentionDays": 90,
+            "nodeGroups": {
+                "general": {"instanceTypes": ["t3.medium"], "minSize": 3, "maxSize": 5, "desiredSize": 3}
+            },
+            "addons": {"certManagerIssuer": "letsencrypt-production"},
+        },
+        "postgres": {
+            "instanceClass": "db.t3.medium",
+            "allocatedStorageGb": 100,
+            "maxAllocatedStorageGb": 200,
+            "backupRetentionDays": 14,
+            "logRetentionDays": 90,
+        },
+        "redis": {
+            "nodeType": "cache.t4g.small",
+            "replicas": 1,
+            "multiAz": True,
+            "snapshotRetentionDays": 14,
+            "logRetentionDays": 90,
+        },
+        "kafka": {
+            "brokerCount": 3,
+            "instanceType": "kafka.m7g.large",
+            "volumeSizeGb": 100,
+            "maxVolumeSizeGb": 500,
+            "logRetentionDays": 90,
+        },
+        "monitoring": {
+            "prometheusRetentionDays": 15,
+            "prometheusStorageGi": 50,
+            "logRetentionDays": 90,
+            "alarms": {"monthlyBudgetUsd": 230},
+        },
+        "backups": {
+            "retentionDays": 14,
+            "exportsExpiryDays": 180,
+            "restoreTestSchedule": "cron(0 5 ? * SUN *)",
+        },
+    },
+    "prod": {
+        # prod: 3-10 × t3.large across three AZs, five to start (seed plan "Nodes: 5 (auto-scaling 3-10)").
+        "cluster": {
+            "logRetentionDays": 365,
+            "deletionProtection": True,
+            "nodeGroups": {
+                "general": {
+                    "instanceTypes": ["t3.large"],
+                    "minSize": 3,
+                    "maxSize": 10,
+                    "desiredSize": 5,
+                    "diskSizeGib": 100,
+                }
+            },
+            "addons": {"certManagerIssuer": "letsencrypt-production", "highAvailability": True},
+        },
+        "postgres": {
+            "instanceClass": "db.t3.large",
+            "allocatedStorageGb": 500,
+            "maxAllocatedStorageGb": 1000,
+            "multiAz": True,
+            "backupRetentionDays": 30,
+            "logRetentionDays": 365,
+        },
+        "redis": {
+            "nodeType": "cache.t4g.medium",
+            "replicas": 1,
+            "multiAz": True,
+            "snapshotRetentionDays": 30,
+            "logRetentionDays": 365,
+        },
+        "kafka": {
+            "brokerCount": 3,
+            "instanceType": "kafka.m7g.large",
+            "volumeSizeGb": 500,
+            "maxVolumeSizeGb": 2000,
+            "logRetentionDays": 365,
+        },
+        "monitoring": {
+            "prometheusRetentionDays": 30,
+            "prometheusStorageGi": 100,
+            "prometheusReplicas": 2,
+            "alertmanagerReplicas": 3,
+            "grafanaStorageGi": 10,
+            "logRetentionDays": 365,
+            "alarms": {"monthlyBudgetUsd": 890},
+        },
+        "backups": {
+            "retentionDays": 30,
+            "vaultLock": True,
+            "drRegion": "eu-central-1",
+            "exportsExpiryDays": 2555,
+            "exportsObjectLockDays": 30,
+            "restoreTestSchedule": "cron(0 5 ? * SUN *)",
+        },
+    },
+}
+
+
+def profile(environment: str) -> dict[str, Any]:
+    """The profile of one environment (a copy: callers merge stack files into it)."""
+    import copy
+
+    return copy.deepcopy(PROFILES[environment])
