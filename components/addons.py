@@ -14,14 +14,17 @@ ingress-nginx is deliberately absent: it is retired (no releases or security fix
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from pydantic import Field, InstanceOf, field_validator, model_validator
 
+from components._lib.args import ComponentArgs, Input, SettingError
 from components.irsa import irsa_role
 from components.namespace import (
     Allowance,
@@ -89,47 +92,92 @@ _CONTAINER_SECURITY = {
 }
 
 
-@dataclass(frozen=True)
-class AwsIntegration:
-    """What the add-ons need to know about the EKS cluster and account they run in.
-
-    secrets_path: external-secrets may read only secrets whose name starts with this prefix.
-    """
-
-    cluster_name: pulumi.Input[str]
-    kubernetes_version: str
-    region: str
-    vpc_id: pulumi.Input[str]
-    oidc_provider_arn: pulumi.Input[str]
-    oidc_issuer: pulumi.Input[str]
-    kms_key_arn: pulumi.Input[str]
-    secrets_path: str
+_HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 
 
-@dataclass(frozen=True)
-class PlatformAddonsArgs:
-    """Which add-ons run and how.
+class AddonsSettings(ComponentArgs):
+    """Which add-ons run and how: `groundwork:cluster.addons`. Chart versions are pinned in code."""
 
-    aws: None for a local kind cluster (no AWS controllers, self-signed certificates only).
-    issuer: the ClusterIssuer to create; Let's Encrypt staging avoids production rate limits.
-    acme_email: optional; Let's Encrypt mails expiry warnings to it.
-    hosted_zone_id/domain: when set, external-dns manages records in that zone (upsert-only) and the
-        ACME issuer solves DNS-01 there; otherwise ACME uses HTTP-01 through the ALB ingress class.
-    load_balancer_scheme: internal by default; internet-facing must be asked for.
-    high_availability: two replicas and a PodDisruptionBudget for each controller.
-    metrics_scraper: Prometheus's pods; when set, they may reach the controllers' metrics ports.
-    """
+    cert_manager_issuer: IssuerKind = Field(
+        default="letsencrypt-production",
+        description="The ClusterIssuer to create; Let's Encrypt staging avoids production rate limits, "
+        "self-signed needs neither AWS nor a public name (local).",
+    )
+    acme_email: str | None = Field(default=None, description="Let's Encrypt mails expiry warnings here.")
+    hosted_zone_id: str | None = Field(
+        default=None,
+        description="A Route 53 zone: external-dns manages its records (upsert-only) and the ACME issuer "
+        "solves DNS-01 there; unset, ACME uses HTTP-01 through the ALB ingress class.",
+    )
+    domain: str | None = Field(default=None, description="The hosted zone's domain; set with hostedZoneId.")
+    load_balancer_scheme: Literal["internal", "internet-facing"] = Field(
+        default="internal", description="The load balancers' default scheme; internet-facing is asked for."
+    )
+    high_availability: bool = Field(
+        default=True, description="Two replicas and a PodDisruptionBudget for each controller."
+    )
 
-    aws: AwsIntegration | None = None
-    issuer: IssuerKind = "letsencrypt-production"
-    acme_email: str | None = None
-    hosted_zone_id: str | None = None
-    domain: str | None = None
-    load_balancer_scheme: Literal["internal", "internet-facing"] = "internal"
-    high_availability: bool = True
-    tags: Mapping[str, str] = field(default_factory=dict)
-    environment: str | None = None  # labels the add-on namespaces with the stack's environment
-    metrics_scraper: Peer | None = None
+    @field_validator("hosted_zone_id")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None and not _HOSTED_ZONE_ID.match(value):
+            raise ValueError("a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ")
+        return value
+
+    @model_validator(mode="after")
+    def _zone_and_domain(self) -> AddonsSettings:
+        if (self.hosted_zone_id is None) != (self.domain is None):
+            raise SettingError(
+                "hostedZoneId",
+                self.hosted_zone_id,
+                "hostedZoneId and domain go together (external-dns manages that zone's domain)",
+            )
+        return self
+
+
+class AwsIntegration(ComponentArgs):
+    """What the add-ons need to know about the EKS cluster and account they run in."""
+
+    cluster_name: Input[str] = Field(description="The EKS cluster's name.")
+    kubernetes_version: str = Field(description="Its minor version (picks the autoscaler image).")
+    region: str = Field(description="The cluster's region.")
+    vpc_id: Input[str] = Field(description="The cluster's VPC (for the Load Balancer Controller).")
+    oidc_provider_arn: Input[str] = Field(description="The cluster's IRSA identity provider.")
+    oidc_issuer: Input[str] = Field(description="Its issuer, without https://.")
+    kms_key_arn: Input[str] = Field(description="The key Secrets Manager values are encrypted with.")
+    secrets_path: str = Field(
+        description="external-secrets may read only secrets whose name starts with this prefix."
+    )
+
+
+class PlatformAddonsArgs(ComponentArgs):
+    """The settings plus where the add-ons run."""
+
+    settings: AddonsSettings = Field(default_factory=AddonsSettings, description="Which add-ons, how.")
+    aws: AwsIntegration | None = Field(
+        default=None,
+        description="None for a local kind cluster (no AWS controllers, self-signed certificates only).",
+    )
+    tags: Mapping[str, str] = Field(default_factory=dict, description="Tags for the AWS resources.")
+    environment: str | None = Field(
+        default=None, description="Labels the add-on namespaces with the stack's environment."
+    )
+    metrics_scraper: InstanceOf[Peer] | None = Field(
+        default=None,
+        description="Prometheus's pods; when set, they may reach the controllers' metrics ports.",
+    )
+
+    @model_validator(mode="after")
+    def _issuer_reachable(self) -> PlatformAddonsArgs:
+        addons = self.settings
+        if addons.cert_manager_issuer != "self-signed" and self.aws is None and addons.hosted_zone_id is None:
+            raise SettingError(
+                "certManagerIssuer",
+                addons.cert_manager_issuer,
+                "a Let's Encrypt issuer needs AWS (HTTP-01 via the ALB) or a hosted zone; use "
+                "'self-signed' on a local cluster",
+            )
+        return self
 
 
 class PlatformAddons(pulumi.ComponentResource):
@@ -140,18 +188,12 @@ class PlatformAddons(pulumi.ComponentResource):
     charts: dict[str, k8s.helm.v4.Chart]
 
     def __init__(self, name: str, args: PlatformAddonsArgs, opts: pulumi.ResourceOptions | None = None):
-        if args.issuer != "self-signed" and args.aws is None and args.hosted_zone_id is None:
-            raise ValueError(
-                f"PlatformAddons {name}: a Let's Encrypt issuer needs AWS (HTTP-01 via the ALB) "
-                "or a hosted zone; use issuer='self-signed' on a local cluster"
-            )
-        if (args.hosted_zone_id is None) != (args.domain is None):
-            raise ValueError(f"PlatformAddons {name}: hosted_zone_id and domain go together")
         super().__init__("groundwork:addons:PlatformAddons", name, None, opts)
         self._name = name
         self._args = args
+        self._settings = args.settings
         self.charts = {}
-        replicas = 2 if args.high_availability else 1
+        replicas = 2 if args.settings.high_availability else 1
         self._replicas = replicas
 
         self._metrics_server()
@@ -162,7 +204,7 @@ class PlatformAddons(pulumi.ComponentResource):
             self._cluster_autoscaler(args.aws)
             self._load_balancer_controller(args.aws)
             self.cluster_secret_store = self._external_secrets(args.aws)
-            if args.hosted_zone_id is not None:
+            if args.settings.hosted_zone_id is not None:
                 self._external_dns(args.aws)
         self.register_outputs(
             {
@@ -257,7 +299,7 @@ class PlatformAddons(pulumi.ComponentResource):
         )
 
     def _pdb(self) -> dict[str, Any]:
-        return {"enabled": self._args.high_availability, "maxUnavailable": 1}
+        return {"enabled": self._settings.high_availability, "maxUnavailable": 1}
 
     # -- the add-ons ---------------------------------------------------------------------------
 
@@ -348,7 +390,7 @@ class PlatformAddons(pulumi.ComponentResource):
                 },
                 "defaultTargetType": "ip",
                 "defaultSSLPolicy": TLS_POLICY,
-                "defaultLoadBalancerScheme": self._args.load_balancer_scheme,
+                "defaultLoadBalancerScheme": self._settings.load_balancer_scheme,
                 "defaultTags": dict(self._args.tags),
                 "createIngressClassResource": True,
                 "ingressClass": "alb",
@@ -362,7 +404,7 @@ class PlatformAddons(pulumi.ComponentResource):
 
     def _external_dns(self, aws_args: AwsIntegration) -> None:
         namespace = sa = "external-dns"
-        zone_id = self._args.hosted_zone_id or ""
+        zone_id = self._settings.hosted_zone_id or ""
         ns = self._namespace(namespace, metrics_ports=(7979,))
         role = self._irsa(
             sa,
@@ -379,7 +421,7 @@ class PlatformAddons(pulumi.ComponentResource):
                 "policy": "upsert-only",
                 "registry": "txt",
                 "txtOwnerId": aws_args.cluster_name,
-                "domainFilters": [self._args.domain],
+                "domainFilters": [self._settings.domain],
                 "extraArgs": [f"--zone-id-filter={zone_id}"],
                 "sources": ["service", "ingress"],
                 "podSecurityContext": RESTRICTED_POD,
@@ -424,8 +466,8 @@ class PlatformAddons(pulumi.ComponentResource):
             "global": {"priorityClassName": "system-cluster-critical"},
         }
         depends: list[pulumi.Resource] = [ns]
-        if self._args.aws is not None and self._args.hosted_zone_id is not None:
-            zone_id = self._args.hosted_zone_id
+        if self._args.aws is not None and self._settings.hosted_zone_id is not None:
+            zone_id = self._settings.hosted_zone_id
             role = self._irsa(
                 sa,
                 self._args.aws,
@@ -438,17 +480,17 @@ class PlatformAddons(pulumi.ComponentResource):
         return self._chart("cert-manager", namespace, values, depends_on=depends)
 
     def _cluster_issuer(self, cert_manager: k8s.helm.v4.Chart) -> str:
-        issuer = self._args.issuer
+        issuer = self._settings.cert_manager_issuer
         if issuer == "self-signed":
             spec: dict[str, Any] = {"selfSigned": {}}
         else:
-            if self._args.hosted_zone_id is not None and self._args.aws is not None:
+            if self._settings.hosted_zone_id is not None and self._args.aws is not None:
                 solver: dict[str, Any] = {
-                    "selector": {"dnsZones": [self._args.domain]},
+                    "selector": {"dnsZones": [self._settings.domain]},
                     "dns01": {
                         "route53": {
                             "region": self._args.aws.region,
-                            "hostedZoneID": self._args.hosted_zone_id,
+                            "hostedZoneID": self._settings.hosted_zone_id,
                         }
                     },
                 }
@@ -459,8 +501,8 @@ class PlatformAddons(pulumi.ComponentResource):
                 "privateKeySecretRef": {"name": f"{issuer}-account-key"},
                 "solvers": [solver],
             }
-            if self._args.acme_email:
-                acme["email"] = self._args.acme_email
+            if self._settings.acme_email:
+                acme["email"] = self._settings.acme_email
             spec = {"acme": acme}
         k8s.apiextensions.CustomResource(
             f"{self._name}-cluster-issuer",
@@ -492,7 +534,7 @@ class PlatformAddons(pulumi.ComponentResource):
             {
                 "installCRDs": True,
                 "replicaCount": self._replicas,
-                "leaderElect": self._args.high_availability,
+                "leaderElect": self._settings.high_availability,
                 "podDisruptionBudget": self._pdb(),
                 "serviceAccount": {
                     "create": True,

@@ -16,15 +16,20 @@ data services must admit.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from pydantic import Field, field_validator, model_validator
 
+from components._lib.args import ComponentArgs, Input, SettingError
+from components._lib.fields import LogRetentionDays
 from components.irsa import irsa_role
 from components.tagging import component_tags
 
@@ -70,67 +75,190 @@ ADDON_VERSIONS: dict[str, AddonVersions] = {
 }
 
 
-@dataclass(frozen=True)
-class NodeGroupArgs:
+# Kubernetes versions in EKS standard support on 2026-11-25 (1.36 released on EKS 2026-06-02): the
+# ones with pinned add-on versions above. A version outside this set is either unknown to EKS or
+# costs extended-support rates.
+SUPPORTED_KUBERNETES_VERSIONS = tuple(sorted(ADDON_VERSIONS, key=lambda v: tuple(map(int, v.split(".")))))
+DEFAULT_KUBERNETES_VERSION = "1.36"
+
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+
+
+class NodeGroupSettings(ComponentArgs):
     """One managed node group (Amazon Linux 2023, x86_64) spread over all private subnets.
 
-    capacity_type: ON_DEMAND by default; SPOT is cheaper and can be interrupted.
-    min_size/max_size bound the cluster autoscaler; desired_size is only the starting point (later
-        changes by the autoscaler are not reverted by the next `pulumi up`).
-    disk_size_gib: the gp3 root volume, always encrypted.
-    """
+    The defaults are prod's general group: 3-10 x t3.large across three AZs, five to start (seed plan
+    "Nodes: 5 (auto-scaling 3-10)")."""
 
-    instance_types: Sequence[str] = ("t3.medium",)
-    capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
-    min_size: int = 2
-    max_size: int = 3
-    desired_size: int = 2
-    disk_size_gib: int = 50
-    labels: Mapping[str, str] = field(default_factory=dict)
+    instance_types: list[str] = Field(
+        default_factory=lambda: ["t3.large"],
+        min_length=1,
+        description="EC2 instance types; more than one lets Spot or the autoscaler pick what is available.",
+    )
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(
+        default="ON_DEMAND", description="ON_DEMAND; SPOT is cheaper and can be interrupted at any time."
+    )
+    min_size: int = Field(default=3, ge=0, le=450, description="The fewest nodes the autoscaler keeps.")
+    max_size: int = Field(default=10, ge=1, le=450, description="The most nodes the autoscaler may add.")
+    desired_size: int = Field(
+        default=5,
+        ge=0,
+        le=450,
+        description="Nodes to start with; later changes by the autoscaler are not reverted by `pulumi up`.",
+    )
+    disk_size_gib: int = Field(
+        default=100, ge=20, le=16384, description="The gp3 root volume of each node, always encrypted."
+    )
+    labels: dict[str, str] = Field(default_factory=dict, description="Kubernetes labels on every node.")
+
+    @field_validator("instance_types")
+    @classmethod
+    def _types(cls, value: list[str]) -> list[str]:
+        bad = [t for t in value if not _INSTANCE_TYPE.match(t)]
+        if bad:
+            raise ValueError(f"EC2 instance types such as t3.medium or m7i.large (not {bad})")
+        return value
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NodeGroupSettings:
+        if self.min_size > self.max_size:
+            raise SettingError("minSize", self.min_size, f"must not exceed maxSize ({self.max_size})")
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise SettingError(
+                "desiredSize",
+                self.desired_size,
+                f"must lie between minSize ({self.min_size}) and maxSize ({self.max_size})",
+            )
+        return self
 
 
-@dataclass(frozen=True)
-class EksClusterArgs:
-    """How the EKS cluster looks. The version is required: an unpinned cluster upgrades by surprise.
+class EksClusterSettings(ComponentArgs):
+    """How the EKS cluster looks: the EKS keys of `groundwork:cluster`. Defaults are prod's shape."""
 
-    cluster_name: the EKS name (also names the log group and the autoscaler discovery tags).
-    private_subnet_ids: control-plane ENIs and nodes go here, never in public subnets.
-    kms_key_arn: envelope-encrypts Kubernetes Secrets, the log group and the StorageClass volumes.
-    endpoint_public_access_cidrs: empty (default) keeps the API private to the VPC; listing CIDRs
-        opens the public endpoint to those ranges only.
-    admin_role_arns: IAM roles that get cluster-admin through an access entry.
-    grant_deployer_admin: the identity running Pulumi gets an explicit, visible access entry (instead
-        of EKS's hidden creator-admin bootstrap), because Pulumi itself must reach the API to install
-        the add-ons. Do not also list that role in admin_role_arns (EKS allows one entry per principal).
-    support_type: STANDARD; EXTENDED bills six times the control-plane rate once a version leaves
-        standard support, so it has to be chosen on purpose.
-    deletion_protection: on by default; the stack turns it off for disposable environments.
-    node_imds_hop_limit: 1 keeps pods away from the node's instance metadata (its IAM role); 2 only
-        for workloads that must read IMDS from a pod.
-    node_volume_kms_key_arn: None encrypts root volumes with the account's aws/ebs key. A customer key
-        works only after the key policy admits the AWSServiceRoleForAutoScaling service-linked role.
-    storage_reclaim_policy: Retain (default) keeps the EBS volume when its claim is deleted.
-    """
+    kubernetes_version: str = Field(
+        default=DEFAULT_KUBERNETES_VERSION,
+        description="The Kubernetes minor version, pinned: an unpinned cluster upgrades by surprise. "
+        "The managed add-ons and the autoscaler image follow it.",
+    )
+    endpoint_public_access_cidrs: list[str] = Field(
+        default_factory=list,
+        description="Empty keeps the API private to the VPC; listing CIDRs (your VPN or office) opens "
+        "the public endpoint to those ranges only, never to 0.0.0.0/0.",
+    )
+    admin_role_arns: list[str] = Field(
+        default_factory=list, description="IAM roles that get cluster-admin through an access entry."
+    )
+    grant_deployer_admin: bool = Field(
+        default=True,
+        description="The identity running Pulumi gets an explicit, visible access entry (instead of "
+        "EKS's hidden creator-admin bootstrap), because Pulumi itself must reach the API to install the "
+        "add-ons. Do not also list that role in adminRoleArns (EKS allows one entry per principal).",
+    )
+    support_type: Literal["STANDARD", "EXTENDED"] = Field(
+        default="STANDARD",
+        description="EXTENDED bills six times the control-plane rate once a version leaves standard "
+        "support, so it has to be chosen on purpose.",
+    )
+    deletion_protection: bool = Field(
+        default=True, description="EKS refuses to delete the cluster until this is turned off."
+    )
+    log_retention_days: LogRetentionDays = Field(
+        default=365, description="How long the control-plane logs (all five types) are kept."
+    )
+    node_imds_hop_limit: Literal[1, 2] = Field(
+        default=1,
+        description="1 keeps pods away from the node's instance metadata (its IAM role); 2 only for "
+        "workloads that must read IMDS from a pod.",
+    )
+    # `platform`: node root volumes use the stack's KMS key, which then names the account's Auto
+    # Scaling service-linked role (it must exist: see docs/runbooks/deploy.md). `aws-managed`: the
+    # account's aws/ebs key, for an account where that role cannot be created yet.
+    node_volume_key: Literal["platform", "aws-managed"] = Field(
+        default="platform",
+        description="`platform`: node root volumes use the stack's KMS key (the account's Auto Scaling "
+        "service-linked role must exist); `aws-managed`: the account's aws/ebs key.",
+    )
+    node_groups: dict[str, NodeGroupSettings] = Field(
+        default_factory=lambda: {"general": NodeGroupSettings()},
+        description="Managed node groups by name (a DNS label); each spans every private subnet.",
+    )
+    storage_reclaim_policy: Literal["Retain", "Delete"] = Field(
+        default="Retain",
+        description="What happens to a volume of the default StorageClass when its claim is deleted; "
+        "Retain keeps the data.",
+    )
 
-    cluster_name: str
-    kubernetes_version: str
-    region: str
-    vpc_id: pulumi.Input[str]
-    private_subnet_ids: pulumi.Input[Sequence[str]]
-    kms_key_arn: pulumi.Input[str]
-    node_groups: Mapping[str, NodeGroupArgs] = field(default_factory=lambda: {"general": NodeGroupArgs()})
-    admin_role_arns: Sequence[str] = ()
-    grant_deployer_admin: bool = True
-    endpoint_public_access_cidrs: Sequence[str] = ()
-    support_type: Literal["STANDARD", "EXTENDED"] = "STANDARD"
-    deletion_protection: bool = True
-    protect: bool = False
-    log_retention_days: int = 365
-    node_imds_hop_limit: Literal[1, 2] = 1
-    node_volume_kms_key_arn: pulumi.Input[str] | None = None
-    storage_class_name: str = "gp3-encrypted"
-    storage_reclaim_policy: Literal["Retain", "Delete"] = "Retain"
-    tags: Mapping[str, str] = field(default_factory=dict)
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if value not in SUPPORTED_KUBERNETES_VERSIONS:
+            raise ValueError(
+                f"one of the EKS standard-support versions {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}"
+            )
+        return value
+
+    @field_validator("endpoint_public_access_cidrs")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                network = ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                raise ValueError(f"CIDRs such as 203.0.113.0/24 ({cidr!r} is not one)") from None
+            if network.prefixlen == 0:
+                raise ValueError(f"{cidr} opens the API to the whole internet; list your office/VPN ranges")
+        return value
+
+    @field_validator("admin_role_arns")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        bad = [arn for arn in value if not _ROLE_ARN.match(arn)]
+        if bad:
+            raise ValueError(
+                f"IAM role ARNs such as arn:aws:iam::123456789012:role/platform-admin (not {bad})"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _node_groups(self) -> EksClusterSettings:
+        if not self.node_groups:
+            raise SettingError("nodeGroups", {}, "needs at least one node group")
+        for group in self.node_groups:
+            if not _DNS_LABEL.match(group):
+                raise SettingError(
+                    "nodeGroups", group, "node group names are DNS labels (lowercase letters, digits, '-')"
+                )
+        return self
+
+
+class EksClusterArgs(ComponentArgs):
+    """The settings plus what the stack provides: names, the network, the key, tags."""
+
+    settings: EksClusterSettings = Field(
+        default_factory=EksClusterSettings, description="The cluster's shape."
+    )
+    cluster_name: str = Field(description="The EKS name (also names the log group and autoscaler tags).")
+    region: str = Field(description="The cluster's region, for the kubeconfig's `aws eks get-token`.")
+    vpc_id: Input[str] = Field(description="The VPC of the stack.")
+    private_subnet_ids: Input[Sequence[str]] = Field(
+        description="Control-plane ENIs and nodes go here, never in public subnets."
+    )
+    kms_key_arn: Input[str] = Field(
+        description="Envelope-encrypts Kubernetes Secrets, the log group, the StorageClass volumes and, "
+        "with nodeVolumeKey `platform`, the nodes' root volumes."
+    )
+    protect: bool = Field(default=False, description="Keep Pulumi from deleting the cluster (prod).")
+    storage_class_name: str = Field(
+        default="gp3-encrypted", description="The default StorageClass the component creates."
+    )
+    tags: Mapping[str, str] = Field(default_factory=dict, description="The stack's tags.")
+
+    @property
+    def node_volume_kms_key_arn(self) -> Input[str] | None:
+        """None encrypts root volumes with the account's aws/ebs key."""
+        return self.kms_key_arn if self.settings.node_volume_key == "platform" else None
 
 
 def _assume_role_policy(service: str) -> str:
@@ -187,31 +315,6 @@ def _kubeconfig(name: str, endpoint: str, ca_data: str, region: str) -> str:
     )
 
 
-def _validate(name: str, args: EksClusterArgs) -> None:
-    if args.kubernetes_version not in ADDON_VERSIONS:
-        raise ValueError(
-            f"EksCluster {name}: kubernetes_version {args.kubernetes_version!r} has no pinned "
-            f"add-on versions; known: {', '.join(sorted(ADDON_VERSIONS))}"
-        )
-    if not args.node_groups:
-        raise ValueError(f"EksCluster {name}: node_groups must name at least one node group")
-    for group, ng in args.node_groups.items():
-        if not 0 <= ng.min_size <= ng.desired_size <= ng.max_size or ng.max_size < 1:
-            raise ValueError(
-                f"EksCluster {name}: node group {group} needs 0 <= min_size <= desired_size <= "
-                f"max_size and max_size >= 1, got {ng.min_size}/{ng.desired_size}/{ng.max_size}"
-            )
-        if ng.capacity_type not in ("ON_DEMAND", "SPOT"):
-            raise ValueError(
-                f"EksCluster {name}: node group {group} capacity_type {ng.capacity_type!r} "
-                "must be ON_DEMAND or SPOT"
-            )
-    if args.node_imds_hop_limit not in (1, 2):
-        raise ValueError(f"EksCluster {name}: node_imds_hop_limit must be 1 or 2")
-    if any(cidr.endswith("/0") for cidr in args.endpoint_public_access_cidrs):
-        raise ValueError(f"EksCluster {name}: endpoint_public_access_cidrs may not contain a /0 range")
-
-
 class EksCluster(pulumi.ComponentResource):
     """An EKS cluster with managed node groups, IRSA, pinned managed add-ons and a default gp3 class."""
 
@@ -227,9 +330,9 @@ class EksCluster(pulumi.ComponentResource):
     k8s_provider: k8s.Provider
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
-        _validate(name, args)  # before registering anything: bad args leave no half-built component
         super().__init__("groundwork:cluster:EksCluster", name, None, opts)
-        versions = ADDON_VERSIONS[args.kubernetes_version]
+        spec = args.settings
+        versions = ADDON_VERSIONS[spec.kubernetes_version]
         tags = component_tags(args.tags, name)
         child = pulumi.ResourceOptions(parent=self)
 
@@ -237,7 +340,7 @@ class EksCluster(pulumi.ComponentResource):
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-control-plane-logs",
             name=f"/aws/eks/{args.cluster_name}/cluster",
-            retention_in_days=args.log_retention_days,
+            retention_in_days=spec.log_retention_days,
             kms_key_id=args.kms_key_arn,
             tags=tags,
             opts=child,
@@ -284,17 +387,17 @@ class EksCluster(pulumi.ComponentResource):
             )
         )
 
-        public = bool(args.endpoint_public_access_cidrs)
+        public = bool(spec.endpoint_public_access_cidrs)
         cluster = aws.eks.Cluster(
             f"{name}-eks",
             name=args.cluster_name,
-            version=args.kubernetes_version,
+            version=spec.kubernetes_version,
             role_arn=cluster_role.arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
                 subnet_ids=args.private_subnet_ids,
                 endpoint_private_access=True,
                 endpoint_public_access=public,
-                public_access_cidrs=list(args.endpoint_public_access_cidrs) if public else None,
+                public_access_cidrs=list(spec.endpoint_public_access_cidrs) if public else None,
             ),
             encryption_config=aws.eks.ClusterEncryptionConfigArgs(
                 provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=args.kms_key_arn),
@@ -304,8 +407,8 @@ class EksCluster(pulumi.ComponentResource):
             access_config=aws.eks.ClusterAccessConfigArgs(
                 authentication_mode="API", bootstrap_cluster_creator_admin_permissions=False
             ),
-            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=args.support_type),
-            deletion_protection=args.deletion_protection,
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=spec.support_type),
+            deletion_protection=spec.deletion_protection,
             # The four add-ons below are managed by EKS at pinned versions, not self-managed copies.
             bootstrap_self_managed_addons=False,
             tags=tags,
@@ -400,7 +503,7 @@ class EksCluster(pulumi.ComponentResource):
                 tags,
                 after=[vpc_cni, kube_proxy, *node_attachments],
             )
-            for group, ng in args.node_groups.items()
+            for group, ng in spec.node_groups.items()
         ]
 
         coredns = addon("coredns", versions.coredns, after=node_groups)
@@ -445,7 +548,7 @@ class EksCluster(pulumi.ComponentResource):
                     "csi.storage.k8s.io/fstype": "ext4",
                 }
             ),
-            reclaim_policy=args.storage_reclaim_policy,
+            reclaim_policy=spec.storage_reclaim_policy,
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
             opts=pulumi.ResourceOptions(parent=self, provider=self.k8s_provider, depends_on=[ebs_csi]),
@@ -483,9 +586,10 @@ class EksCluster(pulumi.ComponentResource):
     ) -> list[pulumi.Resource]:
         """Cluster-admin for the configured roles (and the deployer), each an auditable access entry."""
         principals: list[tuple[str, pulumi.Input[str]]] = [
-            (f"admin-{hashlib.sha256(arn.encode()).hexdigest()[:8]}", arn) for arn in args.admin_role_arns
+            (f"admin-{hashlib.sha256(arn.encode()).hexdigest()[:8]}", arn)
+            for arn in args.settings.admin_role_arns
         ]
-        if args.grant_deployer_admin:
+        if args.settings.grant_deployer_admin:
             invoke = pulumi.InvokeOutputOptions(parent=self)
             caller = aws.get_caller_identity_output(opts=invoke)
             # An assumed-role session ARN is not a valid principal; its issuing role is.
@@ -517,7 +621,7 @@ class EksCluster(pulumi.ComponentResource):
         self,
         name: str,
         group: str,
-        ng: NodeGroupArgs,
+        ng: NodeGroupSettings,
         args: EksClusterArgs,
         cluster: aws.eks.Cluster,
         node_role: aws.iam.Role,
@@ -533,7 +637,7 @@ class EksCluster(pulumi.ComponentResource):
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled",
                 http_tokens="required",
-                http_put_response_hop_limit=args.node_imds_hop_limit,
+                http_put_response_hop_limit=args.settings.node_imds_hop_limit,
                 instance_metadata_tags="disabled",
             ),
             block_device_mappings=[
@@ -607,16 +711,25 @@ def _ebs_kms_policy(key_arn: str) -> dict:
     }
 
 
-@dataclass(frozen=True)
-class LocalClusterArgs:
-    """An existing kind/minikube cluster reached through a kubeconfig context.
+class LocalClusterSettings(ComponentArgs):
+    """An existing kind/minikube cluster reached through a kubeconfig context (the `local` stack)."""
 
-    context: the kubeconfig context (`kind create cluster --name groundwork` makes `kind-groundwork`).
-    storage_class_name: the cluster's default class (kind's local-path class is `standard`).
-    """
+    kube_context: str = Field(
+        default="kind-groundwork",
+        min_length=1,
+        description="The kubeconfig context; `kind create cluster --name groundwork` makes kind-groundwork.",
+    )
+    local_storage_class: str = Field(
+        default="standard",
+        min_length=1,
+        description="The cluster's default StorageClass (kind's local-path class is `standard`).",
+    )
 
-    context: str = "kind-groundwork"
-    storage_class_name: str = "standard"
+
+class LocalClusterArgs(ComponentArgs):
+    """The local cluster has nothing to wire: its settings are all it needs."""
+
+    settings: LocalClusterSettings = Field(default_factory=LocalClusterSettings, description="The context.")
 
 
 class LocalCluster(pulumi.ComponentResource):
@@ -630,9 +743,11 @@ class LocalCluster(pulumi.ComponentResource):
         super().__init__("groundwork:cluster:LocalCluster", name, None, opts)
         self.k8s_provider = k8s.Provider(
             f"{name}-k8s",
-            context=args.context,
+            context=args.settings.kube_context,
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.storage_class_name = args.storage_class_name
-        self.register_outputs({"context": args.context, "storage_class_name": self.storage_class_name})
+        self.storage_class_name = args.settings.local_storage_class
+        self.register_outputs(
+            {"context": args.settings.kube_context, "storage_class_name": self.storage_class_name}
+        )

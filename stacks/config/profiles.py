@@ -17,8 +17,9 @@ PROFILES: dict[str, dict[str, Any]] = {
         "network": {"enabled": False},
         "cluster": {
             "mode": "local",
+            "deletionProtection": False,
             "storageReclaimPolicy": "Delete",
-            "addons": {"certManagerIssuer": "self-signed"},
+            "addons": {"certManagerIssuer": "self-signed", "highAvailability": False},
         },
         "postgres": {"inClusterVolumeGb": 5},
         "redis": {"inClusterVolumeGb": 2},
@@ -42,12 +43,19 @@ PROFILES: dict[str, dict[str, Any]] = {
             "flowLogRetentionDays": 30,
         },
         "cluster": {
+            "deletionProtection": False,
             "logRetentionDays": 30,
             "storageReclaimPolicy": "Delete",
             "nodeGroups": {
-                "general": {"instanceTypes": ["t3.medium"], "minSize": 2, "maxSize": 3, "desiredSize": 2}
+                "general": {
+                    "instanceTypes": ["t3.medium"],
+                    "minSize": 2,
+                    "maxSize": 3,
+                    "desiredSize": 2,
+                    "diskSizeGib": 50,
+                }
             },
-            "addons": {"certManagerIssuer": "letsencrypt-staging"},
+            "addons": {"certManagerIssuer": "letsencrypt-staging", "highAvailability": False},
         },
         "postgres": {
             "instanceClass": "db.t3.micro",
@@ -84,6 +92,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         # qa: "small" — the same two nodes, on Spot across two interchangeable types, since qa can
         # tolerate an interruption and Spot costs a fraction of On-Demand.
         "cluster": {
+            "deletionProtection": False,
             "logRetentionDays": 30,
             "storageReclaimPolicy": "Delete",
             "nodeGroups": {
@@ -93,9 +102,10 @@ PROFILES: dict[str, dict[str, Any]] = {
                     "minSize": 2,
                     "maxSize": 3,
                     "desiredSize": 2,
+                    "diskSizeGib": 50,
                 }
             },
-            "addons": {"certManagerIssuer": "letsencrypt-staging"},
+            "addons": {"certManagerIssuer": "letsencrypt-staging", "highAvailability": False},
         },
         "postgres": {
             "instanceClass": "db.t3.micro",
@@ -128,11 +138,18 @@ PROFILES: dict[str, dict[str, Any]] = {
             "flowLogRetentionDays": 90,
         },
         "cluster": {
+            "deletionProtection": False,
             "logRetentionDays": 90,
             "nodeGroups": {
-                "general": {"instanceTypes": ["t3.medium"], "minSize": 3, "maxSize": 5, "desiredSize": 3}
+                "general": {
+                    "instanceTypes": ["t3.medium"],
+                    "minSize": 3,
+                    "maxSize": 5,
+                    "desiredSize": 3,
+                    "diskSizeGib": 50,
+                }
             },
-            "addons": {"certManagerIssuer": "letsencrypt-production"},
+            "addons": {"highAvailability": False},
         },
         "postgres": {
             "instanceClass": "db.t3.medium",
@@ -168,21 +185,6 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
     },
     "prod": {
-        # prod: 3-10 × t3.large across three AZs, five to start (seed plan "Nodes: 5 (auto-scaling 3-10)").
-        "cluster": {
-            "logRetentionDays": 365,
-            "deletionProtection": True,
-            "nodeGroups": {
-                "general": {
-                    "instanceTypes": ["t3.large"],
-                    "minSize": 3,
-                    "maxSize": 10,
-                    "desiredSize": 5,
-                    "diskSizeGib": 100,
-                }
-            },
-            "addons": {"certManagerIssuer": "letsencrypt-production", "highAvailability": True},
-        },
         "postgres": {
             "instanceClass": "db.t3.large",
             "allocatedStorageGb": 500,

@@ -12,14 +12,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons import AwsIntegration, PlatformAddons, PlatformAddonsArgs
-from components.cluster import EksCluster, EksClusterArgs, LocalCluster, LocalClusterArgs, NodeGroupArgs
+from components.cluster import EksCluster, EksClusterArgs, LocalCluster, LocalClusterArgs
 from components.monitoring import prometheus_peer
 from components.namespace import (
     PRIVATE_RANGES,
     ApiServerEndpoint,
     AppNamespace,
     AppNamespaceArgs,
-    ResourceQuotaArgs,
     aws_api_egress,
     environment_labels,
 )
@@ -40,10 +39,7 @@ def wire_cluster(platform: Platform) -> None:
     config = platform.config
     spec = config.cluster
     if spec.mode == "local":
-        local = LocalCluster(
-            f"{config.stack}-cluster",
-            LocalClusterArgs(context=spec.kube_context, storage_class_name=spec.local_storage_class),
-        )
+        local = LocalCluster(f"{config.stack}-cluster", LocalClusterArgs(settings=spec))
         base_provider, storage_class = local.k8s_provider, local.storage_class_name
         addons_opts = pulumi.ResourceOptions(providers={"kubernetes": base_provider})
         aws_integration = None
@@ -92,17 +88,11 @@ def wire_cluster(platform: Platform) -> None:
             }
         )
 
-    addons_config = spec.addons
     addons = PlatformAddons(
         f"{config.stack}-addons",
         PlatformAddonsArgs(
+            settings=spec.addons,
             aws=aws_integration,
-            issuer=addons_config.cert_manager_issuer,
-            acme_email=addons_config.acme_email,
-            hosted_zone_id=addons_config.hosted_zone_id,
-            domain=addons_config.domain,
-            load_balancer_scheme=addons_config.load_balancer_scheme,
-            high_availability=addons_config.high_availability,
             tags=config.standard_tags if config.on_aws else {},
             environment=config.environment,
             metrics_scraper=prometheus_peer() if config.monitoring.enabled else None,
@@ -142,34 +132,13 @@ def _eks(platform: Platform) -> EksCluster:
     return EksCluster(
         f"{config.stack}-cluster",
         EksClusterArgs(
+            settings=spec,
             cluster_name=cluster_name(config),
-            kubernetes_version=spec.kubernetes_version,
             region=config.region or "",
             vpc_id=platform.network.vpc_id,
             private_subnet_ids=platform.network.private_subnet_ids,
             kms_key_arn=platform.kms.key_arn,
-            node_volume_kms_key_arn=platform.kms.key_arn if spec.node_volume_key == "platform" else None,
-            node_groups={
-                name: NodeGroupArgs(
-                    instance_types=tuple(ng.instance_types),
-                    capacity_type=ng.capacity_type,
-                    min_size=ng.min_size,
-                    max_size=ng.max_size,
-                    desired_size=ng.desired_size,
-                    disk_size_gib=ng.disk_size_gib,
-                    labels=dict(ng.labels),
-                )
-                for name, ng in spec.node_groups.items()
-            },
-            admin_role_arns=tuple(spec.admin_role_arns),
-            grant_deployer_admin=spec.grant_deployer_admin,
-            endpoint_public_access_cidrs=tuple(spec.endpoint_public_access_cidrs),
-            support_type=spec.support_type,
-            deletion_protection=spec.deletion_protection,
             protect=config.protect_stateful_resources,
-            log_retention_days=spec.log_retention_days,
-            node_imds_hop_limit=spec.node_imds_hop_limit,
-            storage_reclaim_policy=spec.storage_reclaim_policy,
             tags=config.standard_tags,
         ),
         opts=platform.aws_opts(),
@@ -187,8 +156,7 @@ def _app_namespace(
         AppNamespaceArgs(
             namespace=namespace,
             pod_security_version=f"v{config.cluster.kubernetes_version}",
-            # The config model and the component args share their field names.
-            quota=ResourceQuotaArgs(**config.cluster.namespace_quota.model_dump()),
+            quota=config.cluster.namespace_quota,
             labels=environment_labels(config.environment),
             allowances=_aws_api_allowances(config, endpoint_cidrs),
         ),
