@@ -24,6 +24,8 @@ PROFILES: dict[str, dict[str, Any]] = {
         "monitoring": {
             "prometheusRetentionDays": 3,
             "prometheusStorageGi": 5,
+            "prometheusReplicas": 1,
+            "alertmanagerReplicas": 1,
             "grafanaStorageGi": 1,
             "logs": "stdout",
             "alarms": {"enabled": False},
@@ -81,6 +83,8 @@ PROFILES: dict[str, dict[str, Any]] = {
         "monitoring": {
             "prometheusRetentionDays": 7,
             "prometheusStorageGi": 20,
+            "prometheusReplicas": 1,
+            "alertmanagerReplicas": 1,
             "logRetentionDays": 30,
             "alarms": {"monthlyBudgetUsd": 70},
         },
@@ -139,6 +143,8 @@ PROFILES: dict[str, dict[str, Any]] = {
         "monitoring": {
             "prometheusRetentionDays": 7,
             "prometheusStorageGi": 20,
+            "prometheusReplicas": 1,
+            "alertmanagerReplicas": 1,
             "logRetentionDays": 30,
             "alarms": {"monthlyBudgetUsd": 70},
         },
@@ -179,6 +185,8 @@ PROFILES: dict[str, dict[str, Any]] = {
         "monitoring": {
             "prometheusRetentionDays": 15,
             "prometheusStorageGi": 50,
+            "prometheusReplicas": 1,
+            "alertmanagerReplicas": 1,
             "logRetentionDays": 90,
             "alarms": {"monthlyBudgetUsd": 230},
         },
@@ -189,15 +197,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
     },
     "prod": {
-        "monitoring": {
-            "prometheusRetentionDays": 30,
-            "prometheusStorageGi": 100,
-            "prometheusReplicas": 2,
-            "alertmanagerReplicas": 3,
-            "grafanaStorageGi": 10,
-            "logRetentionDays": 365,
-            "alarms": {"monthlyBudgetUsd": 890},
-        },
+        "monitoring": {"alarms": {"monthlyBudgetUsd": 890}},
         "backups": {
             "retentionDays": 30,
             "vaultLock": True,
