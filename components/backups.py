@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
+from pydantic import Field, InstanceOf, field_validator, model_validator
 
+from components._lib.args import ComponentArgs, Input, SettingError
+from components._lib.fields import REGION, AwsCron
 from components.kms import KmsKey, KmsKeyArgs
 from components.tagging import component_tags
 
@@ -24,83 +26,123 @@ BACKUP_TAG = ("backup", "true")
 MANAGED_POLICIES = ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores")
 
 
-@dataclass(frozen=True)
-class VaultLock:
-    """WORM protection of the vault. governance: privileged IAM users can still remove the lock;
-    compliance: after `changeable_for_days` (minimum 3) nobody, including AWS, can."""
+class BackupsSettings(ComponentArgs):
+    """How long recovery points live and where copies go: the keys of `groundwork:backups`. Defaults
+    are prod's shape (seed: daily, 30 days, encrypted, locked, restore-tested, RPO 5 minutes)."""
 
-    min_retention_days: int
-    max_retention_days: int
-    mode: Literal["governance", "compliance"] = "governance"
-    changeable_for_days: int = 3
+    retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=35,
+        description="Days each daily recovery point is kept; with continuous backup on, AWS Backup caps "
+        "this at 35.",
+    )
+    schedule: AwsCron = Field(default="cron(0 3 * * ? *)", description="When the daily backup runs (UTC).")
+    continuous_backup: bool = Field(
+        default=True,
+        description="Point-in-time recovery for RDS within the retention window (RPO about 5 minutes "
+        "instead of 24 hours).",
+    )
+    vault_lock: bool = Field(
+        default=True, description="WORM protection of the vaults: recovery points cannot be deleted early."
+    )
+    vault_lock_mode: Literal["governance", "compliance"] = Field(
+        default="governance",
+        description="`governance` can be lifted by privileged IAM users; `compliance` can never be lifted "
+        "once its grace period (3 days) ends.",
+    )
+    vault_lock_max_retention_days: int = Field(
+        default=365, ge=1, le=36500, description="The longest retention the lock admits."
+    )
+    dr_region: str | None = Field(
+        default=None,
+        description="A second region that receives a copy of every recovery point and the RDS automated "
+        "backups (required in prod).",
+    )
+    exports_expiry_days: int = Field(
+        default=2555, ge=30, description="Objects in the exports bucket are deleted after this many days."
+    )
+    exports_object_lock_days: int | None = Field(
+        default=30,
+        ge=1,
+        description="Default WORM retention of the exports bucket (unset: no object lock); it can only be "
+        "switched on when the bucket is created.",
+    )
+    access_log_retention_days: int = Field(
+        default=365, ge=1, description="How long the exports bucket's server access logs are kept."
+    )
+    restore_test_schedule: AwsCron | None = Field(
+        default="cron(0 5 ? * SUN *)",
+        description="When AWS Backup restore testing restores the latest RDS recovery point into a "
+        "throw-away instance to prove it restorable (unset: off; it costs a few instance hours per run).",
+    )
+
+    @field_validator("dr_region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        if value is not None and not REGION.match(value):
+            raise ValueError("an AWS region name such as eu-central-1")
+        return value
+
+    @model_validator(mode="after")
+    def _lock_admits_retention(self) -> BackupsSettings:
+        if self.vault_lock and self.vault_lock_max_retention_days < self.retention_days:
+            raise SettingError(
+                "vaultLockMaxRetentionDays",
+                self.vault_lock_max_retention_days,
+                f"must be at least retentionDays ({self.retention_days})",
+            )
+        return self
 
 
-@dataclass(frozen=True)
-class DisasterRecoveryCopy:
-    """A second vault, with its own KMS key, in another region, reached through `provider`."""
+class BackupsArgs(ComponentArgs):
+    """The settings plus what the stack provides: the key, the DR region's provider, the RDS
+    instances to replicate there, and the alarm topic."""
 
-    region: str
-    provider: pulumi.ProviderResource
-    # RDS instances whose automated backups (snapshots and transaction logs) are replicated to the DR
-    # region, so a regional outage still allows a point-in-time restore with an RPO of minutes; the
-    # daily vault copy alone would mean an RPO of up to a day there.
-    rds_instance_arns: Sequence[pulumi.Input[str]] = ()
+    settings: BackupsSettings = Field(default_factory=BackupsSettings, description="Retention and copies.")
+    kms_key_arn: Input[str] = Field(description="Encrypts the vault and the exports bucket.")
+    dr_provider: InstanceOf[pulumi.ProviderResource] | None = Field(
+        default=None, description="The AWS provider of settings.drRegion (set exactly when it is)."
+    )
+    dr_rds_instance_arns: Sequence[Input[str]] = Field(
+        default=(),
+        description="RDS instances whose automated backups (snapshots and transaction logs) are "
+        "replicated to the DR region, so a regional outage still allows a point-in-time restore with an "
+        "RPO of minutes; the daily vault copy alone would mean an RPO of up to a day there.",
+    )
+    alarm_topic_arn: Input[str] | None = Field(
+        default=None, description="CloudWatch alarms for failed backup and copy jobs publish here."
+    )
+    vault_lock_changeable_for_days: int = Field(
+        default=3, ge=3, description="The grace period of a compliance-mode lock."
+    )
+    restore_test_resource_types: tuple[str, ...] = Field(
+        default=("RDS",), description="What restore testing restores."
+    )
+    restore_test_validation_window_hours: int = Field(
+        default=4, ge=1, le=168, description="How long a restored copy is kept for checks."
+    )
+    restore_test_start_window_hours: int = Field(
+        default=8, ge=1, le=168, description="How long after the scheduled time a test may start."
+    )
+    exports_transition_ia_days: int = Field(default=30, ge=30, description="Exports move to STANDARD_IA.")
+    exports_transition_glacier_days: int = Field(default=90, ge=1, description="Exports move to GLACIER_IR.")
+    exports_noncurrent_expiry_days: int = Field(
+        default=30, ge=1, description="Overwritten or deleted export versions are kept this long."
+    )
+    exports_object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
+        default="GOVERNANCE", description="The exports bucket's default object-lock mode."
+    )
+    protect: bool = Field(default=True, description="Keep Pulumi from deleting the vaults and the buckets.")
+    tags: Mapping[str, str] = Field(default_factory=dict, description="The stack's tags.")
 
-
-@dataclass(frozen=True)
-class RestoreTesting:
-    """AWS Backup restore testing: on `schedule` it restores the latest recovery point of a resource
-    tagged backup=true into a throw-away copy, keeps it `validation_window_hours` for checks, then
-    deletes it and records success or failure (the backup is proven restorable, not assumed)."""
-
-    schedule: str = "cron(0 5 ? * SUN *)"
-    resource_types: tuple[str, ...] = ("RDS",)
-    validation_window_hours: int = 4
-    start_window_hours: int = 8
-
-
-@dataclass(frozen=True)
-class ExportsBucketArgs:
-    """The bucket for database exports, reports and artifacts.
-
-    transition_ia_days / transition_glacier_days / expiry_days: storage tiering and deletion.
-    object_lock_days: default WORM retention in days (None: no object lock); object lock can only be
-        switched on when the bucket is created.
-    """
-
-    expiry_days: int = 365
-    transition_ia_days: int = 30
-    transition_glacier_days: int = 90
-    noncurrent_expiry_days: int = 30
-    object_lock_days: int | None = None
-    object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
-    access_log_retention_days: int = 365
-
-
-@dataclass(frozen=True)
-class BackupsArgs:
-    """The backup setup of one stack.
-
-    kms_key_arn: encrypts the vault and the exports bucket.
-    retention_days: how long each daily recovery point lives (continuous backups are capped at 35).
-    continuous_backup: point-in-time restore for RDS within the retention window (RPO ~5 minutes).
-    schedule: when the daily snapshot runs (UTC cron).
-    vault_lock / dr_copy / restore_testing: None switches them off.
-    alarm_topic_arn: CloudWatch alarms for failed backup and copy jobs publish here.
-    protect: keep Pulumi from deleting the vaults and the exports bucket.
-    """
-
-    kms_key_arn: pulumi.Input[str]
-    retention_days: int = 35
-    continuous_backup: bool = True
-    schedule: str = "cron(0 3 * * ? *)"
-    vault_lock: VaultLock | None = None
-    dr_copy: DisasterRecoveryCopy | None = None
-    exports: ExportsBucketArgs = field(default_factory=ExportsBucketArgs)
-    alarm_topic_arn: pulumi.Input[str] | None = None
-    restore_testing: RestoreTesting | None = None
-    protect: bool = False
-    tags: Mapping[str, str] = field(default_factory=dict)
+    @model_validator(mode="after")
+    def _dr_provider(self) -> BackupsArgs:
+        if (self.settings.dr_region is None) != (self.dr_provider is None):
+            raise SettingError(
+                "drRegion", self.settings.dr_region, "needs dr_provider, the AWS provider of that region"
+            )
+        return self
 
 
 class Backups(pulumi.ComponentResource):
@@ -114,14 +156,8 @@ class Backups(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: BackupsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("groundwork:backups:Backups", name, None, opts)
-        if args.continuous_backup and not 1 <= args.retention_days <= 35:
-            raise ValueError(f"Backups {name}: continuous backups keep 1-35 days, not {args.retention_days}")
-        lock = args.vault_lock
-        if lock and not lock.min_retention_days <= args.retention_days <= lock.max_retention_days:
-            raise ValueError(
-                f"Backups {name}: retention_days {args.retention_days} must lie within the vault "
-                f"lock's {lock.min_retention_days}-{lock.max_retention_days} days"
-            )
+        spec = args.settings
+        lock = spec.vault_lock
         tags = component_tags(args.tags, name)
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
@@ -132,18 +168,16 @@ class Backups(pulumi.ComponentResource):
         )
         _deny_recovery_point_deletion(f"{name}-vault", vault, child)
         if lock:
-            self._lock(f"{name}-vault", vault, lock, child)
+            self._lock(f"{name}-vault", vault, args, child)
 
         self.dr_vault_arn = None
         copy_actions = []
-        if args.dr_copy is not None:
-            dr_opts = pulumi.ResourceOptions(parent=self, providers={"aws": args.dr_copy.provider})
+        if spec.dr_region is not None and args.dr_provider is not None:
+            dr_opts = pulumi.ResourceOptions(parent=self, providers={"aws": args.dr_provider})
             dr_key = KmsKey(
                 f"{name}-dr",
                 KmsKeyArgs(
-                    description=(
-                        f"Groundwork {name}: encrypts recovery points copied to {args.dr_copy.region}"
-                    ),
+                    description=(f"Groundwork {name}: encrypts recovery points copied to {spec.dr_region}"),
                     tags=tags,
                     protect=args.protect,
                 ),
@@ -158,20 +192,20 @@ class Backups(pulumi.ComponentResource):
             )
             _deny_recovery_point_deletion(f"{name}-dr-vault", dr_vault, dr_opts)
             if lock:
-                self._lock(f"{name}-dr-vault", dr_vault, lock, dr_opts)
+                self._lock(f"{name}-dr-vault", dr_vault, args, dr_opts)
             self.dr_vault_arn = dr_vault.arn
-            for index, instance_arn in enumerate(args.dr_copy.rds_instance_arns):
+            for index, instance_arn in enumerate(args.dr_rds_instance_arns):
                 aws.rds.InstanceAutomatedBackupsReplication(
                     f"{name}-dr-pitr-{index}",
                     source_db_instance_arn=instance_arn,
                     kms_key_id=dr_key.key_arn,
-                    retention_period=args.retention_days,
+                    retention_period=spec.retention_days,
                     opts=dr_opts,
                 )
             copy_actions.append(
                 aws.backup.PlanRuleCopyActionArgs(
                     destination_vault_arn=dr_vault.arn,
-                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.retention_days),
+                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=spec.retention_days),
                 )
             )
 
@@ -181,11 +215,11 @@ class Backups(pulumi.ComponentResource):
                 aws.backup.PlanRuleArgs(
                     rule_name="daily",
                     target_vault_name=vault.name,
-                    schedule=args.schedule,
+                    schedule=spec.schedule,
                     start_window=60,
                     completion_window=360,
-                    enable_continuous_backup=args.continuous_backup,
-                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.retention_days),
+                    enable_continuous_backup=spec.continuous_backup,
+                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=spec.retention_days),
                     copy_actions=copy_actions or None,
                     recovery_point_tags=tags,
                 )
@@ -233,8 +267,8 @@ class Backups(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
         )
 
-        if args.restore_testing is not None:
-            self._restore_testing(name, args.restore_testing, vault, role, tags)
+        if spec.restore_test_schedule is not None:
+            self._restore_testing(name, args, spec.restore_test_schedule, vault, role, tags)
 
         if args.alarm_topic_arn is not None:
             for metric in ("NumberOfBackupJobsFailed", "NumberOfCopyJobsFailed"):
@@ -256,7 +290,7 @@ class Backups(pulumi.ComponentResource):
                     opts=child,
                 )
 
-        logs = self._access_log_bucket(name, args.exports, tags, partition, args.protect)
+        logs = self._access_log_bucket(name, args, tags, partition)
         exports = self._exports_bucket(name, args, tags, logs)
 
         self.vault_name = vault.name
@@ -280,7 +314,8 @@ class Backups(pulumi.ComponentResource):
     def _restore_testing(
         self,
         name: str,
-        testing: RestoreTesting,
+        args: BackupsArgs,
+        schedule: str,
         vault: aws.backup.Vault,
         role: aws.iam.Role,
         tags: Mapping[str, str],
@@ -291,8 +326,8 @@ class Backups(pulumi.ComponentResource):
         plan = aws.backup.RestoreTestingPlan(
             f"{name}-restore-test",
             name=plan_name,
-            schedule_expression=testing.schedule,
-            start_window_hours=testing.start_window_hours,
+            schedule_expression=schedule,
+            start_window_hours=args.restore_test_start_window_hours,
             recovery_point_selection=aws.backup.RestoreTestingPlanRecoveryPointSelectionArgs(
                 algorithm="LATEST_WITHIN_WINDOW",
                 include_vaults=[vault.arn],
@@ -303,14 +338,14 @@ class Backups(pulumi.ComponentResource):
             opts=child,
         )
         key, value = BACKUP_TAG
-        for resource_type in testing.resource_types:
+        for resource_type in args.restore_test_resource_types:
             aws.backup.RestoreTestingSelection(
                 f"{name}-restore-test-{resource_type.lower()}",
                 name=f"{plan_name}_{resource_type.lower()}",
                 restore_testing_plan_name=plan.name,
                 protected_resource_type=resource_type,
                 iam_role_arn=role.arn,
-                validation_window_hours=testing.validation_window_hours,
+                validation_window_hours=args.restore_test_validation_window_hours,
                 protected_resource_conditions=aws.backup.RestoreTestingSelectionProtectedResourceConditionsArgs(
                     string_equals=[
                         aws.backup.RestoreTestingSelectionProtectedResourceConditionsStringEqualArgs(
@@ -323,26 +358,31 @@ class Backups(pulumi.ComponentResource):
 
     @staticmethod
     def _lock(
-        resource_name: str, vault: aws.backup.Vault, lock: VaultLock, opts: pulumi.ResourceOptions
+        resource_name: str, vault: aws.backup.Vault, args: BackupsArgs, opts: pulumi.ResourceOptions
     ) -> None:
+        """WORM protection: recovery points live at least retentionDays; governance mode can be lifted
+        by privileged IAM users, compliance mode never once its grace period ends."""
+        spec = args.settings
         aws.backup.VaultLockConfiguration(
             f"{resource_name}-lock",
             backup_vault_name=vault.name,
-            min_retention_days=lock.min_retention_days,
-            max_retention_days=lock.max_retention_days,
-            changeable_for_days=lock.changeable_for_days if lock.mode == "compliance" else None,
+            min_retention_days=spec.retention_days,
+            max_retention_days=spec.vault_lock_max_retention_days,
+            changeable_for_days=args.vault_lock_changeable_for_days
+            if spec.vault_lock_mode == "compliance"
+            else None,
             opts=opts,
         )
 
     def _exports_bucket(
         self, name: str, args: BackupsArgs, tags: Mapping[str, str], logs: aws.s3.Bucket
     ) -> aws.s3.Bucket:
-        ex = args.exports
+        spec = args.settings
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(
             f"{name}-exports",
             force_destroy=False,
-            object_lock_enabled=True if ex.object_lock_days else None,
+            object_lock_enabled=True if spec.exports_object_lock_days else None,
             tags={**tags, "purpose": "exports"},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
@@ -384,15 +424,17 @@ class Backups(pulumi.ComponentResource):
                             days=days, storage_class=storage_class
                         )
                         for days, storage_class in (
-                            (ex.transition_ia_days, "STANDARD_IA"),
-                            (ex.transition_glacier_days, "GLACIER_IR"),
+                            (args.exports_transition_ia_days, "STANDARD_IA"),
+                            (args.exports_transition_glacier_days, "GLACIER_IR"),
                         )
-                        if days < ex.expiry_days
+                        if days < spec.exports_expiry_days
                     ]
                     or None,
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=ex.expiry_days),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        days=spec.exports_expiry_days
+                    ),
                     noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=ex.noncurrent_expiry_days
+                        noncurrent_days=args.exports_noncurrent_expiry_days
                     ),
                     abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                         days_after_initiation=7
@@ -400,7 +442,7 @@ class Backups(pulumi.ComponentResource):
                 )
             ],
         )
-        if ex.object_lock_days:
+        if spec.exports_object_lock_days:
             aws.s3.BucketObjectLockConfiguration(
                 f"{name}-exports",
                 bucket=bucket.id,
@@ -408,7 +450,7 @@ class Backups(pulumi.ComponentResource):
                 opts=child,
                 rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
                     default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
-                        mode=ex.object_lock_mode, days=ex.object_lock_days
+                        mode=args.exports_object_lock_mode, days=spec.exports_object_lock_days
                     )
                 ),
             )
@@ -420,10 +462,9 @@ class Backups(pulumi.ComponentResource):
     def _access_log_bucket(
         self,
         name: str,
-        ex: ExportsBucketArgs,
+        args: BackupsArgs,
         tags: Mapping[str, str],
         partition: pulumi.Output[str],
-        protect: bool,
     ) -> aws.s3.Bucket:
         """Server access logs of the exports bucket. S3 log delivery cannot write SSE-KMS objects, so this
         bucket uses SSE-S3; it is not logged itself (that would log its own log writes forever)."""
@@ -433,7 +474,7 @@ class Backups(pulumi.ComponentResource):
             f"{name}-access-logs",
             force_destroy=False,
             tags={**tags, "purpose": "access-logs"},
-            opts=pulumi.ResourceOptions(parent=self, protect=protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         _private(f"{name}-access-logs", bucket, child)
         aws.s3.BucketVersioning(
@@ -473,7 +514,7 @@ class Backups(pulumi.ComponentResource):
                     status="Enabled",
                     filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
                     expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                        days=ex.access_log_retention_days
+                        days=args.settings.access_log_retention_days
                     ),
                     noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                         noncurrent_days=7

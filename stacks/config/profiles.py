@@ -88,7 +88,13 @@ PROFILES: dict[str, dict[str, Any]] = {
             "logRetentionDays": 30,
             "alarms": {"monthlyBudgetUsd": 70},
         },
-        "backups": {"retentionDays": 7, "exportsExpiryDays": 90},
+        "backups": {
+            "retentionDays": 7,
+            "vaultLock": False,
+            "exportsExpiryDays": 90,
+            "exportsObjectLockDays": None,
+            "restoreTestSchedule": None,
+        },
     },
     "qa": {
         "protectStatefulResources": False,
@@ -148,7 +154,13 @@ PROFILES: dict[str, dict[str, Any]] = {
             "logRetentionDays": 30,
             "alarms": {"monthlyBudgetUsd": 70},
         },
-        "backups": {"retentionDays": 7, "exportsExpiryDays": 90},
+        "backups": {
+            "retentionDays": 7,
+            "vaultLock": False,
+            "exportsExpiryDays": 90,
+            "exportsObjectLockDays": None,
+            "restoreTestSchedule": None,
+        },
     },
     "staging": {
         "protectStatefulResources": False,
@@ -192,20 +204,14 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
         "backups": {
             "retentionDays": 14,
+            "vaultLock": False,
             "exportsExpiryDays": 180,
-            "restoreTestSchedule": "cron(0 5 ? * SUN *)",
+            "exportsObjectLockDays": None,
         },
     },
     "prod": {
         "monitoring": {"alarms": {"monthlyBudgetUsd": 890}},
-        "backups": {
-            "retentionDays": 30,
-            "vaultLock": True,
-            "drRegion": "eu-central-1",
-            "exportsExpiryDays": 2555,
-            "exportsObjectLockDays": 30,
-            "restoreTestSchedule": "cron(0 5 ? * SUN *)",
-        },
+        "backups": {"drRegion": "eu-central-1"},
     },
 }
 

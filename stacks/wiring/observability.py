@@ -7,14 +7,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarms import Alarms, AlarmsArgs
-from components.backups import (
-    Backups,
-    BackupsArgs,
-    DisasterRecoveryCopy,
-    ExportsBucketArgs,
-    RestoreTesting,
-    VaultLock,
-)
+from components.backups import Backups, BackupsArgs
 from components.cluster_backup import ClusterBackup, ClusterBackupArgs
 from components.exporters import DataServiceExporters, ExportersArgs, ExporterTarget
 from components.log_shipping import LogShipping, LogShippingArgs
@@ -156,46 +149,24 @@ def wire_backups(platform: Platform) -> None:
         return
     if platform.kms is None:
         raise RuntimeError(f"{config.stack}: backups need the platform KMS key (wire_kms) for the vault")
-    dr_copy = None
+    dr_provider = None
     if backups.dr_region is not None:
         dr_provider = aws.Provider(
             f"{config.stack}-aws-dr",
             region=backups.dr_region,
             default_tags=aws.ProviderDefaultTagsArgs(tags=config.standard_tags),
         )
-        postgres = platform.datastores.get("postgres")
-        replicated = [postgres.arn] if postgres and postgres.managed and postgres.arn is not None else []
-        dr_copy = DisasterRecoveryCopy(
-            region=backups.dr_region, provider=dr_provider, rds_instance_arns=replicated
-        )
-    lock = (
-        VaultLock(
-            min_retention_days=backups.retention_days,
-            max_retention_days=backups.vault_lock_max_retention_days,
-            mode=backups.vault_lock_mode,
-        )
-        if backups.vault_lock
-        else None
-    )
+    postgres = platform.datastores.get("postgres")
+    replicated = [postgres.arn] if postgres and postgres.managed and postgres.arn is not None else []
     alarms = platform.components.get("alarms")
     component = Backups(
         f"{config.stack}-backups",
         BackupsArgs(
+            settings=backups,
             kms_key_arn=platform.kms.key_arn,
-            retention_days=backups.retention_days,
-            continuous_backup=backups.continuous_backup,
-            schedule=backups.schedule,
-            vault_lock=lock,
-            dr_copy=dr_copy,
-            exports=ExportsBucketArgs(
-                expiry_days=backups.exports_expiry_days,
-                object_lock_days=backups.exports_object_lock_days,
-                access_log_retention_days=backups.access_log_retention_days,
-            ),
+            dr_provider=dr_provider,
+            dr_rds_instance_arns=replicated if dr_provider is not None else [],
             alarm_topic_arn=alarms.topic_arn if isinstance(alarms, Alarms) else None,
-            restore_testing=RestoreTesting(schedule=backups.restore_test_schedule)
-            if backups.restore_test_schedule
-            else None,
             protect=config.protect_stateful_resources,
             tags=config.standard_tags,
         ),
