@@ -22,5 +22,11 @@ preflight-all: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m pytest -n 2
 
+# Every generated page: the policy reference (from the rules and policy config) and the config
+# reference (from the settings models and the environment profiles). Tests fail when either is stale.
+docs: $(VENV)/.installed
+	$(PY) -m policy.docs
+	$(PY) -m stacks.config.docs
+
 clean:
 	rm -rf $(VENV) *.egg-info reports

@@ -27,7 +27,7 @@ class StackConfig(ConfigModel):
         description="Which profile the stack starts from; defaults to the stack's name."
     )
     region: str | None = Field(
-        default=None, description="`aws:region`: the AWS region; required for every stack but `local`."
+        default=None, description="The AWS region; required for every stack but `local`."
     )
     tags: Tags = Field(description="Who owns the stack and who pays for it.")
     protect_stateful_resources: bool = Field(
