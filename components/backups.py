@@ -20,6 +20,7 @@ from pydantic import Field, InstanceOf, field_validator, model_validator
 from components._lib.args import ComponentArgs, Input, SettingError
 from components._lib.fields import REGION, AwsCron
 from components.kms import KmsKey, KmsKeyArgs
+from components.service_role import service_role
 from components.tagging import component_tags
 
 BACKUP_TAG = ("backup", "true")
@@ -228,23 +229,15 @@ class Backups(pulumi.ComponentResource):
             opts=child,
         )
 
-        role = aws.iam.Role(
+        role = service_role(
             f"{name}-backup-role",
-            description="AWS Backup takes and restores recovery points of resources tagged backup=true",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "backup.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            service="backup.amazonaws.com",
+            parent=self,
             tags=tags,
-            opts=child,
+            description="AWS Backup takes and restores recovery points of resources tagged backup=true",
+            unconditioned_because="AWS Backup documents aws:SourceAccount/aws:SourceArn for resource "
+            "policies (vault access, SNS topics), not for its service role's trust; iam:PassRole limits "
+            "who can hand this role to a backup plan",
         )
         attachments = [
             aws.iam.RolePolicyAttachment(

@@ -31,6 +31,7 @@ from pydantic import Field, field_validator, model_validator
 from components._lib.args import ComponentArgs, Input, SettingError
 from components._lib.fields import LogRetentionDays
 from components.irsa import irsa_role
+from components.service_role import service_role
 from components.tagging import component_tags
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -39,6 +40,7 @@ _MANAGED = "arn:aws:iam::aws:policy/"
 CLUSTER_ROLE_POLICIES = (f"{_MANAGED}AmazonEKSClusterPolicy",)
 # The VPC CNI gets its own IRSA role below, so the node role needs no AmazonEKS_CNI_Policy.
 NODE_ROLE_POLICIES = (f"{_MANAGED}AmazonEKSWorkerNodePolicy", f"{_MANAGED}AmazonEC2ContainerRegistryPullOnly")
+TRUST_ACTIONS = ("sts:AssumeRole", "sts:TagSession")
 
 
 @dataclass(frozen=True)
@@ -261,21 +263,6 @@ class EksClusterArgs(ComponentArgs):
         return self.kms_key_arn if self.settings.node_volume_key == "platform" else None
 
 
-def _assume_role_policy(service: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": service},
-                    "Action": ["sts:AssumeRole", "sts:TagSession"],
-                }
-            ],
-        }
-    )
-
-
 def _kubeconfig(name: str, endpoint: str, ca_data: str, region: str) -> str:
     """A kubeconfig that gets short-lived tokens from `aws eks get-token`: no credential inside,
     and nothing in it changes between runs, so the Provider built from it does not churn."""
@@ -346,12 +333,18 @@ class EksCluster(pulumi.ComponentResource):
             opts=child,
         )
 
-        cluster_role = aws.iam.Role(
+        # EKS documents both keys in the cluster role's trust (user guide, "Cross-service confused
+        # deputy prevention in Amazon EKS"): this account, and this one cluster.
+        cluster_role = service_role(
             f"{name}-cluster-role",
-            assume_role_policy=_assume_role_policy("eks.amazonaws.com"),
-            description=f"EKS control plane of {args.cluster_name}",
+            service="eks.amazonaws.com",
+            parent=self,
             tags=tags,
-            opts=child,
+            description=f"EKS control plane of {args.cluster_name}",
+            actions=TRUST_ACTIONS,
+            source_arn=lambda account, partition: (
+                f"arn:{partition}:eks:{args.region}:{account}:cluster/{args.cluster_name}"
+            ),
         )
         role_attachments = [
             aws.iam.RolePolicyAttachment(
@@ -479,12 +472,15 @@ class EksCluster(pulumi.ComponentResource):
         )
         kube_proxy = addon("kube-proxy", versions.kube_proxy)
 
-        node_role = aws.iam.Role(
+        node_role = service_role(
             f"{name}-node-role",
-            assume_role_policy=_assume_role_policy("ec2.amazonaws.com"),
-            description=f"EC2 nodes of {args.cluster_name}",
+            service="ec2.amazonaws.com",
+            parent=self,
             tags=tags,
-            opts=child,
+            description=f"EC2 nodes of {args.cluster_name}",
+            actions=TRUST_ACTIONS,
+            unconditioned_because="EC2 sends no aws:SourceAccount when an instance profile's role is "
+            "assumed; the managed node groups' iam:PassRole is what limits who can use it",
         )
         node_attachments = [
             aws.iam.RolePolicyAttachment(

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 
 from components._lib.args import ComponentArgs, Input, SettingError
 from components._lib.fields import LogRetentionDays
+from components.service_role import service_role
 from components.subnet_plan import plan_subnets
 from components.tagging import component_tags
 
@@ -293,26 +294,8 @@ class Network(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        role = aws.iam.Role(
-            f"{name}-flow-logs-role",
-            assume_role_policy=identity.account_id.apply(
-                lambda account: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                                "Action": "sts:AssumeRole",
-                                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-                            }
-                        ],
-                    }
-                )
-            ),
-            tags=tags,
-            opts=child,
+        role = service_role(
+            f"{name}-flow-logs-role", service="vpc-flow-logs.amazonaws.com", parent=self, tags=tags
         )
         aws.iam.RolePolicy(
             f"{name}-flow-logs-write",

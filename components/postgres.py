@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Literal
@@ -32,6 +31,7 @@ from components.datastore import (
     workload_labels,
 )
 from components.postgres_pooling import pgbouncer, rds_proxy
+from components.service_role import service_role
 from components.tagging import component_tags
 
 # RDS for PostgreSQL 18.3: the newest minor in the RDS release notes ("PostgreSQL version 18.3 on
@@ -515,28 +515,12 @@ def _server_parameters(slow_statement_ms: int) -> dict[str, str]:
 
 def _monitoring_role(name: str, tags: Mapping[str, str], parent: pulumi.Resource) -> aws.iam.Role:
     """The role RDS enhanced monitoring assumes to publish OS metrics, for this account only."""
-    identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
-    trust = identity.account_id.apply(
-        lambda account: json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                        "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-                    }
-                ],
-            }
-        )
-    )
-    role = aws.iam.Role(
+    role = service_role(
         f"{name}-monitoring",
-        assume_role_policy=trust,
+        service="monitoring.rds.amazonaws.com",
+        parent=parent,
+        tags=tags,
         description=f"{name}: RDS enhanced monitoring publishes OS metrics",
-        tags=dict(tags),
-        opts=pulumi.ResourceOptions(parent=parent),
     )
     aws.iam.RolePolicyAttachment(
         f"{name}-monitoring-policy",

@@ -24,6 +24,7 @@ from components.datastore import (
     restricted_pod_security_context,
     workload_labels,
 )
+from components.service_role import service_role
 
 # CloudNativePG's PgBouncer image (Debian, runs as uid 998); 1.25.2 is the newest tag found
 # pinned in public manifests (read 2026-11-25).
@@ -77,27 +78,12 @@ def rds_proxy(
     )
 
     region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=parent))
-    identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
-    role = aws.iam.Role(
+    role = service_role(
         f"{name}-proxy-role",
+        service="rds.amazonaws.com",
+        parent=parent,
+        tags=tags,
         description=f"{name}: RDS Proxy reads the master secret",
-        assume_role_policy=identity.account_id.apply(
-            lambda account: json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "rds.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-                        }
-                    ],
-                }
-            )
-        ),
-        tags=dict(tags),
-        opts=child,
     )
     aws.iam.RolePolicy(
         f"{name}-proxy-secret",
