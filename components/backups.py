@@ -19,6 +19,7 @@ from pydantic import Field, InstanceOf, field_validator, model_validator
 
 from components._lib.args import ComponentArgs, Input, SettingError
 from components._lib.fields import REGION, AwsCron
+from components.bucket import HardenedBucket, HardenedBucketArgs
 from components.kms import KmsKey, KmsKeyArgs
 from components.service_role import service_role
 from components.tagging import component_tags
@@ -147,6 +148,8 @@ class BackupsArgs(ComponentArgs):
 
 
 class Backups(pulumi.ComponentResource):
+    """The vault and plan, the optional DR copy, restore testing, job alarms and the exports bucket."""
+
     vault_name: pulumi.Output[str]
     vault_arn: pulumi.Output[str]
     plan_id: pulumi.Output[str]
@@ -157,60 +160,104 @@ class Backups(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: BackupsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("groundwork:backups:Backups", name, None, opts)
-        spec = args.settings
-        lock = spec.vault_lock
         tags = component_tags(args.tags, name)
-        child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
-        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
-
-        vault = aws.backup.Vault(
-            f"{name}-vault", kms_key_arn=args.kms_key_arn, force_destroy=False, tags=tags, opts=stateful
+        vault = self._vault(
+            f"{name}-vault", args.kms_key_arn, args, tags, pulumi.ResourceOptions(parent=self)
         )
-        _deny_recovery_point_deletion(f"{name}-vault", vault, child)
-        if lock:
-            self._lock(f"{name}-vault", vault, args, child)
-
         self.dr_vault_arn = None
         copy_actions = []
-        if spec.dr_region is not None and args.dr_provider is not None:
-            dr_opts = pulumi.ResourceOptions(parent=self, providers={"aws": args.dr_provider})
-            dr_key = KmsKey(
-                f"{name}-dr",
-                KmsKeyArgs(
-                    description=(f"Groundwork {name}: encrypts recovery points copied to {spec.dr_region}"),
-                    tags=tags,
-                    protect=args.protect,
-                ),
-                opts=dr_opts,
-            )
-            dr_vault = aws.backup.Vault(
-                f"{name}-dr-vault",
-                kms_key_arn=dr_key.key_arn,
-                force_destroy=False,
-                tags=tags,
-                opts=pulumi.ResourceOptions.merge(dr_opts, pulumi.ResourceOptions(protect=args.protect)),
-            )
-            _deny_recovery_point_deletion(f"{name}-dr-vault", dr_vault, dr_opts)
-            if lock:
-                self._lock(f"{name}-dr-vault", dr_vault, args, dr_opts)
+        if args.settings.dr_region is not None and args.dr_provider is not None:
+            dr_vault = self._disaster_recovery(name, args, tags)
             self.dr_vault_arn = dr_vault.arn
-            for index, instance_arn in enumerate(args.dr_rds_instance_arns):
-                aws.rds.InstanceAutomatedBackupsReplication(
-                    f"{name}-dr-pitr-{index}",
-                    source_db_instance_arn=instance_arn,
-                    kms_key_id=dr_key.key_arn,
-                    retention_period=spec.retention_days,
-                    opts=dr_opts,
-                )
             copy_actions.append(
                 aws.backup.PlanRuleCopyActionArgs(
                     destination_vault_arn=dr_vault.arn,
-                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=spec.retention_days),
+                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.settings.retention_days),
                 )
             )
+        plan = self._plan(name, args, vault, copy_actions, tags)
+        role = self._selection(name, plan, tags)
+        if args.settings.restore_test_schedule is not None:
+            self._restore_testing(name, args, args.settings.restore_test_schedule, vault, role, tags)
+        if args.alarm_topic_arn is not None:
+            self._job_alarms(name, vault, args.alarm_topic_arn, tags)
+        logs, exports = self._buckets(name, args, tags)
 
-        plan = aws.backup.Plan(
+        self.vault_name = vault.name
+        self.vault_arn = vault.arn
+        self.plan_id = plan.id
+        self.exports_bucket_name = exports.bucket_name
+        self.exports_bucket_arn = exports.bucket_arn
+        self.access_log_bucket_name = logs.bucket_name
+        self.register_outputs(
+            {
+                "vault_name": self.vault_name,
+                "vault_arn": self.vault_arn,
+                "plan_id": self.plan_id,
+                "dr_vault_arn": self.dr_vault_arn,
+                "exports_bucket_name": self.exports_bucket_name,
+                "exports_bucket_arn": self.exports_bucket_arn,
+                "access_log_bucket_name": self.access_log_bucket_name,
+            }
+        )
+
+    def _vault(
+        self,
+        resource_name: str,
+        kms_key_arn: Input[str],
+        args: BackupsArgs,
+        tags: Mapping[str, str],
+        opts: pulumi.ResourceOptions,
+    ) -> aws.backup.Vault:
+        """A vault nobody empties by hand (its policy denies deleting recovery points), locked when the
+        settings ask for it."""
+        vault = aws.backup.Vault(
+            resource_name,
+            kms_key_arn=kms_key_arn,
+            force_destroy=False,
+            tags=tags,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=args.protect)),
+        )
+        _deny_recovery_point_deletion(resource_name, vault, opts)
+        if args.settings.vault_lock:
+            self._lock(resource_name, vault, args, opts)
+        return vault
+
+    def _disaster_recovery(self, name: str, args: BackupsArgs, tags: Mapping[str, str]) -> aws.backup.Vault:
+        """A second vault with its own key in the DR region, and the RDS automated backups replicated
+        there, so a regional outage still allows a point-in-time restore."""
+        spec = args.settings
+        dr_opts = pulumi.ResourceOptions(parent=self, providers={"aws": args.dr_provider})
+        dr_key = KmsKey(
+            f"{name}-dr",
+            KmsKeyArgs(
+                description=f"Groundwork {name}: encrypts recovery points copied to {spec.dr_region}",
+                tags=tags,
+                protect=args.protect,
+            ),
+            opts=dr_opts,
+        )
+        dr_vault = self._vault(f"{name}-dr-vault", dr_key.key_arn, args, tags, dr_opts)
+        for index, instance_arn in enumerate(args.dr_rds_instance_arns):
+            aws.rds.InstanceAutomatedBackupsReplication(
+                f"{name}-dr-pitr-{index}",
+                source_db_instance_arn=instance_arn,
+                kms_key_id=dr_key.key_arn,
+                retention_period=spec.retention_days,
+                opts=dr_opts,
+            )
+        return dr_vault
+
+    def _plan(
+        self,
+        name: str,
+        args: BackupsArgs,
+        vault: aws.backup.Vault,
+        copy_actions: list[aws.backup.PlanRuleCopyActionArgs],
+        tags: Mapping[str, str],
+    ) -> aws.backup.Plan:
+        spec = args.settings
+        return aws.backup.Plan(
             f"{name}-plan",
             rules=[
                 aws.backup.PlanRuleArgs(
@@ -226,9 +273,13 @@ class Backups(pulumi.ComponentResource):
                 )
             ],
             tags=tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
+    def _selection(self, name: str, plan: aws.backup.Plan, tags: Mapping[str, str]) -> aws.iam.Role:
+        """Everything tagged backup=true joins the plan, through AWS Backup's own service role."""
+        child = pulumi.ResourceOptions(parent=self)
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
         role = service_role(
             f"{name}-backup-role",
             service="backup.amazonaws.com",
@@ -259,50 +310,79 @@ class Backups(pulumi.ComponentResource):
             selection_tags=[aws.backup.SelectionSelectionTagArgs(type="STRINGEQUALS", key=key, value=value)],
             opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
         )
+        return role
 
-        if spec.restore_test_schedule is not None:
-            self._restore_testing(name, args, spec.restore_test_schedule, vault, role, tags)
+    def _job_alarms(
+        self, name: str, vault: aws.backup.Vault, topic_arn: Input[str], tags: Mapping[str, str]
+    ) -> None:
+        """A failed backup or copy job pages: it means a recovery point is missing."""
+        for metric in ("NumberOfBackupJobsFailed", "NumberOfCopyJobsFailed"):
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{metric.removeprefix('NumberOf').lower()}",
+                alarm_description=f"AWS Backup reported {metric} > 0 for vault {name} in the last day",
+                namespace="AWS/Backup",
+                metric_name=metric,
+                dimensions={"BackupVaultName": vault.name},
+                statistic="Sum",
+                comparison_operator="GreaterThanThreshold",
+                threshold=0,
+                period=86400,
+                evaluation_periods=1,
+                treat_missing_data="notBreaching",
+                actions_enabled=True,
+                alarm_actions=[topic_arn],
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
 
-        if args.alarm_topic_arn is not None:
-            for metric in ("NumberOfBackupJobsFailed", "NumberOfCopyJobsFailed"):
-                aws.cloudwatch.MetricAlarm(
-                    f"{name}-{metric.removeprefix('NumberOf').lower()}",
-                    alarm_description=f"AWS Backup reported {metric} > 0 for vault {name} in the last day",
-                    namespace="AWS/Backup",
-                    metric_name=metric,
-                    dimensions={"BackupVaultName": vault.name},
-                    statistic="Sum",
-                    comparison_operator="GreaterThanThreshold",
-                    threshold=0,
-                    period=86400,
-                    evaluation_periods=1,
-                    treat_missing_data="notBreaching",
-                    actions_enabled=True,
-                    alarm_actions=[args.alarm_topic_arn],
-                    tags=tags,
-                    opts=child,
-                )
-
-        logs = self._access_log_bucket(name, args, tags, partition)
-        exports = self._exports_bucket(name, args, tags, logs)
-
-        self.vault_name = vault.name
-        self.vault_arn = vault.arn
-        self.plan_id = plan.id
-        self.exports_bucket_name = exports.bucket
-        self.exports_bucket_arn = exports.arn
-        self.access_log_bucket_name = logs.bucket
-        self.register_outputs(
-            {
-                "vault_name": self.vault_name,
-                "vault_arn": self.vault_arn,
-                "plan_id": self.plan_id,
-                "dr_vault_arn": self.dr_vault_arn,
-                "exports_bucket_name": self.exports_bucket_name,
-                "exports_bucket_arn": self.exports_bucket_arn,
-                "access_log_bucket_name": self.access_log_bucket_name,
-            }
+    def _buckets(
+        self, name: str, args: BackupsArgs, tags: Mapping[str, str]
+    ) -> tuple[HardenedBucket, HardenedBucket]:
+        """The exports bucket (SSE-KMS, tiered, optionally object-locked) and the bucket its server
+        access logs go to (SSE-S3, since S3 log delivery cannot write SSE-KMS objects; not logged itself).
+        Both were created directly under Backups before HardenedBucket existed, hence the aliases."""
+        spec = args.settings
+        moved = pulumi.ResourceOptions(parent=self)
+        # The access trail of the exports bucket is evidence: as protected as the bucket it records.
+        logs = HardenedBucket(
+            f"{name}-access-logs",
+            HardenedBucketArgs(
+                purpose="access-logs",
+                kms_key_arn=None,
+                access_log_bucket=None,
+                log_delivery=True,
+                expiry_days=spec.access_log_retention_days,
+                noncurrent_expiry_days=7,
+                abort_incomplete_upload_days=1,
+                lifecycle_rule_id="expire-logs",
+                protect=args.protect,
+                moved_from_parent=True,
+                tags=tags,
+            ),
+            opts=moved,
         )
+        exports = HardenedBucket(
+            f"{name}-exports",
+            HardenedBucketArgs(
+                purpose="exports",
+                kms_key_arn=args.kms_key_arn,
+                access_log_bucket=logs.bucket_id,
+                access_log_prefix="exports/",
+                expiry_days=spec.exports_expiry_days,
+                transitions=(
+                    (args.exports_transition_ia_days, "STANDARD_IA"),
+                    (args.exports_transition_glacier_days, "GLACIER_IR"),
+                ),
+                noncurrent_expiry_days=args.exports_noncurrent_expiry_days,
+                object_lock_days=spec.exports_object_lock_days,
+                object_lock_mode=args.exports_object_lock_mode,
+                protect=args.protect,
+                moved_from_parent=True,
+                tags=tags,
+            ),
+            opts=moved,
+        )
+        return logs, exports
 
     def _restore_testing(
         self,
@@ -366,214 +446,6 @@ class Backups(pulumi.ComponentResource):
             else None,
             opts=opts,
         )
-
-    def _exports_bucket(
-        self, name: str, args: BackupsArgs, tags: Mapping[str, str], logs: aws.s3.Bucket
-    ) -> aws.s3.Bucket:
-        spec = args.settings
-        child = pulumi.ResourceOptions(parent=self)
-        bucket = aws.s3.Bucket(
-            f"{name}-exports",
-            force_destroy=False,
-            object_lock_enabled=True if spec.exports_object_lock_days else None,
-            tags={**tags, "purpose": "exports"},
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-        )
-        _private(f"{name}-exports", bucket, child)
-        aws.s3.BucketVersioning(
-            f"{name}-exports",
-            bucket=bucket.id,
-            opts=child,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-exports",
-            bucket=bucket.id,
-            opts=child,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    bucket_key_enabled=True,
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn
-                    ),
-                )
-            ],
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-exports", bucket=bucket.id, policy=bucket.arn.apply(tls_only_policy), opts=child
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-exports",
-            bucket=bucket.id,
-            opts=child,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="tier-and-expire",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    # S3 rejects a transition on or after the expiry day, so short-lived buckets skip tiers.
-                    transitions=[
-                        aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                            days=days, storage_class=storage_class
-                        )
-                        for days, storage_class in (
-                            (args.exports_transition_ia_days, "STANDARD_IA"),
-                            (args.exports_transition_glacier_days, "GLACIER_IR"),
-                        )
-                        if days < spec.exports_expiry_days
-                    ]
-                    or None,
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                        days=spec.exports_expiry_days
-                    ),
-                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=args.exports_noncurrent_expiry_days
-                    ),
-                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=7
-                    ),
-                )
-            ],
-        )
-        if spec.exports_object_lock_days:
-            aws.s3.BucketObjectLockConfiguration(
-                f"{name}-exports",
-                bucket=bucket.id,
-                object_lock_enabled="Enabled",
-                opts=child,
-                rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
-                    default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
-                        mode=args.exports_object_lock_mode, days=spec.exports_object_lock_days
-                    )
-                ),
-            )
-        aws.s3.BucketLogging(
-            f"{name}-exports", bucket=bucket.id, target_bucket=logs.id, target_prefix="exports/", opts=child
-        )
-        return bucket
-
-    def _access_log_bucket(
-        self,
-        name: str,
-        args: BackupsArgs,
-        tags: Mapping[str, str],
-        partition: pulumi.Output[str],
-    ) -> aws.s3.Bucket:
-        """Server access logs of the exports bucket. S3 log delivery cannot write SSE-KMS objects, so this
-        bucket uses SSE-S3; it is not logged itself (that would log its own log writes forever)."""
-        child = pulumi.ResourceOptions(parent=self)
-        # The access trail of the exports bucket is evidence: as protected as the bucket it records.
-        bucket = aws.s3.Bucket(
-            f"{name}-access-logs",
-            force_destroy=False,
-            tags={**tags, "purpose": "access-logs"},
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-        )
-        _private(f"{name}-access-logs", bucket, child)
-        aws.s3.BucketVersioning(
-            f"{name}-access-logs",
-            bucket=bucket.id,
-            opts=child,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-access-logs",
-            bucket=bucket.id,
-            opts=child,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"
-                    )
-                )
-            ],
-        )
-        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
-        aws.s3.BucketPolicy(
-            f"{name}-access-logs",
-            bucket=bucket.id,
-            opts=child,
-            policy=pulumi.Output.all(bucket.arn, account).apply(
-                lambda a: tls_only_policy(a[0], log_delivery_account=a[1])
-            ),
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-access-logs",
-            bucket=bucket.id,
-            opts=child,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-logs",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                        days=args.settings.access_log_retention_days
-                    ),
-                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=7
-                    ),
-                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=1
-                    ),
-                )
-            ],
-        )
-        return bucket
-
-
-def _private(resource_name: str, bucket: aws.s3.Bucket, opts: pulumi.ResourceOptions) -> None:
-    """No ACLs (bucket owner owns every object) and all four public-access blocks on."""
-    aws.s3.BucketOwnershipControls(
-        resource_name,
-        bucket=bucket.id,
-        opts=opts,
-        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-    )
-    aws.s3.BucketPublicAccessBlock(
-        resource_name,
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-        opts=opts,
-    )
-
-
-def tls_only_policy(bucket_arn: str, log_delivery_account: str | None = None) -> str:
-    """Deny every request that is not HTTPS or uses TLS older than 1.2; optionally let S3 server access
-    logging of this account deliver logs."""
-    resources = [bucket_arn, f"{bucket_arn}/*"]
-    statements: list[dict] = [
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": resources,
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
-        {
-            "Sid": "DenyOutdatedTls",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": resources,
-            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-        },
-    ]
-    if log_delivery_account is not None:
-        statements.append(
-            {
-                "Sid": "S3ServerAccessLogDelivery",
-                "Effect": "Allow",
-                "Principal": {"Service": "logging.s3.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"{bucket_arn}/*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": log_delivery_account}},
-            }
-        )
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 def _deny_recovery_point_deletion(name: str, vault: aws.backup.Vault, opts: pulumi.ResourceOptions) -> None:
