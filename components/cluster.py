@@ -20,7 +20,6 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
@@ -29,6 +28,14 @@ import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator, model_validator
 
 from components._lib.args import ComponentArgs, Input, SettingError
+from components._lib.eks import (
+    ADDON_VERSIONS,
+    DEFAULT_KUBERNETES_VERSION,
+    SUPPORTED_KUBERNETES_VERSIONS,
+    cluster_kms_policy,
+    ebs_kms_policy,
+    kubeconfig_for,
+)
 from components._lib.fields import LogRetentionDays
 from components.irsa import irsa_role
 from components.service_role import service_role
@@ -42,46 +49,6 @@ CLUSTER_ROLE_POLICIES = (f"{_MANAGED}AmazonEKSClusterPolicy",)
 NODE_ROLE_POLICIES = (f"{_MANAGED}AmazonEKSWorkerNodePolicy", f"{_MANAGED}AmazonEC2ContainerRegistryPullOnly")
 TRUST_ACTIONS = ("sts:AssumeRole", "sts:TagSession")
 
-
-@dataclass(frozen=True)
-class AddonVersions:
-    """EKS managed add-on versions that go with one Kubernetes minor version."""
-
-    vpc_cni: str
-    kube_proxy: str
-    coredns: str
-    ebs_csi_driver: str
-
-
-# Latest add-on builds per Kubernetes version in the Amazon EKS user guide tables
-# (managing-kube-proxy, managing-coredns); vpc-cni and the EBS CSI driver are version-independent.
-ADDON_VERSIONS: dict[str, AddonVersions] = {
-    "1.36": AddonVersions(
-        vpc_cni="v1.23.1-eksbuild.1",
-        kube_proxy="v1.36.0-eksbuild.14",
-        coredns="v1.14.3-eksbuild.3",
-        ebs_csi_driver="v1.66.0-eksbuild.1",
-    ),
-    "1.35": AddonVersions(
-        vpc_cni="v1.23.1-eksbuild.1",
-        kube_proxy="v1.35.3-eksbuild.13",
-        coredns="v1.14.3-eksbuild.3",
-        ebs_csi_driver="v1.66.0-eksbuild.1",
-    ),
-    "1.34": AddonVersions(
-        vpc_cni="v1.23.1-eksbuild.1",
-        kube_proxy="v1.34.6-eksbuild.13",
-        coredns="v1.13.2-eksbuild.11",
-        ebs_csi_driver="v1.66.0-eksbuild.1",
-    ),
-}
-
-
-# Kubernetes versions in EKS standard support on 2026-11-25 (1.36 released on EKS 2026-06-02): the
-# ones with pinned add-on versions above. A version outside this set is either unknown to EKS or
-# costs extended-support rates.
-SUPPORTED_KUBERNETES_VERSIONS = tuple(sorted(ADDON_VERSIONS, key=lambda v: tuple(map(int, v.split(".")))))
-DEFAULT_KUBERNETES_VERSION = "1.36"
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -263,45 +230,6 @@ class EksClusterArgs(ComponentArgs):
         return self.kms_key_arn if self.settings.node_volume_key == "platform" else None
 
 
-def _kubeconfig(name: str, endpoint: str, ca_data: str, region: str) -> str:
-    """A kubeconfig that gets short-lived tokens from `aws eks get-token`: no credential inside,
-    and nothing in it changes between runs, so the Provider built from it does not churn."""
-    return json.dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "current-context": name,
-            "preferences": {},
-            "clusters": [
-                {"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}
-            ],
-            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-            "users": [
-                {
-                    "name": name,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "aws",
-                            "args": [
-                                "--region",
-                                region,
-                                "eks",
-                                "get-token",
-                                "--cluster-name",
-                                name,
-                                "--output",
-                                "json",
-                            ],
-                            "interactiveMode": "Never",
-                        }
-                    },
-                }
-            ],
-        }
-    )
-
-
 class EksCluster(pulumi.ComponentResource):
     """An EKS cluster with managed node groups, IRSA, pinned managed add-ons and a default gp3 class."""
 
@@ -318,11 +246,84 @@ class EksCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("groundwork:cluster:EksCluster", name, None, opts)
-        spec = args.settings
-        versions = ADDON_VERSIONS[spec.kubernetes_version]
-        tags = component_tags(args.tags, name)
-        child = pulumi.ResourceOptions(parent=self)
+        self._name, self._args = name, args
+        self._tags = component_tags(args.tags, name)
+        versions = ADDON_VERSIONS[args.settings.kubernetes_version]
 
+        cluster = self._control_plane()
+        oidc_arn, oidc_issuer = self._identity_provider(cluster)
+        access = self._access_entries(name, args, cluster, self._tags)
+        cni_role, ebs_role = self._addon_roles(oidc_arn, oidc_issuer)
+        # Networking first: nodes only become Ready once the CNI and kube-proxy run on them. The CNI
+        # also enforces NetworkPolicy, which the namespace baseline's default-deny relies on.
+        vpc_cni = self._addon(
+            cluster,
+            "vpc-cni",
+            versions.vpc_cni,
+            service_account_role_arn=cni_role.arn,
+            configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
+        )
+        kube_proxy = self._addon(cluster, "kube-proxy", versions.kube_proxy)
+        node_role, node_groups = self._nodes(cluster, after=[vpc_cni, kube_proxy])
+        coredns = self._addon(cluster, "coredns", versions.coredns, after=node_groups)
+        ebs_csi = self._addon(
+            cluster,
+            "aws-ebs-csi-driver",
+            versions.ebs_csi_driver,
+            after=node_groups,
+            service_account_role_arn=ebs_role.arn,
+        )
+        ca_data = cluster.certificate_authority.apply(
+            lambda ca: ca["data"] if isinstance(ca, dict) else ca.data
+        )
+        kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(cluster.name, cluster.endpoint, ca_data).apply(
+                lambda parts: kubeconfig_for(parts[0], parts[1], parts[2], args.region)
+            )
+        )
+        # Every Kubernetes resource that uses this provider waits for nodes, networking, DNS and the
+        # access entries, so the first `pulumi up` never talks to a cluster that cannot answer yet.
+        self.k8s_provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=kubeconfig,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*node_groups, vpc_cni, kube_proxy, coredns, *access]
+            ),
+        )
+        self._storage_class(after=ebs_csi)
+
+        self.cluster_name = cluster.name
+        self.endpoint = cluster.endpoint
+        self.certificate_authority = ca_data
+        self.oidc_provider_arn = oidc_arn
+        self.oidc_issuer = oidc_issuer
+        self.kubeconfig = kubeconfig
+        self.cluster_security_group_id = cluster.vpc_config.apply(
+            lambda vpc: (
+                vpc["cluster_security_group_id"] if isinstance(vpc, dict) else vpc.cluster_security_group_id
+            )
+        )
+        self.node_role_arn = node_role.arn
+        self.storage_class_name = args.storage_class_name
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "endpoint": self.endpoint,
+                "certificate_authority": self.certificate_authority,
+                "oidc_provider_arn": self.oidc_provider_arn,
+                "oidc_issuer": self.oidc_issuer,
+                "kubeconfig": self.kubeconfig,
+                "cluster_security_group_id": self.cluster_security_group_id,
+                "node_role_arn": self.node_role_arn,
+                "storage_class_name": self.storage_class_name,
+            }
+        )
+
+    def _control_plane(self) -> aws.eks.Cluster:
+        """The cluster in the private subnets with its own encrypted log group and IAM role."""
+        name, args, spec, tags = self._name, self._args, self._args.settings, self._tags
+        child = pulumi.ResourceOptions(parent=self)
         # EKS would create this group itself, without encryption and with logs kept forever.
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-control-plane-logs",
@@ -332,7 +333,6 @@ class EksCluster(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-
         # EKS documents both keys in the cluster role's trust (user guide, "Cross-service confused
         # deputy prevention in Amazon EKS"): this account, and this one cluster.
         cluster_role = service_role(
@@ -346,7 +346,7 @@ class EksCluster(pulumi.ComponentResource):
                 f"arn:{partition}:eks:{args.region}:{account}:cluster/{args.cluster_name}"
             ),
         )
-        role_attachments = [
+        role_attachments: list[pulumi.Resource] = [
             aws.iam.RolePolicyAttachment(
                 f"{name}-cluster-role-{i}", role=cluster_role.name, policy_arn=arn, opts=child
             )
@@ -358,30 +358,13 @@ class EksCluster(pulumi.ComponentResource):
                 f"{name}-cluster-role-kms",
                 role=cluster_role.id,
                 policy=pulumi.Output.from_input(args.kms_key_arn).apply(
-                    lambda arn: json.dumps(
-                        {
-                            "Version": "2012-10-17",
-                            "Statement": [
-                                {
-                                    "Effect": "Allow",
-                                    "Resource": arn,
-                                    "Action": [
-                                        "kms:Encrypt",
-                                        "kms:Decrypt",
-                                        "kms:ListGrants",
-                                        "kms:DescribeKey",
-                                    ],
-                                }
-                            ],
-                        }
-                    )
+                    lambda arn: json.dumps(cluster_kms_policy(arn))
                 ),
                 opts=child,
             )
         )
-
         public = bool(spec.endpoint_public_access_cidrs)
-        cluster = aws.eks.Cluster(
+        return aws.eks.Cluster(
             f"{name}-eks",
             name=args.cluster_name,
             version=spec.kubernetes_version,
@@ -409,69 +392,79 @@ class EksCluster(pulumi.ComponentResource):
                 parent=self, protect=args.protect, depends_on=[log_group, *role_attachments]
             ),
         )
+
+    def _identity_provider(self, cluster: aws.eks.Cluster) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """The cluster's IAM OIDC provider (for IRSA): its ARN and its issuer without https://."""
         issuer_url = cluster.identities.apply(
             lambda ids: ids[0]["oidcs"][0]["issuer"] if isinstance(ids[0], dict) else ids[0].oidcs[0].issuer
         )
         oidc = aws.iam.OpenIdConnectProvider(
-            f"{name}-oidc", url=issuer_url, client_id_lists=["sts.amazonaws.com"], tags=tags, opts=child
+            f"{self._name}-oidc",
+            url=issuer_url,
+            client_id_lists=["sts.amazonaws.com"],
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        oidc_issuer = issuer_url.apply(lambda url: url.removeprefix("https://"))
+        return oidc.arn, issuer_url.apply(lambda url: url.removeprefix("https://"))
 
-        access = self._access_entries(name, args, cluster, tags)
+    def _addon_roles(
+        self, oidc_arn: pulumi.Output[str], oidc_issuer: pulumi.Output[str]
+    ) -> tuple[aws.iam.Role, aws.iam.Role]:
+        """IRSA roles of the VPC CNI and the EBS CSI driver (the node role needs neither policy)."""
 
         def irsa(
             role_name: str,
-            namespace: str,
             service_account: str,
-            policies: Sequence[str] = (),
+            policies: Sequence[str],
             policy: pulumi.Input[dict] | None = None,
         ) -> aws.iam.Role:
             return irsa_role(
-                f"{name}-{role_name}-irsa",
+                f"{self._name}-{role_name}-irsa",
                 parent=self,
-                oidc_provider_arn=oidc.arn,
+                oidc_provider_arn=oidc_arn,
                 oidc_issuer=oidc_issuer,
-                namespace=namespace,
+                namespace="kube-system",
                 service_account=service_account,
-                tags=tags,
+                tags=self._tags,
                 managed_policy_arns=policies,
                 policy=policy,
             )
 
-        cni_role = irsa("vpc-cni", "kube-system", "aws-node", [f"{_MANAGED}AmazonEKS_CNI_Policy"])
+        cni_role = irsa("vpc-cni", "aws-node", [f"{_MANAGED}AmazonEKS_CNI_Policy"])
         ebs_role = irsa(
             "ebs-csi",
-            "kube-system",
             "ebs-csi-controller-sa",
             [f"{_MANAGED}service-role/AmazonEBSCSIDriverPolicy"],
-            policy=pulumi.Output.from_input(args.kms_key_arn).apply(_ebs_kms_policy),
+            policy=pulumi.Output.from_input(self._args.kms_key_arn).apply(ebs_kms_policy),
+        )
+        return cni_role, ebs_role
+
+    def _addon(
+        self,
+        cluster: aws.eks.Cluster,
+        addon_name: str,
+        version: str,
+        after: Sequence[pulumi.Resource] = (),
+        **extra,
+    ) -> aws.eks.Addon:
+        """An EKS managed add-on at its pinned version; EKS's values win over manual edits."""
+        return aws.eks.Addon(
+            f"{self._name}-{addon_name}",
+            cluster_name=cluster.name,
+            addon_name=addon_name,
+            addon_version=version,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
+            **extra,
         )
 
-        def addon(
-            addon_name: str, version: str, after: Sequence[pulumi.Resource] = (), **extra
-        ) -> aws.eks.Addon:
-            return aws.eks.Addon(
-                f"{name}-{addon_name}",
-                cluster_name=cluster.name,
-                addon_name=addon_name,
-                addon_version=version,
-                resolve_conflicts_on_create="OVERWRITE",
-                resolve_conflicts_on_update="OVERWRITE",
-                tags=tags,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
-                **extra,
-            )
-
-        # Networking first: nodes only become Ready once the CNI and kube-proxy run on them. The CNI
-        # also enforces NetworkPolicy, which the namespace baseline's default-deny relies on.
-        vpc_cni = addon(
-            "vpc-cni",
-            versions.vpc_cni,
-            service_account_role_arn=cni_role.arn,
-            configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
-        )
-        kube_proxy = addon("kube-proxy", versions.kube_proxy)
-
+    def _nodes(
+        self, cluster: aws.eks.Cluster, after: Sequence[pulumi.Resource]
+    ) -> tuple[aws.iam.Role, list[aws.eks.NodeGroup]]:
+        """The node role and one managed node group per configured group, after the networking add-ons."""
+        name, args, tags = self._name, self._args, self._tags
         node_role = service_role(
             f"{name}-node-role",
             service="ec2.amazonaws.com",
@@ -484,53 +477,26 @@ class EksCluster(pulumi.ComponentResource):
         )
         node_attachments = [
             aws.iam.RolePolicyAttachment(
-                f"{name}-node-role-{i}", role=node_role.name, policy_arn=arn, opts=child
+                f"{name}-node-role-{i}",
+                role=node_role.name,
+                policy_arn=arn,
+                opts=pulumi.ResourceOptions(parent=self),
             )
             for i, arn in enumerate(NODE_ROLE_POLICIES)
         ]
         node_groups = [
             self._node_group(
-                name,
-                group,
-                ng,
-                args,
-                cluster,
-                node_role,
-                tags,
-                after=[vpc_cni, kube_proxy, *node_attachments],
+                name, group, ng, args, cluster, node_role, tags, after=[*after, *node_attachments]
             )
-            for group, ng in spec.node_groups.items()
+            for group, ng in args.settings.node_groups.items()
         ]
+        return node_role, node_groups
 
-        coredns = addon("coredns", versions.coredns, after=node_groups)
-        ebs_csi = addon(
-            "aws-ebs-csi-driver",
-            versions.ebs_csi_driver,
-            after=node_groups,
-            service_account_role_arn=ebs_role.arn,
-        )
-
-        ca_data = cluster.certificate_authority.apply(
-            lambda ca: ca["data"] if isinstance(ca, dict) else ca.data
-        )
-        kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(cluster.name, cluster.endpoint, ca_data).apply(
-                lambda parts: _kubeconfig(parts[0], parts[1], parts[2], args.region)
-            )
-        )
-        # Every Kubernetes resource that uses this provider waits for nodes, networking, DNS and the
-        # access entries, so the first `pulumi up` never talks to a cluster that cannot answer yet.
-        self.k8s_provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=kubeconfig,
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*node_groups, vpc_cni, kube_proxy, coredns, *access]
-            ),
-        )
-
+    def _storage_class(self, after: pulumi.Resource) -> None:
+        """The default StorageClass: gp3, encrypted with the platform key, bound where the pod lands."""
+        args = self._args
         k8s.storage.v1.StorageClass(
-            f"{name}-gp3",
+            f"{self._name}-gp3",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=args.storage_class_name,
                 annotations={"storageclass.kubernetes.io/is-default-class": "true"},
@@ -544,37 +510,10 @@ class EksCluster(pulumi.ComponentResource):
                     "csi.storage.k8s.io/fstype": "ext4",
                 }
             ),
-            reclaim_policy=spec.storage_reclaim_policy,
+            reclaim_policy=args.settings.storage_reclaim_policy,
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
-            opts=pulumi.ResourceOptions(parent=self, provider=self.k8s_provider, depends_on=[ebs_csi]),
-        )
-
-        self.cluster_name = cluster.name
-        self.endpoint = cluster.endpoint
-        self.certificate_authority = ca_data
-        self.oidc_provider_arn = oidc.arn
-        self.oidc_issuer = oidc_issuer
-        self.kubeconfig = kubeconfig
-        self.cluster_security_group_id = cluster.vpc_config.apply(
-            lambda vpc: (
-                vpc["cluster_security_group_id"] if isinstance(vpc, dict) else vpc.cluster_security_group_id
-            )
-        )
-        self.node_role_arn = node_role.arn
-        self.storage_class_name = args.storage_class_name
-        self.register_outputs(
-            {
-                "cluster_name": self.cluster_name,
-                "endpoint": self.endpoint,
-                "certificate_authority": self.certificate_authority,
-                "oidc_provider_arn": self.oidc_provider_arn,
-                "oidc_issuer": self.oidc_issuer,
-                "kubeconfig": self.kubeconfig,
-                "cluster_security_group_id": self.cluster_security_group_id,
-                "node_role_arn": self.node_role_arn,
-                "storage_class_name": self.storage_class_name,
-            }
+            opts=pulumi.ResourceOptions(parent=self, provider=self.k8s_provider, depends_on=[after]),
         )
 
     def _access_entries(
@@ -678,33 +617,6 @@ class EksCluster(pulumi.ComponentResource):
                 parent=self, depends_on=list(after), ignore_changes=["scalingConfig.desiredSize"]
             ),
         )
-
-
-def _ebs_kms_policy(key_arn: str) -> dict:
-    """The EBS CSI driver creates volumes encrypted with the platform key, so it may use that key
-    (grants only for AWS resources, i.e. the EBS volumes themselves)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Resource": key_arn,
-                "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
-                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            },
-            {
-                "Effect": "Allow",
-                "Resource": key_arn,
-                "Action": [
-                    "kms:Encrypt",
-                    "kms:Decrypt",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:DescribeKey",
-                ],
-            },
-        ],
-    }
 
 
 class LocalClusterSettings(ComponentArgs):
