@@ -205,7 +205,6 @@ class Kafka(DataService):
     def _managed(self, name: str, args: KafkaArgs, network: ManagedNetworkArgs) -> None:
         msk = args.settings
         tags = component_tags(args.tags, name)
-        child = pulumi.ResourceOptions(parent=self)
         auth = list(dict.fromkeys(msk.client_authentication))
         ports = [
             (CLIENT_PORTS[mechanism], CLIENT_PORTS[mechanism], f"Kafka SASL/{mechanism.upper()} over TLS")
@@ -228,23 +227,35 @@ class Kafka(DataService):
             purpose="the MSK brokers (SASL over TLS)",
             parent=self,
         )
-        configuration = aws.msk.Configuration(
-            f"{name}-config",
-            name=name,
-            kafka_versions=[msk.kafka_version],
-            description=f"{name}: no auto-created topics, replication factor and min ISR for durability",
-            server_properties=server_properties(msk.broker_count),
-            opts=child,
+        cluster = self._msk_cluster(name, args, network, group, auth, tags)
+        self._storage_autoscaling(name, cluster, msk, tags)
+
+        values = self._connection_values(name, args, network, cluster, auth, tags)
+        secret = connection_secret(name, namespace=args.namespace, values=values, parent=self)
+        primary = "scram" if "scram" in auth else "iam"
+        self.endpoint = (
+            cluster.bootstrap_brokers_sasl_scram if primary == "scram" else cluster.bootstrap_brokers_sasl_iam
         )
-        broker_logs = log_group(
-            f"{name}-log-brokers",
-            log_group_name=f"/aws/msk/{name}/brokers",
-            retention_days=msk.log_retention_days,
-            kms_key_arn=network.kms_key_arn,
-            tags=tags,
-            parent=self,
-        )
-        cluster = aws.msk.Cluster(
+        self.port = pulumi.Output.from_input(CLIENT_PORTS[primary])
+        self.connection_secret_name = secret.metadata.name
+        self.arn = cluster.arn
+        self.resource_id = cluster.cluster_name
+        self.security_group_id = group.id
+
+    def _msk_cluster(
+        self,
+        name: str,
+        args: KafkaArgs,
+        network: ManagedNetworkArgs,
+        group: aws.ec2.SecurityGroup,
+        auth: list[str],
+        tags: Mapping[str, str],
+    ) -> aws.msk.Cluster:
+        """The brokers: private, TLS everywhere, authenticated clients only, encrypted with the stack's
+        key, durable topic defaults, both Prometheus exporters and broker logs to an encrypted group."""
+        msk = args.settings
+        configuration, broker_logs = self._configuration(name, msk, network, tags)
+        return aws.msk.Cluster(
             f"{name}-cluster",
             cluster_name=name,
             kafka_version=msk.kafka_version,
@@ -304,8 +315,41 @@ class Kafka(DataService):
                 ignore_changes=["brokerNodeGroupInfo.storageInfo.ebsStorageInfo.volumeSize"],
             ),
         )
-        self._storage_autoscaling(name, cluster, msk, tags)
 
+    def _configuration(
+        self, name: str, msk: KafkaSettings, network: ManagedNetworkArgs, tags: Mapping[str, str]
+    ) -> tuple[aws.msk.Configuration, aws.cloudwatch.LogGroup]:
+        """The broker settings (no auto-created topics, durable replication) and the broker log group."""
+        child = pulumi.ResourceOptions(parent=self)
+        configuration = aws.msk.Configuration(
+            f"{name}-config",
+            name=name,
+            kafka_versions=[msk.kafka_version],
+            description=f"{name}: no auto-created topics, replication factor and min ISR for durability",
+            server_properties=server_properties(msk.broker_count),
+            opts=child,
+        )
+        broker_logs = log_group(
+            f"{name}-log-brokers",
+            log_group_name=f"/aws/msk/{name}/brokers",
+            retention_days=msk.log_retention_days,
+            kms_key_arn=network.kms_key_arn,
+            tags=tags,
+            parent=self,
+        )
+        return configuration, broker_logs
+
+    def _connection_values(
+        self,
+        name: str,
+        args: KafkaArgs,
+        network: ManagedNetworkArgs,
+        cluster: aws.msk.Cluster,
+        auth: list[str],
+        tags: Mapping[str, str],
+    ) -> dict[str, pulumi.Input[str]]:
+        """What apps read from the connection Secret: the bootstrap brokers of each mechanism, and the
+        SCRAM credentials when SCRAM is on (the password only as a Pulumi secret)."""
         values: dict[str, pulumi.Input[str]] = {"tls": "true", "securityProtocol": "SASL_SSL"}
         if "scram" in auth:
             password = self._scram_secret(name, args, network, cluster, tags)
@@ -328,16 +372,7 @@ class Kafka(DataService):
                         "saslMechanism": "AWS_MSK_IAM",
                     }
                 )
-        secret = connection_secret(name, namespace=args.namespace, values=values, parent=self)
-        primary = "scram" if "scram" in auth else "iam"
-        self.endpoint = (
-            cluster.bootstrap_brokers_sasl_scram if primary == "scram" else cluster.bootstrap_brokers_sasl_iam
-        )
-        self.port = pulumi.Output.from_input(CLIENT_PORTS[primary])
-        self.connection_secret_name = secret.metadata.name
-        self.arn = cluster.arn
-        self.resource_id = cluster.cluster_name
-        self.security_group_id = group.id
+        return values
 
     def _storage_autoscaling(
         self, name: str, cluster: aws.msk.Cluster, msk: KafkaSettings, tags: Mapping[str, str]
@@ -410,13 +445,11 @@ class Kafka(DataService):
         return password.result
 
     def _in_cluster(self, name: str, args: KafkaArgs) -> None:
-        local = args.workload
         nodes = args.settings.in_cluster_nodes
         assert args.storage_class_name is not None  # DataServiceArgs: no network means in-cluster
         labels = workload_labels(name, "kafka")
         service_host = f"{name}.{args.namespace}.svc.cluster.local"
         voters = ",".join(f"{i}@{name}-{i}.{service_host}:{CONTROLLER_PORT}" for i in range(nodes))
-        rep = replication_settings(nodes)
         bootstrap = ",".join(f"{name}-{i}.{service_host}:{LOCAL_PORT}" for i in range(nodes))
         secret = connection_secret(
             name,
@@ -446,72 +479,7 @@ class Kafka(DataService):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        settings = {
-            "KAFKA_PROCESS_ROLES": "broker,controller",
-            "KAFKA_LISTENERS": f"PLAINTEXT://:{LOCAL_PORT},CONTROLLER://:{CONTROLLER_PORT}",
-            "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
-            "KAFKA_INTER_BROKER_LISTENER_NAME": "PLAINTEXT",
-            "KAFKA_CONTROLLER_QUORUM_VOTERS": voters,
-            "KAFKA_LOG_DIRS": "/var/lib/kafka/data/logs",
-            "CLUSTER_ID": _cluster_id(name),
-            "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
-            "KAFKA_DEFAULT_REPLICATION_FACTOR": str(rep["replication_factor"]),
-            "KAFKA_MIN_INSYNC_REPLICAS": str(rep["min_insync_replicas"]),
-            "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": str(rep["replication_factor"]),
-            "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": str(rep["replication_factor"]),
-            "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": str(rep["min_insync_replicas"]),
-            "KAFKA_HEAP_OPTS": "-Xms256m -Xmx512m",
-            "LOG_DIR": "/opt/kafka/logs",
-        }
-        # The node id and advertised name come from the pod's ordinal, known only at start.
-        start = (
-            f'export KAFKA_NODE_ID="${{HOSTNAME##*-}}"; '
-            f'export KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://${{HOSTNAME}}.{service_host}:{LOCAL_PORT}"; '
-            "exec /etc/kafka/docker/run"
-        )
-        port_probe = k8s.core.v1.TCPSocketActionArgs(port="kafka")
-        config_mount = k8s.core.v1.VolumeMountArgs(name="config", mount_path="/opt/kafka/config")
-        container = k8s.core.v1.ContainerArgs(
-            name="kafka",
-            image=local.image,
-            command=["/bin/bash", "-c", start],
-            env=[k8s.core.v1.EnvVarArgs(name=key, value=value) for key, value in settings.items()],
-            ports=[
-                k8s.core.v1.ContainerPortArgs(name="kafka", container_port=LOCAL_PORT),
-                k8s.core.v1.ContainerPortArgs(name="controller", container_port=CONTROLLER_PORT),
-            ],
-            startup_probe=k8s.core.v1.ProbeArgs(
-                tcp_socket=port_probe, period_seconds=5, failure_threshold=60
-            ),
-            readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=port_probe, period_seconds=10),
-            liveness_probe=k8s.core.v1.ProbeArgs(
-                tcp_socket=port_probe, period_seconds=20, failure_threshold=6
-            ),
-            resources=k8s.core.v1.ResourceRequirementsArgs(
-                requests={"cpu": local.cpu_request, "memory": local.memory_request},
-                limits={"memory": local.memory_limit},
-            ),
-            security_context=restricted_container_security_context(),
-            volume_mounts=[
-                k8s.core.v1.VolumeMountArgs(name="data", mount_path="/var/lib/kafka/data"),
-                config_mount,
-                k8s.core.v1.VolumeMountArgs(name="logs", mount_path="/opt/kafka/logs"),
-                k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
-            ],
-        )
-        # The image writes server.properties into /opt/kafka/config at start; with a read-only root
-        # filesystem that directory is an emptyDir, seeded with the image's own files first.
-        seed_config = k8s.core.v1.ContainerArgs(
-            name="seed-config",
-            image=local.image,
-            command=["/bin/sh", "-c", "cp -a /opt/kafka/config/. /seed/"],
-            resources=k8s.core.v1.ResourceRequirementsArgs(
-                requests={"cpu": "10m", "memory": "16Mi"}, limits={"memory": "64Mi"}
-            ),
-            security_context=restricted_container_security_context(),
-            volume_mounts=[k8s.core.v1.VolumeMountArgs(name="config", mount_path="/seed")],
-        )
+        container, seed_config = _kraft_containers(name, args, service_host, voters)
         data_statefulset(
             name,
             namespace=args.namespace,
@@ -547,6 +515,78 @@ class Kafka(DataService):
         self.endpoint = pulumi.Output.from_input(bootstrap)
         self.port = pulumi.Output.from_input(LOCAL_PORT)
         self.connection_secret_name = secret.metadata.name
+
+
+def _kraft_containers(
+    name: str, args: KafkaArgs, service_host: str, voters: str
+) -> tuple[k8s.core.v1.ContainerArgs, k8s.core.v1.ContainerArgs]:
+    """The KRaft node (broker and controller in one, its id from the pod's ordinal) and the init
+    container that seeds its config directory (the root filesystem is read-only)."""
+    local = args.workload
+    rep = replication_settings(args.settings.in_cluster_nodes)
+    settings = {
+        "KAFKA_PROCESS_ROLES": "broker,controller",
+        "KAFKA_LISTENERS": f"PLAINTEXT://:{LOCAL_PORT},CONTROLLER://:{CONTROLLER_PORT}",
+        "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
+        "KAFKA_INTER_BROKER_LISTENER_NAME": "PLAINTEXT",
+        "KAFKA_CONTROLLER_QUORUM_VOTERS": voters,
+        "KAFKA_LOG_DIRS": "/var/lib/kafka/data/logs",
+        "CLUSTER_ID": _cluster_id(name),
+        "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
+        "KAFKA_DEFAULT_REPLICATION_FACTOR": str(rep["replication_factor"]),
+        "KAFKA_MIN_INSYNC_REPLICAS": str(rep["min_insync_replicas"]),
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": str(rep["replication_factor"]),
+        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": str(rep["replication_factor"]),
+        "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": str(rep["min_insync_replicas"]),
+        "KAFKA_HEAP_OPTS": "-Xms256m -Xmx512m",
+        "LOG_DIR": "/opt/kafka/logs",
+    }
+    # The node id and advertised name come from the pod's ordinal, known only at start.
+    start = (
+        f'export KAFKA_NODE_ID="${{HOSTNAME##*-}}"; '
+        f'export KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://${{HOSTNAME}}.{service_host}:{LOCAL_PORT}"; '
+        "exec /etc/kafka/docker/run"
+    )
+    port_probe = k8s.core.v1.TCPSocketActionArgs(port="kafka")
+    config_mount = k8s.core.v1.VolumeMountArgs(name="config", mount_path="/opt/kafka/config")
+    container = k8s.core.v1.ContainerArgs(
+        name="kafka",
+        image=local.image,
+        command=["/bin/bash", "-c", start],
+        env=[k8s.core.v1.EnvVarArgs(name=key, value=value) for key, value in settings.items()],
+        ports=[
+            k8s.core.v1.ContainerPortArgs(name="kafka", container_port=LOCAL_PORT),
+            k8s.core.v1.ContainerPortArgs(name="controller", container_port=CONTROLLER_PORT),
+        ],
+        startup_probe=k8s.core.v1.ProbeArgs(tcp_socket=port_probe, period_seconds=5, failure_threshold=60),
+        readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=port_probe, period_seconds=10),
+        liveness_probe=k8s.core.v1.ProbeArgs(tcp_socket=port_probe, period_seconds=20, failure_threshold=6),
+        resources=k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": local.cpu_request, "memory": local.memory_request},
+            limits={"memory": local.memory_limit},
+        ),
+        security_context=restricted_container_security_context(),
+        volume_mounts=[
+            k8s.core.v1.VolumeMountArgs(name="data", mount_path="/var/lib/kafka/data"),
+            config_mount,
+            k8s.core.v1.VolumeMountArgs(name="logs", mount_path="/opt/kafka/logs"),
+            k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+        ],
+    )
+    # The image writes server.properties into /opt/kafka/config at start; with a read-only root
+    # filesystem that directory is an emptyDir, seeded with the image's own files first.
+    seed_config = k8s.core.v1.ContainerArgs(
+        name="seed-config",
+        image=local.image,
+        command=["/bin/sh", "-c", "cp -a /opt/kafka/config/. /seed/"],
+        resources=k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": "10m", "memory": "16Mi"}, limits={"memory": "64Mi"}
+        ),
+        security_context=restricted_container_security_context(),
+        volume_mounts=[k8s.core.v1.VolumeMountArgs(name="config", mount_path="/seed")],
+    )
+    return container, seed_config
 
 
 def _cluster_id(name: str) -> str:

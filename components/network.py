@@ -118,17 +118,15 @@ class Network(pulumi.ComponentResource):
         zones = net.zones(args.region)
         plan = plan_subnets(net.cidr, len(zones))
         tags = component_tags(args.tags, name)
+        self._name, self._tags = name, tags
         child = pulumi.ResourceOptions(parent=self)
-
-        def named(resource_name: str, **extra: str) -> dict[str, str]:
-            return {**tags, "Name": resource_name, **extra}
 
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
             cidr_block=net.cidr,
             enable_dns_support=True,
             enable_dns_hostnames=True,
-            tags=named(f"{name}-vpc"),
+            tags=self._named(f"{name}-vpc"),
             opts=child,
         )
         # Adopting the default security group with no rules strips AWS's allow-all-within-group
@@ -138,125 +136,28 @@ class Network(pulumi.ComponentResource):
             vpc_id=vpc.id,
             ingress=[],
             egress=[],
-            tags=named(f"{name}-default-sg-no-rules"),
+            tags=self._named(f"{name}-default-sg-no-rules"),
             opts=child,
         )
-        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=named(f"{name}-igw"), opts=child)
-
-        subnets: dict[str, list[aws.ec2.Subnet]] = {"public": [], "private": [], "database": []}
-        role_tags = {
-            "public": {"kubernetes.io/role/elb": "1"},
-            "private": {"kubernetes.io/role/internal-elb": "1"},
-            "database": {},
-        }
-        for tier in subnets:
-            for index, (zone, cidr) in enumerate(zip(zones, plan.tier(tier), strict=True)):
-                subnet_name = f"{name}-{tier}-{index}"
-                subnets[tier].append(
-                    aws.ec2.Subnet(
-                        subnet_name,
-                        vpc_id=vpc.id,
-                        cidr_block=str(cidr),
-                        availability_zone=zone,
-                        map_public_ip_on_launch=False,
-                        tags=named(subnet_name, tier=tier, **role_tags[tier]),
-                        opts=child,
-                    )
-                )
-
-        nat_count = len(zones) if net.nat_gateways == "perAz" else 1
-        nats, eips = [], []
-        for index in range(nat_count):
-            eip = aws.ec2.Eip(
-                f"{name}-nat-eip-{index}",
-                domain="vpc",
-                tags=named(f"{name}-nat-eip-{index}"),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
-            )
-            eips.append(eip)
-            nats.append(
-                aws.ec2.NatGateway(
-                    f"{name}-nat-{index}",
-                    allocation_id=eip.allocation_id,
-                    subnet_id=subnets["public"][index].id,
-                    connectivity_type="public",
-                    tags=named(f"{name}-nat-{index}"),
-                    opts=child,
-                )
-            )
-
-        public_rt = aws.ec2.RouteTable(
-            f"{name}-public-rt",
-            vpc_id=vpc.id,
-            routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=igw.id)],
-            tags=named(f"{name}-public-rt", tier="public"),
-            opts=child,
+        igw = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=vpc.id, tags=self._named(f"{name}-igw"), opts=child
         )
-        private_rts, database_rts = [], []
-        for index in range(len(zones)):
-            nat = nats[index if net.nat_gateways == "perAz" else 0]
-            private_rts.append(
-                aws.ec2.RouteTable(
-                    f"{name}-private-rt-{index}",
-                    vpc_id=vpc.id,
-                    routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)],
-                    tags=named(f"{name}-private-rt-{index}", tier="private"),
-                    opts=child,
-                )
-            )
-            # Isolated: only the implicit local route, so a database can never reach the internet.
-            database_rts.append(
-                aws.ec2.RouteTable(
-                    f"{name}-database-rt-{index}",
-                    vpc_id=vpc.id,
-                    routes=[],
-                    tags=named(f"{name}-database-rt-{index}", tier="database"),
-                    opts=child,
-                )
-            )
-        tables = {"public": [public_rt] * len(zones), "private": private_rts, "database": database_rts}
-        for tier, tier_subnets in subnets.items():
-            for index, subnet in enumerate(tier_subnets):
-                aws.ec2.RouteTableAssociation(
-                    f"{name}-{tier}-rta-{index}",
-                    subnet_id=subnet.id,
-                    route_table_id=tables[tier][index].id,
-                    opts=child,
-                )
-
-        # Defence in depth for the isolated tier: even if someone adds a route out, the database
-        # subnets' own ACL admits and emits traffic only within the VPC.
-        aws.ec2.NetworkAcl(
-            f"{name}-database-nacl",
-            vpc_id=vpc.id,
-            subnet_ids=[s.id for s in subnets["database"]],
-            ingress=[
-                aws.ec2.NetworkAclIngressArgs(
-                    rule_no=100, action="allow", protocol="-1", from_port=0, to_port=0, cidr_block=net.cidr
-                )
-            ],
-            egress=[
-                aws.ec2.NetworkAclEgressArgs(
-                    rule_no=100, action="allow", protocol="-1", from_port=0, to_port=0, cidr_block=net.cidr
-                )
-            ],
-            tags=named(f"{name}-database-nacl", tier="database"),
-            opts=child,
-        )
-
+        subnets = self._subnets(vpc, zones, plan)
+        nats, eips = self._nat_gateways(net, zones, igw, subnets["public"])
+        private_rts, database_rts = self._route_tables(vpc, igw, nats, net, subnets)
+        self._database_acl(vpc, net, subnets["database"])
         flow_log_group = self._flow_logs(name, args, vpc, tags)
-
         aws.ec2.VpcEndpoint(
             f"{name}-s3-endpoint",
             vpc_id=vpc.id,
             service_name=f"com.amazonaws.{args.region}.s3",
             vpc_endpoint_type="Gateway",
             route_table_ids=[rt.id for rt in private_rts + database_rts],
-            tags=named(f"{name}-s3-endpoint"),
+            tags=self._named(f"{name}-s3-endpoint"),
             opts=child,
         )
         if net.interface_endpoints:
-            self._interface_endpoints(name, args, vpc, subnets["private"], named)
+            self._interface_endpoints(name, args, vpc, subnets["private"], self._named)
 
         self.vpc_id = vpc.id
         self.vpc_cidr = vpc.cidr_block
@@ -279,6 +180,141 @@ class Network(pulumi.ComponentResource):
                 "nat_public_ips": self.nat_public_ips,
                 "flow_log_group_name": self.flow_log_group_name,
             }
+        )
+
+    def _named(self, resource_name: str, **extra: str) -> dict[str, str]:
+        """The component's tags plus the console's `Name` (and any tier tags)."""
+        return {**self._tags, "Name": resource_name, **extra}
+
+    def _subnets(self, vpc: aws.ec2.Vpc, zones: list[str], plan) -> dict[str, list[aws.ec2.Subnet]]:
+        """One subnet per tier in each zone; nothing gets a public address by default."""
+        name = self._name
+        subnets: dict[str, list[aws.ec2.Subnet]] = {"public": [], "private": [], "database": []}
+        role_tags = {
+            "public": {"kubernetes.io/role/elb": "1"},
+            "private": {"kubernetes.io/role/internal-elb": "1"},
+            "database": {},
+        }
+        for tier in subnets:
+            for index, (zone, cidr) in enumerate(zip(zones, plan.tier(tier), strict=True)):
+                subnet_name = f"{name}-{tier}-{index}"
+                subnets[tier].append(
+                    aws.ec2.Subnet(
+                        subnet_name,
+                        vpc_id=vpc.id,
+                        cidr_block=str(cidr),
+                        availability_zone=zone,
+                        map_public_ip_on_launch=False,
+                        tags=self._named(subnet_name, tier=tier, **role_tags[tier]),
+                        opts=pulumi.ResourceOptions(parent=self),
+                    )
+                )
+        return subnets
+
+    def _nat_gateways(
+        self,
+        net: NetworkSettings,
+        zones: list[str],
+        igw: aws.ec2.InternetGateway,
+        public_subnets: list[aws.ec2.Subnet],
+    ) -> tuple[list[aws.ec2.NatGateway], list[aws.ec2.Eip]]:
+        """One NAT gateway per AZ (`perAz`) or one shared, each with its Elastic IP."""
+        name = self._name
+        nat_count = len(zones) if net.nat_gateways == "perAz" else 1
+        nats, eips = [], []
+        for index in range(nat_count):
+            eip = aws.ec2.Eip(
+                f"{name}-nat-eip-{index}",
+                domain="vpc",
+                tags=self._named(f"{name}-nat-eip-{index}"),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+            )
+            eips.append(eip)
+            nats.append(
+                aws.ec2.NatGateway(
+                    f"{name}-nat-{index}",
+                    allocation_id=eip.allocation_id,
+                    subnet_id=public_subnets[index].id,
+                    connectivity_type="public",
+                    tags=self._named(f"{name}-nat-{index}"),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+            )
+        return nats, eips
+
+    def _route_tables(
+        self,
+        vpc: aws.ec2.Vpc,
+        igw: aws.ec2.InternetGateway,
+        nats: list[aws.ec2.NatGateway],
+        net: NetworkSettings,
+        subnets: dict[str, list[aws.ec2.Subnet]],
+    ) -> tuple[list[aws.ec2.RouteTable], list[aws.ec2.RouteTable]]:
+        """Public subnets route out through the internet gateway, private ones through their NAT, and
+        database ones nowhere: only the implicit local route, so a database never reaches the internet."""
+        name = self._name
+        child = pulumi.ResourceOptions(parent=self)
+        zone_count = len(subnets["public"])
+        public_rt = aws.ec2.RouteTable(
+            f"{name}-public-rt",
+            vpc_id=vpc.id,
+            routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=igw.id)],
+            tags=self._named(f"{name}-public-rt", tier="public"),
+            opts=child,
+        )
+        private_rts, database_rts = [], []
+        for index in range(zone_count):
+            nat = nats[index if net.nat_gateways == "perAz" else 0]
+            private_rts.append(
+                aws.ec2.RouteTable(
+                    f"{name}-private-rt-{index}",
+                    vpc_id=vpc.id,
+                    routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)],
+                    tags=self._named(f"{name}-private-rt-{index}", tier="private"),
+                    opts=child,
+                )
+            )
+            database_rts.append(
+                aws.ec2.RouteTable(
+                    f"{name}-database-rt-{index}",
+                    vpc_id=vpc.id,
+                    routes=[],
+                    tags=self._named(f"{name}-database-rt-{index}", tier="database"),
+                    opts=child,
+                )
+            )
+        tables = {"public": [public_rt] * zone_count, "private": private_rts, "database": database_rts}
+        for tier, tier_subnets in subnets.items():
+            for index, subnet in enumerate(tier_subnets):
+                aws.ec2.RouteTableAssociation(
+                    f"{name}-{tier}-rta-{index}",
+                    subnet_id=subnet.id,
+                    route_table_id=tables[tier][index].id,
+                    opts=child,
+                )
+        return private_rts, database_rts
+
+    def _database_acl(
+        self, vpc: aws.ec2.Vpc, net: NetworkSettings, database_subnets: list[aws.ec2.Subnet]
+    ) -> None:
+        """Defence in depth for the isolated tier: even if someone adds a route out, the database
+        subnets' own ACL admits and emits traffic only within the VPC."""
+        aws.ec2.NetworkAcl(
+            f"{self._name}-database-nacl",
+            vpc_id=vpc.id,
+            subnet_ids=[s.id for s in database_subnets],
+            ingress=[
+                aws.ec2.NetworkAclIngressArgs(
+                    rule_no=100, action="allow", protocol="-1", from_port=0, to_port=0, cidr_block=net.cidr
+                )
+            ],
+            egress=[
+                aws.ec2.NetworkAclEgressArgs(
+                    rule_no=100, action="allow", protocol="-1", from_port=0, to_port=0, cidr_block=net.cidr
+                )
+            ],
+            tags=self._named(f"{self._name}-database-nacl", tier="database"),
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _flow_logs(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -229,12 +229,7 @@ class Postgres(DataService):
 
     # --- AWS -------------------------------------------------------------------------------
     def _managed(self, name: str, args: PostgresArgs, network: ManagedNetworkArgs) -> None:
-        rds = args.settings
         tags = component_tags(args.tags, name)
-        data_tags = datastore_tags(args.tags, name, args.protect)
-        child = pulumi.ResourceOptions(parent=self)
-        major = rds.engine_version.split(".")[0]
-
         group = client_only_security_group(
             name,
             network=network,
@@ -251,105 +246,10 @@ class Postgres(DataService):
             purpose="PostgreSQL (the instance and RDS Proxy)",
             parent=self,
         )
-        subnets = aws.rds.SubnetGroup(
-            f"{name}-subnets",
-            name=name,
-            description=f"{name}: the database subnets, one per AZ",
-            subnet_ids=network.subnet_ids,
-            tags=tags,
-            opts=child,
-        )
-        parameters = aws.rds.ParameterGroup(
-            f"{name}-params",
-            name=f"{name}-postgres{major}",
-            family=f"postgres{major}",
-            description=f"{name}: TLS only, slow statements, connections and DDL logged",
-            parameters=[
-                aws.rds.ParameterGroupParameterArgs(name=k, value=v)
-                for k, v in _server_parameters(rds.slow_statement_ms).items()
-            ],
-            tags=tags,
-            opts=child,
-        )
-        logs = [
-            log_group(
-                f"{name}-log-{kind}",
-                log_group_name=f"/aws/rds/instance/{name}/{kind}",
-                retention_days=rds.log_retention_days,
-                kms_key_arn=network.kms_key_arn,
-                tags=tags,
-                parent=self,
-            )
-            for kind in ("postgresql", "upgrade")
-        ]
-        monitoring_role = _monitoring_role(name, tags, self)
-
-        common = {
-            "instance_class": rds.instance_class,
-            "publicly_accessible": False,
-            "vpc_security_group_ids": [group.id],
-            "parameter_group_name": parameters.name,
-            "port": PORT,
-            "ca_cert_identifier": args.ca_cert_identifier,
-            "iam_database_authentication_enabled": True,
-            "auto_minor_version_upgrade": True,
-            "performance_insights_enabled": True,
-            "performance_insights_kms_key_id": network.kms_key_arn,
-            "performance_insights_retention_period": args.performance_insights_retention_days,
-            "monitoring_interval": args.monitoring_interval_seconds,
-            "monitoring_role_arn": monitoring_role.arn,
-            "copy_tags_to_snapshot": True,
-            "deletion_protection": args.protect,
-        }
-        primary = aws.rds.Instance(
-            f"{name}-db",
-            identifier=name,
-            engine="postgres",
-            engine_version=rds.engine_version,
-            engine_lifecycle_support="open-source-rds-extended-support-disabled",
-            allow_major_version_upgrade=False,
-            db_name=args.database_name,
-            username=args.username,
-            manage_master_user_password=True,
-            master_user_secret_kms_key_id=network.kms_key_arn,
-            storage_type="gp3",
-            allocated_storage=rds.allocated_storage_gb,
-            max_allocated_storage=rds.max_allocated_storage_gb,
-            storage_encrypted=True,
-            kms_key_id=network.kms_key_arn,
-            multi_az=rds.multi_az,
-            db_subnet_group_name=subnets.name,
-            backup_retention_period=rds.backup_retention_days,
-            backup_window=rds.backup_window,
-            maintenance_window=rds.maintenance_window,
-            delete_automated_backups=False,
-            skip_final_snapshot=False,
-            final_snapshot_identifier=f"{name}-final",
-            enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
-            tags=data_tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=logs),
-            **common,
-        )
-        reader = primary.address
-        if rds.read_replica:
-            replica = aws.rds.Instance(
-                f"{name}-replica",
-                identifier=f"{name}-replica",
-                replicate_source_db=primary.identifier,
-                storage_encrypted=True,
-                kms_key_id=network.kms_key_arn,
-                max_allocated_storage=rds.max_allocated_storage_gb,
-                multi_az=False,
-                skip_final_snapshot=True,  # a replica holds no data of its own; RDS refuses one
-                tags=tags,  # no backup=true: the primary is backed up, AWS Backup skips read replicas
-                opts=pulumi.ResourceOptions(parent=self),
-                **common,
-            )
-            reader = replica.address
-
+        primary, reader = self._instances(name, args, network, group, tags)
         master_secret_arn = primary.master_user_secrets.apply(lambda s: s[0].secret_arn if s else "")
         pooler: pulumi.Input[str] = primary.address
-        if rds.connection_pooling:
+        if args.settings.connection_pooling:
             pooler = self.pooler_endpoint = rds_proxy(
                 name,
                 network=network,
@@ -388,9 +288,127 @@ class Postgres(DataService):
         self.security_group_id = group.id
         self.master_secret_arn = master_secret_arn
 
+    def _instances(
+        self,
+        name: str,
+        args: PostgresArgs,
+        network: ManagedNetworkArgs,
+        group: aws.ec2.SecurityGroup,
+        tags: Mapping[str, str],
+    ) -> tuple[aws.rds.Instance, pulumi.Output[str]]:
+        """The primary instance (encrypted, private, TLS only, backed up, protected) and, when asked
+        for, a read replica; returns the primary and the address readers use."""
+        rds = args.settings
+        data_tags = datastore_tags(args.tags, name, args.protect)
+        common = self._instance_settings(name, args, network, group, tags)
+        subnets = aws.rds.SubnetGroup(
+            f"{name}-subnets",
+            name=name,
+            description=f"{name}: the database subnets, one per AZ",
+            subnet_ids=network.subnet_ids,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        logs = [
+            log_group(
+                f"{name}-log-{kind}",
+                log_group_name=f"/aws/rds/instance/{name}/{kind}",
+                retention_days=rds.log_retention_days,
+                kms_key_arn=network.kms_key_arn,
+                tags=tags,
+                parent=self,
+            )
+            for kind in ("postgresql", "upgrade")
+        ]
+        primary = aws.rds.Instance(
+            f"{name}-db",
+            identifier=name,
+            engine="postgres",
+            engine_version=rds.engine_version,
+            engine_lifecycle_support="open-source-rds-extended-support-disabled",
+            allow_major_version_upgrade=False,
+            db_name=args.database_name,
+            username=args.username,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=network.kms_key_arn,
+            storage_type="gp3",
+            allocated_storage=rds.allocated_storage_gb,
+            max_allocated_storage=rds.max_allocated_storage_gb,
+            storage_encrypted=True,
+            kms_key_id=network.kms_key_arn,
+            multi_az=rds.multi_az,
+            db_subnet_group_name=subnets.name,
+            backup_retention_period=rds.backup_retention_days,
+            backup_window=rds.backup_window,
+            maintenance_window=rds.maintenance_window,
+            delete_automated_backups=False,
+            skip_final_snapshot=False,
+            final_snapshot_identifier=f"{name}-final",
+            enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
+            tags=data_tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=logs),
+            **common,
+        )
+        if not rds.read_replica:
+            return primary, primary.address
+        replica = aws.rds.Instance(
+            f"{name}-replica",
+            identifier=f"{name}-replica",
+            replicate_source_db=primary.identifier,
+            storage_encrypted=True,
+            kms_key_id=network.kms_key_arn,
+            max_allocated_storage=rds.max_allocated_storage_gb,
+            multi_az=False,
+            skip_final_snapshot=True,  # a replica holds no data of its own; RDS refuses one
+            tags=tags,  # no backup=true: the primary is backed up, AWS Backup skips read replicas
+            opts=pulumi.ResourceOptions(parent=self),
+            **common,
+        )
+        return primary, replica.address
+
+    def _instance_settings(
+        self,
+        name: str,
+        args: PostgresArgs,
+        network: ManagedNetworkArgs,
+        group: aws.ec2.SecurityGroup,
+        tags: Mapping[str, str],
+    ) -> dict[str, Any]:
+        """What the primary and the replica share: size, network, TLS parameters, IAM auth, monitoring."""
+        rds = args.settings
+        major = rds.engine_version.split(".")[0]
+        parameters = aws.rds.ParameterGroup(
+            f"{name}-params",
+            name=f"{name}-postgres{major}",
+            family=f"postgres{major}",
+            description=f"{name}: TLS only, slow statements, connections and DDL logged",
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(name=k, value=v)
+                for k, v in _server_parameters(rds.slow_statement_ms).items()
+            ],
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return {
+            "instance_class": rds.instance_class,
+            "publicly_accessible": False,
+            "vpc_security_group_ids": [group.id],
+            "parameter_group_name": parameters.name,
+            "port": PORT,
+            "ca_cert_identifier": args.ca_cert_identifier,
+            "iam_database_authentication_enabled": True,
+            "auto_minor_version_upgrade": True,
+            "performance_insights_enabled": True,
+            "performance_insights_kms_key_id": network.kms_key_arn,
+            "performance_insights_retention_period": args.performance_insights_retention_days,
+            "monitoring_interval": args.monitoring_interval_seconds,
+            "monitoring_role_arn": _monitoring_role(name, tags, self).arn,
+            "copy_tags_to_snapshot": True,
+            "deletion_protection": args.protect,
+        }
+
     # --- in the cluster --------------------------------------------------------------------
     def _in_cluster(self, name: str, args: PostgresArgs) -> None:
-        local = args.workload
         assert args.storage_class_name is not None  # DataServiceArgs: no network means in-cluster
         labels = workload_labels(name, "postgres")
         password = random.RandomPassword(
@@ -436,47 +454,7 @@ class Postgres(DataService):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        ready = k8s.core.v1.ProbeArgs(
-            exec_=k8s.core.v1.ExecActionArgs(
-                command=["pg_isready", "-h", "127.0.0.1", "-U", args.username, "-d", args.database_name]
-            ),
-            period_seconds=10,
-            timeout_seconds=5,
-            failure_threshold=3,
-        )
-        container = k8s.core.v1.ContainerArgs(
-            name="postgres",
-            image=local.image,
-            ports=[k8s.core.v1.ContainerPortArgs(name="postgres", container_port=PORT)],
-            env=[
-                k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value=args.username),
-                k8s.core.v1.EnvVarArgs(name="POSTGRES_DB", value=args.database_name),
-                k8s.core.v1.EnvVarArgs(
-                    name="POSTGRES_PASSWORD",
-                    value_from=k8s.core.v1.EnvVarSourceArgs(
-                        secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(
-                            name=secret.metadata.name, key="password"
-                        )
-                    ),
-                ),
-                k8s.core.v1.EnvVarArgs(name="PGDATA", value="/var/lib/postgresql/18/docker"),
-            ],
-            startup_probe=k8s.core.v1.ProbeArgs(exec_=ready.exec_, period_seconds=5, failure_threshold=60),
-            readiness_probe=ready,
-            liveness_probe=k8s.core.v1.ProbeArgs(
-                exec_=ready.exec_, period_seconds=20, timeout_seconds=5, failure_threshold=6
-            ),
-            resources=k8s.core.v1.ResourceRequirementsArgs(
-                requests={"cpu": local.cpu_request, "memory": local.memory_request},
-                limits={"memory": local.memory_limit},
-            ),
-            security_context=restricted_container_security_context(),
-            volume_mounts=[
-                k8s.core.v1.VolumeMountArgs(name="data", mount_path="/var/lib/postgresql"),
-                k8s.core.v1.VolumeMountArgs(name="run", mount_path="/var/run/postgresql"),
-                k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
-            ],
-        )
+        container = _container(args, secret)
         data_statefulset(
             name,
             namespace=args.namespace,
@@ -496,6 +474,53 @@ class Postgres(DataService):
         self.endpoint = pulumi.Output.from_input(host)
         self.reader_endpoint = self.endpoint
         self.connection_secret_name = secret.metadata.name
+
+
+def _container(args: PostgresArgs, secret: k8s.core.v1.Secret) -> k8s.core.v1.ContainerArgs:
+    """The in-cluster server: the official image as its own user, the password from the connection
+    Secret, probes with pg_isready, and writable paths only where PostgreSQL writes."""
+    local = args.workload
+    ready = k8s.core.v1.ProbeArgs(
+        exec_=k8s.core.v1.ExecActionArgs(
+            command=["pg_isready", "-h", "127.0.0.1", "-U", args.username, "-d", args.database_name]
+        ),
+        period_seconds=10,
+        timeout_seconds=5,
+        failure_threshold=3,
+    )
+    return k8s.core.v1.ContainerArgs(
+        name="postgres",
+        image=local.image,
+        ports=[k8s.core.v1.ContainerPortArgs(name="postgres", container_port=PORT)],
+        env=[
+            k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value=args.username),
+            k8s.core.v1.EnvVarArgs(name="POSTGRES_DB", value=args.database_name),
+            k8s.core.v1.EnvVarArgs(
+                name="POSTGRES_PASSWORD",
+                value_from=k8s.core.v1.EnvVarSourceArgs(
+                    secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(
+                        name=secret.metadata.name, key="password"
+                    )
+                ),
+            ),
+            k8s.core.v1.EnvVarArgs(name="PGDATA", value="/var/lib/postgresql/18/docker"),
+        ],
+        startup_probe=k8s.core.v1.ProbeArgs(exec_=ready.exec_, period_seconds=5, failure_threshold=60),
+        readiness_probe=ready,
+        liveness_probe=k8s.core.v1.ProbeArgs(
+            exec_=ready.exec_, period_seconds=20, timeout_seconds=5, failure_threshold=6
+        ),
+        resources=k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": local.cpu_request, "memory": local.memory_request},
+            limits={"memory": local.memory_limit},
+        ),
+        security_context=restricted_container_security_context(),
+        volume_mounts=[
+            k8s.core.v1.VolumeMountArgs(name="data", mount_path="/var/lib/postgresql"),
+            k8s.core.v1.VolumeMountArgs(name="run", mount_path="/var/run/postgresql"),
+            k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+        ],
+    )
 
 
 def _server_parameters(slow_statement_ms: int) -> dict[str, str]:

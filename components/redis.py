@@ -8,6 +8,7 @@ stays available for apps that need a Redis-only feature.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Literal
 
 import pulumi
@@ -141,7 +142,6 @@ class Redis(DataService):
     def _managed(self, name: str, args: RedisArgs, network: ManagedNetworkArgs) -> None:
         cache = args.settings
         tags = component_tags(args.tags, name)
-        child = pulumi.ResourceOptions(parent=self)
         group = client_only_security_group(
             name,
             network=network,
@@ -158,6 +158,39 @@ class Redis(DataService):
             purpose=f"{cache.engine} (TLS)",
             parent=self,
         )
+        replication_group = self._replication_group(name, args, network, group, tags)
+        secret = connection_secret(
+            name,
+            namespace=args.namespace,
+            values={
+                "host": replication_group.primary_endpoint_address,
+                "readerHost": replication_group.reader_endpoint_address,
+                "port": str(PORT),
+                "username": "default",
+                "password": self._password.result,
+                "tls": "true",
+            },
+            parent=self,
+        )
+        self.endpoint = replication_group.primary_endpoint_address
+        self.reader_endpoint = replication_group.reader_endpoint_address
+        self.connection_secret_name = secret.metadata.name
+        self.arn = replication_group.arn
+        self.resource_id = replication_group.replication_group_id
+        self.security_group_id = group.id
+
+    def _replication_group(
+        self,
+        name: str,
+        args: RedisArgs,
+        network: ManagedNetworkArgs,
+        group: aws.ec2.SecurityGroup,
+        tags: Mapping[str, str],
+    ) -> aws.elasticache.ReplicationGroup:
+        """The primary and its replicas: encrypted at rest and in transit (TLS required), a generated
+        AUTH token, daily snapshots, slow and engine logs to encrypted groups, protected in prod."""
+        cache = args.settings
+        child = pulumi.ResourceOptions(parent=self)
         subnets = aws.elasticache.SubnetGroup(
             f"{name}-subnets",
             name=name,
@@ -177,7 +210,7 @@ class Redis(DataService):
             )
             for kind in ("slow-log", "engine-log")
         }
-        replication_group = aws.elasticache.ReplicationGroup(
+        return aws.elasticache.ReplicationGroup(
             f"{name}-cache",
             replication_group_id=name,
             description=f"{name}: {cache.engine} for the apps",
@@ -215,25 +248,6 @@ class Redis(DataService):
             tags=datastore_tags(args.tags, name, args.protect),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        secret = connection_secret(
-            name,
-            namespace=args.namespace,
-            values={
-                "host": replication_group.primary_endpoint_address,
-                "readerHost": replication_group.reader_endpoint_address,
-                "port": str(PORT),
-                "username": "default",
-                "password": self._password.result,
-                "tls": "true",
-            },
-            parent=self,
-        )
-        self.endpoint = replication_group.primary_endpoint_address
-        self.reader_endpoint = replication_group.reader_endpoint_address
-        self.connection_secret_name = secret.metadata.name
-        self.arn = replication_group.arn
-        self.resource_id = replication_group.replication_group_id
-        self.security_group_id = group.id
 
     def _in_cluster(self, name: str, args: RedisArgs) -> None:
         local = args.workload
