@@ -619,6 +619,117 @@ def autoscaler_policy(cluster_name: str, region: str, account: str, partition: s
     }
 
 
+# What the Load Balancer Controller reads (Describe calls cannot be scoped to resources).
+LB_CONTROLLER_DESCRIBE = (
+    "ec2:DescribeAccountAttributes",
+    "ec2:DescribeAddresses",
+    "ec2:DescribeAvailabilityZones",
+    "ec2:DescribeInternetGateways",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeVpcPeeringConnections",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeInstances",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeTags",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeIpamPools",
+    "ec2:GetCoipPoolUsage",
+    "ec2:DescribeCoipPools",
+    "ec2:GetSecurityGroupsForVpc",
+    "elasticloadbalancing:Describe*",
+    "acm:ListCertificates",
+    "acm:DescribeCertificate",
+    "cognito-idp:DescribeUserPoolClient",
+    "iam:ListServerCertificates",
+    "iam:GetServerCertificate",
+    "waf-regional:GetWebACL",
+    "waf-regional:GetWebACLForResource",
+    "wafv2:GetWebACL",
+    "wafv2:GetWebACLForResource",
+    "shield:GetSubscriptionState",
+    "shield:DescribeProtection",
+)
+# What it may change on load balancers, target groups and their WAF/Shield bindings that carry this
+# cluster's `elbv2.k8s.aws/cluster` tag.
+LB_CONTROLLER_MANAGE_OWN = (
+    "elasticloadbalancing:CreateListener",
+    "elasticloadbalancing:DeleteListener",
+    "elasticloadbalancing:CreateRule",
+    "elasticloadbalancing:DeleteRule",
+    "elasticloadbalancing:ModifyLoadBalancerAttributes",
+    "elasticloadbalancing:SetIpAddressType",
+    "elasticloadbalancing:SetSecurityGroups",
+    "elasticloadbalancing:SetSubnets",
+    "elasticloadbalancing:DeleteLoadBalancer",
+    "elasticloadbalancing:ModifyTargetGroup",
+    "elasticloadbalancing:ModifyTargetGroupAttributes",
+    "elasticloadbalancing:DeleteTargetGroup",
+    "elasticloadbalancing:ModifyListenerAttributes",
+    "elasticloadbalancing:ModifyCapacityReservation",
+    "elasticloadbalancing:AddTags",
+    "elasticloadbalancing:RemoveTags",
+    "elasticloadbalancing:SetWebAcl",
+    "elasticloadbalancing:ModifyListener",
+    "elasticloadbalancing:AddListenerCertificates",
+    "elasticloadbalancing:RemoveListenerCertificates",
+    "elasticloadbalancing:ModifyRule",
+    "wafv2:AssociateWebACL",
+    "wafv2:DisassociateWebACL",
+    "waf-regional:AssociateWebACL",
+    "waf-regional:DisassociateWebACL",
+    "shield:CreateProtection",
+    "shield:DeleteProtection",
+)
+
+
+def _lb_security_group_statements(cluster_name: str) -> list[dict]:
+    """The controller's own security groups. AWS's reference policy grants CreateSecurityGroup on "*";
+    split by resource instead: any VPC may hold the group, but the group itself must be born tagged
+    with this cluster, and only groups carrying that tag can be changed or deleted."""
+    owned = {"StringEquals": {"aws:ResourceTag/elbv2.k8s.aws/cluster": cluster_name}}
+    return [
+        {
+            "Sid": "CreateSecurityGroupsInVpcs",
+            "Effect": "Allow",
+            "Resource": "arn:aws:ec2:*:*:vpc/*",
+            "Action": "ec2:CreateSecurityGroup",
+        },
+        {
+            "Sid": "CreateOwnSecurityGroups",
+            "Effect": "Allow",
+            "Resource": "arn:aws:ec2:*:*:security-group/*",
+            "Action": "ec2:CreateSecurityGroup",
+            "Condition": {"StringEquals": {"aws:RequestTag/elbv2.k8s.aws/cluster": cluster_name}},
+        },
+        {
+            "Sid": "TagNewSecurityGroups",
+            "Effect": "Allow",
+            "Resource": "arn:aws:ec2:*:*:security-group/*",
+            "Action": "ec2:CreateTags",
+            "Condition": {
+                "StringEquals": {
+                    "ec2:CreateAction": "CreateSecurityGroup",
+                    "aws:RequestTag/elbv2.k8s.aws/cluster": cluster_name,
+                }
+            },
+        },
+        {
+            "Sid": "ManageOwnSecurityGroups",
+            "Effect": "Allow",
+            "Resource": "*",
+            "Condition": owned,
+            "Action": [
+                "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:RevokeSecurityGroupIngress",
+                "ec2:DeleteSecurityGroup",
+                "ec2:CreateTags",
+                "ec2:DeleteTags",
+            ],
+        },
+    ]
+
+
 def load_balancer_controller_policy(cluster_name: str) -> dict:
     """What the controller needs to run ALBs/NLBs, with every mutation limited to resources tagged
     `elbv2.k8s.aws/cluster=<this cluster>`, so it can never touch another cluster's load balancers."""
@@ -638,77 +749,9 @@ def load_balancer_controller_policy(cluster_name: str) -> dict:
                 "Sid": "Describe",
                 "Effect": "Allow",
                 "Resource": "*",
-                "Action": [
-                    "ec2:DescribeAccountAttributes",
-                    "ec2:DescribeAddresses",
-                    "ec2:DescribeAvailabilityZones",
-                    "ec2:DescribeInternetGateways",
-                    "ec2:DescribeVpcs",
-                    "ec2:DescribeVpcPeeringConnections",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeInstances",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeTags",
-                    "ec2:DescribeRouteTables",
-                    "ec2:DescribeIpamPools",
-                    "ec2:GetCoipPoolUsage",
-                    "ec2:DescribeCoipPools",
-                    "ec2:GetSecurityGroupsForVpc",
-                    "elasticloadbalancing:Describe*",
-                    "acm:ListCertificates",
-                    "acm:DescribeCertificate",
-                    "cognito-idp:DescribeUserPoolClient",
-                    "iam:ListServerCertificates",
-                    "iam:GetServerCertificate",
-                    "waf-regional:GetWebACL",
-                    "waf-regional:GetWebACLForResource",
-                    "wafv2:GetWebACL",
-                    "wafv2:GetWebACLForResource",
-                    "shield:GetSubscriptionState",
-                    "shield:DescribeProtection",
-                ],
+                "Action": list(LB_CONTROLLER_DESCRIBE),
             },
-            # AWS's reference policy grants CreateSecurityGroup on "*". Split by resource instead: any
-            # VPC may hold the group, but the group itself must be born tagged with this cluster.
-            {
-                "Sid": "CreateSecurityGroupsInVpcs",
-                "Effect": "Allow",
-                "Resource": "arn:aws:ec2:*:*:vpc/*",
-                "Action": "ec2:CreateSecurityGroup",
-            },
-            {
-                "Sid": "CreateOwnSecurityGroups",
-                "Effect": "Allow",
-                "Resource": "arn:aws:ec2:*:*:security-group/*",
-                "Action": "ec2:CreateSecurityGroup",
-                "Condition": {"StringEquals": {"aws:RequestTag/elbv2.k8s.aws/cluster": cluster_name}},
-            },
-            {
-                "Sid": "TagNewSecurityGroups",
-                "Effect": "Allow",
-                "Resource": "arn:aws:ec2:*:*:security-group/*",
-                "Action": "ec2:CreateTags",
-                "Condition": {
-                    "StringEquals": {
-                        "ec2:CreateAction": "CreateSecurityGroup",
-                        "aws:RequestTag/elbv2.k8s.aws/cluster": cluster_name,
-                    }
-                },
-            },
-            {
-                "Sid": "ManageOwnSecurityGroups",
-                "Effect": "Allow",
-                "Resource": "*",
-                "Condition": owned,
-                "Action": [
-                    "ec2:AuthorizeSecurityGroupIngress",
-                    "ec2:RevokeSecurityGroupIngress",
-                    "ec2:DeleteSecurityGroup",
-                    "ec2:CreateTags",
-                    "ec2:DeleteTags",
-                ],
-            },
+            *_lb_security_group_statements(cluster_name),
             {
                 "Sid": "CreateOwnLoadBalancers",
                 "Effect": "Allow",
@@ -725,35 +768,7 @@ def load_balancer_controller_policy(cluster_name: str) -> dict:
                 "Effect": "Allow",
                 "Resource": "*",
                 "Condition": owned,
-                "Action": [
-                    "elasticloadbalancing:CreateListener",
-                    "elasticloadbalancing:DeleteListener",
-                    "elasticloadbalancing:CreateRule",
-                    "elasticloadbalancing:DeleteRule",
-                    "elasticloadbalancing:ModifyLoadBalancerAttributes",
-                    "elasticloadbalancing:SetIpAddressType",
-                    "elasticloadbalancing:SetSecurityGroups",
-                    "elasticloadbalancing:SetSubnets",
-                    "elasticloadbalancing:DeleteLoadBalancer",
-                    "elasticloadbalancing:ModifyTargetGroup",
-                    "elasticloadbalancing:ModifyTargetGroupAttributes",
-                    "elasticloadbalancing:DeleteTargetGroup",
-                    "elasticloadbalancing:ModifyListenerAttributes",
-                    "elasticloadbalancing:ModifyCapacityReservation",
-                    "elasticloadbalancing:AddTags",
-                    "elasticloadbalancing:RemoveTags",
-                    "elasticloadbalancing:SetWebAcl",
-                    "elasticloadbalancing:ModifyListener",
-                    "elasticloadbalancing:AddListenerCertificates",
-                    "elasticloadbalancing:RemoveListenerCertificates",
-                    "elasticloadbalancing:ModifyRule",
-                    "wafv2:AssociateWebACL",
-                    "wafv2:DisassociateWebACL",
-                    "waf-regional:AssociateWebACL",
-                    "waf-regional:DisassociateWebACL",
-                    "shield:CreateProtection",
-                    "shield:DeleteProtection",
-                ],
+                "Action": list(LB_CONTROLLER_MANAGE_OWN),
             },
             {
                 "Sid": "RegisterTargetsInOwnGroups",

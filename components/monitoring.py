@@ -167,6 +167,20 @@ def monitoring_allowances(args: MonitoringArgs) -> list[Allowance]:
     smtp_port = _smtp_port(args.settings.alerting.smtp_smarthost)
     return [
         kube_api_egress(args.api_server),
+        *_prometheus_and_grafana_flows(prometheus, alertmanager, grafana),
+        *_alertmanager_flows(prometheus, alertmanager, grafana, smtp_port),
+        Allowance(
+            "allow-operator-webhook",
+            "ingress",
+            ports=[OPERATOR_WEBHOOK_PORT],
+            reason="the API server calls the operator's admission webhook; its address is not a pod",
+        ),
+    ]
+
+
+def _prometheus_and_grafana_flows(prometheus: Peer, alertmanager: Peer, grafana: Peer) -> list[Allowance]:
+    """Prometheus scrapes anything (each target's own policy decides); Grafana queries it."""
+    return [
         Allowance(
             "allow-prometheus-scrape-egress",
             "egress",
@@ -199,6 +213,14 @@ def monitoring_allowances(args: MonitoringArgs) -> list[Allowance]:
             ports=[PROMETHEUS_PORT, ALERTMANAGER_PORT],
             reason="Grafana queries Prometheus and reads Alertmanager's alerts and silences",
         ),
+    ]
+
+
+def _alertmanager_flows(
+    prometheus: Peer, alertmanager: Peer, grafana: Peer, smtp_port: int | None
+) -> list[Allowance]:
+    """Alerts in, the replicas' gossip, and notifications out to the public receivers only."""
+    return [
         Allowance(
             "allow-alerts-to-alertmanager",
             "ingress",
@@ -231,12 +253,6 @@ def monitoring_allowances(args: MonitoringArgs) -> list[Allowance]:
             ports=sorted({443, *([smtp_port] if smtp_port else [])}),
             reason="Slack, PagerDuty (HTTPS) and the SMTP relay are public services with changing "
             "addresses, so the internet minus the private ranges, on their ports only",
-        ),
-        Allowance(
-            "allow-operator-webhook",
-            "ingress",
-            ports=[OPERATOR_WEBHOOK_PORT],
-            reason="the API server calls the operator's admission webhook; its address is not a pod",
         ),
     ]
 
@@ -393,19 +409,7 @@ class Monitoring(pulumi.ComponentResource):
             opts=after_ns,
         )
 
-        receivers = args.settings.alerting
-        given = receivers.credentials()
-        resolved_secrets = pulumi.Output.all(**given) if given else pulumi.Output.from_input({})
-        config_text = resolved_secrets.apply(
-            lambda resolved: yaml.safe_dump(alertmanager_config(receivers, resolved), sort_keys=False)
-        )
-        alertmanager_secret = k8s.core.v1.Secret(
-            f"{name}-alertmanager-config",
-            metadata={"name": "alertmanager-groundwork", "namespace": ns_name, "labels": labels},
-            type="Opaque",
-            string_data=pulumi.Output.secret(config_text.apply(lambda text: {ALERTMANAGER_CONFIG_KEY: text})),
-            opts=after_ns,
-        )
+        alertmanager_secret = self._alertmanager_secret(name, args, ns_name, labels, after_ns)
 
         chart = k8s.helm.v4.Chart(
             f"{name}-kps",
@@ -419,6 +423,56 @@ class Monitoring(pulumi.ComponentResource):
             ),
         )
 
+        self._dashboards_and_rules(name, args, ns_name, labels, chart, after_ns)
+
+        self.namespace = ns_name
+        self.prometheus = prometheus_peer(args.namespace)
+        self.grafana_admin_password = pulumi.Output.secret(password.result)
+        self.grafana_admin_secret_name = grafana_secret.metadata.name
+        self.alertmanager_config_secret_name = alertmanager_secret.metadata.name
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "grafana_admin_password": self.grafana_admin_password,
+                "grafana_admin_secret_name": self.grafana_admin_secret_name,
+                "alertmanager_config_secret_name": self.alertmanager_config_secret_name,
+            }
+        )
+
+    @staticmethod
+    def _alertmanager_secret(
+        name: str,
+        args: MonitoringArgs,
+        ns_name: pulumi.Output[str],
+        labels: Mapping[str, str],
+        opts: pulumi.ResourceOptions,
+    ) -> k8s.core.v1.Secret:
+        """Alertmanager's configuration as a Secret whose content is a Pulumi secret: the receivers'
+        credentials are resolved into it and nowhere else."""
+        receivers = args.settings.alerting
+        given = receivers.credentials()
+        resolved_secrets = pulumi.Output.all(**given) if given else pulumi.Output.from_input({})
+        config_text = resolved_secrets.apply(
+            lambda resolved: yaml.safe_dump(alertmanager_config(receivers, resolved), sort_keys=False)
+        )
+        return k8s.core.v1.Secret(
+            f"{name}-alertmanager-config",
+            metadata={"name": "alertmanager-groundwork", "namespace": ns_name, "labels": labels},
+            type="Opaque",
+            string_data=pulumi.Output.secret(config_text.apply(lambda text: {ALERTMANAGER_CONFIG_KEY: text})),
+            opts=opts,
+        )
+
+    def _dashboards_and_rules(
+        self,
+        name: str,
+        args: MonitoringArgs,
+        ns_name: pulumi.Output[str],
+        labels: Mapping[str, str],
+        chart: k8s.helm.v4.Chart,
+        after_ns: pulumi.ResourceOptions,
+    ) -> None:
+        """Groundwork's dashboards (ConfigMaps Grafana's sidecar picks up) and alert rules."""
         for stem, text in load_dashboards().items():
             k8s.core.v1.ConfigMap(
                 f"{name}-dashboard-{stem}",
@@ -441,20 +495,6 @@ class Monitoring(pulumi.ComponentResource):
                 spec=spec,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[chart]),
             )
-
-        self.namespace = ns_name
-        self.prometheus = prometheus_peer(args.namespace)
-        self.grafana_admin_password = pulumi.Output.secret(password.result)
-        self.grafana_admin_secret_name = grafana_secret.metadata.name
-        self.alertmanager_config_secret_name = alertmanager_secret.metadata.name
-        self.register_outputs(
-            {
-                "namespace": self.namespace,
-                "grafana_admin_password": self.grafana_admin_password,
-                "grafana_admin_secret_name": self.grafana_admin_secret_name,
-                "alertmanager_config_secret_name": self.alertmanager_config_secret_name,
-            }
-        )
 
     @staticmethod
     def _values(
