@@ -1,4 +1,5 @@
-"""The Kubernetes cluster every environment runs on: EKS on AWS, or an existing kind cluster locally.
+"""The EKS cluster the AWS environments run on (the local stack's kind cluster is
+components.local_cluster).
 
 Both give downstream code the same things: a `pulumi_kubernetes` Provider, the name of a default
 StorageClass, and (EKS only) the OIDC provider for IRSA roles.
@@ -616,46 +617,4 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=list(after), ignore_changes=["scalingConfig.desiredSize"]
             ),
-        )
-
-
-class LocalClusterSettings(ComponentArgs):
-    """An existing kind/minikube cluster reached through a kubeconfig context (the `local` stack)."""
-
-    kube_context: str = Field(
-        default="kind-groundwork",
-        min_length=1,
-        description="The kubeconfig context; `kind create cluster --name groundwork` makes kind-groundwork.",
-    )
-    local_storage_class: str = Field(
-        default="standard",
-        min_length=1,
-        description="The cluster's default StorageClass (kind's local-path class is `standard`).",
-    )
-
-
-class LocalClusterArgs(ComponentArgs):
-    """The local cluster has nothing to wire: its settings are all it needs."""
-
-    settings: LocalClusterSettings = Field(default_factory=LocalClusterSettings, description="The context.")
-
-
-class LocalCluster(pulumi.ComponentResource):
-    """The local stack's cluster: nothing is created, only a Provider pinned to one context, so a
-    stray current-context can never point a local run at a shared cluster."""
-
-    k8s_provider: k8s.Provider
-    storage_class_name: str
-
-    def __init__(self, name: str, args: LocalClusterArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("groundwork:cluster:LocalCluster", name, None, opts)
-        self.k8s_provider = k8s.Provider(
-            f"{name}-k8s",
-            context=args.settings.kube_context,
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.storage_class_name = args.settings.local_storage_class
-        self.register_outputs(
-            {"context": args.settings.kube_context, "storage_class_name": self.storage_class_name}
         )

@@ -10,7 +10,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from components.addons import AddonsSettings
-from components.cluster import EksClusterSettings, LocalClusterSettings
+from components.cluster import EksClusterSettings
+from components.local_cluster import LocalClusterSettings
 from components.namespace import ResourceQuotaArgs
 from stacks.config.errors import ConfigIssue
 

@@ -15,7 +15,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons import AwsIntegration, PlatformAddons, PlatformAddonsArgs
-from components.cluster import EksCluster, EksClusterArgs, LocalCluster, LocalClusterArgs
+from components.cluster import EksCluster, EksClusterArgs
+from components.local_cluster import LocalCluster, LocalClusterArgs
 from components.monitoring import prometheus_peer
 from components.namespace import (
     PRIVATE_RANGES,
