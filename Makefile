@@ -22,9 +22,11 @@ preflight-all: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m pytest -n 2
 
-# Every generated page: the policy reference (from the rules and policy config) and the config
-# reference (from the settings models and the environment profiles). Tests fail when either is stale.
+# Every generated file, in dependency order: the policy config files gain entries for new rules
+# (levels already set are kept), the policy reference reads them, and the config reference comes from
+# the settings models and the environment profiles. Tests fail when any of them is stale.
 docs: $(VENV)/.installed
+	$(PY) -m policy.envconfig
 	$(PY) -m policy.docs
 	$(PY) -m stacks.config.docs
 
