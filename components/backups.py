@@ -22,9 +22,8 @@ from components._lib.fields import REGION, AwsCron
 from components.bucket import HardenedBucket, HardenedBucketArgs
 from components.kms import KmsKey, KmsKeyArgs
 from components.service_role import service_role
-from components.tagging import component_tags
+from components.tagging import BACKUP_TAG, component_tags
 
-BACKUP_TAG = ("backup", "true")
 MANAGED_POLICIES = ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores")
 
 

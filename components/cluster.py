@@ -243,6 +243,7 @@ class EksCluster(pulumi.ComponentResource):
     cluster_security_group_id: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]
     storage_class_name: str
+    kubernetes_version: str  # the minor version the add-ons must match
     k8s_provider: k8s.Provider
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
@@ -307,6 +308,7 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.node_role_arn = node_role.arn
         self.storage_class_name = args.storage_class_name
+        self.kubernetes_version = args.settings.kubernetes_version
         self.register_outputs(
             {
                 "cluster_name": self.cluster_name,
@@ -318,6 +320,7 @@ class EksCluster(pulumi.ComponentResource):
                 "cluster_security_group_id": self.cluster_security_group_id,
                 "node_role_arn": self.node_role_arn,
                 "storage_class_name": self.storage_class_name,
+                "kubernetes_version": self.kubernetes_version,
             }
         )
 

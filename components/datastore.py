@@ -15,10 +15,7 @@ from pydantic import Field, model_validator
 from components._lib.args import ComponentArgs, Input, SettingError
 from components._lib.fields import LogRetentionDays
 from components.namespace import Allowance, Peer, Port, ip_range, network_policy, pods
-from components.tagging import component_tags
-
-# The tag the AWS Backup plan selects on (exactly this key and value).
-BACKUP_TAG = ("backup", "true")
+from components.tagging import BACKUP_TAG, component_tags
 
 
 class ManagedNetworkArgs(ComponentArgs):

@@ -125,7 +125,7 @@ def _eks_cluster(platform: Platform) -> _Built:
     eks = _eks(platform)
     aws_integration = AwsIntegration(
         cluster_name=eks.cluster_name,
-        kubernetes_version=config.cluster.kubernetes_version,
+        kubernetes_version=eks.kubernetes_version,
         region=config.region or "",
         vpc_id=platform.network.vpc_id,
         oidc_provider_arn=eks.oidc_provider_arn,

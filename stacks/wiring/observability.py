@@ -134,10 +134,8 @@ def wire_alarms(platform: Platform) -> None:
 
 
 def _cache_cluster_ids(handle: DatastoreHandle) -> list[pulumi.Output[str]]:
-    """Member clusters when the Redis area reports them, else the primary `<group>-001`, which every
-    cluster-mode-disabled replication group has."""
-    if handle.member_ids:
-        return list(handle.member_ids)
+    """The primary `<group>-001`, which every cluster-mode-disabled replication group has (CloudWatch
+    reports Redis metrics per node)."""
     return [pulumi.Output.concat(handle.resource_id, "-001")]
 
 
