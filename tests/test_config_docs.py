@@ -46,3 +46,30 @@ def test_a_prod_only_value_shows_in_the_prod_column_only():
     profile alone, and it is the only column that shows it."""
     (row,) = [r for s in docs.sections(StackConfig) for r in s[2] if r.key == "groundwork:backups.drRegion"]
     assert row.values == (docs.MISSING,) * 4 + ('`"eu-central-1"`',)
+
+
+def _leaves(tree: dict, path: tuple[str, ...] = ()):
+    for key, value in tree.items():
+        if isinstance(value, dict) and value:
+            yield from _leaves(value, (*path, key))
+        else:
+            yield (*path, key), value
+
+
+@pytest.mark.parametrize("environment", ["local", "dev", "qa", "staging", "prod"])
+def test_a_profile_lists_only_what_differs_from_the_secure_default(environment):
+    """Defaults are the production shape, declared once on the models; a profile entry equal to the
+    default is a second declaration that drifts the day the default changes."""
+    from stacks.config.profiles import PROFILES
+
+    defaults = StackConfig.model_validate(
+        {**docs.PLACEHOLDERS, "stack": "x", "environment": environment}
+    ).model_dump(mode="json", by_alias=True)
+    repeated = []
+    for path, value in _leaves(PROFILES[environment]):
+        node = defaults
+        for part in path:
+            node = node[part]
+        if node == value:
+            repeated.append(".".join(path))
+    assert repeated == []

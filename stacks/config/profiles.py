@@ -174,13 +174,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "deletionProtection": False,
             "logRetentionDays": 90,
             "nodeGroups": {
-                "general": {
-                    "instanceTypes": ["t3.medium"],
-                    "minSize": 3,
-                    "maxSize": 5,
-                    "desiredSize": 3,
-                    "diskSizeGib": 50,
-                }
+                "general": {"instanceTypes": ["t3.medium"], "maxSize": 5, "desiredSize": 3, "diskSizeGib": 50}
             },
             "addons": {"highAvailability": False},
         },
