@@ -21,12 +21,12 @@ def test_config_reference_is_not_stale():
 def _args_models() -> list[type[ComponentArgs]]:
     for module in pkgutil.walk_packages(components.__path__, "components."):
         importlib.import_module(module.name)
-    found, todo = set(), list(ComponentArgs.__subclasses__())
-    while todo:
-        model = todo.pop()
+    found, pending = set(), list(ComponentArgs.__subclasses__())
+    while pending:
+        model = pending.pop()
         if model not in found:
             found.add(model)
-            todo.extend(model.__subclasses__())
+            pending.extend(model.__subclasses__())
     return sorted((m for m in found if m.__module__.startswith("components.")), key=lambda m: m.__qualname__)
 
 
