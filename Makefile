@@ -26,5 +26,13 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Every generated file, in dependency order: the policy config files gain entries for new rules
+# (levels already set are kept), the policy reference reads them, and the config reference comes from
+# the settings models and the environment profiles. Tests fail when any of them is stale.
+docs: $(VENV)/.installed
+	$(PY) -m policy.envconfig
+	$(PY) -m policy.docs
+	$(PY) -m stacks.config.docs
+
 clean:
 	rm -rf $(VENV) *.egg-info reports

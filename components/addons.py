@@ -10,18 +10,29 @@ Locally (`aws` None): only what runs on kind without AWS: metrics-server and cer
 self-signed ClusterIssuer.
 
 ingress-nginx is deliberately absent: it is retired (no releases or security fixes after March 2026).
+The IRSA roles' policy documents live in components._lib.addon_policies (re-exported here).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from pydantic import Field, InstanceOf, field_validator, model_validator
 
+from components._lib.addon_policies import (
+    autoscaler_policy,
+    cert_manager_dns01_policy,
+    external_dns_policy,
+    external_secrets_policy,
+    load_balancer_controller_policy,
+)
+from components._lib.args import ComponentArgs, Input, SettingError
 from components.irsa import irsa_role
 from components.namespace import (
     Allowance,
@@ -89,47 +100,92 @@ _CONTAINER_SECURITY = {
 }
 
 
-@dataclass(frozen=True)
-class AwsIntegration:
-    """What the add-ons need to know about the EKS cluster and account they run in.
-
-    secrets_path: external-secrets may read only secrets whose name starts with this prefix.
-    """
-
-    cluster_name: pulumi.Input[str]
-    kubernetes_version: str
-    region: str
-    vpc_id: pulumi.Input[str]
-    oidc_provider_arn: pulumi.Input[str]
-    oidc_issuer: pulumi.Input[str]
-    kms_key_arn: pulumi.Input[str]
-    secrets_path: str
+_HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 
 
-@dataclass(frozen=True)
-class PlatformAddonsArgs:
-    """Which add-ons run and how.
+class AddonsSettings(ComponentArgs):
+    """Which add-ons run and how: `groundwork:cluster.addons`. Chart versions are pinned in code."""
 
-    aws: None for a local kind cluster (no AWS controllers, self-signed certificates only).
-    issuer: the ClusterIssuer to create; Let's Encrypt staging avoids production rate limits.
-    acme_email: optional; Let's Encrypt mails expiry warnings to it.
-    hosted_zone_id/domain: when set, external-dns manages records in that zone (upsert-only) and the
-        ACME issuer solves DNS-01 there; otherwise ACME uses HTTP-01 through the ALB ingress class.
-    load_balancer_scheme: internal by default; internet-facing must be asked for.
-    high_availability: two replicas and a PodDisruptionBudget for each controller.
-    metrics_scraper: Prometheus's pods; when set, they may reach the controllers' metrics ports.
-    """
+    cert_manager_issuer: IssuerKind = Field(
+        default="letsencrypt-production",
+        description="The ClusterIssuer to create; Let's Encrypt staging avoids production rate limits, "
+        "self-signed needs neither AWS nor a public name (local).",
+    )
+    acme_email: str | None = Field(default=None, description="Let's Encrypt mails expiry warnings here.")
+    hosted_zone_id: str | None = Field(
+        default=None,
+        description="A Route 53 zone: external-dns manages its records (upsert-only) and the ACME issuer "
+        "solves DNS-01 there; unset, ACME uses HTTP-01 through the ALB ingress class.",
+    )
+    domain: str | None = Field(default=None, description="The hosted zone's domain; set with hostedZoneId.")
+    load_balancer_scheme: Literal["internal", "internet-facing"] = Field(
+        default="internal", description="The load balancers' default scheme; internet-facing is asked for."
+    )
+    high_availability: bool = Field(
+        default=True, description="Two replicas and a PodDisruptionBudget for each controller."
+    )
 
-    aws: AwsIntegration | None = None
-    issuer: IssuerKind = "letsencrypt-production"
-    acme_email: str | None = None
-    hosted_zone_id: str | None = None
-    domain: str | None = None
-    load_balancer_scheme: Literal["internal", "internet-facing"] = "internal"
-    high_availability: bool = True
-    tags: Mapping[str, str] = field(default_factory=dict)
-    environment: str | None = None  # labels the add-on namespaces with the stack's environment
-    metrics_scraper: Peer | None = None
+    @field_validator("hosted_zone_id")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None and not _HOSTED_ZONE_ID.match(value):
+            raise ValueError("a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ")
+        return value
+
+    @model_validator(mode="after")
+    def _zone_and_domain(self) -> AddonsSettings:
+        if (self.hosted_zone_id is None) != (self.domain is None):
+            raise SettingError(
+                "hostedZoneId",
+                self.hosted_zone_id,
+                "hostedZoneId and domain go together (external-dns manages that zone's domain)",
+            )
+        return self
+
+
+class AwsIntegration(ComponentArgs):
+    """What the add-ons need to know about the EKS cluster and account they run in."""
+
+    cluster_name: Input[str] = Field(description="The EKS cluster's name.")
+    kubernetes_version: str = Field(description="Its minor version (picks the autoscaler image).")
+    region: str = Field(description="The cluster's region.")
+    vpc_id: Input[str] = Field(description="The cluster's VPC (for the Load Balancer Controller).")
+    oidc_provider_arn: Input[str] = Field(description="The cluster's IRSA identity provider.")
+    oidc_issuer: Input[str] = Field(description="Its issuer, without https://.")
+    kms_key_arn: Input[str] = Field(description="The key Secrets Manager values are encrypted with.")
+    secrets_path: str = Field(
+        description="external-secrets may read only secrets whose name starts with this prefix."
+    )
+
+
+class PlatformAddonsArgs(ComponentArgs):
+    """The settings plus where the add-ons run."""
+
+    settings: AddonsSettings = Field(default_factory=AddonsSettings, description="Which add-ons, how.")
+    aws: AwsIntegration | None = Field(
+        default=None,
+        description="None for a local kind cluster (no AWS controllers, self-signed certificates only).",
+    )
+    tags: Mapping[str, str] = Field(default_factory=dict, description="Tags for the AWS resources.")
+    environment: str | None = Field(
+        default=None, description="Labels the add-on namespaces with the stack's environment."
+    )
+    metrics_scraper: InstanceOf[Peer] | None = Field(
+        default=None,
+        description="Prometheus's pods; when set, they may reach the controllers' metrics ports.",
+    )
+
+    @model_validator(mode="after")
+    def _issuer_reachable(self) -> PlatformAddonsArgs:
+        addons = self.settings
+        if addons.cert_manager_issuer != "self-signed" and self.aws is None and addons.hosted_zone_id is None:
+            raise SettingError(
+                "certManagerIssuer",
+                addons.cert_manager_issuer,
+                "a Let's Encrypt issuer needs AWS (HTTP-01 via the ALB) or a hosted zone; use "
+                "'self-signed' on a local cluster",
+            )
+        return self
 
 
 class PlatformAddons(pulumi.ComponentResource):
@@ -143,18 +199,12 @@ class PlatformAddons(pulumi.ComponentResource):
     charts: dict[str, k8s.helm.v4.Chart]
 
     def __init__(self, name: str, args: PlatformAddonsArgs, opts: pulumi.ResourceOptions | None = None):
-        if args.issuer != "self-signed" and args.aws is None and args.hosted_zone_id is None:
-            raise ValueError(
-                f"PlatformAddons {name}: a Let's Encrypt issuer needs AWS (HTTP-01 via the ALB) "
-                "or a hosted zone; use issuer='self-signed' on a local cluster"
-            )
-        if (args.hosted_zone_id is None) != (args.domain is None):
-            raise ValueError(f"PlatformAddons {name}: hosted_zone_id and domain go together")
         super().__init__("groundwork:addons:PlatformAddons", name, None, opts)
         self._name = name
         self._args = args
+        self._settings = args.settings
         self.charts = {}
-        replicas = 2 if args.high_availability else 1
+        replicas = 2 if args.settings.high_availability else 1
         self._replicas = replicas
 
         self._metrics_server()
@@ -166,7 +216,7 @@ class PlatformAddons(pulumi.ComponentResource):
             self._cluster_autoscaler(args.aws)
             self._load_balancer_controller(args.aws)
             self.cluster_secret_store = self._external_secrets(args.aws)
-            if args.hosted_zone_id is not None:
+            if args.settings.hosted_zone_id is not None:
                 self._external_dns(args.aws)
         self.register_outputs(
             {
@@ -262,7 +312,7 @@ class PlatformAddons(pulumi.ComponentResource):
         )
 
     def _pdb(self) -> dict[str, Any]:
-        return {"enabled": self._args.high_availability, "maxUnavailable": 1}
+        return {"enabled": self._settings.high_availability, "maxUnavailable": 1}
 
     # -- the add-ons ---------------------------------------------------------------------------
 
@@ -353,7 +403,7 @@ class PlatformAddons(pulumi.ComponentResource):
                 },
                 "defaultTargetType": "ip",
                 "defaultSSLPolicy": TLS_POLICY,
-                "defaultLoadBalancerScheme": self._args.load_balancer_scheme,
+                "defaultLoadBalancerScheme": self._settings.load_balancer_scheme,
                 "defaultTags": dict(self._args.tags),
                 "createIngressClassResource": True,
                 "ingressClass": "alb",
@@ -367,7 +417,7 @@ class PlatformAddons(pulumi.ComponentResource):
 
     def _external_dns(self, aws_args: AwsIntegration) -> None:
         namespace = sa = "external-dns"
-        zone_id = self._args.hosted_zone_id or ""
+        zone_id = self._settings.hosted_zone_id or ""
         ns = self._namespace(namespace, metrics_ports=(7979,))
         role = self._irsa(
             sa,
@@ -384,7 +434,7 @@ class PlatformAddons(pulumi.ComponentResource):
                 "policy": "upsert-only",
                 "registry": "txt",
                 "txtOwnerId": aws_args.cluster_name,
-                "domainFilters": [self._args.domain],
+                "domainFilters": [self._settings.domain],
                 "extraArgs": [f"--zone-id-filter={zone_id}"],
                 "sources": ["service", "ingress"],
                 "podSecurityContext": RESTRICTED_POD,
@@ -429,8 +479,8 @@ class PlatformAddons(pulumi.ComponentResource):
             "global": {"priorityClassName": "system-cluster-critical"},
         }
         depends: list[pulumi.Resource] = [ns]
-        if self._args.aws is not None and self._args.hosted_zone_id is not None:
-            zone_id = self._args.hosted_zone_id
+        if self._args.aws is not None and self._settings.hosted_zone_id is not None:
+            zone_id = self._settings.hosted_zone_id
             role = self._irsa(
                 sa,
                 self._args.aws,
@@ -443,17 +493,17 @@ class PlatformAddons(pulumi.ComponentResource):
         return self._chart("cert-manager", namespace, values, depends_on=depends)
 
     def _cluster_issuer(self, cert_manager: k8s.helm.v4.Chart) -> str:
-        issuer = self._args.issuer
+        issuer = self._settings.cert_manager_issuer
         if issuer == "self-signed":
             spec: dict[str, Any] = {"selfSigned": {}}
         else:
-            if self._args.hosted_zone_id is not None and self._args.aws is not None:
+            if self._settings.hosted_zone_id is not None and self._args.aws is not None:
                 solver: dict[str, Any] = {
-                    "selector": {"dnsZones": [self._args.domain]},
+                    "selector": {"dnsZones": [self._settings.domain]},
                     "dns01": {
                         "route53": {
                             "region": self._args.aws.region,
-                            "hostedZoneID": self._args.hosted_zone_id,
+                            "hostedZoneID": self._settings.hosted_zone_id,
                         }
                     },
                 }
@@ -464,8 +514,8 @@ class PlatformAddons(pulumi.ComponentResource):
                 "privateKeySecretRef": {"name": f"{issuer}-account-key"},
                 "solvers": [solver],
             }
-            if self._args.acme_email:
-                acme["email"] = self._args.acme_email
+            if self._settings.acme_email:
+                acme["email"] = self._settings.acme_email
             spec = {"acme": acme}
         k8s.apiextensions.CustomResource(
             f"{self._name}-cluster-issuer",
@@ -498,7 +548,7 @@ class PlatformAddons(pulumi.ComponentResource):
             {
                 "installCRDs": True,
                 "replicaCount": self._replicas,
-                "leaderElect": self._args.high_availability,
+                "leaderElect": self._settings.high_availability,
                 "podDisruptionBudget": self._pdb(),
                 "serviceAccount": {
                     "create": True,
@@ -536,276 +586,14 @@ def _partition(parent: pulumi.Resource) -> pulumi.Output[str]:
     return aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=parent)).partition
 
 
-# -- IAM policies (pure functions, tested directly) ----------------------------------------------
-
-
-def autoscaler_policy(cluster_name: str, region: str, account: str, partition: str) -> dict:
-    """Scale and terminate only in Auto Scaling groups tagged as this cluster's (EKS tags its managed
-    node groups' ASGs `k8s.io/cluster-autoscaler/<cluster>=owned`); Describe calls cannot be scoped."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ScaleOwnNodeGroups",
-                "Effect": "Allow",
-                "Resource": "*",
-                "Action": [
-                    "autoscaling:SetDesiredCapacity",
-                    "autoscaling:TerminateInstanceInAutoScalingGroup",
-                ],
-                "Condition": {
-                    "StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}
-                },
-            },
-            {
-                "Sid": "DescribeNodeGroups",
-                "Effect": "Allow",
-                "Resource": f"arn:{partition}:eks:{region}:{account}:nodegroup/{cluster_name}/*",
-                "Action": ["eks:DescribeNodegroup"],
-            },
-            {
-                "Sid": "Discover",
-                "Effect": "Allow",
-                "Resource": "*",
-                "Action": [
-                    "autoscaling:DescribeAutoScalingGroups",
-                    "autoscaling:DescribeAutoScalingInstances",
-                    "autoscaling:DescribeLaunchConfigurations",
-                    "autoscaling:DescribeScalingActivities",
-                    "autoscaling:DescribeTags",
-                    "ec2:DescribeImages",
-                    "ec2:DescribeInstanceTypes",
-                    "ec2:DescribeLaunchTemplateVersions",
-                    "ec2:GetInstanceTypesFromInstanceRequirements",
-                ],
-            },
-        ],
-    }
-
-
-def load_balancer_controller_policy(cluster_name: str) -> dict:
-    """What the controller needs to run ALBs/NLBs, with every mutation limited to resources tagged
-    `elbv2.k8s.aws/cluster=<this cluster>`, so it can never touch another cluster's load balancers."""
-    owned = {"StringEquals": {"aws:ResourceTag/elbv2.k8s.aws/cluster": cluster_name}}
-    creating = {"StringEquals": {"aws:RequestTag/elbv2.k8s.aws/cluster": cluster_name}}
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ServiceLinkedRole",
-                "Effect": "Allow",
-                "Resource": "*",
-                "Action": "iam:CreateServiceLinkedRole",
-                "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
-            },
-            {
-                "Sid": "Describe",
-                "Effect": "Allow",
-                "Resource": "*",
-                "Action": [
-                    "ec2:DescribeAccountAttributes",
-                    "ec2:DescribeAddresses",
-                    "ec2:DescribeAvailabilityZones",
-                    "ec2:DescribeInternetGateways",
-                    "ec2:DescribeVpcs",
-                    "ec2:DescribeVpcPeeringConnections",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeInstances",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeTags",
-                    "ec2:DescribeRouteTables",
-                    "ec2:DescribeIpamPools",
-                    "ec2:GetCoipPoolUsage",
-                    "ec2:DescribeCoipPools",
-                    "ec2:GetSecurityGroupsForVpc",
-                    "elasticloadbalancing:Describe*",
-                    "acm:ListCertificates",
-                    "acm:DescribeCertificate",
-                    "cognito-idp:DescribeUserPoolClient",
-                    "iam:ListServerCertificates",
-                    "iam:GetServerCertificate",
-                    "waf-regional:GetWebACL",
-                    "waf-regional:GetWebACLForResource",
-                    "wafv2:GetWebACL",
-                    "wafv2:GetWebACLForResource",
-                    "shield:GetSubscriptionState",
-                    "shield:DescribeProtection",
-                ],
-            },
-            # AWS's reference policy grants CreateSecurityGroup on "*". Split by resource instead: any
-            # VPC may hold the group, but the group itself must be born tagged with this cluster.
-            {
-                "Sid": "CreateSecurityGroupsInVpcs",
-                "Effect": "Allow",
-                "Resource": "arn:aws:ec2:*:*:vpc/*",
-                "Action": "ec2:CreateSecurityGroup",
-            },
-            {
-                "Sid": "CreateOwnSecurityGroups",
-                "Effect": "Allow",
-                "Resource": "arn:aws:ec2:*:*:security-group/*",
-                "Action": "ec2:CreateSecurityGroup",
-                "Condition": {"StringEquals": {"aws:RequestTag/elbv2.k8s.aws/cluster": cluster_name}},
-            },
-            {
-                "Sid": "TagNewSecurityGroups",
-                "Effect": "Allow",
-                "Resource": "arn:aws:ec2:*:*:security-group/*",
-                "Action": "ec2:CreateTags",
-                "Condition": {
-                    "StringEquals": {
-                        "ec2:CreateAction": "CreateSecurityGroup",
-                        "aws:RequestTag/elbv2.k8s.aws/cluster": cluster_name,
-                    }
-                },
-            },
-            {
-                "Sid": "ManageOwnSecurityGroups",
-                "Effect": "Allow",
-                "Resource": "*",
-                "Condition": owned,
-                "Action": [
-                    "ec2:AuthorizeSecurityGroupIngress",
-                    "ec2:RevokeSecurityGroupIngress",
-                    "ec2:DeleteSecurityGroup",
-                    "ec2:CreateTags",
-                    "ec2:DeleteTags",
-                ],
-            },
-            {
-                "Sid": "CreateOwnLoadBalancers",
-                "Effect": "Allow",
-                "Resource": "*",
-                "Condition": creating,
-                "Action": [
-                    "elasticloadbalancing:CreateLoadBalancer",
-                    "elasticloadbalancing:CreateTargetGroup",
-                    "elasticloadbalancing:AddTags",
-                ],
-            },
-            {
-                "Sid": "ManageOwnLoadBalancers",
-                "Effect": "Allow",
-                "Resource": "*",
-                "Condition": owned,
-                "Action": [
-                    "elasticloadbalancing:CreateListener",
-                    "elasticloadbalancing:DeleteListener",
-                    "elasticloadbalancing:CreateRule",
-                    "elasticloadbalancing:DeleteRule",
-                    "elasticloadbalancing:ModifyLoadBalancerAttributes",
-                    "elasticloadbalancing:SetIpAddressType",
-                    "elasticloadbalancing:SetSecurityGroups",
-                    "elasticloadbalancing:SetSubnets",
-                    "elasticloadbalancing:DeleteLoadBalancer",
-                    "elasticloadbalancing:ModifyTargetGroup",
-                    "elasticloadbalancing:ModifyTargetGroupAttributes",
-                    "elasticloadbalancing:DeleteTargetGroup",
-                    "elasticloadbalancing:ModifyListenerAttributes",
-                    "elasticloadbalancing:ModifyCapacityReservation",
-                    "elasticloadbalancing:AddTags",
-                    "elasticloadbalancing:RemoveTags",
-                    "elasticloadbalancing:ModifyListener",
-                    "elasticloadbalancing:AddListenerCertificates",
-                    "elasticloadbalancing:RemoveListenerCertificates",
-                    "elasticloadbalancing:ModifyRule",
-                    "wafv2:AssociateWebACL",
-                    "waf-regional:AssociateWebACL",
-                    "shield:DeleteProtection",
-                ],
-            },
-            # These actions see no resource tag (AWS's Service Authorization Reference), so under the
-            # `owned` condition above their Allow would never match and attaching a web ACL would fail.
-            # SetWebAcl and CreateProtection take no resource type at all; the disassociations act on
-            # application load balancers only.
-            {
-                "Sid": "AttachWebAclAndShield",
-                "Effect": "Allow",
-                "Resource": "*",
-                "Action": ["elasticloadbalancing:SetWebAcl", "shield:CreateProtection"],
-            },
-            {
-                "Sid": "DetachWebAclFromApplicationLoadBalancers",
-                "Effect": "Allow",
-                "Resource": "arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*",
-                "Action": ["wafv2:DisassociateWebACL", "waf-regional:DisassociateWebACL"],
-            },
-            {
-                "Sid": "RegisterTargetsInOwnGroups",
-                "Effect": "Allow",
-                "Resource": "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
-                "Action": ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
-            },
-        ],
-    }
-
-
-def external_dns_policy(zone_id: str, partition: str) -> dict:
-    """Change records only in the one hosted zone the stack named."""
-    zone = f"arn:{partition}:route53:::hostedzone/{zone_id}"
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Resource": zone,
-                "Action": [
-                    "route53:ChangeResourceRecordSets",
-                    "route53:ListResourceRecordSets",
-                    "route53:ListTagsForResource",
-                ],
-            },
-            {"Effect": "Allow", "Resource": "*", "Action": ["route53:ListHostedZones"]},
-        ],
-    }
-
-
-def cert_manager_dns01_policy(zone_id: str, partition: str) -> dict:
-    """DNS-01 challenges: write TXT records in the one zone and poll the change's status."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Resource": f"arn:{partition}:route53:::change/*",
-                "Action": ["route53:GetChange"],
-            },
-            {
-                "Effect": "Allow",
-                "Resource": f"arn:{partition}:route53:::hostedzone/{zone_id}",
-                "Action": ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],
-                "Condition": {
-                    "ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsRecordTypes": ["TXT"]}
-                },
-            },
-            {"Effect": "Allow", "Resource": "*", "Action": ["route53:ListHostedZonesByName"]},
-        ],
-    }
-
-
-def external_secrets_policy(
-    secrets_path: str, region: str, account: str, partition: str, kms_key_arn: str
-) -> dict:
-    """Read secrets under this stack's path only, and decrypt them only through Secrets Manager."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Resource": f"arn:{partition}:secretsmanager:{region}:{account}:secret:{secrets_path}*",
-                "Action": [
-                    "secretsmanager:GetSecretValue",
-                    "secretsmanager:DescribeSecret",
-                    "secretsmanager:ListSecretVersionIds",
-                    "secretsmanager:GetResourcePolicy",
-                ],
-            },
-            {
-                "Effect": "Allow",
-                "Resource": kms_key_arn,
-                "Action": ["kms:Decrypt", "kms:DescribeKey"],
-                "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
-            },
-        ],
-    }
+__all__ = [
+    "AddonsSettings",
+    "AwsIntegration",
+    "PlatformAddons",
+    "PlatformAddonsArgs",
+    "autoscaler_policy",
+    "cert_manager_dns01_policy",
+    "external_dns_policy",
+    "external_secrets_policy",
+    "load_balancer_controller_policy",
+]

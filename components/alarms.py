@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+from pydantic import Field, InstanceOf, field_validator
 
+from components._lib.args import ComponentArgs, Input
 from components.tagging import component_tags
 
 GIB = 1024**3
@@ -158,30 +160,55 @@ MSK_QUERIES = (
 )
 
 
-@dataclass(frozen=True)
-class AlarmsArgs:
-    """What to watch and who hears about it.
+class AlarmsSettings(ComponentArgs):
+    """Who hears about the AWS-side alarms and what the stack may spend: the keys of
+    `groundwork:monitoring.alarms`."""
 
-    kms_key_arn: encrypts the SNS topic; its policy must let cloudwatch.amazonaws.com and
-        budgets.amazonaws.com use it (the platform key does).
-    rds_instance_ids / cache_cluster_ids / msk_cluster_names: the managed data services. ElastiCache
-        reports per node, so pass each member cluster id (`<replication-group>-001`, ...).
-    emails: subscribed to the topic (each must confirm the subscription AWS mails them).
-    monthly_budget_usd: a cost budget warning at 80% actual and 100% forecast spend; None: no budget.
-    budget_tag_filter: restrict the budget to resources with this tag (a user cost-allocation tag
-        that must be activated in Billing), for accounts that hold more than one stack.
-    """
+    emails: list[str] = Field(
+        default_factory=list,
+        description="Subscribed to the alarm topic (each must confirm the subscription AWS mails them).",
+    )
+    monthly_budget_usd: int | None = Field(
+        default=None,
+        ge=1,
+        description="A monthly cost budget warning at 80% actual and 100% forecast spend; unset: no budget.",
+    )
 
-    kms_key_arn: pulumi.Input[str]
-    rds_instance_ids: Sequence[pulumi.Input[str]] = ()
-    cache_cluster_ids: Sequence[pulumi.Input[str]] = ()
-    msk_cluster_names: Sequence[pulumi.Input[str]] = ()
-    emails: Sequence[str] = ()
-    monthly_budget_usd: int | None = None
-    budget_tag_filter: tuple[str, str] | None = None
-    rds_thresholds: Sequence[Threshold] = RDS_THRESHOLDS
-    elasticache_thresholds: Sequence[Threshold] = ELASTICACHE_THRESHOLDS
-    tags: Mapping[str, str] = field(default_factory=dict)
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if "@" not in v]
+        if bad:
+            raise ValueError(f"email addresses such as oncall@example.com, not {bad}")
+        return value
+
+
+class AlarmsArgs(ComponentArgs):
+    """The settings plus what to watch: the managed data services the stack created."""
+
+    settings: AlarmsSettings = Field(default_factory=AlarmsSettings, description="Recipients and budget.")
+    kms_key_arn: Input[str] = Field(
+        description="Encrypts the SNS topic; its policy must let cloudwatch.amazonaws.com and "
+        "budgets.amazonaws.com use it (the platform key does)."
+    )
+    rds_instance_ids: Sequence[Input[str]] = Field(default=(), description="RDS instances to watch.")
+    cache_cluster_ids: Sequence[Input[str]] = Field(
+        default=(),
+        description="ElastiCache reports per node: each member cluster id (`<replication-group>-001`, ...).",
+    )
+    msk_cluster_names: Sequence[Input[str]] = Field(default=(), description="MSK clusters to watch.")
+    budget_tag_filter: tuple[str, str] | None = Field(
+        default=None,
+        description="Restrict the budget to resources with this tag (a user cost-allocation tag that must "
+        "be activated in Billing), for accounts that hold more than one stack.",
+    )
+    rds_thresholds: Sequence[InstanceOf[Threshold]] = Field(
+        default=RDS_THRESHOLDS, description="The RDS alarms."
+    )
+    elasticache_thresholds: Sequence[InstanceOf[Threshold]] = Field(
+        default=ELASTICACHE_THRESHOLDS, description="The ElastiCache alarms."
+    )
+    tags: Mapping[str, str] = Field(default_factory=dict, description="The stack's tags.")
 
 
 class Alarms(pulumi.ComponentResource):
@@ -205,7 +232,7 @@ class Alarms(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        for index, email in enumerate(args.emails):
+        for index, email in enumerate(args.settings.emails):
             aws.sns.TopicSubscription(
                 f"{name}-email-{index}", topic=topic.arn, protocol="email", endpoint=email, opts=child
             )
@@ -236,7 +263,7 @@ class Alarms(pulumi.ComponentResource):
             for q in MSK_QUERIES:
                 self._msk_alarm(f"{name}-kafka-{index}-{q.name}", cluster, q, actions, tags)
 
-        if args.monthly_budget_usd is not None:
+        if args.settings.monthly_budget_usd is not None:
             self._budget(name, args, topic)
         self.topic_arn = topic.arn
         self.register_outputs({"topic_arn": self.topic_arn, "alarm_names": self.alarm_names})
@@ -329,7 +356,7 @@ class Alarms(pulumi.ComponentResource):
             name=f"groundwork-{name}-monthly",
             budget_type="COST",
             time_unit="MONTHLY",
-            limit_amount=f"{args.monthly_budget_usd:.2f}",
+            limit_amount=f"{args.settings.monthly_budget_usd:.2f}",
             limit_unit="USD",
             cost_filters=filters or None,
             notifications=notifications,

@@ -11,99 +11,144 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
+from pydantic import Field, InstanceOf, field_validator, model_validator
 
+from components._lib.args import ComponentArgs, Input, SettingError
+from components._lib.fields import REGION, AwsCron
+from components.bucket import HardenedBucket, HardenedBucketArgs
 from components.kms import KmsKey, KmsKeyArgs
-from components.tagging import component_tags
+from components.service_role import service_role
+from components.tagging import BACKUP_TAG, component_tags
 
-BACKUP_TAG = ("backup", "true")
 MANAGED_POLICIES = ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores")
 
 
-@dataclass(frozen=True)
-class VaultLock:
-    """WORM protection of the vault. governance: privileged IAM users can still remove the lock;
-    compliance: after `changeable_for_days` (minimum 3) nobody, including AWS, can."""
+class BackupsSettings(ComponentArgs):
+    """How long recovery points live and where copies go: the keys of `groundwork:backups`. Defaults
+    are prod's shape (seed: daily, 30 days, encrypted, locked, restore-tested, RPO 5 minutes)."""
 
-    min_retention_days: int
-    max_retention_days: int
-    mode: Literal["governance", "compliance"] = "governance"
-    changeable_for_days: int = 3
+    retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=35,
+        description="Days each daily recovery point is kept; with continuous backup on, AWS Backup caps "
+        "this at 35.",
+    )
+    schedule: AwsCron = Field(default="cron(0 3 * * ? *)", description="When the daily backup runs (UTC).")
+    continuous_backup: bool = Field(
+        default=True,
+        description="Point-in-time recovery for RDS within the retention window (RPO about 5 minutes "
+        "instead of 24 hours).",
+    )
+    vault_lock: bool = Field(
+        default=True, description="WORM protection of the vaults: recovery points cannot be deleted early."
+    )
+    vault_lock_mode: Literal["governance", "compliance"] = Field(
+        default="governance",
+        description="`governance` can be lifted by privileged IAM users; `compliance` can never be lifted "
+        "once its grace period (3 days) ends.",
+    )
+    vault_lock_max_retention_days: int = Field(
+        default=365, ge=1, le=36500, description="The longest retention the lock admits."
+    )
+    dr_region: str | None = Field(
+        default=None,
+        description="A second region that receives a copy of every recovery point and the RDS automated "
+        "backups (required in prod).",
+    )
+    exports_expiry_days: int = Field(
+        default=2555, ge=30, description="Objects in the exports bucket are deleted after this many days."
+    )
+    exports_object_lock_days: int | None = Field(
+        default=30,
+        ge=1,
+        description="Default WORM retention of the exports bucket (unset: no object lock); it can only be "
+        "switched on when the bucket is created.",
+    )
+    access_log_retention_days: int = Field(
+        default=365, ge=1, description="How long the exports bucket's server access logs are kept."
+    )
+    restore_test_schedule: AwsCron | None = Field(
+        default="cron(0 5 ? * SUN *)",
+        description="When AWS Backup restore testing restores the latest RDS recovery point into a "
+        "throw-away instance to prove it restorable (unset: off; it costs a few instance hours per run).",
+    )
+
+    @field_validator("dr_region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        if value is not None and not REGION.match(value):
+            raise ValueError("an AWS region name such as eu-central-1")
+        return value
+
+    @model_validator(mode="after")
+    def _lock_admits_retention(self) -> BackupsSettings:
+        if self.vault_lock and self.vault_lock_max_retention_days < self.retention_days:
+            raise SettingError(
+                "vaultLockMaxRetentionDays",
+                self.vault_lock_max_retention_days,
+                f"must be at least retentionDays ({self.retention_days})",
+            )
+        return self
 
 
-@dataclass(frozen=True)
-class DisasterRecoveryCopy:
-    """A second vault, with its own KMS key, in another region, reached through `provider`."""
+class BackupsArgs(ComponentArgs):
+    """The settings plus what the stack provides: the key, the DR region's provider, the RDS
+    instances to replicate there, and the alarm topic."""
 
-    region: str
-    provider: pulumi.ProviderResource
-    # RDS instances whose automated backups (snapshots and transaction logs) are replicated to the DR
-    # region, so a regional outage still allows a point-in-time restore with an RPO of minutes; the
-    # daily vault copy alone would mean an RPO of up to a day there.
-    rds_instance_arns: Sequence[pulumi.Input[str]] = ()
+    settings: BackupsSettings = Field(default_factory=BackupsSettings, description="Retention and copies.")
+    kms_key_arn: Input[str] = Field(description="Encrypts the vault and the exports bucket.")
+    dr_provider: InstanceOf[pulumi.ProviderResource] | None = Field(
+        default=None, description="The AWS provider of settings.drRegion (set exactly when it is)."
+    )
+    dr_rds_instance_arns: Sequence[Input[str]] = Field(
+        default=(),
+        description="RDS instances whose automated backups (snapshots and transaction logs) are "
+        "replicated to the DR region, so a regional outage still allows a point-in-time restore with an "
+        "RPO of minutes; the daily vault copy alone would mean an RPO of up to a day there.",
+    )
+    alarm_topic_arn: Input[str] | None = Field(
+        default=None, description="CloudWatch alarms for failed backup and copy jobs publish here."
+    )
+    vault_lock_changeable_for_days: int = Field(
+        default=3, ge=3, description="The grace period of a compliance-mode lock."
+    )
+    restore_test_resource_types: tuple[str, ...] = Field(
+        default=("RDS",), description="What restore testing restores."
+    )
+    restore_test_validation_window_hours: int = Field(
+        default=4, ge=1, le=168, description="How long a restored copy is kept for checks."
+    )
+    restore_test_start_window_hours: int = Field(
+        default=8, ge=1, le=168, description="How long after the scheduled time a test may start."
+    )
+    exports_transition_ia_days: int = Field(default=30, ge=30, description="Exports move to STANDARD_IA.")
+    exports_transition_glacier_days: int = Field(default=90, ge=1, description="Exports move to GLACIER_IR.")
+    exports_noncurrent_expiry_days: int = Field(
+        default=30, ge=1, description="Overwritten or deleted export versions are kept this long."
+    )
+    exports_object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
+        default="GOVERNANCE", description="The exports bucket's default object-lock mode."
+    )
+    protect: bool = Field(default=True, description="Keep Pulumi from deleting the vaults and the buckets.")
+    tags: Mapping[str, str] = Field(default_factory=dict, description="The stack's tags.")
 
-
-@dataclass(frozen=True)
-class RestoreTesting:
-    """AWS Backup restore testing: on `schedule` it restores the latest recovery point of a resource
-    tagged backup=true into a throw-away copy, keeps it `validation_window_hours` for checks, then
-    deletes it and records success or failure (the backup is proven restorable, not assumed)."""
-
-    schedule: str = "cron(0 5 ? * SUN *)"
-    resource_types: tuple[str, ...] = ("RDS",)
-    validation_window_hours: int = 4
-    start_window_hours: int = 8
-
-
-@dataclass(frozen=True)
-class ExportsBucketArgs:
-    """The bucket for database exports, reports and artifacts.
-
-    transition_ia_days / transition_glacier_days / expiry_days: storage tiering and deletion.
-    object_lock_days: default WORM retention in days (None: no object lock); object lock can only be
-        switched on when the bucket is created.
-    """
-
-    expiry_days: int = 365
-    transition_ia_days: int = 30
-    transition_glacier_days: int = 90
-    noncurrent_expiry_days: int = 30
-    object_lock_days: int | None = None
-    object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
-    access_log_retention_days: int = 365
-
-
-@dataclass(frozen=True)
-class BackupsArgs:
-    """The backup setup of one stack.
-
-    kms_key_arn: encrypts the vault and the exports bucket.
-    retention_days: how long each daily recovery point lives (continuous backups are capped at 35).
-    continuous_backup: point-in-time restore for RDS within the retention window (RPO ~5 minutes).
-    schedule: when the daily snapshot runs (UTC cron).
-    vault_lock / dr_copy / restore_testing: None switches them off.
-    alarm_topic_arn: CloudWatch alarms for failed backup and copy jobs publish here.
-    protect: keep Pulumi from deleting the vaults and the exports bucket.
-    """
-
-    kms_key_arn: pulumi.Input[str]
-    retention_days: int = 35
-    continuous_backup: bool = True
-    schedule: str = "cron(0 3 * * ? *)"
-    vault_lock: VaultLock | None = None
-    dr_copy: DisasterRecoveryCopy | None = None
-    exports: ExportsBucketArgs = field(default_factory=ExportsBucketArgs)
-    alarm_topic_arn: pulumi.Input[str] | None = None
-    restore_testing: RestoreTesting | None = None
-    protect: bool = False
-    tags: Mapping[str, str] = field(default_factory=dict)
+    @model_validator(mode="after")
+    def _dr_provider(self) -> BackupsArgs:
+        if (self.settings.dr_region is None) != (self.dr_provider is None):
+            raise SettingError(
+                "drRegion", self.settings.dr_region, "needs dr_provider, the AWS provider of that region"
+            )
+        return self
 
 
 class Backups(pulumi.ComponentResource):
+    """The vault and plan, the optional DR copy, restore testing, job alarms and the exports bucket."""
+
     vault_name: pulumi.Output[str]
     vault_arn: pulumi.Output[str]
     plan_id: pulumi.Output[str]
@@ -114,103 +159,135 @@ class Backups(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: BackupsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("groundwork:backups:Backups", name, None, opts)
-        if args.continuous_backup and not 1 <= args.retention_days <= 35:
-            raise ValueError(f"Backups {name}: continuous backups keep 1-35 days, not {args.retention_days}")
-        lock = args.vault_lock
-        if lock and not lock.min_retention_days <= args.retention_days <= lock.max_retention_days:
-            raise ValueError(
-                f"Backups {name}: retention_days {args.retention_days} must lie within the vault "
-                f"lock's {lock.min_retention_days}-{lock.max_retention_days} days"
-            )
         tags = component_tags(args.tags, name)
-        child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
-        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
-
-        vault = aws.backup.Vault(
-            f"{name}-vault", kms_key_arn=args.kms_key_arn, force_destroy=False, tags=tags, opts=stateful
+        vault = self._vault(
+            f"{name}-vault", args.kms_key_arn, args, tags, pulumi.ResourceOptions(parent=self)
         )
-        _deny_recovery_point_deletion(f"{name}-vault", vault, child)
-        if lock:
-            self._lock(f"{name}-vault", vault, lock, child)
-
         self.dr_vault_arn = None
         copy_actions = []
-        if args.dr_copy is not None:
-            dr_opts = pulumi.ResourceOptions(parent=self, providers={"aws": args.dr_copy.provider})
-            dr_key = KmsKey(
-                f"{name}-dr",
-                KmsKeyArgs(
-                    description=(
-                        f"Groundwork {name}: encrypts recovery points copied to {args.dr_copy.region}"
-                    ),
-                    tags=tags,
-                    protect=args.protect,
-                ),
-                opts=dr_opts,
-            )
-            dr_vault = aws.backup.Vault(
-                f"{name}-dr-vault",
-                kms_key_arn=dr_key.key_arn,
-                force_destroy=False,
-                tags=tags,
-                opts=pulumi.ResourceOptions.merge(dr_opts, pulumi.ResourceOptions(protect=args.protect)),
-            )
-            _deny_recovery_point_deletion(f"{name}-dr-vault", dr_vault, dr_opts)
-            if lock:
-                self._lock(f"{name}-dr-vault", dr_vault, lock, dr_opts)
+        if args.settings.dr_region is not None and args.dr_provider is not None:
+            dr_vault = self._disaster_recovery(name, args, tags)
             self.dr_vault_arn = dr_vault.arn
-            for index, instance_arn in enumerate(args.dr_copy.rds_instance_arns):
-                aws.rds.InstanceAutomatedBackupsReplication(
-                    f"{name}-dr-pitr-{index}",
-                    source_db_instance_arn=instance_arn,
-                    kms_key_id=dr_key.key_arn,
-                    retention_period=args.retention_days,
-                    opts=dr_opts,
-                )
             copy_actions.append(
                 aws.backup.PlanRuleCopyActionArgs(
                     destination_vault_arn=dr_vault.arn,
-                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.retention_days),
+                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.settings.retention_days),
                 )
             )
+        plan = self._plan(name, args, vault, copy_actions, tags)
+        role = self._selection(name, plan, tags)
+        if args.settings.restore_test_schedule is not None:
+            self._restore_testing(name, args, args.settings.restore_test_schedule, vault, role, tags)
+        if args.alarm_topic_arn is not None:
+            self._job_alarms(name, vault, args.alarm_topic_arn, tags)
+        logs, exports = self._buckets(name, args, tags)
 
-        plan = aws.backup.Plan(
+        self.vault_name = vault.name
+        self.vault_arn = vault.arn
+        self.plan_id = plan.id
+        self.exports_bucket_name = exports.bucket_name
+        self.exports_bucket_arn = exports.bucket_arn
+        self.access_log_bucket_name = logs.bucket_name
+        self.register_outputs(
+            {
+                "vault_name": self.vault_name,
+                "vault_arn": self.vault_arn,
+                "plan_id": self.plan_id,
+                "dr_vault_arn": self.dr_vault_arn,
+                "exports_bucket_name": self.exports_bucket_name,
+                "exports_bucket_arn": self.exports_bucket_arn,
+                "access_log_bucket_name": self.access_log_bucket_name,
+            }
+        )
+
+    def _vault(
+        self,
+        resource_name: str,
+        kms_key_arn: Input[str],
+        args: BackupsArgs,
+        tags: Mapping[str, str],
+        opts: pulumi.ResourceOptions,
+    ) -> aws.backup.Vault:
+        """A vault nobody empties by hand (its policy denies deleting recovery points), locked when the
+        settings ask for it."""
+        vault = aws.backup.Vault(
+            resource_name,
+            kms_key_arn=kms_key_arn,
+            force_destroy=False,
+            tags=tags,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=args.protect)),
+        )
+        _deny_recovery_point_deletion(resource_name, vault, opts)
+        if args.settings.vault_lock:
+            self._lock(resource_name, vault, args, opts)
+        return vault
+
+    def _disaster_recovery(self, name: str, args: BackupsArgs, tags: Mapping[str, str]) -> aws.backup.Vault:
+        """A second vault with its own key in the DR region, and the RDS automated backups replicated
+        there, so a regional outage still allows a point-in-time restore."""
+        spec = args.settings
+        dr_opts = pulumi.ResourceOptions(parent=self, providers={"aws": args.dr_provider})
+        dr_key = KmsKey(
+            f"{name}-dr",
+            KmsKeyArgs(
+                description=f"Groundwork {name}: encrypts recovery points copied to {spec.dr_region}",
+                tags=tags,
+                protect=args.protect,
+            ),
+            opts=dr_opts,
+        )
+        dr_vault = self._vault(f"{name}-dr-vault", dr_key.key_arn, args, tags, dr_opts)
+        for index, instance_arn in enumerate(args.dr_rds_instance_arns):
+            aws.rds.InstanceAutomatedBackupsReplication(
+                f"{name}-dr-pitr-{index}",
+                source_db_instance_arn=instance_arn,
+                kms_key_id=dr_key.key_arn,
+                retention_period=spec.retention_days,
+                opts=dr_opts,
+            )
+        return dr_vault
+
+    def _plan(
+        self,
+        name: str,
+        args: BackupsArgs,
+        vault: aws.backup.Vault,
+        copy_actions: list[aws.backup.PlanRuleCopyActionArgs],
+        tags: Mapping[str, str],
+    ) -> aws.backup.Plan:
+        spec = args.settings
+        return aws.backup.Plan(
             f"{name}-plan",
             rules=[
                 aws.backup.PlanRuleArgs(
                     rule_name="daily",
                     target_vault_name=vault.name,
-                    schedule=args.schedule,
+                    schedule=spec.schedule,
                     start_window=60,
                     completion_window=360,
-                    enable_continuous_backup=args.continuous_backup,
-                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.retention_days),
+                    enable_continuous_backup=spec.continuous_backup,
+                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=spec.retention_days),
                     copy_actions=copy_actions or None,
                     recovery_point_tags=tags,
                 )
             ],
             tags=tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
-        role = aws.iam.Role(
+    def _selection(self, name: str, plan: aws.backup.Plan, tags: Mapping[str, str]) -> aws.iam.Role:
+        """Everything tagged backup=true joins the plan, through AWS Backup's own service role."""
+        child = pulumi.ResourceOptions(parent=self)
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
+        role = service_role(
             f"{name}-backup-role",
-            description="AWS Backup takes and restores recovery points of resources tagged backup=true",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "backup.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            service="backup.amazonaws.com",
+            parent=self,
             tags=tags,
-            opts=child,
+            description="AWS Backup takes and restores recovery points of resources tagged backup=true",
+            unconditioned_because="AWS Backup documents aws:SourceAccount/aws:SourceArn for resource "
+            "policies (vault access, SNS topics), not for its service role's trust; iam:PassRole limits "
+            "who can hand this role to a backup plan",
         )
         attachments = [
             aws.iam.RolePolicyAttachment(
@@ -232,55 +309,85 @@ class Backups(pulumi.ComponentResource):
             selection_tags=[aws.backup.SelectionSelectionTagArgs(type="STRINGEQUALS", key=key, value=value)],
             opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
         )
+        return role
 
-        if args.restore_testing is not None:
-            self._restore_testing(name, args.restore_testing, vault, role, tags)
+    def _job_alarms(
+        self, name: str, vault: aws.backup.Vault, topic_arn: Input[str], tags: Mapping[str, str]
+    ) -> None:
+        """A failed backup or copy job pages: it means a recovery point is missing."""
+        for metric in ("NumberOfBackupJobsFailed", "NumberOfCopyJobsFailed"):
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{metric.removeprefix('NumberOf').lower()}",
+                alarm_description=f"AWS Backup reported {metric} > 0 for vault {name} in the last day",
+                namespace="AWS/Backup",
+                metric_name=metric,
+                dimensions={"BackupVaultName": vault.name},
+                statistic="Sum",
+                comparison_operator="GreaterThanThreshold",
+                threshold=0,
+                period=86400,
+                evaluation_periods=1,
+                treat_missing_data="notBreaching",
+                actions_enabled=True,
+                alarm_actions=[topic_arn],
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
 
-        if args.alarm_topic_arn is not None:
-            for metric in ("NumberOfBackupJobsFailed", "NumberOfCopyJobsFailed"):
-                aws.cloudwatch.MetricAlarm(
-                    f"{name}-{metric.removeprefix('NumberOf').lower()}",
-                    alarm_description=f"AWS Backup reported {metric} > 0 for vault {name} in the last day",
-                    namespace="AWS/Backup",
-                    metric_name=metric,
-                    dimensions={"BackupVaultName": vault.name},
-                    statistic="Sum",
-                    comparison_operator="GreaterThanThreshold",
-                    threshold=0,
-                    period=86400,
-                    evaluation_periods=1,
-                    treat_missing_data="notBreaching",
-                    actions_enabled=True,
-                    alarm_actions=[args.alarm_topic_arn],
-                    tags=tags,
-                    opts=child,
-                )
-
-        logs = self._access_log_bucket(name, args.exports, tags, partition, args.protect)
-        exports = self._exports_bucket(name, args, tags, logs)
-
-        self.vault_name = vault.name
-        self.vault_arn = vault.arn
-        self.plan_id = plan.id
-        self.exports_bucket_name = exports.bucket
-        self.exports_bucket_arn = exports.arn
-        self.access_log_bucket_name = logs.bucket
-        self.register_outputs(
-            {
-                "vault_name": self.vault_name,
-                "vault_arn": self.vault_arn,
-                "plan_id": self.plan_id,
-                "dr_vault_arn": self.dr_vault_arn,
-                "exports_bucket_name": self.exports_bucket_name,
-                "exports_bucket_arn": self.exports_bucket_arn,
-                "access_log_bucket_name": self.access_log_bucket_name,
-            }
+    def _buckets(
+        self, name: str, args: BackupsArgs, tags: Mapping[str, str]
+    ) -> tuple[HardenedBucket, HardenedBucket]:
+        """The exports bucket (SSE-KMS, tiered, optionally object-locked) and the bucket its server
+        access logs go to (SSE-S3, since S3 log delivery cannot write SSE-KMS objects; not logged itself).
+        Both were created directly under Backups before HardenedBucket existed, hence the aliases."""
+        spec = args.settings
+        moved = pulumi.ResourceOptions(parent=self)
+        # The access trail of the exports bucket is evidence: as protected as the bucket it records.
+        logs = HardenedBucket(
+            f"{name}-access-logs",
+            HardenedBucketArgs(
+                purpose="access-logs",
+                kms_key_arn=None,
+                access_log_bucket=None,
+                log_delivery=True,
+                expiry_days=spec.access_log_retention_days,
+                noncurrent_expiry_days=7,
+                abort_incomplete_upload_days=1,
+                lifecycle_rule_id="expire-logs",
+                protect=args.protect,
+                moved_from_parent=True,
+                tags=tags,
+            ),
+            opts=moved,
         )
+        exports = HardenedBucket(
+            f"{name}-exports",
+            HardenedBucketArgs(
+                purpose="exports",
+                kms_key_arn=args.kms_key_arn,
+                access_log_bucket=logs.bucket_id,
+                access_log_prefix="exports/",
+                expiry_days=spec.exports_expiry_days,
+                transitions=(
+                    (args.exports_transition_ia_days, "STANDARD_IA"),
+                    (args.exports_transition_glacier_days, "GLACIER_IR"),
+                ),
+                noncurrent_expiry_days=args.exports_noncurrent_expiry_days,
+                object_lock_days=spec.exports_object_lock_days,
+                object_lock_mode=args.exports_object_lock_mode,
+                protect=args.protect,
+                moved_from_parent=True,
+                tags=tags,
+            ),
+            opts=moved,
+        )
+        return logs, exports
 
     def _restore_testing(
         self,
         name: str,
-        testing: RestoreTesting,
+        args: BackupsArgs,
+        schedule: str,
         vault: aws.backup.Vault,
         role: aws.iam.Role,
         tags: Mapping[str, str],
@@ -291,8 +398,8 @@ class Backups(pulumi.ComponentResource):
         plan = aws.backup.RestoreTestingPlan(
             f"{name}-restore-test",
             name=plan_name,
-            schedule_expression=testing.schedule,
-            start_window_hours=testing.start_window_hours,
+            schedule_expression=schedule,
+            start_window_hours=args.restore_test_start_window_hours,
             recovery_point_selection=aws.backup.RestoreTestingPlanRecoveryPointSelectionArgs(
                 algorithm="LATEST_WITHIN_WINDOW",
                 include_vaults=[vault.arn],
@@ -303,14 +410,14 @@ class Backups(pulumi.ComponentResource):
             opts=child,
         )
         key, value = BACKUP_TAG
-        for resource_type in testing.resource_types:
+        for resource_type in args.restore_test_resource_types:
             aws.backup.RestoreTestingSelection(
                 f"{name}-restore-test-{resource_type.lower()}",
                 name=f"{plan_name}_{resource_type.lower()}",
                 restore_testing_plan_name=plan.name,
                 protected_resource_type=resource_type,
                 iam_role_arn=role.arn,
-                validation_window_hours=testing.validation_window_hours,
+                validation_window_hours=args.restore_test_validation_window_hours,
                 protected_resource_conditions=aws.backup.RestoreTestingSelectionProtectedResourceConditionsArgs(
                     string_equals=[
                         aws.backup.RestoreTestingSelectionProtectedResourceConditionsStringEqualArgs(
@@ -323,223 +430,21 @@ class Backups(pulumi.ComponentResource):
 
     @staticmethod
     def _lock(
-        resource_name: str, vault: aws.backup.Vault, lock: VaultLock, opts: pulumi.ResourceOptions
+        resource_name: str, vault: aws.backup.Vault, args: BackupsArgs, opts: pulumi.ResourceOptions
     ) -> None:
+        """WORM protection: recovery points live at least retentionDays; governance mode can be lifted
+        by privileged IAM users, compliance mode never once its grace period ends."""
+        spec = args.settings
         aws.backup.VaultLockConfiguration(
             f"{resource_name}-lock",
             backup_vault_name=vault.name,
-            min_retention_days=lock.min_retention_days,
-            max_retention_days=lock.max_retention_days,
-            changeable_for_days=lock.changeable_for_days if lock.mode == "compliance" else None,
+            min_retention_days=spec.retention_days,
+            max_retention_days=spec.vault_lock_max_retention_days,
+            changeable_for_days=args.vault_lock_changeable_for_days
+            if spec.vault_lock_mode == "compliance"
+            else None,
             opts=opts,
         )
-
-    def _exports_bucket(
-        self, name: str, args: BackupsArgs, tags: Mapping[str, str], logs: aws.s3.Bucket
-    ) -> aws.s3.Bucket:
-        ex = args.exports
-        child = pulumi.ResourceOptions(parent=self)
-        bucket = aws.s3.Bucket(
-            f"{name}-exports",
-            force_destroy=False,
-            object_lock_enabled=True if ex.object_lock_days else None,
-            tags={**tags, "purpose": "exports"},
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-        )
-        _private(f"{name}-exports", bucket, child)
-        aws.s3.BucketVersioning(
-            f"{name}-exports",
-            bucket=bucket.id,
-            opts=child,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-exports",
-            bucket=bucket.id,
-            opts=child,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    bucket_key_enabled=True,
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn
-                    ),
-                )
-            ],
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-exports", bucket=bucket.id, policy=bucket.arn.apply(tls_only_policy), opts=child
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-exports",
-            bucket=bucket.id,
-            opts=child,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="tier-and-expire",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    # S3 rejects a transition on or after the expiry day, so short-lived buckets skip tiers.
-                    transitions=[
-                        aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                            days=days, storage_class=storage_class
-                        )
-                        for days, storage_class in (
-                            (ex.transition_ia_days, "STANDARD_IA"),
-                            (ex.transition_glacier_days, "GLACIER_IR"),
-                        )
-                        if days < ex.expiry_days
-                    ]
-                    or None,
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=ex.expiry_days),
-                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=ex.noncurrent_expiry_days
-                    ),
-                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=7
-                    ),
-                )
-            ],
-        )
-        if ex.object_lock_days:
-            aws.s3.BucketObjectLockConfiguration(
-                f"{name}-exports",
-                bucket=bucket.id,
-                object_lock_enabled="Enabled",
-                opts=child,
-                rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
-                    default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
-                        mode=ex.object_lock_mode, days=ex.object_lock_days
-                    )
-                ),
-            )
-        aws.s3.BucketLogging(
-            f"{name}-exports", bucket=bucket.id, target_bucket=logs.id, target_prefix="exports/", opts=child
-        )
-        return bucket
-
-    def _access_log_bucket(
-        self,
-        name: str,
-        ex: ExportsBucketArgs,
-        tags: Mapping[str, str],
-        partition: pulumi.Output[str],
-        protect: bool,
-    ) -> aws.s3.Bucket:
-        """Server access logs of the exports bucket. S3 log delivery cannot write SSE-KMS objects, so this
-        bucket uses SSE-S3; it is not logged itself (that would log its own log writes forever)."""
-        child = pulumi.ResourceOptions(parent=self)
-        # The access trail of the exports bucket is evidence: as protected as the bucket it records.
-        bucket = aws.s3.Bucket(
-            f"{name}-access-logs",
-            force_destroy=False,
-            tags={**tags, "purpose": "access-logs"},
-            opts=pulumi.ResourceOptions(parent=self, protect=protect),
-        )
-        _private(f"{name}-access-logs", bucket, child)
-        aws.s3.BucketVersioning(
-            f"{name}-access-logs",
-            bucket=bucket.id,
-            opts=child,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-access-logs",
-            bucket=bucket.id,
-            opts=child,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"
-                    )
-                )
-            ],
-        )
-        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
-        aws.s3.BucketPolicy(
-            f"{name}-access-logs",
-            bucket=bucket.id,
-            opts=child,
-            policy=pulumi.Output.all(bucket.arn, account).apply(
-                lambda a: tls_only_policy(a[0], log_delivery_account=a[1])
-            ),
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-access-logs",
-            bucket=bucket.id,
-            opts=child,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-logs",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                        days=ex.access_log_retention_days
-                    ),
-                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=7
-                    ),
-                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=1
-                    ),
-                )
-            ],
-        )
-        return bucket
-
-
-def _private(resource_name: str, bucket: aws.s3.Bucket, opts: pulumi.ResourceOptions) -> None:
-    """No ACLs (bucket owner owns every object) and all four public-access blocks on."""
-    aws.s3.BucketOwnershipControls(
-        resource_name,
-        bucket=bucket.id,
-        opts=opts,
-        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-    )
-    aws.s3.BucketPublicAccessBlock(
-        resource_name,
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-        opts=opts,
-    )
-
-
-def tls_only_policy(bucket_arn: str, log_delivery_account: str | None = None) -> str:
-    """Deny every request that is not HTTPS or uses TLS older than 1.2; optionally let S3 server access
-    logging of this account deliver logs."""
-    resources = [bucket_arn, f"{bucket_arn}/*"]
-    statements: list[dict] = [
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": resources,
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
-        {
-            "Sid": "DenyOutdatedTls",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": resources,
-            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-        },
-    ]
-    if log_delivery_account is not None:
-        statements.append(
-            {
-                "Sid": "S3ServerAccessLogDelivery",
-                "Effect": "Allow",
-                "Principal": {"Service": "logging.s3.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"{bucket_arn}/*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": log_delivery_account}},
-            }
-        )
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 def _deny_recovery_point_deletion(name: str, vault: aws.backup.Vault, opts: pulumi.ResourceOptions) -> None:

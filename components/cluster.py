@@ -1,4 +1,5 @@
-"""The Kubernetes cluster every environment runs on: EKS on AWS, or an existing kind cluster locally.
+"""The EKS cluster the AWS environments run on (the local stack's kind cluster is
+components.local_cluster).
 
 Both give downstream code the same things: a `pulumi_kubernetes` Provider, the name of a default
 StorageClass, and (EKS only) the OIDC provider for IRSA roles.
@@ -16,16 +17,29 @@ data services must admit.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from pydantic import Field, field_validator, model_validator
 
+from components._lib.args import ComponentArgs, Input, SettingError
+from components._lib.eks import (
+    ADDON_VERSIONS,
+    DEFAULT_KUBERNETES_VERSION,
+    SUPPORTED_KUBERNETES_VERSIONS,
+    cluster_kms_policy,
+    ebs_kms_policy,
+    kubeconfig_for,
+)
+from components._lib.fields import LogRetentionDays
 from components.irsa import irsa_role
+from components.service_role import service_role
 from components.tagging import component_tags
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -34,182 +48,187 @@ _MANAGED = "arn:aws:iam::aws:policy/"
 CLUSTER_ROLE_POLICIES = (f"{_MANAGED}AmazonEKSClusterPolicy",)
 # The VPC CNI gets its own IRSA role below, so the node role needs no AmazonEKS_CNI_Policy.
 NODE_ROLE_POLICIES = (f"{_MANAGED}AmazonEKSWorkerNodePolicy", f"{_MANAGED}AmazonEC2ContainerRegistryPullOnly")
+TRUST_ACTIONS = ("sts:AssumeRole", "sts:TagSession")
 
 
-@dataclass(frozen=True)
-class AddonVersions:
-    """EKS managed add-on versions that go with one Kubernetes minor version."""
-
-    vpc_cni: str
-    kube_proxy: str
-    coredns: str
-    ebs_csi_driver: str
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 
 
-# Latest add-on builds per Kubernetes version in the Amazon EKS user guide tables
-# (managing-kube-proxy, managing-coredns); vpc-cni and the EBS CSI driver are version-independent.
-ADDON_VERSIONS: dict[str, AddonVersions] = {
-    "1.36": AddonVersions(
-        vpc_cni="v1.23.1-eksbuild.1",
-        kube_proxy="v1.36.0-eksbuild.14",
-        coredns="v1.14.3-eksbuild.3",
-        ebs_csi_driver="v1.66.0-eksbuild.1",
-    ),
-    "1.35": AddonVersions(
-        vpc_cni="v1.23.1-eksbuild.1",
-        kube_proxy="v1.35.3-eksbuild.13",
-        coredns="v1.14.3-eksbuild.3",
-        ebs_csi_driver="v1.66.0-eksbuild.1",
-    ),
-    "1.34": AddonVersions(
-        vpc_cni="v1.23.1-eksbuild.1",
-        kube_proxy="v1.34.6-eksbuild.13",
-        coredns="v1.13.2-eksbuild.11",
-        ebs_csi_driver="v1.66.0-eksbuild.1",
-    ),
-}
-
-
-@dataclass(frozen=True)
-class NodeGroupArgs:
+class NodeGroupSettings(ComponentArgs):
     """One managed node group (Amazon Linux 2023, x86_64) spread over all private subnets.
 
-    capacity_type: ON_DEMAND by default; SPOT is cheaper and can be interrupted.
-    min_size/max_size bound the cluster autoscaler; desired_size is only the starting point (later
-        changes by the autoscaler are not reverted by the next `pulumi up`).
-    disk_size_gib: the gp3 root volume, always encrypted.
-    """
+    The defaults are prod's general group: 3-10 x t3.large across three AZs, five to start (seed plan
+    "Nodes: 5 (auto-scaling 3-10)")."""
 
-    instance_types: Sequence[str] = ("t3.medium",)
-    capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
-    min_size: int = 2
-    max_size: int = 3
-    desired_size: int = 2
-    disk_size_gib: int = 50
-    labels: Mapping[str, str] = field(default_factory=dict)
+    instance_types: list[str] = Field(
+        default_factory=lambda: ["t3.large"],
+        min_length=1,
+        description="EC2 instance types; more than one lets Spot or the autoscaler pick what is available.",
+    )
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(
+        default="ON_DEMAND", description="ON_DEMAND; SPOT is cheaper and can be interrupted at any time."
+    )
+    min_size: int = Field(default=3, ge=0, le=450, description="The fewest nodes the autoscaler keeps.")
+    max_size: int = Field(default=10, ge=1, le=450, description="The most nodes the autoscaler may add.")
+    desired_size: int = Field(
+        default=5,
+        ge=0,
+        le=450,
+        description="Nodes to start with; later changes by the autoscaler are not reverted by `pulumi up`.",
+    )
+    disk_size_gib: int = Field(
+        default=100, ge=20, le=16384, description="The gp3 root volume of each node, always encrypted."
+    )
+    labels: dict[str, str] = Field(default_factory=dict, description="Kubernetes labels on every node.")
 
+    @field_validator("instance_types")
+    @classmethod
+    def _types(cls, value: list[str]) -> list[str]:
+        bad = [t for t in value if not _INSTANCE_TYPE.match(t)]
+        if bad:
+            raise ValueError(f"EC2 instance types such as t3.medium or m7i.large (not {bad})")
+        return value
 
-@dataclass(frozen=True)
-class EksClusterArgs:
-    """How the EKS cluster looks. The version is required: an unpinned cluster upgrades by surprise.
-
-    cluster_name: the EKS name (also names the log group and the autoscaler discovery tags).
-    private_subnet_ids: control-plane ENIs and nodes go here, never in public subnets.
-    kms_key_arn: envelope-encrypts Kubernetes Secrets, the log group and the StorageClass volumes.
-    endpoint_public_access_cidrs: empty (default) keeps the API private to the VPC; listing CIDRs
-        opens the public endpoint to those ranges only.
-    admin_role_arns: IAM roles that get cluster-admin through an access entry.
-    grant_deployer_admin: the identity running Pulumi gets an explicit, visible access entry (instead
-        of EKS's hidden creator-admin bootstrap), because Pulumi itself must reach the API to install
-        the add-ons. Do not also list that role in admin_role_arns (EKS allows one entry per principal).
-    support_type: STANDARD; EXTENDED bills six times the control-plane rate once a version leaves
-        standard support, so it has to be chosen on purpose.
-    deletion_protection: on by default; the stack turns it off for disposable environments.
-    node_imds_hop_limit: 1 keeps pods away from the node's instance metadata (its IAM role); 2 only
-        for workloads that must read IMDS from a pod.
-    node_volume_kms_key_arn: None encrypts root volumes with the account's aws/ebs key. A customer key
-        works only after the key policy admits the AWSServiceRoleForAutoScaling service-linked role.
-    storage_reclaim_policy: Retain (default) keeps the EBS volume when its claim is deleted.
-    """
-
-    cluster_name: str
-    kubernetes_version: str
-    region: str
-    vpc_id: pulumi.Input[str]
-    private_subnet_ids: pulumi.Input[Sequence[str]]
-    kms_key_arn: pulumi.Input[str]
-    node_groups: Mapping[str, NodeGroupArgs] = field(default_factory=lambda: {"general": NodeGroupArgs()})
-    admin_role_arns: Sequence[str] = ()
-    grant_deployer_admin: bool = True
-    endpoint_public_access_cidrs: Sequence[str] = ()
-    support_type: Literal["STANDARD", "EXTENDED"] = "STANDARD"
-    deletion_protection: bool = True
-    protect: bool = False
-    log_retention_days: int = 365
-    node_imds_hop_limit: Literal[1, 2] = 1
-    node_volume_kms_key_arn: pulumi.Input[str] | None = None
-    storage_class_name: str = "gp3-encrypted"
-    storage_reclaim_policy: Literal["Retain", "Delete"] = "Retain"
-    tags: Mapping[str, str] = field(default_factory=dict)
+    @model_validator(mode="after")
+    def _bounds(self) -> NodeGroupSettings:
+        if self.min_size > self.max_size:
+            raise SettingError("minSize", self.min_size, f"must not exceed maxSize ({self.max_size})")
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise SettingError(
+                "desiredSize",
+                self.desired_size,
+                f"must lie between minSize ({self.min_size}) and maxSize ({self.max_size})",
+            )
+        return self
 
 
-def _assume_role_policy(service: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": service},
-                    "Action": ["sts:AssumeRole", "sts:TagSession"],
-                }
-            ],
-        }
+class EksClusterSettings(ComponentArgs):
+    """How the EKS cluster looks: the EKS keys of `groundwork:cluster`. Defaults are prod's shape."""
+
+    kubernetes_version: str = Field(
+        default=DEFAULT_KUBERNETES_VERSION,
+        description="The Kubernetes minor version, pinned: an unpinned cluster upgrades by surprise. "
+        "The managed add-ons and the autoscaler image follow it.",
+    )
+    endpoint_public_access_cidrs: list[str] = Field(
+        default_factory=list,
+        description="Empty keeps the API private to the VPC; listing CIDRs (your VPN or office) opens "
+        "the public endpoint to those ranges only, never to 0.0.0.0/0.",
+    )
+    admin_role_arns: list[str] = Field(
+        default_factory=list, description="IAM roles that get cluster-admin through an access entry."
+    )
+    grant_deployer_admin: bool = Field(
+        default=True,
+        description="The identity running Pulumi gets an explicit, visible access entry (instead of "
+        "EKS's hidden creator-admin bootstrap), because Pulumi itself must reach the API to install the "
+        "add-ons. Do not also list that role in adminRoleArns (EKS allows one entry per principal).",
+    )
+    support_type: Literal["STANDARD", "EXTENDED"] = Field(
+        default="STANDARD",
+        description="EXTENDED bills six times the control-plane rate once a version leaves standard "
+        "support, so it has to be chosen on purpose.",
+    )
+    deletion_protection: bool = Field(
+        default=True, description="EKS refuses to delete the cluster until this is turned off."
+    )
+    log_retention_days: LogRetentionDays = Field(
+        default=365, description="How long the control-plane logs (all five types) are kept."
+    )
+    node_imds_hop_limit: Literal[1, 2] = Field(
+        default=1,
+        description="1 keeps pods away from the node's instance metadata (its IAM role); 2 only for "
+        "workloads that must read IMDS from a pod.",
+    )
+    # `platform`: node root volumes use the stack's KMS key, which then names the account's Auto
+    # Scaling service-linked role (it must exist: see docs/runbooks/deploy.md). `aws-managed`: the
+    # account's aws/ebs key, for an account where that role cannot be created yet.
+    node_volume_key: Literal["platform", "aws-managed"] = Field(
+        default="platform",
+        description="`platform`: node root volumes use the stack's KMS key (the account's Auto Scaling "
+        "service-linked role must exist); `aws-managed`: the account's aws/ebs key.",
+    )
+    node_groups: dict[str, NodeGroupSettings] = Field(
+        default_factory=lambda: {"general": NodeGroupSettings()},
+        description="Managed node groups by name (a DNS label); each spans every private subnet.",
+    )
+    storage_reclaim_policy: Literal["Retain", "Delete"] = Field(
+        default="Retain",
+        description="What happens to a volume of the default StorageClass when its claim is deleted; "
+        "Retain keeps the data.",
     )
 
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if value not in SUPPORTED_KUBERNETES_VERSIONS:
+            raise ValueError(
+                f"one of the EKS standard-support versions {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}"
+            )
+        return value
 
-def _kubeconfig(name: str, endpoint: str, ca_data: str, region: str) -> str:
-    """A kubeconfig that gets short-lived tokens from `aws eks get-token`: no credential inside,
-    and nothing in it changes between runs, so the Provider built from it does not churn."""
-    return json.dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "current-context": name,
-            "preferences": {},
-            "clusters": [
-                {"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}
-            ],
-            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-            "users": [
-                {
-                    "name": name,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "aws",
-                            "args": [
-                                "--region",
-                                region,
-                                "eks",
-                                "get-token",
-                                "--cluster-name",
-                                name,
-                                "--output",
-                                "json",
-                            ],
-                            "interactiveMode": "Never",
-                        }
-                    },
-                }
-            ],
-        }
+    @field_validator("endpoint_public_access_cidrs")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                network = ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                raise ValueError(f"CIDRs such as 203.0.113.0/24 ({cidr!r} is not one)") from None
+            if network.prefixlen == 0:
+                raise ValueError(f"{cidr} opens the API to the whole internet; list your office/VPN ranges")
+        return value
+
+    @field_validator("admin_role_arns")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        bad = [arn for arn in value if not _ROLE_ARN.match(arn)]
+        if bad:
+            raise ValueError(
+                f"IAM role ARNs such as arn:aws:iam::123456789012:role/platform-admin (not {bad})"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _node_groups(self) -> EksClusterSettings:
+        if not self.node_groups:
+            raise SettingError("nodeGroups", {}, "needs at least one node group")
+        for group in self.node_groups:
+            if not _DNS_LABEL.match(group):
+                raise SettingError(
+                    "nodeGroups", group, "node group names are DNS labels (lowercase letters, digits, '-')"
+                )
+        return self
+
+
+class EksClusterArgs(ComponentArgs):
+    """The settings plus what the stack provides: names, the network, the key, tags."""
+
+    settings: EksClusterSettings = Field(
+        default_factory=EksClusterSettings, description="The cluster's shape."
     )
+    cluster_name: str = Field(description="The EKS name (also names the log group and autoscaler tags).")
+    region: str = Field(description="The cluster's region, for the kubeconfig's `aws eks get-token`.")
+    vpc_id: Input[str] = Field(description="The VPC of the stack.")
+    private_subnet_ids: Input[Sequence[str]] = Field(
+        description="Control-plane ENIs and nodes go here, never in public subnets."
+    )
+    kms_key_arn: Input[str] = Field(
+        description="Envelope-encrypts Kubernetes Secrets, the log group, the StorageClass volumes and, "
+        "with nodeVolumeKey `platform`, the nodes' root volumes."
+    )
+    protect: bool = Field(default=False, description="Keep Pulumi from deleting the cluster (prod).")
+    storage_class_name: str = Field(
+        default="gp3-encrypted", description="The default StorageClass the component creates."
+    )
+    tags: Mapping[str, str] = Field(default_factory=dict, description="The stack's tags.")
 
-
-def _validate(name: str, args: EksClusterArgs) -> None:
-    if args.kubernetes_version not in ADDON_VERSIONS:
-        raise ValueError(
-            f"EksCluster {name}: kubernetes_version {args.kubernetes_version!r} has no pinned "
-            f"add-on versions; known: {', '.join(sorted(ADDON_VERSIONS))}"
-        )
-    if not args.node_groups:
-        raise ValueError(f"EksCluster {name}: node_groups must name at least one node group")
-    for group, ng in args.node_groups.items():
-        if not 0 <= ng.min_size <= ng.desired_size <= ng.max_size or ng.max_size < 1:
-            raise ValueError(
-                f"EksCluster {name}: node group {group} needs 0 <= min_size <= desired_size <= "
-                f"max_size and max_size >= 1, got {ng.min_size}/{ng.desired_size}/{ng.max_size}"
-            )
-        if ng.capacity_type not in ("ON_DEMAND", "SPOT"):
-            raise ValueError(
-                f"EksCluster {name}: node group {group} capacity_type {ng.capacity_type!r} "
-                "must be ON_DEMAND or SPOT"
-            )
-    if args.node_imds_hop_limit not in (1, 2):
-        raise ValueError(f"EksCluster {name}: node_imds_hop_limit must be 1 or 2")
-    if any(cidr.endswith("/0") for cidr in args.endpoint_public_access_cidrs):
-        raise ValueError(f"EksCluster {name}: endpoint_public_access_cidrs may not contain a /0 range")
+    @property
+    def node_volume_kms_key_arn(self) -> Input[str] | None:
+        """None encrypts root volumes with the account's aws/ebs key."""
+        return self.kms_key_arn if self.settings.node_volume_key == "platform" else None
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -224,199 +243,44 @@ class EksCluster(pulumi.ComponentResource):
     cluster_security_group_id: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]
     storage_class_name: str
+    kubernetes_version: str  # the minor version the add-ons must match
     k8s_provider: k8s.Provider
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
-        _validate(name, args)  # before registering anything: bad args leave no half-built component
         super().__init__("groundwork:cluster:EksCluster", name, None, opts)
-        versions = ADDON_VERSIONS[args.kubernetes_version]
-        tags = component_tags(args.tags, name)
-        child = pulumi.ResourceOptions(parent=self)
+        self._name, self._args = name, args
+        self._tags = component_tags(args.tags, name)
+        versions = ADDON_VERSIONS[args.settings.kubernetes_version]
 
-        # EKS would create this group itself, without encryption and with logs kept forever.
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-control-plane-logs",
-            name=f"/aws/eks/{args.cluster_name}/cluster",
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.kms_key_arn,
-            tags=tags,
-            opts=child,
-        )
-
-        cluster_role = aws.iam.Role(
-            f"{name}-cluster-role",
-            assume_role_policy=_assume_role_policy("eks.amazonaws.com"),
-            description=f"EKS control plane of {args.cluster_name}",
-            tags=tags,
-            opts=child,
-        )
-        role_attachments = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-cluster-role-{i}", role=cluster_role.name, policy_arn=arn, opts=child
-            )
-            for i, arn in enumerate(CLUSTER_ROLE_POLICIES)
-        ]
-        # Secrets envelope encryption: the control plane uses the platform key through this role.
-        role_attachments.append(
-            aws.iam.RolePolicy(
-                f"{name}-cluster-role-kms",
-                role=cluster_role.id,
-                policy=pulumi.Output.from_input(args.kms_key_arn).apply(
-                    lambda arn: json.dumps(
-                        {
-                            "Version": "2012-10-17",
-                            "Statement": [
-                                {
-                                    "Effect": "Allow",
-                                    "Resource": arn,
-                                    "Action": [
-                                        "kms:Encrypt",
-                                        "kms:Decrypt",
-                                        "kms:ListGrants",
-                                        "kms:DescribeKey",
-                                    ],
-                                }
-                            ],
-                        }
-                    )
-                ),
-                opts=child,
-            )
-        )
-
-        public = bool(args.endpoint_public_access_cidrs)
-        cluster = aws.eks.Cluster(
-            f"{name}-eks",
-            name=args.cluster_name,
-            version=args.kubernetes_version,
-            role_arn=cluster_role.arn,
-            vpc_config=aws.eks.ClusterVpcConfigArgs(
-                subnet_ids=args.private_subnet_ids,
-                endpoint_private_access=True,
-                endpoint_public_access=public,
-                public_access_cidrs=list(args.endpoint_public_access_cidrs) if public else None,
-            ),
-            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
-                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=args.kms_key_arn),
-                resources=["secrets"],
-            ),
-            enabled_cluster_log_types=list(LOG_TYPES),
-            access_config=aws.eks.ClusterAccessConfigArgs(
-                authentication_mode="API", bootstrap_cluster_creator_admin_permissions=False
-            ),
-            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=args.support_type),
-            deletion_protection=args.deletion_protection,
-            # The four add-ons below are managed by EKS at pinned versions, not self-managed copies.
-            bootstrap_self_managed_addons=False,
-            tags=tags,
-            opts=pulumi.ResourceOptions(
-                parent=self, protect=args.protect, depends_on=[log_group, *role_attachments]
-            ),
-        )
-        issuer_url = cluster.identities.apply(
-            lambda ids: ids[0]["oidcs"][0]["issuer"] if isinstance(ids[0], dict) else ids[0].oidcs[0].issuer
-        )
-        oidc = aws.iam.OpenIdConnectProvider(
-            f"{name}-oidc", url=issuer_url, client_id_lists=["sts.amazonaws.com"], tags=tags, opts=child
-        )
-        oidc_issuer = issuer_url.apply(lambda url: url.removeprefix("https://"))
-
-        access = self._access_entries(name, args, cluster, tags)
-
-        def irsa(
-            role_name: str,
-            namespace: str,
-            service_account: str,
-            policies: Sequence[str] = (),
-            policy: pulumi.Input[dict] | None = None,
-        ) -> aws.iam.Role:
-            return irsa_role(
-                f"{name}-{role_name}-irsa",
-                parent=self,
-                oidc_provider_arn=oidc.arn,
-                oidc_issuer=oidc_issuer,
-                namespace=namespace,
-                service_account=service_account,
-                tags=tags,
-                managed_policy_arns=policies,
-                policy=policy,
-            )
-
-        cni_role = irsa("vpc-cni", "kube-system", "aws-node", [f"{_MANAGED}AmazonEKS_CNI_Policy"])
-        ebs_role = irsa(
-            "ebs-csi",
-            "kube-system",
-            "ebs-csi-controller-sa",
-            [f"{_MANAGED}service-role/AmazonEBSCSIDriverPolicy"],
-            policy=pulumi.Output.from_input(args.kms_key_arn).apply(_ebs_kms_policy),
-        )
-
-        def addon(
-            addon_name: str, version: str, after: Sequence[pulumi.Resource] = (), **extra
-        ) -> aws.eks.Addon:
-            return aws.eks.Addon(
-                f"{name}-{addon_name}",
-                cluster_name=cluster.name,
-                addon_name=addon_name,
-                addon_version=version,
-                resolve_conflicts_on_create="OVERWRITE",
-                resolve_conflicts_on_update="OVERWRITE",
-                tags=tags,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
-                **extra,
-            )
-
+        cluster = self._control_plane()
+        oidc_arn, oidc_issuer = self._identity_provider(cluster)
+        access = self._access_entries(name, args, cluster, self._tags)
+        cni_role, ebs_role = self._addon_roles(oidc_arn, oidc_issuer)
         # Networking first: nodes only become Ready once the CNI and kube-proxy run on them. The CNI
         # also enforces NetworkPolicy, which the namespace baseline's default-deny relies on.
-        vpc_cni = addon(
+        vpc_cni = self._addon(
+            cluster,
             "vpc-cni",
             versions.vpc_cni,
             service_account_role_arn=cni_role.arn,
             configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
         )
-        kube_proxy = addon("kube-proxy", versions.kube_proxy)
-
-        node_role = aws.iam.Role(
-            f"{name}-node-role",
-            assume_role_policy=_assume_role_policy("ec2.amazonaws.com"),
-            description=f"EC2 nodes of {args.cluster_name}",
-            tags=tags,
-            opts=child,
-        )
-        node_attachments = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-node-role-{i}", role=node_role.name, policy_arn=arn, opts=child
-            )
-            for i, arn in enumerate(NODE_ROLE_POLICIES)
-        ]
-        node_groups = [
-            self._node_group(
-                name,
-                group,
-                ng,
-                args,
-                cluster,
-                node_role,
-                tags,
-                after=[vpc_cni, kube_proxy, *node_attachments],
-            )
-            for group, ng in args.node_groups.items()
-        ]
-
-        coredns = addon("coredns", versions.coredns, after=node_groups)
-        ebs_csi = addon(
+        kube_proxy = self._addon(cluster, "kube-proxy", versions.kube_proxy)
+        node_role, node_groups = self._nodes(cluster, after=[vpc_cni, kube_proxy])
+        coredns = self._addon(cluster, "coredns", versions.coredns, after=node_groups)
+        ebs_csi = self._addon(
+            cluster,
             "aws-ebs-csi-driver",
             versions.ebs_csi_driver,
             after=node_groups,
             service_account_role_arn=ebs_role.arn,
         )
-
         ca_data = cluster.certificate_authority.apply(
             lambda ca: ca["data"] if isinstance(ca, dict) else ca.data
         )
         kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(cluster.name, cluster.endpoint, ca_data).apply(
-                lambda parts: _kubeconfig(parts[0], parts[1], parts[2], args.region)
+                lambda parts: kubeconfig_for(parts[0], parts[1], parts[2], args.region)
             )
         )
         # Every Kubernetes resource that uses this provider waits for nodes, networking, DNS and the
@@ -429,9 +293,214 @@ class EksCluster(pulumi.ComponentResource):
                 parent=self, depends_on=[*node_groups, vpc_cni, kube_proxy, coredns, *access]
             ),
         )
+        self._storage_class(after=ebs_csi)
 
+        self.cluster_name = cluster.name
+        self.endpoint = cluster.endpoint
+        self.certificate_authority = ca_data
+        self.oidc_provider_arn = oidc_arn
+        self.oidc_issuer = oidc_issuer
+        self.kubeconfig = kubeconfig
+        self.cluster_security_group_id = cluster.vpc_config.apply(
+            lambda vpc: (
+                vpc["cluster_security_group_id"] if isinstance(vpc, dict) else vpc.cluster_security_group_id
+            )
+        )
+        self.node_role_arn = node_role.arn
+        self.storage_class_name = args.storage_class_name
+        self.kubernetes_version = args.settings.kubernetes_version
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "endpoint": self.endpoint,
+                "certificate_authority": self.certificate_authority,
+                "oidc_provider_arn": self.oidc_provider_arn,
+                "oidc_issuer": self.oidc_issuer,
+                "kubeconfig": self.kubeconfig,
+                "cluster_security_group_id": self.cluster_security_group_id,
+                "node_role_arn": self.node_role_arn,
+                "storage_class_name": self.storage_class_name,
+                "kubernetes_version": self.kubernetes_version,
+            }
+        )
+
+    def _control_plane(self) -> aws.eks.Cluster:
+        """The cluster in the private subnets with its own encrypted log group and IAM role."""
+        name, args, spec, tags = self._name, self._args, self._args.settings, self._tags
+        child = pulumi.ResourceOptions(parent=self)
+        # EKS would create this group itself, without encryption and with logs kept forever.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane-logs",
+            name=f"/aws/eks/{args.cluster_name}/cluster",
+            retention_in_days=spec.log_retention_days,
+            kms_key_id=args.kms_key_arn,
+            tags=tags,
+            opts=child,
+        )
+        # EKS documents both keys in the cluster role's trust (user guide, "Cross-service confused
+        # deputy prevention in Amazon EKS"): this account, and this one cluster.
+        cluster_role = service_role(
+            f"{name}-cluster-role",
+            service="eks.amazonaws.com",
+            parent=self,
+            tags=tags,
+            description=f"EKS control plane of {args.cluster_name}",
+            actions=TRUST_ACTIONS,
+            source_arn=lambda account, partition: (
+                f"arn:{partition}:eks:{args.region}:{account}:cluster/{args.cluster_name}"
+            ),
+        )
+        role_attachments: list[pulumi.Resource] = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-cluster-role-{i}", role=cluster_role.name, policy_arn=arn, opts=child
+            )
+            for i, arn in enumerate(CLUSTER_ROLE_POLICIES)
+        ]
+        # Secrets envelope encryption: the control plane uses the platform key through this role.
+        role_attachments.append(
+            aws.iam.RolePolicy(
+                f"{name}-cluster-role-kms",
+                role=cluster_role.id,
+                policy=pulumi.Output.from_input(args.kms_key_arn).apply(
+                    lambda arn: json.dumps(cluster_kms_policy(arn))
+                ),
+                opts=child,
+            )
+        )
+        public = bool(spec.endpoint_public_access_cidrs)
+        return aws.eks.Cluster(
+            f"{name}-eks",
+            name=args.cluster_name,
+            version=spec.kubernetes_version,
+            role_arn=cluster_role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=args.private_subnet_ids,
+                endpoint_private_access=True,
+                endpoint_public_access=public,
+                public_access_cidrs=list(spec.endpoint_public_access_cidrs) if public else None,
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=args.kms_key_arn),
+                resources=["secrets"],
+            ),
+            enabled_cluster_log_types=list(LOG_TYPES),
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API", bootstrap_cluster_creator_admin_permissions=False
+            ),
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=spec.support_type),
+            deletion_protection=spec.deletion_protection,
+            # The four add-ons below are managed by EKS at pinned versions, not self-managed copies.
+            bootstrap_self_managed_addons=False,
+            tags=tags,
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, depends_on=[log_group, *role_attachments]
+            ),
+        )
+
+    def _identity_provider(self, cluster: aws.eks.Cluster) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """The cluster's IAM OIDC provider (for IRSA): its ARN and its issuer without https://."""
+        issuer_url = cluster.identities.apply(
+            lambda ids: ids[0]["oidcs"][0]["issuer"] if isinstance(ids[0], dict) else ids[0].oidcs[0].issuer
+        )
+        oidc = aws.iam.OpenIdConnectProvider(
+            f"{self._name}-oidc",
+            url=issuer_url,
+            client_id_lists=["sts.amazonaws.com"],
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return oidc.arn, issuer_url.apply(lambda url: url.removeprefix("https://"))
+
+    def _addon_roles(
+        self, oidc_arn: pulumi.Output[str], oidc_issuer: pulumi.Output[str]
+    ) -> tuple[aws.iam.Role, aws.iam.Role]:
+        """IRSA roles of the VPC CNI and the EBS CSI driver (the node role needs neither policy)."""
+
+        def irsa(
+            role_name: str,
+            service_account: str,
+            policies: Sequence[str],
+            policy: pulumi.Input[dict] | None = None,
+        ) -> aws.iam.Role:
+            return irsa_role(
+                f"{self._name}-{role_name}-irsa",
+                parent=self,
+                oidc_provider_arn=oidc_arn,
+                oidc_issuer=oidc_issuer,
+                namespace="kube-system",
+                service_account=service_account,
+                tags=self._tags,
+                managed_policy_arns=policies,
+                policy=policy,
+            )
+
+        cni_role = irsa("vpc-cni", "aws-node", [f"{_MANAGED}AmazonEKS_CNI_Policy"])
+        ebs_role = irsa(
+            "ebs-csi",
+            "ebs-csi-controller-sa",
+            [f"{_MANAGED}service-role/AmazonEBSCSIDriverPolicy"],
+            policy=pulumi.Output.from_input(self._args.kms_key_arn).apply(ebs_kms_policy),
+        )
+        return cni_role, ebs_role
+
+    def _addon(
+        self,
+        cluster: aws.eks.Cluster,
+        addon_name: str,
+        version: str,
+        after: Sequence[pulumi.Resource] = (),
+        **extra,
+    ) -> aws.eks.Addon:
+        """An EKS managed add-on at its pinned version; EKS's values win over manual edits."""
+        return aws.eks.Addon(
+            f"{self._name}-{addon_name}",
+            cluster_name=cluster.name,
+            addon_name=addon_name,
+            addon_version=version,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
+            **extra,
+        )
+
+    def _nodes(
+        self, cluster: aws.eks.Cluster, after: Sequence[pulumi.Resource]
+    ) -> tuple[aws.iam.Role, list[aws.eks.NodeGroup]]:
+        """The node role and one managed node group per configured group, after the networking add-ons."""
+        name, args, tags = self._name, self._args, self._tags
+        node_role = service_role(
+            f"{name}-node-role",
+            service="ec2.amazonaws.com",
+            parent=self,
+            tags=tags,
+            description=f"EC2 nodes of {args.cluster_name}",
+            actions=TRUST_ACTIONS,
+            unconditioned_because="EC2 sends no aws:SourceAccount when an instance profile's role is "
+            "assumed; the managed node groups' iam:PassRole is what limits who can use it",
+        )
+        node_attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-role-{i}",
+                role=node_role.name,
+                policy_arn=arn,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for i, arn in enumerate(NODE_ROLE_POLICIES)
+        ]
+        node_groups = [
+            self._node_group(
+                name, group, ng, args, cluster, node_role, tags, after=[*after, *node_attachments]
+            )
+            for group, ng in args.settings.node_groups.items()
+        ]
+        return node_role, node_groups
+
+    def _storage_class(self, after: pulumi.Resource) -> None:
+        """The default StorageClass: gp3, encrypted with the platform key, bound where the pod lands."""
+        args = self._args
         k8s.storage.v1.StorageClass(
-            f"{name}-gp3",
+            f"{self._name}-gp3",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=args.storage_class_name,
                 annotations={"storageclass.kubernetes.io/is-default-class": "true"},
@@ -445,37 +514,10 @@ class EksCluster(pulumi.ComponentResource):
                     "csi.storage.k8s.io/fstype": "ext4",
                 }
             ),
-            reclaim_policy=args.storage_reclaim_policy,
+            reclaim_policy=args.settings.storage_reclaim_policy,
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
-            opts=pulumi.ResourceOptions(parent=self, provider=self.k8s_provider, depends_on=[ebs_csi]),
-        )
-
-        self.cluster_name = cluster.name
-        self.endpoint = cluster.endpoint
-        self.certificate_authority = ca_data
-        self.oidc_provider_arn = oidc.arn
-        self.oidc_issuer = oidc_issuer
-        self.kubeconfig = kubeconfig
-        self.cluster_security_group_id = cluster.vpc_config.apply(
-            lambda vpc: (
-                vpc["cluster_security_group_id"] if isinstance(vpc, dict) else vpc.cluster_security_group_id
-            )
-        )
-        self.node_role_arn = node_role.arn
-        self.storage_class_name = args.storage_class_name
-        self.register_outputs(
-            {
-                "cluster_name": self.cluster_name,
-                "endpoint": self.endpoint,
-                "certificate_authority": self.certificate_authority,
-                "oidc_provider_arn": self.oidc_provider_arn,
-                "oidc_issuer": self.oidc_issuer,
-                "kubeconfig": self.kubeconfig,
-                "cluster_security_group_id": self.cluster_security_group_id,
-                "node_role_arn": self.node_role_arn,
-                "storage_class_name": self.storage_class_name,
-            }
+            opts=pulumi.ResourceOptions(parent=self, provider=self.k8s_provider, depends_on=[after]),
         )
 
     def _access_entries(
@@ -483,9 +525,10 @@ class EksCluster(pulumi.ComponentResource):
     ) -> list[pulumi.Resource]:
         """Cluster-admin for the configured roles (and the deployer), each an auditable access entry."""
         principals: list[tuple[str, pulumi.Input[str]]] = [
-            (f"admin-{hashlib.sha256(arn.encode()).hexdigest()[:8]}", arn) for arn in args.admin_role_arns
+            (f"admin-{hashlib.sha256(arn.encode()).hexdigest()[:8]}", arn)
+            for arn in args.settings.admin_role_arns
         ]
-        if args.grant_deployer_admin:
+        if args.settings.grant_deployer_admin:
             invoke = pulumi.InvokeOutputOptions(parent=self)
             caller = aws.get_caller_identity_output(opts=invoke)
             # An assumed-role session ARN is not a valid principal; its issuing role is.
@@ -517,7 +560,7 @@ class EksCluster(pulumi.ComponentResource):
         self,
         name: str,
         group: str,
-        ng: NodeGroupArgs,
+        ng: NodeGroupSettings,
         args: EksClusterArgs,
         cluster: aws.eks.Cluster,
         node_role: aws.iam.Role,
@@ -533,7 +576,7 @@ class EksCluster(pulumi.ComponentResource):
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled",
                 http_tokens="required",
-                http_put_response_hop_limit=args.node_imds_hop_limit,
+                http_put_response_hop_limit=args.settings.node_imds_hop_limit,
                 instance_metadata_tags="disabled",
             ),
             block_device_mappings=[
@@ -578,61 +621,3 @@ class EksCluster(pulumi.ComponentResource):
                 parent=self, depends_on=list(after), ignore_changes=["scalingConfig.desiredSize"]
             ),
         )
-
-
-def _ebs_kms_policy(key_arn: str) -> dict:
-    """The EBS CSI driver creates volumes encrypted with the platform key, so it may use that key
-    (grants only for AWS resources, i.e. the EBS volumes themselves)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Resource": key_arn,
-                "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
-                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            },
-            {
-                "Effect": "Allow",
-                "Resource": key_arn,
-                "Action": [
-                    "kms:Encrypt",
-                    "kms:Decrypt",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:DescribeKey",
-                ],
-            },
-        ],
-    }
-
-
-@dataclass(frozen=True)
-class LocalClusterArgs:
-    """An existing kind/minikube cluster reached through a kubeconfig context.
-
-    context: the kubeconfig context (`kind create cluster --name groundwork` makes `kind-groundwork`).
-    storage_class_name: the cluster's default class (kind's local-path class is `standard`).
-    """
-
-    context: str = "kind-groundwork"
-    storage_class_name: str = "standard"
-
-
-class LocalCluster(pulumi.ComponentResource):
-    """The local stack's cluster: nothing is created, only a Provider pinned to one context, so a
-    stray current-context can never point a local run at a shared cluster."""
-
-    k8s_provider: k8s.Provider
-    storage_class_name: str
-
-    def __init__(self, name: str, args: LocalClusterArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("groundwork:cluster:LocalCluster", name, None, opts)
-        self.k8s_provider = k8s.Provider(
-            f"{name}-k8s",
-            context=args.context,
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.storage_class_name = args.storage_class_name
-        self.register_outputs({"context": args.context, "storage_class_name": self.storage_class_name})

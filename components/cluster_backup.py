@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from pydantic import Field, InstanceOf
 
+from components._lib.args import ComponentArgs, Input
 from components.irsa import irsa_trust_policy
 from components.namespace import (
     ApiServerEndpoint,
@@ -38,31 +39,33 @@ PREFIX = "velero"
 METRICS_PORT = 8085  # the Velero server's Prometheus endpoint (chart default, metrics.enabled)
 
 
-@dataclass(frozen=True)
-class ClusterBackupArgs:
-    """Where and how often Kubernetes objects are backed up.
+class ClusterBackupArgs(ComponentArgs):
+    """Where and how often Kubernetes objects are backed up; the stack switches it with
+    `groundwork:backups.clusterBackup` and keeps each backup as long as its recovery points."""
 
-    bucket_name / bucket_arn: the (versioned, SSE-KMS, TLS-only) bucket; Velero writes under `velero/`.
-    kms_key_arn: the bucket's key; Velero encrypts every object with it.
-    schedule / ttl_days: a daily cron (UTC) and how long each backup is kept.
-    api_server / aws_endpoint_cidrs / scraper: the namespace's allowed traffic: the Kubernetes API
-        (Velero reads every object), S3/STS/KMS over HTTPS, and Prometheus on the metrics port.
-    """
-
-    bucket_name: pulumi.Input[str]
-    bucket_arn: pulumi.Input[str]
-    kms_key_arn: pulumi.Input[str]
-    region: str
-    oidc_provider_arn: pulumi.Input[str]
-    oidc_issuer: pulumi.Input[str]
-    namespace: str = "velero"
-    schedule: str = "0 2 * * *"
-    ttl_days: int = 30
-    tags: Mapping[str, str] = field(default_factory=dict)
-    chart_version: str = VELERO_CHART_VERSION
-    api_server: ApiServerEndpoint = field(default_factory=ApiServerEndpoint)
-    aws_endpoint_cidrs: Sequence[pulumi.Input[str]] = ()
-    scraper: Peer | None = None
+    bucket_name: Input[str] = Field(
+        description="The (versioned, SSE-KMS, TLS-only) bucket; Velero writes under `velero/`."
+    )
+    bucket_arn: Input[str] = Field(description="The bucket's ARN (the IRSA policy's resource).")
+    kms_key_arn: Input[str] = Field(description="The bucket's key; Velero encrypts every object with it.")
+    region: str = Field(description="The bucket's region.")
+    oidc_provider_arn: Input[str] = Field(description="The cluster's IRSA identity provider.")
+    oidc_issuer: Input[str] = Field(description="Its issuer, without https://.")
+    namespace: str = Field(default="velero", description="Velero's namespace.")
+    schedule: str = Field(default="0 2 * * *", description="The daily backup's cron schedule (UTC).")
+    ttl_days: int = Field(default=30, ge=1, description="How long each backup is kept.")
+    tags: Mapping[str, str] = Field(default_factory=dict, description="The stack's tags.")
+    chart_version: str = Field(default=VELERO_CHART_VERSION, description="The velero chart, pinned.")
+    api_server: InstanceOf[ApiServerEndpoint] = Field(
+        default_factory=ApiServerEndpoint, description="Where Velero reaches the Kubernetes API."
+    )
+    aws_endpoint_cidrs: Sequence[Input[str]] = Field(
+        default=(),
+        description="The subnets of the VPC's interface endpoints (S3/STS/KMS over HTTPS), if any.",
+    )
+    scraper: InstanceOf[Peer] | None = Field(
+        default=None, description="Prometheus's pods; when set they may scrape the metrics port."
+    )
 
 
 class ClusterBackup(pulumi.ComponentResource):

@@ -1,42 +1,97 @@
-"""What the three data services share: the network args of the managed backend, the client-only
-security group, the connection Secret apps read, tags for backups, the restricted pod shape
-of the in-cluster backend, the NetworkPolicies that let the app namespace reach them, and the
-DataService base class that holds their common contract."""
+"""What the three data services share: the args base (backend, namespace, protection), the network
+args of the managed backend, the client-only security group, the connection Secret apps read, tags
+for backups, the restricted pod shape of the in-cluster backend, the NetworkPolicies that let the
+app namespace reach them, and the DataService base class that holds their common contract."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from pydantic import Field, model_validator
 
+from components._lib.args import ComponentArgs, Input, SettingError
+from components._lib.fields import LogRetentionDays
 from components.namespace import Allowance, Peer, Port, ip_range, network_policy, pods
-from components.tagging import component_tags
-
-# The tag the AWS Backup plan selects on (exactly this key and value).
-BACKUP_TAG = ("backup", "true")
+from components.tagging import BACKUP_TAG, component_tags
 
 
-@dataclass(frozen=True)
-class ManagedNetworkArgs:
-    """Where a managed data service lives and who may reach it.
+class ManagedNetworkArgs(ComponentArgs):
+    """Where a managed data service lives and who may reach it."""
 
-    vpc_id: the VPC of the stack.
-    subnet_ids: the database subnets (no route to the internet, one per AZ).
-    client_security_group_id: the cluster's node security group; the only source admitted.
-    kms_key_arn: the stack's customer-managed key for data, logs and secrets.
-    subnet_cidrs: the database subnets' address ranges. Pods of the app namespace may connect to
-        them on the service's ports and nowhere else; with none given, no egress is opened at all.
+    vpc_id: Input[str] = Field(description="The VPC of the stack.")
+    subnet_ids: Input[Sequence[str]] = Field(
+        description="The database subnets (no route to the internet, one per AZ)."
+    )
+    client_security_group_id: Input[str] = Field(
+        description="The cluster's node security group; the only source admitted."
+    )
+    kms_key_arn: Input[str] = Field(
+        description="The stack's customer-managed key for data, logs and secrets."
+    )
+    subnet_cidrs: Sequence[Input[str]] = Field(
+        default=(),
+        description="The database subnets' address ranges. Pods of the app namespace may connect to them "
+        "on the service's ports and nowhere else; with none given, no egress is opened at all.",
+    )
+
+
+class DataServiceSettings(ComponentArgs):
+    """What the three data services' settings share (each service adds its own)."""
+
+    log_retention_days: LogRetentionDays = Field(
+        default=365, description="How long the managed service's CloudWatch logs are kept."
+    )
+
+
+class InClusterWorkload(ComponentArgs):
+    """The in-cluster backend's container: its image and its resources (the `local` stack)."""
+
+    image: str = Field(description="The image, pinned to a version.")
+    cpu_request: str = Field(description="CPU request of the container.")
+    memory_request: str = Field(description="Memory request of the container.")
+    memory_limit: str = Field(description="Memory limit of the container (no CPU limit: no throttling).")
+
+
+class DataServiceArgs(ComponentArgs):
+    """What every data service's args share: where it runs, which backend, protection and tags.
+
+    The backend follows from what the wiring hands over: `network` (the stack's VPC) selects the
+    managed one (RDS, ElastiCache, MSK), `storage_class_name` (the cluster's) the in-cluster one.
+    Exactly one is set.
     """
 
-    vpc_id: pulumi.Input[str]
-    subnet_ids: pulumi.Input[Sequence[str]]
-    client_security_group_id: pulumi.Input[str]
-    kms_key_arn: pulumi.Input[str]
-    subnet_cidrs: Sequence[pulumi.Input[str]] = ()
+    namespace: str = Field(
+        description="Where the connection Secret (and the in-cluster workload) live: the app namespace."
+    )
+    network: ManagedNetworkArgs | None = Field(
+        default=None, description="The managed backend's network; set on AWS stacks."
+    )
+    storage_class_name: str | None = Field(
+        default=None, description="The in-cluster backend's StorageClass; set on the local stack."
+    )
+    protect: bool = Field(
+        default=True,
+        description="Pulumi refuses to delete the stateful resources, and the service's own deletion "
+        "protection is on where it has one (RDS); the stack turns it off for disposable environments.",
+    )
+    tags: Mapping[str, str] = Field(default_factory=dict, description="The stack's tags.")
+
+    @model_validator(mode="after")
+    def _one_backend(self) -> DataServiceArgs:
+        if (self.network is None) == (self.storage_class_name is None):
+            raise SettingError(
+                "network",
+                "(both)" if self.network is not None else None,
+                "set exactly one of `network` (managed backend) and `storage_class_name` (in-cluster)",
+            )
+        return self
+
+    @property
+    def managed(self) -> bool:
+        return self.network is not None
 
 
 def datastore_tags(base: Mapping[str, str], component: str, protect: bool) -> dict[str, str]:
@@ -284,9 +339,7 @@ def peer_traffic(
 class DataService(pulumi.ComponentResource):
     """The contract Postgres, Redis and Kafka keep whichever backend serves them: an endpoint, a
     port and a connection Secret in the app namespace; the managed backend adds the ARN, the
-    service's own identifier (for alarms and backups) and its security group.
-
-    `args` must carry `managed` and `in_cluster`, exactly one of them set."""
+    service's own identifier (for alarms and backups) and its security group."""
 
     endpoint: pulumi.Output[str]
     port: pulumi.Output[int]
@@ -295,11 +348,10 @@ class DataService(pulumi.ComponentResource):
     resource_id: pulumi.Output[str] | None
     security_group_id: pulumi.Output[str] | None
 
-    def __init__(self, type_token: str, name: str, args: Any, opts: pulumi.ResourceOptions | None):
+    def __init__(
+        self, type_token: str, name: str, args: DataServiceArgs, opts: pulumi.ResourceOptions | None
+    ):
         super().__init__(type_token, name, None, opts)
-        service = type_token.rsplit(":", 1)[-1]
-        if (args.managed is None) == (args.in_cluster is None):
-            raise ValueError(f"{service} {name}: set exactly one of `managed` and `in_cluster`")
         self.arn = self.resource_id = self.security_group_id = None
 
 

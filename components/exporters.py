@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from pydantic import Field, InstanceOf
 
+from components._lib.args import ComponentArgs, Input
 from components.irsa import irsa_trust_policy
 from components.namespace import Peer, network_policy, prometheus_scrape
 from components.tagging import component_tags
@@ -42,42 +43,42 @@ KAFKA_EXPORTER_SERVICE_ACCOUNT = "kafka-exporter"
 METRICS_PORTS = {"postgres": 9187, "redis": 9121, "kafka": 9308}
 
 
-@dataclass(frozen=True)
-class ExporterTarget:
-    """One data service to scrape.
+class ExporterTarget(ComponentArgs):
+    """One data service to scrape."""
 
-    endpoint: host name (PostgreSQL, Redis) or the comma-separated bootstrap brokers (Kafka).
-    connection_secret_name: the data service's Kubernetes Secret in the exporters' namespace; the
-        exporter reads the keys `username` and `password` from it (Kafka with IAM needs neither).
-    tls: connect with TLS (every managed backend enforces it).
-    kafka_cluster_arn: MSK cluster whose IAM auth the Kafka exporter uses (read-only describe rights).
-    """
+    kind: Literal["postgres", "redis", "kafka"] = Field(description="Which exporter chart.")
+    endpoint: Input[str] = Field(
+        description="Host name (PostgreSQL, Redis) or the comma-separated bootstrap brokers (Kafka)."
+    )
+    port: Input[int] = Field(description="The service's port.")
+    connection_secret_name: Input[str] = Field(
+        description="The data service's Kubernetes Secret in the exporters' namespace; the exporter reads "
+        "the keys `username` and `password` from it (Kafka with IAM needs neither)."
+    )
+    tls: bool = Field(default=True, description="Connect with TLS (every managed backend enforces it).")
+    kafka_cluster_arn: Input[str] | None = Field(
+        default=None,
+        description="MSK cluster whose IAM auth the Kafka exporter uses (read-only describe rights).",
+    )
 
-    kind: Literal["postgres", "redis", "kafka"]
-    endpoint: pulumi.Input[str]
-    port: pulumi.Input[int]
-    connection_secret_name: pulumi.Input[str]
-    tls: bool = True
-    kafka_cluster_arn: pulumi.Input[str] | None = None
 
+class ExportersArgs(ComponentArgs):
+    """Exporters run beside the data services' connection Secrets (`namespace`)."""
 
-@dataclass(frozen=True)
-class ExportersArgs:
-    """Exporters run beside the data services' connection Secrets (`namespace`).
-
-    oidc_provider_arn / oidc_issuer / region: for the Kafka exporter's IRSA role when MSK uses IAM.
-    scraper: Prometheus's pods; each exporter's metrics port admits them and nothing else. The
-        exporters reach their data service through the namespace's egress policies, which the data
-        service components own (the exporters run in the same namespace as the apps).
-    """
-
-    namespace: str
-    targets: Sequence[ExporterTarget]
-    oidc_provider_arn: pulumi.Input[str] | None = None
-    oidc_issuer: pulumi.Input[str] | None = None
-    region: str | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
-    scraper: Peer | None = None
+    namespace: str = Field(description="The app namespace, where the connection Secrets are.")
+    targets: Sequence[ExporterTarget] = Field(description="The data services to scrape.")
+    oidc_provider_arn: Input[str] | None = Field(
+        default=None, description="For the Kafka exporter's IRSA role when MSK uses IAM."
+    )
+    oidc_issuer: Input[str] | None = Field(default=None, description="Its issuer, without https://.")
+    region: str | None = Field(default=None, description="The MSK cluster's region.")
+    tags: Mapping[str, str] = Field(default_factory=dict, description="The stack's tags.")
+    scraper: InstanceOf[Peer] | None = Field(
+        default=None,
+        description="Prometheus's pods; each exporter's metrics port admits them and nothing else. The "
+        "exporters reach their data service through the namespace's egress policies, which the data "
+        "service components own (the exporters run in the same namespace as the apps).",
+    )
 
 
 class DataServiceExporters(pulumi.ComponentResource):

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
+from pydantic import Field, field_validator, model_validator
 
+from components._lib.args import SettingError
 from components.datastore import (
     DataService,
+    DataServiceArgs,
+    DataServiceSettings,
+    InClusterWorkload,
     ManagedNetworkArgs,
     client_only_security_group,
     connection_secret,
@@ -71,66 +76,110 @@ def server_properties(broker_count: int) -> str:
     return "\n".join(f"{key}={value}" for key, value in lines.items()) + "\n"
 
 
-@dataclass(frozen=True)
-class MskArgs:
-    """The managed backend.
-
-    kafka_version: pinned MSK version string.
-    broker_count: a multiple of the number of database subnets (MSK spreads brokers evenly).
-    instance_type / volume_size_gb: per broker; storage autoscaling grows the volume up to
-        max_volume_size_gb when the disks pass 60% (it never shrinks).
-    client_authentication: SASL/IAM (no secrets; apps use their IAM role) and/or SASL/SCRAM
-        (a username and password kept in Secrets Manager under the `AmazonMSK_` prefix, encrypted
-        with the stack's key, as MSK requires). Unauthenticated access is always off.
-    enhanced_monitoring: CloudWatch metric level.
-    log_retention_days: CloudWatch retention of the broker logs.
-    recovery: how topics come back if the whole cluster is lost, recorded as the cluster's
-        `recovery` tag for reviewers and the policy pack. AWS Backup does not support MSK; replication
-        (factor 3, min.insync 2 across AZs) covers broker and AZ loss, and beyond that the producers'
-        sources of truth replay (`replay-from-source`). Set `replicator` when an MSK Replicator to a
-        second cluster exists.
-    """
-
-    network: ManagedNetworkArgs
-    kafka_version: str = MSK_KAFKA_VERSION
-    broker_count: int = 3
-    instance_type: str = "kafka.m7g.large"
-    volume_size_gb: int = 100
-    max_volume_size_gb: int = 1000
-    client_authentication: Sequence[Literal["iam", "scram"]] = ("iam",)
-    enhanced_monitoring: str = "PER_TOPIC_PER_BROKER"
-    log_retention_days: int = 365
-    recovery: str = "replay-from-source"
+_KAFKA_INSTANCE = re.compile(r"^(express\.)?kafka\.[a-z0-9]+\.(small|large|(\d+)?xlarge)$")
+_KAFKA_VERSION = re.compile(r"^(?P<major>\d+)\.\d+\.(x|\d+)(\.kraft)?$")
 
 
-@dataclass(frozen=True)
-class InClusterKafkaArgs:
-    """The `local` backend: KRaft nodes that are both broker and controller (1 or 3)."""
+class KafkaSettings(DataServiceSettings):
+    """The keys of `groundwork:kafka`. Defaults are prod's shape (3 brokers across 3 AZs). On the
+    in-cluster backend only inClusterNodes and inClusterVolumeGb apply."""
 
-    storage_class_name: str
-    nodes: Literal[1, 3] = 1
-    volume_size_gb: int = 5
-    image: str = KAFKA_IMAGE
-    cpu_request: str = "200m"
-    memory_request: str = "768Mi"
-    memory_limit: str = "1Gi"
+    kafka_version: str = Field(
+        default=MSK_KAFKA_VERSION,
+        description="The MSK Kafka version, pinned; Kafka 4 runs only in KRaft mode (`.kraft`).",
+    )
+    broker_count: int = Field(
+        default=3,
+        ge=1,
+        le=30,
+        description="Brokers; a multiple of the AZ count, since MSK spreads them evenly over the subnets.",
+    )
+    instance_type: str = Field(default="kafka.m7g.large", description="The size of every broker.")
+    volume_size_gb: int = Field(default=500, ge=1, le=16384, description="Each broker's volume at creation.")
+    max_volume_size_gb: int = Field(
+        default=2000,
+        ge=1,
+        le=16384,
+        description="Storage autoscaling grows the volumes up to this when the disks pass 60% (never down).",
+    )
+    # IAM by default: no static credential to store or rotate. "scram" adds a username/password in
+    # Secrets Manager for clients that cannot sign IAM requests (it needs a rotation of its own).
+    client_authentication: list[Literal["iam", "scram"]] = Field(
+        default_factory=lambda: ["iam"],
+        min_length=1,
+        description="SASL/IAM (no secrets; apps use their IAM role) and/or SASL/SCRAM (a username and "
+        "password in Secrets Manager, encrypted with the stack's key). Unauthenticated access is off.",
+    )
+    enhanced_monitoring: Literal[
+        "DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER", "PER_TOPIC_PER_PARTITION"
+    ] = Field(default="PER_TOPIC_PER_BROKER", description="The CloudWatch metric level.")
+    in_cluster_nodes: Literal[1, 3] = Field(
+        default=1, description="In-cluster KRaft nodes (each broker and controller); local stack."
+    )
+    in_cluster_volume_gb: int = Field(default=5, ge=1, description="Each in-cluster node's volume (local).")
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type(cls, value: str) -> str:
+        if not _KAFKA_INSTANCE.match(value):
+            raise ValueError("an MSK broker type such as kafka.m7g.large or kafka.t3.small")
+        return value
+
+    @field_validator("kafka_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if not _KAFKA_VERSION.match(value):
+            raise ValueError("an MSK Kafka version such as 4.1.x.kraft or 3.9.x")
+        return value
+
+    @field_validator("client_authentication")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("list each mechanism once")
+        return value
+
+    @model_validator(mode="after")
+    def _sizes(self) -> KafkaSettings:
+        if self.max_volume_size_gb < self.volume_size_gb:
+            raise SettingError(
+                "maxVolumeSizeGb",
+                self.max_volume_size_gb,
+                f"must be at least volumeSizeGb ({self.volume_size_gb})",
+            )
+        if self.instance_type == "kafka.t3.small" and self.major_version >= 4:
+            raise SettingError(
+                "instanceType",
+                self.instance_type,
+                f"MSK does not offer kafka.t3.small for Kafka {self.kafka_version}; use kafka.m7g.large, "
+                "or kafkaVersion 3.9.x for a small dev cluster",
+            )
+        return self
+
+    @property
+    def major_version(self) -> int:
+        match = _KAFKA_VERSION.match(self.kafka_version)
+        return int(match["major"]) if match else 0
 
 
-@dataclass(frozen=True)
-class KafkaArgs:
-    """One Kafka cluster for the apps. Exactly one of `managed` and `in_cluster` is set.
+class KafkaArgs(DataServiceArgs):
+    """One Kafka cluster for the apps: the settings plus the data-service wiring."""
 
-    namespace: where the connection Secret (and the in-cluster workload) live.
-    scram_username: the SCRAM user apps connect as (when SCRAM is enabled).
-    protect: Pulumi refuses to delete the MSK cluster (prod).
-    """
-
-    namespace: str
-    managed: MskArgs | None = None
-    in_cluster: InClusterKafkaArgs | None = None
-    scram_username: str = "app"
-    protect: bool = False
-    tags: Mapping[str, str] = field(default_factory=dict)
+    settings: KafkaSettings = Field(default_factory=KafkaSettings, description="The cluster's shape.")
+    scram_username: str = Field(default="app", description="The SCRAM user apps connect as (with scram).")
+    recovery: str = Field(
+        default="replay-from-source",
+        description="How topics come back if the whole cluster is lost, recorded as the cluster's "
+        "`recovery` tag for reviewers and the policy pack. AWS Backup does not support MSK; replication "
+        "(factor 3, min.insync 2 across AZs) covers broker and AZ loss, and beyond that the producers' "
+        "sources of truth replay. Set `replicator` when an MSK Replicator to a second cluster exists.",
+    )
+    workload: InClusterWorkload = Field(
+        default_factory=lambda: InClusterWorkload(
+            image=KAFKA_IMAGE, cpu_request="200m", memory_request="768Mi", memory_limit="1Gi"
+        ),
+        description="The in-cluster brokers' container.",
+    )
 
 
 class Kafka(DataService):
@@ -142,12 +191,10 @@ class Kafka(DataService):
     def __init__(self, name: str, args: KafkaArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("groundwork:kafka:Kafka", name, args, opts)
         self.iam_bootstrap_servers = None
-        if args.managed is not None:
-            self._validate_managed(name, args.managed)
-            self._managed(name, args, args.managed)
+        if args.network is not None:
+            self._managed(name, args, args.network)
         else:
-            assert args.in_cluster is not None
-            self._in_cluster(name, args, args.in_cluster)
+            self._in_cluster(name, args)
         self.register_outputs(
             {
                 "endpoint": self.endpoint,
@@ -160,22 +207,9 @@ class Kafka(DataService):
             }
         )
 
-    @staticmethod
-    def _validate_managed(name: str, msk: MskArgs) -> None:
-        if not msk.client_authentication or set(msk.client_authentication) - set(CLIENT_PORTS):
-            raise ValueError(
-                f"Kafka {name}: client_authentication must list 'iam' and/or 'scram', "
-                f"got {list(msk.client_authentication)}"
-            )
-        if msk.max_volume_size_gb < msk.volume_size_gb:
-            raise ValueError(
-                f"Kafka {name}: max_volume_size_gb {msk.max_volume_size_gb} is below "
-                f"volume_size_gb {msk.volume_size_gb}"
-            )
-
-    def _managed(self, name: str, args: KafkaArgs, msk: MskArgs) -> None:
+    def _managed(self, name: str, args: KafkaArgs, network: ManagedNetworkArgs) -> None:
+        msk = args.settings
         tags = component_tags(args.tags, name)
-        child = pulumi.ResourceOptions(parent=self)
         auth = list(dict.fromkeys(msk.client_authentication))
         ports = [
             (CLIENT_PORTS[mechanism], CLIENT_PORTS[mechanism], f"Kafka SASL/{mechanism.upper()} over TLS")
@@ -184,7 +218,7 @@ class Kafka(DataService):
         ports.append((PROMETHEUS_PORTS[0], PROMETHEUS_PORTS[1], "Prometheus JMX and node exporters"))
         group = client_only_security_group(
             name,
-            network=msk.network,
+            network=network,
             ports=ports,
             description=f"{name}: Kafka from the cluster's nodes only",
             tags=tags,
@@ -193,35 +227,49 @@ class Kafka(DataService):
         managed_service_egress(
             name,
             namespace=args.namespace,
-            network=msk.network,
+            network=network,
             ports=[CLIENT_PORTS[mechanism] for mechanism in auth],
             purpose="the MSK brokers (SASL over TLS)",
             parent=self,
         )
-        configuration = aws.msk.Configuration(
-            f"{name}-config",
-            name=name,
-            kafka_versions=[msk.kafka_version],
-            description=f"{name}: no auto-created topics, replication factor and min ISR for durability",
-            server_properties=server_properties(msk.broker_count),
-            opts=child,
+        cluster = self._msk_cluster(name, args, network, group, auth, tags)
+        self._storage_autoscaling(name, cluster, msk, tags)
+
+        values = self._connection_values(name, args, network, cluster, auth, tags)
+        secret = connection_secret(name, namespace=args.namespace, values=values, parent=self)
+        primary = "scram" if "scram" in auth else "iam"
+        self.endpoint = (
+            cluster.bootstrap_brokers_sasl_scram if primary == "scram" else cluster.bootstrap_brokers_sasl_iam
         )
-        broker_logs = log_group(
-            f"{name}-log-brokers",
-            log_group_name=f"/aws/msk/{name}/brokers",
-            retention_days=msk.log_retention_days,
-            kms_key_arn=msk.network.kms_key_arn,
-            tags=tags,
-            parent=self,
-        )
-        cluster = aws.msk.Cluster(
+        self.port = pulumi.Output.from_input(CLIENT_PORTS[primary])
+        if "iam" in auth:
+            self.iam_bootstrap_servers = cluster.bootstrap_brokers_sasl_iam
+        self.connection_secret_name = secret.metadata.name
+        self.arn = cluster.arn
+        self.resource_id = cluster.cluster_name
+        self.security_group_id = group.id
+
+    def _msk_cluster(
+        self,
+        name: str,
+        args: KafkaArgs,
+        network: ManagedNetworkArgs,
+        group: aws.ec2.SecurityGroup,
+        auth: list[str],
+        tags: Mapping[str, str],
+    ) -> aws.msk.Cluster:
+        """The brokers: private, TLS everywhere, authenticated clients only, encrypted with the stack's
+        key, durable topic defaults, both Prometheus exporters and broker logs to an encrypted group."""
+        msk = args.settings
+        configuration, broker_logs = self._configuration(name, msk, network, tags)
+        return aws.msk.Cluster(
             f"{name}-cluster",
             cluster_name=name,
             kafka_version=msk.kafka_version,
             number_of_broker_nodes=msk.broker_count,
             broker_node_group_info=aws.msk.ClusterBrokerNodeGroupInfoArgs(
                 instance_type=msk.instance_type,
-                client_subnets=msk.network.subnet_ids,
+                client_subnets=network.subnet_ids,
                 security_groups=[group.id],
                 storage_info=aws.msk.ClusterBrokerNodeGroupInfoStorageInfoArgs(
                     ebs_storage_info=aws.msk.ClusterBrokerNodeGroupInfoStorageInfoEbsStorageInfoArgs(
@@ -239,7 +287,7 @@ class Kafka(DataService):
                 unauthenticated=False,
             ),
             encryption_info=aws.msk.ClusterEncryptionInfoArgs(
-                encryption_at_rest_kms_key_arn=msk.network.kms_key_arn,
+                encryption_at_rest_kms_key_arn=network.kms_key_arn,
                 encryption_in_transit=aws.msk.ClusterEncryptionInfoEncryptionInTransitArgs(
                     client_broker="TLS", in_cluster=True
                 ),
@@ -265,7 +313,7 @@ class Kafka(DataService):
                     )
                 )
             ),
-            tags={**datastore_tags(args.tags, name, args.protect), "recovery": msk.recovery},
+            tags={**datastore_tags(args.tags, name, args.protect), "recovery": args.recovery},
             # Storage autoscaling grows the volumes; without this, the next `pulumi up` would try
             # to shrink them back to volume_size_gb (which MSK refuses).
             opts=pulumi.ResourceOptions(
@@ -274,11 +322,44 @@ class Kafka(DataService):
                 ignore_changes=["brokerNodeGroupInfo.storageInfo.ebsStorageInfo.volumeSize"],
             ),
         )
-        self._storage_autoscaling(name, cluster, msk, tags)
 
+    def _configuration(
+        self, name: str, msk: KafkaSettings, network: ManagedNetworkArgs, tags: Mapping[str, str]
+    ) -> tuple[aws.msk.Configuration, aws.cloudwatch.LogGroup]:
+        """The broker settings (no auto-created topics, durable replication) and the broker log group."""
+        child = pulumi.ResourceOptions(parent=self)
+        configuration = aws.msk.Configuration(
+            f"{name}-config",
+            name=name,
+            kafka_versions=[msk.kafka_version],
+            description=f"{name}: no auto-created topics, replication factor and min ISR for durability",
+            server_properties=server_properties(msk.broker_count),
+            opts=child,
+        )
+        broker_logs = log_group(
+            f"{name}-log-brokers",
+            log_group_name=f"/aws/msk/{name}/brokers",
+            retention_days=msk.log_retention_days,
+            kms_key_arn=network.kms_key_arn,
+            tags=tags,
+            parent=self,
+        )
+        return configuration, broker_logs
+
+    def _connection_values(
+        self,
+        name: str,
+        args: KafkaArgs,
+        network: ManagedNetworkArgs,
+        cluster: aws.msk.Cluster,
+        auth: list[str],
+        tags: Mapping[str, str],
+    ) -> dict[str, pulumi.Input[str]]:
+        """What apps read from the connection Secret: the bootstrap brokers of each mechanism, and the
+        SCRAM credentials when SCRAM is on (the password only as a Pulumi secret)."""
         values: dict[str, pulumi.Input[str]] = {"tls": "true", "securityProtocol": "SASL_SSL"}
         if "scram" in auth:
-            password = self._scram_secret(name, args, msk, cluster, tags)
+            password = self._scram_secret(name, args, network, cluster, tags)
             values.update(
                 {
                     "bootstrapServers": cluster.bootstrap_brokers_sasl_scram,
@@ -298,21 +379,10 @@ class Kafka(DataService):
                         "saslMechanism": "AWS_MSK_IAM",
                     }
                 )
-        secret = connection_secret(name, namespace=args.namespace, values=values, parent=self)
-        primary = "scram" if "scram" in auth else "iam"
-        self.endpoint = (
-            cluster.bootstrap_brokers_sasl_scram if primary == "scram" else cluster.bootstrap_brokers_sasl_iam
-        )
-        self.port = pulumi.Output.from_input(CLIENT_PORTS[primary])
-        if "iam" in auth:
-            self.iam_bootstrap_servers = cluster.bootstrap_brokers_sasl_iam
-        self.connection_secret_name = secret.metadata.name
-        self.arn = cluster.arn
-        self.resource_id = cluster.cluster_name
-        self.security_group_id = group.id
+        return values
 
     def _storage_autoscaling(
-        self, name: str, cluster: aws.msk.Cluster, msk: MskArgs, tags: Mapping[str, str]
+        self, name: str, cluster: aws.msk.Cluster, msk: KafkaSettings, tags: Mapping[str, str]
     ) -> None:
         target = aws.appautoscaling.Target(
             f"{name}-storage",
@@ -342,7 +412,12 @@ class Kafka(DataService):
         )
 
     def _scram_secret(
-        self, name: str, args: KafkaArgs, msk: MskArgs, cluster: aws.msk.Cluster, tags: Mapping[str, str]
+        self,
+        name: str,
+        args: KafkaArgs,
+        network: ManagedNetworkArgs,
+        cluster: aws.msk.Cluster,
+        tags: Mapping[str, str],
     ) -> pulumi.Output[str]:
         """The SCRAM credentials: MSK reads them from a Secrets Manager secret whose name starts
         with `AmazonMSK_` and that is encrypted with a customer-managed key."""
@@ -353,7 +428,7 @@ class Kafka(DataService):
             f"{name}-scram",
             name=f"AmazonMSK_{name}-{args.scram_username}",
             description=f"{name}: SASL/SCRAM credentials of the Kafka user {args.scram_username}",
-            kms_key_id=msk.network.kms_key_arn,
+            kms_key_id=network.kms_key_arn,
             recovery_window_in_days=30,
             tags=dict(tags),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
@@ -376,12 +451,13 @@ class Kafka(DataService):
         )
         return password.result
 
-    def _in_cluster(self, name: str, args: KafkaArgs, local: InClusterKafkaArgs) -> None:
+    def _in_cluster(self, name: str, args: KafkaArgs) -> None:
+        nodes = args.settings.in_cluster_nodes
+        assert args.storage_class_name is not None  # DataServiceArgs: no network means in-cluster
         labels = workload_labels(name, "kafka")
         service_host = f"{name}.{args.namespace}.svc.cluster.local"
-        voters = ",".join(f"{i}@{name}-{i}.{service_host}:{CONTROLLER_PORT}" for i in range(local.nodes))
-        rep = replication_settings(local.nodes)
-        bootstrap = ",".join(f"{name}-{i}.{service_host}:{LOCAL_PORT}" for i in range(local.nodes))
+        voters = ",".join(f"{i}@{name}-{i}.{service_host}:{CONTROLLER_PORT}" for i in range(nodes))
+        bootstrap = ",".join(f"{name}-{i}.{service_host}:{LOCAL_PORT}" for i in range(nodes))
         secret = connection_secret(
             name,
             namespace=args.namespace,
@@ -410,72 +486,7 @@ class Kafka(DataService):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        settings = {
-            "KAFKA_PROCESS_ROLES": "broker,controller",
-            "KAFKA_LISTENERS": f"PLAINTEXT://:{LOCAL_PORT},CONTROLLER://:{CONTROLLER_PORT}",
-            "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
-            "KAFKA_INTER_BROKER_LISTENER_NAME": "PLAINTEXT",
-            "KAFKA_CONTROLLER_QUORUM_VOTERS": voters,
-            "KAFKA_LOG_DIRS": "/var/lib/kafka/data/logs",
-            "CLUSTER_ID": _cluster_id(name),
-            "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
-            "KAFKA_DEFAULT_REPLICATION_FACTOR": str(rep["replication_factor"]),
-            "KAFKA_MIN_INSYNC_REPLICAS": str(rep["min_insync_replicas"]),
-            "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": str(rep["replication_factor"]),
-            "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": str(rep["replication_factor"]),
-            "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": str(rep["min_insync_replicas"]),
-            "KAFKA_HEAP_OPTS": "-Xms256m -Xmx512m",
-            "LOG_DIR": "/opt/kafka/logs",
-        }
-        # The node id and advertised name come from the pod's ordinal, known only at start.
-        start = (
-            f'export KAFKA_NODE_ID="${{HOSTNAME##*-}}"; '
-            f'export KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://${{HOSTNAME}}.{service_host}:{LOCAL_PORT}"; '
-            "exec /etc/kafka/docker/run"
-        )
-        port_probe = k8s.core.v1.TCPSocketActionArgs(port="kafka")
-        config_mount = k8s.core.v1.VolumeMountArgs(name="config", mount_path="/opt/kafka/config")
-        container = k8s.core.v1.ContainerArgs(
-            name="kafka",
-            image=local.image,
-            command=["/bin/bash", "-c", start],
-            env=[k8s.core.v1.EnvVarArgs(name=key, value=value) for key, value in settings.items()],
-            ports=[
-                k8s.core.v1.ContainerPortArgs(name="kafka", container_port=LOCAL_PORT),
-                k8s.core.v1.ContainerPortArgs(name="controller", container_port=CONTROLLER_PORT),
-            ],
-            startup_probe=k8s.core.v1.ProbeArgs(
-                tcp_socket=port_probe, period_seconds=5, failure_threshold=60
-            ),
-            readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=port_probe, period_seconds=10),
-            liveness_probe=k8s.core.v1.ProbeArgs(
-                tcp_socket=port_probe, period_seconds=20, failure_threshold=6
-            ),
-            resources=k8s.core.v1.ResourceRequirementsArgs(
-                requests={"cpu": local.cpu_request, "memory": local.memory_request},
-                limits={"memory": local.memory_limit},
-            ),
-            security_context=restricted_container_security_context(),
-            volume_mounts=[
-                k8s.core.v1.VolumeMountArgs(name="data", mount_path="/var/lib/kafka/data"),
-                config_mount,
-                k8s.core.v1.VolumeMountArgs(name="logs", mount_path="/opt/kafka/logs"),
-                k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
-            ],
-        )
-        # The image writes server.properties into /opt/kafka/config at start; with a read-only root
-        # filesystem that directory is an emptyDir, seeded with the image's own files first.
-        seed_config = k8s.core.v1.ContainerArgs(
-            name="seed-config",
-            image=local.image,
-            command=["/bin/sh", "-c", "cp -a /opt/kafka/config/. /seed/"],
-            resources=k8s.core.v1.ResourceRequirementsArgs(
-                requests={"cpu": "10m", "memory": "16Mi"}, limits={"memory": "64Mi"}
-            ),
-            security_context=restricted_container_security_context(),
-            volume_mounts=[k8s.core.v1.VolumeMountArgs(name="config", mount_path="/seed")],
-        )
+        container, seed_config = _kraft_containers(name, args, service_host, voters)
         data_statefulset(
             name,
             namespace=args.namespace,
@@ -485,9 +496,9 @@ class Kafka(DataService):
             containers=[container],
             init_containers=[seed_config],
             scratch_volumes=("config", "logs", "tmp"),
-            storage_class_name=local.storage_class_name,
-            volume_size_gb=local.volume_size_gb,
-            replicas=local.nodes,
+            storage_class_name=args.storage_class_name,
+            volume_size_gb=args.settings.in_cluster_volume_gb,
+            replicas=nodes,
             pod_management_policy="Parallel",  # the controller quorum needs its peers up to start
             parent=self,
         )
@@ -511,6 +522,78 @@ class Kafka(DataService):
         self.endpoint = pulumi.Output.from_input(bootstrap)
         self.port = pulumi.Output.from_input(LOCAL_PORT)
         self.connection_secret_name = secret.metadata.name
+
+
+def _kraft_containers(
+    name: str, args: KafkaArgs, service_host: str, voters: str
+) -> tuple[k8s.core.v1.ContainerArgs, k8s.core.v1.ContainerArgs]:
+    """The KRaft node (broker and controller in one, its id from the pod's ordinal) and the init
+    container that seeds its config directory (the root filesystem is read-only)."""
+    local = args.workload
+    rep = replication_settings(args.settings.in_cluster_nodes)
+    settings = {
+        "KAFKA_PROCESS_ROLES": "broker,controller",
+        "KAFKA_LISTENERS": f"PLAINTEXT://:{LOCAL_PORT},CONTROLLER://:{CONTROLLER_PORT}",
+        "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
+        "KAFKA_INTER_BROKER_LISTENER_NAME": "PLAINTEXT",
+        "KAFKA_CONTROLLER_QUORUM_VOTERS": voters,
+        "KAFKA_LOG_DIRS": "/var/lib/kafka/data/logs",
+        "CLUSTER_ID": _cluster_id(name),
+        "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
+        "KAFKA_DEFAULT_REPLICATION_FACTOR": str(rep["replication_factor"]),
+        "KAFKA_MIN_INSYNC_REPLICAS": str(rep["min_insync_replicas"]),
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": str(rep["replication_factor"]),
+        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": str(rep["replication_factor"]),
+        "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": str(rep["min_insync_replicas"]),
+        "KAFKA_HEAP_OPTS": "-Xms256m -Xmx512m",
+        "LOG_DIR": "/opt/kafka/logs",
+    }
+    # The node id and advertised name come from the pod's ordinal, known only at start.
+    start = (
+        f'export KAFKA_NODE_ID="${{HOSTNAME##*-}}"; '
+        f'export KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://${{HOSTNAME}}.{service_host}:{LOCAL_PORT}"; '
+        "exec /etc/kafka/docker/run"
+    )
+    port_probe = k8s.core.v1.TCPSocketActionArgs(port="kafka")
+    config_mount = k8s.core.v1.VolumeMountArgs(name="config", mount_path="/opt/kafka/config")
+    container = k8s.core.v1.ContainerArgs(
+        name="kafka",
+        image=local.image,
+        command=["/bin/bash", "-c", start],
+        env=[k8s.core.v1.EnvVarArgs(name=key, value=value) for key, value in settings.items()],
+        ports=[
+            k8s.core.v1.ContainerPortArgs(name="kafka", container_port=LOCAL_PORT),
+            k8s.core.v1.ContainerPortArgs(name="controller", container_port=CONTROLLER_PORT),
+        ],
+        startup_probe=k8s.core.v1.ProbeArgs(tcp_socket=port_probe, period_seconds=5, failure_threshold=60),
+        readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=port_probe, period_seconds=10),
+        liveness_probe=k8s.core.v1.ProbeArgs(tcp_socket=port_probe, period_seconds=20, failure_threshold=6),
+        resources=k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": local.cpu_request, "memory": local.memory_request},
+            limits={"memory": local.memory_limit},
+        ),
+        security_context=restricted_container_security_context(),
+        volume_mounts=[
+            k8s.core.v1.VolumeMountArgs(name="data", mount_path="/var/lib/kafka/data"),
+            config_mount,
+            k8s.core.v1.VolumeMountArgs(name="logs", mount_path="/opt/kafka/logs"),
+            k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+        ],
+    )
+    # The image writes server.properties into /opt/kafka/config at start; with a read-only root
+    # filesystem that directory is an emptyDir, seeded with the image's own files first.
+    seed_config = k8s.core.v1.ContainerArgs(
+        name="seed-config",
+        image=local.image,
+        command=["/bin/sh", "-c", "cp -a /opt/kafka/config/. /seed/"],
+        resources=k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": "10m", "memory": "16Mi"}, limits={"memory": "64Mi"}
+        ),
+        security_context=restricted_container_security_context(),
+        volume_mounts=[k8s.core.v1.VolumeMountArgs(name="config", mount_path="/seed")],
+    )
+    return container, seed_config
 
 
 def _cluster_id(name: str) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+from pydantic import Field
 
+from components._lib.args import ComponentArgs
 from components.tagging import component_tags
 
 # What the account's own IAM principals may do with the key. The account root delegates to IAM
@@ -33,30 +34,37 @@ _ADMIN_ACTIONS = [
 _USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 
 
-@dataclass(frozen=True)
-class KmsKeyArgs:
-    """How the key is used.
+class KmsKeyArgs(ComponentArgs):
+    """How the key is used. It has no stack settings of its own: the wiring says who uses it."""
 
-    service_principals: AWS services that call KMS as themselves rather than through a caller's
-        IAM identity (CloudWatch Logs, CloudWatch alarms to SNS, ...). They get use actions only,
-        limited to this account by `aws:SourceAccount`.
-    logs_region: when set, CloudWatch Logs in that region may use the key for log groups of this
-        account (its principal and encryption context are region-specific).
-    autoscaling_volumes: EC2 Auto Scaling (EKS managed node groups) may encrypt the nodes' EBS
-        volumes with the key. Auto Scaling acts through its service-linked role, not the caller's
-        identity, so the key policy must name that role, which has to exist when the key policy is
-        written (`aws iam create-service-linked-role --aws-service-name autoscaling.amazonaws.com`).
-    deletion_window_days: 30, the longest AWS allows: the most time to notice a mistaken delete.
-    protect: keep Pulumi from deleting the key (prod).
-    """
-
-    description: str
-    tags: Mapping[str, str] = field(default_factory=dict)
-    service_principals: Sequence[str] = ()
-    logs_region: str | None = None
-    autoscaling_volumes: bool = False
-    deletion_window_days: int = 30
-    protect: bool = False
+    description: str = Field(description="What the key encrypts, shown in the KMS console.")
+    tags: Mapping[str, str] = Field(default_factory=dict, description="The stack's tags.")
+    service_principals: Sequence[str] = Field(
+        default=(),
+        description="AWS services that call KMS as themselves rather than through a caller's IAM "
+        "identity (CloudWatch alarms to SNS, ...). They get use actions only, limited to this account "
+        "by `aws:SourceAccount`.",
+    )
+    logs_region: str | None = Field(
+        default=None,
+        description="When set, CloudWatch Logs in that region may use the key for log groups of this "
+        "account (its principal and encryption context are region-specific).",
+    )
+    autoscaling_volumes: bool = Field(
+        default=False,
+        description="EC2 Auto Scaling (EKS managed node groups) may encrypt the nodes' EBS volumes with "
+        "the key. Auto Scaling acts through its service-linked role, which the key policy then names "
+        "and which must exist when the policy is written "
+        "(`aws iam create-service-linked-role --aws-service-name autoscaling.amazonaws.com`).",
+    )
+    deletion_window_days: int = Field(
+        default=30,
+        ge=7,
+        le=30,
+        description="Days a scheduled deletion waits; 30, the longest AWS allows, gives the most time to "
+        "notice a mistaken delete.",
+    )
+    protect: bool = Field(default=False, description="Keep Pulumi from deleting the key (prod).")
 
 
 class KmsKey(pulumi.ComponentResource):
@@ -68,8 +76,6 @@ class KmsKey(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KmsKeyArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("groundwork:kms:KmsKey", name, None, opts)
-        if not 7 <= args.deletion_window_days <= 30:
-            raise ValueError(f"KmsKey {name}: deletion_window_days {args.deletion_window_days} must be 7-30")
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         identity = aws.get_caller_identity_output(opts=invoke)

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from pydantic import Field, InstanceOf, model_validator
 
+from components._lib.args import ComponentArgs, Input, SettingError
+from components._lib.fields import LogRetentionDays
 from components.irsa import irsa_trust_policy
 from components.namespace import (
     ApiServerEndpoint,
@@ -34,30 +36,54 @@ SERVICE_ACCOUNT = "fluent-bit"
 METRICS_PORT = 2020  # Fluent Bit's built-in HTTP server (/api/v2/metrics/prometheus)
 
 
-@dataclass(frozen=True)
-class LogShippingArgs:
-    """Where container logs go.
+class LogShippingSettings(ComponentArgs):
+    """Where container logs go: the `logs` and `logRetentionDays` keys of `groundwork:monitoring`."""
 
-    destination: 'cloudwatch' (default: durable, encrypted, searchable) or 'stdout' (no AWS).
-    retention_days: CloudWatch Logs retention; kms_key_arn encrypts the group (required for cloudwatch).
-    oidc_provider_arn / oidc_issuer: the cluster's IRSA identity provider (issuer without https://).
-    api_server: where Fluent Bit's kubernetes filter reads pod metadata (components.namespace).
-    aws_endpoint_cidrs: the subnets of the VPC's interface endpoints (CloudWatch Logs, STS), when any.
-    scraper: Prometheus's pods; when set they may scrape Fluent Bit's metrics port.
-    """
+    logs: Literal["cloudwatch", "stdout"] = Field(
+        default="cloudwatch",
+        description="`cloudwatch`: durable, encrypted, searchable, through an IRSA role that may write to "
+        "one group; `stdout`: the DaemonSet prints the merged stream (no AWS, the local stack).",
+    )
+    log_retention_days: LogRetentionDays = Field(
+        default=365, description="How long container logs stay in CloudWatch Logs."
+    )
 
-    destination: Literal["cloudwatch", "stdout"] = "cloudwatch"
-    namespace: str = "logging"
-    retention_days: int = 365
-    kms_key_arn: pulumi.Input[str] | None = None
-    region: str | None = None
-    oidc_provider_arn: pulumi.Input[str] | None = None
-    oidc_issuer: pulumi.Input[str] | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
-    chart_version: str = FLUENT_BIT_CHART_VERSION
-    api_server: ApiServerEndpoint = field(default_factory=ApiServerEndpoint)
-    aws_endpoint_cidrs: Sequence[pulumi.Input[str]] = ()
-    scraper: Peer | None = None
+
+class LogShippingArgs(ComponentArgs):
+    """The settings plus what the cluster and the stack provide (the AWS inputs for cloudwatch)."""
+
+    settings: LogShippingSettings = Field(default_factory=LogShippingSettings, description="Where, how long.")
+    namespace: str = Field(default="logging", description="Fluent Bit's namespace.")
+    kms_key_arn: Input[str] | None = Field(default=None, description="Encrypts the log group (cloudwatch).")
+    region: str | None = Field(default=None, description="The log group's region (cloudwatch).")
+    oidc_provider_arn: Input[str] | None = Field(
+        default=None, description="The cluster's IRSA identity provider (cloudwatch)."
+    )
+    oidc_issuer: Input[str] | None = Field(default=None, description="Its issuer, without https://.")
+    tags: Mapping[str, str] = Field(default_factory=dict, description="The stack's tags.")
+    chart_version: str = Field(default=FLUENT_BIT_CHART_VERSION, description="The fluent-bit chart, pinned.")
+    api_server: InstanceOf[ApiServerEndpoint] = Field(
+        default_factory=ApiServerEndpoint,
+        description="Where Fluent Bit's kubernetes filter reads pod metadata (components.namespace).",
+    )
+    aws_endpoint_cidrs: Sequence[Input[str]] = Field(
+        default=(), description="The subnets of the VPC's interface endpoints (CloudWatch Logs, STS), if any."
+    )
+    scraper: InstanceOf[Peer] | None = Field(
+        default=None, description="Prometheus's pods; when set they may scrape Fluent Bit's metrics port."
+    )
+
+    @model_validator(mode="after")
+    def _cloudwatch_inputs(self) -> LogShippingArgs:
+        if self.settings.logs == "cloudwatch":
+            missing = [
+                k
+                for k in ("kms_key_arn", "region", "oidc_provider_arn", "oidc_issuer")
+                if getattr(self, k) is None
+            ]
+            if missing:
+                raise SettingError("logs", "cloudwatch", f"needs {', '.join(missing)}")
+        return self
 
 
 class LogShipping(pulumi.ComponentResource):
@@ -69,8 +95,9 @@ class LogShipping(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.log_group_name = None
         self.role_arn = None
+        cloudwatch = args.settings.logs == "cloudwatch"
         allowances = [kube_api_egress(args.api_server)]
-        if args.destination == "cloudwatch":
+        if cloudwatch:
             # CloudWatch Logs and STS through the interface endpoints when the VPC has them, else their
             # public addresses through NAT: HTTPS only, never into the private ranges.
             allowances.append(aws_api_egress(args.aws_endpoint_cidrs, public=True))
@@ -92,18 +119,11 @@ class LogShipping(pulumi.ComponentResource):
             opts=child,
         )
         service_account: dict[str, Any] = {"create": True, "name": SERVICE_ACCOUNT}
-        if args.destination == "cloudwatch":
-            missing = [
-                k
-                for k in ("kms_key_arn", "region", "oidc_provider_arn", "oidc_issuer")
-                if getattr(args, k) is None
-            ]
-            if missing:
-                raise ValueError(f"LogShipping {name}: destination 'cloudwatch' needs {', '.join(missing)}")
+        if cloudwatch:
             group = aws.cloudwatch.LogGroup(
                 f"{name}-containers",
                 name=f"/groundwork/{name}/containers",
-                retention_in_days=args.retention_days,
+                retention_in_days=args.settings.log_retention_days,
                 kms_key_id=args.kms_key_arn,
                 tags=component_tags(args.tags, name),
                 opts=child,

@@ -4,8 +4,7 @@ rules and dashboards as code, and Alertmanager routing whose credentials never l
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 import yaml
+from pydantic import Field, InstanceOf, SecretStr, field_validator, model_validator
 
+from components._lib.args import ComponentArgs, SettingError
 from components.namespace import (
     PRIVATE_RANGES,
     Allowance,
@@ -57,54 +58,100 @@ def prometheus_peer(namespace: str = DEFAULT_NAMESPACE) -> Peer:
     return Peer(namespace=namespace, pod_labels=PROMETHEUS_PODS)
 
 
-@dataclass(frozen=True)
-class AlertReceivers:
-    """Where alerts go. Each credential is a Pulumi Input so the caller can hand in a secret Output;
-    the component folds them into one Kubernetes Secret whose content is a Pulumi secret.
+class AlertingSettings(ComponentArgs):
+    """Where Alertmanager sends alerts (`groundwork:monitoring.alerting`), by severity: critical goes
+    to PagerDuty, Slack and email; warning to Slack and email; info to email (or Slack when there is
+    no email). With nothing configured, alerts stay visible in Alertmanager and Grafana only.
 
-    Routing by severity: critical goes to PagerDuty, Slack and email; warning to Slack and email;
-    info to email (or Slack when there is no email). With nothing configured, alerts stay visible
-    in Alertmanager and Grafana only (fine for dev; prod's config refuses that).
+    Credentials are set with `pulumi config set --secret`; the component folds them into one
+    Kubernetes Secret whose content is a Pulumi secret, so they never appear in plain text.
     """
 
-    slack_webhook_url: pulumi.Input[str] | None = None
-    slack_channel: str = "#alerts"
-    pagerduty_routing_key: pulumi.Input[str] | None = None
-    email_to: Sequence[str] = ()
-    email_from: str | None = None
-    smtp_smarthost: str | None = None
-    smtp_auth_username: str | None = None
-    smtp_auth_password: pulumi.Input[str] | None = None
+    slack_webhook_url: SecretStr | None = Field(
+        default=None, description="Slack incoming-webhook URL (a secret) for critical and warning alerts."
+    )
+    slack_channel: str = Field(default="#alerts", description="The Slack channel alerts are posted to.")
+    pagerduty_routing_key: SecretStr | None = Field(
+        default=None, description="PagerDuty Events v2 routing key (a secret): critical alerts page."
+    )
+    email_to: list[str] = Field(default_factory=list, description="Addresses every alert is mailed to.")
+    email_from: str | None = Field(default=None, description="The sender address of alert mail.")
+    smtp_smarthost: str | None = Field(
+        default=None, description="The SMTP relay as host:port (TLS required)."
+    )
+    smtp_auth_username: str | None = Field(default=None, description="The relay's username.")
+    smtp_auth_password: SecretStr | None = Field(default=None, description="The relay's password (a secret).")
+
+    @field_validator("email_to")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if "@" not in v]
+        if bad:
+            raise ValueError(f"email addresses such as oncall@example.com, not {bad}")
+        return value
+
+    @model_validator(mode="after")
+    def _mail_needs_a_relay(self) -> AlertingSettings:
+        if self.email_to and not (self.email_from and self.smtp_smarthost):
+            raise SettingError("emailTo", self.email_to, "needs emailFrom and smtpSmarthost (host:port) too")
+        if self.smtp_auth_password and not self.smtp_auth_username:
+            raise SettingError("smtpAuthUsername", None, "is required when smtpAuthPassword is set")
+        return self
+
+    @property
+    def has_receiver(self) -> bool:
+        return bool(self.slack_webhook_url or self.pagerduty_routing_key or self.email_to)
+
+    def credentials(self) -> dict[str, pulumi.Output[str]]:
+        """The credentials that are set, as Pulumi secrets (they enter the program as nothing else)."""
+        given = {
+            "slack_webhook_url": self.slack_webhook_url,
+            "pagerduty_routing_key": self.pagerduty_routing_key,
+            "smtp_auth_password": self.smtp_auth_password,
+        }
+        return {k: pulumi.Output.secret(v.get_secret_value()) for k, v in given.items() if v is not None}
 
 
-@dataclass(frozen=True)
-class MonitoringArgs:
-    """The monitoring stack of one cluster.
+class MonitoringSettings(ComponentArgs):
+    """kube-prometheus-stack sizing and alert routing: the keys of `groundwork:monitoring`. Defaults
+    are prod's shape: 30 days of metrics, HA Prometheus and a three-node Alertmanager cluster."""
 
-    storage_class_name: class for the Prometheus, Alertmanager and Grafana volumes (data survives pod
-        restarts; the chart's default is an emptyDir).
-    prometheus_retention_days / prometheus_storage_gi: how much history Prometheus keeps; retention by
-        size is set to 90% of the volume so a full disk never stops ingestion.
-    prometheus_replicas / alertmanager_replicas: 2 and 3 give HA scraping and a gossiping
-        Alertmanager cluster; a single replica is for small environments.
-    runbook_base_url: prefix of every alert's runbook_url (the repository's docs/runbooks on the web).
-    api_server: where the operator, Prometheus's service discovery, kube-state-metrics and Grafana's
-        dashboard sidecar reach the Kubernetes API (see components.namespace.ApiServerEndpoint).
-    """
+    prometheus_retention_days: int = Field(default=30, ge=1, le=365, description="Days of metrics kept.")
+    prometheus_storage_gi: int = Field(
+        default=100,
+        ge=1,
+        description="Prometheus's volume; retention by size is 90% of it, so a full disk never stops "
+        "ingestion.",
+    )
+    prometheus_replicas: int = Field(default=2, ge=1, le=3, description="2 scrapes everything twice (HA).")
+    alertmanager_replicas: int = Field(
+        default=3, ge=1, le=3, description="3 form a gossiping cluster that survives losing a node."
+    )
+    grafana_storage_gi: int = Field(default=10, ge=1, description="Grafana's volume.")
+    runbook_base_url: str = Field(
+        default="docs/runbooks",
+        description="Prefix of every alert's runbook_url (the repository's docs/runbooks on the web).",
+    )
+    alerting: AlertingSettings = Field(default_factory=AlertingSettings, description="Where alerts go.")
 
-    storage_class_name: str
-    namespace: str = DEFAULT_NAMESPACE
-    prometheus_retention_days: int = 30
-    prometheus_storage_gi: int = 100
-    prometheus_replicas: int = 2
-    alertmanager_replicas: int = 3
-    alertmanager_storage_gi: int = 5
-    grafana_storage_gi: int = 10
-    receivers: AlertReceivers = field(default_factory=AlertReceivers)
-    runbook_base_url: str = "docs/runbooks"
-    chart_version: str = KPS_CHART_VERSION
-    api_server: ApiServerEndpoint = field(default_factory=ApiServerEndpoint)
-    environment: str | None = None  # labels the namespace with the stack's environment
+
+class MonitoringArgs(ComponentArgs):
+    """The settings plus what the cluster provides."""
+
+    settings: MonitoringSettings = Field(default_factory=MonitoringSettings, description="Sizing, routing.")
+    storage_class_name: str = Field(
+        description="Class for the Prometheus, Alertmanager and Grafana volumes (data survives pod "
+        "restarts; the chart's default is an emptyDir)."
+    )
+    namespace: str = Field(default=DEFAULT_NAMESPACE, description="The monitoring namespace.")
+    alertmanager_storage_gi: int = Field(default=5, ge=1, description="Each Alertmanager's volume.")
+    chart_version: str = Field(default=KPS_CHART_VERSION, description="kube-prometheus-stack, pinned.")
+    api_server: InstanceOf[ApiServerEndpoint] = Field(
+        default_factory=ApiServerEndpoint,
+        description="Where the operator, Prometheus's service discovery, kube-state-metrics and Grafana's "
+        "dashboard sidecar reach the Kubernetes API (see components.namespace.ApiServerEndpoint).",
+    )
+    environment: str | None = Field(default=None, description="Labels the namespace with the environment.")
 
 
 def monitoring_allowances(args: MonitoringArgs) -> list[Allowance]:
@@ -117,9 +164,23 @@ def monitoring_allowances(args: MonitoringArgs) -> list[Allowance]:
         pods(labels=ALERTMANAGER_PODS),
         pods(labels=GRAFANA_PODS),
     )
-    smtp_port = _smtp_port(args.receivers.smtp_smarthost)
+    smtp_port = _smtp_port(args.settings.alerting.smtp_smarthost)
     return [
         kube_api_egress(args.api_server),
+        *_prometheus_and_grafana_flows(prometheus, alertmanager, grafana),
+        *_alertmanager_flows(prometheus, alertmanager, grafana, smtp_port),
+        Allowance(
+            "allow-operator-webhook",
+            "ingress",
+            ports=[OPERATOR_WEBHOOK_PORT],
+            reason="the API server calls the operator's admission webhook; its address is not a pod",
+        ),
+    ]
+
+
+def _prometheus_and_grafana_flows(prometheus: Peer, alertmanager: Peer, grafana: Peer) -> list[Allowance]:
+    """Prometheus scrapes anything (each target's own policy decides); Grafana queries it."""
+    return [
         Allowance(
             "allow-prometheus-scrape-egress",
             "egress",
@@ -152,6 +213,14 @@ def monitoring_allowances(args: MonitoringArgs) -> list[Allowance]:
             ports=[PROMETHEUS_PORT, ALERTMANAGER_PORT],
             reason="Grafana queries Prometheus and reads Alertmanager's alerts and silences",
         ),
+    ]
+
+
+def _alertmanager_flows(
+    prometheus: Peer, alertmanager: Peer, grafana: Peer, smtp_port: int | None
+) -> list[Allowance]:
+    """Alerts in, the replicas' gossip, and notifications out to the public receivers only."""
+    return [
         Allowance(
             "allow-alerts-to-alertmanager",
             "ingress",
@@ -185,12 +254,6 @@ def monitoring_allowances(args: MonitoringArgs) -> list[Allowance]:
             reason="Slack, PagerDuty (HTTPS) and the SMTP relay are public services with changing "
             "addresses, so the internet minus the private ranges, on their ports only",
         ),
-        Allowance(
-            "allow-operator-webhook",
-            "ingress",
-            ports=[OPERATOR_WEBHOOK_PORT],
-            reason="the API server calls the operator's admission webhook; its address is not a pod",
-        ),
     ]
 
 
@@ -222,7 +285,7 @@ def load_rules(runbook_base_url: str) -> dict[str, dict[str, Any]]:
     return specs
 
 
-def alertmanager_config(receivers: AlertReceivers, secrets: Mapping[str, str | None]) -> dict[str, Any]:
+def alertmanager_config(receivers: AlertingSettings, secrets: Mapping[str, str | None]) -> dict[str, Any]:
     """The Alertmanager configuration for `receivers`, with resolved credentials in `secrets`
     (keys slack_webhook_url, pagerduty_routing_key, smtp_auth_password)."""
     slack = secrets.get("slack_webhook_url")
@@ -346,24 +409,7 @@ class Monitoring(pulumi.ComponentResource):
             opts=after_ns,
         )
 
-        receivers = args.receivers
-        secret_inputs = {
-            "slack_webhook_url": receivers.slack_webhook_url,
-            "pagerduty_routing_key": receivers.pagerduty_routing_key,
-            "smtp_auth_password": receivers.smtp_auth_password,
-        }
-        given = {k: v for k, v in secret_inputs.items() if v is not None}
-        resolved_secrets = pulumi.Output.all(**given) if given else pulumi.Output.from_input({})
-        config_text = resolved_secrets.apply(
-            lambda resolved: yaml.safe_dump(alertmanager_config(receivers, resolved), sort_keys=False)
-        )
-        alertmanager_secret = k8s.core.v1.Secret(
-            f"{name}-alertmanager-config",
-            metadata={"name": "alertmanager-groundwork", "namespace": ns_name, "labels": labels},
-            type="Opaque",
-            string_data=pulumi.Output.secret(config_text.apply(lambda text: {ALERTMANAGER_CONFIG_KEY: text})),
-            opts=after_ns,
-        )
+        alertmanager_secret = self._alertmanager_secret(name, args, ns_name, labels, after_ns)
 
         chart = k8s.helm.v4.Chart(
             f"{name}-kps",
@@ -377,28 +423,7 @@ class Monitoring(pulumi.ComponentResource):
             ),
         )
 
-        for stem, text in load_dashboards().items():
-            k8s.core.v1.ConfigMap(
-                f"{name}-dashboard-{stem}",
-                metadata={
-                    "name": f"groundwork-dashboard-{stem}",
-                    "namespace": ns_name,
-                    "labels": {**labels, DASHBOARD_LABEL: "1"},
-                },
-                data={f"{stem}.json": text},
-                opts=after_ns,
-            )
-
-        # The PrometheusRule kind comes from the chart's CRDs, so the rules wait for the chart.
-        for stem, spec in load_rules(args.runbook_base_url).items():
-            k8s.apiextensions.CustomResource(
-                f"{name}-rules-{stem}",
-                api_version="monitoring.coreos.com/v1",
-                kind="PrometheusRule",
-                metadata={"name": f"groundwork-{stem}", "namespace": ns_name, "labels": labels},
-                spec=spec,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[chart]),
-            )
+        self._dashboards_and_rules(name, args, ns_name, labels, chart, after_ns)
 
         self.namespace = ns_name
         self.prometheus = prometheus_peer(args.namespace)
@@ -415,9 +440,68 @@ class Monitoring(pulumi.ComponentResource):
         )
 
     @staticmethod
+    def _alertmanager_secret(
+        name: str,
+        args: MonitoringArgs,
+        ns_name: pulumi.Output[str],
+        labels: Mapping[str, str],
+        opts: pulumi.ResourceOptions,
+    ) -> k8s.core.v1.Secret:
+        """Alertmanager's configuration as a Secret whose content is a Pulumi secret: the receivers'
+        credentials are resolved into it and nowhere else."""
+        receivers = args.settings.alerting
+        given = receivers.credentials()
+        resolved_secrets = pulumi.Output.all(**given) if given else pulumi.Output.from_input({})
+        config_text = resolved_secrets.apply(
+            lambda resolved: yaml.safe_dump(alertmanager_config(receivers, resolved), sort_keys=False)
+        )
+        return k8s.core.v1.Secret(
+            f"{name}-alertmanager-config",
+            metadata={"name": "alertmanager-groundwork", "namespace": ns_name, "labels": labels},
+            type="Opaque",
+            string_data=pulumi.Output.secret(config_text.apply(lambda text: {ALERTMANAGER_CONFIG_KEY: text})),
+            opts=opts,
+        )
+
+    def _dashboards_and_rules(
+        self,
+        name: str,
+        args: MonitoringArgs,
+        ns_name: pulumi.Output[str],
+        labels: Mapping[str, str],
+        chart: k8s.helm.v4.Chart,
+        after_ns: pulumi.ResourceOptions,
+    ) -> None:
+        """Groundwork's dashboards (ConfigMaps Grafana's sidecar picks up) and alert rules."""
+        for stem, text in load_dashboards().items():
+            k8s.core.v1.ConfigMap(
+                f"{name}-dashboard-{stem}",
+                metadata={
+                    "name": f"groundwork-dashboard-{stem}",
+                    "namespace": ns_name,
+                    "labels": {**labels, DASHBOARD_LABEL: "1"},
+                },
+                data={f"{stem}.json": text},
+                opts=after_ns,
+            )
+
+        # The PrometheusRule kind comes from the chart's CRDs, so the rules wait for the chart.
+        for stem, spec in load_rules(args.settings.runbook_base_url).items():
+            k8s.apiextensions.CustomResource(
+                f"{name}-rules-{stem}",
+                api_version="monitoring.coreos.com/v1",
+                kind="PrometheusRule",
+                metadata={"name": f"groundwork-{stem}", "namespace": ns_name, "labels": labels},
+                spec=spec,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[chart]),
+            )
+
+    @staticmethod
     def _values(
         args: MonitoringArgs, grafana_secret: k8s.core.v1.Secret, alertmanager_secret: k8s.core.v1.Secret
     ) -> dict[str, Any]:
+        settings = args.settings
+
         def claim(size_gi: int) -> dict[str, Any]:
             return {
                 "volumeClaimTemplate": {
@@ -444,11 +528,11 @@ class Monitoring(pulumi.ComponentResource):
             "defaultRules": {"create": True},
             "prometheus": {
                 "prometheusSpec": {
-                    "replicas": args.prometheus_replicas,
-                    "retention": f"{args.prometheus_retention_days}d",
-                    "retentionSize": f"{int(args.prometheus_storage_gi * 0.9)}GiB",
+                    "replicas": settings.prometheus_replicas,
+                    "retention": f"{settings.prometheus_retention_days}d",
+                    "retentionSize": f"{int(settings.prometheus_storage_gi * 0.9)}GiB",
                     "walCompression": True,
-                    "storageSpec": claim(args.prometheus_storage_gi),
+                    "storageSpec": claim(settings.prometheus_storage_gi),
                     # Pick up ServiceMonitors, PodMonitors and rules from every namespace, not only
                     # those carrying this release's label (the chart's default surprises everyone).
                     "serviceMonitorSelectorNilUsesHelmValues": False,
@@ -460,7 +544,7 @@ class Monitoring(pulumi.ComponentResource):
             },
             "alertmanager": {
                 "alertmanagerSpec": {
-                    "replicas": args.alertmanager_replicas,
+                    "replicas": settings.alertmanager_replicas,
                     "configSecret": alertmanager_secret.metadata.name,
                     "storage": claim(args.alertmanager_storage_gi),
                     "securityContext": restricted,
@@ -478,7 +562,7 @@ class Monitoring(pulumi.ComponentResource):
                     "type": "pvc",
                     "storageClassName": args.storage_class_name,
                     "accessModes": ["ReadWriteOnce"],
-                    "size": f"{args.grafana_storage_gi}Gi",
+                    "size": f"{settings.grafana_storage_gi}Gi",
                 },
                 "sidecar": {
                     "dashboards": {

@@ -23,12 +23,16 @@ workloads alike, from `Allowance` values built with the helpers below.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pydantic import AfterValidator, Field, InstanceOf, model_validator
+
+from components._lib.args import ComponentArgs, SettingError
 
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
 # RFC 1918: where the VPC, the pods, the nodes and the API server's ENIs live. "The internet" is
@@ -242,30 +246,48 @@ def network_policy(
     )
 
 
-@dataclass(frozen=True)
-class ResourceQuotaArgs:
-    """Totals for the whole namespace (requests and limits over all its pods)."""
-
-    requests_cpu: str = "4"
-    requests_memory: str = "8Gi"
-    limits_cpu: str | None = "8"
-    limits_memory: str | None = "16Gi"
-    pods: int = 50
-    persistent_volume_claims: int = 10
-    requests_storage: str = "200Gi"
+_QUANTITY = re.compile(r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$")
 
 
-@dataclass(frozen=True)
-class ContainerDefaultsArgs:
+def _quantity(value: str | None) -> str | None:
+    if value is not None and not _QUANTITY.match(value):
+        raise ValueError("a Kubernetes quantity such as 500m, 2, 512Mi or 8Gi")
+    return value
+
+
+Quantity = Annotated[str, AfterValidator(_quantity)]
+
+
+class ResourceQuotaArgs(ComponentArgs):
+    """Caps on what one namespace may request in total (over all its pods): `namespaceQuota`."""
+
+    requests_cpu: Quantity = Field(default="4", description="Total CPU requests.")
+    requests_memory: Quantity = Field(default="8Gi", description="Total memory requests.")
+    limits_cpu: Annotated[str | None, AfterValidator(_quantity)] = Field(
+        default="8", description="Total CPU limits (unset: no cap on limits)."
+    )
+    limits_memory: Annotated[str | None, AfterValidator(_quantity)] = Field(
+        default="16Gi", description="Total memory limits (unset: no cap on limits)."
+    )
+    pods: int = Field(default=50, ge=1, description="Pods at most.")
+    persistent_volume_claims: int = Field(default=10, ge=0, description="Volume claims at most.")
+    requests_storage: Quantity = Field(default="200Gi", description="Total storage the claims request.")
+
+
+class ContainerDefaultsArgs(ComponentArgs):
     """What a container gets when it declares no resources, and the most one container may ask for.
     A None limit or maximum is left out (platform namespaces set requests only)."""
 
-    default_request_cpu: str = "100m"
-    default_request_memory: str = "128Mi"
-    default_limit_cpu: str | None = "500m"
-    default_limit_memory: str | None = "512Mi"
-    max_cpu: str | None = "2"
-    max_memory: str | None = "4Gi"
+    default_request_cpu: str = Field(default="100m", description="CPU request of a container without one.")
+    default_request_memory: str = Field(
+        default="128Mi", description="Memory request of a container without one."
+    )
+    default_limit_cpu: str | None = Field(default="500m", description="CPU limit of a container without one.")
+    default_limit_memory: str | None = Field(
+        default="512Mi", description="Memory limit of a container without one."
+    )
+    max_cpu: str | None = Field(default="2", description="The most CPU one container may ask for.")
+    max_memory: str | None = Field(default="4Gi", description="The most memory one container may ask for.")
 
 
 # The ceiling of a platform namespace: far above what its charts ask for, low enough to stop a
@@ -296,38 +318,60 @@ def environment_labels(environment: str | None) -> dict[str, str]:
     return {"environment": environment} if environment else {}
 
 
-@dataclass(frozen=True)
-class AppNamespaceArgs:
-    """One namespace: an application namespace by default, a platform namespace when its owner says so.
+class AppNamespaceArgs(ComponentArgs):
+    """One namespace: an application namespace by default, a platform namespace when its owner says so."""
 
-    namespace: the Kubernetes name (a DNS label).
-    pod_security: the enforced Pod Security Standard; `restricted` unless a workload truly needs less,
-        and then `pod_security_reason` says which workload and why (it is recorded on the namespace).
-        Audit and warn stay at `restricted` whatever is enforced.
-    pod_security_version: the PSS version to hold the namespace to; pin it to the cluster's minor
-        version (`v1.36`) so an upgrade never tightens rules underneath running apps.
-    quota / container_defaults: the ResourceQuota and LimitRange; a platform namespace gets
-        PLATFORM_QUOTA and PLATFORM_CONTAINER_DEFAULTS (requests only: a tenant default limit of 512Mi
-        would kill Prometheus).
-    dns_namespace / dns_pod_labels: where the cluster resolver runs (CoreDNS on EKS and kind).
-    allowances: the flows the namespace's owner opens on top of default-deny and DNS, one
-        NetworkPolicy each.
-    moved_children: child resource name -> the name it had when it was created directly under this
-        component's parent (before the namespace baseline was one component). They become aliases,
-        so a live stack moves these objects instead of deleting and recreating a namespace.
-    """
+    namespace: str = Field(description="The Kubernetes name (a DNS label).")
+    pod_security: PodSecurityLevel = Field(
+        default="restricted",
+        description="The enforced Pod Security Standard; `restricted` unless a workload truly needs less. "
+        "Audit and warn stay at `restricted` whatever is enforced.",
+    )
+    pod_security_reason: str | None = Field(
+        default=None,
+        description="Which workload needs a weaker level than restricted, and why (kept on the namespace).",
+    )
+    pod_security_version: str = Field(
+        default="latest",
+        description="The PSS version to hold the namespace to; pin it to the cluster's minor version "
+        "(`v1.36`) so an upgrade never tightens rules underneath running apps.",
+    )
+    quota: ResourceQuotaArgs | None = Field(
+        default_factory=ResourceQuotaArgs,
+        description="The namespace's ResourceQuota; platform namespaces get PLATFORM_QUOTA.",
+    )
+    container_defaults: ContainerDefaultsArgs | None = Field(
+        default_factory=ContainerDefaultsArgs,
+        description="The LimitRange; platform namespaces get PLATFORM_CONTAINER_DEFAULTS (requests only: "
+        "a tenant default limit of 512Mi would kill Prometheus).",
+    )
+    dns_namespace: str = Field(default="kube-system", description="Where the cluster resolver runs.")
+    dns_pod_labels: Mapping[str, str] = Field(
+        default_factory=lambda: {"k8s-app": "kube-dns"}, description="The resolver's pods (CoreDNS)."
+    )
+    labels: Mapping[str, str] = Field(default_factory=dict, description="Labels on the namespace.")
+    allowances: Sequence[InstanceOf[Allowance]] = Field(
+        default=(),
+        description="The flows the namespace's owner opens on top of default-deny and DNS, one "
+        "NetworkPolicy each.",
+    )
+    moved_children: Mapping[str, str] = Field(
+        default_factory=dict,
+        description="Child resource name -> the name it had when it was created directly under this "
+        "component's parent (before the namespace baseline was one component). They become aliases, so "
+        "a live stack moves these objects instead of deleting and recreating a namespace.",
+    )
 
-    namespace: str
-    pod_security: PodSecurityLevel = "restricted"
-    pod_security_reason: str | None = None
-    pod_security_version: str = "latest"
-    quota: ResourceQuotaArgs | None = field(default_factory=ResourceQuotaArgs)
-    container_defaults: ContainerDefaultsArgs | None = field(default_factory=ContainerDefaultsArgs)
-    dns_namespace: str = "kube-system"
-    dns_pod_labels: Mapping[str, str] = field(default_factory=lambda: {"k8s-app": "kube-dns"})
-    labels: Mapping[str, str] = field(default_factory=dict)
-    allowances: Sequence[Allowance] = ()
-    moved_children: Mapping[str, str] = field(default_factory=dict)
+    @model_validator(mode="after")
+    def _reason(self) -> AppNamespaceArgs:
+        if self.pod_security != "restricted" and not self.pod_security_reason:
+            raise SettingError(
+                "podSecurityReason",
+                self.pod_security_reason,
+                f"enforcing {self.pod_security!r} instead of 'restricted' needs a pod_security_reason "
+                "naming the workload that requires it",
+            )
+        return self
 
 
 def platform_namespace(
@@ -358,11 +402,6 @@ class AppNamespace(pulumi.ComponentResource):
     namespace_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: AppNamespaceArgs, opts: pulumi.ResourceOptions | None = None):
-        if args.pod_security != "restricted" and not args.pod_security_reason:
-            raise ValueError(
-                f"AppNamespace {name}: enforcing {args.pod_security!r} instead of 'restricted' "
-                "needs a pod_security_reason naming the workload that requires it"
-            )
         previous_parent = opts.parent if opts is not None else None
         if args.moved_children and previous_parent is None:
             raise ValueError(f"AppNamespace {name}: moved_children needs the parent the children lived under")

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
+from pydantic import Field, field_validator, model_validator
 
+from components._lib.args import SettingError
+from components._lib.fields import DailyWindow, WeeklyWindow
 from components.datastore import (
     DataService,
+    DataServiceArgs,
+    DataServiceSettings,
+    InClusterWorkload,
     ManagedNetworkArgs,
     client_only_security_group,
     connection_secret,
@@ -25,6 +31,7 @@ from components.datastore import (
     workload_labels,
 )
 from components.postgres_pooling import pgbouncer, rds_proxy
+from components.service_role import service_role
 from components.tagging import component_tags
 
 # RDS for PostgreSQL 18.3: the newest minor in the RDS release notes ("PostgreSQL version 18.3 on
@@ -39,77 +46,155 @@ PORT = 5432
 MONITORING_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 
 
-@dataclass(frozen=True)
-class RdsPostgresArgs:
-    """The managed backend. Defaults are the production shape; dev loosens them on purpose.
-
-    engine_version: pinned; `auto_minor_version_upgrade` keeps it patched within the major.
-    instance_class / allocated_storage_gb / max_allocated_storage_gb: gp3 storage grows by itself
-        up to the maximum (storage autoscaling), so a full disk is not an outage.
-    multi_az: a synchronous standby in another AZ; failover in 1-2 minutes.
-    backup_retention_days: automated backups and point-in-time recovery (1-35 days).
-    backup_window / maintenance_window: UTC, not overlapping.
-    deletion_protection: RDS refuses to delete the instance until this is turned off.
-    read_replica: an asynchronous replica for read traffic (its own endpoint in the Secret).
-    slow_statement_ms: statements slower than this are logged (log_min_duration_statement).
-    log_retention_days: CloudWatch retention of the exported postgresql and upgrade logs.
-    performance_insights_retention_days: 7 is the free tier.
-    monitoring_interval_seconds: enhanced monitoring (OS metrics) granularity.
-    ca_cert_identifier: the RSA-2048 G1 CA that clients verify with sslmode=verify-full.
-    """
-
-    network: ManagedNetworkArgs
-    engine_version: str = RDS_POSTGRES_VERSION
-    instance_class: str = "db.t3.large"
-    allocated_storage_gb: int = 100
-    max_allocated_storage_gb: int = 500
-    multi_az: bool = True
-    backup_retention_days: int = 30
-    backup_window: str = "03:00-04:00"
-    maintenance_window: str = "sun:04:30-sun:05:30"
-    deletion_protection: bool = True
-    read_replica: bool = False
-    slow_statement_ms: int = 500
-    log_retention_days: int = 365
-    performance_insights_retention_days: int = 7
-    monitoring_interval_seconds: int = 60
-    ca_cert_identifier: str = "rds-ca-rsa2048-g1"
-
-
-@dataclass(frozen=True)
-class InClusterPostgresArgs:
-    """The `local` backend: one pod, its data on a PVC that outlives the StatefulSet.
-    pooler_replicas: PgBouncer pods when connection pooling is on."""
-
-    storage_class_name: str
-    volume_size_gb: int = 5
-    image: str = POSTGRES_IMAGE
-    cpu_request: str = "100m"
-    memory_request: str = "256Mi"
-    memory_limit: str = "512Mi"
-    pooler_replicas: int = 1
+# RDS instance families that run PostgreSQL, and the sizes they come in. A class outside these is
+# almost always a typo, and RDS would reject it only after minutes of `pulumi up`.
+RDS_FAMILIES = (
+    "t3",
+    "t4g",
+    "m5",
+    "m5d",
+    "m6g",
+    "m6gd",
+    "m6i",
+    "m6id",
+    "m6in",
+    "m6idn",
+    "m7g",
+    "m7gd",
+    "m7i",
+    "m8g",
+    "m8gd",
+    "r5",
+    "r5b",
+    "r5d",
+    "r6g",
+    "r6gd",
+    "r6i",
+    "r6id",
+    "r6in",
+    "r6idn",
+    "r7g",
+    "r7gd",
+    "r7i",
+    "r8g",
+    "r8gd",
+    "x2g",
+    "x2idn",
+    "x2iedn",
+)
+_RDS_CLASS = re.compile(r"^db\.(?P<family>[a-z0-9]+)\.(?P<size>micro|small|medium|large|(?:\d+)?xlarge)$")
 
 
-@dataclass(frozen=True)
-class PostgresArgs:
-    """One PostgreSQL database for the apps. Exactly one of `managed` and `in_cluster` is set.
+def known_rds_class(value: str) -> bool:
+    match = _RDS_CLASS.match(value)
+    return bool(match and match["family"] in RDS_FAMILIES)
 
-    namespace: where the connection Secret (and the in-cluster workload) live: the app namespace.
-    database_name / username: the database and its owner. The owner is not `postgres`, `admin` or
-        `root`, the names scanners try first.
-    connection_pooling: a pooler in front of the database (RDS Proxy on AWS, PgBouncer in the
-        cluster; see components.postgres_pooling); its endpoint is `poolerHost` in the Secret.
-    protect: Pulumi refuses to delete the stateful resources (prod).
-    """
 
-    namespace: str
-    managed: RdsPostgresArgs | None = None
-    in_cluster: InClusterPostgresArgs | None = None
-    database_name: str = "app"
-    username: str = "app_owner"
-    connection_pooling: bool = False
-    protect: bool = False
-    tags: Mapping[str, str] = field(default_factory=dict)
+class PostgresSettings(DataServiceSettings):
+    """The keys of `groundwork:postgres`. Defaults are prod's shape (seed: db.t3.large Multi-AZ,
+    500 GB, 30-day backups with point-in-time recovery); the other environments loosen them on
+    purpose in their profiles. On the in-cluster backend only inClusterVolumeGb and
+    connectionPooling apply."""
+
+    engine_version: str = Field(
+        default=RDS_POSTGRES_VERSION,
+        description="The RDS PostgreSQL version, pinned; auto minor upgrades keep it patched within the "
+        "major, and a major upgrade is never automatic.",
+    )
+    instance_class: str = Field(default="db.t3.large", description="The RDS instance class.")
+    allocated_storage_gb: int = Field(
+        default=500, ge=20, le=65536, description="gp3 storage allocated at creation."
+    )
+    max_allocated_storage_gb: int = Field(
+        default=1000,
+        ge=20,
+        le=65536,
+        description="The ceiling storage autoscaling may grow to, so a full disk is not an outage.",
+    )
+    multi_az: bool = Field(
+        default=True,
+        description="A synchronous standby in another AZ takes over in 1-2 minutes if the primary fails.",
+    )
+    read_replica: bool = Field(
+        default=False,
+        description="An asynchronous replica for read traffic (`readerHost` in the connection Secret).",
+    )
+    backup_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=35,
+        description="Days of automated backups, and how far back point-in-time recovery reaches.",
+    )
+    backup_window: DailyWindow = Field(
+        default="03:00-04:00", description="When the daily backup runs (UTC), apart from maintenance."
+    )
+    maintenance_window: WeeklyWindow = Field(
+        default="sun:04:30-sun:05:30", description="When RDS may patch the instance (UTC)."
+    )
+    slow_statement_ms: int = Field(
+        default=500, ge=0, description="Statements slower than this are logged (log_min_duration_statement)."
+    )
+    connection_pooling: bool = Field(
+        default=False,
+        description="A pooler in front of the database: RDS Proxy on AWS, PgBouncer in the cluster; apps "
+        "find it as `poolerHost` in the connection Secret.",
+    )
+    in_cluster_volume_gb: int = Field(
+        default=5, ge=1, description="The in-cluster database's volume (local stack)."
+    )
+
+    @field_validator("instance_class")
+    @classmethod
+    def _instance_class(cls, value: str) -> str:
+        if not known_rds_class(value):
+            raise ValueError("is not a known RDS class; e.g. db.t3.large")
+        return value
+
+    @field_validator("engine_version")
+    @classmethod
+    def _engine_version(cls, value: str) -> str:
+        if not re.match(r"^\d{2}(\.\d+)?$", value):
+            raise ValueError("a PostgreSQL version such as 18.3 (or a major version such as 18)")
+        return value
+
+    @model_validator(mode="after")
+    def _storage_ceiling(self) -> PostgresSettings:
+        if self.max_allocated_storage_gb < self.allocated_storage_gb:
+            raise SettingError(
+                "maxAllocatedStorageGb",
+                self.max_allocated_storage_gb,
+                f"must be at least allocatedStorageGb ({self.allocated_storage_gb}); it is the ceiling "
+                "storage autoscaling may grow to",
+            )
+        return self
+
+
+class PostgresArgs(DataServiceArgs):
+    """One PostgreSQL database for the apps: the settings plus the data-service wiring."""
+
+    settings: PostgresSettings = Field(default_factory=PostgresSettings, description="The database's shape.")
+    database_name: str = Field(default="app", description="The database apps use.")
+    username: str = Field(
+        default="app_owner",
+        description="The database's owner; not `postgres`, `admin` or `root`, the names scanners try first.",
+    )
+    performance_insights_retention_days: int = Field(
+        default=7, ge=7, description="Performance Insights history; 7 is the free tier."
+    )
+    monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = Field(
+        default=60, description="Enhanced monitoring (OS metrics) granularity."
+    )
+    ca_cert_identifier: str = Field(
+        default="rds-ca-rsa2048-g1",
+        description="The RSA-2048 G1 CA that clients verify with sslmode=verify-full.",
+    )
+    workload: InClusterWorkload = Field(
+        default_factory=lambda: InClusterWorkload(
+            image=POSTGRES_IMAGE, cpu_request="100m", memory_request="256Mi", memory_limit="512Mi"
+        ),
+        description="The in-cluster database's container.",
+    )
+    pooler_replicas: int = Field(default=1, ge=1, description="PgBouncer pods when pooling in the cluster.")
 
 
 class Postgres(DataService):
@@ -127,11 +212,10 @@ class Postgres(DataService):
         self.pooler_endpoint = None
         self.dbi_resource_id = None
         self.port = pulumi.Output.from_input(PORT)
-        if args.managed is not None:
-            self._managed(name, args, args.managed)
+        if args.network is not None:
+            self._managed(name, args, args.network)
         else:
-            assert args.in_cluster is not None
-            self._in_cluster(name, args, args.in_cluster)
+            self._in_cluster(name, args)
         self.register_outputs(
             {
                 "endpoint": self.endpoint,
@@ -148,15 +232,11 @@ class Postgres(DataService):
         )
 
     # --- AWS -------------------------------------------------------------------------------
-    def _managed(self, name: str, args: PostgresArgs, rds: RdsPostgresArgs) -> None:
+    def _managed(self, name: str, args: PostgresArgs, network: ManagedNetworkArgs) -> None:
         tags = component_tags(args.tags, name)
-        data_tags = datastore_tags(args.tags, name, args.protect)
-        child = pulumi.ResourceOptions(parent=self)
-        major = rds.engine_version.split(".")[0]
-
         group = client_only_security_group(
             name,
-            network=rds.network,
+            network=network,
             ports=[(PORT, PORT, "PostgreSQL")],
             description=f"{name}: PostgreSQL from the cluster's nodes only",
             tags=tags,
@@ -165,113 +245,18 @@ class Postgres(DataService):
         managed_service_egress(
             name,
             namespace=args.namespace,
-            network=rds.network,
+            network=network,
             ports=[PORT],
             purpose="PostgreSQL (the instance and RDS Proxy)",
             parent=self,
         )
-        subnets = aws.rds.SubnetGroup(
-            f"{name}-subnets",
-            name=name,
-            description=f"{name}: the database subnets, one per AZ",
-            subnet_ids=rds.network.subnet_ids,
-            tags=tags,
-            opts=child,
-        )
-        parameters = aws.rds.ParameterGroup(
-            f"{name}-params",
-            name=f"{name}-postgres{major}",
-            family=f"postgres{major}",
-            description=f"{name}: TLS only, slow statements, connections and DDL logged",
-            parameters=[
-                aws.rds.ParameterGroupParameterArgs(name=k, value=v)
-                for k, v in _server_parameters(rds.slow_statement_ms).items()
-            ],
-            tags=tags,
-            opts=child,
-        )
-        logs = [
-            log_group(
-                f"{name}-log-{kind}",
-                log_group_name=f"/aws/rds/instance/{name}/{kind}",
-                retention_days=rds.log_retention_days,
-                kms_key_arn=rds.network.kms_key_arn,
-                tags=tags,
-                parent=self,
-            )
-            for kind in ("postgresql", "upgrade")
-        ]
-        monitoring_role = _monitoring_role(name, tags, self)
-
-        common = {
-            "instance_class": rds.instance_class,
-            "publicly_accessible": False,
-            "vpc_security_group_ids": [group.id],
-            "parameter_group_name": parameters.name,
-            "port": PORT,
-            "ca_cert_identifier": rds.ca_cert_identifier,
-            "iam_database_authentication_enabled": True,
-            "auto_minor_version_upgrade": True,
-            "performance_insights_enabled": True,
-            "performance_insights_kms_key_id": rds.network.kms_key_arn,
-            "performance_insights_retention_period": rds.performance_insights_retention_days,
-            "monitoring_interval": rds.monitoring_interval_seconds,
-            "monitoring_role_arn": monitoring_role.arn,
-            "copy_tags_to_snapshot": True,
-            "deletion_protection": rds.deletion_protection,
-        }
-        primary = aws.rds.Instance(
-            f"{name}-db",
-            identifier=name,
-            engine="postgres",
-            engine_version=rds.engine_version,
-            engine_lifecycle_support="open-source-rds-extended-support-disabled",
-            allow_major_version_upgrade=False,
-            db_name=args.database_name,
-            username=args.username,
-            manage_master_user_password=True,
-            master_user_secret_kms_key_id=rds.network.kms_key_arn,
-            storage_type="gp3",
-            allocated_storage=rds.allocated_storage_gb,
-            max_allocated_storage=rds.max_allocated_storage_gb,
-            storage_encrypted=True,
-            kms_key_id=rds.network.kms_key_arn,
-            multi_az=rds.multi_az,
-            db_subnet_group_name=subnets.name,
-            backup_retention_period=rds.backup_retention_days,
-            backup_window=rds.backup_window,
-            maintenance_window=rds.maintenance_window,
-            delete_automated_backups=False,
-            skip_final_snapshot=False,
-            final_snapshot_identifier=f"{name}-final",
-            enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
-            tags=data_tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=logs),
-            **common,
-        )
-        reader = primary.address
-        if rds.read_replica:
-            replica = aws.rds.Instance(
-                f"{name}-replica",
-                identifier=f"{name}-replica",
-                replicate_source_db=primary.identifier,
-                storage_encrypted=True,
-                kms_key_id=rds.network.kms_key_arn,
-                max_allocated_storage=rds.max_allocated_storage_gb,
-                multi_az=False,
-                skip_final_snapshot=True,  # a replica holds no data of its own; RDS refuses one
-                tags=tags,  # no backup=true: the primary is backed up, AWS Backup skips read replicas
-                opts=pulumi.ResourceOptions(parent=self),
-                **common,
-            )
-            reader = replica.address
-
+        primary, reader = self._instances(name, args, network, group, tags)
         master_secret_arn = primary.master_user_secrets.apply(lambda s: s[0].secret_arn if s else "")
         pooler: pulumi.Input[str] = primary.address
-        if args.connection_pooling:
+        if args.settings.connection_pooling:
             pooler = self.pooler_endpoint = rds_proxy(
                 name,
-                network=rds.network,
+                network=network,
                 db_identifier=primary.identifier,
                 db_security_group=group,
                 master_secret_arn=master_secret_arn,
@@ -308,15 +293,135 @@ class Postgres(DataService):
         self.master_secret_arn = master_secret_arn
         self.dbi_resource_id = primary.resource_id
 
+    def _instances(
+        self,
+        name: str,
+        args: PostgresArgs,
+        network: ManagedNetworkArgs,
+        group: aws.ec2.SecurityGroup,
+        tags: Mapping[str, str],
+    ) -> tuple[aws.rds.Instance, pulumi.Output[str]]:
+        """The primary instance (encrypted, private, TLS only, backed up, protected) and, when asked
+        for, a read replica; returns the primary and the address readers use."""
+        rds = args.settings
+        data_tags = datastore_tags(args.tags, name, args.protect)
+        common = self._instance_settings(name, args, network, group, tags)
+        subnets = aws.rds.SubnetGroup(
+            f"{name}-subnets",
+            name=name,
+            description=f"{name}: the database subnets, one per AZ",
+            subnet_ids=network.subnet_ids,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        logs = [
+            log_group(
+                f"{name}-log-{kind}",
+                log_group_name=f"/aws/rds/instance/{name}/{kind}",
+                retention_days=rds.log_retention_days,
+                kms_key_arn=network.kms_key_arn,
+                tags=tags,
+                parent=self,
+            )
+            for kind in ("postgresql", "upgrade")
+        ]
+        primary = aws.rds.Instance(
+            f"{name}-db",
+            identifier=name,
+            engine="postgres",
+            engine_version=rds.engine_version,
+            engine_lifecycle_support="open-source-rds-extended-support-disabled",
+            allow_major_version_upgrade=False,
+            db_name=args.database_name,
+            username=args.username,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=network.kms_key_arn,
+            storage_type="gp3",
+            allocated_storage=rds.allocated_storage_gb,
+            max_allocated_storage=rds.max_allocated_storage_gb,
+            storage_encrypted=True,
+            kms_key_id=network.kms_key_arn,
+            multi_az=rds.multi_az,
+            db_subnet_group_name=subnets.name,
+            backup_retention_period=rds.backup_retention_days,
+            backup_window=rds.backup_window,
+            maintenance_window=rds.maintenance_window,
+            delete_automated_backups=False,
+            skip_final_snapshot=False,
+            final_snapshot_identifier=f"{name}-final",
+            enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
+            tags=data_tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=logs),
+            **common,
+        )
+        if not rds.read_replica:
+            return primary, primary.address
+        replica = aws.rds.Instance(
+            f"{name}-replica",
+            identifier=f"{name}-replica",
+            replicate_source_db=primary.identifier,
+            storage_encrypted=True,
+            kms_key_id=network.kms_key_arn,
+            max_allocated_storage=rds.max_allocated_storage_gb,
+            multi_az=False,
+            skip_final_snapshot=True,  # a replica holds no data of its own; RDS refuses one
+            tags=tags,  # no backup=true: the primary is backed up, AWS Backup skips read replicas
+            opts=pulumi.ResourceOptions(parent=self),
+            **common,
+        )
+        return primary, replica.address
+
+    def _instance_settings(
+        self,
+        name: str,
+        args: PostgresArgs,
+        network: ManagedNetworkArgs,
+        group: aws.ec2.SecurityGroup,
+        tags: Mapping[str, str],
+    ) -> dict[str, Any]:
+        """What the primary and the replica share: size, network, TLS parameters, IAM auth, monitoring."""
+        rds = args.settings
+        major = rds.engine_version.split(".")[0]
+        parameters = aws.rds.ParameterGroup(
+            f"{name}-params",
+            name=f"{name}-postgres{major}",
+            family=f"postgres{major}",
+            description=f"{name}: TLS only, slow statements, connections and DDL logged",
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(name=k, value=v)
+                for k, v in _server_parameters(rds.slow_statement_ms).items()
+            ],
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return {
+            "instance_class": rds.instance_class,
+            "publicly_accessible": False,
+            "vpc_security_group_ids": [group.id],
+            "parameter_group_name": parameters.name,
+            "port": PORT,
+            "ca_cert_identifier": args.ca_cert_identifier,
+            "iam_database_authentication_enabled": True,
+            "auto_minor_version_upgrade": True,
+            "performance_insights_enabled": True,
+            "performance_insights_kms_key_id": network.kms_key_arn,
+            "performance_insights_retention_period": args.performance_insights_retention_days,
+            "monitoring_interval": args.monitoring_interval_seconds,
+            "monitoring_role_arn": _monitoring_role(name, tags, self).arn,
+            "copy_tags_to_snapshot": True,
+            "deletion_protection": args.protect,
+        }
+
     # --- in the cluster --------------------------------------------------------------------
-    def _in_cluster(self, name: str, args: PostgresArgs, local: InClusterPostgresArgs) -> None:
+    def _in_cluster(self, name: str, args: PostgresArgs) -> None:
+        assert args.storage_class_name is not None  # DataServiceArgs: no network means in-cluster
         labels = workload_labels(name, "postgres")
         password = random.RandomPassword(
             f"{name}-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
         )
         host = f"{name}.{args.namespace}.svc.cluster.local"
         pooler = host
-        if args.connection_pooling:
+        if args.settings.connection_pooling:
             pooler = pgbouncer(
                 name,
                 namespace=args.namespace,
@@ -324,7 +429,7 @@ class Postgres(DataService):
                 database_port=PORT,
                 username=args.username,
                 password=password.result,
-                replicas=local.pooler_replicas,
+                replicas=args.pooler_replicas,
                 parent=self,
             )
             self.pooler_endpoint = pulumi.Output.from_input(pooler)
@@ -354,47 +459,7 @@ class Postgres(DataService):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        ready = k8s.core.v1.ProbeArgs(
-            exec_=k8s.core.v1.ExecActionArgs(
-                command=["pg_isready", "-h", "127.0.0.1", "-U", args.username, "-d", args.database_name]
-            ),
-            period_seconds=10,
-            timeout_seconds=5,
-            failure_threshold=3,
-        )
-        container = k8s.core.v1.ContainerArgs(
-            name="postgres",
-            image=local.image,
-            ports=[k8s.core.v1.ContainerPortArgs(name="postgres", container_port=PORT)],
-            env=[
-                k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value=args.username),
-                k8s.core.v1.EnvVarArgs(name="POSTGRES_DB", value=args.database_name),
-                k8s.core.v1.EnvVarArgs(
-                    name="POSTGRES_PASSWORD",
-                    value_from=k8s.core.v1.EnvVarSourceArgs(
-                        secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(
-                            name=secret.metadata.name, key="password"
-                        )
-                    ),
-                ),
-                k8s.core.v1.EnvVarArgs(name="PGDATA", value="/var/lib/postgresql/18/docker"),
-            ],
-            startup_probe=k8s.core.v1.ProbeArgs(exec_=ready.exec_, period_seconds=5, failure_threshold=60),
-            readiness_probe=ready,
-            liveness_probe=k8s.core.v1.ProbeArgs(
-                exec_=ready.exec_, period_seconds=20, timeout_seconds=5, failure_threshold=6
-            ),
-            resources=k8s.core.v1.ResourceRequirementsArgs(
-                requests={"cpu": local.cpu_request, "memory": local.memory_request},
-                limits={"memory": local.memory_limit},
-            ),
-            security_context=restricted_container_security_context(),
-            volume_mounts=[
-                k8s.core.v1.VolumeMountArgs(name="data", mount_path="/var/lib/postgresql"),
-                k8s.core.v1.VolumeMountArgs(name="run", mount_path="/var/run/postgresql"),
-                k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
-            ],
-        )
+        container = _container(args, secret)
         data_statefulset(
             name,
             namespace=args.namespace,
@@ -403,8 +468,8 @@ class Postgres(DataService):
             uid=POSTGRES_UID,
             containers=[container],
             scratch_volumes=("run", "tmp"),
-            storage_class_name=local.storage_class_name,
-            volume_size_gb=local.volume_size_gb,
+            storage_class_name=args.storage_class_name,
+            volume_size_gb=args.settings.in_cluster_volume_gb,
             termination_grace_period_seconds=60,
             parent=self,
         )
@@ -414,6 +479,53 @@ class Postgres(DataService):
         self.endpoint = pulumi.Output.from_input(host)
         self.reader_endpoint = self.endpoint
         self.connection_secret_name = secret.metadata.name
+
+
+def _container(args: PostgresArgs, secret: k8s.core.v1.Secret) -> k8s.core.v1.ContainerArgs:
+    """The in-cluster server: the official image as its own user, the password from the connection
+    Secret, probes with pg_isready, and writable paths only where PostgreSQL writes."""
+    local = args.workload
+    ready = k8s.core.v1.ProbeArgs(
+        exec_=k8s.core.v1.ExecActionArgs(
+            command=["pg_isready", "-h", "127.0.0.1", "-U", args.username, "-d", args.database_name]
+        ),
+        period_seconds=10,
+        timeout_seconds=5,
+        failure_threshold=3,
+    )
+    return k8s.core.v1.ContainerArgs(
+        name="postgres",
+        image=local.image,
+        ports=[k8s.core.v1.ContainerPortArgs(name="postgres", container_port=PORT)],
+        env=[
+            k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value=args.username),
+            k8s.core.v1.EnvVarArgs(name="POSTGRES_DB", value=args.database_name),
+            k8s.core.v1.EnvVarArgs(
+                name="POSTGRES_PASSWORD",
+                value_from=k8s.core.v1.EnvVarSourceArgs(
+                    secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(
+                        name=secret.metadata.name, key="password"
+                    )
+                ),
+            ),
+            k8s.core.v1.EnvVarArgs(name="PGDATA", value="/var/lib/postgresql/18/docker"),
+        ],
+        startup_probe=k8s.core.v1.ProbeArgs(exec_=ready.exec_, period_seconds=5, failure_threshold=60),
+        readiness_probe=ready,
+        liveness_probe=k8s.core.v1.ProbeArgs(
+            exec_=ready.exec_, period_seconds=20, timeout_seconds=5, failure_threshold=6
+        ),
+        resources=k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": local.cpu_request, "memory": local.memory_request},
+            limits={"memory": local.memory_limit},
+        ),
+        security_context=restricted_container_security_context(),
+        volume_mounts=[
+            k8s.core.v1.VolumeMountArgs(name="data", mount_path="/var/lib/postgresql"),
+            k8s.core.v1.VolumeMountArgs(name="run", mount_path="/var/run/postgresql"),
+            k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+        ],
+    )
 
 
 def _server_parameters(slow_statement_ms: int) -> dict[str, str]:
@@ -433,28 +545,12 @@ def _server_parameters(slow_statement_ms: int) -> dict[str, str]:
 
 def _monitoring_role(name: str, tags: Mapping[str, str], parent: pulumi.Resource) -> aws.iam.Role:
     """The role RDS enhanced monitoring assumes to publish OS metrics, for this account only."""
-    identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
-    trust = identity.account_id.apply(
-        lambda account: json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                        "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-                    }
-                ],
-            }
-        )
-    )
-    role = aws.iam.Role(
+    role = service_role(
         f"{name}-monitoring",
-        assume_role_policy=trust,
+        service="monitoring.rds.amazonaws.com",
+        parent=parent,
+        tags=tags,
         description=f"{name}: RDS enhanced monitoring publishes OS metrics",
-        tags=dict(tags),
-        opts=pulumi.ResourceOptions(parent=parent),
     )
     aws.iam.RolePolicyAttachment(
         f"{name}-monitoring-policy",

@@ -24,6 +24,7 @@ from components.datastore import (
     restricted_pod_security_context,
     workload_labels,
 )
+from components.service_role import service_role
 
 # CloudNativePG's PgBouncer image (Debian, runs as uid 998); 1.25.2 is the newest tag found
 # pinned in public manifests (read 2026-11-25).
@@ -45,83 +46,8 @@ def rds_proxy(
 ) -> pulumi.Output[str]:
     """An RDS Proxy that admits the cluster's nodes, reaches the database, and returns its endpoint."""
     child = pulumi.ResourceOptions(parent=parent)
-    proxy_group = client_only_security_group(
-        f"{name}-proxy",
-        network=network,
-        ports=[(port, port, "PostgreSQL via RDS Proxy")],
-        description=f"{name}: RDS Proxy, from the cluster's nodes only",
-        tags=tags,
-        parent=parent,
-    )
-    aws.vpc.SecurityGroupEgressRule(
-        f"{name}-proxy-to-db",
-        security_group_id=proxy_group.id,
-        referenced_security_group_id=db_security_group.id,
-        ip_protocol="tcp",
-        from_port=port,
-        to_port=port,
-        description="RDS Proxy to the database",
-        tags=dict(tags),
-        opts=pulumi.ResourceOptions(parent=proxy_group),
-    )
-    aws.vpc.SecurityGroupIngressRule(
-        f"{name}-from-proxy-{port}",
-        security_group_id=db_security_group.id,
-        referenced_security_group_id=proxy_group.id,
-        ip_protocol="tcp",
-        from_port=port,
-        to_port=port,
-        description="PostgreSQL from the RDS Proxy",
-        tags=dict(tags),
-        opts=pulumi.ResourceOptions(parent=db_security_group),
-    )
-
-    region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=parent))
-    identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
-    role = aws.iam.Role(
-        f"{name}-proxy-role",
-        description=f"{name}: RDS Proxy reads the master secret",
-        assume_role_policy=identity.account_id.apply(
-            lambda account: json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "rds.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-                        }
-                    ],
-                }
-            )
-        ),
-        tags=dict(tags),
-        opts=child,
-    )
-    aws.iam.RolePolicy(
-        f"{name}-proxy-secret",
-        role=role.name,
-        policy=pulumi.Output.all(master_secret_arn, network.kms_key_arn, region.region).apply(
-            lambda parts: json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": parts[0]},
-                        {
-                            "Effect": "Allow",
-                            "Action": "kms:Decrypt",
-                            "Resource": parts[1],
-                            "Condition": {
-                                "StringEquals": {"kms:ViaService": f"secretsmanager.{parts[2]}.amazonaws.com"}
-                            },
-                        },
-                    ],
-                }
-            )
-        ),
-        opts=pulumi.ResourceOptions(parent=role),
-    )
+    proxy_group = _proxy_security_group(name, network, db_security_group, port, tags, parent)
+    role = _proxy_role(name, network, master_secret_arn, tags, parent)
     proxy = aws.rds.Proxy(
         f"{name}-proxy",
         name=name,
@@ -162,6 +88,90 @@ def rds_proxy(
     return proxy.endpoint
 
 
+def _proxy_security_group(
+    name: str,
+    network: ManagedNetworkArgs,
+    db_security_group: aws.ec2.SecurityGroup,
+    port: int,
+    tags: Mapping[str, str],
+    parent: pulumi.Resource,
+) -> aws.ec2.SecurityGroup:
+    """The proxy admits the cluster's nodes and may reach the database; the database admits the proxy."""
+    proxy_group = client_only_security_group(
+        f"{name}-proxy",
+        network=network,
+        ports=[(port, port, "PostgreSQL via RDS Proxy")],
+        description=f"{name}: RDS Proxy, from the cluster's nodes only",
+        tags=tags,
+        parent=parent,
+    )
+    aws.vpc.SecurityGroupEgressRule(
+        f"{name}-proxy-to-db",
+        security_group_id=proxy_group.id,
+        referenced_security_group_id=db_security_group.id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        description="RDS Proxy to the database",
+        tags=dict(tags),
+        opts=pulumi.ResourceOptions(parent=proxy_group),
+    )
+    aws.vpc.SecurityGroupIngressRule(
+        f"{name}-from-proxy-{port}",
+        security_group_id=db_security_group.id,
+        referenced_security_group_id=proxy_group.id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        description="PostgreSQL from the RDS Proxy",
+        tags=dict(tags),
+        opts=pulumi.ResourceOptions(parent=db_security_group),
+    )
+    return proxy_group
+
+
+def _proxy_role(
+    name: str,
+    network: ManagedNetworkArgs,
+    master_secret_arn: pulumi.Input[str],
+    tags: Mapping[str, str],
+    parent: pulumi.Resource,
+) -> aws.iam.Role:
+    """RDS Proxy's role: read the one master secret, decrypt it only through Secrets Manager."""
+    region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=parent))
+    role = service_role(
+        f"{name}-proxy-role",
+        service="rds.amazonaws.com",
+        parent=parent,
+        tags=tags,
+        description=f"{name}: RDS Proxy reads the master secret",
+    )
+    aws.iam.RolePolicy(
+        f"{name}-proxy-secret",
+        role=role.name,
+        policy=pulumi.Output.all(master_secret_arn, network.kms_key_arn, region.region).apply(
+            lambda parts: json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": parts[0]},
+                        {
+                            "Effect": "Allow",
+                            "Action": "kms:Decrypt",
+                            "Resource": parts[1],
+                            "Condition": {
+                                "StringEquals": {"kms:ViaService": f"secretsmanager.{parts[2]}.amazonaws.com"}
+                            },
+                        },
+                    ],
+                }
+            )
+        ),
+        opts=pulumi.ResourceOptions(parent=role),
+    )
+    return role
+
+
 def pgbouncer(
     name: str,
     *,
@@ -197,6 +207,28 @@ def pgbouncer(
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )
+    _pgbouncer_deployment(name, namespace, labels, config, replicas, parent)
+    # PgBouncer reaches the database through the namespace's egress to PostgreSQL (Postgres component).
+    in_cluster_service_access(
+        f"{name}-pooler",
+        namespace=namespace,
+        pod_labels=labels,
+        ports=[PGBOUNCER_PORT],
+        purpose="PgBouncer",
+        parent=parent,
+    )
+    return f"{name}-pooler.{namespace}.svc.cluster.local"
+
+
+def _pgbouncer_deployment(
+    name: str,
+    namespace: str,
+    labels: Mapping[str, str],
+    config: k8s.core.v1.Secret,
+    replicas: int,
+    parent: pulumi.Resource,
+) -> None:
+    """PgBouncer pods: restricted, no service-account token, config and user list from the Secret."""
     probe = k8s.core.v1.TCPSocketActionArgs(port="pgbouncer")
     k8s.apps.v1.Deployment(
         f"{name}-pooler-deployment",
@@ -248,16 +280,6 @@ def pgbouncer(
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    # PgBouncer reaches the database through the namespace's egress to PostgreSQL (Postgres component).
-    in_cluster_service_access(
-        f"{name}-pooler",
-        namespace=namespace,
-        pod_labels=labels,
-        ports=[PGBOUNCER_PORT],
-        purpose="PgBouncer",
-        parent=parent,
-    )
-    return f"{name}-pooler.{namespace}.svc.cluster.local"
 
 
 def _pgbouncer_ini(host: str, port: int) -> str:

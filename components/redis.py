@@ -7,17 +7,23 @@ stays available for apps that need a Redis-only feature.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
+from pydantic import Field, field_validator, model_validator
 
+from components._lib.args import SettingError
+from components._lib.fields import DailyWindow, WeeklyWindow
 from components.datastore import (
     DataService,
+    DataServiceArgs,
+    DataServiceSettings,
+    InClusterWorkload,
     ManagedNetworkArgs,
     client_only_security_group,
     connection_secret,
@@ -40,57 +46,68 @@ VALKEY_UID = 999  # the `valkey` user of the Debian-based image
 PORT = 6379
 
 
-@dataclass(frozen=True)
-class ElastiCacheArgs:
-    """The managed backend: a replication group with one primary and `replicas` read replicas.
-
-    engine / engine_version: Valkey (see the module docstring); the version is pinned.
-    node_type: the size of every node.
-    replicas: read replicas; with at least one, ElastiCache promotes a replica when the primary
-        fails (automatic failover).
-    multi_az: place the replicas in other AZs than the primary (needs replicas >= 1).
-    snapshot_retention_days / snapshot_window: daily snapshots kept this many days.
-    maintenance_window: weekly, UTC, not overlapping the snapshot window.
-    log_retention_days: CloudWatch retention of the slow log and the engine log.
-    """
-
-    network: ManagedNetworkArgs
-    engine: Literal["valkey", "redis"] = "valkey"
-    engine_version: str | None = None
-    node_type: str = "cache.t4g.medium"
-    replicas: int = 1
-    multi_az: bool = True
-    snapshot_retention_days: int = 7
-    snapshot_window: str = "02:00-03:00"
-    maintenance_window: str = "sun:05:30-sun:06:30"
-    log_retention_days: int = 365
+_CACHE_NODE = re.compile(r"^cache\.[a-z0-9]+\.(micro|small|medium|large|(\d+)?xlarge)$")
 
 
-@dataclass(frozen=True)
-class InClusterRedisArgs:
-    """The `local` backend: one Valkey pod with append-only persistence on a PVC."""
+class RedisSettings(DataServiceSettings):
+    """The keys of `groundwork:redis`. Defaults are prod's shape (a primary and a replica in another
+    AZ with automatic failover, 30 days of snapshots). On the in-cluster backend only
+    inClusterVolumeGb applies."""
 
-    storage_class_name: str
-    volume_size_gb: int = 2
-    image: str = VALKEY_IMAGE
-    cpu_request: str = "50m"
-    memory_request: str = "128Mi"
-    memory_limit: str = "256Mi"
+    engine: Literal["valkey", "redis"] = Field(
+        default="valkey",
+        description="Valkey: the same protocol as Redis OSS, 20-33% cheaper per node on ElastiCache, and "
+        "open source under BSD; `redis` for an app that needs a Redis-only feature.",
+    )
+    engine_version: str | None = Field(
+        default=None, description="The engine version; unset, the one pinned in code for the engine."
+    )
+    node_type: str = Field(default="cache.t4g.medium", description="The size of every node.")
+    replicas: int = Field(
+        default=1,
+        ge=0,
+        le=5,
+        description="Read replicas; with at least one, ElastiCache promotes a replica when the primary "
+        "fails (automatic failover).",
+    )
+    multi_az: bool = Field(
+        default=True, description="Place the replicas in other AZs than the primary (needs replicas >= 1)."
+    )
+    snapshot_retention_days: int = Field(
+        default=30, ge=1, le=35, description="Daily snapshots are kept this many days."
+    )
+    snapshot_window: DailyWindow = Field(
+        default="02:00-03:00", description="When the daily snapshot runs (UTC)."
+    )
+    maintenance_window: WeeklyWindow = Field(
+        default="sun:05:30-sun:06:30", description="When ElastiCache may patch the nodes (UTC)."
+    )
+    in_cluster_volume_gb: int = Field(default=2, ge=1, description="The in-cluster cache's volume (local).")
+
+    @field_validator("node_type")
+    @classmethod
+    def _node_type(cls, value: str) -> str:
+        if not _CACHE_NODE.match(value):
+            raise ValueError("an ElastiCache node type such as cache.t4g.micro or cache.m7g.large")
+        return value
+
+    @model_validator(mode="after")
+    def _failover_target(self) -> RedisSettings:
+        if self.multi_az and self.replicas < 1:
+            raise SettingError("replicas", self.replicas, "multiAz needs at least 1 replica to fail over to")
+        return self
 
 
-@dataclass(frozen=True)
-class RedisArgs:
-    """One cache for the apps. Exactly one of `managed` and `in_cluster` is set.
+class RedisArgs(DataServiceArgs):
+    """One cache for the apps: the settings plus the data-service wiring."""
 
-    namespace: where the connection Secret (and the in-cluster workload) live.
-    protect: Pulumi refuses to delete the replication group (prod).
-    """
-
-    namespace: str
-    managed: ElastiCacheArgs | None = None
-    in_cluster: InClusterRedisArgs | None = None
-    protect: bool = False
-    tags: Mapping[str, str] = field(default_factory=dict)
+    settings: RedisSettings = Field(default_factory=RedisSettings, description="The cache's shape.")
+    workload: InClusterWorkload = Field(
+        default_factory=lambda: InClusterWorkload(
+            image=VALKEY_IMAGE, cpu_request="50m", memory_request="128Mi", memory_limit="256Mi"
+        ),
+        description="The in-cluster cache's container.",
+    )
 
 
 class Redis(DataService):
@@ -100,19 +117,16 @@ class Redis(DataService):
 
     def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("groundwork:redis:Redis", name, args, opts)
-        if args.managed is not None and args.managed.multi_az and args.managed.replicas < 1:
-            raise ValueError(f"Redis {name}: multi_az needs at least one replica to fail over to")
         self.port = pulumi.Output.from_input(PORT)
         # AUTH token / password: 64 alphanumerics (ElastiCache allows 16-128 printable characters
         # but not @, " or /). Born a Pulumi secret, encrypted in state, never a literal.
         self._password = random.RandomPassword(
             f"{name}-auth-token", length=64, special=False, opts=pulumi.ResourceOptions(parent=self)
         )
-        if args.managed is not None:
-            self._managed(name, args, args.managed)
+        if args.network is not None:
+            self._managed(name, args, args.network)
         else:
-            assert args.in_cluster is not None
-            self._in_cluster(name, args, args.in_cluster)
+            self._in_cluster(name, args)
         self.register_outputs(
             {
                 "endpoint": self.endpoint,
@@ -125,12 +139,12 @@ class Redis(DataService):
             }
         )
 
-    def _managed(self, name: str, args: RedisArgs, cache: ElastiCacheArgs) -> None:
+    def _managed(self, name: str, args: RedisArgs, network: ManagedNetworkArgs) -> None:
+        cache = args.settings
         tags = component_tags(args.tags, name)
-        child = pulumi.ResourceOptions(parent=self)
         group = client_only_security_group(
             name,
-            network=cache.network,
+            network=network,
             ports=[(PORT, PORT, f"{cache.engine} (TLS)")],
             description=f"{name}: {cache.engine} from the cluster's nodes only",
             tags=tags,
@@ -139,16 +153,49 @@ class Redis(DataService):
         managed_service_egress(
             name,
             namespace=args.namespace,
-            network=cache.network,
+            network=network,
             ports=[PORT],
             purpose=f"{cache.engine} (TLS)",
             parent=self,
         )
+        replication_group = self._replication_group(name, args, network, group, tags)
+        secret = connection_secret(
+            name,
+            namespace=args.namespace,
+            values={
+                "host": replication_group.primary_endpoint_address,
+                "readerHost": replication_group.reader_endpoint_address,
+                "port": str(PORT),
+                "username": "default",
+                "password": self._password.result,
+                "tls": "true",
+            },
+            parent=self,
+        )
+        self.endpoint = replication_group.primary_endpoint_address
+        self.reader_endpoint = replication_group.reader_endpoint_address
+        self.connection_secret_name = secret.metadata.name
+        self.arn = replication_group.arn
+        self.resource_id = replication_group.replication_group_id
+        self.security_group_id = group.id
+
+    def _replication_group(
+        self,
+        name: str,
+        args: RedisArgs,
+        network: ManagedNetworkArgs,
+        group: aws.ec2.SecurityGroup,
+        tags: Mapping[str, str],
+    ) -> aws.elasticache.ReplicationGroup:
+        """The primary and its replicas: encrypted at rest and in transit (TLS required), a generated
+        AUTH token, daily snapshots, slow and engine logs to encrypted groups, protected in prod."""
+        cache = args.settings
+        child = pulumi.ResourceOptions(parent=self)
         subnets = aws.elasticache.SubnetGroup(
             f"{name}-subnets",
             name=name,
             description=f"{name}: the database subnets, one per AZ",
-            subnet_ids=cache.network.subnet_ids,
+            subnet_ids=network.subnet_ids,
             tags=tags,
             opts=child,
         )
@@ -157,13 +204,13 @@ class Redis(DataService):
                 f"{name}-log-{kind}",
                 log_group_name=f"/aws/elasticache/{name}/{kind}",
                 retention_days=cache.log_retention_days,
-                kms_key_arn=cache.network.kms_key_arn,
+                kms_key_arn=network.kms_key_arn,
                 tags=tags,
                 parent=self,
             )
             for kind in ("slow-log", "engine-log")
         }
-        replication_group = aws.elasticache.ReplicationGroup(
+        return aws.elasticache.ReplicationGroup(
             f"{name}-cache",
             replication_group_id=name,
             description=f"{name}: {cache.engine} for the apps",
@@ -177,7 +224,7 @@ class Redis(DataService):
             subnet_group_name=subnets.name,
             security_group_ids=[group.id],
             at_rest_encryption_enabled=True,
-            kms_key_id=cache.network.kms_key_arn,
+            kms_key_id=network.kms_key_arn,
             transit_encryption_enabled=True,
             transit_encryption_mode="required",
             # Write-only: the provider sends the token to ElastiCache and keeps it out of the
@@ -201,27 +248,10 @@ class Redis(DataService):
             tags=datastore_tags(args.tags, name, args.protect),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        secret = connection_secret(
-            name,
-            namespace=args.namespace,
-            values={
-                "host": replication_group.primary_endpoint_address,
-                "readerHost": replication_group.reader_endpoint_address,
-                "port": str(PORT),
-                "username": "default",
-                "password": self._password.result,
-                "tls": "true",
-            },
-            parent=self,
-        )
-        self.endpoint = replication_group.primary_endpoint_address
-        self.reader_endpoint = replication_group.reader_endpoint_address
-        self.connection_secret_name = secret.metadata.name
-        self.arn = replication_group.arn
-        self.resource_id = replication_group.replication_group_id
-        self.security_group_id = group.id
 
-    def _in_cluster(self, name: str, args: RedisArgs, local: InClusterRedisArgs) -> None:
+    def _in_cluster(self, name: str, args: RedisArgs) -> None:
+        local = args.workload
+        assert args.storage_class_name is not None  # DataServiceArgs: no network means in-cluster
         labels = workload_labels(name, "cache")
         host = f"{name}.{args.namespace}.svc.cluster.local"
         secret = connection_secret(
@@ -288,8 +318,8 @@ class Redis(DataService):
             uid=VALKEY_UID,
             containers=[container],
             scratch_volumes=("tmp",),
-            storage_class_name=local.storage_class_name,
-            volume_size_gb=local.volume_size_gb,
+            storage_class_name=args.storage_class_name,
+            volume_size_gb=args.settings.in_cluster_volume_gb,
             parent=self,
         )
         in_cluster_service_access(

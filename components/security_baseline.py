@@ -42,10 +42,10 @@ from components._lib.security_documents import (
     alert_template,
     audit_key_policy,
     security_event_rules,
-    service_trust,
     trail_bucket_policy,
 )
-from components.backups import tls_only_policy
+from components.bucket import tls_only_policy
+from components.service_role import service_role
 from components.tagging import component_tags
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
@@ -76,7 +76,7 @@ class SecurityBaselineSettings(ComponentArgs):
         default=400, ge=30, le=3650, description="Days log files stay in the trail bucket. Defaults to 400."
     )
     trail_object_lock_days: int | None = Field(
-        default=None,
+        default=365,
         ge=1,
         le=3650,
         description="Object Lock default retention of the trail bucket (WORM); null for none. Decide it "
@@ -103,7 +103,7 @@ class SecurityBaselineSettings(ComponentArgs):
         default="FIFTEEN_MINUTES", description="How often updates of an existing finding are published."
     )
     finding_min_severity: float = Field(
-        default=7.0,
+        default=4.0,
         ge=1.0,
         le=10.0,
         description="GuardDuty findings at or above this severity alert (4 medium, 7 high, 9 critical).",
@@ -411,12 +411,14 @@ class SecurityBaseline(pulumi.ComponentResource):
     ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
         """CloudTrail writes to the log group through this role. Only a principal of this account that
         may pass the role can attach it to a trail, so the trust names the service alone."""
-        role = aws.iam.Role(
+        role = service_role(
             f"{name}-trail-delivery",
+            service="cloudtrail.amazonaws.com",
             description="CloudTrail delivers this stack's trail to its CloudWatch log group",
-            assume_role_policy=json.dumps(service_trust("cloudtrail.amazonaws.com")),
-            tags=dict(tags),
-            opts=pulumi.ResourceOptions(parent=self),
+            tags=tags,
+            parent=self,
+            unconditioned_because="CloudTrail's user guide documents this role's trust without a "
+            "source condition, and only a principal of this account that may pass the role can attach it",
         )
         streams = pulumi.Output.all(log_group.arn, account).apply(
             lambda a: f"{a[0]}:log-stream:{a[1]}_CloudTrail_*"
@@ -530,12 +532,14 @@ class SecurityBaseline(pulumi.ComponentResource):
         bus = pulumi.Output.concat(
             "arn:", partition, ":events:", args.region, ":", account, ":event-bus/default"
         )
-        role = aws.iam.Role(
+        role = service_role(
             f"{name}-forward-global-events",
+            service="events.amazonaws.com",
             description=f"Forwards IAM and sign-in events from {GLOBAL_EVENTS_REGION} to {args.region}",
-            assume_role_policy=json.dumps(service_trust("events.amazonaws.com")),
-            tags=dict(tags),
-            opts=pulumi.ResourceOptions(parent=self),
+            tags=tags,
+            parent=self,
+            unconditioned_because="EventBridge's cross-Region target role is documented without a source "
+            "condition, and only a principal of this account that may pass the role can attach it",
         )
         aws.iam.RolePolicy(
             f"{name}-forward-global-events",

@@ -8,8 +8,8 @@ import re
 import kubernetes_validate
 import pytest
 
+from components._lib.eks import DEFAULT_KUBERNETES_VERSION
 from components.app_slo import ALERTS
-from stacks.config.cluster import DEFAULT_KUBERNETES_VERSION
 from stacks.preflight.capture import Capture
 from tests.app_support import DIGEST, bare_app, controller_app, full_app, one, pod_spec
 from tests.data_support import manifest

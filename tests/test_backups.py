@@ -268,3 +268,49 @@ def test_no_principal_may_delete_recovery_points_by_hand(stack):
         statement = _json.loads(policy.props["policy"])["Statement"][0]
         assert statement["Effect"] == "Deny" and statement["Principal"] == {"AWS": "*"}
         assert "backup:DeleteRecoveryPoint" in statement["Action"]
+
+
+BUCKET_COMPONENT = "groundwork:bucket:HardenedBucket"
+
+
+def test_buckets_moved_into_the_hardened_bucket_keep_their_identity():
+    """The exports and access-log buckets and their configuration were created directly under
+    Backups, with these same names, before HardenedBucket existed. Each child's alias names Backups as
+    its old parent, so `pulumi up` moves the buckets (and the backups in them) instead of deleting and
+    recreating them."""
+    capture = observe("prod")
+    by_urn = {r.urn: r for r in capture.resources}
+    components = capture.of_type(BUCKET_COMPONENT)
+    assert sorted(c.name for c in components) == ["prod-backups-access-logs", "prod-backups-exports"]
+    for component in components:
+        children = capture.children_of(component)
+        assert len(children) >= 6 and {c.name for c in children} == {component.name}
+        backups = by_urn[component.parent]
+        assert backups.type == "groundwork:backups:Backups"
+        for child in children:
+            specs = [a["spec"] for a in child.options["aliases"] if "type" not in a.get("spec", {})]
+            assert specs == [{"parentUrn": backups.urn}], child.urn
+
+
+def test_the_exports_bucket_is_kms_encrypted_and_its_log_bucket_is_not():
+    """S3 server access logging cannot deliver into an SSE-KMS bucket, so the log bucket alone uses
+    SSE-S3; the exports bucket, which holds data, uses the stack's key."""
+    capture = observe("prod")
+    algorithms = {
+        r.name: r.props["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"]
+        for r in capture.of_type(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        )
+    }
+    assert algorithms == {"prod-backups-exports": "aws:kms", "prod-backups-access-logs": "AES256"}
+
+
+def test_fails_when_a_log_delivery_bucket_asks_for_a_kms_key():
+    from pydantic import ValidationError
+
+    from components.bucket import HardenedBucketArgs
+
+    with pytest.raises(ValidationError, match="S3 log delivery cannot write SSE-KMS"):
+        HardenedBucketArgs(
+            purpose="logs", kms_key_arn="arn:key", access_log_bucket=None, log_delivery=True, expiry_days=30
+        )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
-from components.cluster import EksCluster, EksClusterArgs, NodeGroupArgs
+from components.cluster import EksClusterSettings, NodeGroupSettings
 from stacks.config import ConfigError, load_stack, read_stack_file
 from stacks.config.loader import deep_merge
 
@@ -82,18 +83,12 @@ def test_defaults_per_environment_load_cleanly():
         assert _load(stack, {}).cluster.mode == ("local" if stack == "local" else "eks")
 
 
-def test_component_rejects_bad_bounds_without_config():
-    """The component guards itself too, for callers that do not come through the stack config."""
-    with pytest.raises(ValueError, match="node group general"):
-        EksCluster(
-            "x",
-            EksClusterArgs(
-                cluster_name="x",
-                kubernetes_version="1.36",
-                region="eu-west-1",
-                vpc_id="vpc-1",
-                private_subnet_ids=["subnet-1"],
-                kms_key_arn="arn",
-                node_groups={"general": NodeGroupArgs(min_size=4, max_size=2)},
-            ),
-        )
+def test_fails_when_node_group_bounds_are_inverted_without_config():
+    """The node group's own model guards it, for callers that do not come through the stack config."""
+    with pytest.raises(ValidationError, match=r"minSize = 4: must not exceed maxSize \(2\)"):
+        NodeGroupSettings(min_size=4, max_size=2)
+
+
+def test_fails_when_a_kubernetes_version_has_no_pinned_add_ons_without_config():
+    with pytest.raises(ValidationError, match=r"standard-support versions 1\.34, 1\.35, 1\.36"):
+        EksClusterSettings(kubernetes_version="1.29")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from components.cluster import ADDON_VERSIONS
-from stacks.config.cluster import PROFILES
+from stacks.config import load_stack
 from stacks.preflight.runner import capture_stack
 from tests.cluster_helpers import AWS_STACKS, managed_policies_for, one
 
@@ -46,7 +46,7 @@ def test_control_plane_log_group_is_ours_encrypted_and_expires(captured, stack):
     group = capture.named(f"{stack}-cluster-control-plane-logs")
     assert group.props["name"] == f"/aws/eks/{name}/cluster"
     assert group.props["kmsKeyId"] == capture.outputs["kms_key_arn"]
-    assert group.props["retentionInDays"] == PROFILES[stack]["logRetentionDays"]
+    assert group.props["retentionInDays"] == load_stack(stack).cluster.log_retention_days
     assert group.urn in one(capture, EKS).dependencies, "the cluster must not create the group itself first"
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.kafka import InClusterKafkaArgs, Kafka, KafkaArgs, MskArgs, replication_settings
+from components.kafka import Kafka, KafkaArgs, KafkaSettings, replication_settings
 from stacks.preflight.capture import Capture
 from tests.conftest import run_component
 from tests.data_support import TAGS, fed_by, network_for_tests
@@ -19,7 +19,8 @@ def managed() -> Capture:
             "events",
             KafkaArgs(
                 namespace="apps",
-                managed=MskArgs(network=network_for_tests(), client_authentication=("iam", "scram")),
+                network=network_for_tests(),
+                settings=KafkaSettings(client_authentication=["iam", "scram"]),
                 protect=True,
                 tags=TAGS,
             ),
@@ -33,7 +34,10 @@ def two_brokers() -> Capture:
         lambda: Kafka(
             "events",
             KafkaArgs(
-                namespace="apps", managed=MskArgs(network=network_for_tests(), broker_count=2), tags=TAGS
+                namespace="apps",
+                network=network_for_tests(),
+                settings=KafkaSettings(broker_count=2),
+                tags=TAGS,
             ),
         )
     )
@@ -46,7 +50,8 @@ def in_cluster() -> Capture:
             "events",
             KafkaArgs(
                 namespace="apps",
-                in_cluster=InClusterKafkaArgs(storage_class_name="standard", nodes=3),
+                storage_class_name="standard",
+                settings=KafkaSettings(in_cluster_nodes=3),
                 tags=TAGS,
             ),
         )

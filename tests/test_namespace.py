@@ -5,9 +5,9 @@ from __future__ import annotations
 import kubernetes_validate
 import pytest
 
+from components.cluster import DEFAULT_KUBERNETES_VERSION
 from components.namespace import AppNamespace, AppNamespaceArgs, ResourceQuotaArgs
 from stacks.config import load_stack
-from stacks.config.cluster import DEFAULT_KUBERNETES_VERSION
 from stacks.preflight.capture import CapturedResource
 from stacks.preflight.runner import capture_stack
 from tests.conftest import STACKS, run_component

@@ -119,6 +119,9 @@ def _constructors(resource_type: str) -> tuple[str, ...]:
     if resource_type.startswith("pulumi:providers:"):
         return ("Provider(",)
     own = resource_type.rsplit(":", 1)[1] + "("
+    if resource_type in ("groundwork:postgres:Postgres", "groundwork:redis:Redis", "groundwork:kafka:Kafka"):
+        # Wired from one table (stacks/wiring/data.py SERVICES): the class is called as `component(`.
+        return (own, "component(")
     # A custom resource definition's instances (cert-manager.io, monitoring.coreos.com) are created
     # through the generic class.
     return (own, "CustomResource(") if resource_type.startswith("kubernetes:") else (own,)

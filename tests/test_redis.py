@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
-from components.redis import ENGINE_VERSIONS, ElastiCacheArgs, InClusterRedisArgs, Redis, RedisArgs
+from components.redis import ENGINE_VERSIONS, Redis, RedisArgs, RedisSettings
 from stacks.preflight.capture import Capture
 from tests.conftest import run_component
 from tests.data_support import TAGS, fed_by, network_for_tests
@@ -17,7 +18,7 @@ def managed() -> Capture:
             "cache",
             RedisArgs(
                 namespace="apps",
-                managed=ElastiCacheArgs(network=network_for_tests()),
+                network=network_for_tests(),
                 protect=True,
                 tags=TAGS,
             ),
@@ -30,9 +31,7 @@ def in_cluster() -> Capture:
     return run_component(
         lambda: Redis(
             "cache",
-            RedisArgs(
-                namespace="apps", in_cluster=InClusterRedisArgs(storage_class_name="standard"), tags=TAGS
-            ),
+            RedisArgs(namespace="apps", storage_class_name="standard", tags=TAGS),
         )
     )
 
@@ -118,17 +117,9 @@ def test_connection_secret_carries_the_token_as_a_secret(managed):
     assert secret.props["stringData"]["tls"] == "true"
 
 
-def test_multi_az_without_a_replica_is_refused():
-    with pytest.raises(ValueError, match="replica"):
-        run_component(
-            lambda: Redis(
-                "cache",
-                RedisArgs(
-                    namespace="apps",
-                    managed=ElastiCacheArgs(network=network_for_tests(), replicas=0, multi_az=True),
-                ),
-            )
-        )
+def test_fails_when_multi_az_has_no_replica_to_fail_over_to():
+    with pytest.raises(ValidationError, match="replicas = 0: multiAz needs at least 1 replica"):
+        RedisSettings(replicas=0, multi_az=True)
 
 
 def test_in_cluster_password_comes_from_the_secret(in_cluster):

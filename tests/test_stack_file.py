@@ -48,7 +48,7 @@ def test_a_missing_file_is_a_config_error_naming_the_path(tmp_path, capsys):
     missing = tmp_path / "Pulumi.dev.yaml"
     assert cli.main(["dev", "--stack-file", str(missing), "--no-tree", "--no-policy"]) == cli.EXIT_FAILED
     out = " ".join(capsys.readouterr().out.split())
-    assert "--stack-file = '" in out and "': is not a file" in out and missing.name in out
+    assert f"--stack-file = '{str(missing)[:40]}" in out and ": is not a file" in out
 
 
 @pytest.mark.parametrize("stacks", [["dev", "prod"], ["--all"]])

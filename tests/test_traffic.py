@@ -9,10 +9,10 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
+from components.cluster import DEFAULT_KUBERNETES_VERSION
 from components.namespace import AppNamespace, platform_namespace
 from components.subnet_plan import plan_subnets
 from stacks.config import load_stack
-from stacks.config.cluster import DEFAULT_KUBERNETES_VERSION
 from stacks.preflight.capture import Capture
 from tests.conftest import STACKS, run_component
 from tests.data_support import capture_data

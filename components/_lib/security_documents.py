@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from components.backups import tls_only_policy
+from components.bucket import tls_only_policy
 from components.kms import _ADMIN_ACTIONS as KEY_ADMIN_ACTIONS
 
 # CloudTrail management events (eventName) each rule matches; docs/runbooks/security.md lists the same.
@@ -152,13 +152,6 @@ def alert_template(rule: SecurityEventRule, stack_name: str, runbook_url: str) -
     return head[:-1] + ', "event": <aws.events.event.json>}'
 
 
-def service_trust(service: str) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-    }
-
-
 def audit_key_policy(account: str, partition: str, region: str, trail_arn: str, log_group_name: str) -> dict:
     """Who may use the audit key, after the CloudTrail user guide's key policy for trails: CloudTrail
     encrypts for this trail only (`aws:SourceArn`, and the log files' encryption context names a trail
@@ -224,7 +217,9 @@ def audit_key_policy(account: str, partition: str, region: str, trail_arn: str, 
                 "Sid": "CloudWatchLogsUseKeyForTheTrailLogGroup",
                 "Effect": "Allow",
                 "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                "Action": use,
+                # Not kms:DescribeKey: it carries no encryption context, so under this condition it
+                # would be a grant that never applies.
+                "Action": [action for action in use if action != "kms:DescribeKey"],
                 "Resource": "*",
                 "Condition": {
                     "ArnEquals": {

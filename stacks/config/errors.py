@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from components._lib.args import SettingError
+
 # Values are shown up to this many characters; issues alike but for a list index are shown this
 # many times, then counted.
 SHOWN_CHARACTERS = 80
@@ -97,14 +99,18 @@ def issues_from_validation(error: ValidationError, prefix: str = "") -> list[Con
     for err in error.errors(include_url=False):
         # `[key]` marks an error in a mapping's key (apps.api.env.<KEY>): the key is the path's last part.
         loc = [str(part) for part in err["loc"] if not str(part).startswith("function-") and part != "[key]"]
-        path = ".".join(([prefix] if prefix else []) + loc) or prefix or "(root)"
         value = _MISSING if err["type"] == "missing" else err.get("input")
         message = err["msg"]
-        if err["type"] == "missing":
+        setting = (err.get("ctx") or {}).get("error")
+        if isinstance(setting, SettingError):
+            # A model's own rule about one of its fields: name that field, its value, what is allowed.
+            loc, value, message = [*loc, setting.field], setting.value, setting.allowed
+        elif err["type"] == "missing":
             message = "is required"
         elif err["type"] == "extra_forbidden":
             message = "is not a known key (check the spelling; keys are camelCase)"
         elif message.startswith("Value error, "):
             message = message[len("Value error, ") :]
+        path = ".".join(([prefix] if prefix else []) + loc) or prefix or "(root)"
         issues.append(ConfigIssue(path=path, value=value, allowed=message))
     return issues

@@ -16,11 +16,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from stacks.config import backups, cluster, data, monitoring, network, security
 from stacks.config.base import ENVIRONMENTS
 from stacks.config.errors import HIDDEN, HIDDEN_JSON, ConfigError, ConfigIssue, issues_from_validation
 from stacks.config.keys import FOREIGN_KEYS, NAMESPACE, stack_name_issue, unknown_keys
 from stacks.config.model import StackConfig, cross_field_issues
+from stacks.config.profiles import profile
 from stacks.config.stack_file import bounded_json, read_config_block, unprintable_values
 
 
@@ -32,24 +32,6 @@ def _project_dir() -> Path:
 
 PROJECT_DIR = _project_dir()
 
-# Per-area profiles, merged under the stack file's values. An area adds itself here.
-AREA_PROFILES: dict[str, dict[str, dict]] = {
-    "network": network.PROFILES,
-    "cluster": cluster.PROFILES,
-    "postgres": data.POSTGRES_PROFILES,
-    "redis": data.REDIS_PROFILES,
-    "kafka": data.KAFKA_PROFILES,
-    "monitoring": monitoring.PROFILES,
-    "backups": backups.PROFILES,
-    "securityBaseline": security.PROFILES,
-}
-ROOT_PROFILES: dict[str, dict[str, Any]] = {
-    "local": {},
-    "dev": {},
-    "qa": {},
-    "staging": {},
-    "prod": {"protectStatefulResources": True},
-}
 # Placeholder that stands in for a `secure:` value when a stack file is read without the
 # stack's secrets provider (preflight, tests). It is never a real credential.
 SECRET_PLACEHOLDER = "preflight-placeholder-secret"
@@ -185,11 +167,7 @@ def parse_stack_config(stack: str, raw: Mapping[str, Any], secret_keys: Iterable
                 )
             ],
         )
-    profile = deep_merge(
-        ROOT_PROFILES[environment],
-        {area: profiles.get(environment, {}) for area, profiles in AREA_PROFILES.items()},
-    )
-    data = deep_merge(profile, user)
+    data = deep_merge(profile(environment), user)
     data.update(stack=stack, environment=environment)
     try:
         config = StackConfig.model_validate(data)

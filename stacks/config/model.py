@@ -27,11 +27,19 @@ class StackConfig(ConfigModel):
     """Everything one stack decides. Built by `stacks.config.loader` from Pulumi config plus the
     environment profile; components never see it, only the args the wiring derives from it."""
 
-    stack: str
-    environment: Environment
-    region: str | None = None
-    tags: Tags
-    protect_stateful_resources: bool = False
+    stack: str = Field(description="The Pulumi stack's name (set by the loader, not a config key).")
+    environment: Environment = Field(
+        description="Which profile the stack starts from; defaults to the stack's name."
+    )
+    region: str | None = Field(
+        default=None, description="The AWS region; required for every stack but `local`."
+    )
+    tags: Tags = Field(description="Who owns the stack and who pays for it.")
+    protect_stateful_resources: bool = Field(
+        default=True,
+        description="Pulumi refuses to delete databases, caches, brokers, buckets, keys and vaults, and "
+        "RDS and EKS keep their own deletion protection on; turned off only for disposable stacks.",
+    )
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     postgres: PostgresConfig = Field(default_factory=PostgresConfig)
@@ -39,8 +47,11 @@ class StackConfig(ConfigModel):
     kafka: KafkaConfig = Field(default_factory=KafkaConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     backups: BackupsConfig = Field(default_factory=BackupsConfig)
-    # The teams' own services (components.app_settings) and the ECR repositories they build into.
-    apps: dict[str, AppSettings] = Field(default_factory=dict)
+    apps: dict[str, AppSettings] = Field(
+        default_factory=dict,
+        description="The teams' own services, by app name (a DNS label): image, port, replicas, "
+        "bindings to the stack's data services, secrets, SLOs (docs/apps.md). Defaults to none.",
+    )
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     security_baseline: SecurityBaselineSettings = Field(default_factory=SecurityBaselineSettings)
 
@@ -58,9 +69,7 @@ class StackConfig(ConfigModel):
     @property
     def availability_zones(self) -> list[str]:
         """The AZs the network spans: explicit ones from config, else the region's first ones."""
-        if self.network.availability_zones:
-            return list(self.network.availability_zones)
-        return [f"{self.region}{letter}" for letter in "abc"[: self.network.az_count]]
+        return self.network.zones(self.region or "")
 
     @property
     def standard_tags(self) -> dict[str, str]:
@@ -126,19 +135,10 @@ def _network_issues(config: StackConfig) -> list[ConfigIssue]:
                 )
             )
     zones = net.availability_zones
-    if zones is not None:
-        if len(zones) != net.az_count:
-            issues.append(
-                ConfigIssue(
-                    "network.availabilityZones", zones, f"must list exactly azCount ({net.az_count}) zones"
-                )
+    if zones is not None and config.region and any(not z.startswith(config.region) for z in zones):
+        issues.append(
+            ConfigIssue(
+                "network.availabilityZones", zones, f"zones must be in the stack's region {config.region}"
             )
-        if len(set(zones)) != len(zones):
-            issues.append(ConfigIssue("network.availabilityZones", zones, "zones must be distinct"))
-        if config.region and any(not z.startswith(config.region) for z in zones):
-            issues.append(
-                ConfigIssue(
-                    "network.availabilityZones", zones, f"zones must be in the stack's region {config.region}"
-                )
-            )
+        )
     return issues

@@ -1,113 +1,37 @@
-"""Monitoring config: Prometheus, Alertmanager receivers, Grafana, central logs, AWS alarms, budget."""
+"""Monitoring config: the settings of the monitoring stack, central logs and the AWS-side alarms
+(the components' own models) in one `groundwork:monitoring` section, and the rules that depend on
+the environment."""
 
 from __future__ import annotations
 
-from typing import Literal
+from pydantic import Field
 
-from pydantic import Field, SecretStr, field_validator
-
-from stacks.config.base import ConfigModel
-from stacks.config.common import LogRetentionDays
+from components.alarms import AlarmsSettings
+from components.log_shipping import LogShippingSettings
+from components.monitoring import MonitoringSettings
 from stacks.config.errors import ConfigIssue
 
 
-class AlertingConfig(ConfigModel):
-    """Where Alertmanager sends alerts, by severity: critical pages (PagerDuty) and posts to Slack
-    and email; warning posts to Slack and email; info goes to email only.
+class AlarmsConfig(AlarmsSettings):
+    """`groundwork:monitoring.alarms`: CloudWatch alarms on the managed data services and the
+    monthly AWS budget (AWS stacks only)."""
 
-    Credentials (Slack webhook, PagerDuty routing key, SMTP password) are set with
-    `pulumi config set --secret`; they reach the cluster only inside a Pulumi secret.
-    """
-
-    slack_webhook_url: SecretStr | None = None
-    slack_channel: str = "#alerts"
-    pagerduty_routing_key: SecretStr | None = None
-    email_to: list[str] = Field(default_factory=list)
-    email_from: str | None = None
-    smtp_smarthost: str | None = None
-    smtp_auth_username: str | None = None
-    smtp_auth_password: SecretStr | None = None
-
-    @field_validator("email_to")
-    @classmethod
-    def _emails(cls, value: list[str]) -> list[str]:
-        bad = [v for v in value if "@" not in v]
-        if bad:
-            raise ValueError(f"email addresses such as oncall@example.com, not {bad}")
-        return value
-
-    @property
-    def has_receiver(self) -> bool:
-        return bool(self.slack_webhook_url or self.pagerduty_routing_key or self.email_to)
+    enabled: bool = Field(
+        default=True, description="Create the alarms and the budget; must be false in `local` (no AWS)."
+    )
 
 
-class AlarmsConfig(ConfigModel):
-    """CloudWatch alarms on the managed data services and the monthly AWS budget (AWS stacks only)."""
+class MonitoringConfig(MonitoringSettings, LogShippingSettings):
+    """`groundwork:monitoring`: kube-prometheus-stack (components.monitoring), where container logs
+    go (components.log_shipping) and the AWS-side alarms (components.alarms)."""
 
-    enabled: bool = True
-    emails: list[str] = Field(default_factory=list)
-    monthly_budget_usd: int | None = Field(default=None, ge=1)
-
-
-class MonitoringConfig(ConfigModel):
-    """kube-prometheus-stack sizing, alert routing, central logs and the AWS-side alarms."""
-
-    enabled: bool = True
-    prometheus_retention_days: int = Field(default=15, ge=1, le=365)
-    prometheus_storage_gi: int = Field(default=50, ge=1)
-    prometheus_replicas: int = Field(default=1, ge=1, le=3)
-    alertmanager_replicas: int = Field(default=1, ge=1, le=3)
-    grafana_storage_gi: int = Field(default=10, ge=1)
-    runbook_base_url: str = "docs/runbooks"
-    logs: Literal["cloudwatch", "stdout"] = "cloudwatch"
-    log_retention_days: LogRetentionDays = 90
-    alerting: AlertingConfig = Field(default_factory=AlertingConfig)
-    alarms: AlarmsConfig = Field(default_factory=AlarmsConfig)
-
-
-# Budgets are the seed plans' monthly estimates (design.md environment table); qa sits with dev.
-PROFILES: dict[str, dict] = {
-    "local": {
-        "prometheusRetentionDays": 3,
-        "prometheusStorageGi": 5,
-        "grafanaStorageGi": 1,
-        "logs": "stdout",
-        "alarms": {"enabled": False},
-    },
-    "dev": {
-        "prometheusRetentionDays": 7,
-        "prometheusStorageGi": 20,
-        "logRetentionDays": 30,
-        "alarms": {"monthlyBudgetUsd": 70},
-    },
-    "qa": {
-        "prometheusRetentionDays": 7,
-        "prometheusStorageGi": 20,
-        "logRetentionDays": 30,
-        "alarms": {"monthlyBudgetUsd": 70},
-    },
-    "staging": {
-        "prometheusRetentionDays": 15,
-        "prometheusStorageGi": 50,
-        "logRetentionDays": 90,
-        "alarms": {"monthlyBudgetUsd": 230},
-    },
-    "prod": {
-        "prometheusRetentionDays": 30,
-        "prometheusStorageGi": 100,
-        "prometheusReplicas": 2,
-        "alertmanagerReplicas": 3,
-        "grafanaStorageGi": 10,
-        "logRetentionDays": 365,
-        "alarms": {"monthlyBudgetUsd": 890},
-    },
-}
+    enabled: bool = Field(default=True, description="Run the monitoring stack and ship container logs.")
+    alarms: AlarmsConfig = Field(default_factory=AlarmsConfig, description="The AWS-side alarms.")
 
 
 def monitoring_issues(environment: str, monitoring: MonitoringConfig) -> list[ConfigIssue]:
-    """Rules across monitoring keys; each names the key to change."""
+    """Rules that depend on the environment; each names the key to change."""
     issues: list[ConfigIssue] = []
-    alerting = monitoring.alerting
     if environment == "local":
         if monitoring.logs != "stdout":
             issues.append(
@@ -125,21 +49,7 @@ def monitoring_issues(environment: str, monitoring: MonitoringConfig) -> list[Co
                     "must be false in local: CloudWatch alarms and budgets need AWS",
                 )
             )
-    if alerting.email_to and not (alerting.email_from and alerting.smtp_smarthost):
-        issues.append(
-            ConfigIssue(
-                "monitoring.alerting.emailTo",
-                alerting.email_to,
-                "needs monitoring.alerting.emailFrom and smtpSmarthost (host:port) too",
-            )
-        )
-    if alerting.smtp_auth_password and not alerting.smtp_auth_username:
-        issues.append(
-            ConfigIssue(
-                "monitoring.alerting.smtpAuthUsername", None, "is required when smtpAuthPassword is set"
-            )
-        )
-    if environment == "prod" and monitoring.enabled and not alerting.has_receiver:
+    if environment == "prod" and monitoring.enabled and not monitoring.alerting.has_receiver:
         issues.append(
             ConfigIssue(
                 "monitoring.alerting",

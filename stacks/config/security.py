@@ -10,27 +10,10 @@ from __future__ import annotations
 from components.security_baseline import SecurityBaselineSettings
 from stacks.config.errors import ConfigIssue
 
-# Retention follows each environment's log retention; prod keeps the audit trail immutable for a year
+# The security baseline's per-environment values live in stacks/config/profiles.py: retention
+# follows each environment's log retention; prod keeps the audit trail immutable for a year
 # (COMPLIANCE: not even the root user shortens it), staging for a month in GOVERNANCE mode so a
 # rebuilt staging account can still be cleaned up by an administrator who bypasses governance.
-PROFILES: dict[str, dict] = {
-    "local": {"enabled": False},
-    "dev": {"trailLogRetentionDays": 30, "trailBucketExpiryDays": 90},
-    "qa": {"trailLogRetentionDays": 30, "trailBucketExpiryDays": 90},
-    "staging": {
-        "trailLogRetentionDays": 90,
-        "trailBucketExpiryDays": 180,
-        "trailObjectLockDays": 30,
-        "trailObjectLockMode": "GOVERNANCE",
-    },
-    "prod": {
-        "trailLogRetentionDays": 365,
-        "trailBucketExpiryDays": 400,
-        "trailObjectLockDays": 365,
-        "trailObjectLockMode": "COMPLIANCE",
-        "findingMinSeverity": 4.0,
-    },
-}
 
 
 def security_baseline_issues(

@@ -8,18 +8,21 @@ external-secrets CRDs) exist, so data services and monitoring never race the pla
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons import AwsIntegration, PlatformAddons, PlatformAddonsArgs
-from components.cluster import EksCluster, EksClusterArgs, LocalCluster, LocalClusterArgs, NodeGroupArgs
+from components.cluster import EksCluster, EksClusterArgs
+from components.local_cluster import LocalCluster, LocalClusterArgs
 from components.monitoring import prometheus_peer
 from components.namespace import (
     PRIVATE_RANGES,
     ApiServerEndpoint,
     AppNamespace,
     AppNamespaceArgs,
-    ResourceQuotaArgs,
     aws_api_egress,
     environment_labels,
 )
@@ -36,102 +39,129 @@ def secrets_path(config: StackConfig) -> str:
     return f"groundwork/{config.stack}/"
 
 
+@dataclass(frozen=True)
+class _Built:
+    """What either kind of cluster hands the rest of the cluster step."""
+
+    component: pulumi.ComponentResource
+    provider: k8s.Provider
+    storage_class: str
+    addons_opts: pulumi.ResourceOptions
+    aws: AwsIntegration | None
+    handle_extras: dict[str, Any]
+    # How the downstream provider reaches the same cluster: a kubeconfig context or the kubeconfig.
+    target: dict[str, Any]
+
+
 def wire_cluster(platform: Platform) -> None:
     config = platform.config
     spec = config.cluster
     if spec.mode == "local":
-        local = LocalCluster(
-            f"{config.stack}-cluster",
-            LocalClusterArgs(context=spec.kube_context, storage_class_name=spec.local_storage_class),
-        )
-        base_provider, storage_class = local.k8s_provider, local.storage_class_name
-        addons_opts = pulumi.ResourceOptions(providers={"kubernetes": base_provider})
-        aws_integration = None
-        # kind's API server listens on 6443 at the control-plane node's Docker-network address.
-        handle_extras: dict = {"api_server": ApiServerEndpoint(cidrs=PRIVATE_RANGES, port=6443)}
-        target: dict = {"context": spec.kube_context}
-        platform.components["cluster"] = local
+        built = _local(platform)
+    elif platform.network is None or platform.kms is None:
+        return
     else:
-        if platform.network is None or platform.kms is None:
-            return
-        eks = _eks(platform)
-        base_provider, storage_class = eks.k8s_provider, eks.storage_class_name
-        addons_opts = pulumi.ResourceOptions(
-            providers={"kubernetes": base_provider, "aws": platform.aws_provider}
-        )
-        aws_integration = AwsIntegration(
-            cluster_name=eks.cluster_name,
-            kubernetes_version=spec.kubernetes_version,
-            region=config.region or "",
-            vpc_id=platform.network.vpc_id,
-            oidc_provider_arn=eks.oidc_provider_arn,
-            oidc_issuer=eks.oidc_issuer,
-            kms_key_arn=platform.kms.key_arn,
-            secrets_path=secrets_path(config),
-        )
-        handle_extras = {
+        built = _eks_cluster(platform)
+    platform.components["cluster"] = built.component
+    addons = PlatformAddons(
+        f"{config.stack}-addons",
+        PlatformAddonsArgs(
+            settings=spec.addons,
+            aws=built.aws,
+            tags=config.standard_tags if config.on_aws else {},
+            environment=config.environment,
+            metrics_scraper=prometheus_peer() if config.monitoring.enabled else None,
+        ),
+        opts=built.addons_opts,
+    )
+    platform.components["addons"] = addons
+
+    endpoint_cidrs = platform.aws_endpoint_cidrs()
+    namespaces = [
+        _app_namespace(config, name, built.provider, endpoint_cidrs) for name in spec.app_namespaces
+    ]
+    # The provider handed downstream: same cluster, but everything it creates waits for the platform.
+    workloads_provider = k8s.Provider(
+        f"{config.stack}-k8s-workloads",
+        enable_server_side_apply=True,
+        **built.target,
+        opts=pulumi.ResourceOptions(depends_on=[*namespaces, addons, built.component]),
+    )
+    platform.cluster = ClusterHandle(
+        k8s_provider=workloads_provider,
+        storage_class_name=built.storage_class,
+        app_namespace=spec.app_namespaces[0],
+        **built.handle_extras,
+    )
+    platform.exports.update(
+        {
+            "storage_class": built.storage_class,
+            "app_namespaces": list(spec.app_namespaces),
+            "cluster_issuer": addons.cluster_issuer,
+        }
+    )
+
+
+def _local(platform: Platform) -> _Built:
+    """The existing kind cluster: nothing in AWS, the add-ons on its own provider."""
+    config = platform.config
+    local = LocalCluster(f"{config.stack}-cluster", LocalClusterArgs(settings=config.cluster))
+    return _Built(
+        component=local,
+        provider=local.k8s_provider,
+        storage_class=local.storage_class_name,
+        addons_opts=pulumi.ResourceOptions(providers={"kubernetes": local.k8s_provider}),
+        aws=None,
+        # kind's API server listens on 6443 at the control-plane node's Docker-network address.
+        handle_extras={"api_server": ApiServerEndpoint(cidrs=PRIVATE_RANGES, port=6443)},
+        target={"context": config.cluster.kube_context},
+    )
+
+
+def _eks_cluster(platform: Platform) -> _Built:
+    """EKS in the network's private subnets, what its add-ons need of AWS, and its stack outputs."""
+    config = platform.config
+    assert platform.network is not None and platform.kms is not None
+    eks = _eks(platform)
+    aws_integration = AwsIntegration(
+        cluster_name=eks.cluster_name,
+        kubernetes_version=eks.kubernetes_version,
+        region=config.region or "",
+        vpc_id=platform.network.vpc_id,
+        oidc_provider_arn=eks.oidc_provider_arn,
+        oidc_issuer=eks.oidc_issuer,
+        kms_key_arn=platform.kms.key_arn,
+        secrets_path=secrets_path(config),
+    )
+    platform.exports.update(
+        {
+            "cluster_name": eks.cluster_name,
+            "cluster_endpoint": eks.endpoint,
+            "cluster_certificate_authority": eks.certificate_authority,
+            "cluster_oidc_provider_arn": eks.oidc_provider_arn,
+            "cluster_oidc_issuer": eks.oidc_issuer,
+            "cluster_security_group_id": eks.cluster_security_group_id,
+            # Secret: `pulumi stack output kubeconfig --show-secrets`.
+            "kubeconfig": eks.kubeconfig,
+        }
+    )
+    return _Built(
+        component=eks,
+        provider=eks.k8s_provider,
+        storage_class=eks.storage_class_name,
+        addons_opts=pulumi.ResourceOptions(
+            providers={"kubernetes": eks.k8s_provider, "aws": platform.aws_provider}
+        ),
+        aws=aws_integration,
+        handle_extras={
             "node_security_group_id": eks.cluster_security_group_id,
             "cluster_name": eks.cluster_name,
             "oidc_provider_arn": eks.oidc_provider_arn,
             "oidc_issuer": eks.oidc_issuer,
             # EKS puts the control plane's ENIs in the cluster's (private) subnets.
             "api_server": ApiServerEndpoint(cidrs=tuple(platform.network.private_subnet_cidrs), port=443),
-        }
-        target = {"kubeconfig": eks.kubeconfig}
-        platform.components["cluster"] = eks
-        platform.exports.update(
-            {
-                "cluster_name": eks.cluster_name,
-                "cluster_endpoint": eks.endpoint,
-                "cluster_certificate_authority": eks.certificate_authority,
-                "cluster_oidc_provider_arn": eks.oidc_provider_arn,
-                "cluster_oidc_issuer": eks.oidc_issuer,
-                "cluster_security_group_id": eks.cluster_security_group_id,
-                # Secret: `pulumi stack output kubeconfig --show-secrets`.
-                "kubeconfig": eks.kubeconfig,
-            }
-        )
-
-    addons_config = spec.addons
-    addons = PlatformAddons(
-        f"{config.stack}-addons",
-        PlatformAddonsArgs(
-            aws=aws_integration,
-            issuer=addons_config.cert_manager_issuer,
-            acme_email=addons_config.acme_email,
-            hosted_zone_id=addons_config.hosted_zone_id,
-            domain=addons_config.domain,
-            load_balancer_scheme=addons_config.load_balancer_scheme,
-            high_availability=addons_config.high_availability,
-            tags=config.standard_tags if config.on_aws else {},
-            environment=config.environment,
-            metrics_scraper=prometheus_peer() if config.monitoring.enabled else None,
-        ),
-        opts=addons_opts,
-    )
-    platform.components["addons"] = addons
-
-    endpoint_cidrs = platform.aws_endpoint_cidrs()
-    namespaces = [_app_namespace(config, name, base_provider, endpoint_cidrs) for name in spec.app_namespaces]
-    # The provider handed downstream: same cluster, but everything it creates waits for the platform.
-    workloads_provider = k8s.Provider(
-        f"{config.stack}-k8s-workloads",
-        enable_server_side_apply=True,
-        **target,
-        opts=pulumi.ResourceOptions(depends_on=[*namespaces, addons, platform.components["cluster"]]),
-    )
-    platform.cluster = ClusterHandle(
-        k8s_provider=workloads_provider,
-        storage_class_name=storage_class,
-        app_namespace=spec.app_namespaces[0],
-        **handle_extras,
-    )
-    platform.exports.update(
-        {
-            "storage_class": storage_class,
-            "app_namespaces": list(spec.app_namespaces),
-            "cluster_issuer": addons.cluster_issuer,
-        }
+        },
+        target={"kubeconfig": eks.kubeconfig},
     )
 
 
@@ -142,34 +172,13 @@ def _eks(platform: Platform) -> EksCluster:
     return EksCluster(
         f"{config.stack}-cluster",
         EksClusterArgs(
+            settings=spec,
             cluster_name=cluster_name(config),
-            kubernetes_version=spec.kubernetes_version,
             region=config.region or "",
             vpc_id=platform.network.vpc_id,
             private_subnet_ids=platform.network.private_subnet_ids,
             kms_key_arn=platform.kms.key_arn,
-            node_volume_kms_key_arn=platform.kms.key_arn if spec.node_volume_key == "platform" else None,
-            node_groups={
-                name: NodeGroupArgs(
-                    instance_types=tuple(ng.instance_types),
-                    capacity_type=ng.capacity_type,
-                    min_size=ng.min_size,
-                    max_size=ng.max_size,
-                    desired_size=ng.desired_size,
-                    disk_size_gib=ng.disk_size_gib,
-                    labels=dict(ng.labels),
-                )
-                for name, ng in spec.node_groups.items()
-            },
-            admin_role_arns=tuple(spec.admin_role_arns),
-            grant_deployer_admin=spec.grant_deployer_admin,
-            endpoint_public_access_cidrs=tuple(spec.endpoint_public_access_cidrs),
-            support_type=spec.support_type,
-            deletion_protection=spec.deletion_protection,
             protect=config.protect_stateful_resources,
-            log_retention_days=spec.log_retention_days,
-            node_imds_hop_limit=spec.node_imds_hop_limit,
-            storage_reclaim_policy=spec.storage_reclaim_policy,
             tags=config.standard_tags,
         ),
         opts=platform.aws_opts(),
@@ -187,8 +196,7 @@ def _app_namespace(
         AppNamespaceArgs(
             namespace=namespace,
             pod_security_version=f"v{config.cluster.kubernetes_version}",
-            # The config model and the component args share their field names.
-            quota=ResourceQuotaArgs(**config.cluster.namespace_quota.model_dump()),
+            quota=config.cluster.namespace_quota,
             labels=environment_labels(config.environment),
             allowances=_aws_api_allowances(config, endpoint_cidrs),
         ),

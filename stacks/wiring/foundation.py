@@ -49,17 +49,12 @@ def wire_network(platform: Platform) -> None:
     config = platform.config
     if not config.network.enabled or platform.kms is None:
         return
-    net = config.network
     platform.network = Network(
         f"{config.stack}-network",
         NetworkArgs(
-            cidr=net.cidr,
-            availability_zones=config.availability_zones,
+            settings=config.network,
             region=config.region or "",
             kms_key_arn=platform.kms.key_arn,
-            nat_gateways=net.nat_gateways,
-            interface_endpoints=net.interface_endpoints,
-            flow_log_retention_days=net.flow_log_retention_days,
             tags=config.standard_tags,
         ),
         opts=platform.aws_opts(),

@@ -5,21 +5,13 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
-from pydantic import SecretStr
 
 from components.alarms import Alarms, AlarmsArgs
-from components.backups import (
-    Backups,
-    BackupsArgs,
-    DisasterRecoveryCopy,
-    ExportsBucketArgs,
-    RestoreTesting,
-    VaultLock,
-)
+from components.backups import Backups, BackupsArgs
 from components.cluster_backup import ClusterBackup, ClusterBackupArgs
 from components.exporters import DataServiceExporters, ExportersArgs, ExporterTarget
 from components.log_shipping import LogShipping, LogShippingArgs
-from components.monitoring import AlertReceivers, Monitoring, MonitoringArgs
+from components.monitoring import Monitoring, MonitoringArgs
 from stacks.wiring.platform import ClusterHandle, DatastoreHandle, Platform
 
 
@@ -30,11 +22,6 @@ def _cluster(platform: Platform, area: str) -> ClusterHandle:
             "it (platform.cluster is None); wire the cluster area first in stacks/program.py WIRING"
         )
     return platform.cluster
-
-
-def _secret(value: SecretStr | None) -> pulumi.Output[str] | None:
-    """Config credentials enter the program as Pulumi secrets and never as plain strings."""
-    return None if value is None else pulumi.Output.secret(value.get_secret_value())
 
 
 def _both_providers(platform: Platform, cluster: ClusterHandle) -> pulumi.ResourceOptions:
@@ -51,28 +38,11 @@ def wire_monitoring(platform: Platform) -> None:
     if not mon.enabled:
         return
     cluster = _cluster(platform, "monitoring")
-    alerting = mon.alerting
-    receivers = AlertReceivers(
-        slack_webhook_url=_secret(alerting.slack_webhook_url),
-        slack_channel=alerting.slack_channel,
-        pagerduty_routing_key=_secret(alerting.pagerduty_routing_key),
-        email_to=tuple(alerting.email_to),
-        email_from=alerting.email_from,
-        smtp_smarthost=alerting.smtp_smarthost,
-        smtp_auth_username=alerting.smtp_auth_username,
-        smtp_auth_password=_secret(alerting.smtp_auth_password),
-    )
     monitoring = Monitoring(
         f"{config.stack}-monitoring",
         MonitoringArgs(
+            settings=mon,
             storage_class_name=cluster.storage_class_name,
-            prometheus_retention_days=mon.prometheus_retention_days,
-            prometheus_storage_gi=mon.prometheus_storage_gi,
-            prometheus_replicas=mon.prometheus_replicas,
-            alertmanager_replicas=mon.alertmanager_replicas,
-            grafana_storage_gi=mon.grafana_storage_gi,
-            receivers=receivers,
-            runbook_base_url=mon.runbook_base_url,
             api_server=cluster.api_server,
             environment=config.environment,
         ),
@@ -103,8 +73,7 @@ def wire_monitoring(platform: Platform) -> None:
     logs = LogShipping(
         f"{config.stack}-logs",
         LogShippingArgs(
-            destination=mon.logs,
-            retention_days=mon.log_retention_days,
+            settings=mon,
             kms_key_arn=platform.kms.key_arn if cloudwatch and platform.kms else None,
             region=config.region,
             oidc_provider_arn=cluster.oidc_provider_arn,
@@ -150,12 +119,11 @@ def wire_alarms(platform: Platform) -> None:
     alarms = Alarms(
         f"{config.stack}-alarms",
         AlarmsArgs(
+            settings=alarms_config,
             kms_key_arn=platform.kms.key_arn,
             rds_instance_ids=[postgres.resource_id] if postgres else [],
             cache_cluster_ids=_cache_cluster_ids(redis) if redis else [],
             msk_cluster_names=[kafka.resource_id] if kafka else [],
-            emails=tuple(alarms_config.emails),
-            monthly_budget_usd=alarms_config.monthly_budget_usd,
             budget_tag_filter=("environment", config.environment),
             tags=config.standard_tags,
         ),
@@ -166,10 +134,8 @@ def wire_alarms(platform: Platform) -> None:
 
 
 def _cache_cluster_ids(handle: DatastoreHandle) -> list[pulumi.Output[str]]:
-    """Member clusters when the Redis area reports them, else the primary `<group>-001`, which every
-    cluster-mode-disabled replication group has."""
-    if handle.member_ids:
-        return list(handle.member_ids)
+    """The primary `<group>-001`, which every cluster-mode-disabled replication group has (CloudWatch
+    reports Redis metrics per node)."""
     return [pulumi.Output.concat(handle.resource_id, "-001")]
 
 
@@ -181,46 +147,24 @@ def wire_backups(platform: Platform) -> None:
         return
     if platform.kms is None:
         raise RuntimeError(f"{config.stack}: backups need the platform KMS key (wire_kms) for the vault")
-    dr_copy = None
+    dr_provider = None
     if backups.dr_region is not None:
         dr_provider = aws.Provider(
             f"{config.stack}-aws-dr",
             region=backups.dr_region,
             default_tags=aws.ProviderDefaultTagsArgs(tags=config.standard_tags),
         )
-        postgres = platform.datastores.get("postgres")
-        replicated = [postgres.arn] if postgres and postgres.managed and postgres.arn is not None else []
-        dr_copy = DisasterRecoveryCopy(
-            region=backups.dr_region, provider=dr_provider, rds_instance_arns=replicated
-        )
-    lock = (
-        VaultLock(
-            min_retention_days=backups.retention_days,
-            max_retention_days=backups.vault_lock_max_retention_days,
-            mode=backups.vault_lock_mode,
-        )
-        if backups.vault_lock
-        else None
-    )
+    postgres = platform.datastores.get("postgres")
+    replicated = [postgres.arn] if postgres and postgres.managed and postgres.arn is not None else []
     alarms = platform.components.get("alarms")
     component = Backups(
         f"{config.stack}-backups",
         BackupsArgs(
+            settings=backups,
             kms_key_arn=platform.kms.key_arn,
-            retention_days=backups.retention_days,
-            continuous_backup=backups.continuous_backup,
-            schedule=backups.schedule,
-            vault_lock=lock,
-            dr_copy=dr_copy,
-            exports=ExportsBucketArgs(
-                expiry_days=backups.exports_expiry_days,
-                object_lock_days=backups.exports_object_lock_days,
-                access_log_retention_days=backups.access_log_retention_days,
-            ),
+            dr_provider=dr_provider,
+            dr_rds_instance_arns=replicated if dr_provider is not None else [],
             alarm_topic_arn=alarms.topic_arn if isinstance(alarms, Alarms) else None,
-            restore_testing=RestoreTesting(schedule=backups.restore_test_schedule)
-            if backups.restore_test_schedule
-            else None,
             protect=config.protect_stateful_resources,
             tags=config.standard_tags,
         ),

@@ -43,8 +43,6 @@ class DatastoreHandle:
     # RDS instance identifier, ElastiCache replication group id, or MSK cluster name.
     resource_id: pulumi.Output[str] | None = None
     security_group_id: pulumi.Output[str] | None = None
-    # ElastiCache member cluster ids (<group>-001, ...): CloudWatch reports Redis metrics per node.
-    member_ids: tuple[pulumi.Output[str], ...] = ()
 
 
 @dataclass
@@ -60,11 +58,12 @@ class Platform:
     components: dict[str, pulumi.ComponentResource] = field(default_factory=dict)
     exports: dict[str, Any] = field(default_factory=dict)
 
-    def aws_opts(self, protect: bool = False) -> pulumi.ResourceOptions:
-        """Options for an AWS component: the stack's provider (region and default tags)."""
+    def aws_opts(self) -> pulumi.ResourceOptions:
+        """Options for an AWS component: the stack's provider (region and default tags). Protection is
+        the component's own `protect` arg, applied to its stateful children only."""
         if self.aws_provider is None:
             raise RuntimeError(f"{self.config.stack}: an AWS component was wired in a stack without AWS")
-        return pulumi.ResourceOptions(providers={"aws": self.aws_provider}, protect=protect or None)
+        return pulumi.ResourceOptions(providers={"aws": self.aws_provider})
 
     def k8s_opts(self) -> pulumi.ResourceOptions:
         """Options for a Kubernetes component: the cluster's provider, never the ambient kubeconfig."""

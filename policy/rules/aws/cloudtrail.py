@@ -43,7 +43,7 @@ def on_aws(stack: Stack) -> bool:
     "changes stay silent.",
     remediation="Keep `securityBaseline.cloudtrailEnabled: true` (the default), or set it false with "
     "`organizationTrailArn` and add the exemption.",
-    tags=("groundwork:beyond", "fsbp:CloudTrail.1", "awsguard:multi-region-cloudtrail-enabled"),
+    tags=("fsbp:CloudTrail.1", "awsguard:multi-region-cloudtrail-enabled"),
 )
 def cloudtrail_on(stack: Stack):
     if not on_aws(stack):
@@ -65,7 +65,7 @@ def cloudtrail_on(stack: Stack):
     "write-only or read-only trail misses half of what an investigation needs.",
     remediation="Use the SecurityBaseline component's trail (multi-region, global events, management "
     "events read and write).",
-    tags=("groundwork:beyond", "fsbp:CloudTrail.1", "checkov:CKV_AWS_67"),
+    tags=("fsbp:CloudTrail.1", "checkov:CKV_AWS_67"),
 )
 def trail_coverage(r: Resource):
     if r.get("isMultiRegionTrail") is not True:
@@ -93,7 +93,6 @@ def trail_coverage(r: Resource):
     "deleted after delivery, which is what makes the trail evidence.",
     remediation="Set `enable_log_file_validation=True` (the SecurityBaseline component does).",
     tags=(
-        "groundwork:beyond",
         "fsbp:CloudTrail.4",
         "checkov:CKV_AWS_36",
         "awsguard:cloud-trail-log-file-validation-enabled",
@@ -115,7 +114,6 @@ def trail_validated(r: Resource):
     remediation="Pass the audit key as `kms_key_id` (the SecurityBaseline component does, with a key "
     "policy that lets CloudTrail encrypt for this trail only).",
     tags=(
-        "groundwork:beyond",
         "fsbp:CloudTrail.2",
         "checkov:CKV_AWS_35",
         "awsguard:cloud-trail-encryption-enabled",
@@ -136,7 +134,6 @@ def trail_encrypted(r: Resource):
     "searchable (Logs Insights) for the investigation that follows an alert.",
     remediation="Give the trail a log group and a delivery role (the SecurityBaseline component does).",
     tags=(
-        "groundwork:beyond",
         "fsbp:CloudTrail.5",
         "checkov:CKV2_AWS_10",
         "awsguard:cloud-trail-cloud-watch-logs-enabled",
@@ -203,7 +200,6 @@ def _bucket_problems(stack: Stack, trail: Resource, bucket: Resource) -> Iterato
     remediation="Use the SecurityBaseline component's trail bucket (public access blocked, TLS-only "
     "policy, `trailObjectLockDays` in the prod profile).",
     tags=(
-        "groundwork:beyond",
         "fsbp:CloudTrail.6",
         "awsguard:cloudtrail-s3-bucket-public-access-prohibited",
     ),

@@ -28,7 +28,7 @@ RUNTIME = ("RUNTIME_MONITORING", "EKS_RUNTIME_MONITORING")
     "bad addresses and S3 reads by strangers; without it those show up on the bill, or not at all.",
     remediation="Keep `securityBaseline.guarddutyEnabled: true` (the default), or set it false with "
     "`guarddutyAdministratorAccountId` and add the exemption.",
-    tags=("groundwork:beyond", "fsbp:GuardDuty.1", "awsguard:guardduty-enabled-centralized"),
+    tags=("fsbp:GuardDuty.1", "awsguard:guardduty-enabled-centralized"),
 )
 def guardduty_on(stack: Stack):
     if not on_aws(stack):
@@ -60,7 +60,7 @@ def _enabled_features(stack: Stack, detector: Resource, detectors: int) -> set[s
     "events: a compromised pod, a privileged container or an exfiltrating S3 reader goes unnoticed.",
     remediation="Keep the SecurityBaseline component's guarddutyEksAuditLogs, guarddutyRuntimeMonitoring "
     "and guarddutyS3Protection on (the defaults).",
-    tags=("groundwork:beyond", "awsguard:guardduty-eks-protection-audit-enabled"),
+    tags=("awsguard:guardduty-eks-protection-audit-enabled",),
 )
 def guardduty_coverage(stack: Stack):
     detectors = [d for d in stack.of_type(DETECTOR) if d.peek("enable") is not False]
