@@ -17,8 +17,8 @@ from policy.cost import pricers_data  # noqa: F401 - registers the data-service 
 from policy.cost.assumptions import UsageAssumptions
 from policy.cost.free import free_reason
 from policy.cost.model import Context, CostResource, Line, with_component
-from policy.cost.prices import MissingPrice, PriceBook, load_price_book
 from policy.cost.pricers import PRICERS
+from policy.cost.prices import MissingPrice, PriceBook, load_price_book
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 

@@ -87,7 +87,9 @@ FREE_TYPES: dict[str, str] = {
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "security groups are free",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "security groups are free",
     "aws:wafv2/webAclAssociation:WebAclAssociation": "the web ACL is priced",
-    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": "the logs are priced on their log group",
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": (
+        "its logs are priced on their log group"
+    ),
 }
 
 

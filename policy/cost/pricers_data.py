@@ -102,12 +102,13 @@ def _changed_gb(size: float, days: float, ctx: Context) -> float:
 
 def _rds_backups(r: CostResource, ctx: Context, region: str, size: float, retention: float) -> Line:
     backup = ctx.price(region, "rds.backup_storage")
+    change = ctx.assumptions.backup_daily_change_percent
     billable = _changed_gb(size, retention, ctx)  # one full copy is within the free allowance
     return _line(
         r,
         f"automated backups {retention:g} days",
         billable * backup.usd,
-        f"{size:g} GB × {retention:g} d × {ctx.assumptions.backup_daily_change_percent:g}%/d × {rate(backup.usd)}",
+        f"{size:g} GB × {retention:g} d × {change:g}%/d × {rate(backup.usd)}",
         f"postgres.backupRetentionDays, {key('backup_daily_change_percent')}",
         [backup],
         _assume("backup_daily_change_percent", ctx.assumptions.backup_daily_change_percent, "% a day")
