@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from stacks.config import backups, cluster, data, monitoring, network
+from stacks.config import backups, cluster, cost, data, monitoring, network
 from stacks.config.base import ENVIRONMENTS
 from stacks.config.errors import HIDDEN, ConfigError, ConfigIssue, issues_from_validation
 from stacks.config.model import StackConfig, cross_field_issues
@@ -42,6 +42,8 @@ AREA_PROFILES: dict[str, dict[str, dict]] = {
     "kafka": data.KAFKA_PROFILES,
     "monitoring": monitoring.PROFILES,
     "backups": backups.PROFILES,
+    "budget": cost.BUDGET_PROFILES,
+    "cost": cost.COST_PROFILES,
 }
 ROOT_PROFILES: dict[str, dict[str, Any]] = {
     "local": {},

@@ -10,6 +10,7 @@ from stacks.config.backups import BackupsConfig, backups_issues
 from stacks.config.base import ConfigModel, Environment
 from stacks.config.cluster import ClusterConfig, cluster_issues
 from stacks.config.common import Tags
+from stacks.config.cost import BudgetConfig, UsageAssumptions, budget_issues
 from stacks.config.data import KafkaConfig, PostgresConfig, RedisConfig, data_issues
 from stacks.config.errors import ConfigIssue
 from stacks.config.monitoring import MonitoringConfig, monitoring_issues
@@ -34,6 +35,8 @@ class StackConfig(ConfigModel):
     kafka: KafkaConfig = Field(default_factory=KafkaConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     backups: BackupsConfig = Field(default_factory=BackupsConfig)
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    cost: UsageAssumptions = Field(default_factory=UsageAssumptions)
 
     @field_validator("region")
     @classmethod
@@ -74,6 +77,7 @@ def cross_field_issues(config: StackConfig) -> list[ConfigIssue]:
         *data_issues(config),
         *monitoring_issues(config.environment, config.monitoring),
         *backups_issues(config.environment, config.region, config.backups),
+        *budget_issues(config.environment, config.budget),
     ]
 
 

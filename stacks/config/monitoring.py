@@ -1,4 +1,4 @@
-"""Monitoring config: Prometheus, Alertmanager receivers, Grafana, central logs, AWS alarms, budget."""
+"""Monitoring config: Prometheus, Alertmanager receivers, Grafana, central logs, AWS alarms."""
 
 from __future__ import annotations
 
@@ -42,11 +42,11 @@ class AlertingConfig(ConfigModel):
 
 
 class AlarmsConfig(ConfigModel):
-    """CloudWatch alarms on the managed data services and the monthly AWS budget (AWS stacks only)."""
+    """CloudWatch alarms on the managed data services and the monthly AWS budget (AWS stacks only;
+    the budget's amount is `budget.monthlyUsd`, stacks/config/cost.py)."""
 
     enabled: bool = True
     emails: list[str] = Field(default_factory=list)
-    monthly_budget_usd: int | None = Field(default=None, ge=1)
 
 
 class MonitoringConfig(ConfigModel):
@@ -65,7 +65,6 @@ class MonitoringConfig(ConfigModel):
     alarms: AlarmsConfig = Field(default_factory=AlarmsConfig)
 
 
-# Budgets are the seed plans' monthly estimates (design.md environment table); qa sits with dev.
 PROFILES: dict[str, dict] = {
     "local": {
         "prometheusRetentionDays": 3,
@@ -78,19 +77,16 @@ PROFILES: dict[str, dict] = {
         "prometheusRetentionDays": 7,
         "prometheusStorageGi": 20,
         "logRetentionDays": 30,
-        "alarms": {"monthlyBudgetUsd": 70},
     },
     "qa": {
         "prometheusRetentionDays": 7,
         "prometheusStorageGi": 20,
         "logRetentionDays": 30,
-        "alarms": {"monthlyBudgetUsd": 70},
     },
     "staging": {
         "prometheusRetentionDays": 15,
         "prometheusStorageGi": 50,
         "logRetentionDays": 90,
-        "alarms": {"monthlyBudgetUsd": 230},
     },
     "prod": {
         "prometheusRetentionDays": 30,
@@ -99,7 +95,6 @@ PROFILES: dict[str, dict] = {
         "alertmanagerReplicas": 3,
         "grafanaStorageGi": 10,
         "logRetentionDays": 365,
-        "alarms": {"monthlyBudgetUsd": 890},
     },
 }
 

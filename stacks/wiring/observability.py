@@ -155,7 +155,7 @@ def wire_alarms(platform: Platform) -> None:
             cache_cluster_ids=_cache_cluster_ids(redis) if redis else [],
             msk_cluster_names=[kafka.resource_id] if kafka else [],
             emails=tuple(alarms_config.emails),
-            monthly_budget_usd=alarms_config.monthly_budget_usd,
+            monthly_budget_usd=config.budget.limit_usd,
             budget_tag_filter=("environment", config.environment),
             tags=config.standard_tags,
         ),
