@@ -105,9 +105,28 @@ class Estimate:
         }
 
 
+# How a driver names the service a line belongs to.
+SERVICE_LABELS = {
+    "aws:eks/cluster:Cluster": "EKS",
+    "aws:eks/nodeGroup:NodeGroup": "EKS node group",
+    "aws:msk/cluster:Cluster": "MSK",
+    "aws:rds/instance:Instance": "RDS",
+    "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication": "RDS DR replication",
+    "aws:elasticache/replicationGroup:ReplicationGroup": "ElastiCache",
+    "aws:ec2/natGateway:NatGateway": "NAT gateway",
+    "aws:ec2/eip:Eip": "Elastic IP",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "VPC endpoint",
+    "aws:backup/vault:Vault": "backup vault",
+    "aws:cloudwatch/logGroup:LogGroup": "CloudWatch Logs",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "CloudWatch alarm",
+    "aws:s3/bucket:Bucket": "S3",
+    "aws:kms/key:Key": "KMS key",
+    "kubernetes:helm.sh/v4:Chart": "chart",
+}
+
+
 def _kind(line: Line) -> str:
-    short = line.type.rsplit(":", 1)[-1]
-    return f"{short} {line.item}"
+    return f"{SERVICE_LABELS.get(line.type, line.type.rsplit(':', 1)[-1])} {line.item}"
 
 
 def components_of(resources: Sequence[CostResource]) -> dict[str, str]:

@@ -3,6 +3,9 @@
 Prints the resource tree (type, name, parent) and the count per type, and exits non-zero with a
 message a human can act on when the config or the program is wrong.
 
+It prints each stack's monthly cost estimate against its budget and the critical path of a first
+`pulumi up` (stacks/preflight/cost.py; `--cost-base capture.json` adds the change against a base).
+
 Then it evaluates every stack with the policy pack (pulumi_policy's own analyzer, configured from
 policy/config/<stack>.json), prints the violations by severity with the fix, and writes
 `--report md|json|sarif` files to `--out`.
@@ -31,6 +34,7 @@ from policy.reports import write_reports
 from stacks.config import ConfigError, stack_names
 from stacks.config.loader import PROJECT_DIR
 from stacks.preflight.capture import Capture
+from stacks.preflight.cost import load_base, print_cost, summarize_stack
 from stacks.preflight.runner import capture_stack
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_POLICY = 0, 1, 2, 3
@@ -86,10 +90,12 @@ def run(
     reports: tuple[str, ...] = (),
     out_dir: Path = Path("reports"),
     policy_config: Path | None = None,
+    cost_base: Path | None = None,
 ) -> int:
     status = EXIT_OK
     captures: list[Capture] = []
     policy_reports = []
+    bases, costs = (load_base(cost_base) if cost_base else {}), []
     for stack in stacks:
         started = time.perf_counter()
         try:
@@ -107,6 +113,8 @@ def run(
             console.print(resource_tree(capture))
         console.print(type_counts(capture))
         console.print(f"[green]✓[/] {stack}: built on mocks in {time.perf_counter() - started:.2f}s")
+        costs.append(summarize_stack(capture, project_dir, bases.get(stack)))
+        print_cost(costs[-1], console)
         if policy:
             try:
                 report = evaluate(capture, environment_for(stack), config_path=policy_config)
@@ -125,7 +133,7 @@ def run(
         )
         console.print(f"wrote {len(captures)} captured stack(s) to {json_path}")
     if reports and policy_reports:
-        for path in write_reports(policy_reports, reports, out_dir):
+        for path in write_reports(policy_reports, reports, out_dir, costs=costs):
             console.print(f"wrote {path}")
     return status
 
@@ -156,6 +164,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-policy", action="store_true", help="build the stacks without evaluating the policy pack"
     )
+    p.add_argument(
+        "--cost-base",
+        type=Path,
+        metavar="FILE",
+        help="a --json capture (main's) to show the cost change against",
+    )
     return p
 
 
@@ -184,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         reports=tuple(dict.fromkeys(args.report)),
         out_dir=args.out,
         policy_config=args.policy_config,
+        cost_base=args.cost_base,
     )
 
 
