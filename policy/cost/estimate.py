@@ -46,6 +46,9 @@ class Estimate:
     assumptions: UsageAssumptions
     unpriced: dict[str, list[str]] = field(default_factory=dict)
     free: dict[str, int] = field(default_factory=dict)
+    unknown: list[Exception] = field(default_factory=list)
+    """Inputs only known after deploy that a pricer needed (the pack at preview); their lines are
+    missing from the total, so a total under budget proves nothing while this is not empty."""
 
     @property
     def total(self) -> float:
@@ -151,7 +154,11 @@ def estimate(
     stack: str = "",
     book: PriceBook | None = None,
     default_region: str | None = None,
+    unknown: tuple[type[Exception], ...] = (),
 ) -> Estimate:
+    """Price every resource. `unknown`: the exception a caller's props raise for a value only known
+    after deploy (pulumi_policy's UnknownValueError in the pack); such resources are listed in
+    `Estimate.unknown` instead of failing the whole estimate."""
     items = list(resources)
     ctx = Context(items, assumptions, book or load_price_book(), default_region)
     components = components_of(items)
@@ -168,6 +175,9 @@ def estimate(
             lines = pricer(r, ctx)
         except MissingPrice as missing:
             result.unpriced.setdefault(r.type, []).append(f"{r.name}: {missing}")
+            continue
+        except unknown as error:
+            result.unknown.append(error)
             continue
         if not lines:
             result.free[r.type] = result.free.get(r.type, 0) + 1

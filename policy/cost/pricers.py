@@ -156,7 +156,7 @@ def nat_gateway(r: CostResource, ctx: Context) -> list[Line]:
     return [
         _line(
             r,
-            "gateway hours",
+            "hours",
             hour.usd * hours,
             f"{hours:g} h × {rate(hour.usd)}",
             "network.natGateways (single)",

@@ -402,15 +402,24 @@ def _protected_databases(ctx: Context) -> list[CostResource]:
 
 
 def _vault_retention(ctx: Context, vault: CostResource) -> tuple[str, float] | None:
-    """('primary' | 'copy', days kept) when a backup plan writes to or copies into `vault`."""
+    """('primary' | 'copy', days kept) when a backup plan writes to or copies into `vault`: by the
+    vault's name in the plan's rule, else (names are unknown until deploy) by region: a vault the
+    plan depends on in the plan's own region is its target, one in another region its copy."""
     names = {vault.name, str(vault.get("name") or "")}
     for plan in ctx.of_type("aws:backup/plan:Plan"):
+        uses = vault.urn in plan.property_dependencies.get("rules", ())
         for rule in plan.get("rules") or []:
+            kept = number((rule.get("lifecycle") or {}).get("deleteAfter"), 35)
+            copies = rule.get("copyActions") or []
             if rule.get("targetVaultName") in names:
-                return "primary", number((rule.get("lifecycle") or {}).get("deleteAfter"), 35)
-            for copy in rule.get("copyActions") or []:
+                return "primary", kept
+            for copy in copies:
                 if str(copy.get("destinationVaultArn", "")).rsplit(":vault/", 1)[-1] in names:
-                    return "copy", number((copy.get("lifecycle") or {}).get("deleteAfter"), 35)
+                    return "copy", number((copy.get("lifecycle") or {}).get("deleteAfter"), kept)
+            if uses and ctx.region_of(vault) == ctx.region_of(plan):
+                return "primary", kept
+            if uses and copies:
+                return "copy", number((copies[0].get("lifecycle") or {}).get("deleteAfter"), kept)
     return None
 
 

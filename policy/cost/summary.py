@@ -34,11 +34,13 @@ class CostSummary:
     def over_budget(self) -> bool:
         return self.budget_usd is not None and self.estimate.total > self.budget_usd
 
-    def budget_text(self) -> str:
+    def budget_text(self, short: bool = False) -> str:
         if self.plan_usd is None:
             return "none"
         if not self.deltas:
             return f"${self.plan_usd:,}"
+        if short:
+            return f"${self.budget_usd:,} (plan ${self.plan_usd:,} + {len(self.deltas)} named deltas)"
         names = ", ".join(f"{name} +${usd:,}" for name, usd in sorted(self.deltas.items()))
         return f"${self.budget_usd:,} (plan ${self.plan_usd:,}; {names})"
 

@@ -1,8 +1,8 @@
-"""Rule modules by area. Importing this package imports every module in it, which registers
-their rules in `policy.framework.REGISTRY`."""
+"""Rule modules by area. Importing this package imports every module in it and in its sub-packages
+(`aws/`, `k8s/`, ...), which registers their rules in `policy.framework.REGISTRY`."""
 
 import importlib
 import pkgutil
 
-for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
-    importlib.import_module(f"{__name__}.{_module}")
+for _module in sorted(m.name for m in pkgutil.walk_packages(__path__, prefix=f"{__name__}.")):
+    importlib.import_module(_module)

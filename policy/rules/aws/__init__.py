@@ -1,0 +1,1 @@
+"""Rules for AWS resources, one module per service."""
