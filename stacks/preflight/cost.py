@@ -111,6 +111,8 @@ def print_cost(summary: CostSummary, console: Console) -> None:
         console.print(f"[green]$[/] {e.stack}: no AWS resources, nothing to pay AWS for")
     else:
         console.print(cost_table(summary))
+        if summary.deltas:
+            console.print(f"  budget: {summary.budget_text()} (groundwork:budget)", highlight=False)
         for driver in e.drivers():
             console.print(f"  driver: {driver.describe()}", highlight=False)
     for type_token, names in sorted(e.unpriced.items()):
