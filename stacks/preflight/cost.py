@@ -96,7 +96,8 @@ def cost_table(summary: CostSummary) -> Table:
         total_row.append(f"[bold]{summary.change or 0.0:+,.2f}[/]")
     verdict = "[red]over budget[/]" if summary.over_budget else "[green]within budget[/]"
     table.add_row(
-        *total_row, f"budget {summary.budget_text(short=True)}: {verdict}" if summary.plan_usd else "no budget set"
+        *total_row,
+        f"budget {summary.budget_text(short=True)}: {verdict}" if summary.plan_usd else "no budget set",
     )
     return table
 

@@ -130,4 +130,3 @@ def test_the_pack_prices_prod_exactly_as_preflight_does(captured):
 def test_the_shipped_stacks_are_within_their_budgets(captured):
     for stack in ("dev", "qa", "staging", "prod"):
         assert RULE not in {f.rule_id for f in evaluate(captured(stack), stack).violations}, stack
-
