@@ -10,6 +10,18 @@ from policy.cost.assumptions import UsageAssumptions
 from policy.cost.prices import Price, PriceBook
 
 AWS_PROVIDER = "pulumi:providers:aws"
+# Types a pricer reads besides its own resource (regions, root volumes, backup plans, protected
+# databases); with the priced types themselves, the only resources whose inputs the estimate needs.
+READ_TYPES = frozenset(
+    {
+        AWS_PROVIDER,
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "aws:backup/plan:Plan",
+        "aws:backup/selection:Selection",
+        "aws:backup/restoreTestingPlan:RestoreTestingPlan",
+        "aws:rds/instance:Instance",
+    }
+)
 
 
 def provider_urn(ref: str | None) -> str | None:

@@ -17,7 +17,7 @@ from rich.table import Table
 from policy.cost.estimate import Estimate, estimate
 from policy.cost.model import CostResource
 from policy.cost.summary import CostSummary
-from stacks.config import StackConfig
+from stacks.config import StackConfig, load_stack
 from stacks.preflight.capture import Capture, CapturedResource
 from stacks.preflight.deploy_time import CriticalPath, critical_path
 
@@ -129,6 +129,4 @@ def print_cost(summary: CostSummary, console: Console) -> None:
 
 def summarize_stack(capture: Capture, project_dir: Path, base: Capture | None = None) -> CostSummary:
     """The summary of a stack preflight just built (its config parses: the build succeeded)."""
-    from stacks.config import load_stack
-
     return summarize(capture, load_stack(capture.stack, project_dir), base)

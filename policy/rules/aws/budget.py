@@ -13,19 +13,22 @@ from pulumi_policy.proxy import UnknownValueError
 
 from policy.cost.assumptions import for_environment
 from policy.cost.estimate import Estimate, estimate
-from policy.cost.model import CostResource
+from policy.cost.model import READ_TYPES, CostResource
+from policy.cost.pricers import PRICERS
 from policy.framework import Resource, Stack, stack_rule
 
 BUDGET = "aws:budgets/budget:Budget"
 
 
 def cost_resources(stack: Stack) -> list[CostResource]:
+    """The pack's view as the estimate's input. Only the inputs a pricer reads are converted (the
+    view builds them on first use): the free types need their type and parent, nothing else."""
     return [
         CostResource(
             urn=r.urn,
             type=r.type,
             name=r.name,
-            props=r.props,
+            props=r.props if r.type in PRICERS or r.type in READ_TYPES else {},
             parent=r.parent_urn,
             provider=r.provider,
             property_dependencies={k: tuple(d.urn for d in v) for k, v in r.property_dependencies.items()},
