@@ -35,7 +35,7 @@ class Driver:
 
     def describe(self) -> str:
         many = f"{self.count} × " if self.count > 1 else ""
-        return f"{many}{self.what} in {self.component} ${self.monthly_usd:,.2f} (lower with {self.lever})"
+        return f"{many}{self.what} in {self.component} ${self.monthly_usd:,.2f} (lever: {self.lever})"
 
 
 @dataclass

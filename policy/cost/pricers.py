@@ -13,6 +13,7 @@ from typing import Any
 
 from policy.cost.assumptions import key
 from policy.cost.model import Context, CostResource, Line
+from policy.cost.prices import MissingPrice
 
 Pricer = Callable[[CostResource, Context], list[Line]]
 PRICERS: dict[str, Pricer] = {}
@@ -61,7 +62,7 @@ def _line(
 def _region(r: CostResource, ctx: Context) -> str:
     region = ctx.region_of(r)
     if region is None:
-        raise LookupError(f"{r.name}: no AWS region (no aws provider in the stack)")
+        raise MissingPrice("(no region)", f"{r.name}: the stack has no aws provider to say its region")
     return region
 
 
@@ -78,7 +79,7 @@ def eks_cluster(r: CostResource, ctx: Context) -> list[Line]:
     extended = r.get("upgradePolicy.supportType") == "EXTENDED"
     p = ctx.price(region, "eks.cluster.extended" if extended else "eks.cluster.standard")
     hours = ctx.hours(region)
-    lever = "cluster.supportType (EXTENDED costs 6x)" if extended else "fixed per cluster (one per stack)"
+    lever = "cluster.supportType (EXTENDED costs 6x)" if extended else "none: one control plane per stack"
     return [_line(r, "control plane", p.usd * hours, f"{hours:g} h × {rate(p.usd)}", lever, [p])]
 
 
