@@ -304,3 +304,11 @@ def test_top_drivers_aggregate_alike_lines_and_name_their_lever(book):
 def test_the_environment_profile_sets_the_assumptions_and_overrides_win():
     assert for_environment("prod").nat_gb_per_month == 100
     assert for_environment("prod", {"natGbPerMonth": 7}).nat_gb_per_month == 7
+
+
+def test_a_resource_without_a_region_is_unpriced(book):
+    key = CostResource(
+        urn="urn:pulumi:t::groundwork::aws:kms/key:Key::k", type="aws:kms/key:Key", name="k", props={}
+    )
+    result = estimate([key], UsageAssumptions(), book=book)
+    assert "has no aws provider" in result.unpriced["aws:kms/key:Key"][0]
