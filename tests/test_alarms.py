@@ -96,7 +96,8 @@ def test_prod_alarm_emails_subscribe_to_the_topic():
 
 @pytest.mark.parametrize(
     # The plan's budget plus the stack file's named deltas (groundwork:budget, docs/cost.md).
-    "stack,amount", [("dev", "315.00"), ("qa", "315.00"), ("staging", "945.00"), ("prod", "2195.00")]
+    "stack,amount",
+    [("dev", "315.00"), ("qa", "315.00"), ("staging", "945.00"), ("prod", "2195.00")],
 )
 def test_monthly_budget_per_stack(stack, amount):
     budget = observe(stack).named(f"{stack}-alarms-monthly").props
