@@ -161,17 +161,12 @@ MSK_QUERIES = (
 
 
 class AlarmsSettings(ComponentArgs):
-    """Who hears about the AWS-side alarms and what the stack may spend: the keys of
-    `groundwork:monitoring.alarms`."""
+    """Who hears about the AWS-side alarms: the keys of `groundwork:monitoring.alarms` (what the stack
+    may spend is `groundwork:budget`, handed in as `AlarmsArgs.monthly_budget_usd`)."""
 
     emails: list[str] = Field(
         default_factory=list,
         description="Subscribed to the alarm topic (each must confirm the subscription AWS mails them).",
-    )
-    monthly_budget_usd: int | None = Field(
-        default=None,
-        ge=1,
-        description="A monthly cost budget warning at 80% actual and 100% forecast spend; unset: no budget.",
     )
 
     @field_validator("emails")
@@ -186,7 +181,12 @@ class AlarmsSettings(ComponentArgs):
 class AlarmsArgs(ComponentArgs):
     """The settings plus what to watch: the managed data services the stack created."""
 
-    settings: AlarmsSettings = Field(default_factory=AlarmsSettings, description="Recipients and budget.")
+    settings: AlarmsSettings = Field(default_factory=AlarmsSettings, description="Recipients.")
+    monthly_budget_usd: int | None = Field(
+        default=None,
+        ge=1,
+        description="A monthly cost budget warning at 80% actual and 100% forecast spend; unset: no budget.",
+    )
     kms_key_arn: Input[str] = Field(
         description="Encrypts the SNS topic; its policy must let cloudwatch.amazonaws.com and "
         "budgets.amazonaws.com use it (the platform key does)."
@@ -263,7 +263,7 @@ class Alarms(pulumi.ComponentResource):
             for q in MSK_QUERIES:
                 self._msk_alarm(f"{name}-kafka-{index}-{q.name}", cluster, q, actions, tags)
 
-        if args.settings.monthly_budget_usd is not None:
+        if args.monthly_budget_usd is not None:
             self._budget(name, args, topic)
         self.topic_arn = topic.arn
         self.register_outputs({"topic_arn": self.topic_arn, "alarm_names": self.alarm_names})
@@ -356,7 +356,7 @@ class Alarms(pulumi.ComponentResource):
             name=f"groundwork-{name}-monthly",
             budget_type="COST",
             time_unit="MONTHLY",
-            limit_amount=f"{args.settings.monthly_budget_usd:.2f}",
+            limit_amount=f"{args.monthly_budget_usd:.2f}",
             limit_unit="USD",
             cost_filters=filters or None,
             notifications=notifications,

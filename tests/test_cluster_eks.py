@@ -156,7 +156,7 @@ def test_node_root_volume_is_encrypted_gp3(captured, stack):
 @pytest.mark.parametrize(
     ("stack", "bounds", "types", "capacity"),
     [
-        ("dev", (2, 2, 3), ["t3.medium"], "ON_DEMAND"),
+        ("dev", (2, 2, 3), ["t3.medium", "t3a.medium"], "SPOT"),  # Spot: a cost lever (docs/cost.md)
         ("qa", (2, 2, 3), ["t3.medium", "t3a.medium"], "SPOT"),
         ("staging", (3, 3, 5), ["t3.medium"], "ON_DEMAND"),
         ("prod", (3, 5, 10), ["t3.large"], "ON_DEMAND"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from policy.analyzer import SEVERITY_ORDER, Finding, PolicyReport
+from policy.cost.summary import CostSummary
+from policy.cost.summary import markdown as cost_markdown
 
 MAX_CHARS = 60000  # GitHub rejects comments over 65,536 characters
 ICON = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "⬜"}
@@ -78,7 +80,7 @@ def _section(report: PolicyReport) -> list[str]:
     return lines
 
 
-def render(reports: Sequence[PolicyReport]) -> str:
+def render(reports: Sequence[PolicyReport], costs: Sequence[CostSummary] = ()) -> str:
     passed = all(r.passed for r in reports)
     version = reports[0].pack_version if reports else ""
     lines = [
@@ -95,6 +97,7 @@ def render(reports: Sequence[PolicyReport]) -> str:
         "`docs/policies.md`."
     )
     lines.append("")
+    lines += cost_markdown(costs)
     for report in reports:
         lines += _section(report)
     text = "\n".join(lines) + "\n"

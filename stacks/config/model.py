@@ -14,6 +14,7 @@ from stacks.config.backups import BackupsConfig, backups_issues
 from stacks.config.base import ConfigModel, Environment
 from stacks.config.cluster import ClusterConfig, cluster_issues
 from stacks.config.common import Tags
+from stacks.config.cost import BudgetConfig, UsageAssumptions, budget_issues
 from stacks.config.data import KafkaConfig, PostgresConfig, RedisConfig, data_issues
 from stacks.config.errors import ConfigIssue
 from stacks.config.monitoring import MonitoringConfig, monitoring_issues
@@ -54,6 +55,8 @@ class StackConfig(ConfigModel):
     )
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     security_baseline: SecurityBaselineSettings = Field(default_factory=SecurityBaselineSettings)
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    cost: UsageAssumptions = Field(default_factory=UsageAssumptions)
 
     @field_validator("region")
     @classmethod
@@ -96,6 +99,7 @@ def cross_field_issues(config: StackConfig) -> list[ConfigIssue]:
         *security_baseline_issues(
             config.environment, config.security_baseline, config.monitoring.alarms.enabled
         ),
+        *budget_issues(config.environment, config.budget),
     ]
 
 

@@ -87,7 +87,6 @@ PROFILES: dict[str, dict[str, Any]] = {
             "prometheusReplicas": 1,
             "alertmanagerReplicas": 1,
             "logRetentionDays": 30,
-            "alarms": {"monthlyBudgetUsd": 70},
         },
         "backups": {
             "retentionDays": 7,
@@ -159,7 +158,6 @@ PROFILES: dict[str, dict[str, Any]] = {
             "prometheusReplicas": 1,
             "alertmanagerReplicas": 1,
             "logRetentionDays": 30,
-            "alarms": {"monthlyBudgetUsd": 70},
         },
         "backups": {
             "retentionDays": 7,
@@ -207,7 +205,6 @@ PROFILES: dict[str, dict[str, Any]] = {
             "prometheusReplicas": 1,
             "alertmanagerReplicas": 1,
             "logRetentionDays": 90,
-            "alarms": {"monthlyBudgetUsd": 230},
         },
         "backups": {
             "retentionDays": 14,
@@ -224,14 +221,20 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
     },
     "prod": {
-        "monitoring": {"alarms": {"monthlyBudgetUsd": 890}},
         "backups": {"drRegion": "eu-central-1"},
     },
 }
 
 
 def profile(environment: str) -> dict[str, Any]:
-    """The profile of one environment (a copy: callers merge stack files into it)."""
+    """The profile of one environment (a copy: callers merge stack files into it): the areas above,
+    the seed plan's budget and the usage assumptions behind the cost estimate."""
     import copy
 
-    return copy.deepcopy(PROFILES[environment])
+    from stacks.config.cost import BUDGET_PROFILES, COST_PROFILES
+
+    merged = copy.deepcopy(PROFILES[environment])
+    for area, profiles in (("budget", BUDGET_PROFILES), ("cost", COST_PROFILES)):
+        if profiles.get(environment):
+            merged[area] = copy.deepcopy(profiles[environment])
+    return merged

@@ -3,6 +3,9 @@
 Prints the resource tree (type, name, parent) and the count per type, and exits non-zero with a
 message a human can act on when the config or the program is wrong.
 
+It prints each stack's monthly cost estimate against its budget and the critical path of a first
+`pulumi up` (stacks/preflight/cost.py; `--cost-base capture.json` adds the change against a base).
+
 Then it evaluates every stack with the policy pack (pulumi_policy's own analyzer, configured from
 policy/config/<stack>.json), prints the violations by severity with the fix, and writes
 `--report md|json|sarif` files to `--out`.
@@ -23,6 +26,7 @@ import sys
 import time
 import traceback
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +42,7 @@ from stacks.config import ConfigError, stack_names
 from stacks.config.loader import PROJECT_DIR
 from stacks.preflight import collector
 from stacks.preflight.capture import Capture, CapturedResource
+from stacks.preflight.cost import CostSummary, load_base, print_cost, summarize_stack
 from stacks.preflight.paths import OutputPathError, check_json_path, check_out_dir, write_error
 from stacks.preflight.runner import capture_stack
 
@@ -102,6 +107,7 @@ class StackResult:
     report: PolicyReport | None = None
     error: str | None = None
     seconds: float = 0.0
+    cost: CostSummary | None = None
 
     @property
     def status(self) -> int:
@@ -138,6 +144,7 @@ def _run_stack(
     policy: bool,
     policy_config: Path | None,
     stack_file: Path | None = None,
+    bases: Mapping[str, Capture] | None = None,
 ) -> StackResult:
     started = time.perf_counter()
     try:
@@ -157,6 +164,8 @@ def _run_stack(
         console.print(resource_tree(capture))
     console.print(type_counts(capture))
     console.print(f"[green]✓[/] {stack}: built on mocks in {result.seconds:.2f}s")
+    result.cost = summarize_stack(capture, project_dir, (bases or {}).get(stack))
+    print_cost(result.cost, console)
     if policy:
         try:
             result.report = evaluate(capture, environment_for(stack), config_path=policy_config)
@@ -187,7 +196,8 @@ def _write_outputs(
         console.print(f"wrote {len(captures)} captured stack(s) to {json_path}")
     if reports and policy_reports:
         try:
-            written = write_reports(policy_reports, reports, out_dir)
+            costs = [r.cost for r in results if r.cost is not None]
+            written = write_reports(policy_reports, reports, out_dir, costs=costs)
         except OSError as error:
             raise write_error("--out", out_dir, error) from None
         for path in written:
@@ -205,6 +215,7 @@ def run(
     out_dir: Path = Path("reports"),
     policy_config: Path | None = None,
     stack_file: Path | None = None,
+    cost_base: Path | None = None,
 ) -> int:
     """Build and check `stacks`, write what was asked for, and return the exit status: a stack that
     failed to build (1) outranks a mandatory violation (3); an output that could not be written
@@ -217,7 +228,13 @@ def run(
     except OutputPathError as error:
         console.print(f"[red]✗[/] {escape(str(error))}", highlight=False)
         return EXIT_USAGE
-    options = {"show_tree": show_tree, "project_dir": project_dir, "policy": policy, "stack_file": stack_file}
+    options = {
+        "show_tree": show_tree,
+        "project_dir": project_dir,
+        "policy": policy,
+        "stack_file": stack_file,
+        "bases": load_base(cost_base) if cost_base else {},
+    }
     results = [_run_stack(s, console, policy_config=policy_config, **options) for s in stacks]
     statuses = {r.status for r in results}
     status = EXIT_FAILED if EXIT_FAILED in statuses else max(statuses, default=EXIT_OK)
@@ -276,6 +293,12 @@ def parser() -> argparse.ArgumentParser:
         help="read the one stack's config from PATH instead of Pulumi.<stack>.yaml "
         "(e.g. examples/grimos/Pulumi.prod.yaml); the stack name still picks the environment",
     )
+    p.add_argument(
+        "--cost-base",
+        type=Path,
+        metavar="FILE",
+        help="a --json capture (main's) to show the cost change against",
+    )
     return p
 
 
@@ -315,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
             out_dir=args.out,
             policy_config=args.policy_config,
             stack_file=args.stack_file,
+            cost_base=args.cost_base,
         )
 
 

@@ -111,8 +111,20 @@ def _managed_network(platform: Platform, cluster: ClusterHandle) -> ManagedNetwo
 
 
 def _opts(platform: Platform, cluster: ClusterHandle) -> pulumi.ResourceOptions:
-    """Both providers: the AWS one for the service, the cluster's for the connection Secret."""
-    providers: dict[str, pulumi.ProviderResource] = {"kubernetes": cluster.k8s_provider}
-    if platform.aws_provider is not None:
-        providers["aws"] = platform.aws_provider
-    return pulumi.ResourceOptions(providers=providers)
+    """The AWS provider for the service; the cluster's for the connection Secret and NetworkPolicies,
+    handed to those Kubernetes children alone. A component registers only once every provider of its
+    `providers` map is ready, and its children wait for that: given the cluster's gated provider, RDS,
+    ElastiCache and MSK would start only after EKS, its nodes and the platform add-ons, about 24
+    minutes into a first `pulumi up`, instead of at once (docs/cost.md, deploy time)."""
+    k8s_provider = cluster.k8s_provider
+
+    def kubernetes_children(
+        args: pulumi.ResourceTransformationArgs,
+    ) -> pulumi.ResourceTransformationResult | None:
+        if not args.type_.startswith("kubernetes:") or args.opts.provider is not None:
+            return None
+        opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(provider=k8s_provider))
+        return pulumi.ResourceTransformationResult(args.props, opts)
+
+    providers = {"aws": platform.aws_provider} if platform.aws_provider is not None else {}
+    return pulumi.ResourceOptions(providers=providers, transformations=[kubernetes_children])

@@ -125,6 +125,7 @@ def wire_alarms(platform: Platform) -> None:
             cache_cluster_ids=_cache_cluster_ids(redis) if redis else [],
             msk_cluster_names=[kafka.resource_id] if kafka else [],
             budget_tag_filter=("environment", config.environment),
+            monthly_budget_usd=config.budget.limit_usd,
             tags=config.standard_tags,
         ),
         opts=platform.aws_opts(),
