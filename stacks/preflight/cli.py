@@ -5,10 +5,12 @@ message a human can act on when the config or the program is wrong.
 
 Then it evaluates every stack with the policy pack (pulumi_policy's own analyzer, configured from
 policy/config/<stack>.json), prints the violations by severity with the fix, and writes
-`--report md|json|sarif` files to `--out`.
+`--report md|json|sarif` files to `--out`. With `--charts DIR` it first renders every Helm chart the
+program declares from the sources in DIR, so the pack sees the charts' objects (docs/charts.md); it
+always checks every workload against its namespace's Pod Security level.
 
-Exit status: 0 all stacks built and no mandatory policy violation; 1 a config or program error;
-2 bad command-line usage; 3 a mandatory policy violation.
+Exit status: 0 all stacks built and no mandatory policy violation; 1 a config or program error (a
+chart that cannot be rendered, a pod that Pod Security admission would reject); 2 bad command-line usage; 3 a mandatory policy violation.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from policy.reports import write_reports
 from stacks.config import ConfigError, stack_names
 from stacks.config.loader import PROJECT_DIR
 from stacks.preflight.capture import Capture
+from stacks.preflight.charts import see_charts
 from stacks.preflight.runner import capture_stack
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_POLICY = 0, 1, 2, 3
@@ -86,6 +89,7 @@ def run(
     reports: tuple[str, ...] = (),
     out_dir: Path = Path("reports"),
     policy_config: Path | None = None,
+    charts_dir: Path | None = None,
 ) -> int:
     status = EXIT_OK
     captures: list[Capture] = []
@@ -102,11 +106,15 @@ def run(
             console.print(f"[red]✗[/] {_program_error(stack, error)}", highlight=False)
             status = EXIT_FAILED
             continue
+        capture, chart_lines, charts_failed = see_charts(stack, capture, charts_dir, project_dir)
+        status = EXIT_FAILED if charts_failed else status
         captures.append(capture)
         if show_tree:
             console.print(resource_tree(capture))
         console.print(type_counts(capture))
         console.print(f"[green]✓[/] {stack}: built on mocks in {time.perf_counter() - started:.2f}s")
+        for line in chart_lines:
+            console.print(line, highlight=False, markup=False)
         if policy:
             try:
                 report = evaluate(capture, environment_for(stack), config_path=policy_config)
@@ -156,6 +164,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-policy", action="store_true", help="build the stacks without evaluating the policy pack"
     )
+    p.add_argument(
+        "--charts",
+        type=Path,
+        metavar="DIR",
+        help="render every helm.v4.Chart from the chart sources in DIR (as `helm pull` leaves them) and "
+        "check what they create too (docs/charts.md)",
+    )
     return p
 
 
@@ -184,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         reports=tuple(dict.fromkeys(args.report)),
         out_dir=args.out,
         policy_config=args.policy_config,
+        charts_dir=args.charts,
     )
 
 
