@@ -25,13 +25,17 @@ from typing import Any
 import pytest
 import yaml
 
-from stacks.preflight.charts import declared_charts
+from stacks.preflight.charts import DeclaredChart, declared_charts
+from stacks.preflight.runner import capture_stack
 
 CONFIRMED: dict[str, dict[str, Any]] = json.loads(
     (Path(__file__).parent / "chart_values_confirmed.json").read_text()
 )
 SUBCHARTS = ("grafana", "kube-state-metrics", "prometheus-node-exporter")
 STACKS = ("local", "dev", "qa", "staging", "prod")
+WITH_ZONE = {
+    "groundwork:cluster": {"addons": {"hostedZoneId": "Z0123456789ABCDEFGHIJ", "domain": "prod.example.org"}}
+}
 
 
 def key_paths(values: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
@@ -78,24 +82,29 @@ def confirm(root: Path, path: str) -> str | None:
     for cut in range(len(parts) - 1, 0, -1):
         ancestor = ".".join(parts[:cut])
         found, node = _lookup(values, parts[:cut])
-        if not found:
-            continue
-        if node in ({}, None, []):
+        if found and node in ({}, None, []):
             return f"values.yaml (free-form {ancestor})"
         whole = re.compile(rf"(toYaml|with|range [^}}]*:=)\s*\(?\s*\.Values\.{re.escape(ancestor)}\s*[)}}|]")
         for name, text in sorted(templates.items()):
             if whole.search(text):
                 return f"{name} (renders {ancestor} whole)"
-        break
+        if found:
+            break
     return None
+
+
+def program_charts(captured) -> Iterator[DeclaredChart]:
+    """Every Chart the five stacks declare, and prod with a hosted zone (which adds external-dns)."""
+    for stack in STACKS:
+        yield from declared_charts(captured(stack))
+    yield from declared_charts(capture_stack("prod", overrides=WITH_ZONE))
 
 
 @pytest.fixture(scope="module")
 def program_keys(captured) -> dict[tuple[str, str], set[str]]:
     keys: dict[tuple[str, str], set[str]] = {}
-    for stack in STACKS:
-        for chart in declared_charts(captured(stack)):
-            keys.setdefault((chart.chart, chart.version), set()).update(key_paths(chart.values))
+    for chart in program_charts(captured):
+        keys.setdefault((chart.chart, chart.version), set()).update(key_paths(chart.values))
     return keys
 
 
