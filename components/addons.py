@@ -41,11 +41,14 @@ from components.namespace import (
     environment_labels,
     platform_namespace,
     prometheus_scrape,
+    system_namespace_labels,
 )
 
-# What Pod Security `restricted` requires of a pod and its containers. The controller charts
-# already default to this; the values repeat it so a chart upgrade that changes its defaults
-# cannot loosen the add-on namespaces, which enforce restricted.
+# What Pod Security `restricted` requires of a pod and its containers. Not every controller chart
+# defaults to it (the Load Balancer Controller's adds no seccomp profile and keeps its capabilities);
+# the values set it on every add-on, so a chart upgrade cannot loosen the add-on namespaces, which
+# enforce restricted, and the add-ons in kube-system (enforced privileged for EKS's own node agents,
+# see KUBE_SYSTEM_POD_SECURITY) meet restricted too. `groundwork preflight --charts` checks both.
 RESTRICTED_POD = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
 RESTRICTED_CONTAINER = {
     "allowPrivilegeEscalation": False,
@@ -76,19 +79,35 @@ class Chart:
     repo: str
 
 
-# Looked up 2026-11-25 (see the cluster report for sources).
+# Each version confirmed at its release tag in the chart's own repository (docs/charts.md lists the tag).
 CHARTS: dict[str, Chart] = {
-    "metrics-server": Chart("metrics-server", "3.14.0", "https://kubernetes-sigs.github.io/metrics-server/"),
-    "cluster-autoscaler": Chart("cluster-autoscaler", "9.59.1", "https://kubernetes.github.io/autoscaler"),
+    "metrics-server": Chart("metrics-server", "3.13.1", "https://kubernetes-sigs.github.io/metrics-server/"),
+    "cluster-autoscaler": Chart("cluster-autoscaler", "9.59.0", "https://kubernetes.github.io/autoscaler"),
     "aws-load-balancer-controller": Chart(
         "aws-load-balancer-controller", "3.5.0", "https://aws.github.io/eks-charts"
     ),
-    "external-dns": Chart("external-dns", "1.23.0", "https://kubernetes-sigs.github.io/external-dns/"),
-    "cert-manager": Chart("cert-manager", "v1.21.2", "https://charts.jetstack.io"),
-    "external-secrets": Chart("external-secrets", "2.11.0", "https://charts.external-secrets.io"),
+    "external-dns": Chart("external-dns", "1.21.1", "https://kubernetes-sigs.github.io/external-dns/"),
+    "cert-manager": Chart("cert-manager", "v1.21.1", "https://charts.jetstack.io"),
+    "external-secrets": Chart("external-secrets", "2.9.0", "https://charts.external-secrets.io"),
 }
-# The autoscaler must match the cluster's minor version; chart 9.59.x still ships v1.35.0 as default.
+# The autoscaler must match the cluster's minor version; chart 9.59.0 still ships v1.35.0 as default.
 CLUSTER_AUTOSCALER_IMAGE = {"1.36": "v1.36.1", "1.35": "v1.35.1", "1.34": "v1.34.4"}
+
+# kube-system runs the cluster's own node agents (EKS: aws-node, kube-proxy, the EBS CSI node
+# plugin; kind: kindnet, kube-proxy), which need host networking, host paths and privileged
+# containers: only `privileged` admits them. Audit and warn stay at restricted.
+KUBE_SYSTEM_POD_SECURITY = "privileged"
+KUBE_SYSTEM_REASON = (
+    "the cluster's node agents (aws-node, kube-proxy, ebs-csi-node; on kind kindnet and kube-proxy) "
+    "run privileged with host networking and host paths; the platform's add-ons here (metrics-server, "
+    "cluster-autoscaler, aws-load-balancer-controller) meet restricted"
+)
+
+
+def _resources(cpu: str, memory: str, memory_limit: str) -> dict[str, Any]:
+    """Requests the scheduler reserves and the memory ceiling that stops a leak (K8S-POD-012)."""
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit}}
+
 
 # Hardened container settings shared by the charts that expose them.
 _CONTAINER_SECURITY = {
@@ -207,6 +226,13 @@ class PlatformAddons(pulumi.ComponentResource):
         replicas = 2 if args.settings.high_availability else 1
         self._replicas = replicas
 
+        system_namespace_labels(
+            f"{name}-kube-system-pod-security",
+            "kube-system",
+            KUBE_SYSTEM_POD_SECURITY,
+            KUBE_SYSTEM_REASON,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self._metrics_server()
         cert_manager = self._cert_manager()
         self.cluster_issuer = self._cluster_issuer(cert_manager)
@@ -231,10 +257,11 @@ class PlatformAddons(pulumi.ComponentResource):
 
     def _namespace(self, namespace: str, metrics_ports: tuple[int, ...] = ()) -> AppNamespace:
         """A namespace for one controller, on the shared baseline (components.namespace): Pod Security
-        `baseline` enforced (the charts' pods are not all restricted-clean) and `restricted` audited
-        and warned; all ingress denied except the admission-webhook ports the API server calls and,
-        when a scraper is named, Prometheus on the metrics ports. Egress stays open because
-        controllers call the Kubernetes API, AWS APIs and ACME servers, whose addresses change."""
+        `restricted` enforced (the values below make every pod of these charts restricted-clean;
+        `groundwork preflight --charts` checks it); all ingress denied except the admission-webhook
+        ports the API server calls and, when a scraper is named, Prometheus on the metrics ports.
+        Egress stays open because controllers call the Kubernetes API, AWS APIs and ACME servers,
+        whose addresses change."""
         allowances = [
             Allowance(
                 "allow-egress",
@@ -317,7 +344,8 @@ class PlatformAddons(pulumi.ComponentResource):
     # -- the add-ons ---------------------------------------------------------------------------
 
     def _metrics_server(self) -> None:
-        args: list[str] = ["--metric-resolution=15s"]
+        # The chart's defaultArgs already carry --metric-resolution=15s; `args` only adds to them.
+        args: list[str] = []
         if self._args.aws is None:
             # kind's kubelets serve self-signed certificates that metrics-server cannot verify.
             args.append("--kubelet-insecure-tls")
@@ -329,7 +357,9 @@ class PlatformAddons(pulumi.ComponentResource):
                 "podDisruptionBudget": self._pdb(),
                 "args": args,
                 "priorityClassName": "system-cluster-critical",
+                "podSecurityContext": RESTRICTED_POD,
                 "securityContext": _CONTAINER_SECURITY,
+                "resources": _resources("100m", "200Mi", "400Mi"),
             },
         )
 
@@ -375,6 +405,7 @@ class PlatformAddons(pulumi.ComponentResource):
                 "containerSecurityContext": {
                     k: v for k, v in _CONTAINER_SECURITY.items() if k != "seccompProfile"
                 },
+                "resources": _resources("100m", "300Mi", "600Mi"),
             },
             depends_on=[role],
         )
@@ -411,6 +442,13 @@ class PlatformAddons(pulumi.ComponentResource):
                 "controllerConfig": {"featureGates": {"ALBGatewayAPI": True, "NLBGatewayAPI": True}},
                 "podDisruptionBudget": {"maxUnavailable": 1},
                 "priorityClassName": "system-cluster-critical",
+                # The chart's defaults keep the runtime's capabilities and no seccomp profile.
+                "podSecurityContext": {"fsGroup": 65534, **RESTRICTED_POD},
+                "securityContext": RESTRICTED_CONTAINER,
+                "resources": _resources("100m", "128Mi", "256Mi"),
+                # The chart's IngressClassParams is elbv2.k8s.aws/v1beta1 (K8S-API-001) and would carry
+                # nothing here: scheme, target type and TLS policy are the controller defaults above.
+                "ingressClassParams": {"create": False},
             },
             depends_on=[role],
         )
@@ -440,6 +478,7 @@ class PlatformAddons(pulumi.ComponentResource):
                 "podSecurityContext": RESTRICTED_POD,
                 "securityContext": RESTRICTED_CONTAINER,
                 "env": [{"name": "AWS_DEFAULT_REGION", "value": aws_args.region}],
+                "resources": _resources("50m", "64Mi", "128Mi"),
                 "serviceAccount": {
                     "create": True,
                     "name": sa,
@@ -459,22 +498,24 @@ class PlatformAddons(pulumi.ComponentResource):
             "podDisruptionBudget": self._pdb(),
             "securityContext": RESTRICTED_POD,
             "containerSecurityContext": RESTRICTED_CONTAINER,
+            "resources": _resources("50m", "64Mi", "256Mi"),
             "webhook": {
                 "replicaCount": self._replicas,
                 "podDisruptionBudget": self._pdb(),
                 "securityContext": RESTRICTED_POD,
                 "containerSecurityContext": RESTRICTED_CONTAINER,
+                "resources": _resources("50m", "64Mi", "128Mi"),
             },
             "cainjector": {
                 "replicaCount": self._replicas,
                 "podDisruptionBudget": self._pdb(),
                 "securityContext": RESTRICTED_POD,
                 "containerSecurityContext": RESTRICTED_CONTAINER,
+                "resources": _resources("50m", "128Mi", "512Mi"),
             },
-            "startupapicheck": {
-                "securityContext": RESTRICTED_POD,
-                "containerSecurityContext": RESTRICTED_CONTAINER,
-            },
+            # A post-install hook Job, which Chart v4 never runs: off, so nothing pretends to check.
+            # Readiness comes from Chart v4 waiting for the webhook Deployment to become available.
+            "startupapicheck": {"enabled": False},
             "serviceAccount": {"create": True, "name": sa},
             "global": {"priorityClassName": "system-cluster-critical"},
         }
@@ -558,10 +599,18 @@ class PlatformAddons(pulumi.ComponentResource):
                 "priorityClassName": "system-cluster-critical",
                 "podSecurityContext": RESTRICTED_POD,
                 "securityContext": RESTRICTED_CONTAINER,
-                "webhook": {"podSecurityContext": RESTRICTED_POD, "securityContext": RESTRICTED_CONTAINER},
+                "resources": _resources("50m", "64Mi", "256Mi"),
+                "webhook": {
+                    "podSecurityContext": RESTRICTED_POD,
+                    "securityContext": RESTRICTED_CONTAINER,
+                    "resources": _resources("50m", "64Mi", "128Mi"),
+                    # The webhook only validates the objects it is sent; it has no role to call the API.
+                    "serviceAccount": {"automount": False},
+                },
                 "certController": {
                     "podSecurityContext": RESTRICTED_POD,
                     "securityContext": RESTRICTED_CONTAINER,
+                    "resources": _resources("50m", "64Mi", "256Mi"),
                 },
             },
             depends_on=[ns, role],

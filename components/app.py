@@ -200,7 +200,8 @@ class App(pulumi.ComponentResource):
             secret_name = f"{args.app}-secrets"
             if args.secret_store is not None:
                 ready.append(self._external_secrets(secret_name))
-            volume, mount = binding_volume("app", secret_name)
+            # Without a secret store (local) the Secret is made by hand (docs/apps.md).
+            volume, mount = binding_volume("app", secret_name, optional=args.secret_store is None)
             volumes.append(volume)
             mounts.append(mount)
         return volumes, mounts, ready

@@ -116,12 +116,16 @@ class KafkaBinding(ComponentArgs):
 
 
 def binding_volume(
-    binding: str, secret_name: pulumi.Input[str]
+    binding: str, secret_name: pulumi.Input[str], optional: bool = False
 ) -> tuple[k8s.core.v1.VolumeArgs, k8s.core.v1.VolumeMountArgs]:
-    """A Secret as read-only files under BINDINGS_DIR/<binding>, readable by the pod's group only."""
+    """A Secret as read-only files under BINDINGS_DIR/<binding>, readable by the pod's group only.
+    `optional`: for a Secret someone creates by hand (local's app secrets); the kubelet projects it
+    once it exists instead of holding the pod back."""
     volume = k8s.core.v1.VolumeArgs(
         name=f"binding-{binding}",
-        secret=k8s.core.v1.SecretVolumeSourceArgs(secret_name=secret_name, default_mode=0o440),
+        secret=k8s.core.v1.SecretVolumeSourceArgs(
+            secret_name=secret_name, default_mode=0o440, optional=True if optional else None
+        ),
     )
     mount = k8s.core.v1.VolumeMountArgs(
         name=f"binding-{binding}", mount_path=f"{BINDINGS_DIR}/{binding}", read_only=True

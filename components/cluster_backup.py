@@ -37,6 +37,10 @@ AWS_PLUGIN_IMAGE = "velero/velero-plugin-for-aws:v1.14.2"
 SERVICE_ACCOUNT = "velero"
 PREFIX = "velero"
 METRICS_PORT = 8085  # the Velero server's Prometheus endpoint (chart default, metrics.enabled)
+# Backups read every object of every namespace; they write only Velero's own objects, in its namespace
+# (the chart's Role there). The chart would bind cluster-admin; it binds this read-only role instead.
+# A restore writes everywhere: docs/charts.md says how to grant that for the restore only.
+BACKUP_CLUSTER_ROLE = "groundwork-velero-backup"
 
 
 class ClusterBackupArgs(ComponentArgs):
@@ -108,6 +112,12 @@ class ClusterBackup(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        backup_role = k8s.rbac.v1.ClusterRole(
+            f"{name}-velero-backup",
+            metadata={"name": BACKUP_CLUSTER_ROLE, "labels": {"app.kubernetes.io/managed-by": "pulumi"}},
+            rules=[{"apiGroups": ["*"], "resources": ["*"], "verbs": ["get", "list", "watch"]}],
+            opts=child,
+        )
         k8s.helm.v4.Chart(
             f"{name}-velero",
             chart=VELERO_CHART,
@@ -115,7 +125,7 @@ class ClusterBackup(pulumi.ComponentResource):
             namespace=args.namespace,
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=VELERO_REPOSITORY),
             values=self._values(args, role),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, backup_role]),
         )
         self.role_arn = role.arn
         self.register_outputs({"role_arn": self.role_arn})
@@ -135,8 +145,17 @@ class ClusterBackup(pulumi.ComponentResource):
                     "imagePullPolicy": "IfNotPresent",
                     "volumeMounts": [{"mountPath": "/target", "name": "plugins"}],
                     "securityContext": restricted_container,
+                    "resources": {
+                        "requests": {"cpu": "50m", "memory": "64Mi"},
+                        "limits": {"memory": "128Mi"},
+                    },
                 }
             ],
+            "rbac": {
+                "create": True,
+                "clusterAdministrator": True,
+                "clusterAdministratorName": BACKUP_CLUSTER_ROLE,
+            },
             "credentials": {"useSecret": False},
             "serviceAccount": {
                 "server": {

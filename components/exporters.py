@@ -18,11 +18,11 @@ from components.namespace import Peer, network_policy, prometheus_scrape
 from components.tagging import component_tags
 
 CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
-# prometheus-community/helm-charts releases, newest found on 2026-11-25 (see the closing report).
+# prometheus-community/helm-charts release tags <chart>-<version>, the newest each (docs/charts.md).
 CHARTS: dict[str, tuple[str, str]] = {
-    "postgres": ("prometheus-postgres-exporter", "8.3.0"),
-    "redis": ("prometheus-redis-exporter", "6.31.1"),
-    "kafka": ("prometheus-kafka-exporter", "4.1.1"),
+    "postgres": ("prometheus-postgres-exporter", "8.2.0"),
+    "redis": ("prometheus-redis-exporter", "6.29.0"),
+    "kafka": ("prometheus-kafka-exporter", "3.1.1"),
 }
 HARDENED_CONTAINER = {
     "allowPrivilegeEscalation": False,
@@ -89,6 +89,10 @@ class DataServiceExporters(pulumi.ComponentResource):
     def __init__(self, name: str, args: ExportersArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("groundwork:exporters:DataServiceExporters", name, None, opts)
         self.release_names = []
+        # Each chart renders its ServiceMonitor only when monitoring.coreos.com/v1 is served at render
+        # time, so the charts wait for what this component waits for (the wiring names Monitoring,
+        # whose chart installs those CRDs); otherwise a first `up` silently leaves the monitors out.
+        after = pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on if opts else None)
         for target in args.targets:
             chart_name, version = CHARTS[target.kind]
             release = f"{name}-{target.kind}-exporter"
@@ -100,7 +104,7 @@ class DataServiceExporters(pulumi.ComponentResource):
                 namespace=args.namespace,
                 repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=CHART_REPOSITORY),
                 values=values,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=after,
             )
             self.release_names.append(release)
             if args.scraper is not None:
@@ -145,14 +149,10 @@ class DataServiceExporters(pulumi.ComponentResource):
             ),
             "auth": {"enabled": True, "secret": {"name": target.connection_secret_name, "key": "password"}},
             "serviceMonitor": {"enabled": True, "interval": "30s"},
-            # This chart renders securityContext key by key (`key: value`), so only scalar fields fit;
-            # 59000 is the redis_exporter image's own non-root user.
-            "securityContext": {
-                "allowPrivilegeEscalation": False,
-                "readOnlyRootFilesystem": True,
-                "runAsNonRoot": True,
-                "runAsUser": 59000,
-            },
+            # The chart renders both contexts with toYaml (templates/deployment.yaml); 59000 is the
+            # redis_exporter image's own non-root user.
+            "podSecurityContext": {**HARDENED_POD, "runAsUser": 59000, "runAsGroup": 59000},
+            "securityContext": HARDENED_CONTAINER,
             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
         }
 

@@ -29,8 +29,11 @@ from components.namespace import (
 from components.tagging import component_tags
 
 FLUENT_BIT_CHART = "fluent-bit"
-# fluent/helm-charts: newest chart version verified in the reference index (see the closing report).
+# fluent/helm-charts tag fluent-bit-0.47.0 (Fluent Bit 3.1.0).
 FLUENT_BIT_CHART_VERSION = "0.47.0"
+# The chart's default registry, cr.fluentbit.io, is not on the pack's registry allow-list; Fluent Bit
+# publishes the same release images on Docker Hub.
+FLUENT_BIT_IMAGE = "docker.io/fluent/fluent-bit"
 FLUENT_BIT_REPOSITORY = "https://fluent.github.io/helm-charts"
 SERVICE_ACCOUNT = "fluent-bit"
 METRICS_PORT = 2020  # Fluent Bit's built-in HTTP server (/api/v2/metrics/prometheus)
@@ -157,19 +160,38 @@ class LogShipping(pulumi.ComponentResource):
             namespace=args.namespace,
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=FLUENT_BIT_REPOSITORY),
             values={
+                "image": {"repository": FLUENT_BIT_IMAGE},
                 "serviceAccount": service_account,
                 "config": {"outputs": outputs},
+                # Rendered only when monitoring.coreos.com/v1 is served: the chart waits for what this
+                # component waits for (the wiring names Monitoring, which installs those CRDs).
                 "serviceMonitor": {"enabled": True},
+                # Fluent Bit runs as root (the logging namespace is privileged for it): the container
+                # log files under /var/log are root's, and with every capability dropped root reads
+                # only what it owns. No privilege escalation, a read-only root, the runtime's seccomp.
+                "podSecurityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
                 "securityContext": {
                     "allowPrivilegeEscalation": False,
                     "readOnlyRootFilesystem": True,
                     "capabilities": {"drop": ["ALL"]},
+                    "seccompProfile": {"type": "RuntimeDefault"},
                 },
                 "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+                # The chart's test Pod is a Helm test hook, which Chart v4 never runs.
+                "testFramework": {"enabled": False},
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[namespace, *_as_list(opts.depends_on if opts else None)]
+            ),
         )
         self.register_outputs({"log_group_name": self.log_group_name, "role_arn": self.role_arn})
+
+
+def _as_list(depends_on: Any) -> list[Any]:
+    """ResourceOptions.depends_on as a list (it may be one resource, a list, or None)."""
+    if depends_on is None:
+        return []
+    return list(depends_on) if isinstance(depends_on, (list, tuple)) else [depends_on]
 
 
 STDOUT_OUTPUT = """[OUTPUT]

@@ -35,10 +35,10 @@ ASSETS = Path(__file__).resolve().parent / "monitoring_assets"
 DASHBOARD_DIR = ASSETS / "dashboards"
 RULES_DIR = ASSETS / "rules"
 
-# prometheus-community/helm-charts release kube-prometheus-stack-93.9.0 (newest release found on
-# 2026-11-25; see the closing report). Pinned: a chart upgrade is a reviewed change, never drift.
+# prometheus-community/helm-charts tag kube-prometheus-stack-88.5.3 (operator v0.93.1; grafana 12.11.1
+# from grafana-community/helm-charts). Pinned: a chart upgrade is a reviewed change, never drift.
 KPS_CHART = "kube-prometheus-stack"
-KPS_CHART_VERSION = "93.9.0"
+KPS_CHART_VERSION = "88.5.3"
 KPS_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
 
 DASHBOARD_LABEL = "grafana_dashboard"
@@ -51,6 +51,22 @@ ALERTMANAGER_PODS = {"app.kubernetes.io/name": "alertmanager"}
 GRAFANA_PODS = {"app.kubernetes.io/name": "grafana"}
 PROMETHEUS_PORT, ALERTMANAGER_PORT, ALERTMANAGER_MESH_PORT = 9090, 9093, 9094
 OPERATOR_WEBHOOK_PORT = 10250  # kube-prometheus-stack's prometheusOperator.tls.internalPort
+# Grafana's dashboard and datasource sidecars read ConfigMaps cluster-wide; the chart's own ClusterRole
+# would let them read every Secret too, so Grafana binds this narrower one instead.
+GRAFANA_SIDECAR_ROLE = "groundwork-grafana-sidecar"
+
+
+def _resources(cpu: str, memory: str, memory_limit: str) -> dict[str, Any]:
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit}}
+
+
+# Container settings Pod Security `restricted` asks for, for the chart containers that take them.
+RESTRICTED_CONTAINER = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
 
 
 def prometheus_peer(namespace: str = DEFAULT_NAMESPACE) -> Peer:
@@ -411,6 +427,12 @@ class Monitoring(pulumi.ComponentResource):
 
         alertmanager_secret = self._alertmanager_secret(name, args, ns_name, labels, after_ns)
 
+        sidecar_role = k8s.rbac.v1.ClusterRole(
+            f"{name}-grafana-sidecar",
+            metadata={"name": GRAFANA_SIDECAR_ROLE, "labels": labels},
+            rules=[{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]}],
+            opts=child,
+        )
         chart = k8s.helm.v4.Chart(
             f"{name}-kps",
             chart=KPS_CHART,
@@ -419,7 +441,7 @@ class Monitoring(pulumi.ComponentResource):
             namespace=ns_name,
             values=self._values(args, grafana_secret, alertmanager_secret),
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[namespace, grafana_secret, alertmanager_secret]
+                parent=self, depends_on=[namespace, grafana_secret, alertmanager_secret, sidecar_role]
             ),
         )
 
@@ -526,6 +548,24 @@ class Monitoring(pulumi.ComponentResource):
             "fullnameOverride": "kps",
             "crds": {"enabled": True},
             "defaultRules": {"create": True},
+            "prometheusOperator": {
+                # The chart's certificate Jobs are Helm hooks, which Chart v4 never runs: without them
+                # the operator waits forever for its TLS secret. cert-manager (an add-on on every
+                # stack, created before monitoring) issues it instead and injects the webhooks' CA.
+                "admissionWebhooks": {"certManager": {"enabled": True}, "patch": {"enabled": False}},
+                "resources": _resources("100m", "128Mi", "512Mi"),
+            },
+            "kube-state-metrics": {
+                "resources": _resources("50m", "128Mi", "512Mi"),
+                # No secrets collector: kube-state-metrics then needs no right to list Secrets.
+                "collectorsExclude": ["secrets"],
+            },
+            "prometheus-node-exporter": {
+                "resources": _resources("50m", "64Mi", "128Mi"),
+                # Host networking, PID and paths stay (the monitoring namespace is privileged for them);
+                # everything else is dropped.
+                "containerSecurityContext": RESTRICTED_CONTAINER,
+            },
             "prometheus": {
                 "prometheusSpec": {
                     "replicas": settings.prometheus_replicas,
@@ -548,7 +588,9 @@ class Monitoring(pulumi.ComponentResource):
                     "configSecret": alertmanager_secret.metadata.name,
                     "storage": claim(args.alertmanager_storage_gi),
                     "securityContext": restricted,
-                }
+                },
+                # Alertmanager never calls the Kubernetes API.
+                "serviceAccount": {"automountServiceAccountToken": False},
             },
             "grafana": {
                 "fullnameOverride": "grafana",
@@ -564,13 +606,24 @@ class Monitoring(pulumi.ComponentResource):
                     "accessModes": ["ReadWriteOnce"],
                     "size": f"{settings.grafana_storage_gi}Gi",
                 },
+                # The pod's fsGroup (472, the chart default) gives Grafana its volume; the chart's
+                # root init container that chowns it (adding CHOWN and DAC_OVERRIDE) is not needed.
+                "initChownData": {"enabled": False},
+                "containerSecurityContext": RESTRICTED_CONTAINER,
+                "extraEmptyDirMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                "resources": _resources("100m", "256Mi", "512Mi"),
+                "rbac": {"useExistingClusterRole": GRAFANA_SIDECAR_ROLE},
                 "sidecar": {
+                    "securityContext": RESTRICTED_CONTAINER,
+                    "resources": _resources("50m", "64Mi", "128Mi"),
                     "dashboards": {
                         "enabled": True,
                         "label": DASHBOARD_LABEL,
                         "labelValue": "1",
                         "searchNamespace": "ALL",
-                    }
+                        "resource": "configmap",
+                    },
+                    "datasources": {"resource": "configmap"},
                 },
             },
         }

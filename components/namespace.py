@@ -312,6 +312,37 @@ PLATFORM_CONTAINER_DEFAULTS = ContainerDefaultsArgs(
 )
 
 
+def pod_security_labels(level: PodSecurityLevel, version: str = "latest") -> dict[str, str]:
+    """Pod Security Admission labels: `level` enforced, `restricted` always audited and warned, all
+    at `version`, so anything less than restricted shows in audit logs and `kubectl` output."""
+    modes = {"enforce": level, "audit": "restricted", "warn": "restricted"}
+    return {
+        **{f"pod-security.kubernetes.io/{mode}": value for mode, value in modes.items()},
+        **{f"pod-security.kubernetes.io/{mode}-version": version for mode in modes},
+    }
+
+
+def system_namespace_labels(
+    resource_name: str,
+    namespace: str,
+    level: PodSecurityLevel,
+    reason: str,
+    opts: pulumi.ResourceOptions | None = None,
+) -> k8s.core.v1.NamespacePatch:
+    """Pod Security labels (and the reason) on a namespace the cluster itself creates, such as
+    kube-system: a server-side-apply patch that owns only these fields and leaves the rest to EKS
+    or kind; destroying it removes the labels, never the namespace."""
+    return k8s.core.v1.NamespacePatch(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaPatchArgs(
+            name=namespace,
+            labels={"app.kubernetes.io/managed-by": "pulumi", **pod_security_labels(level)},
+            annotations={POD_SECURITY_REASON_ANNOTATION: reason},
+        ),
+        opts=opts,
+    )
+
+
 def environment_labels(environment: str | None) -> dict[str, str]:
     """The stack's environment as a namespace label, so `kubectl get ns -l environment=prod` and
     the policy pack can tell which stack a namespace belongs to."""
@@ -412,13 +443,10 @@ class AppNamespace(pulumi.ComponentResource):
             aliases = [pulumi.Alias(name=old, parent=previous_parent)] if old else None
             return pulumi.ResourceOptions(parent=self, aliases=aliases)
 
-        level, version = args.pod_security, args.pod_security_version
-        enforced = {"enforce": level, "audit": "restricted", "warn": "restricted"}
         labels = {
             **args.labels,
             "app.kubernetes.io/managed-by": "pulumi",
-            **{f"pod-security.kubernetes.io/{mode}": value for mode, value in enforced.items()},
-            **{f"pod-security.kubernetes.io/{mode}-version": version for mode in enforced},
+            **pod_security_labels(args.pod_security, args.pod_security_version),
         }
         reason = args.pod_security_reason
         annotations = {POD_SECURITY_REASON_ANNOTATION: reason} if reason else None

@@ -98,11 +98,12 @@ def test_kubernetes_resources_use_the_cluster_provider():
     assert namespaced and all(r.provider.rsplit("::", 1)[0] == k8s_provider.urn for r in namespaced)
 
 
-def test_redis_exporter_security_context_is_flat():
-    """The chart prints securityContext key by key; a nested value would render as invalid YAML."""
-    context = charts("prod")["prometheus-redis-exporter"]["values"]["securityContext"]
-    assert context["runAsNonRoot"] is True and context["allowPrivilegeEscalation"] is False
-    assert all(not isinstance(value, (dict, list)) for value in context.values())
+def test_redis_exporter_meets_restricted_pod_security():
+    """The apps namespace enforces restricted; the chart renders both contexts with toYaml."""
+    values = charts("prod")["prometheus-redis-exporter"]["values"]
+    assert values["podSecurityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert values["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert values["securityContext"]["allowPrivilegeEscalation"] is False
 
 
 def test_local_runs_the_same_monitoring_stack_on_kind():

@@ -8,13 +8,16 @@ It prints each stack's monthly cost estimate against its budget and the critical
 
 Then it evaluates every stack with the policy pack (pulumi_policy's own analyzer, configured from
 policy/config/<stack>.json), prints the violations by severity with the fix, and writes
-`--report md|json|sarif` files to `--out`.
+`--report md|json|sarif` files to `--out`. With `--charts DIR` it first renders every Helm chart the
+program declares from the sources in DIR, so the pack sees the charts' objects (docs/charts.md); it
+always checks every workload against its namespace's Pod Security level.
 
 With more than one stack (`--all`), it ends with one summary line per stack.
 
 Exit status: 0 all stacks built and no mandatory policy violation; 1 a config or program error;
 2 bad command-line usage, including a `--json` or `--out` path it cannot write (said in one line,
-before anything is built); 3 a mandatory policy violation.
+before anything is built); 3 a mandatory policy violation. A chart that cannot be rendered, or a
+pod that Pod Security admission would reject, is a program error (1).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from stacks.config import ConfigError, stack_names
 from stacks.config.loader import PROJECT_DIR
 from stacks.preflight import collector
 from stacks.preflight.capture import Capture, CapturedResource
+from stacks.preflight.charts import see_charts
 from stacks.preflight.cost import CostSummary, load_base, print_cost, summarize_stack
 from stacks.preflight.paths import OutputPathError, check_json_path, check_out_dir, write_error
 from stacks.preflight.runner import capture_stack
@@ -145,6 +149,7 @@ def _run_stack(
     policy_config: Path | None,
     stack_file: Path | None = None,
     bases: Mapping[str, Capture] | None = None,
+    charts_dir: Path | None = None,
 ) -> StackResult:
     started = time.perf_counter()
     try:
@@ -159,11 +164,16 @@ def _run_stack(
     except Exception as error:
         console.print(f"[red]✗[/] {escape(_program_error(stack, error))}", highlight=False)
         return StackResult(stack, error="program error")
+    capture, chart_lines, charts_failed = see_charts(stack, capture, charts_dir, project_dir)
     result = StackResult(stack, capture, seconds=time.perf_counter() - started)
     if show_tree:
         console.print(resource_tree(capture))
     console.print(type_counts(capture))
     console.print(f"[green]✓[/] {stack}: built on mocks in {result.seconds:.2f}s")
+    for line in chart_lines:
+        console.print(line, highlight=False, markup=False)
+    if charts_failed:
+        result.error = "charts not admitted or not rendered"
     result.cost = summarize_stack(capture, project_dir, (bases or {}).get(stack))
     print_cost(result.cost, console)
     if policy:
@@ -216,6 +226,7 @@ def run(
     policy_config: Path | None = None,
     stack_file: Path | None = None,
     cost_base: Path | None = None,
+    charts_dir: Path | None = None,
 ) -> int:
     """Build and check `stacks`, write what was asked for, and return the exit status: a stack that
     failed to build (1) outranks a mandatory violation (3); an output that could not be written
@@ -234,6 +245,7 @@ def run(
         "policy": policy,
         "stack_file": stack_file,
         "bases": load_base(cost_base) if cost_base else {},
+        "charts_dir": charts_dir,
     }
     results = [_run_stack(s, console, policy_config=policy_config, **options) for s in stacks]
     statuses = {r.status for r in results}
@@ -299,6 +311,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a --json capture (main's) to show the cost change against",
     )
+    p.add_argument(
+        "--charts",
+        type=Path,
+        metavar="DIR",
+        help="render every helm.v4.Chart from the chart sources in DIR (as `helm pull` leaves them) and "
+        "check what they create too (docs/charts.md)",
+    )
     return p
 
 
@@ -339,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
             policy_config=args.policy_config,
             stack_file=args.stack_file,
             cost_base=args.cost_base,
+            charts_dir=args.charts,
         )
 
 
