@@ -17,8 +17,9 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field, InstanceOf, field_validator, model_validator
 
+from components._lib import aws_values
 from components._lib.args import ComponentArgs, Input, SettingError
-from components._lib.fields import REGION, AwsCron
+from components._lib.fields import AwsCron
 from components.bucket import HardenedBucket, HardenedBucketArgs
 from components.kms import KmsKey, KmsKeyArgs
 from components.service_role import service_role
@@ -81,9 +82,7 @@ class BackupsSettings(ComponentArgs):
     @field_validator("dr_region")
     @classmethod
     def _region(cls, value: str | None) -> str | None:
-        if value is not None and not REGION.match(value):
-            raise ValueError("an AWS region name such as eu-central-1")
-        return value
+        return None if value is None else aws_values.region(value)
 
     @model_validator(mode="after")
     def _lock_admits_retention(self) -> BackupsSettings:

@@ -28,6 +28,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator, model_validator
 
+from components._lib import aws_values
 from components._lib.args import ComponentArgs, Input, SettingError
 from components._lib.eks import (
     ADDON_VERSIONS,
@@ -53,6 +54,16 @@ TRUST_ACTIONS = ("sts:AssumeRole", "sts:TagSession")
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def _is_instance_type(value: str) -> bool:
+    try:
+        aws_values.ec2_instance_type(value)
+    except ValueError:
+        return False
+    return True
+
+
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 
 
@@ -86,9 +97,19 @@ class NodeGroupSettings(ComponentArgs):
     @field_validator("instance_types")
     @classmethod
     def _types(cls, value: list[str]) -> list[str]:
-        bad = [t for t in value if not _INSTANCE_TYPE.match(t)]
-        if bad:
-            raise ValueError(f"EC2 instance types such as t3.medium or m7i.large (not {bad})")
+        bad = [t for t in value if not _INSTANCE_TYPE.fullmatch(t)]
+        unknown = [t for t in value if t not in bad and not _is_instance_type(t)]
+        if bad or unknown:
+            raise ValueError(f"EC2 instance types such as t3.medium or m7i.large (not {bad + unknown})")
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        """EKS's limits on node labels (its API model) and Kubernetes' label syntax."""
+        for key, label in value.items():
+            aws_values.node_label_key(key)
+            aws_values.node_label_value(label)
         return value
 
     @model_validator(mode="after")
@@ -177,6 +198,10 @@ class EksClusterSettings(ComponentArgs):
                 network = ipaddress.ip_network(cidr, strict=True)
             except ValueError:
                 raise ValueError(f"CIDRs such as 203.0.113.0/24 ({cidr!r} is not one)") from None
+            if network.version != 4:
+                raise ValueError(
+                    f"{cidr} is IPv6: the cluster is IPv4, so it would never match; give IPv4 ranges"
+                )
             if network.prefixlen == 0:
                 raise ValueError(f"{cidr} opens the API to the whole internet; list your office/VPN ranges")
         return value

@@ -15,6 +15,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 from pydantic import Field, field_validator, model_validator
 
+from components._lib import aws_values
 from components._lib.args import SettingError
 from components.datastore import (
     DataService,
@@ -121,9 +122,9 @@ class KafkaSettings(DataServiceSettings):
     @field_validator("instance_type")
     @classmethod
     def _instance_type(cls, value: str) -> str:
-        if not _KAFKA_INSTANCE.match(value):
+        if not _KAFKA_INSTANCE.fullmatch(value):
             raise ValueError("an MSK broker type such as kafka.m7g.large or kafka.t3.small")
-        return value
+        return aws_values.msk_broker_type(value)
 
     @field_validator("kafka_version")
     @classmethod

@@ -15,6 +15,7 @@ import yaml
 from pydantic import Field, InstanceOf, SecretStr, field_validator, model_validator
 
 from components._lib.args import ComponentArgs, SettingError
+from components._lib.fields import Link
 from components.namespace import (
     PRIVATE_RANGES,
     Allowance,
@@ -144,7 +145,7 @@ class MonitoringSettings(ComponentArgs):
         default=3, ge=1, le=3, description="3 form a gossiping cluster that survives losing a node."
     )
     grafana_storage_gi: int = Field(default=10, ge=1, description="Grafana's volume.")
-    runbook_base_url: str = Field(
+    runbook_base_url: Link = Field(
         default="docs/runbooks",
         description="Prefix of every alert's runbook_url (the repository's docs/runbooks on the web).",
     )

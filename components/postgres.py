@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 from pydantic import Field, field_validator, model_validator
 
+from components._lib import aws_values
 from components._lib.args import SettingError
 from components._lib.fields import DailyWindow, WeeklyWindow
 from components.datastore import (
@@ -148,7 +149,7 @@ class PostgresSettings(DataServiceSettings):
     def _instance_class(cls, value: str) -> str:
         if not known_rds_class(value):
             raise ValueError("is not a known RDS class; e.g. db.t3.large")
-        return value
+        return aws_values.rds_instance_class(value)
 
     @field_validator("engine_version")
     @classmethod
@@ -156,6 +157,17 @@ class PostgresSettings(DataServiceSettings):
         if not re.match(r"^\d{2}(\.\d+)?$", value):
             raise ValueError("a PostgreSQL version such as 18.3 (or a major version such as 18)")
         return value
+
+    @model_validator(mode="after")
+    def _windows_apart(self) -> PostgresSettings:
+        """RDS: the maintenance window "must not conflict with the preferred backup window"."""
+        if aws_values.windows_overlap(self.backup_window, self.maintenance_window):
+            raise SettingError(
+                "maintenanceWindow",
+                self.maintenance_window,
+                f"overlaps backupWindow ({self.backup_window}); RDS needs the two apart",
+            )
+        return self
 
     @model_validator(mode="after")
     def _storage_ceiling(self) -> PostgresSettings:

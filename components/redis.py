@@ -17,8 +17,9 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 from pydantic import Field, field_validator, model_validator
 
+from components._lib import aws_values
 from components._lib.args import SettingError
-from components._lib.fields import DailyWindow, WeeklyWindow
+from components._lib.fields import CacheDailyWindow, CacheWeeklyWindow
 from components.datastore import (
     DataService,
     DataServiceArgs,
@@ -76,10 +77,10 @@ class RedisSettings(DataServiceSettings):
     snapshot_retention_days: int = Field(
         default=30, ge=1, le=35, description="Daily snapshots are kept this many days."
     )
-    snapshot_window: DailyWindow = Field(
+    snapshot_window: CacheDailyWindow = Field(
         default="02:00-03:00", description="When the daily snapshot runs (UTC)."
     )
-    maintenance_window: WeeklyWindow = Field(
+    maintenance_window: CacheWeeklyWindow = Field(
         default="sun:05:30-sun:06:30", description="When ElastiCache may patch the nodes (UTC)."
     )
     in_cluster_volume_gb: int = Field(default=2, ge=1, description="The in-cluster cache's volume (local).")
@@ -87,8 +88,15 @@ class RedisSettings(DataServiceSettings):
     @field_validator("node_type")
     @classmethod
     def _node_type(cls, value: str) -> str:
-        if not _CACHE_NODE.match(value):
+        if not _CACHE_NODE.fullmatch(value):
             raise ValueError("an ElastiCache node type such as cache.t4g.micro or cache.m7g.large")
+        return aws_values.cache_node_type(value)
+
+    @field_validator("engine_version")
+    @classmethod
+    def _engine_version(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d+(\.\d+){0,2}", value):
+            raise ValueError("an engine version such as 9.1 or 7.1 (digits and dots only)")
         return value
 
     @model_validator(mode="after")

@@ -3,10 +3,11 @@ only minutes into `pulumi up`."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
+
+from components._lib import aws_values
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (
@@ -47,35 +48,34 @@ LogRetentionDays = Annotated[
     int, AfterValidator(_retention), Field(json_schema_extra={"enum": list(LOG_RETENTION_DAYS)})
 ]
 
-_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
-_WEEKLY_WINDOW = re.compile(
-    r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-"
-    r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$"
-)
+# Windows and schedules as AWS documents them (components._lib.aws_values): full-string formats, and
+# each window at least as long as the service's minimum (RDS 30 minutes; ElastiCache maintenance 60).
+DailyWindow = Annotated[str, AfterValidator(aws_values.window_at_least(30, weekly=False))]
+WeeklyWindow = Annotated[str, AfterValidator(aws_values.window_at_least(30, weekly=True))]
+CacheDailyWindow = Annotated[str, AfterValidator(aws_values.window_at_least(1, weekly=False))]
+CacheWeeklyWindow = Annotated[str, AfterValidator(aws_values.window_at_least(60, weekly=True))]
+# A region of any AWS partition, from the catalog botocore ships (not a pattern: eu-west-9 is refused).
+Region = aws_values.Region
+AwsCron = aws_values.BackupCron
 
 
-def _daily_window(value: str) -> str:
-    if not _WINDOW.match(value):
-        raise ValueError("a daily UTC window hh:mm-hh:mm such as 03:00-04:00")
+def _link(value: str) -> str:
+    """A link that lands in plain text in alerts and dashboards: no credentials, no spaces."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.username or parts.password or "@" in parts.netloc:
+        raise ValueError(
+            "a link without credentials (no user:password@): it is shown in plain text in alerts"
+        )
+    if not value or any(ch.isspace() for ch in value):
+        raise ValueError(
+            "a URL or path without spaces, e.g. https://github.com/acme/platform/blob/main/docs/runbooks"
+        )
+    if parts.scheme not in ("", "https", "http"):
+        raise ValueError("an https:// URL or a repository path such as docs/runbooks")
     return value
 
 
-def _weekly_window(value: str) -> str:
-    if not _WEEKLY_WINDOW.match(value):
-        raise ValueError("a weekly UTC window ddd:hh:mm-ddd:hh:mm such as sun:04:30-sun:05:30")
-    return value
-
-
-DailyWindow = Annotated[str, AfterValidator(_daily_window)]
-WeeklyWindow = Annotated[str, AfterValidator(_weekly_window)]
-
-REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
-
-
-def _cron(value: str) -> str:
-    if not (value.startswith("cron(") and value.endswith(")")):
-        raise ValueError("an AWS cron expression such as cron(0 3 * * ? *)")
-    return value
-
-
-AwsCron = Annotated[str, AfterValidator(_cron)]
+# A link shown to people (runbook URLs): never carries credentials.
+Link = Annotated[str, AfterValidator(_link)]

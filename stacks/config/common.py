@@ -6,6 +6,7 @@ import re
 
 from pydantic import Field, field_validator
 
+from components._lib import aws_values
 from stacks.config.base import ConfigModel
 
 _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
@@ -40,4 +41,7 @@ class Tags(ConfigModel):
         clash = sorted(RESERVED_TAGS & set(value))
         if clash:
             raise ValueError(f"extra tags may not redefine the platform's own tags {clash}")
+        for key, tag in value.items():  # AWS's tag limits (the tagging API's model)
+            aws_values.tag_key(key)
+            aws_values.tag_value(tag)
         return value

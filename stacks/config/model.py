@@ -6,6 +6,7 @@ import re
 
 from pydantic import Field, field_validator
 
+from components._lib import aws_values
 from components.app_settings import AppSettings
 from components.registry import RegistrySettings
 from components.security_baseline import SecurityBaselineSettings
@@ -61,9 +62,7 @@ class StackConfig(ConfigModel):
     @field_validator("region")
     @classmethod
     def _region(cls, value: str | None) -> str | None:
-        if value is not None and not _REGION.match(value):
-            raise ValueError("an AWS region name such as eu-west-1 or us-east-1")
-        return value
+        return None if value is None else aws_values.region(value)
 
     @property
     def on_aws(self) -> bool:
