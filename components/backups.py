@@ -242,7 +242,8 @@ class Backups(pulumi.ComponentResource):
                 source_db_instance_arn=instance_arn,
                 kms_key_id=dr_key.key_arn,
                 retention_period=spec.retention_days,
-                opts=dr_opts,
+                # The DR region's point-in-time copy: deleting it loses the DR RPO.
+                opts=pulumi.ResourceOptions.merge(dr_opts, pulumi.ResourceOptions(protect=args.protect)),
             )
         return dr_vault
 

@@ -360,7 +360,8 @@ class EksCluster(pulumi.ComponentResource):
             retention_in_days=spec.log_retention_days,
             kms_key_id=args.kms_key_arn,
             tags=tags,
-            opts=child,
+            deletion_protection_enabled=True if args.protect else None,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         # EKS documents both keys in the cluster role's trust (user guide, "Cross-service confused
         # deputy prevention in Amazon EKS"): this account, and this one cluster.

@@ -233,6 +233,7 @@ def log_group(
         retention_in_days=retention_days,
         kms_key_id=kms_key_arn,
         tags=dict(tags),
+        deletion_protection_enabled=True if protect else None,
         opts=pulumi.ResourceOptions(parent=parent, protect=protect),
     )
 

@@ -262,7 +262,7 @@ class Kafka(DataService):
         """The brokers: private, TLS everywhere, authenticated clients only, encrypted with the stack's
         key, durable topic defaults, both Prometheus exporters and broker logs to an encrypted group."""
         msk = args.settings
-        configuration, broker_logs = self._configuration(name, msk, network, tags)
+        configuration, broker_logs = self._configuration(name, msk, network, tags, protect=args.protect)
         return aws.msk.Cluster(
             f"{name}-cluster",
             cluster_name=name,
@@ -325,7 +325,12 @@ class Kafka(DataService):
         )
 
     def _configuration(
-        self, name: str, msk: KafkaSettings, network: ManagedNetworkArgs, tags: Mapping[str, str]
+        self,
+        name: str,
+        msk: KafkaSettings,
+        network: ManagedNetworkArgs,
+        tags: Mapping[str, str],
+        protect: bool = False,
     ) -> tuple[aws.msk.Configuration, aws.cloudwatch.LogGroup]:
         """The broker settings (no auto-created topics, durable replication) and the broker log group."""
         child = pulumi.ResourceOptions(parent=self)
@@ -344,6 +349,7 @@ class Kafka(DataService):
             kms_key_arn=network.kms_key_arn,
             tags=tags,
             parent=self,
+            protect=protect,
         )
         return configuration, broker_logs
 

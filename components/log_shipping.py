@@ -64,6 +64,11 @@ class LogShippingArgs(ComponentArgs):
     )
     oidc_issuer: Input[str] | None = Field(default=None, description="Its issuer, without https://.")
     tags: Mapping[str, str] = Field(default_factory=dict, description="The stack's tags.")
+    protect: bool = Field(
+        default=True,
+        description="Keep the log group (audit evidence) from deletion: Pulumi's protect and "
+        "CloudWatch's own deletion protection (prod).",
+    )
     chart_version: str = Field(default=FLUENT_BIT_CHART_VERSION, description="The fluent-bit chart, pinned.")
     api_server: InstanceOf[ApiServerEndpoint] = Field(
         default_factory=ApiServerEndpoint,
@@ -129,7 +134,8 @@ class LogShipping(pulumi.ComponentResource):
                 retention_in_days=args.settings.log_retention_days,
                 kms_key_id=args.kms_key_arn,
                 tags=component_tags(args.tags, name),
-                opts=child,
+                deletion_protection_enabled=True if args.protect else None,
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
             )
             role = aws.iam.Role(
                 f"{name}-fluent-bit",

@@ -97,6 +97,11 @@ class NetworkArgs(ComponentArgs):
     region: str = Field(description="The region the zones belong to; names the endpoint services.")
     kms_key_arn: Input[str] = Field(description="The key that encrypts the flow-log group.")
     tags: Mapping[str, str] = Field(default_factory=dict, description="The stack's tags.")
+    protect: bool = Field(
+        default=True,
+        description="Keep the flow-log group (audit evidence) from deletion: Pulumi's protect and "
+        "CloudWatch's own deletion protection (prod).",
+    )
 
 
 class Network(pulumi.ComponentResource):
@@ -328,7 +333,8 @@ class Network(pulumi.ComponentResource):
             retention_in_days=args.settings.flow_log_retention_days,
             kms_key_id=args.kms_key_arn,
             tags=tags,
-            opts=child,
+            deletion_protection_enabled=True if args.protect else None,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         role = service_role(
             f"{name}-flow-logs-role", service="vpc-flow-logs.amazonaws.com", parent=self, tags=tags

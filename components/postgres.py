@@ -334,6 +334,7 @@ class Postgres(DataService):
                 kms_key_arn=network.kms_key_arn,
                 tags=tags,
                 parent=self,
+                protect=args.protect,
             )
             for kind in ("postgresql", "upgrade")
         ]

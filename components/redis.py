@@ -215,6 +215,7 @@ class Redis(DataService):
                 kms_key_arn=network.kms_key_arn,
                 tags=tags,
                 parent=self,
+                protect=args.protect,
             )
             for kind in ("slow-log", "engine-log")
         }

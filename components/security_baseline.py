@@ -218,7 +218,8 @@ class SecurityBaseline(pulumi.ComponentResource):
             retention_in_days=args.trail_log_retention_days,
             kms_key_id=key.arn,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            deletion_protection_enabled=True if args.protect else None,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         role, role_policy = self._log_delivery_role(name, log_group, account, args.region, partition, tags)
         trail = aws.cloudtrail.Trail(

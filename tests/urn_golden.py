@@ -20,33 +20,17 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from policy.rules.stack.protection import STATEFUL_TYPES as PROTECTED_TYPES
 from stacks.preflight.capture import Capture, CapturedResource
 
 GOLDEN_DIR = Path(__file__).parent / "golden" / "urns"
 PROJECT = "groundwork"
 STACK_TYPE = "pulumi:pulumi:Stack"
 
-# What holds data or guards it: replacing any of these loses data, keys or the ability to decrypt.
+# What holds data or guards it: the pack's one list (STACK-PROT-001), plus the log groups
+# (STACK-PROT-002) and StatefulSets, whose replacement loses their evidence or volumes.
 STATEFUL_TYPES = frozenset(
-    {
-        "aws:rds/instance:Instance",
-        "aws:rds/cluster:Cluster",
-        "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
-        "aws:elasticache/replicationGroup:ReplicationGroup",
-        "aws:elasticache/cluster:Cluster",
-        "aws:msk/cluster:Cluster",
-        "aws:kms/key:Key",
-        "aws:backup/vault:Vault",
-        "aws:eks/cluster:Cluster",
-        "aws:secretsmanager/secret:Secret",
-        "aws:s3/bucket:Bucket",
-        "aws:s3/bucketV2:BucketV2",
-        "aws:cloudwatch/logGroup:LogGroup",
-        "aws:ecr/repository:Repository",
-        "aws:route53/zone:Zone",
-        "kubernetes:apps/v1:StatefulSet",
-        "kubernetes:core/v1:PersistentVolumeClaim",
-    }
+    {*PROTECTED_TYPES, "aws:cloudwatch/logGroup:LogGroup", "kubernetes:apps/v1:StatefulSet"}
 )
 
 

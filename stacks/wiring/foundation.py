@@ -56,6 +56,7 @@ def wire_network(platform: Platform) -> None:
             region=config.region or "",
             kms_key_arn=platform.kms.key_arn,
             tags=config.standard_tags,
+            protect=config.protect_stateful_resources,
         ),
         opts=platform.aws_opts(),
     )

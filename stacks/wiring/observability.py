@@ -76,6 +76,7 @@ def wire_monitoring(platform: Platform) -> None:
             settings=mon,
             kms_key_arn=platform.kms.key_arn if cloudwatch and platform.kms else None,
             region=config.region,
+            protect=config.protect_stateful_resources,
             oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_issuer=cluster.oidc_issuer,
             tags=config.standard_tags,

@@ -1,5 +1,7 @@
-"""The stack rule that stateful resources are protected in prod (STACK-PROT-001), on AWS and in the
-cluster (PersistentVolumeClaims, StatefulSets with volume claim templates).
+"""The stack rules that what holds data is protected in prod: stateful resources (STACK-PROT-001), on
+AWS and in the cluster (PersistentVolumeClaims, StatefulSets with volume claim templates), and the log
+groups that hold audit and flow evidence (STACK-PROT-002). `STATEFUL_TYPES` is the one list of
+stateful types: the URN snapshot test (tests/urn_golden.py) reads it too.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from policy.rules.aws.s3 import S3_BUCKETS
 from policy.rules.aws.secretsmanager import SECRET
 
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 
 STATEFUL_TYPES = (
@@ -33,6 +36,9 @@ STATEFUL_TYPES = (
     EBS_VOLUME,
     PVC,
     *S3_BUCKETS,
+    "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
+    "aws:ecr/repository:Repository",
+    "aws:route53/zone:Zone",
 )
 
 
@@ -42,8 +48,9 @@ STATEFUL_TYPES = (
     severity="high",
     description="In the environments of `requireProtectIn` (default prod), every RDS instance/cluster, "
     "ElastiCache cache, MSK cluster, KMS key, Backup vault, S3 bucket, EKS cluster, Secrets "
-    "Manager secret, EBS volume, PersistentVolumeClaim and StatefulSet with volumeClaimTemplates "
-    "has the Pulumi `protect` option. Buckets tagged `ephemeral=true` are skipped. "
+    "Manager secret, EBS volume, RDS cross-region backup replication, ECR repository, Route 53 zone, "
+    "PersistentVolumeClaim and StatefulSet with volumeClaimTemplates has the Pulumi `protect` option. "
+    "Buckets tagged `ephemeral=true` are skipped. "
     "(`retainOnDelete` is not visible to policies, so it cannot count.)",
     rationale="`protect` makes Pulumi refuse to delete the resource, including on a replacement caused by an "
     "innocent-looking change; it is the last line before `pulumi destroy -s prod` or a refactor "
@@ -73,3 +80,30 @@ def stateful_protected(stack: Stack):
             )
 
     yield from each(stack.resources, check)
+
+
+@stack_rule(
+    id="STACK-PROT-002",
+    title="Log groups are protected in prod",
+    severity="high",
+    description="In the environments of `requireProtectIn` (default prod), every CloudWatch log group has "
+    "the Pulumi `protect` option and CloudWatch's own `deletionProtectionEnabled`.",
+    rationale="The log groups hold the evidence an investigation needs (EKS audit logs, VPC flow logs, "
+    "database and broker logs, the audit trail) for up to a year; deleting one, by hand or by a "
+    "refactor, loses it for good.",
+    remediation="Groundwork sets both from `StackConfig.protect_stateful_resources` (true in prod) through "
+    "each component's `protect`; pass it for any log group added outside a component.",
+    thresholds={"requireProtectIn": ["prod"]},
+)
+def log_groups_protected(stack: Stack):
+    if stack.environment not in stack.threshold("requireProtectIn", ["prod"]):
+        return
+
+    def check(r: Resource):
+        missing = [] if r.protect else ["Pulumi protect"]
+        if r.peek("deletionProtectionEnabled") is not True:
+            missing.append("deletionProtectionEnabled")
+        if missing:
+            yield r, f"log group {r.name} lacks {' and '.join(missing)}: it can be deleted with its logs"
+
+    yield from each(stack.of_type(LOG_GROUP), check)
