@@ -182,3 +182,10 @@ def test_profiles_keep_todays_backends():
     ):
         config = _parse(stack)
         assert {getattr(config, kind).backend for kind in SERVICES} == {expected}, stack
+
+
+def test_connection_secret_refuses_a_key_set_other_than_the_contract():
+    from components.datastore import connection_secret
+
+    with pytest.raises(ValueError, match=r"exactly the keys \['host', 'port'\]; got \['host'\]"):
+        connection_secret("x", namespace="apps", values={"host": "h"}, keys=("host", "port"), parent=None)  # type: ignore[arg-type]
