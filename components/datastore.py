@@ -141,12 +141,23 @@ def client_only_security_group(
 
 
 def connection_secret(
-    name: str, *, namespace: str, values: Mapping[str, pulumi.Input[str]], parent: pulumi.Resource
+    name: str,
+    *,
+    namespace: str,
+    values: Mapping[str, pulumi.Input[str]],
+    keys: Sequence[str],
+    parent: pulumi.Resource,
 ) -> k8s.core.v1.Secret:
     """The Secret apps mount or envFrom: host, port, user, password or a reference to it, TLS flag.
 
-    The whole payload travels as a Pulumi secret, so it is encrypted in state and never printed.
+    `keys` is the service's contract: both backends write exactly these keys (a key a backend has no
+    value for is empty), so an app never notices which backend served it. The whole payload travels
+    as a Pulumi secret, so it is encrypted in state and never printed.
     """
+    if set(values) != set(keys):
+        raise ValueError(
+            f"{name}: the connection Secret must have exactly the keys {sorted(keys)}; got {sorted(values)}"
+        )
     return k8s.core.v1.Secret(
         f"{name}-connection",
         metadata=k8s.meta.v1.ObjectMetaArgs(

@@ -46,6 +46,18 @@ KAFKA_UID = 1000  # `appuser` in apache/kafka
 CLIENT_PORTS = {"scram": 9096, "iam": 9098}
 PROMETHEUS_PORTS = (11001, 11002)  # JMX exporter, node exporter
 LOCAL_PORT = 9092
+# The connection Secret's keys, the same on both backends (components.datastore.connection_secret):
+# a key a backend has no value for is empty (no SASL in the cluster, no SCRAM user with IAM only).
+CONNECTION_KEYS = (
+    "bootstrapServers",
+    "bootstrapServersIam",
+    "port",
+    "securityProtocol",
+    "saslMechanism",
+    "username",
+    "password",
+    "tls",
+)
 _TargetTracking = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs
 _PredefinedMetric = (
     aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs
@@ -237,7 +249,9 @@ class Kafka(DataService):
         self._storage_autoscaling(name, cluster, msk, tags)
 
         values = self._connection_values(name, args, network, cluster, auth, tags)
-        secret = connection_secret(name, namespace=args.namespace, values=values, parent=self)
+        secret = connection_secret(
+            name, namespace=args.namespace, values=values, keys=CONNECTION_KEYS, parent=self
+        )
         primary = "scram" if "scram" in auth else "iam"
         self.endpoint = (
             cluster.bootstrap_brokers_sasl_scram if primary == "scram" else cluster.bootstrap_brokers_sasl_iam
@@ -364,7 +378,13 @@ class Kafka(DataService):
     ) -> dict[str, pulumi.Input[str]]:
         """What apps read from the connection Secret: the bootstrap brokers of each mechanism, and the
         SCRAM credentials when SCRAM is on (the password only as a Pulumi secret)."""
-        values: dict[str, pulumi.Input[str]] = {"tls": "true", "securityProtocol": "SASL_SSL"}
+        values: dict[str, pulumi.Input[str]] = {
+            "tls": "true",
+            "securityProtocol": "SASL_SSL",
+            "username": "",
+            "password": "",
+            "bootstrapServersIam": "",
+        }
         if "scram" in auth:
             password = self._scram_secret(name, args, network, cluster, tags)
             values.update(
@@ -470,11 +490,15 @@ class Kafka(DataService):
             namespace=args.namespace,
             values={
                 "bootstrapServers": bootstrap,
-                "host": service_host,
+                "bootstrapServersIam": "",
                 "port": str(LOCAL_PORT),
                 "securityProtocol": "PLAINTEXT",
+                "saslMechanism": "",
+                "username": "",
+                "password": "",
                 "tls": "false",
             },
+            keys=CONNECTION_KEYS,
             parent=self,
         )
         service = k8s.core.v1.Service(

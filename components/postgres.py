@@ -44,6 +44,21 @@ RDS_POSTGRES_VERSION = "18.3"
 POSTGRES_IMAGE = "docker.io/library/postgres:18.4"
 POSTGRES_UID = 999  # the `postgres` user of the Debian-based official image
 PORT = 5432
+# The connection Secret's keys, the same on both backends (components.datastore.connection_secret):
+# RDS leaves `password` empty (IAM auth, or the master secret's ARN); in-cluster leaves the ARN empty.
+CONNECTION_KEYS = (
+    "host",
+    "readerHost",
+    "poolerHost",
+    "port",
+    "database",
+    "username",
+    "password",
+    "passwordSecretArn",
+    "iamAuth",
+    "tls",
+    "sslmode",
+)
 MONITORING_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 
 
@@ -289,10 +304,12 @@ class Postgres(DataService):
                 # RDS keeps the password in Secrets Manager (rotated, KMS-encrypted); apps read it there
                 # or connect with IAM database authentication. It never passes through Pulumi.
                 "passwordSecretArn": master_secret_arn,
+                "password": "",
                 "iamAuth": "true",
                 "tls": "true",
                 "sslmode": "verify-full",
             },
+            keys=CONNECTION_KEYS,
             parent=self,
         )
 
@@ -457,9 +474,12 @@ class Postgres(DataService):
                 "database": args.database_name,
                 "username": args.username,
                 "password": password.result,
+                "passwordSecretArn": "",
+                "iamAuth": "false",
                 "tls": "false",
                 "sslmode": "disable",
             },
+            keys=CONNECTION_KEYS,
             parent=self,
         )
         service = k8s.core.v1.Service(

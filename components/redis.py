@@ -45,6 +45,8 @@ ENGINE_VERSIONS = {"valkey": "9.1", "redis": "7.1"}
 VALKEY_IMAGE = "docker.io/valkey/valkey:9.1.4"
 VALKEY_UID = 999  # the `valkey` user of the Debian-based image
 PORT = 6379
+# The connection Secret's keys, the same on both backends (components.datastore.connection_secret).
+CONNECTION_KEYS = ("host", "readerHost", "port", "username", "password", "tls")
 
 
 _CACHE_NODE = re.compile(r"^cache\.[a-z0-9]+\.(micro|small|medium|large|(\d+)?xlarge)$")
@@ -178,6 +180,7 @@ class Redis(DataService):
                 "password": self._password.result,
                 "tls": "true",
             },
+            keys=CONNECTION_KEYS,
             parent=self,
         )
         self.endpoint = replication_group.primary_endpoint_address
@@ -274,6 +277,7 @@ class Redis(DataService):
                 "password": self._password.result,
                 "tls": "false",
             },
+            keys=CONNECTION_KEYS,
             parent=self,
         )
         service = k8s.core.v1.Service(

@@ -154,7 +154,7 @@ def test_connection_secret_is_a_secret_in_the_app_namespace(managed):
     data = secret.props["stringData"]
     assert data["passwordSecretArn"].startswith("arn:aws:secretsmanager:")
     assert data["tls"] == "true" and data["sslmode"] == "verify-full"
-    assert "password" not in data
+    assert data["password"] == ""  # RDS keeps it in Secrets Manager; it never passes through Pulumi
 
 
 def test_in_cluster_password_is_generated_and_travels_as_a_secret(in_cluster):

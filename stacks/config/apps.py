@@ -101,7 +101,8 @@ def _uses_issues(config: StackConfig, name: str, app: AppSettings) -> list[Confi
         elif used not in DATA_SERVICES and used not in config.apps:
             known = ", ".join([*DATA_SERVICES, *sorted(a for a in config.apps if a != name)])
             issues.append(ConfigIssue(path, used, f"is not a binding of this stack; one of: {known}"))
-    if "kafka" in app.uses and config.on_aws and "iam" not in config.kafka.client_authentication:
+    managed_kafka = config.on_aws and config.kafka.backend == "managed"
+    if "kafka" in app.uses and managed_kafka and "iam" not in config.kafka.client_authentication:
         issues.append(
             ConfigIssue(
                 "kafka.clientAuthentication",

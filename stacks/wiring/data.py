@@ -1,9 +1,10 @@
-"""PostgreSQL, Redis and Kafka: managed on AWS environments, in the cluster for `local`.
+"""PostgreSQL, Redis and Kafka, each on the backend the stack picks (`<service>.backend`).
 
 Runs after the cluster step: every backend writes its connection Secret into the cluster's app
 namespace, and the managed backends admit only the cluster's node security group. The three
-services are wired alike: their settings from the stack config, the network on AWS (managed
-backend) or the cluster's StorageClass (in-cluster), and the same handle for later areas.
+services are wired alike: their settings from the stack config, the network (managed backend) or
+the cluster's StorageClass (in-cluster: kind's class on local, the encrypted gp3 class on EKS), and
+the same handle for later areas.
 """
 
 from __future__ import annotations
@@ -54,12 +55,13 @@ def wire_data(platform: Platform) -> None:
             f"{config.stack}: the data services need the cluster (its Kubernetes provider, "
             "StorageClass and app namespace); wire the cluster step before wire_data"
         )
-    network = _managed_network(platform, cluster) if config.on_aws else None
     opts = _opts(platform, cluster)
     for kind, (component, args_model) in SERVICES.items():
         settings = getattr(config, kind)
         if not settings.enabled:
             continue
+        # The config refuses `managed` on local and `inCluster` in prod (stacks.config.data).
+        network = _managed_network(platform, cluster) if settings.backend == "managed" else None
         args = args_model(
             settings=settings,
             namespace=cluster.app_namespace,
