@@ -7,6 +7,7 @@ import re
 from pydantic import Field, field_validator
 
 from components.app_settings import AppSettings
+from components.dns import DnsSettings
 from components.registry import RegistrySettings
 from components.security_baseline import SecurityBaselineSettings
 from stacks.config.apps import apps_issues
@@ -15,6 +16,7 @@ from stacks.config.base import ConfigModel, Environment
 from stacks.config.cluster import ClusterConfig, cluster_issues
 from stacks.config.common import Tags
 from stacks.config.data import KafkaConfig, PostgresConfig, RedisConfig, data_issues
+from stacks.config.edge import edge_issues
 from stacks.config.errors import ConfigIssue
 from stacks.config.monitoring import MonitoringConfig, monitoring_issues
 from stacks.config.network import NetworkConfig
@@ -51,6 +53,11 @@ class StackConfig(ConfigModel):
         default_factory=dict,
         description="The teams' own services, by app name (a DNS label): image, port, replicas, "
         "bindings to the stack's data services, secrets, SLOs (docs/apps.md). Defaults to none.",
+    )
+    dns: DnsSettings | None = Field(
+        default=None,
+        description="The stack's domain and its Route 53 zone (created or existing), where exposed apps "
+        "get their names and the certificate is validated. Defaults to none (no app exposed).",
     )
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     security_baseline: SecurityBaselineSettings = Field(default_factory=SecurityBaselineSettings)
@@ -93,6 +100,7 @@ def cross_field_issues(config: StackConfig) -> list[ConfigIssue]:
         *monitoring_issues(config.environment, config.monitoring),
         *backups_issues(config.environment, config.region, config.backups),
         *apps_issues(config),
+        *edge_issues(config),
         *security_baseline_issues(
             config.environment, config.security_baseline, config.monitoring.alarms.enabled
         ),
