@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from policy.analyzer import evaluate
 from stacks.preflight.runner import capture_stack
 from tests.cluster_helpers import charts, one, role_policy_for
 
@@ -81,3 +82,40 @@ def test_prod_uses_an_existing_zone_by_id_for_records_and_add_ons(prod_existing)
     assert record.props["zoneId"] == EXISTING
     values = charts(prod_existing)["external-dns"].props["values"]
     assert f"--zone-id-filter={EXISTING}" in values["extraArgs"]
+
+
+DIGEST = "sha256:" + "4f" * 32
+
+
+@pytest.fixture(scope="module")
+def prod_exposed():
+    apps = {
+        "api": {
+            "image": {"repository": "api", "digest": DIGEST},
+            "replicas": {"min": 3},
+            "expose": "public",
+            "host": "api",
+        },
+        "web": {
+            "image": {"repository": "web", "digest": DIGEST},
+            "port": 3000,
+            "replicas": {"min": 3},
+            "expose": "internal",
+        },
+    }
+    dns = {"zoneName": "example.com", "createZone": True}
+    return capture_stack("prod", overrides={"groundwork:dns": dns, "groundwork:apps": apps})
+
+
+def test_prod_with_a_public_and_an_internal_app_passes_prods_gate(prod_exposed):
+    report = evaluate(prod_exposed, "prod")
+    assert [(f.rule_id, f.resource_name, f.message) for f in report.blocking] == []
+
+
+def test_prod_albs_keep_deletion_protection_and_the_zone_is_protected(prod_exposed):
+    assert prod_exposed.of_type(ZONE)[0].protect
+    for ingress in prod_exposed.of_type("kubernetes:networking.k8s.io/v1:Ingress"):
+        attributes = ingress.props["metadata"]["annotations"][
+            "alb.ingress.kubernetes.io/load-balancer-attributes"
+        ]
+        assert "deletion_protection.enabled=true" in attributes.split(",")
