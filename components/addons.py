@@ -177,6 +177,13 @@ class AwsIntegration(ComponentArgs):
     )
 
 
+class HostedZone(ComponentArgs):
+    """The stack's Route 53 zone as the Dns component built or found it (`groundwork:dns`)."""
+
+    zone_id: Input[str] = Field(description="The hosted zone's id (an Output when this stack creates it).")
+    domain: str = Field(description="The zone's name.")
+
+
 class PlatformAddonsArgs(ComponentArgs):
     """The settings plus where the add-ons run."""
 
@@ -193,11 +200,24 @@ class PlatformAddonsArgs(ComponentArgs):
         default=None,
         description="Prometheus's pods; when set, they may reach the controllers' metrics ports.",
     )
+    zone: HostedZone | None = Field(
+        default=None,
+        description="The stack's zone from groundwork:dns; takes the place of settings.hostedZoneId.",
+    )
+
+    @property
+    def hosted_zone(self) -> HostedZone | None:
+        """The zone external-dns and the DNS-01 solver work in: groundwork:dns's, else the settings'."""
+        if self.zone is not None:
+            return self.zone
+        if self.settings.hosted_zone_id is not None and self.settings.domain is not None:
+            return HostedZone(zone_id=self.settings.hosted_zone_id, domain=self.settings.domain)
+        return None
 
     @model_validator(mode="after")
     def _issuer_reachable(self) -> PlatformAddonsArgs:
         addons = self.settings
-        if addons.cert_manager_issuer != "self-signed" and self.aws is None and addons.hosted_zone_id is None:
+        if addons.cert_manager_issuer != "self-signed" and self.aws is None and self.hosted_zone is None:
             raise SettingError(
                 "certManagerIssuer",
                 addons.cert_manager_issuer,
@@ -242,8 +262,8 @@ class PlatformAddons(pulumi.ComponentResource):
             self._cluster_autoscaler(args.aws)
             self._load_balancer_controller(args.aws)
             self.cluster_secret_store = self._external_secrets(args.aws)
-            if args.settings.hosted_zone_id is not None:
-                self._external_dns(args.aws)
+            if args.hosted_zone is not None:
+                self._external_dns(args.aws, args.hosted_zone)
         self.register_outputs(
             {
                 "cluster_issuer": self.cluster_issuer,
@@ -453,16 +473,16 @@ class PlatformAddons(pulumi.ComponentResource):
             depends_on=[role],
         )
 
-    def _external_dns(self, aws_args: AwsIntegration) -> None:
+    def _external_dns(self, aws_args: AwsIntegration, zone: HostedZone) -> None:
         namespace = sa = "external-dns"
-        zone_id = self._settings.hosted_zone_id or ""
+        zone_id = zone.zone_id
         ns = self._namespace(namespace, metrics_ports=(7979,))
         role = self._irsa(
             sa,
             aws_args,
             namespace,
             sa,
-            _partition(self).apply(lambda partition: external_dns_policy(zone_id, partition)),
+            pulumi.Output.all(zone_id, _partition(self)).apply(lambda z: external_dns_policy(z[0], z[1])),
         )
         self._chart(
             "external-dns",
@@ -472,8 +492,8 @@ class PlatformAddons(pulumi.ComponentResource):
                 "policy": "upsert-only",
                 "registry": "txt",
                 "txtOwnerId": aws_args.cluster_name,
-                "domainFilters": [self._settings.domain],
-                "extraArgs": [f"--zone-id-filter={zone_id}"],
+                "domainFilters": [zone.domain],
+                "extraArgs": [pulumi.Output.concat("--zone-id-filter=", zone_id)],
                 "sources": ["service", "ingress"],
                 "podSecurityContext": RESTRICTED_POD,
                 "securityContext": RESTRICTED_CONTAINER,
@@ -520,14 +540,17 @@ class PlatformAddons(pulumi.ComponentResource):
             "global": {"priorityClassName": "system-cluster-critical"},
         }
         depends: list[pulumi.Resource] = [ns]
-        if self._args.aws is not None and self._settings.hosted_zone_id is not None:
-            zone_id = self._settings.hosted_zone_id
+        zone = self._args.hosted_zone
+        if self._args.aws is not None and zone is not None:
+            zone_id = zone.zone_id
             role = self._irsa(
                 sa,
                 self._args.aws,
                 namespace,
                 sa,
-                _partition(self).apply(lambda partition: cert_manager_dns01_policy(zone_id, partition)),
+                pulumi.Output.all(zone_id, _partition(self)).apply(
+                    lambda z: cert_manager_dns01_policy(z[0], z[1])
+                ),
             )
             values["serviceAccount"]["annotations"] = {"eks.amazonaws.com/role-arn": role.arn}
             depends.append(role)
@@ -538,13 +561,14 @@ class PlatformAddons(pulumi.ComponentResource):
         if issuer == "self-signed":
             spec: dict[str, Any] = {"selfSigned": {}}
         else:
-            if self._settings.hosted_zone_id is not None and self._args.aws is not None:
+            zone = self._args.hosted_zone
+            if zone is not None and self._args.aws is not None:
                 solver: dict[str, Any] = {
-                    "selector": {"dnsZones": [self._settings.domain]},
+                    "selector": {"dnsZones": [zone.domain]},
                     "dns01": {
                         "route53": {
                             "region": self._args.aws.region,
-                            "hostedZoneID": self._settings.hosted_zone_id,
+                            "hostedZoneID": zone.zone_id,
                         }
                     },
                 }

@@ -11,12 +11,12 @@ mutable tag in prod) live in stacks/config/apps.py. The edge issue adds `expose`
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pulumi
 from pydantic import AfterValidator, Field, InstanceOf, field_validator, model_validator
 
-from components._lib.args import ComponentArgs
+from components._lib.args import ComponentArgs, SettingError
 from components._lib.inputs import StrInput
 from components._lib.quantity import cpu_text, memory_bytes, millicores
 from components.app_bindings import KafkaBinding, PostgresBinding, RedisBinding
@@ -36,6 +36,8 @@ _SECRET_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _EXTERNAL_PATH = re.compile(r"^[a-z0-9]+(?:[._/-][a-z0-9]+)*$")
+_HOST_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_HTTP_PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,254}$")
 
 
 def _is_external(repository: str) -> bool:
@@ -268,6 +270,19 @@ class AppSettings(ComponentArgs):
     run_as_user: int = Field(
         default=10001, ge=1, le=2**31 - 1, description="The non-root UID (and GID) the container runs as."
     )
+    expose: Literal["public", "internal", "none"] = Field(
+        default="none",
+        description="Serve the app over HTTPS on the stack's shared internet-facing (public) or "
+        "VPC-only (internal) load balancer, at `host` under groundwork:dns.zoneName. Defaults to none.",
+    )
+    host: str | None = Field(
+        default=None,
+        description="The app's name under the zone: one label (api → api.<zoneName>), the full name, "
+        "or the zone itself (@). Defaults to the app's name when exposed.",
+    )
+    paths: tuple[str, ...] = Field(
+        default=("/",), min_length=1, max_length=10, description="Path prefixes routed to the app."
+    )
 
     @field_validator("port")
     @classmethod
@@ -277,6 +292,41 @@ class AppSettings(ComponentArgs):
                 "a TCP port 1024-65535 (the container runs as non-root and cannot bind below 1024)"
             )
         return value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str | None) -> str | None:
+        if value is not None and value != "@" and not all(_HOST_LABEL.match(x) for x in value.split(".")):
+            raise ValueError(
+                "a DNS name under the zone: lower-case labels of letters, digits and -, e.g. api, "
+                "or @ for the zone itself"
+            )
+        return value
+
+    @field_validator("paths")
+    @classmethod
+    def _paths(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [path for path in value if not _HTTP_PATH.match(path)]
+        if bad:
+            raise ValueError(f"HTTP path prefixes starting with / (letters, digits, - . _ ~ /), not {bad}")
+        duplicates = sorted({path for path in value if value.count(path) > 1})
+        if duplicates:
+            raise ValueError(f"{duplicates} listed more than once")
+        return value
+
+    @model_validator(mode="after")
+    def _host_needs_expose(self) -> AppSettings:
+        if self.expose == "none" and (self.host is not None or self.paths != ("/",)):
+            raise SettingError(
+                "host" if self.host is not None else "paths",
+                self.host if self.host is not None else list(self.paths),
+                "has no effect while expose is none; set expose: public or internal, or drop it",
+            )
+        return self
+
+    @property
+    def exposed(self) -> bool:
+        return self.expose != "none"
 
     @field_validator("uses")
     @classmethod

@@ -111,6 +111,7 @@ class Network(pulumi.ComponentResource):
     private_subnet_ids: pulumi.Output[list[str]]
     database_subnet_ids: pulumi.Output[list[str]]
     # Known before deployment (the plan is arithmetic on the VPC range): NetworkPolicies name them.
+    public_subnet_cidrs: list[str]
     private_subnet_cidrs: list[str]
     database_subnet_cidrs: list[str]
     availability_zones: pulumi.Output[list[str]]
@@ -169,6 +170,7 @@ class Network(pulumi.ComponentResource):
         self.public_subnet_ids = pulumi.Output.all(*[s.id for s in subnets["public"]])
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in subnets["private"]])
         self.database_subnet_ids = pulumi.Output.all(*[s.id for s in subnets["database"]])
+        self.public_subnet_cidrs = [str(cidr) for cidr in plan.public]
         self.private_subnet_cidrs = [str(cidr) for cidr in plan.private]
         self.database_subnet_cidrs = [str(cidr) for cidr in plan.database]
         self.availability_zones = pulumi.Output.from_input(zones)

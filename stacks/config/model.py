@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from components._lib import aws_values
 from components.app_settings import AppSettings
+from components.dns import DnsSettings
 from components.registry import RegistrySettings
 from components.security_baseline import SecurityBaselineSettings
 from stacks.config.apps import apps_issues
@@ -17,6 +18,7 @@ from stacks.config.cluster import ClusterConfig, cluster_issues
 from stacks.config.common import Tags
 from stacks.config.cost import BudgetConfig, UsageAssumptions, budget_issues
 from stacks.config.data import KafkaConfig, PostgresConfig, RedisConfig, data_issues
+from stacks.config.edge import edge_issues
 from stacks.config.errors import ConfigIssue
 from stacks.config.monitoring import MonitoringConfig, monitoring_issues
 from stacks.config.network import NetworkConfig
@@ -53,6 +55,11 @@ class StackConfig(ConfigModel):
         default_factory=dict,
         description="The teams' own services, by app name (a DNS label): image, port, replicas, "
         "bindings to the stack's data services, secrets, SLOs (docs/apps.md). Defaults to none.",
+    )
+    dns: DnsSettings | None = Field(
+        default=None,
+        description="The stack's domain and its Route 53 zone (created or existing), where exposed apps "
+        "get their names and the certificate is validated. Defaults to none (no app exposed).",
     )
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     security_baseline: SecurityBaselineSettings = Field(default_factory=SecurityBaselineSettings)
@@ -95,6 +102,7 @@ def cross_field_issues(config: StackConfig) -> list[ConfigIssue]:
         *monitoring_issues(config.environment, config.monitoring),
         *backups_issues(config.environment, config.region, config.backups),
         *apps_issues(config),
+        *edge_issues(config),
         *security_baseline_issues(
             config.environment, config.security_baseline, config.monitoring.alarms.enabled
         ),

@@ -210,6 +210,34 @@ def _event_rule(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str,
     return {"name": name, "arn": _arn("events", region, f"rule/{name}")}
 
 
+def _hosted_zone(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    zone_id = "Z" + _digest(args.name, 20).upper()
+    return {
+        "zoneId": zone_id,
+        "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
+        "nameServers": [
+            f"ns-{i}.awsdns-{i:02d}.{tld}" for i, tld in enumerate(("com", "net", "org", "co.uk"))
+        ],
+    }
+
+
+def _certificate(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    """ACM gives apex and wildcard of one name the same validation CNAME."""
+    domain = args.inputs.get("domainName", args.name)
+    names = [domain, *args.inputs.get("subjectAlternativeNames", [])]
+    token = _digest(domain, 32)
+    record = {
+        "resourceRecordName": f"_{token}.{domain.removeprefix('*.')}.",
+        "resourceRecordType": "CNAME",
+        "resourceRecordValue": f"_{_digest(token, 32)}.acm-validations.aws.",
+    }
+    return {"domainValidationOptions": [{"domainName": name, **record} for name in names]}
+
+
+def _record(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    return {"fqdn": str(args.inputs.get("name", args.name)).rstrip(".")}
+
+
 # Outputs that a real provider computes, by resource type. An area adds the types it creates.
 COMPUTED_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dict[str, Any]]] = {
     "aws:ec2/eip:Eip": _eip,
@@ -234,6 +262,9 @@ COMPUTED_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dic
     "aws:ecr/repository:Repository": _ecr_repository,
     "aws:cloudtrail/trail:Trail": _cloudtrail,
     "aws:cloudwatch/eventRule:EventRule": _event_rule,
+    "aws:route53/zone:Zone": _hosted_zone,
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:route53/record:Record": _record,
     "aws:guardduty/detector:Detector": lambda args, region: {"accountId": ACCOUNT_ID},
     # Deterministic and obviously fake; the program must still treat it as a secret.
     "random:index/randomPassword:RandomPassword": lambda args, region: {

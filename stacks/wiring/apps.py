@@ -20,6 +20,7 @@ from components.namespace import Peer, internet, ip_range, pods
 from components.postgres_pooling import PGBOUNCER_PORT
 from components.registry import Registry, RegistryArgs
 from stacks.wiring.cluster import secrets_path
+from stacks.wiring.edge import load_balancer_peers
 from stacks.wiring.platform import ClusterHandle, DatastoreHandle, Platform
 
 # The data services' client ports: MSK's IAM listener, and the in-cluster broker.
@@ -56,6 +57,7 @@ def wire_apps(platform: Platform) -> None:
                 kafka=bindings.get("kafka") if "kafka" in settings.uses else None,
                 uses_apps={used: config.apps[used].port for used in settings.uses if used in config.apps},
                 callers=tuple(sorted(other for other, spec in config.apps.items() if name in spec.uses)),
+                ingress_peers=load_balancer_peers(platform, settings),
                 scraper=getattr(monitoring, "prometheus", None),
                 aws=_aws(platform, cluster),
                 secret_store=getattr(addons, "cluster_secret_store", None),

@@ -27,6 +27,7 @@ from components.namespace import (
     environment_labels,
 )
 from stacks.config import StackConfig
+from stacks.wiring.edge import hosted_zone
 from stacks.wiring.platform import ClusterHandle, Platform
 
 
@@ -71,6 +72,7 @@ def wire_cluster(platform: Platform) -> None:
             tags=config.standard_tags if config.on_aws else {},
             environment=config.environment,
             metrics_scraper=prometheus_peer() if config.monitoring.enabled else None,
+            zone=hosted_zone(platform),
         ),
         opts=built.addons_opts,
     )

@@ -1,0 +1,143 @@
+"""The apps' HTTPS entry: one Ingress per exposed app, joining the stack's shared ALB for its exposure.
+
+Every app exposed `public` joins the IngressGroup `<prefix>-public` (one internet-facing ALB), every
+`internal` one `<prefix>-internal` (one ALB inside the VPC), rather than one ALB per app: the ALB is
+billed per hour, and one certificate (components.dns) covers every host. The AWS Load Balancer
+Controller (v3.5.0, the pinned chart's app version) reads the annotations below; their names are
+those of its docs/guide/ingress/annotations.md at that tag. The load balancer settings (`scheme`,
+`ssl-redirect`, `ssl-policy`, `load-balancer-attributes`) are "Exclusive" there: every Ingress of a
+group must carry the same value or the controller refuses the whole group, so each Ingress carries
+all of them, built from the one exposure they share, never from the app.
+
+Both ALBs are placed in the public subnets (`subnets`), the internal one too: its scheme gives it
+private addresses only, and the public subnets hold no pods (the VPC CNI gives pods addresses in the
+private subnets), so an app's NetworkPolicy admits its ALB by the public subnets' ranges without
+admitting every pod of the VPC, which the private subnets' ranges would.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pydantic import Field, field_validator
+
+from components._lib.args import ComponentArgs, Input
+from components.addons import TLS_POLICY
+
+PREFIX = "alb.ingress.kubernetes.io"
+SCHEMES = {"public": "internet-facing", "internal": "internal"}
+_GROUP = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,50}[a-z0-9])?$")
+
+
+class IngressRoute(ComponentArgs):
+    """One exposed app: where the ALB sends which host and paths."""
+
+    app: str = Field(min_length=1, max_length=40, description="The app; its Service has the same name.")
+    exposure: Literal["public", "internal"] = Field(description="Which shared load balancer it joins.")
+    host: str = Field(min_length=3, max_length=253, description="The full name it answers on.")
+    paths: tuple[str, ...] = Field(min_length=1, max_length=10, description="Path prefixes.")
+    port: int = Field(ge=1024, le=65535, description="The Service port (the container's port).")
+    health_path: str | None = Field(
+        default="/healthz",
+        description="The target group's health check path (the app's health.path); None leaves the "
+        "controller's default, /.",
+    )
+
+
+class AppIngressesArgs(ComponentArgs):
+    """The exposed apps, the certificate and what the load balancers must keep on."""
+
+    group_prefix: str = Field(description="Prefix of the IngressGroup names (the stack's name).")
+    namespace: str = Field(description="The app namespace.")
+    routes: tuple[IngressRoute, ...] = Field(min_length=1, description="One per exposed app.")
+    certificate_arn: Input[str] = Field(
+        exclude=True,
+        description="The validated ACM certificate (components.dns), used by the HTTPS listener.",
+    )
+    subnet_ids: Input[list[str]] = Field(
+        exclude=True,
+        description="Where both ALBs live: the public subnets, which hold no pods, so the apps' "
+        "NetworkPolicies can admit the ALBs by those subnets' ranges alone.",
+    )
+    ingress_class: str = Field(default="alb", description="The Load Balancer Controller's IngressClass.")
+    ssl_policy: str = Field(default=TLS_POLICY, description="The HTTPS listener's TLS policy.")
+    deletion_protection: bool = Field(
+        default=True, description="The ALBs refuse deletion (the stack's stateful protection)."
+    )
+
+    @field_validator("group_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not _GROUP.match(value):
+            raise ValueError("lower-case letters, digits, - and ., at most 52 characters (group.name <= 63)")
+        return value
+
+
+def group_annotations(args: AppIngressesArgs, exposure: str) -> dict[str, pulumi.Input[str]]:
+    """What every Ingress of one exposure carries: the same value for each Exclusive annotation."""
+    attributes = {
+        "deletion_protection.enabled": str(args.deletion_protection).lower(),
+        "routing.http.drop_invalid_header_fields.enabled": "true",
+    }
+    return {
+        f"{PREFIX}/group.name": f"{args.group_prefix}-{exposure}",
+        f"{PREFIX}/scheme": SCHEMES[exposure],
+        f"{PREFIX}/target-type": "ip",
+        f"{PREFIX}/listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}]),
+        f"{PREFIX}/ssl-redirect": "443",
+        f"{PREFIX}/certificate-arn": args.certificate_arn,
+        f"{PREFIX}/subnets": pulumi.Output.from_input(args.subnet_ids).apply(",".join),
+        f"{PREFIX}/ssl-policy": args.ssl_policy,
+        f"{PREFIX}/load-balancer-attributes": ",".join(f"{k}={v}" for k, v in attributes.items()),
+    }
+
+
+class AppIngresses(pulumi.ComponentResource):
+    """One Ingress per exposed app, in the app namespace, joined to its exposure's IngressGroup."""
+
+    hosts: dict[str, str]
+
+    def __init__(self, name: str, args: AppIngressesArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("groundwork:edge:AppIngresses", name, None, opts)
+        self.hosts = {}
+        for route in args.routes:
+            annotations = group_annotations(args, route.exposure)
+            if route.health_path is not None:
+                annotations[f"{PREFIX}/healthcheck-path"] = route.health_path
+            backend = k8s.networking.v1.IngressBackendArgs(
+                service=k8s.networking.v1.IngressServiceBackendArgs(
+                    name=route.app, port=k8s.networking.v1.ServiceBackendPortArgs(number=route.port)
+                )
+            )
+            k8s.networking.v1.Ingress(
+                f"{name}-{route.app}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=route.app,
+                    namespace=args.namespace,
+                    annotations=annotations,
+                    labels={"app.kubernetes.io/name": route.app, "app.kubernetes.io/managed-by": "pulumi"},
+                ),
+                spec=k8s.networking.v1.IngressSpecArgs(
+                    ingress_class_name=args.ingress_class,
+                    rules=[
+                        k8s.networking.v1.IngressRuleArgs(
+                            host=route.host,
+                            http=k8s.networking.v1.HTTPIngressRuleValueArgs(
+                                paths=[
+                                    k8s.networking.v1.HTTPIngressPathArgs(
+                                        path=path, path_type="Prefix", backend=backend
+                                    )
+                                    for path in route.paths
+                                ]
+                            ),
+                        )
+                    ],
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.hosts[route.app] = route.host
+        self.register_outputs({"hosts": self.hosts})

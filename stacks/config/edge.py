@@ -1,0 +1,111 @@
+"""Rules about `groundwork:dns` and the apps' `expose`/`host`/`paths` that need the whole stack.
+
+One model's own rules live on it (components.dns.DnsSettings: a DNS name, createZone or zoneId;
+components.app_settings.AppSettings: a host of DNS labels, paths starting with /). Here: an exposed
+app needs the stack's zone on AWS, its host must be the zone or one label under it (the one wildcard
+certificate covers no deeper name), no two apps answer the same host and path, and the cluster
+add-ons' zone (external-dns, the ACME DNS-01 solver) is the same zone.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from stacks.config.errors import ConfigIssue
+
+if TYPE_CHECKING:
+    from components.app_settings import AppSettings
+    from stacks.config.model import StackConfig
+
+
+def app_host(name: str, app: AppSettings, zone: str) -> str | None:
+    """The full name an exposed app answers on, or None when its host is not the zone or one label
+    under it. `host` defaults to the app's name; `@` is the zone itself."""
+    host = app.host or name
+    if host == "@" or host == zone:
+        return zone
+    if host.endswith(f".{zone}"):
+        host = host[: -len(zone) - 1]
+    return f"{host}.{zone}" if "." not in host else None
+
+
+def edge_issues(config: StackConfig) -> list[ConfigIssue]:
+    if not config.on_aws:
+        if config.dns is not None:
+            return [
+                ConfigIssue(
+                    "dns",
+                    config.dns.zone_name,
+                    "must be unset in local: local creates no Route 53 zone or ACM certificate",
+                )
+            ]
+        return []
+    exposed = {name: app for name, app in sorted(config.apps.items()) if app.exposed}
+    if config.dns is None:
+        return [
+            ConfigIssue(
+                f"apps.{name}.expose",
+                app.expose,
+                "needs groundwork:dns (zoneName, and createZone: true or zoneId): the app's name and "
+                "its certificate live in the stack's zone",
+            )
+            for name, app in exposed.items()
+        ]
+    return [*_host_issues(config, exposed), *_addon_zone_issues(config)]
+
+
+def _host_issues(config: StackConfig, exposed: dict[str, AppSettings]) -> list[ConfigIssue]:
+    zone = config.dns.zone_name if config.dns else ""
+    issues: list[ConfigIssue] = []
+    routes: dict[tuple[str, str], str] = {}
+    for name, app in exposed.items():
+        host = app_host(name, app, zone)
+        if host is None:
+            issues.append(
+                ConfigIssue(
+                    f"apps.{name}.host",
+                    app.host or name,
+                    f"must be {zone}, @, or one label under it (api or api.{zone}): the stack's "
+                    f"certificate covers {zone} and *.{zone} only",
+                )
+            )
+            continue
+        if len(host) > 253:
+            issues.append(ConfigIssue(f"apps.{name}.host", app.host, "the full name exceeds 253 characters"))
+            continue
+        for path in app.paths:
+            other = routes.setdefault((host, path), name)
+            if other != name:
+                issues.append(
+                    ConfigIssue(
+                        f"apps.{name}.paths",
+                        path,
+                        f"apps.{other} already serves {host}{path}; give one of them another host or path",
+                    )
+                )
+    return issues
+
+
+def _addon_zone_issues(config: StackConfig) -> list[ConfigIssue]:
+    """external-dns and the ACME solver must work in the zone the apps' names live in."""
+    dns, addons = config.dns, config.cluster.addons
+    if dns is None or addons.hosted_zone_id is None:
+        return []
+    if dns.create_zone or addons.hosted_zone_id != dns.zone_id:
+        return [
+            ConfigIssue(
+                "cluster.addons.hostedZoneId",
+                addons.hosted_zone_id,
+                f"names another zone than groundwork:dns ({dns.zone_id or 'created by this stack'}); "
+                "drop it: the add-ons follow groundwork:dns",
+            )
+        ]
+    if addons.domain != dns.zone_name:
+        return [
+            ConfigIssue(
+                "cluster.addons.domain",
+                addons.domain,
+                f"must equal groundwork:dns.zoneName ({dns.zone_name}), or drop it",
+            )
+        ]
+    return []

@@ -1,0 +1,95 @@
+"""The edge area: the stack's zone and certificate (`groundwork:dns`), before the cluster's add-ons,
+which manage records in that zone (external-dns) and solve ACME DNS-01 challenges there."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.addons import HostedZone
+from components.app_settings import AppSettings
+from components.dns import Dns, DnsArgs
+from components.edge import AppIngresses, AppIngressesArgs, IngressRoute
+from components.namespace import Peer
+from stacks.config.edge import app_host
+from stacks.wiring.platform import Platform
+
+
+def wire_dns(platform: Platform) -> None:
+    config = platform.config
+    if config.dns is None or not config.on_aws:
+        return
+    dns = Dns(
+        f"{config.stack}-dns",
+        DnsArgs(settings=config.dns, protect=config.protect_stateful_resources, tags=config.standard_tags),
+        opts=platform.aws_opts(),
+    )
+    platform.components["dns"] = dns
+    platform.exports.update(
+        {
+            "dns_zone_id": dns.zone_id,
+            "dns_name_servers": dns.name_servers,
+            "certificate_arn": dns.certificate_arn,
+        }
+    )
+
+
+def hosted_zone(platform: Platform) -> HostedZone | None:
+    """The zone `wire_dns` built or found, as the add-ons take it; None without groundwork:dns."""
+    dns = platform.components.get("dns")
+    if not isinstance(dns, Dns) or platform.config.dns is None:
+        return None
+    return HostedZone(zone_id=dns.zone_id, domain=platform.config.dns.zone_name)
+
+
+def load_balancer_peers(platform: Platform, settings: AppSettings) -> tuple[Peer, ...]:
+    """Where the ALB of an exposed app connects from: with target type ip it opens connections to the
+    pod from its own addresses, in the public subnets for both exposures (components.edge says why).
+    An app that is not exposed admits no load balancer."""
+    network = platform.network
+    if not settings.exposed or network is None or platform.config.dns is None:
+        return ()
+    return tuple(Peer(cidr=cidr) for cidr in network.public_subnet_cidrs)
+
+
+def wire_ingress(platform: Platform) -> None:
+    """One Ingress per exposed app, joined to its exposure's shared ALB (components.edge)."""
+    config = platform.config
+    dns = platform.components.get("dns")
+    network = platform.network
+    if not isinstance(dns, Dns) or config.dns is None or platform.cluster is None or network is None:
+        return
+    routes = tuple(
+        IngressRoute(
+            app=name,
+            exposure=app.expose,
+            host=app_host(name, app, config.dns.zone_name) or "",
+            paths=app.paths,
+            port=app.port,
+            health_path=app.health.path,
+        )
+        for name, app in sorted(config.apps.items())
+        if app.expose != "none"
+    )
+    if not routes:
+        return
+    ingresses = AppIngresses(
+        f"{config.stack}-ingress",
+        AppIngressesArgs(
+            group_prefix=config.stack,
+            namespace=platform.cluster.app_namespace,
+            routes=routes,
+            certificate_arn=dns.certificate_arn,
+            subnet_ids=network.public_subnet_ids,
+            deletion_protection=config.protect_stateful_resources,
+        ),
+        opts=pulumi.ResourceOptions(
+            providers={"kubernetes": platform.cluster.k8s_provider},
+            depends_on=[
+                c
+                for k, c in platform.components.items()
+                if k in ("addons", *[f"app-{r.app}" for r in routes])
+            ],
+        ),
+    )
+    platform.components["ingress"] = ingresses
+    platform.exports["app_hosts"] = {name: f"https://{host}" for name, host in ingresses.hosts.items()}
