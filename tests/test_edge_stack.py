@@ -104,7 +104,18 @@ def prod_exposed():
         },
     }
     dns = {"zoneName": "example.com", "createZone": True}
-    return capture_stack("prod", overrides={"groundwork:dns": dns, "groundwork:apps": apps})
+    # Exposing apps adds two load balancers and a zone the plan's budget never priced: the stack
+    # raises its budget openly, as AWS-COST-001 asks, rather than the gate looking away.
+    edge = {
+        "monthlyUsd": 60,
+        "reason": "the public and internal application load balancers of the exposed apps, and the zone",
+    }
+    overrides = {
+        "groundwork:dns": dns,
+        "groundwork:apps": apps,
+        "groundwork:budget": {"deltas": {"edge": edge}},
+    }
+    return capture_stack("prod", overrides=overrides)
 
 
 def test_prod_with_a_public_and_an_internal_app_passes_prods_gate(prod_exposed):

@@ -22,6 +22,7 @@ FREE_TYPES: dict[str, str] = {
     "aws:accessanalyzer/analyzer:Analyzer": "an external-access analyzer is free (unused-access "
     "analyzers, billed per role, are not created)",
     "aws:acm/certificate:Certificate": "public ACM certificates are free",
+    "aws:acm/certificateValidation:CertificateValidation": "it only waits for ACM; nothing billable",
     "aws:cloudtrail/trail:Trail": "the first copy of management events is free and the trail records "
     "no data events; its bucket and log group are priced on their own",
     "aws:guardduty/detectorFeature:DetectorFeature": "priced on its detector (the GuardDuty assumption)",
