@@ -466,3 +466,9 @@ def test_drift_report_exit_codes(tmp_path):
     assert run({"steps": []}, 0, {"steps": []}, 0) == 0
     assert run(REFRESH, 255, PREVIEW, 255) == 2
     assert run(None, 255, {"steps": []}, 0) == 1
+
+
+def test_pull_requests_lint_before_they_test():
+    """The linter configured is the linter run: the PR job runs `make lint` (ruff) before the suite."""
+    runs = [step.get("run") for step in load("pull-request.yml")["jobs"]["test"]["steps"]]
+    assert runs.index("make lint") < runs.index("make test")
