@@ -146,7 +146,11 @@ class SecurityBaselineArgs(SecurityBaselineSettings):
         default=None, exclude=True, description="A us-east-1 provider; None when the stack is in us-east-1."
     )
     tags: dict[str, str] = Field(default_factory=dict, exclude=True, description="The stack's tags.")
-    protect: bool = Field(default=False, exclude=True, description="Protect the key and buckets (prod).")
+    protect: bool = Field(
+        default=True,
+        exclude=True,
+        description="Protect the key, buckets and log group (prod; the secure default).",
+    )
 
 
 class SecurityBaseline(pulumi.ComponentResource):

@@ -8,6 +8,7 @@ merged over the profile key by key. `docs/config.md` shows the result for every 
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 # Budgets are the seed plans' monthly estimates (design.md environment table); qa sits with dev.
@@ -105,77 +106,6 @@ PROFILES: dict[str, dict[str, Any]] = {
             "findingMinSeverity": 7.0,
         },
     },
-    "qa": {
-        "protectStatefulResources": False,
-        "network": {
-            "cidr": "10.20.0.0/16",
-            "azCount": 2,
-            "natGateways": "single",
-            "interfaceEndpoints": False,
-            "flowLogRetentionDays": 30,
-        },
-        # qa: "small" — the same two nodes, on Spot across two interchangeable types, since qa can
-        # tolerate an interruption and Spot costs a fraction of On-Demand.
-        "cluster": {
-            "deletionProtection": False,
-            "logRetentionDays": 30,
-            "storageReclaimPolicy": "Delete",
-            "nodeGroups": {
-                "general": {
-                    "instanceTypes": ["t3.medium", "t3a.medium"],
-                    "capacityType": "SPOT",
-                    "minSize": 2,
-                    "maxSize": 3,
-                    "desiredSize": 2,
-                    "diskSizeGib": 50,
-                }
-            },
-            "addons": {"certManagerIssuer": "letsencrypt-staging", "highAvailability": False},
-        },
-        "postgres": {
-            "instanceClass": "db.t3.micro",
-            "allocatedStorageGb": 20,
-            "maxAllocatedStorageGb": 50,
-            "multiAz": False,
-            "backupRetentionDays": 7,
-            "logRetentionDays": 30,
-        },
-        "redis": {
-            "nodeType": "cache.t4g.micro",
-            "replicas": 0,
-            "multiAz": False,
-            "snapshotRetentionDays": 7,
-            "logRetentionDays": 30,
-        },
-        "kafka": {
-            "kafkaVersion": "3.9.x",
-            "brokerCount": 2,
-            "instanceType": "kafka.t3.small",
-            "volumeSizeGb": 20,
-            "maxVolumeSizeGb": 100,
-            "logRetentionDays": 30,
-        },
-        "monitoring": {
-            "prometheusRetentionDays": 7,
-            "prometheusStorageGi": 20,
-            "prometheusReplicas": 1,
-            "alertmanagerReplicas": 1,
-            "logRetentionDays": 30,
-        },
-        "backups": {
-            "retentionDays": 7,
-            "vaultLock": False,
-            "exportsExpiryDays": 90,
-            "exportsObjectLockDays": None,
-            "restoreTestSchedule": None,
-        },
-        "securityBaseline": {
-            "trailLogRetentionDays": 30,
-            "trailBucketExpiryDays": 90,
-            "trailObjectLockDays": None,
-            "findingMinSeverity": 7.0,
-        },
-    },
     "staging": {
         "protectStatefulResources": False,
         "network": {
@@ -229,11 +159,33 @@ PROFILES: dict[str, dict[str, Any]] = {
 }
 
 
+def _derived(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `changes` merged in key by key (a new dict; `base` is untouched)."""
+    merged = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _derived(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+# qa is dev's shape ("small") in its own address range, on Spot across two interchangeable types: qa
+# tolerates an interruption, and Spot costs a fraction of On-Demand.
+PROFILES["qa"] = _derived(
+    PROFILES["dev"],
+    {
+        "network": {"cidr": "10.20.0.0/16"},
+        "cluster": {
+            "nodeGroups": {"general": {"instanceTypes": ["t3.medium", "t3a.medium"], "capacityType": "SPOT"}}
+        },
+    },
+)
+
+
 def profile(environment: str) -> dict[str, Any]:
     """The profile of one environment (a copy: callers merge stack files into it): the areas above,
     the seed plan's budget and the usage assumptions behind the cost estimate."""
-    import copy
-
     from stacks.config.cost import BUDGET_PROFILES, COST_PROFILES
 
     merged = copy.deepcopy(PROFILES[environment])
