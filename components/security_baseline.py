@@ -37,6 +37,7 @@ import pulumi_aws as aws
 from pydantic import Field, model_validator
 
 from components._lib.args import ComponentArgs
+from components._lib.fields import LogRetentionDays
 from components._lib.security_documents import (
     SecurityEventRule,
     alert_template,
@@ -48,9 +49,6 @@ from components.bucket import tls_only_policy
 from components.service_role import service_role
 from components.tagging import component_tags
 
-# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192)
-LOG_RETENTION_DAYS += (2557, 2922, 3288, 3653)
 GLOBAL_EVENTS_REGION = "us-east-1"
 RUNBOOK_PAGE = "security.md"
 
@@ -69,7 +67,7 @@ class SecurityBaselineSettings(ComponentArgs):
         pattern=r"^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[\w.-]+$",
         description="The organization trail that records this account when cloudtrailEnabled is false.",
     )
-    trail_log_retention_days: int = Field(
+    trail_log_retention_days: LogRetentionDays = Field(
         default=365, description="Days the trail's CloudWatch log group keeps events (a CloudWatch period)."
     )
     trail_bucket_expiry_days: int = Field(
@@ -118,11 +116,6 @@ class SecurityBaselineSettings(ComponentArgs):
 
     @model_validator(mode="after")
     def _consistent(self) -> SecurityBaselineSettings:
-        if self.trail_log_retention_days not in LOG_RETENTION_DAYS:
-            raise ValueError(
-                f"trailLogRetentionDays {self.trail_log_retention_days} is not a CloudWatch Logs retention; "
-                f"use one of {', '.join(map(str, LOG_RETENTION_DAYS))}"
-            )
         if not self.cloudtrail_enabled and self.organization_trail_arn is None:
             raise ValueError("cloudtrailEnabled false needs organizationTrailArn: the trail that records us")
         if not self.guardduty_enabled and self.guardduty_administrator_account_id is None:
@@ -135,9 +128,12 @@ class SecurityBaselineSettings(ComponentArgs):
         return self
 
 
-class SecurityBaselineArgs(SecurityBaselineSettings):
-    """The settings plus what the wiring fills in from other areas."""
+class SecurityBaselineArgs(ComponentArgs):
+    """The stack file's settings, and what the wiring fills in from other areas."""
 
+    settings: SecurityBaselineSettings = Field(
+        default_factory=SecurityBaselineSettings, description="What the stack file declares."
+    )
     region: str = Field(exclude=True, description="The stack's region (the trail's home region).")
     alert_topic_arn: pulumi.Output[str] | str = Field(exclude=True, description="The alerts SNS topic.")
     stack_role_prefix: str = Field(exclude=True, description="Name prefix of the stack's own IAM roles.")
@@ -170,11 +166,11 @@ class SecurityBaseline(pulumi.ComponentResource):
         account = aws.get_caller_identity_output(opts=invoke).account_id
         partition = aws.get_partition_output(opts=invoke).partition
         tags = component_tags(args.tags, name)
-        if args.cloudtrail_enabled:
+        if args.settings.cloudtrail_enabled:
             self._trail(name, args, account, partition, tags)
-        if args.guardduty_enabled:
+        if args.settings.guardduty_enabled:
             self._guardduty(name, args, tags)
-        if args.access_analyzer_enabled:
+        if args.settings.access_analyzer_enabled:
             analyzer = aws.accessanalyzer.Analyzer(
                 f"{name}-access-analyzer",
                 analyzer_name=f"{name}-account",
@@ -219,7 +215,7 @@ class SecurityBaseline(pulumi.ComponentResource):
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-trail-events",
             name=log_group_name,
-            retention_in_days=args.trail_log_retention_days,
+            retention_in_days=args.settings.trail_log_retention_days,
             kms_key_id=key.arn,
             tags=tags,
             deletion_protection_enabled=True if args.protect else None,
@@ -344,7 +340,7 @@ class SecurityBaseline(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        _lifecycle(resource_name, bucket, args.trail_bucket_expiry_days, child)
+        _lifecycle(resource_name, bucket, args.settings.trail_bucket_expiry_days, child)
         return bucket
 
     def _trail_bucket(
@@ -359,7 +355,7 @@ class SecurityBaseline(pulumi.ComponentResource):
     ) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
         resource_name = f"{name}-trail-logs"
         child = pulumi.ResourceOptions(parent=self)
-        locked = args.trail_object_lock_days is not None
+        locked = args.settings.trail_object_lock_days is not None
         bucket = self._private_bucket(
             resource_name,
             args,
@@ -387,7 +383,7 @@ class SecurityBaseline(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        _lifecycle(resource_name, bucket, args.trail_bucket_expiry_days, child)
+        _lifecycle(resource_name, bucket, args.settings.trail_bucket_expiry_days, child)
         if locked:
             aws.s3.BucketObjectLockConfiguration(
                 resource_name,
@@ -395,7 +391,7 @@ class SecurityBaseline(pulumi.ComponentResource):
                 object_lock_enabled="Enabled",
                 rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
                     default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
-                        mode=args.trail_object_lock_mode, days=args.trail_object_lock_days
+                        mode=args.settings.trail_object_lock_mode, days=args.settings.trail_object_lock_days
                     )
                 ),
                 opts=child,
@@ -456,19 +452,19 @@ class SecurityBaseline(pulumi.ComponentResource):
         detector = aws.guardduty.Detector(
             f"{name}-guardduty",
             enable=True,
-            finding_publishing_frequency=args.guardduty_finding_frequency,
+            finding_publishing_frequency=args.settings.guardduty_finding_frequency,
             tags=dict(tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
         features: list[tuple[str, str, list[aws.guardduty.DetectorFeatureAdditionalConfigurationArgs]]] = []
-        if args.guardduty_eks_audit_logs:
+        if args.settings.guardduty_eks_audit_logs:
             features.append(("eks-audit-logs", "EKS_AUDIT_LOGS", []))
-        if args.guardduty_runtime_monitoring:
+        if args.settings.guardduty_runtime_monitoring:
             addon = aws.guardduty.DetectorFeatureAdditionalConfigurationArgs(
                 name="EKS_ADDON_MANAGEMENT", status="ENABLED"
             )
             features.append(("runtime-monitoring", "RUNTIME_MONITORING", [addon]))
-        if args.guardduty_s3_protection:
+        if args.settings.guardduty_s3_protection:
             features.append(("s3-protection", "S3_DATA_EVENTS", []))
         for suffix, feature, extra in features:
             aws.guardduty.DetectorFeature(
@@ -492,9 +488,9 @@ class SecurityBaseline(pulumi.ComponentResource):
         tags: Mapping[str, str],
     ) -> list[str]:
         rules = security_event_rules(
-            args.finding_min_severity,
-            [args.stack_role_prefix, *args.watched_role_prefixes],
-            args.access_analyzer_enabled,
+            args.settings.finding_min_severity,
+            [args.stack_role_prefix, *args.settings.watched_role_prefixes],
+            args.settings.access_analyzer_enabled,
         )
         names = []
         for rule in rules:

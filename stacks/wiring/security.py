@@ -39,7 +39,7 @@ def wire_security_baseline(platform: Platform) -> None:
     baseline = SecurityBaseline(
         f"{config.stack}-security",
         SecurityBaselineArgs(
-            **settings.model_dump(),
+            settings=settings,
             region=config.region,
             alert_topic_arn=alarms.topic_arn,
             stack_role_prefix=f"{config.stack}-",
