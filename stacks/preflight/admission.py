@@ -18,6 +18,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from policy.pod_security_standard import (
+    BASELINE_CAPABILITIES,
+    RESTRICTED_VOLUME_TYPES,
+    SAFE_SYSCTLS,
+    SELINUX_TYPES,
+)
 from stacks.preflight.capture import Capture, CapturedResource
 
 Level = Literal["privileged", "baseline", "restricted"]
@@ -36,53 +42,6 @@ POD_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template"),
 }
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
-
-# Baseline: the capabilities a container may add (the runtime's defaults).
-BASELINE_CAPABILITIES = frozenset(
-    {
-        "AUDIT_WRITE",
-        "CHOWN",
-        "DAC_OVERRIDE",
-        "FOWNER",
-        "FSETID",
-        "KILL",
-        "MKNOD",
-        "NET_BIND_SERVICE",
-        "SETFCAP",
-        "SETGID",
-        "SETPCAP",
-        "SETUID",
-        "SYS_CHROOT",
-    }
-)
-SAFE_SYSCTLS = frozenset(
-    {
-        "kernel.shm_rmid_forced",
-        "net.ipv4.ip_local_port_range",
-        "net.ipv4.ip_unprivileged_port_start",
-        "net.ipv4.tcp_syncookies",
-        "net.ipv4.ping_group_range",
-        "net.ipv4.ip_local_reserved_ports",
-        "net.ipv4.tcp_keepalive_time",
-        "net.ipv4.tcp_fin_timeout",
-        "net.ipv4.tcp_keepalive_intvl",
-        "net.ipv4.tcp_keepalive_probes",
-    }
-)
-SELINUX_TYPES = frozenset({"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"})
-# Restricted: the only volume sources a pod may use.
-RESTRICTED_VOLUMES = frozenset(
-    {
-        "configMap",
-        "csi",
-        "downwardAPI",
-        "emptyDir",
-        "ephemeral",
-        "persistentVolumeClaim",
-        "projected",
-        "secret",
-    }
-)
 
 
 def _ctx(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -140,7 +99,7 @@ def _baseline_profiles(where: str, ctx: Mapping[str, Any]) -> Iterator[str]:
     if (ctx.get("appArmorProfile") or {}).get("type") == "Unconfined":
         yield f"{where} sets appArmorProfile Unconfined"
     selinux = ctx.get("seLinuxOptions") or {}
-    if selinux.get("type", "") not in SELINUX_TYPES:
+    if selinux.get("type") not in (None, "", *SELINUX_TYPES):
         yield f"{where} sets SELinux type {selinux['type']}"
     if selinux.get("user") or selinux.get("role"):
         yield f"{where} sets an SELinux user or role"
@@ -151,7 +110,7 @@ def _restricted(spec: Mapping[str, Any]) -> Iterator[str]:
     windows = (spec.get("os") or {}).get("name") == "windows"
     for volume in spec.get("volumes") or []:
         kinds = [k for k in volume if k != "name"]
-        bad = [k for k in kinds if k not in RESTRICTED_VOLUMES and k != "hostPath"]
+        bad = [k for k in kinds if k not in RESTRICTED_VOLUME_TYPES and k != "hostPath"]
         if bad:
             yield f"volume {volume.get('name', '?')} is of type {', '.join(bad)}"
     pod_seccomp = (pod.get("seccompProfile") or {}).get("type")

@@ -20,45 +20,12 @@ from policy.helpers import (
     pod_spec,
     security_context,
 )
-
-BASELINE_CAPABILITIES = {
-    "AUDIT_WRITE",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "MKNOD",
-    "NET_BIND_SERVICE",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
-}
-RESTRICTED_VOLUME_TYPES = [
-    "configMap",
-    "csi",
-    "downwardAPI",
-    "emptyDir",
-    "ephemeral",
-    "persistentVolumeClaim",
-    "projected",
-    "secret",
-]
-SAFE_SYSCTLS = {
-    "kernel.shm_rmid_forced",
-    "net.ipv4.ip_local_port_range",
-    "net.ipv4.ip_unprivileged_port_start",
-    "net.ipv4.tcp_syncookies",
-    "net.ipv4.ping_group_range",
-    "net.ipv4.ip_local_reserved_ports",
-    "net.ipv4.tcp_keepalive_time",
-    "net.ipv4.tcp_fin_timeout",
-    "net.ipv4.tcp_keepalive_intvl",
-    "net.ipv4.tcp_keepalive_probes",
-}
-SELINUX_TYPES = {"container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
+from policy.pod_security_standard import (
+    BASELINE_CAPABILITIES,
+    RESTRICTED_VOLUME_TYPES,
+    SAFE_SYSCTLS,
+    SELINUX_TYPES,
+)
 
 
 def _capabilities(container: dict) -> dict:
@@ -174,7 +141,7 @@ def pod_capabilities_dropped(r: Resource):
     rationale="hostPath mounts expose the node's filesystem: the container runtime socket, kubelet "
     "credentials and other pods' data.",
     remediation="Use a PersistentVolumeClaim or emptyDir; node agents that need hostPath get an exemption.",
-    thresholds={"allowedVolumeTypes": RESTRICTED_VOLUME_TYPES},
+    thresholds={"allowedVolumeTypes": sorted(RESTRICTED_VOLUME_TYPES)},
     tags=("checkov:CKV_K8S_27", "pss:baseline", "pss:restricted"),
     aliases=("K8S-PSS-005",),
 )
