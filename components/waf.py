@@ -29,6 +29,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field
 
+from components._lib.addon_policies import CLUSTER_TAG
 from components._lib.args import ComponentArgs, Input
 from components._lib.fields import LogRetentionDays
 from components.tagging import component_tags
@@ -77,6 +78,12 @@ class WebAclArgs(ComponentArgs):
         "no public app talks to a SQL database.",
     )
     kms_key_arn: Input[str] = Field(exclude=True, description="Encrypts the request log.")
+    controller_cluster: Input[str] | None = Field(
+        default=None,
+        exclude=True,
+        description="The cluster whose Load Balancer Controller attaches the ACL: its `elbv2.k8s.aws/"
+        "cluster` tag, the only web ACLs that controller's policy lets it associate.",
+    )
     protect: bool = Field(default=True, description="Pulumi refuses to delete the request log.")
     tags: Mapping[str, str] = Field(default_factory=dict, description="The stack's tags.")
 
@@ -135,6 +142,7 @@ class WebAcl(pulumi.ComponentResource):
         super().__init__("groundwork:waf:WebAcl", name, None, opts)
         tags = component_tags(args.tags, "waf")
         child = pulumi.ResourceOptions(parent=self)
+        attachable = {CLUSTER_TAG: args.controller_cluster} if args.controller_cluster is not None else {}
         acl = aws.wafv2.WebAcl(
             name,
             name=name,
@@ -143,7 +151,7 @@ class WebAcl(pulumi.ComponentResource):
             default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
             rules=web_acl_rules(args),
             visibility_config=aws.wafv2.WebAclVisibilityConfigArgs(**_visibility(name)),
-            tags=tags,
+            tags={**tags, **attachable},
             opts=child,
         )
         log_group = aws.cloudwatch.LogGroup(

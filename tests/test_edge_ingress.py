@@ -32,6 +32,8 @@ DOCUMENTED = {
         "load-balancer-attributes",
     )
 }
+# The public group also names its web ACL (annotations.md#wafv2-acl-arn, Exclusive).
+DOCUMENTED_PUBLIC = DOCUMENTED | {f"{A}wafv2-acl-arn"}
 
 
 def _apps(**exposure: dict) -> dict:
@@ -69,8 +71,8 @@ def test_each_exposed_app_gets_one_ingress_in_the_app_namespace(exposed, only_ap
 
 
 def test_only_documented_annotation_names_are_set(exposed):
-    for app in ("api", "web"):
-        assert set(_annotations(exposed, app)) == DOCUMENTED
+    assert set(_annotations(exposed, "api")) == DOCUMENTED_PUBLIC
+    assert set(_annotations(exposed, "web")) == DOCUMENTED
 
 
 def test_public_and_internal_apps_join_one_group_per_exposure(exposed):
@@ -90,13 +92,17 @@ def test_https_only_on_the_validated_certificate_and_the_tls13_policy(exposed):
         assert annotations[f"{A}target-type"] == "ip"
 
 
-def test_the_albs_drop_invalid_headers_and_follow_the_stacks_protection(exposed):
+@pytest.mark.parametrize("app, exposure", [("api", "public"), ("web", "internal")])
+def test_the_albs_drop_invalid_headers_log_access_and_follow_the_stacks_protection(exposed, app, exposure):
     attributes = dict(
-        item.split("=") for item in _annotations(exposed, "api")[f"{A}load-balancer-attributes"].split(",")
+        item.split("=") for item in _annotations(exposed, app)[f"{A}load-balancer-attributes"].split(",")
     )
     assert attributes == {
         "deletion_protection.enabled": "false",
         "routing.http.drop_invalid_header_fields.enabled": "true",
+        "access_logs.s3.enabled": "true",
+        "access_logs.s3.bucket": exposed.outputs["alb_access_log_bucket"],
+        "access_logs.s3.prefix": exposure,
     }
 
 

@@ -122,6 +122,7 @@ def _web_acl(platform: Platform, routes: tuple[IngressRoute, ...]) -> WebAcl | N
             settings=config.edge.waf,
             sql_injection=any("postgres" in config.apps[app].uses for app in public),
             kms_key_arn=platform.kms.key_arn,
+            controller_cluster=platform.cluster.cluster_name if platform.cluster else None,
             protect=config.protect_stateful_resources,
             tags=config.standard_tags,
         ),
