@@ -27,7 +27,7 @@ from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from components._lib.addon_policies import CLUSTER_TAG
 from components._lib.args import ComponentArgs, Input
@@ -66,6 +66,13 @@ class WafSettings(ComponentArgs):
     log_retention_days: LogRetentionDays = Field(
         default=365, description="How long the web ACL's request log is kept."
     )
+
+    @field_validator("count_rule_groups")
+    @classmethod
+    def _once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("each rule group at most once")
+        return value
 
 
 class WebAclArgs(ComponentArgs):
