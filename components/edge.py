@@ -9,6 +9,14 @@ those of its docs/guide/ingress/annotations.md at that tag. The load balancer se
 group must carry the same value or the controller refuses the whole group, so each Ingress carries
 all of them, built from the one exposure they share, never from the app.
 
+The public group's web ACL (components.waf) is attached with the `wafv2-acl-arn` annotation, not
+IngressClassParams `spec.wafv2AclArn`: both exposures share the chart's one IngressClass `alb`, so
+class params would put the public ACL on the internal ALB too, and IngressClassParams is still
+elbv2.k8s.aws/v1beta1 at v3.5.0 (K8S-API-001). The annotation is Exclusive, so every public Ingress
+carries the same ARN; the controller's docs warn that anyone who may create Ingresses in a group's
+namespace can change it, which here is the platform's program alone (app teams declare apps, not
+Ingresses). A class per exposure with its own params is the stricter follow-up.
+
 Both ALBs are placed in the public subnets (`subnets`), the internal one too: its scheme gives it
 private addresses only, and the public subnets hold no pods (the VPC CNI gives pods addresses in the
 private subnets), so an app's NetworkPolicy admits its ALB by the public subnets' ranges without

@@ -281,3 +281,9 @@ def test_an_app_without_an_http_health_path_is_checked_on_its_first_path():
     )
     annotations = _one(capture, INGRESS).props["metadata"]["annotations"]
     assert (annotations[f"{A}healthcheck-path"], annotations[f"{A}success-codes"]) == ("/app", "200-499")
+
+
+def test_the_ingresses_wait_for_the_log_bucket_and_its_policy(exposed):
+    (policy,) = [p for p in exposed.of_type("aws:s3/bucketPolicy:BucketPolicy") if p.name == "dev-alb-logs"]
+    (component,) = [r for r in exposed.resources if r.type == "groundwork:edge:AppIngresses"]
+    assert policy.urn in component.dependencies  # the engine expands a component to its children

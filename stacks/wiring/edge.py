@@ -97,10 +97,14 @@ def wire_ingress(platform: Platform) -> None:
         ),
         opts=pulumi.ResourceOptions(
             providers={"kubernetes": platform.cluster.k8s_provider},
+            # The log bucket with its policy: ELB refuses access logs to a bucket it may not write.
             depends_on=[
-                c
-                for k, c in platform.components.items()
-                if k in ("addons", *[f"app-{r.app}" for r in routes])
+                logs,
+                *[
+                    c
+                    for k, c in platform.components.items()
+                    if k in ("addons", *[f"app-{r.app}" for r in routes])
+                ],
             ],
         ),
     )
