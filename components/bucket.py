@@ -2,7 +2,8 @@
 
 `HardenedBucket` creates the bucket and its configuration: owner-enforced objects (no ACLs), all four
 public-access blocks, versioning, default encryption (SSE-KMS with the stack's key, or SSE-S3 for a
-bucket S3 server access logging writes into, since log delivery cannot use SSE-KMS), a policy that
+bucket S3 server access logging or ALB access logging writes into, since neither delivery can use
+SSE-KMS), a policy that
 denies plain HTTP and TLS older than 1.2, a lifecycle that tiers, expires and cleans up, optional
 object lock, and server access logging into a log bucket. Backups uses it for its exports and
 access-log buckets; app buckets use it the same way.
