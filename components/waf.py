@@ -153,7 +153,7 @@ class WebAcl(pulumi.ComponentResource):
         acl = aws.wafv2.WebAcl(
             name,
             name=name,
-            description=f"{name}: the public load balancer's rate limit and AWS managed rules",
+            description=f"{name}: rate limit and AWS managed rules of the public load balancer",
             scope="REGIONAL",
             default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
             rules=web_acl_rules(args),

@@ -287,3 +287,27 @@ def test_the_ingresses_wait_for_the_log_bucket_and_its_policy(exposed):
     (policy,) = [p for p in exposed.of_type("aws:s3/bucketPolicy:BucketPolicy") if p.name == "dev-alb-logs"]
     (component,) = [r for r in exposed.resources if r.type == "groundwork:edge:AppIngresses"]
     assert policy.urn in component.dependencies  # the engine expands a component to its children
+
+
+def test_the_web_acl_names_fit_wafs_own_patterns(exposed):
+    """WAF refuses a description with an apostrophe or a metric name with a space only at deploy time;
+    botocore's service model (pinned) holds the patterns."""
+    import re
+
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("wafv2")
+
+    def fits(shape: str, value: str) -> bool:
+        meta = model.shape_for(shape).metadata
+        return meta["min"] <= len(value) <= meta["max"] and re.match(meta["pattern"], value) is not None
+
+    acl = _one(exposed, WEB_ACL).props
+    assert fits("EntityName", acl["name"]) and fits("EntityDescription", acl["description"])
+    metrics = [
+        acl["visibilityConfig"]["metricName"],
+        *[r["visibilityConfig"]["metricName"] for r in acl["rules"]],
+    ]
+    assert all(fits("MetricName", m) for m in metrics) and all(
+        fits("EntityName", r["name"]) for r in acl["rules"]
+    )
