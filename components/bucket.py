@@ -2,7 +2,8 @@
 
 `HardenedBucket` creates the bucket and its configuration: owner-enforced objects (no ACLs), all four
 public-access blocks, versioning, default encryption (SSE-KMS with the stack's key, or SSE-S3 for a
-bucket S3 server access logging writes into, since log delivery cannot use SSE-KMS), a policy that
+bucket S3 server access logging or ALB access logging writes into, since neither delivery can use
+SSE-KMS), a policy that
 denies plain HTTP and TLS older than 1.2, a lifecycle that tiers, expires and cleans up, optional
 object lock, and server access logging into a log bucket. Backups uses it for its exports and
 access-log buckets; app buckets use it the same way.
@@ -22,6 +23,7 @@ import pulumi_aws as aws
 from pydantic import Field, model_validator
 
 from components._lib.args import ComponentArgs, Input, SettingError
+from components._lib.elb_logs import ElbLogDelivery, delivery_statement
 
 _Lifecycle = aws.s3.BucketLifecycleConfigurationRuleArgs
 _Sse = aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
@@ -43,6 +45,11 @@ class HardenedBucketArgs(ComponentArgs):
     log_delivery: bool = Field(
         default=False,
         description="Let S3 server access logging of this account write here (for an access-log bucket).",
+    )
+    elb_log_delivery: ElbLogDelivery | None = Field(
+        default=None,
+        description="Let Elastic Load Balancing write ALB access logs here (an ALB access-log bucket, "
+        "which must use SSE-S3: ALB log delivery supports no SSE-KMS).",
     )
     expiry_days: int = Field(ge=1, description="Current objects are deleted after this many days.")
     transitions: Sequence[tuple[int, str]] = Field(
@@ -80,6 +87,10 @@ class HardenedBucketArgs(ComponentArgs):
         if self.log_delivery and self.kms_key_arn is not None:
             raise SettingError(
                 "kmsKeyArn", "(a key)", "S3 log delivery cannot write SSE-KMS objects; use None"
+            )
+        if self.elb_log_delivery is not None and self.kms_key_arn is not None:
+            raise SettingError(
+                "kmsKeyArn", "(a key)", "ALB access logs support SSE-S3 only, not SSE-KMS; use None"
             )
         return self
 
@@ -178,10 +189,15 @@ class HardenedBucket(pulumi.ComponentResource):
         aws.s3.BucketServerSideEncryptionConfiguration(name, bucket=bucket.id, opts=self._child, rules=[rule])
 
     def _policy(self, name: str, bucket: aws.s3.Bucket, args: HardenedBucketArgs) -> None:
-        if args.log_delivery:
+        if args.log_delivery or args.elb_log_delivery is not None:
             account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+            elb = args.elb_log_delivery
             policy = pulumi.Output.all(bucket.arn, account).apply(
-                lambda a: tls_only_policy(a[0], log_delivery_account=a[1])
+                lambda a: tls_only_policy(
+                    a[0],
+                    log_delivery_account=a[1] if args.log_delivery else None,
+                    extra=[delivery_statement(elb, a[0], a[1])] if elb is not None else (),
+                )
             )
         else:
             policy = bucket.arn.apply(tls_only_policy)
@@ -215,9 +231,11 @@ class HardenedBucket(pulumi.ComponentResource):
         )
 
 
-def tls_only_policy(bucket_arn: str, log_delivery_account: str | None = None) -> str:
+def tls_only_policy(
+    bucket_arn: str, log_delivery_account: str | None = None, extra: Sequence[dict] = ()
+) -> str:
     """Deny every request that is not HTTPS or uses TLS older than 1.2; optionally let S3 server access
-    logging of this account deliver logs."""
+    logging of this account deliver logs, and add the `extra` statements (ALB log delivery)."""
     resources = [bucket_arn, f"{bucket_arn}/*"]
     statements: list[dict] = [
         {
@@ -248,4 +266,5 @@ def tls_only_policy(bucket_arn: str, log_delivery_account: str | None = None) ->
                 "Condition": {"StringEquals": {"aws:SourceAccount": log_delivery_account}},
             }
         )
+    statements += extra
     return json.dumps({"Version": "2012-10-17", "Statement": statements})

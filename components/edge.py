@@ -9,6 +9,14 @@ those of its docs/guide/ingress/annotations.md at that tag. The load balancer se
 group must carry the same value or the controller refuses the whole group, so each Ingress carries
 all of them, built from the one exposure they share, never from the app.
 
+The public group's web ACL (components.waf) is attached with the `wafv2-acl-arn` annotation, not
+IngressClassParams `spec.wafv2AclArn`: both exposures share the chart's one IngressClass `alb`, so
+class params would put the public ACL on the internal ALB too, and IngressClassParams is still
+elbv2.k8s.aws/v1beta1 at v3.5.0 (K8S-API-001). The annotation is Exclusive, so every public Ingress
+carries the same ARN; the controller's docs warn that anyone who may create Ingresses in a group's
+namespace can change it, which here is the platform's program alone (app teams declare apps, not
+Ingresses). A class per exposure with its own params is the stricter follow-up.
+
 Both ALBs are placed in the public subnets (`subnets`), the internal one too: its scheme gives it
 private addresses only, and the public subnets hold no pods (the VPC CNI gives pods addresses in the
 private subnets), so an app's NetworkPolicy admits its ALB by the public subnets' ranges without
@@ -43,8 +51,8 @@ class IngressRoute(ComponentArgs):
     port: int = Field(ge=1024, le=65535, description="The Service port (the container's port).")
     health_path: str | None = Field(
         default="/healthz",
-        description="The target group's health check path (the app's health.path); None leaves the "
-        "controller's default, /.",
+        description="The target group's health check path (the app's health.path); None (the app's "
+        "probes are TCP connects) checks the first of `paths` and counts any answer below 500 as healthy.",
     )
 
 
@@ -68,6 +76,17 @@ class AppIngressesArgs(ComponentArgs):
     deletion_protection: bool = Field(
         default=True, description="The ALBs refuse deletion (the stack's stateful protection)."
     )
+    web_acl_arn: Input[str] | None = Field(
+        default=None,
+        exclude=True,
+        description="The WAFv2 web ACL of the public ALB (components.waf); None only where no app is public.",
+    )
+    access_log_bucket: Input[str] | None = Field(
+        default=None,
+        exclude=True,
+        description="The bucket (name) both ALBs write access logs into, under their exposure's prefix "
+        "(components.alb_logs); None turns access logs off.",
+    )
 
     @field_validator("group_prefix")
     @classmethod
@@ -77,13 +96,29 @@ class AppIngressesArgs(ComponentArgs):
         return value
 
 
-def group_annotations(args: AppIngressesArgs, exposure: str) -> dict[str, pulumi.Input[str]]:
-    """What every Ingress of one exposure carries: the same value for each Exclusive annotation."""
-    attributes = {
+def load_balancer_attributes(args: AppIngressesArgs, exposure: str) -> pulumi.Output[str]:
+    """The ALB attributes (docs/guide/ingress/annotations.md#load-balancer-attributes): deletion
+    protection from the stack, invalid header fields dropped, access logs under the exposure's prefix."""
+    attributes: dict[str, pulumi.Input[str]] = {
         "deletion_protection.enabled": str(args.deletion_protection).lower(),
         "routing.http.drop_invalid_header_fields.enabled": "true",
     }
-    return {
+    if args.access_log_bucket is not None:
+        attributes.update(
+            {
+                "access_logs.s3.enabled": "true",
+                "access_logs.s3.bucket": args.access_log_bucket,
+                "access_logs.s3.prefix": exposure,
+            }
+        )
+    return pulumi.Output.all(*attributes.values()).apply(
+        lambda values: ",".join(f"{k}={v}" for k, v in zip(attributes, values, strict=True))
+    )
+
+
+def group_annotations(args: AppIngressesArgs, exposure: str) -> dict[str, pulumi.Input[str]]:
+    """What every Ingress of one exposure carries: the same value for each Exclusive annotation."""
+    annotations: dict[str, pulumi.Input[str]] = {
         f"{PREFIX}/group.name": f"{args.group_prefix}-{exposure}",
         f"{PREFIX}/scheme": SCHEMES[exposure],
         f"{PREFIX}/target-type": "ip",
@@ -92,8 +127,22 @@ def group_annotations(args: AppIngressesArgs, exposure: str) -> dict[str, pulumi
         f"{PREFIX}/certificate-arn": args.certificate_arn,
         f"{PREFIX}/subnets": pulumi.Output.from_input(args.subnet_ids).apply(",".join),
         f"{PREFIX}/ssl-policy": args.ssl_policy,
-        f"{PREFIX}/load-balancer-attributes": ",".join(f"{k}={v}" for k, v in attributes.items()),
+        f"{PREFIX}/load-balancer-attributes": load_balancer_attributes(args, exposure),
     }
+    if exposure == "public" and args.web_acl_arn is not None:
+        # Exclusive too: every Ingress of the public group names the same ACL.
+        annotations[f"{PREFIX}/wafv2-acl-arn"] = args.web_acl_arn
+    return annotations
+
+
+def health_annotations(route: IngressRoute) -> dict[str, str]:
+    """The target group's health check. An app without an HTTP health path (TCP probes) is checked on
+    the first path it is exposed on, which it serves, and any answer below 500 counts: the server is up,
+    which is all a TCP probe proves. Without this the controller would check `/`, which the app may
+    not serve, and mark every target unhealthy."""
+    if route.health_path is not None:
+        return {f"{PREFIX}/healthcheck-path": route.health_path}
+    return {f"{PREFIX}/healthcheck-path": route.paths[0], f"{PREFIX}/success-codes": "200-499"}
 
 
 class AppIngresses(pulumi.ComponentResource):
@@ -105,9 +154,7 @@ class AppIngresses(pulumi.ComponentResource):
         super().__init__("groundwork:edge:AppIngresses", name, None, opts)
         self.hosts = {}
         for route in args.routes:
-            annotations = group_annotations(args, route.exposure)
-            if route.health_path is not None:
-                annotations[f"{PREFIX}/healthcheck-path"] = route.health_path
+            annotations = {**group_annotations(args, route.exposure), **health_annotations(route)}
             backend = k8s.networking.v1.IngressBackendArgs(
                 service=k8s.networking.v1.IngressServiceBackendArgs(
                     name=route.app, port=k8s.networking.v1.ServiceBackendPortArgs(number=route.port)

@@ -53,6 +53,13 @@ def _addons_zone(raw: dict) -> None:
     }
 
 
+def _edge(**keys: Any) -> Callable[[dict], None]:
+    def change(raw: dict) -> None:
+        raw["groundwork:edge"] = copy.deepcopy(keys)
+
+    return change
+
+
 # (case, change to the dev stack file, key path in the message, value as shown, what is allowed)
 BAD_INPUTS = [
     ("expose-unknown", _app("api", expose="everyone"), "apps.api.expose", "'everyone'", "'public'"),
@@ -120,6 +127,42 @@ BAD_INPUTS = [
         "is required",
     ),
     ("addons-other-zone", _addons_zone, "cluster.addons.hostedZoneId", "'Z0OTHERZONE'", "another zone"),
+    (
+        "waf-rate-too-low",
+        _edge(waf={"rateLimit": 5}),
+        "edge.waf.rateLimit",
+        "5",
+        "greater than or equal to 10",
+    ),
+    (
+        "waf-count-unknown-group",
+        _edge(waf={"countRuleGroups": ["bots"]}),
+        "edge.waf.countRuleGroups.0",
+        "'bots'",
+        "'ipReputation', 'common', 'knownBadInputs' or 'sqlInjection'",
+    ),
+    (
+        "waf-count-group-twice",
+        _edge(waf={"countRuleGroups": ["common", "common"]}),
+        "edge.waf.countRuleGroups",
+        "['common', 'common']",
+        "at most once",
+    ),
+    (
+        "waf-log-retention-not-cloudwatch",
+        _edge(waf={"logRetentionDays": 10}),
+        "edge.waf.logRetentionDays",
+        "10",
+        "must be one of 1, 3, 5",
+    ),
+    (
+        "access-log-expiry-zero",
+        _edge(accessLogs={"expiryDays": 0}),
+        "edge.accessLogs.expiryDays",
+        "0",
+        "greater than or equal to 1",
+    ),
+    ("edge-unknown-key", _edge(wafv2={}), "edge.wafv2", "{}", "is not a known key"),
 ]
 
 

@@ -130,3 +130,32 @@ def test_prod_albs_keep_deletion_protection_and_the_zone_is_protected(prod_expos
             "alb.ingress.kubernetes.io/load-balancer-attributes"
         ]
         assert "deletion_protection.enabled=true" in attributes.split(",")
+
+
+def test_prod_web_acl_blocks_with_every_group_and_leaves_out_sql_injection_without_postgres(prod_exposed):
+    (acl,) = prod_exposed.of_type("aws:wafv2/webAcl:WebAcl")
+    modes = {r["name"]: r.get("overrideAction") or r["action"] for r in acl.props["rules"]}
+    # api, the one public app, uses no database: no SQL injection group.
+    assert modes == {
+        "rate-limit": {"block": {}},
+        "AWSManagedRulesAmazonIpReputationList": {"none": {}},
+        "AWSManagedRulesCommonRuleSet": {"none": {}},
+        "AWSManagedRulesKnownBadInputsRuleSet": {"none": {}},
+    }
+
+
+def test_prod_keeps_the_waf_log_and_the_alb_log_bucket_protected(prod_exposed):
+    (group,) = [
+        g for g in prod_exposed.of_type("aws:cloudwatch/logGroup:LogGroup") if g.name == "prod-waf-logs"
+    ]
+    assert group.protect and group.props["deletionProtectionEnabled"] is True
+    assert group.props["retentionInDays"] == 365
+    (bucket,) = [b for b in prod_exposed.of_type("aws:s3/bucket:Bucket") if b.name == "prod-alb-logs"]
+    assert bucket.protect
+
+
+def test_the_load_balancer_controller_gets_exactly_its_documented_policy(prod_exposed):
+    from components._lib.addon_policies import load_balancer_controller_policy
+
+    document = role_policy_for(prod_exposed, prod_exposed.named("prod-addons-lb-controller-irsa"))
+    assert document == load_balancer_controller_policy("groundwork-prod")

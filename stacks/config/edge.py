@@ -11,11 +11,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pydantic import Field
+
+from components.alb_logs import AlbAccessLogSettings
+from components.waf import WafSettings
+from stacks.config.base import ConfigModel
 from stacks.config.errors import ConfigIssue
 
 if TYPE_CHECKING:
     from components.app_settings import AppSettings
     from stacks.config.model import StackConfig
+
+
+class EdgeConfig(ConfigModel):
+    """`groundwork:edge`: how the load balancers of the exposed apps are protected and logged. Their
+    shape (HTTPS only, TLS 1.3 policy, target type ip) is fixed; what a stack tunes is here."""
+
+    waf: WafSettings = Field(
+        default_factory=WafSettings,
+        description="The public ALB's web ACL: rate limit, rule groups in count mode, log retention.",
+    )
+    access_logs: AlbAccessLogSettings = Field(
+        default_factory=AlbAccessLogSettings, description="The ALBs' access-log bucket."
+    )
 
 
 def app_host(name: str, app: AppSettings, zone: str) -> str | None:

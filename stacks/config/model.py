@@ -18,7 +18,7 @@ from stacks.config.cluster import ClusterConfig, cluster_issues
 from stacks.config.common import Tags
 from stacks.config.cost import BudgetConfig, UsageAssumptions, budget_issues
 from stacks.config.data import KafkaConfig, PostgresConfig, RedisConfig, data_issues
-from stacks.config.edge import edge_issues
+from stacks.config.edge import EdgeConfig, edge_issues
 from stacks.config.errors import ConfigIssue
 from stacks.config.monitoring import MonitoringConfig, monitoring_issues
 from stacks.config.network import NetworkConfig
@@ -61,6 +61,7 @@ class StackConfig(ConfigModel):
         description="The stack's domain and its Route 53 zone (created or existing), where exposed apps "
         "get their names and the certificate is validated. Defaults to none (no app exposed).",
     )
+    edge: EdgeConfig = Field(default_factory=EdgeConfig)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     security_baseline: SecurityBaselineSettings = Field(default_factory=SecurityBaselineSettings)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)

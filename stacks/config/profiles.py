@@ -61,6 +61,13 @@ PROFILES: dict[str, dict[str, Any]] = {
             },
             "addons": {"certManagerIssuer": "letsencrypt-staging", "highAvailability": False},
         },
+        # The managed groups most prone to false positives on API bodies count in dev (their matches are
+        # logged, not blocked) so a team sees what prod would block; IP reputation and known bad inputs
+        # block everywhere.
+        "edge": {
+            "waf": {"countRuleGroups": ["common", "sqlInjection"], "logRetentionDays": 30},
+            "accessLogs": {"expiryDays": 30},
+        },
         "postgres": {
             "instanceClass": "db.t3.micro",
             "allocatedStorageGb": 20,
@@ -122,6 +129,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             },
             "addons": {"highAvailability": False},
         },
+        "edge": {"waf": {"logRetentionDays": 90}, "accessLogs": {"expiryDays": 90}},
         "postgres": {
             "instanceClass": "db.t3.medium",
             "allocatedStorageGb": 100,

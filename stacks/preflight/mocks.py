@@ -8,6 +8,7 @@ it does in a real deployment. Unknown invokes fail loudly instead of returning n
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -238,6 +239,13 @@ def _record(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any
     return {"fqdn": str(args.inputs.get("name", args.name)).rstrip(".")}
 
 
+def _web_acl(args: pulumi.runtime.MockResourceArgs, region: str) -> dict[str, Any]:
+    """WAFv2 ARNs carry the scope, the name and an id: `regional/webacl/<name>/<id>`."""
+    name = args.inputs.get("name", args.name)
+    web_acl_id = str(uuid.UUID(_digest(name, 32)))
+    return {"arn": _arn("wafv2", region, f"regional/webacl/{name}/{web_acl_id}"), "id": web_acl_id}
+
+
 # Outputs that a real provider computes, by resource type. An area adds the types it creates.
 COMPUTED_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dict[str, Any]]] = {
     "aws:ec2/eip:Eip": _eip,
@@ -265,6 +273,7 @@ COMPUTED_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str], dic
     "aws:route53/zone:Zone": _hosted_zone,
     "aws:acm/certificate:Certificate": _certificate,
     "aws:route53/record:Record": _record,
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
     "aws:guardduty/detector:Detector": lambda args, region: {"accountId": ACCOUNT_ID},
     # Deterministic and obviously fake; the program must still treat it as a secret.
     "random:index/randomPassword:RandomPassword": lambda args, region: {

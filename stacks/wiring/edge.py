@@ -6,10 +6,12 @@ from __future__ import annotations
 import pulumi
 
 from components.addons import HostedZone
+from components.alb_logs import alb_log_bucket
 from components.app_settings import AppSettings
 from components.dns import Dns, DnsArgs
 from components.edge import AppIngresses, AppIngressesArgs, IngressRoute
 from components.namespace import Peer
+from components.waf import WebAcl, WebAclArgs
 from stacks.config.edge import app_host
 from stacks.wiring.platform import Platform
 
@@ -72,6 +74,15 @@ def wire_ingress(platform: Platform) -> None:
     )
     if not routes:
         return
+    logs = alb_log_bucket(
+        f"{config.stack}-alb-logs",
+        config.edge.access_logs,
+        region=config.region or "",
+        protect=config.protect_stateful_resources,
+        tags=config.standard_tags,
+        opts=platform.aws_opts(),
+    )
+    web_acl = _web_acl(platform, routes)
     ingresses = AppIngresses(
         f"{config.stack}-ingress",
         AppIngressesArgs(
@@ -81,15 +92,46 @@ def wire_ingress(platform: Platform) -> None:
             certificate_arn=dns.certificate_arn,
             subnet_ids=network.public_subnet_ids,
             deletion_protection=config.protect_stateful_resources,
+            web_acl_arn=web_acl.web_acl_arn if web_acl is not None else None,
+            access_log_bucket=logs.bucket_name,
         ),
         opts=pulumi.ResourceOptions(
             providers={"kubernetes": platform.cluster.k8s_provider},
+            # The log bucket with its policy: ELB refuses access logs to a bucket it may not write.
             depends_on=[
-                c
-                for k, c in platform.components.items()
-                if k in ("addons", *[f"app-{r.app}" for r in routes])
+                logs,
+                *[
+                    c
+                    for k, c in platform.components.items()
+                    if k in ("addons", *[f"app-{r.app}" for r in routes])
+                ],
             ],
         ),
     )
     platform.components["ingress"] = ingresses
     platform.exports["app_hosts"] = {name: f"https://{host}" for name, host in ingresses.hosts.items()}
+    platform.exports["alb_access_log_bucket"] = logs.bucket_name
+
+
+def _web_acl(platform: Platform, routes: tuple[IngressRoute, ...]) -> WebAcl | None:
+    """The public ALB's web ACL, when an app is public; its SQL injection rules when one of the public
+    apps uses PostgreSQL (the only SQL database a stack offers)."""
+    config = platform.config
+    public = [r.app for r in routes if r.exposure == "public"]
+    if not public or platform.kms is None:
+        return None
+    web_acl = WebAcl(
+        f"{config.stack}-waf",
+        WebAclArgs(
+            settings=config.edge.waf,
+            sql_injection=any("postgres" in config.apps[app].uses for app in public),
+            kms_key_arn=platform.kms.key_arn,
+            controller_cluster=platform.cluster.cluster_name if platform.cluster else None,
+            protect=config.protect_stateful_resources,
+            tags=config.standard_tags,
+        ),
+        opts=platform.aws_opts(),
+    )
+    platform.components["waf"] = web_acl
+    platform.exports["web_acl_arn"] = web_acl.web_acl_arn
+    return web_acl

@@ -7,6 +7,8 @@ Groundwork's `Backups` component and the object-storage backend create buckets o
 
 from __future__ import annotations
 
+import re
+
 from policy.framework import Resource, Stack, resource_rule, stack_rule
 from policy.helpers import (
     as_list,
@@ -55,8 +57,9 @@ def _satellites(stack: Stack, bucket: Resource, types: tuple[str, ...]) -> list[
 
 def _is_access_log_target(stack: Stack, bucket: Resource) -> bool:
     """Whether another bucket's server access logs are delivered to `bucket` (a BucketLogging, or the
-    inline `logging`/`loggings` of a bucket, names it as `targetBucket`), or it is tagged so."""
-    if _exempt_bucket(bucket, "access-log-bucket"):
+    inline `logging`/`loggings` of a bucket, names it as `targetBucket`), load balancers deliver their
+    access logs to it (`_is_elb_log_target`), or it is tagged so."""
+    if _exempt_bucket(bucket, "access-log-bucket") or _is_elb_log_target(stack, bucket):
         return True
     loggings = stack.of_type(*S3_LOGGING)
     if any(bucket in linked(lg, "targetBucket", [bucket], keys=("bucket",)) for lg in loggings):
@@ -66,6 +69,36 @@ def _is_access_log_target(stack: Stack, bucket: Resource) -> bool:
         for entry in as_list(other.props.get("logging")) + as_list(other.props.get("loggings")):
             if isinstance(entry, dict) and str(entry.get("targetBucket")) in names:
                 return True
+    return False
+
+
+ELB_LOG_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
+_ELB_ACCOUNT_ROOT = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:root$")
+
+
+def _is_elb_log_target(stack: Stack, bucket: Resource) -> bool:
+    """Whether Elastic Load Balancing delivers ALB access logs to `bucket`: its policy lets ELB log
+    delivery (the service principal, or a Region's ELB account root) put objects under `AWSLogs/` and
+    do nothing else. ALB log delivery supports SSE-S3 only, like S3 server access logging."""
+    docs = [policy_document(bucket.props.get("policy"))]
+    docs += [policy_document(p.props.get("policy")) for p in _satellites(stack, bucket, S3_POLICY)]
+    for s in (s for d in docs for s in statements(d)):
+        principal = s.get("Principal")
+        if s.get("Effect") != "Allow" or not isinstance(principal, dict):
+            continue
+        services = as_list(principal.get("Service"))
+        accounts = as_list(principal.get("AWS"))
+        by_elb = services == [ELB_LOG_SERVICE] or (
+            not services and accounts and all(_ELB_ACCOUNT_ROOT.match(str(a)) for a in accounts)
+        )
+        resources = [str(r) for r in as_list(s.get("Resource"))]
+        if (
+            by_elb
+            and as_list(s.get("Action")) == ["s3:PutObject"]
+            and resources
+            and all("/AWSLogs/" in r for r in resources)
+        ):
+            return True
     return False
 
 
@@ -193,8 +226,9 @@ def _sse_rules(res: Resource) -> list[dict]:
     description="Every bucket has default encryption (`aws:s3/bucketServerSideEncryptionConfiguration` or "
     "the inline config) with `sseAlgorithm` aws:kms or aws:kms:dsse, a `kmsMasterKeyId`, and "
     "`bucketKeyEnabled == true`. A bucket that receives server access logs (the `targetBucket` "
-    "of a BucketLogging in the stack) only needs SSE-S3 (AES256): S3 cannot deliver access logs "
-    "to an SSE-KMS bucket.",
+    "of a BucketLogging in the stack), or ALB access logs (its policy lets Elastic Load Balancing "
+    "log delivery put objects under AWSLogs/ only), only needs SSE-S3 (AES256): neither S3 nor ELB "
+    "delivers access logs to an SSE-KMS bucket.",
     rationale="SSE-S3 encrypts, but anyone with s3:GetObject reads the data; SSE-KMS adds the key policy as "
     "a second gate and a CloudTrail record per decrypt. Bucket keys cut KMS cost and throttling.",
     remediation="Configure aws:kms with the platform key and bucket keys on, as the `Backups` component "
@@ -343,7 +377,8 @@ def _is_versioned(stack: Stack, bucket: Resource) -> bool:
     severity="medium",
     description="Every bucket has server access logging (`aws:s3/bucketLogging` with `targetBucket`, or "
     "inline `logging`/`loggings`), except the buckets that receive access logs (a logging target "
-    "in the stack, or tagged `access-log-bucket=true`): logging them into themselves would loop.",
+    "in the stack, a bucket ALB access logs are delivered to, or tagged `access-log-bucket=true`): "
+    "logging them into themselves would loop.",
     rationale="Access logs are the only record of who read which object when CloudTrail data events are off.",
     remediation="Add `aws.s3.BucketLogging` to the stack's access-log bucket, as the `Backups` component "
     "does.",

@@ -1,6 +1,8 @@
 """policy/rules/aws/s3.py: each rule fires on a broken copy of a compliant bucket (alone, or with every
 resource that configures it) and stays silent on the compliant original."""
 
+import json
+
 import pytest
 
 from policy.testing import evaluate_stack
@@ -277,3 +279,57 @@ def test_the_access_log_bucket_needs_only_sse_s3_and_no_logging_of_its_own():
     on_logs = {f.rule_id for f in findings if f.resource_name == "access-logs" and f.status == "violation"}
     assert not {"AWS-S3-004", "AWS-S3-008"} & on_logs
     assert "AWS-S3-001" in on_logs  # still a bucket: it needs its public access block like any other
+
+
+def _alb_logs(statement: dict) -> list[dict]:
+    """An ALB access-log bucket on SSE-S3 whose policy holds `statement`, without server access logs."""
+    return [
+        res(BUCKET, "alb-logs", {"bucket": "alb-logs"}),
+        res(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "alb-logs-sse",
+            {
+                "bucket": "alb-logs",
+                "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}],
+            },
+        ),
+        res(
+            BUCKET_POLICY,
+            "alb-logs-policy",
+            {"bucket": "alb-logs", "policy": json.dumps({"Version": "2012-10-17", "Statement": [statement]})},
+        ),
+    ]
+
+
+ELB_DELIVERY = {
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::156460612806:root"},
+    "Action": "s3:PutObject",
+    "Resource": "arn:aws:s3:::alb-logs/public/AWSLogs/123456789012/*",
+}
+
+
+def _on_alb_logs(statement: dict) -> set[str]:
+    findings = evaluate_stack([*S3_STACK, *_alb_logs(statement)])
+    return {f.rule_id for f in findings if f.resource_name == "alb-logs" and f.status == "violation"}
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        {"AWS": "arn:aws:iam::156460612806:root"},
+        {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+    ],
+    ids=["region-elb-account", "service-principal"],
+)
+def test_an_alb_access_log_bucket_needs_only_sse_s3_and_no_logging_of_its_own(principal):
+    assert not {"AWS-S3-004", "AWS-S3-008"} & _on_alb_logs({**ELB_DELIVERY, "Principal": principal})
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"Action": ["s3:PutObject", "s3:GetObject"]}, {"Resource": "arn:aws:s3:::alb-logs/*"}],
+    ids=["more-than-put", "outside-awslogs"],
+)
+def test_a_wider_grant_does_not_make_a_bucket_an_alb_log_bucket(change):
+    assert "AWS-S3-004" in _on_alb_logs({**ELB_DELIVERY, **change})

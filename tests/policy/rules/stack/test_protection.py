@@ -48,3 +48,22 @@ def test_log_groups_are_not_judged_in_dev():
     enabled = {"STACK-PROT-002": "advisory"}
     broken = in_dev(with_log_group(protect=False, deletion_protection=None))
     assert "STACK-PROT-002" not in stack_fired(broken, environment="dev", config=enabled)
+
+
+ZONE = "aws:route53/zone:Zone"
+
+
+def with_zone(protect: bool) -> list[dict]:
+    return [
+        *STACK,
+        {**res(ZONE, "prod-dns-zone", {"name": "example.com", "forceDestroy": False}), "protect": protect},
+    ]
+
+
+def test_an_unprotected_route53_zone_fires_in_prod():
+    """Deleting a delegated zone breaks every name under it until the parent's NS records change."""
+    assert "STACK-PROT-001" in stack_fired(with_zone(protect=False), config=ALLOW_EU)
+
+
+def test_a_protected_route53_zone_is_silent():
+    assert "STACK-PROT-001" not in stack_fired(with_zone(protect=True), config=ALLOW_EU)
