@@ -9,6 +9,9 @@ those of its docs/guide/ingress/annotations.md at that tag. The load balancer se
 group must carry the same value or the controller refuses the whole group, so each Ingress carries
 all of them, built from the one exposure they share, never from the app.
 
+`load-balancer-name` (Exclusive too) fixes each ALB's name, `<prefix>-<exposure>`, which is how the
+edge alarms find its metrics (components.edge_alarms).
+
 Both ALBs are placed in the public subnets (`subnets`), the internal one too: its scheme gives it
 private addresses only, and the public subnets hold no pods (the VPC CNI gives pods addresses in the
 private subnets), so an app's NetworkPolicy admits its ALB by the public subnets' ranges without
@@ -17,6 +20,7 @@ admitting every pod of the VPC, which the private subnets' ranges would.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import Literal
@@ -77,6 +81,17 @@ class AppIngressesArgs(ComponentArgs):
         return value
 
 
+def load_balancer_name(group_prefix: str, exposure: str) -> str:
+    """The ALB's fixed name, so the edge alarms can find it (components.edge_alarms): `<prefix>-<exposure>`
+    with `.` as `-` (ELB names take letters, digits and -), and past ELB's 32 characters the prefix cut
+    and an 8-character digest of the whole group name added, so two long prefixes never collide."""
+    name = f"{group_prefix}-{exposure}".replace(".", "-")
+    if len(name) <= 32:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: 32 - len(exposure) - 10].rstrip('-')}-{digest}-{exposure}"
+
+
 def group_annotations(args: AppIngressesArgs, exposure: str) -> dict[str, pulumi.Input[str]]:
     """What every Ingress of one exposure carries: the same value for each Exclusive annotation."""
     attributes = {
@@ -85,6 +100,7 @@ def group_annotations(args: AppIngressesArgs, exposure: str) -> dict[str, pulumi
     }
     return {
         f"{PREFIX}/group.name": f"{args.group_prefix}-{exposure}",
+        f"{PREFIX}/load-balancer-name": load_balancer_name(args.group_prefix, exposure),
         f"{PREFIX}/scheme": SCHEMES[exposure],
         f"{PREFIX}/target-type": "ip",
         f"{PREFIX}/listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}]),

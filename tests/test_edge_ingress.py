@@ -21,6 +21,7 @@ DOCUMENTED = {
     f"{A}{name}"
     for name in (
         "group.name",
+        "load-balancer-name",
         "scheme",
         "target-type",
         "listen-ports",

@@ -8,7 +8,9 @@ import pulumi
 from components.addons import HostedZone
 from components.app_settings import AppSettings
 from components.dns import Dns, DnsArgs
-from components.edge import AppIngresses, AppIngressesArgs, IngressRoute
+from components.alarms import Alarms
+from components.edge import AppIngresses, AppIngressesArgs, IngressRoute, load_balancer_name
+from components.edge_alarms import RUNBOOK_PAGE, EdgeAlarms, EdgeAlarmsArgs
 from components.namespace import Peer
 from stacks.config.edge import app_host
 from stacks.wiring.platform import Platform
@@ -93,3 +95,25 @@ def wire_ingress(platform: Platform) -> None:
     )
     platform.components["ingress"] = ingresses
     platform.exports["app_hosts"] = {name: f"https://{host}" for name, host in ingresses.hosts.items()}
+
+
+def wire_edge_alarms(platform: Platform) -> None:
+    """The certificate's and the shared ALBs' alarms, to the alarm topic (after wire_alarms)."""
+    config = platform.config
+    dns, alarms = platform.components.get("dns"), platform.components.get("alarms")
+    if not isinstance(dns, Dns) or not isinstance(alarms, Alarms):
+        return
+    ingresses = platform.components.get("ingress")
+    exposures = sorted({app.expose for app in config.apps.values() if app.exposed}, reverse=True)
+    platform.components["edge_alarms"] = EdgeAlarms(
+        f"{config.stack}-edge-alarms",
+        EdgeAlarmsArgs(
+            topic_arn=alarms.topic_arn,
+            certificate_arn=dns.certificate_arn,
+            load_balancer_names=[load_balancer_name(config.stack, e) for e in exposures] if ingresses else [],
+            ingresses=ingresses,
+            runbook_url=f"{config.monitoring.runbook_base_url.rstrip('/')}/{RUNBOOK_PAGE}",
+            tags=config.standard_tags,
+        ),
+        opts=platform.aws_opts(),
+    )
