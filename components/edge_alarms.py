@@ -233,4 +233,3 @@ class EdgeAlarms(pulumi.ComponentResource):
                 )
             ],
         )
-

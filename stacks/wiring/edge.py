@@ -6,11 +6,19 @@ from __future__ import annotations
 import pulumi
 
 from components.addons import HostedZone
+from components.alarms import Alarms
 from components.app_settings import AppSettings
 from components.dns import Dns, DnsArgs
-from components.alarms import Alarms
 from components.edge import AppIngresses, AppIngressesArgs, IngressRoute, load_balancer_name
 from components.edge_alarms import RUNBOOK_PAGE, EdgeAlarms, EdgeAlarmsArgs
+from components.local_edge import (
+    HOST_PORT,
+    TRAEFIK_NAMESPACE,
+    TRAEFIK_PODS,
+    LocalIngress,
+    LocalIngressArgs,
+    local_host,
+)
 from components.namespace import Peer
 from stacks.config.edge import app_host
 from stacks.wiring.platform import Platform
@@ -46,25 +54,26 @@ def hosted_zone(platform: Platform) -> HostedZone | None:
 def load_balancer_peers(platform: Platform, settings: AppSettings) -> tuple[Peer, ...]:
     """Where the ALB of an exposed app connects from: with target type ip it opens connections to the
     pod from its own addresses, in the public subnets for both exposures (components.edge says why).
-    An app that is not exposed admits no load balancer."""
+    An app that is not exposed admits no load balancer. On local the "load balancer" is Traefik's pods.
+    """
+    if settings.exposed and not platform.config.on_aws:
+        return (Peer(namespace=TRAEFIK_NAMESPACE, pod_labels=TRAEFIK_PODS),)
     network = platform.network
     if not settings.exposed or network is None or platform.config.dns is None:
         return ()
     return tuple(Peer(cidr=cidr) for cidr in network.public_subnet_cidrs)
 
 
-def wire_ingress(platform: Platform) -> None:
-    """One Ingress per exposed app, joined to its exposure's shared ALB (components.edge)."""
+def _routes(platform: Platform) -> tuple[IngressRoute, ...]:
+    """The exposed apps, each with the full name it answers on: under the stack's zone on AWS, under
+    `localhost` on local (components.local_edge)."""
     config = platform.config
-    dns = platform.components.get("dns")
-    network = platform.network
-    if not isinstance(dns, Dns) or config.dns is None or platform.cluster is None or network is None:
-        return
-    routes = tuple(
+    zone = config.dns.zone_name if config.dns is not None else None
+    return tuple(
         IngressRoute(
             app=name,
             exposure=app.expose,
-            host=app_host(name, app, config.dns.zone_name) or "",
+            host=(app_host(name, app, zone) or "") if zone else local_host(name, app.host),
             paths=app.paths,
             port=app.port,
             health_path=app.health.path,
@@ -72,7 +81,25 @@ def wire_ingress(platform: Platform) -> None:
         for name, app in sorted(config.apps.items())
         if app.expose != "none"
     )
-    if not routes:
+
+
+def _after_apps(platform: Platform, routes: tuple[IngressRoute, ...]) -> list[pulumi.Resource]:
+    names = ("addons", *[f"app-{r.app}" for r in routes])
+    return [c for k, c in platform.components.items() if k in names]
+
+
+def wire_ingress(platform: Platform) -> None:
+    """One Ingress per exposed app: joined to its exposure's shared ALB on AWS (components.edge), served
+    by Traefik with the local CA's certificate on local (components.local_edge)."""
+    config = platform.config
+    if platform.cluster is None or not (routes := _routes(platform)):
+        return
+    if not config.on_aws:
+        _wire_local_ingress(platform, routes)
+        return
+    dns = platform.components.get("dns")
+    network = platform.network
+    if not isinstance(dns, Dns) or config.dns is None or network is None:
         return
     ingresses = AppIngresses(
         f"{config.stack}-ingress",
@@ -85,16 +112,32 @@ def wire_ingress(platform: Platform) -> None:
             deletion_protection=config.protect_stateful_resources,
         ),
         opts=pulumi.ResourceOptions(
-            providers={"kubernetes": platform.cluster.k8s_provider},
-            depends_on=[
-                c
-                for k, c in platform.components.items()
-                if k in ("addons", *[f"app-{r.app}" for r in routes])
-            ],
+            providers={"kubernetes": platform.cluster.k8s_provider}, depends_on=_after_apps(platform, routes)
         ),
     )
     platform.components["ingress"] = ingresses
     platform.exports["app_hosts"] = {name: f"https://{host}" for name, host in ingresses.hosts.items()}
+
+
+def _wire_local_ingress(platform: Platform, routes: tuple[IngressRoute, ...]) -> None:
+    cluster = platform.cluster
+    assert cluster is not None
+    local = LocalIngress(
+        f"{platform.config.stack}-ingress",
+        LocalIngressArgs(
+            namespace=cluster.app_namespace,
+            routes=routes,
+            api_server=cluster.api_server,
+            environment=platform.config.environment,
+        ),
+        opts=pulumi.ResourceOptions(
+            providers={"kubernetes": cluster.k8s_provider}, depends_on=_after_apps(platform, routes)
+        ),
+    )
+    platform.components["ingress"] = local
+    platform.exports["app_hosts"] = {
+        name: f"https://{host}:{HOST_PORT}" for name, host in local.hosts.items()
+    }
 
 
 def wire_edge_alarms(platform: Platform) -> None:
