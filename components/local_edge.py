@@ -110,6 +110,7 @@ class LocalIngress(pulumi.ComponentResource):
 
     hosts: dict[str, str]
     tls_secret_name: str
+    service_name: str  # Traefik's Service in TRAEFIK_NAMESPACE (the chart's fullname: the release name)
     controller: pulumi.Resource
 
     def __init__(self, name: str, args: LocalIngressArgs, opts: pulumi.ResourceOptions | None = None):
@@ -117,6 +118,7 @@ class LocalIngress(pulumi.ComponentResource):
         self._name, self._args = name, args
         self.hosts = {route.app: route.host for route in args.routes}
         self.tls_secret_name = TLS_SECRET
+        self.service_name = f"{name}-traefik"
         namespace = AppNamespace(
             f"{name}-traefik",
             platform_namespace(

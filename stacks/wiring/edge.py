@@ -13,13 +13,17 @@ from components.edge import AppIngresses, AppIngressesArgs, IngressRoute, load_b
 from components.edge_alarms import RUNBOOK_PAGE, EdgeAlarms, EdgeAlarmsArgs
 from components.local_edge import (
     HOST_PORT,
+    TLS_SECRET,
     TRAEFIK_NAMESPACE,
     TRAEFIK_PODS,
+    WEBSECURE_PORT,
     LocalIngress,
     LocalIngressArgs,
     local_host,
 )
-from components.namespace import Peer
+from components.monitoring import Monitoring
+from components.namespace import Peer, internet
+from components.probes import BlackboxProbes, BlackboxProbesArgs, ProbeTarget
 from stacks.config.edge import app_host
 from stacks.wiring.platform import Platform
 
@@ -159,4 +163,44 @@ def wire_edge_alarms(platform: Platform) -> None:
             tags=config.standard_tags,
         ),
         opts=platform.aws_opts(),
+    )
+
+
+def wire_probes(platform: Platform) -> None:
+    """Blackbox HTTPS probes of every exposed app's name from inside the cluster (components.probes),
+    after the Ingresses and monitoring (whose CRDs the Probes need)."""
+    config, cluster = platform.config, platform.cluster
+    monitoring, ingress = platform.components.get("monitoring"), platform.components.get("ingress")
+    if cluster is None or not isinstance(monitoring, Monitoring) or ingress is None:
+        return
+    targets = tuple(
+        ProbeTarget(app=r.app, exposure=r.exposure, host=r.host, path=r.health_path or "/")
+        for r in _routes(platform)
+    )
+    if isinstance(ingress, LocalIngress):
+        # *.localhost is the pod's own loopback: probes go to Traefik's Service, verified by the local CA.
+        reach: dict = {
+            "egress_peers": [Peer(namespace=TRAEFIK_NAMESPACE, pod_labels=TRAEFIK_PODS)],
+            "egress_port": WEBSECURE_PORT,
+            "connect_to": f"{ingress.service_name}.{TRAEFIK_NAMESPACE}.svc",
+            "ca_secret": TLS_SECRET,
+        }
+    else:
+        network = platform.network
+        assert network is not None
+        # The public ALB answers on public addresses (reached through the NAT), the internal one in
+        # the public subnets (components.edge).
+        reach = {"egress_peers": [internet(), *(Peer(cidr=c) for c in network.public_subnet_cidrs)]}
+    platform.components["probes"] = BlackboxProbes(
+        f"{config.stack}-probes",
+        BlackboxProbesArgs(
+            namespace=cluster.app_namespace,
+            targets=targets,
+            scraper=monitoring.prometheus,
+            runbook_base_url=config.monitoring.runbook_base_url,
+            **reach,
+        ),
+        opts=pulumi.ResourceOptions(
+            providers={"kubernetes": cluster.k8s_provider}, depends_on=[monitoring, ingress]
+        ),
     )
