@@ -126,6 +126,9 @@ def exporter_values(args: BlackboxProbesArgs) -> dict[str, Any]:
             "seccompProfile": {"type": "RuntimeDefault"},
         },
         "securityContext": {**HARDENED_CONTAINER, "runAsUser": 1000, "runAsGroup": 1000},
+        # The chart's own ServiceAccount cannot opt out of token automounting; BlackboxProbes creates
+        # one that does (the exporter never calls the Kubernetes API).
+        "serviceAccount": {"create": False, "name": EXPORTER_NAME},
         "automountServiceAccountToken": False,
         "resources": {"requests": {"cpu": "25m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
     }
@@ -191,6 +194,12 @@ class BlackboxProbes(pulumi.ComponentResource):
         super().__init__("groundwork:probes:BlackboxProbes", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         chart_name, version = CHART
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-exporter",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=EXPORTER_NAME, namespace=args.namespace),
+            automount_service_account_token=False,
+            opts=child,
+        )
         chart = k8s.helm.v4.Chart(
             f"{name}-exporter",
             chart=chart_name,
@@ -198,7 +207,7 @@ class BlackboxProbes(pulumi.ComponentResource):
             namespace=args.namespace,
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=CHART_REPOSITORY),
             values=exporter_values(args),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[account]),
         )
         for allowance in self._allowances(args):
             network_policy(f"{name}-{allowance.name}", args.namespace, allowance, opts=child)
