@@ -4,16 +4,13 @@ blackbox Probe per exposed name with the probe alerts; stacks without exposed ap
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
 
 from components.edge_alarms import ACM_EVENT_TYPES
 from components.probes import EXPORTER_NAME, EXPORTER_PODS, JOB
-from stacks.config import read_stack_file
 from stacks.preflight.mocks import _digest
-from stacks.preflight.runner import capture_stack
 from tests.test_monitoring import RUNBOOKS, github_anchors
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -27,17 +24,8 @@ CHART = "kubernetes:helm.sh/v4:Chart"
 
 
 @pytest.fixture(scope="module")
-def dev():
-    apps = copy.deepcopy(read_stack_file("dev")["groundwork:apps"])
-    apps["api"].update({"expose": "public"})
-    apps["web"].update({"expose": "internal"})
-    return capture_stack(
-        "dev",
-        overrides={
-            "groundwork:dns": {"zoneName": "dev.example.com", "createZone": True},
-            "groundwork:apps": apps,
-        },
-    )
+def dev(dev_exposed):
+    return dev_exposed
 
 
 def _alarm(capture, suffix: str):
