@@ -50,6 +50,7 @@ class EdgeThreshold:
     treat_missing_data: str
     anchor: str
     description: str
+    comparison: str = "GreaterThanThreshold"
 
 
 # ACM starts renewing a DNS-validated certificate 60 days before it expires and normally finishes
@@ -64,6 +65,7 @@ CERTIFICATE_EXPIRY = EdgeThreshold(
     "missing",
     "acmcertificateexpiring",
     "The stack's ACM certificate expires in fewer than 30 days: its managed renewal has not happened",
+    comparison="LessThanThreshold",
 )
 # The ALB itself answered 5xx (502 bad gateway, 503 no healthy target, 504 timeout) more than 25
 # times in each of two 5-minute periods. ELB publishes HTTPCode_ELB_5XX_Count only for periods that
@@ -152,7 +154,7 @@ class EdgeAlarms(pulumi.ComponentResource):
         aws.cloudwatch.MetricAlarm(
             resource_name,
             alarm_description=self._description(t),
-            comparison_operator="LessThanThreshold" if t is CERTIFICATE_EXPIRY else "GreaterThanThreshold",
+            comparison_operator=t.comparison,
             threshold=t.threshold,
             evaluation_periods=t.periods,
             datapoints_to_alarm=t.periods,
