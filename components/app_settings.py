@@ -273,12 +273,14 @@ class AppSettings(ComponentArgs):
     expose: Literal["public", "internal", "none"] = Field(
         default="none",
         description="Serve the app over HTTPS on the stack's shared internet-facing (public) or "
-        "VPC-only (internal) load balancer, at `host` under groundwork:dns.zoneName. Defaults to none.",
+        "VPC-only (internal) load balancer, at `host` under groundwork:dns.zoneName; on local both go "
+        "through the in-cluster Traefik at <host>.localhost:8443. Defaults to none.",
     )
     host: str | None = Field(
         default=None,
         description="The app's name under the zone: one label (api → api.<zoneName>), the full name, "
-        "or the zone itself (@). Defaults to the app's name when exposed.",
+        "or the zone itself (@); on local one label (api → api.localhost) or @. Defaults to the app's "
+        "name when exposed.",
     )
     paths: tuple[str, ...] = Field(
         default=("/",), min_length=1, max_length=10, description="Path prefixes routed to the app."

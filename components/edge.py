@@ -17,6 +17,9 @@ carries the same ARN; the controller's docs warn that anyone who may create Ingr
 namespace can change it, which here is the platform's program alone (app teams declare apps, not
 Ingresses). A class per exposure with its own params is the stricter follow-up.
 
+`load-balancer-name` (Exclusive too) fixes each ALB's name, `<prefix>-<exposure>`, which is how the
+edge alarms find its metrics (components.edge_alarms).
+
 Both ALBs are placed in the public subnets (`subnets`), the internal one too: its scheme gives it
 private addresses only, and the public subnets hold no pods (the VPC CNI gives pods addresses in the
 private subnets), so an app's NetworkPolicy admits its ALB by the public subnets' ranges without
@@ -25,6 +28,7 @@ admitting every pod of the VPC, which the private subnets' ranges would.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import Literal
@@ -96,6 +100,17 @@ class AppIngressesArgs(ComponentArgs):
         return value
 
 
+def load_balancer_name(group_prefix: str, exposure: str) -> str:
+    """The ALB's fixed name, so the edge alarms can find it (components.edge_alarms): `<prefix>-<exposure>`
+    with `.` as `-` (ELB names take letters, digits and -), and past ELB's 32 characters the prefix cut
+    and an 8-character digest of the whole group name added, so two long prefixes never collide."""
+    name = f"{group_prefix}-{exposure}".replace(".", "-")
+    if len(name) <= 32:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: 32 - len(exposure) - 10].rstrip('-')}-{digest}-{exposure}"
+
+
 def load_balancer_attributes(args: AppIngressesArgs, exposure: str) -> pulumi.Output[str]:
     """The ALB attributes (docs/guide/ingress/annotations.md#load-balancer-attributes): deletion
     protection from the stack, invalid header fields dropped, access logs under the exposure's prefix."""
@@ -120,6 +135,7 @@ def group_annotations(args: AppIngressesArgs, exposure: str) -> dict[str, pulumi
     """What every Ingress of one exposure carries: the same value for each Exclusive annotation."""
     annotations: dict[str, pulumi.Input[str]] = {
         f"{PREFIX}/group.name": f"{args.group_prefix}-{exposure}",
+        f"{PREFIX}/load-balancer-name": load_balancer_name(args.group_prefix, exposure),
         f"{PREFIX}/scheme": SCHEMES[exposure],
         f"{PREFIX}/target-type": "ip",
         f"{PREFIX}/listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}]),

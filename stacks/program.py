@@ -15,7 +15,7 @@ from stacks.config.loader import runtime_config, runtime_secret_keys
 from stacks.wiring.apps import wire_apps
 from stacks.wiring.cluster import wire_cluster
 from stacks.wiring.data import wire_data
-from stacks.wiring.edge import wire_dns, wire_ingress
+from stacks.wiring.edge import wire_dns, wire_edge_alarms, wire_ingress, wire_probes
 from stacks.wiring.foundation import wire_kms, wire_network, wire_provider
 from stacks.wiring.observability import wire_alarms, wire_backups, wire_cluster_backup, wire_monitoring
 from stacks.wiring.platform import Platform
@@ -33,7 +33,9 @@ WIRING: list[Callable[[Platform], None]] = [
     wire_monitoring,
     wire_apps,  # binds to the data services; its ServiceMonitors wait for monitoring's CRDs
     wire_ingress,  # the exposed apps' Ingresses, after their Services
+    wire_probes,  # blackbox HTTPS probes of the exposed names: after the Ingresses and monitoring
     wire_alarms,
+    wire_edge_alarms,  # the certificate's and ALBs' alarms, to the alarm topic: after wire_alarms
     wire_security_baseline,  # alerts through the alarms topic: after wire_alarms
     wire_backups,
     wire_cluster_backup,

@@ -88,8 +88,6 @@ def confirm(root: Path, path: str) -> str | None:
         for name, text in sorted(templates.items()):
             if whole.search(text):
                 return f"{name} (renders {ancestor} whole)"
-        if found:
-            break
     return None
 
 

@@ -21,6 +21,7 @@ DOCUMENTED = {
     f"{A}{name}"
     for name in (
         "group.name",
+        "load-balancer-name",
         "scheme",
         "target-type",
         "listen-ports",
@@ -44,9 +45,8 @@ def _apps(**exposure: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def exposed():
-    apps = _apps(api={"expose": "public", "host": "api", "paths": ["/v1", "/v2"]}, web={"expose": "internal"})
-    return capture_stack("dev", overrides={"groundwork:dns": DNS, "groundwork:apps": apps})
+def exposed(dev_exposed):
+    return dev_exposed
 
 
 @pytest.fixture(scope="module")

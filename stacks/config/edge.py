@@ -1,5 +1,8 @@
 """Rules about `groundwork:dns` and the apps' `expose`/`host`/`paths` that need the whole stack.
 
+On local there is no zone: an exposed app answers on `<host>.localhost` through the in-cluster
+ingress controller (components.local_edge), so `dns` stays unset there and a host is one label.
+
 One model's own rules live on it (components.dns.DnsSettings: a DNS name, createZone or zoneId;
 components.app_settings.AppSettings: a host of DNS labels, paths starting with /). Here: an exposed
 app needs the stack's zone on AWS, its host must be the zone or one label under it (the one wildcard
@@ -14,6 +17,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from components.alb_logs import AlbAccessLogSettings
+from components.local_edge import local_host
 from components.waf import WafSettings
 from stacks.config.base import ConfigModel
 from stacks.config.errors import ConfigIssue
@@ -48,17 +52,18 @@ def app_host(name: str, app: AppSettings, zone: str) -> str | None:
 
 
 def edge_issues(config: StackConfig) -> list[ConfigIssue]:
+    exposed = {name: app for name, app in sorted(config.apps.items()) if app.exposed}
     if not config.on_aws:
         if config.dns is not None:
             return [
                 ConfigIssue(
                     "dns",
                     config.dns.zone_name,
-                    "must be unset in local: local creates no Route 53 zone or ACM certificate",
+                    "must be unset in local: local creates no Route 53 zone or ACM certificate; exposed "
+                    "apps answer on <host>.localhost there",
                 )
             ]
-        return []
-    exposed = {name: app for name, app in sorted(config.apps.items()) if app.exposed}
+        return _local_host_issues(exposed)
     if config.dns is None:
         return [
             ConfigIssue(
@@ -70,6 +75,45 @@ def edge_issues(config: StackConfig) -> list[ConfigIssue]:
             for name, app in exposed.items()
         ]
     return [*_host_issues(config, exposed), *_addon_zone_issues(config)]
+
+
+def _local_host_issues(exposed: dict[str, AppSettings]) -> list[ConfigIssue]:
+    """On local an exposed app answers on `<host>.localhost` (components.local_edge): its host is one
+    label or @, and no two apps serve the same name and path."""
+    issues: list[ConfigIssue] = []
+    routes: dict[tuple[str, str], str] = {}
+    for name, app in exposed.items():
+        if app.host is not None and app.host != "@" and "." in app.host:
+            issues.append(
+                ConfigIssue(
+                    f"apps.{name}.host",
+                    app.host,
+                    "must be one DNS label or @ in local, where apps answer on <host>.localhost "
+                    f"(e.g. host: {app.host.split('.')[0]} -> {app.host.split('.')[0]}.localhost)",
+                )
+            )
+            continue
+        host = local_host(name, app.host)
+        issues.extend(_path_clashes(name, app, host, routes))
+    return issues
+
+
+def _path_clashes(
+    name: str, app: AppSettings, host: str, routes: dict[tuple[str, str], str]
+) -> list[ConfigIssue]:
+    """Each (host, path) belongs to one app; `routes` remembers the ones taken so far."""
+    issues = []
+    for path in app.paths:
+        other = routes.setdefault((host, path), name)
+        if other != name:
+            issues.append(
+                ConfigIssue(
+                    f"apps.{name}.paths",
+                    path,
+                    f"apps.{other} already serves {host}{path}; give one of them another host or path",
+                )
+            )
+    return issues
 
 
 def _host_issues(config: StackConfig, exposed: dict[str, AppSettings]) -> list[ConfigIssue]:
@@ -91,16 +135,7 @@ def _host_issues(config: StackConfig, exposed: dict[str, AppSettings]) -> list[C
         if len(host) > 253:
             issues.append(ConfigIssue(f"apps.{name}.host", app.host, "the full name exceeds 253 characters"))
             continue
-        for path in app.paths:
-            other = routes.setdefault((host, path), name)
-            if other != name:
-                issues.append(
-                    ConfigIssue(
-                        f"apps.{name}.paths",
-                        path,
-                        f"apps.{other} already serves {host}{path}; give one of them another host or path",
-                    )
-                )
+        issues.extend(_path_clashes(name, app, host, routes))
     return issues
 
 

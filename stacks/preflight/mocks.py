@@ -338,6 +338,15 @@ CALLS: dict[str, Callable[[GroundworkMocks, dict], dict]] = {
         "reverseDnsPrefix": "com.amazonaws",
         "id": "aws",
     },
+    # The ALB the Load Balancer Controller made under a fixed name: its ARN suffix keys its metrics.
+    "aws:lb/getLoadBalancer:getLoadBalancer": lambda m, a: {
+        "name": a["name"],
+        "arn": _arn(
+            "elasticloadbalancing", m.region, f"loadbalancer/app/{a['name']}/{_digest(a['name'], 16)}"
+        ),
+        "arnSuffix": f"app/{a['name']}/{_digest(a['name'], 16)}",
+        "id": a["name"],
+    },
     "aws:index/getRegion:getRegion": lambda m, a: {
         "name": m.region,
         "region": m.region,
