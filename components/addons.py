@@ -460,6 +460,10 @@ class PlatformAddons(pulumi.ComponentResource):
                 "ingressClass": "alb",
                 # Gateway API: the controller serves ALB/NLB Gateways once the Gateway API CRDs exist.
                 "controllerConfig": {"featureGates": {"ALBGatewayAPI": True, "NLBGatewayAPI": True}},
+                # Groundwork attaches WAFv2 web ACLs only: without Shield Advanced and WAF Classic the
+                # controller needs none of their permissions (components._lib.addon_policies).
+                "enableShield": False,
+                "enableWaf": False,
                 "podDisruptionBudget": {"maxUnavailable": 1},
                 "priorityClassName": "system-cluster-critical",
                 # The chart's defaults keep the runtime's capabilities and no seccomp profile.

@@ -156,6 +156,13 @@ def test_load_balancer_controller_defaults_internal_ip_targets_modern_tls_and_ga
     assert values["defaultTags"]["environment"] == "prod"
 
 
+def test_load_balancer_controller_runs_without_shield_advanced_and_waf_classic(captured):
+    """Their permissions are not granted (tests/test_lb_controller_policy.py), so the controller must not
+    run their addons: it would fail on every reconcile."""
+    values = charts(captured("prod"))["aws-load-balancer-controller"].props["values"]
+    assert (values["enableShield"], values["enableWaf"]) == (False, False)
+
+
 def test_load_balancer_controller_mutates_only_its_own_clusters_load_balancers(captured):
     capture = captured("prod")
     document = role_policy_for(capture, capture.named("prod-addons-lb-controller-irsa"))

@@ -96,27 +96,15 @@ EXPECTED = {
         "Condition": OWNED,
         "Action": list(LB_CONTROLLER_MANAGE_OWN),
     },
-    "SetWebAclAndShieldProtection": {
-        "Resource": "*",
-        "Action": ["elasticloadbalancing:SetWebAcl", "shield:CreateProtection"],
-    },
+    "SetWebAcl": {"Resource": "*", "Action": "elasticloadbalancing:SetWebAcl"},
     "BindWebAclsToApplicationLoadBalancers": {
         "Resource": f"{ELB}loadbalancer/app/*/*",
-        "Action": [
-            "wafv2:AssociateWebACL",
-            "wafv2:DisassociateWebACL",
-            "waf-regional:AssociateWebACL",
-            "waf-regional:DisassociateWebACL",
-        ],
+        "Action": ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL"],
     },
     "AttachOwnWebAcls": {
-        "Resource": ["arn:aws:wafv2:*:*:regional/webacl/*/*", "arn:aws:waf-regional:*:*:webacl/*"],
-        "Action": ["wafv2:AssociateWebACL", "waf-regional:AssociateWebACL"],
+        "Resource": "arn:aws:wafv2:*:*:regional/webacl/*/*",
+        "Action": "wafv2:AssociateWebACL",
         "Condition": OWNED,
-    },
-    "DeleteShieldProtections": {
-        "Resource": "arn:aws:shield::*:protection/*",
-        "Action": "shield:DeleteProtection",
     },
 }
 DOCUMENT = load_balancer_controller_policy(CLUSTER)
@@ -168,6 +156,15 @@ def test_no_action_can_add_the_cluster_tag_outside_creation():
             assert "elasticloadbalancing:CreateAction" in condition.get("StringEquals", {}) or (
                 condition["ForAllValues:StringNotEquals"]["aws:TagKeys"] == ["elbv2.k8s.aws/cluster"]
             )
+
+
+def test_no_statement_grants_shield_or_waf_classic():
+    actions = [
+        a
+        for s in DOCUMENT["Statement"]
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    ]
+    assert [a for a in actions if a.startswith(("shield:", "waf-regional:", "waf:"))] == []
 
 
 def test_every_statement_applies_by_the_action_catalogue():

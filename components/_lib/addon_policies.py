@@ -75,12 +75,8 @@ LB_CONTROLLER_DESCRIBE = (
     "cognito-idp:DescribeUserPoolClient",
     "iam:ListServerCertificates",
     "iam:GetServerCertificate",
-    "waf-regional:GetWebACL",
-    "waf-regional:GetWebACLForResource",
     "wafv2:GetWebACL",
     "wafv2:GetWebACLForResource",
-    "shield:GetSubscriptionState",
-    "shield:DescribeProtection",
 )
 # What it may change on load balancers, listeners, rules and target groups that carry this cluster's
 # `elbv2.k8s.aws/cluster` tag (every one of them supports aws:ResourceTag on those resource types, per
@@ -252,41 +248,31 @@ def _lb_tag_statements(cluster_name: str) -> list[dict]:
 
 
 def _lb_web_acl_statements(cluster_name: str) -> list[dict]:
-    """Web ACL and Shield bindings. None of these actions sees the load balancer's tags (the
-    application load balancer resource type of wafv2/waf-regional (Dis)associateWebACL has no condition
-    keys; SetWebAcl and CreateProtection act on `*` only, without aws:ResourceTag), so an ownership
-    condition would make their Allow never match and attaching a web ACL would fail. The web ACL side
-    of an association does see tags: only ACLs tagged for this cluster can be attached."""
+    """WAFv2 web ACL bindings; the controller runs with Shield Advanced and WAF Classic off (its chart's
+    `enableShield`/`enableWaf`), so it gets none of their actions. None of these actions sees the load
+    balancer's tags (the application load balancer resource type of wafv2 (Dis)associateWebACL has no
+    condition keys; SetWebAcl acts on `*` only, without aws:ResourceTag), so an ownership condition would
+    make their Allow never match and attaching a web ACL would fail. The web ACL side of an association
+    does see tags: only ACLs tagged for this cluster can be attached."""
     return [
         {
-            "Sid": "SetWebAclAndShieldProtection",
+            "Sid": "SetWebAcl",
             "Effect": "Allow",
             "Resource": "*",
-            "Action": ["elasticloadbalancing:SetWebAcl", "shield:CreateProtection"],
+            "Action": "elasticloadbalancing:SetWebAcl",
         },
         {
             "Sid": "BindWebAclsToApplicationLoadBalancers",
             "Effect": "Allow",
             "Resource": f"{_ELB}loadbalancer/app/*/*",
-            "Action": [
-                "wafv2:AssociateWebACL",
-                "wafv2:DisassociateWebACL",
-                "waf-regional:AssociateWebACL",
-                "waf-regional:DisassociateWebACL",
-            ],
+            "Action": ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL"],
         },
         {
             "Sid": "AttachOwnWebAcls",
             "Effect": "Allow",
-            "Resource": ["arn:aws:wafv2:*:*:regional/webacl/*/*", "arn:aws:waf-regional:*:*:webacl/*"],
-            "Action": ["wafv2:AssociateWebACL", "waf-regional:AssociateWebACL"],
+            "Resource": "arn:aws:wafv2:*:*:regional/webacl/*/*",
+            "Action": "wafv2:AssociateWebACL",
             "Condition": {"StringEquals": {f"aws:ResourceTag/{CLUSTER_TAG}": cluster_name}},
-        },
-        {
-            "Sid": "DeleteShieldProtections",
-            "Effect": "Allow",
-            "Resource": "arn:aws:shield::*:protection/*",
-            "Action": "shield:DeleteProtection",
         },
     ]
 
