@@ -19,7 +19,7 @@ from stacks.config.errors import ConfigIssue
 if TYPE_CHECKING:
     from stacks.config.model import StackConfig
 
-DATA_SERVICES = ("postgres", "redis", "kafka")
+DATA_SERVICES = ("postgres", "redis", "kafka", "vectors")
 # Names that would collide with PostgreSQL's own roles and databases (an app's role and database
 # are its name with `-` as `_`) or read as a binding.
 RESERVED_NAMES = {*DATA_SERVICES, "app", "app-owner", "postgres", "template0", "template1", "rdsadmin"}
@@ -87,6 +87,7 @@ def _uses_issues(config: StackConfig, name: str, app: AppSettings) -> list[Confi
         "postgres": config.postgres.enabled,
         "redis": config.redis.enabled,
         "kafka": config.kafka.enabled,
+        "vectors": config.vectors.enabled,
     }
     issues: list[ConfigIssue] = []
     for used in app.uses:
