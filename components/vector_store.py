@@ -233,8 +233,10 @@ def chroma_config() -> str:
 
 
 def _heartbeat_probe(period: int, failures: int) -> k8s.core.v1.ProbeArgs:
+    """GET /api/v2/heartbeat on the proxy's port: Chroma listens on loopback only, which the kubelet
+    cannot reach, so both containers are probed through Envoy (the path needs no token)."""
     return k8s.core.v1.ProbeArgs(
-        http_get=k8s.core.v1.HTTPGetActionArgs(path=HEARTBEAT, port="http"),
+        http_get=k8s.core.v1.HTTPGetActionArgs(path=HEARTBEAT, port=PORT),
         period_seconds=period,
         timeout_seconds=3,
         failure_threshold=failures,
@@ -255,6 +257,9 @@ def _chroma_container(args: ChromaArgs) -> k8s.core.v1.ContainerArgs:
         # The image's entrypoint is `dumb-init -- chroma`; its default config is replaced by ours.
         args=["run", f"{CONFIG_DIR}/config.yaml"],
         env=[k8s.core.v1.EnvVarArgs(name="HOME", value="/tmp")],
+        startup_probe=_heartbeat_probe(5, 60),
+        readiness_probe=_heartbeat_probe(10, 3),
+        liveness_probe=_heartbeat_probe(30, 6),
         resources=k8s.core.v1.ResourceRequirementsArgs(
             requests={"cpu": workload.cpu_request, "memory": workload.memory_request},
             limits={"memory": workload.memory_limit},
