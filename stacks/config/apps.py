@@ -100,7 +100,8 @@ def _uses_issues(config: StackConfig, name: str, app: AppSettings) -> list[Confi
                 )
             )
         elif used not in DATA_SERVICES and used not in config.apps:
-            known = ", ".join([*DATA_SERVICES, *sorted(a for a in config.apps if a != name)])
+            offered = [service for service in DATA_SERVICES if present[service]]
+            known = ", ".join([*offered, *sorted(a for a in config.apps if a != name)])
             issues.append(ConfigIssue(path, used, f"is not a binding of this stack; one of: {known}"))
     managed_kafka = config.on_aws and config.kafka.backend == "managed"
     if "kafka" in app.uses and managed_kafka and "iam" not in config.kafka.client_authentication:
