@@ -13,7 +13,8 @@ secures 1.0.x with an Envoy proxy in front. So each pod runs:
 - `auth-proxy`, Envoy on :8000, the only port the Service and the NetworkPolicy open: its RBAC filter
   admits a request only with the generated token in `X-Chroma-Token` or `Authorization: Bearer`,
   except `GET /api/v2/heartbeat` (the probes' path, which reveals nothing). It also serves Envoy's own
-  Prometheus statistics (requests, response codes, upstream health) on :9102 at /stats/prometheus,
+  Prometheus statistics (requests, response codes, upstream health) on :9102 at /stats/prometheus
+  (a ServiceMonitor when the stack runs monitoring),
   the one Prometheus endpoint there is: Chroma itself only pushes OpenTelemetry (OTLP), which this
   platform does not collect, so its `open_telemetry` block stays unset.
 
@@ -95,6 +96,11 @@ class ChromaArgs(ComponentArgs):
     )
     scraper: InstanceOf[Peer] | None = Field(
         default=None, exclude=True, description="Prometheus's pods, admitted on the metrics port."
+    )
+    monitoring: tuple[InstanceOf[pulumi.Resource], ...] = Field(
+        default=(),
+        exclude=True,
+        description="What installs the ServiceMonitor CRD; the monitor is created with `scraper` only.",
     )
     chroma_image: str = Field(default=CHROMA_IMAGE, description="The ChromaDB image, pinned by tag.")
     proxy_image: str = Field(default=ENVOY_IMAGE, description="The Envoy image, pinned by tag.")
@@ -185,6 +191,18 @@ class Chroma(pulumi.ComponentResource):
             datastore="chroma",
         )
         self._network_policies(name, args, labels)
+        if args.scraper is not None:
+            k8s.apiextensions.CustomResource(
+                f"{name}-servicemonitor",
+                api_version="monitoring.coreos.com/v1",
+                kind="ServiceMonitor",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace, labels=labels),
+                spec={
+                    "selector": {"matchLabels": dict(labels)},
+                    "endpoints": [{"port": "metrics", "path": "/stats/prometheus", "interval": "30s"}],
+                },
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.monitoring)),
+            )
         self.pod_labels = labels
         self.endpoint = pulumi.Output.from_input(host)
         self.port = pulumi.Output.from_input(PORT)

@@ -196,6 +196,14 @@ def test_chroma_admits_exactly_the_apps_that_use_it_and_prometheus(dev):
     assert [p["port"] for p in policies["dev-vectors-from-prometheus"]["ingress"][0]["ports"]] == [9102]
 
 
+def test_prometheus_scrapes_the_proxys_statistics(dev):
+    monitor = dev["chroma"].named("dev-vectors-servicemonitor")
+    assert monitor.props["spec"]["endpoints"] == [
+        {"port": "metrics", "path": "/stats/prometheus", "interval": "30s"}
+    ]
+    assert any("Monitoring" in urn for urn in monitor.dependencies)
+
+
 def test_the_proxy_admits_only_the_token_and_the_heartbeat():
     config = yaml.safe_load(proxy_config("t0ken"))
     api = config["static_resources"]["listeners"][0]

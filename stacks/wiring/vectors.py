@@ -36,6 +36,7 @@ def wire_vectors(platform: Platform) -> None:
             clients=clients,
             client_labels={app: selector_labels(app) for app in clients},
             scraper=getattr(monitoring, "prometheus", None),
+            monitoring=(monitoring,) if monitoring is not None else (),
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.k8s_provider}),
     )
