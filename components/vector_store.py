@@ -136,6 +136,51 @@ class Chroma(pulumi.ComponentResource):
             keys=CONNECTION_KEYS,
             parent=self,
         )
+        service = self._service(name, args, labels)
+        self._workload(name, args, labels, service, token)
+        self._network_policies(name, args, labels)
+        if args.scraper is not None:
+            self._service_monitor(name, args, labels)
+        self.pod_labels = labels
+        self.endpoint = pulumi.Output.from_input(host)
+        self.port = pulumi.Output.from_input(PORT)
+        self.connection_secret_name = secret.metadata.name
+        self.token = token.result
+        self.register_outputs(
+            {
+                "endpoint": self.endpoint,
+                "port": self.port,
+                "connection_secret_name": self.connection_secret_name,
+                "token": self.token,
+            }
+        )
+
+    def _service(self, name: str, args: ChromaArgs, labels: Mapping[str, str]) -> k8s.core.v1.Service:
+        """The proxy's API port and its statistics; Chroma's own port stays on loopback."""
+        child = pulumi.ResourceOptions(parent=self)
+        return k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace, labels=labels),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                selector=labels,
+                ports=[
+                    k8s.core.v1.ServicePortArgs(name="http", port=PORT, target_port="http"),
+                    k8s.core.v1.ServicePortArgs(name="metrics", port=METRICS_PORT, target_port="metrics"),
+                ],
+            ),
+            opts=child,
+        )
+
+    def _workload(
+        self,
+        name: str,
+        args: ChromaArgs,
+        labels: Mapping[str, str],
+        service: k8s.core.v1.Service,
+        token: random.RandomPassword,
+    ) -> None:
+        """Chroma's config, the proxy's config (it holds the token: a Secret) and the StatefulSet."""
+        child = pulumi.ResourceOptions(parent=self)
         config = k8s.core.v1.ConfigMap(
             f"{name}-config",
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -151,18 +196,6 @@ class Chroma(pulumi.ComponentResource):
             ),
             type="Opaque",
             string_data=pulumi.Output.secret(token.result.apply(lambda t: {"envoy.yaml": proxy_config(t)})),
-            opts=child,
-        )
-        service = k8s.core.v1.Service(
-            f"{name}-service",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace, labels=labels),
-            spec=k8s.core.v1.ServiceSpecArgs(
-                selector=labels,
-                ports=[
-                    k8s.core.v1.ServicePortArgs(name="http", port=PORT, target_port="http"),
-                    k8s.core.v1.ServicePortArgs(name="metrics", port=METRICS_PORT, target_port="metrics"),
-                ],
-            ),
             opts=child,
         )
         data_statefulset(
@@ -190,31 +223,19 @@ class Chroma(pulumi.ComponentResource):
             ],
             datastore="chroma",
         )
-        self._network_policies(name, args, labels)
-        if args.scraper is not None:
-            k8s.apiextensions.CustomResource(
-                f"{name}-servicemonitor",
-                api_version="monitoring.coreos.com/v1",
-                kind="ServiceMonitor",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace, labels=labels),
-                spec={
-                    "selector": {"matchLabels": dict(labels)},
-                    "endpoints": [{"port": "metrics", "path": "/stats/prometheus", "interval": "30s"}],
-                },
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.monitoring)),
-            )
-        self.pod_labels = labels
-        self.endpoint = pulumi.Output.from_input(host)
-        self.port = pulumi.Output.from_input(PORT)
-        self.connection_secret_name = secret.metadata.name
-        self.token = token.result
-        self.register_outputs(
-            {
-                "endpoint": self.endpoint,
-                "port": self.port,
-                "connection_secret_name": self.connection_secret_name,
-                "token": self.token,
-            }
+
+    def _service_monitor(self, name: str, args: ChromaArgs, labels: Mapping[str, str]) -> None:
+        """Prometheus scrapes Envoy's statistics, once the monitoring CRDs exist."""
+        k8s.apiextensions.CustomResource(
+            f"{name}-servicemonitor",
+            api_version="monitoring.coreos.com/v1",
+            kind="ServiceMonitor",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.namespace, labels=labels),
+            spec={
+                "selector": {"matchLabels": dict(labels)},
+                "endpoints": [{"port": "metrics", "path": "/stats/prometheus", "interval": "30s"}],
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.monitoring)),
         )
 
     def _network_policies(self, name: str, args: ChromaArgs, labels: Mapping[str, str]) -> None:
