@@ -318,7 +318,15 @@ def _proxy_container(args: ChromaArgs) -> k8s.core.v1.ContainerArgs:
     return k8s.core.v1.ContainerArgs(
         name="auth-proxy",
         image=args.proxy_image,
-        command=["envoy", "--config-path", f"{PROXY_DIR}/envoy.yaml", "--log-level", "warn"],
+        # No hot restart: it needs shared memory, and a pod restarts by being replaced anyway.
+        command=[
+            "envoy",
+            "--config-path",
+            f"{PROXY_DIR}/envoy.yaml",
+            "--log-level",
+            "warn",
+            "--disable-hot-restart",
+        ],
         ports=[
             k8s.core.v1.ContainerPortArgs(name="http", container_port=PORT),
             k8s.core.v1.ContainerPortArgs(name="metrics", container_port=METRICS_PORT),
