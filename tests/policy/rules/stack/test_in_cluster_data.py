@@ -115,3 +115,21 @@ def test_both_are_silent_on_the_compliant_prod_stack():
 def test_the_prod_capture_runs_no_datastore_in_the_cluster(captured):
     fired = {f.rule_id for f in evaluate(captured("prod"), "prod").findings}
     assert not {"STACK-DATA-001", "STACK-DATA-002"} & fired
+
+
+def test_the_program_labels_each_in_cluster_datastore_with_its_service(captured):
+    labels = {
+        r.name: r.props["metadata"]["labels"].get("groundwork.io/datastore")
+        for r in captured("local").of_type(STATEFUL_SET)
+    }
+    assert labels == {
+        "local-postgres-statefulset": "postgres",
+        "local-redis-statefulset": "redis",
+        "local-kafka-statefulset": "kafka",
+    }
+
+
+def test_the_label_stays_off_the_immutable_selector(captured):
+    for r in captured("local").of_type(STATEFUL_SET):
+        assert "groundwork.io/datastore" not in r.props["spec"]["selector"]["matchLabels"], r.name
+        assert "groundwork.io/datastore" not in r.props["spec"]["template"]["metadata"]["labels"], r.name
