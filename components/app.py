@@ -34,10 +34,12 @@ from components.app_settings import (
     AppAws,
     AppSettings,
     app_labels,
+    database_binding,
     needs_aws_role,
     selector_labels,
 )
 from components.app_slo import slo_rules
+from components.app_vectors import PGVECTOR_EXTENSION, VectorsBinding, vectors_values
 from components.datastore import restricted_container_security_context
 from components.namespace import APP_POD_LABEL, Allowance, kube_api_egress, network_policy, pods
 from components.tagging import component_tags
@@ -116,14 +118,16 @@ class App(pulumi.ComponentResource):
         args = self._args
         aws_args = args.aws
         assert aws_args is not None
+        database = database_binding(args)
+        iam_database = database is not None and database.iam_auth
         identity = pulumi.Output.all(
             _caller_account(self),
             _partition(self),
-            args.postgres.dbi_resource_id if args.postgres and args.postgres.iam_auth else None,
+            database.dbi_resource_id if database is not None and iam_database else None,
             args.kafka.cluster_arn if args.kafka else None,
             aws_args.kms_key_arn,
         )
-        postgres_user = database_identifier(args.app) if args.postgres and args.postgres.iam_auth else None
+        postgres_user = database_identifier(args.app) if iam_database else None
         policy = identity.apply(
             lambda parts: app_policy(
                 app=args.app,
@@ -173,17 +177,27 @@ class App(pulumi.ComponentResource):
         args = self._args
         volumes, mounts, ready = [], [], []
         self.database_secret_name = None
-        if args.postgres is not None:
+        server = database_binding(args)
+        pgvector = args.vectors is not None and args.vectors.backend == "pgvector"
+        database = None
+        if server is not None:
             database = AppDatabase(
                 f"{self._name}-db",
                 AppDatabaseArgs(
-                    app=args.app, namespace=args.namespace, binding=args.postgres, labels=self._labels
+                    app=args.app,
+                    namespace=args.namespace,
+                    binding=server,
+                    extensions=(PGVECTOR_EXTENSION,) if pgvector else (),
+                    labels=self._labels,
                 ),
                 opts=self._child,
             )
             self.database_secret_name = database.secret_name
             ready.append(database.job)
+        if args.postgres is not None and database is not None:
             self._mount("postgres", database.secret_name, volumes, mounts)
+        if args.vectors is not None:
+            self._mount("vectors", self._vectors_secret(args.vectors, database), volumes, mounts)
         if args.redis is not None:
             self._mount("redis", args.redis.connection_secret_name, volumes, mounts)
         if args.kafka is not None:
@@ -205,6 +219,23 @@ class App(pulumi.ComponentResource):
             volumes.append(volume)
             mounts.append(mount)
         return volumes, mounts, ready
+
+    def _vectors_secret(self, binding: VectorsBinding, database: AppDatabase | None) -> pulumi.Output[str]:
+        """`<app>-vectors`: the same keys whichever backend (components.app_vectors)."""
+        secret = binding_secret(
+            f"{self._name}-vectors",
+            secret_name=f"{self._args.app}-vectors",
+            namespace=self._args.namespace,
+            values=vectors_values(
+                binding,
+                database=database.database if database is not None else "",
+                username=database.username if database is not None else "",
+                password=database.password if database is not None else "",
+            ),
+            labels=self._labels,
+            parent=self,
+        )
+        return secret.metadata.name
 
     @staticmethod
     def _mount(binding: str, secret_name: pulumi.Input[str], volumes: list, mounts: list) -> None:
@@ -462,18 +493,21 @@ def _egress(args: AppArgs, *, needs_aws: bool) -> list[Allowance]:
     app, settings = args.app, args.settings
     mine = selector_labels(app)
     flows: list[Allowance] = []
-    for binding, spec in (("postgres", args.postgres), ("redis", args.redis), ("kafka", args.kafka)):
-        if spec is not None:
-            flows.append(
-                Allowance(
-                    f"{app}-to-{binding}",
-                    "egress",
-                    pod_labels=mine,
-                    peers=list(spec.egress.peers),
-                    ports=list(spec.egress.ports),
-                    reason=f"{app} uses {binding}",
-                )
+    bindings = [("postgres", args.postgres), ("redis", args.redis), ("kafka", args.kafka)]
+    egresses = [(binding, spec.egress) for binding, spec in bindings if spec is not None]
+    if args.vectors is not None and not (args.vectors.backend == "pgvector" and args.postgres is not None):
+        egresses.append(("vectors", args.vectors.flow))  # pgvector with postgres: the same flow, once
+    for binding, egress in egresses:
+        flows.append(
+            Allowance(
+                f"{app}-to-{binding}",
+                "egress",
+                pod_labels=mine,
+                peers=list(egress.peers),
+                ports=list(egress.ports),
+                reason=f"{app} uses {binding}",
             )
+        )
     for callee, port in sorted(args.uses_apps.items()):
         flows.append(
             Allowance(

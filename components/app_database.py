@@ -7,9 +7,11 @@ repeat: `CREATE ROLE` and `CREATE DATABASE` only when missing (`\\gexec` over a 
 query, since CREATE DATABASE cannot run inside the DO block that CREATE ROLE could), then
 re-asserting login, `rds_iam` (RDS) or the generated password (in-cluster), and, acting as the
 owner, `REVOKE ALL ... FROM PUBLIC` so no other app's role may connect. The admin gets SET (not
-INHERIT) on the app's role, which PostgreSQL 16+ requires for `CREATE DATABASE ... OWNER`. A later
-issue's extensions (`CREATE EXTENSION IF NOT EXISTS vector`) hook in through
-`AppDatabaseArgs.extensions`.
+INHERIT) on the app's role, which PostgreSQL 16+ requires for `CREATE DATABASE ... OWNER`. Apps that
+use pgvector get `CREATE EXTENSION IF NOT EXISTS vector` in their database through
+`AppDatabaseArgs.extensions`, created by the admin (the RDS master, an rds_superuser, or the in-cluster
+owner) inside the app's database: RDS PostgreSQL 18 ships pgvector, and the in-cluster server then
+runs the pgvector image.
 
 Retries and clean-up: the Job retries its pod `backoffLimit` times within `activeDeadlineSeconds`;
 Pulumi waits for it to complete and fails the update if it does not, so the app's Deployment,
@@ -100,7 +102,9 @@ class AppDatabaseArgs(ComponentArgs):
         description="The server, its admin Secret and whether RDS IAM auth is on."
     )
     extensions: tuple[str, ...] = Field(
-        default=(), description="Extensions to create in the app's database (none yet). Defaults to none."
+        default=(),
+        description="Extensions to create in the app's database (`vector` when the app uses pgvector). "
+        "Defaults to none.",
     )
     image: str = Field(default=BOOTSTRAP_IMAGE, description="The psql image, pinned by digest.")
     labels: Mapping[str, str] = Field(default_factory=dict, description="The app's recommended labels.")
@@ -120,6 +124,7 @@ class AppDatabase(pulumi.ComponentResource):
     secret_name: pulumi.Output[str]
     database: str
     username: str
+    password: pulumi.Output[str]
     job: k8s.batch.v1.Job
 
     def __init__(self, name: str, args: AppDatabaseArgs, opts: pulumi.ResourceOptions | None = None):
@@ -164,8 +169,15 @@ class AppDatabase(pulumi.ComponentResource):
         self.secret_name = secret.metadata.name
         self.database = identifier
         self.username = identifier
+        # The vectors binding (components.app_vectors) hands the same user's password to pgvector clients.
+        self.password = pulumi.Output.secret(pulumi.Output.from_input(password))
         self.register_outputs(
-            {"secret_name": self.secret_name, "database": self.database, "username": self.username}
+            {
+                "secret_name": self.secret_name,
+                "database": self.database,
+                "username": self.username,
+                "password": self.password,
+            }
         )
 
     def _job(

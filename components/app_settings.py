@@ -21,6 +21,7 @@ from components._lib.inputs import StrInput
 from components._lib.quantity import cpu_text, memory_bytes, millicores
 from components.app_bindings import KafkaBinding, PostgresBinding, RedisBinding
 from components.app_identity import KubernetesAccess
+from components.app_vectors import VectorsBinding
 from components.namespace import ApiServerEndpoint, Peer
 from components.registry import REPOSITORY_NAME
 
@@ -252,7 +253,9 @@ class AppSettings(ComponentArgs):
         default_factory=HealthSettings, description="Startup, readiness, liveness."
     )
     uses: tuple[str, ...] = Field(
-        default=(), max_length=20, description="Bindings: postgres, redis, kafka, or another app's name."
+        default=(),
+        max_length=20,
+        description="Bindings: postgres, redis, kafka, vectors, or another app's name.",
     )
     env: dict[EnvKey, str] = Field(
         default_factory=dict, description="Plain settings as environment variables; never credentials."
@@ -335,7 +338,7 @@ class AppSettings(ComponentArgs):
     def _uses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         bad = [name for name in value if not DNS_LABEL.match(name)]
         if bad:
-            raise ValueError(f"binding names are postgres, redis, kafka or an app's name, not {bad}")
+            raise ValueError(f"binding names are postgres, redis, kafka, vectors or an app's name, not {bad}")
         duplicates = sorted({name for name in value if value.count(name) > 1})
         if duplicates:
             raise ValueError(f"{duplicates} listed more than once")
@@ -408,6 +411,7 @@ class AppArgs(ComponentArgs):
     postgres: PostgresBinding | None = Field(default=None, description="Set when `uses` names postgres.")
     redis: RedisBinding | None = Field(default=None, description="Set when `uses` names redis.")
     kafka: KafkaBinding | None = Field(default=None, description="Set when `uses` names kafka.")
+    vectors: VectorsBinding | None = Field(default=None, description="Set when `uses` names vectors.")
     uses_apps: dict[str, int] = Field(
         default_factory=dict, description="Apps this one calls, with their ports."
     )
@@ -465,10 +469,20 @@ def app_labels(app: str, version: str, part_of: str) -> dict[str, str]:
     }
 
 
+def database_binding(args: AppArgs) -> PostgresBinding | None:
+    """The PostgreSQL the app gets its own database on: its postgres binding, or pgvector's server."""
+    if args.postgres is not None:
+        return args.postgres
+    if args.vectors is not None and args.vectors.backend == "pgvector":
+        return args.vectors.postgres
+    return None
+
+
 def needs_aws_role(args: AppArgs) -> bool:
     """An IRSA role only when something of AWS is bound: RDS, MSK or Secrets Manager."""
+    database = database_binding(args)
     return args.aws is not None and bool(
-        (args.postgres is not None and args.postgres.iam_auth)
+        (database is not None and database.iam_auth)
         or (args.kafka is not None and args.kafka.cluster_arn is not None)
         or args.settings.secrets
     )

@@ -1,7 +1,17 @@
 """Kubernetes state backups with Velero: a daily backup of every namespace's objects (Deployments,
 ConfigMaps, Secrets, CRs) into the KMS-encrypted exports bucket, through an IRSA role limited to the
-bucket's `velero/` prefix. Persistent data lives in the managed data services, which AWS Backup and
-their own snapshots cover, so volume snapshots are off."""
+bucket's `velero/` prefix.
+
+Volumes: the managed data services are covered by AWS Backup and their own snapshots. A datastore the
+stack runs in the cluster (in-cluster postgres, redis or kafka, ChromaDB) has only its EBS volume, so
+when the wiring names `volume_namespaces` a second schedule, `volumes`, backs up those namespaces with
+EBS snapshots through velero-plugin-for-aws's VolumeSnapshotLocation (native snapshotter, which handles
+ebs.csi.aws.com volumes). Snapshots, not file-system backup: no node agent DaemonSet with hostPath
+access to every pod's volumes (which would need the `privileged` Pod Security level), snapshots are
+incremental and crash-consistent (each datastore recovers from its own journal), and a snapshot of an
+encrypted volume is encrypted with the same KMS key, as is a volume restored from it. They stay in the
+stack's region, kept as long as the backups.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +51,7 @@ METRICS_PORT = 8085  # the Velero server's Prometheus endpoint (chart default, m
 # (the chart's Role there). The chart would bind cluster-admin; it binds this read-only role instead.
 # A restore writes everywhere: docs/charts.md says how to grant that for the restore only.
 BACKUP_CLUSTER_ROLE = "groundwork-velero-backup"
+SNAPSHOT_LOCATION = "ebs"  # the VolumeSnapshotLocation of the `volumes` schedule
 
 
 class ClusterBackupArgs(ComponentArgs):
@@ -70,6 +81,21 @@ class ClusterBackupArgs(ComponentArgs):
     scraper: InstanceOf[Peer] | None = Field(
         default=None, description="Prometheus's pods; when set they may scrape the metrics port."
     )
+    monitoring: tuple[InstanceOf[pulumi.Resource], ...] = Field(
+        default=(),
+        exclude=True,
+        description="What installs the ServiceMonitor CRD; the chart waits for it when `scraper` is set.",
+    )
+    volume_namespaces: tuple[str, ...] = Field(
+        default=(),
+        description="Namespaces whose PersistentVolumeClaims hold a datastore's data (in-cluster "
+        "datastores): the `volumes` schedule snapshots their EBS volumes. Defaults to none (no snapshots).",
+    )
+    volume_schedule: str = Field(
+        default="0 */6 * * *",
+        description="The `volumes` schedule's cron (UTC): every 6 hours, so at most 6 hours of an in-cluster "
+        "datastore's writes are lost; snapshots are incremental, so frequent ones cost little.",
+    )
 
 
 class ClusterBackup(pulumi.ComponentResource):
@@ -92,7 +118,9 @@ class ClusterBackup(pulumi.ComponentResource):
             role=role.id,
             opts=child,
             policy=pulumi.Output.all(args.bucket_arn, args.kms_key_arn).apply(
-                lambda parts: velero_policy(*parts)
+                lambda parts: velero_policy(
+                    *parts, snapshot_region=args.region if args.volume_namespaces else None
+                )
             ),
         )
         # S3 is reached through the VPC's gateway endpoint, whose routes carry S3's public prefixes,
@@ -125,10 +153,57 @@ class ClusterBackup(pulumi.ComponentResource):
             namespace=args.namespace,
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=VELERO_REPOSITORY),
             values=self._values(args, role),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, backup_role]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, backup_role, *args.monitoring]),
         )
         self.role_arn = role.arn
         self.register_outputs({"role_arn": self.role_arn})
+
+    @staticmethod
+    def _configuration(args: ClusterBackupArgs) -> dict[str, Any]:
+        """The bucket for objects; with volumes to back up, the EBS snapshot location too."""
+        configuration: dict[str, Any] = {
+            "backupStorageLocation": [
+                {
+                    "name": "default",
+                    "provider": "aws",
+                    "default": True,
+                    "bucket": args.bucket_name,
+                    "prefix": PREFIX,
+                    "config": {
+                        "region": args.region,
+                        "serverSideEncryption": "aws:kms",
+                        "kmsKeyId": args.kms_key_arn,
+                    },
+                }
+            ]
+        }
+        if args.volume_namespaces:
+            configuration["volumeSnapshotLocation"] = [
+                {"name": SNAPSHOT_LOCATION, "provider": "aws", "config": {"region": args.region}}
+            ]
+        return configuration
+
+    @staticmethod
+    def _schedules(args: ClusterBackupArgs) -> dict[str, Any]:
+        """`daily`: every namespace's objects. `volumes`: the datastores' namespaces with EBS snapshots."""
+        ttl = f"{args.ttl_days * 24}h"
+        schedules: dict[str, Any] = {
+            "daily": {
+                "schedule": args.schedule,
+                "template": {"ttl": ttl, "includedNamespaces": ["*"], "snapshotVolumes": False},
+            }
+        }
+        if args.volume_namespaces:
+            schedules["volumes"] = {
+                "schedule": args.volume_schedule,
+                "template": {
+                    "ttl": ttl,
+                    "includedNamespaces": list(args.volume_namespaces),
+                    "snapshotVolumes": True,
+                    "volumeSnapshotLocations": [SNAPSHOT_LOCATION],
+                },
+            }
+        return schedules
 
     @staticmethod
     def _values(args: ClusterBackupArgs, role: aws.iam.Role) -> dict[str, Any]:
@@ -169,34 +244,10 @@ class ClusterBackup(pulumi.ComponentResource):
             },
             # Pulumi installs the chart's crds/ itself; the chart's kubectl upgrade job is not needed.
             "upgradeCRDs": False,
-            "snapshotsEnabled": False,
+            "snapshotsEnabled": bool(args.volume_namespaces),
             "deployNodeAgent": False,
-            "configuration": {
-                "backupStorageLocation": [
-                    {
-                        "name": "default",
-                        "provider": "aws",
-                        "default": True,
-                        "bucket": args.bucket_name,
-                        "prefix": PREFIX,
-                        "config": {
-                            "region": args.region,
-                            "serverSideEncryption": "aws:kms",
-                            "kmsKeyId": args.kms_key_arn,
-                        },
-                    }
-                ]
-            },
-            "schedules": {
-                "daily": {
-                    "schedule": args.schedule,
-                    "template": {
-                        "ttl": f"{args.ttl_days * 24}h",
-                        "includedNamespaces": ["*"],
-                        "snapshotVolumes": False,
-                    },
-                }
-            },
+            "configuration": ClusterBackup._configuration(args),
+            "schedules": ClusterBackup._schedules(args),
             "podSecurityContext": {
                 "runAsNonRoot": True,
                 "runAsUser": 65532,
@@ -204,13 +255,48 @@ class ClusterBackup(pulumi.ComponentResource):
                 "fsGroup": 65532,
                 "seccompProfile": {"type": "RuntimeDefault"},
             },
+            # Prometheus scrapes the server's backup metrics (the VeleroBackupFailed alert); the monitor is
+            # rendered without the chart's CRD autodetection since the chart waits for `monitoring`.
+            **(
+                {"metrics": {"serviceMonitor": {"enabled": True, "autodetect": False}}}
+                if args.scraper is not None
+                else {}
+            ),
             "containerSecurityContext": restricted_container,
             "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
         }
 
 
-def velero_policy(bucket_arn: str, kms_key_arn: str) -> str:
-    """Object access under velero/ only, listing limited to that prefix, and use of the bucket key."""
+def snapshot_statements(region: str, kms_key_arn: str) -> list[dict[str, Any]]:
+    """The AWS plugin's EC2 rights (its README's policy), limited to the stack's region, and the key
+    grants EC2 needs to create a volume from a snapshot encrypted with the stack key (a restore)."""
+    return [
+        {
+            "Sid": "DescribeVolumesAndSnapshots",
+            "Effect": "Allow",
+            "Action": ["ec2:DescribeVolumes", "ec2:DescribeSnapshots"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "VolumeSnapshots",
+            "Effect": "Allow",
+            "Action": ["ec2:CreateSnapshot", "ec2:CreateTags", "ec2:CreateVolume", "ec2:DeleteSnapshot"],
+            "Resource": [f"arn:aws:ec2:{region}:*:volume/*", f"arn:aws:ec2:{region}::snapshot/*"],
+        },
+        {
+            "Sid": "EncryptedRestores",
+            "Effect": "Allow",
+            "Action": ["kms:CreateGrant", "kms:ReEncrypt*"],
+            "Resource": kms_key_arn,
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+    ]
+
+
+def velero_policy(bucket_arn: str, kms_key_arn: str, snapshot_region: str | None = None) -> str:
+    """Object access under velero/ only, listing limited to that prefix, and use of the bucket key; with
+    `snapshot_region`, EBS snapshots of the in-cluster datastores' volumes there."""
+    snapshots = snapshot_statements(snapshot_region, kms_key_arn) if snapshot_region else []
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -240,6 +326,7 @@ def velero_policy(bucket_arn: str, kms_key_arn: str) -> str:
                     "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
                     "Resource": kms_key_arn,
                 },
+                *snapshots,
             ],
         }
     )

@@ -17,6 +17,9 @@ from components._lib.fields import LogRetentionDays
 from components.namespace import Allowance, Peer, Port, ip_range, network_policy, pods
 from components.tagging import BACKUP_TAG, component_tags
 
+# On every in-cluster datastore's StatefulSet (metadata only): the policy pack's STACK-DATA rules read it.
+DATASTORE_LABEL = "groundwork.io/datastore"
+
 
 class ManagedNetworkArgs(ComponentArgs):
     """Where a managed data service lives and who may reach it."""
@@ -383,13 +386,18 @@ def data_statefulset(
     init_containers: Sequence[k8s.core.v1.ContainerArgs] = (),
     termination_grace_period_seconds: int | None = None,
     pod_management_policy: str | None = None,
+    extra_volumes: Sequence[k8s.core.v1.VolumeArgs] = (),
+    datastore: str | None = None,
 ) -> k8s.apps.v1.StatefulSet:
-    """The in-cluster backend's StatefulSet, one shape for all three services: restricted pods as
-    `uid`, no service-account token and no service links, emptyDir for `scratch_volumes` (the root
-    filesystem is read-only), and a `data` claim that outlives the StatefulSet."""
+    """The in-cluster backend's StatefulSet, one shape for every in-cluster data service: restricted
+    pods as `uid`, no service-account token and no service links, emptyDir for `scratch_volumes` (the
+    root filesystem is read-only), `extra_volumes` (configuration), and a `data` claim that outlives
+    the StatefulSet. `datastore` labels the StatefulSet itself (never its selector, which is immutable)
+    `groundwork.io/datastore=<service>`: how the policy pack recognises a datastore in the cluster."""
+    meta_labels = {**labels, DATASTORE_LABEL: datastore} if datastore else dict(labels)
     return k8s.apps.v1.StatefulSet(
         f"{name}-statefulset",
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=dict(labels)),
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=meta_labels),
         spec=k8s.apps.v1.StatefulSetSpecArgs(
             service_name=service.metadata.name,
             replicas=replicas,
@@ -405,7 +413,10 @@ def data_statefulset(
                     termination_grace_period_seconds=termination_grace_period_seconds,
                     init_containers=list(init_containers) or None,
                     containers=list(containers),
-                    volumes=[k8s.core.v1.VolumeArgs(name=v, empty_dir={}) for v in scratch_volumes],
+                    volumes=[
+                        *(k8s.core.v1.VolumeArgs(name=v, empty_dir={}) for v in scratch_volumes),
+                        *extra_volumes,
+                    ],
                 ),
             ),
             volume_claim_templates=[volume_claim("data", storage_class_name, volume_size_gb)],

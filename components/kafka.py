@@ -532,6 +532,7 @@ class Kafka(DataService):
             replicas=nodes,
             pod_management_policy="Parallel",  # the controller quorum needs its peers up to start
             parent=self,
+            datastore="kafka",
         )
         in_cluster_service_access(
             name,

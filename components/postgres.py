@@ -43,6 +43,9 @@ RDS_POSTGRES_VERSION = "18.3"
 # 18.4 as `18`/`latest`, read 2026-11-25). From 18 on, PGDATA lives under /var/lib/postgresql/18.
 POSTGRES_IMAGE = "docker.io/library/postgres:18.4"
 POSTGRES_UID = 999  # the `postgres` user of the Debian-based official image
+# pgvector/pgvector 0.8.2 on PostgreSQL 18 (Debian trixie): the official image (same user 999 and PGDATA
+# layout) plus the `vector` extension, from pgvector's own Docker tags; used when apps need pgvector.
+PGVECTOR_IMAGE = "docker.io/pgvector/pgvector:0.8.2-pg18-trixie"
 PORT = 5432
 # The connection Secret's keys, the same on both backends (components.datastore.connection_secret):
 # RDS leaves `password` empty (IAM auth, or the master secret's ARN); in-cluster leaves the ARN empty.
@@ -222,6 +225,11 @@ class PostgresArgs(DataServiceArgs):
         description="The in-cluster database's container.",
     )
     pooler_replicas: int = Field(default=1, ge=1, description="PgBouncer pods when pooling in the cluster.")
+    pgvector: bool = Field(
+        default=False,
+        description="The in-cluster server runs the pgvector image (PGVECTOR_IMAGE) instead of "
+        "`workload.image`, so apps' databases can create the `vector` extension. RDS ships pgvector.",
+    )
 
 
 class Postgres(DataService):
@@ -505,6 +513,7 @@ class Postgres(DataService):
             volume_size_gb=args.settings.in_cluster_volume_gb,
             termination_grace_period_seconds=60,
             parent=self,
+            datastore="postgres",
         )
         in_cluster_service_access(
             name, namespace=args.namespace, pod_labels=labels, ports=[PORT], purpose="PostgreSQL", parent=self
@@ -528,7 +537,7 @@ def _container(args: PostgresArgs, secret: k8s.core.v1.Secret) -> k8s.core.v1.Co
     )
     return k8s.core.v1.ContainerArgs(
         name="postgres",
-        image=local.image,
+        image=PGVECTOR_IMAGE if args.pgvector else local.image,
         ports=[k8s.core.v1.ContainerPortArgs(name="postgres", container_port=PORT)],
         env=[
             k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value=args.username),

@@ -334,6 +334,7 @@ class Redis(DataService):
             storage_class_name=args.storage_class_name,
             volume_size_gb=args.settings.in_cluster_volume_gb,
             parent=self,
+            datastore="redis",
         )
         in_cluster_service_access(
             name, namespace=args.namespace, pod_labels=labels, ports=[PORT], purpose="Valkey", parent=self

@@ -20,6 +20,7 @@ from stacks.wiring.foundation import wire_kms, wire_network, wire_provider
 from stacks.wiring.observability import wire_alarms, wire_backups, wire_cluster_backup, wire_monitoring
 from stacks.wiring.platform import Platform
 from stacks.wiring.security import wire_security_baseline
+from stacks.wiring.vectors import wire_vectors
 
 # In order: each step may use what the steps before it put on the Platform.
 WIRING: list[Callable[[Platform], None]] = [
@@ -31,6 +32,7 @@ WIRING: list[Callable[[Platform], None]] = [
     wire_data,  # needs platform.cluster: the cluster step goes before it
     # Observability reads the cluster and data services, so it stays last.
     wire_monitoring,
+    wire_vectors,  # ChromaDB (vectors.backend chroma): after monitoring's scraper, before the apps
     wire_apps,  # binds to the data services; its ServiceMonitors wait for monitoring's CRDs
     wire_ingress,  # the exposed apps' Ingresses, after their Services
     wire_probes,  # blackbox HTTPS probes of the exposed names: after the Ingresses and monitoring

@@ -19,7 +19,7 @@ from stacks.config.errors import ConfigIssue
 if TYPE_CHECKING:
     from stacks.config.model import StackConfig
 
-DATA_SERVICES = ("postgres", "redis", "kafka")
+DATA_SERVICES = ("postgres", "redis", "kafka", "vectors")
 # Names that would collide with PostgreSQL's own roles and databases (an app's role and database
 # are its name with `-` as `_`) or read as a binding.
 RESERVED_NAMES = {*DATA_SERVICES, "app", "app-owner", "postgres", "template0", "template1", "rdsadmin"}
@@ -87,6 +87,7 @@ def _uses_issues(config: StackConfig, name: str, app: AppSettings) -> list[Confi
         "postgres": config.postgres.enabled,
         "redis": config.redis.enabled,
         "kafka": config.kafka.enabled,
+        "vectors": config.vectors.enabled,
     }
     issues: list[ConfigIssue] = []
     for used in app.uses:
@@ -99,7 +100,8 @@ def _uses_issues(config: StackConfig, name: str, app: AppSettings) -> list[Confi
                 )
             )
         elif used not in DATA_SERVICES and used not in config.apps:
-            known = ", ".join([*DATA_SERVICES, *sorted(a for a in config.apps if a != name)])
+            offered = [service for service in DATA_SERVICES if present[service]]
+            known = ", ".join([*offered, *sorted(a for a in config.apps if a != name)])
             issues.append(ConfigIssue(path, used, f"is not a binding of this stack; one of: {known}"))
     managed_kafka = config.on_aws and config.kafka.backend == "managed"
     if "kafka" in app.uses and managed_kafka and "iam" not in config.kafka.client_authentication:

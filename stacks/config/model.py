@@ -23,6 +23,7 @@ from stacks.config.errors import ConfigIssue
 from stacks.config.monitoring import MonitoringConfig, monitoring_issues
 from stacks.config.network import NetworkConfig
 from stacks.config.security import security_baseline_issues
+from stacks.config.vectors import VectorsConfig, vectors_issues, volume_backup_issues
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 
@@ -49,6 +50,7 @@ class StackConfig(ConfigModel):
     postgres: PostgresConfig = Field(default_factory=PostgresConfig)
     redis: RedisConfig = Field(default_factory=RedisConfig)
     kafka: KafkaConfig = Field(default_factory=KafkaConfig)
+    vectors: VectorsConfig = Field(default_factory=VectorsConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     backups: BackupsConfig = Field(default_factory=BackupsConfig)
     apps: dict[str, AppSettings] = Field(
@@ -100,6 +102,8 @@ def cross_field_issues(config: StackConfig) -> list[ConfigIssue]:
         *_network_issues(config),
         *cluster_issues(config.cluster, config.environment, config.on_aws),
         *data_issues(config),
+        *vectors_issues(config),
+        *volume_backup_issues(config),
         *monitoring_issues(config.environment, config.monitoring),
         *backups_issues(config.environment, config.region, config.backups),
         *apps_issues(config),

@@ -22,6 +22,7 @@ from components.registry import Registry, RegistryArgs
 from stacks.wiring.cluster import secrets_path
 from stacks.wiring.edge import load_balancer_peers
 from stacks.wiring.platform import ClusterHandle, DatastoreHandle, Platform
+from stacks.wiring.vectors import vectors_binding
 
 # The data services' client ports: MSK's IAM listener, and the in-cluster broker.
 CLIENT_PORTS = {"postgres": 5432, "redis": 6379, "kafka": {True: 9098, False: 9092}}
@@ -37,6 +38,7 @@ def wire_apps(platform: Platform) -> None:
         raise RuntimeError(f"{config.stack}: apps run in the cluster; wire the cluster step before wire_apps")
     repositories = _registry(platform)
     bindings = _bindings(platform, cluster)
+    vectors = vectors_binding(platform, bindings.get("postgres"))
     monitoring = platform.components.get("monitoring")
     addons = platform.components.get("addons")
     providers: dict[str, pulumi.ProviderResource] = {"kubernetes": cluster.k8s_provider}
@@ -55,6 +57,7 @@ def wire_apps(platform: Platform) -> None:
                 postgres=bindings.get("postgres") if "postgres" in settings.uses else None,
                 redis=bindings.get("redis") if "redis" in settings.uses else None,
                 kafka=bindings.get("kafka") if "kafka" in settings.uses else None,
+                vectors=vectors if "vectors" in settings.uses else None,
                 uses_apps={used: config.apps[used].port for used in settings.uses if used in config.apps},
                 callers=tuple(sorted(other for other, spec in config.apps.items() if name in spec.uses)),
                 ingress_peers=load_balancer_peers(platform, settings),
@@ -142,6 +145,8 @@ def _bindings(
 ) -> dict[str, PostgresBinding | RedisBinding | KafkaBinding]:
     config = platform.config
     used = {binding for app in config.apps.values() for binding in app.uses}
+    if config.vectors.enabled and config.vectors.backend == "pgvector" and "vectors" in used:
+        used.add("postgres")  # pgvector lives in the app's own database on the stack's PostgreSQL
     found: dict[str, PostgresBinding | RedisBinding | KafkaBinding] = {}
     handles = platform.datastores
     if "postgres" in used and "postgres" in handles:

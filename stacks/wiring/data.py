@@ -15,6 +15,7 @@ from components.datastore import DataService, DataServiceArgs, ManagedNetworkArg
 from components.kafka import Kafka, KafkaArgs
 from components.postgres import Postgres, PostgresArgs
 from components.redis import Redis, RedisArgs
+from stacks.config import StackConfig
 from stacks.wiring.platform import ClusterHandle, DatastoreHandle, Platform
 
 # kind -> the component and its args model, in the order they are created.
@@ -62,6 +63,7 @@ def wire_data(platform: Platform) -> None:
             continue
         # The config refuses `managed` on local and `inCluster` in prod (stacks.config.data).
         network = _managed_network(platform, cluster) if settings.backend == "managed" else None
+        extra = {"pgvector": True} if kind == "postgres" and _pgvector(config) and network is None else {}
         args = args_model(
             settings=settings,
             namespace=cluster.app_namespace,
@@ -69,8 +71,14 @@ def wire_data(platform: Platform) -> None:
             storage_class_name=None if network is not None else cluster.storage_class_name,
             protect=config.protect_stateful_resources,
             tags=config.standard_tags,
+            **extra,
         )
         _register(platform, kind, component(f"{config.stack}-{kind}", args, opts=opts), args)
+
+
+def _pgvector(config: StackConfig) -> bool:
+    """The in-cluster PostgreSQL must carry the extension when vector search runs on pgvector."""
+    return config.vectors.enabled and config.vectors.backend == "pgvector"
 
 
 def _register(platform: Platform, kind: str, service: DataService, args: DataServiceArgs) -> None:

@@ -12,6 +12,7 @@ from components.cluster_backup import ClusterBackup, ClusterBackupArgs
 from components.exporters import DataServiceExporters, ExportersArgs, ExporterTarget
 from components.log_shipping import LogShipping, LogShippingArgs
 from components.monitoring import Monitoring, MonitoringArgs
+from stacks.config.vectors import in_cluster_stores
 from stacks.wiring.platform import ClusterHandle, DatastoreHandle, Platform
 
 
@@ -207,6 +208,9 @@ def wire_cluster_backup(platform: Platform) -> None:
             api_server=cluster.api_server,
             aws_endpoint_cidrs=platform.aws_endpoint_cidrs(),
             scraper=monitoring.prometheus if isinstance(monitoring, Monitoring) else None,
+            monitoring=(monitoring,) if isinstance(monitoring, Monitoring) else (),
+            # The in-cluster datastores live in the app namespace: their volumes get EBS snapshots.
+            volume_namespaces=(cluster.app_namespace,) if in_cluster_stores(config) else (),
         ),
         opts=_both_providers(platform, cluster),
     )
