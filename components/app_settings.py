@@ -20,6 +20,7 @@ from components._lib.args import ComponentArgs, SettingError
 from components._lib.inputs import StrInput
 from components._lib.quantity import cpu_text, memory_bytes, millicores
 from components.app_bindings import KafkaBinding, PostgresBinding, RedisBinding
+from components.app_buckets import BucketBinding
 from components.app_identity import KubernetesAccess
 from components.namespace import ApiServerEndpoint, Peer
 from components.registry import REPOSITORY_NAME
@@ -252,7 +253,10 @@ class AppSettings(ComponentArgs):
         default_factory=HealthSettings, description="Startup, readiness, liveness."
     )
     uses: tuple[str, ...] = Field(
-        default=(), max_length=20, description="Bindings: postgres, redis, kafka, or another app's name."
+        default=(),
+        max_length=20,
+        description="Bindings: postgres, redis, kafka, a bucket of groundwork:buckets, or another app's "
+        "name.",
     )
     env: dict[EnvKey, str] = Field(
         default_factory=dict, description="Plain settings as environment variables; never credentials."
@@ -406,6 +410,9 @@ class AppArgs(ComponentArgs):
     postgres: PostgresBinding | None = Field(default=None, description="Set when `uses` names postgres.")
     redis: RedisBinding | None = Field(default=None, description="Set when `uses` names redis.")
     kafka: KafkaBinding | None = Field(default=None, description="Set when `uses` names kafka.")
+    buckets: dict[str, BucketBinding] = Field(
+        default_factory=dict, description="The stack's buckets `uses` names (components.app_buckets)."
+    )
     uses_apps: dict[str, int] = Field(
         default_factory=dict, description="Apps this one calls, with their ports."
     )
@@ -464,9 +471,10 @@ def app_labels(app: str, version: str, part_of: str) -> dict[str, str]:
 
 
 def needs_aws_role(args: AppArgs) -> bool:
-    """An IRSA role only when something of AWS is bound: RDS, MSK or Secrets Manager."""
+    """An IRSA role only when something of AWS is bound: RDS, MSK, S3 or Secrets Manager."""
     return args.aws is not None and bool(
         (args.postgres is not None and args.postgres.iam_auth)
         or (args.kafka is not None and args.kafka.cluster_arn is not None)
+        or any(bucket.bucket_arn is not None for bucket in args.buckets.values())
         or args.settings.secrets
     )

@@ -383,10 +383,12 @@ def data_statefulset(
     init_containers: Sequence[k8s.core.v1.ContainerArgs] = (),
     termination_grace_period_seconds: int | None = None,
     pod_management_policy: str | None = None,
+    volumes: Sequence[k8s.core.v1.VolumeArgs] = (),
 ) -> k8s.apps.v1.StatefulSet:
     """The in-cluster backend's StatefulSet, one shape for all three services: restricted pods as
     `uid`, no service-account token and no service links, emptyDir for `scratch_volumes` (the root
-    filesystem is read-only), and a `data` claim that outlives the StatefulSet."""
+    filesystem is read-only), `volumes` as given (a config Secret), and a `data` claim that outlives
+    the StatefulSet."""
     return k8s.apps.v1.StatefulSet(
         f"{name}-statefulset",
         metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=dict(labels)),
@@ -405,7 +407,8 @@ def data_statefulset(
                     termination_grace_period_seconds=termination_grace_period_seconds,
                     init_containers=list(init_containers) or None,
                     containers=list(containers),
-                    volumes=[k8s.core.v1.VolumeArgs(name=v, empty_dir={}) for v in scratch_volumes],
+                    volumes=[k8s.core.v1.VolumeArgs(name=v, empty_dir={}) for v in scratch_volumes]
+                    + list(volumes),
                 ),
             ),
             volume_claim_templates=[volume_claim("data", storage_class_name, volume_size_gb)],

@@ -17,6 +17,7 @@ from stacks.wiring.cluster import wire_cluster
 from stacks.wiring.data import wire_data
 from stacks.wiring.edge import wire_dns, wire_ingress
 from stacks.wiring.foundation import wire_kms, wire_network, wire_provider
+from stacks.wiring.objects import wire_objects
 from stacks.wiring.observability import wire_alarms, wire_backups, wire_cluster_backup, wire_monitoring
 from stacks.wiring.platform import Platform
 from stacks.wiring.security import wire_security_baseline
@@ -29,13 +30,14 @@ WIRING: list[Callable[[Platform], None]] = [
     wire_dns,  # the zone external-dns and cert-manager's DNS-01 solver use: before the cluster
     wire_cluster,
     wire_data,  # needs platform.cluster: the cluster step goes before it
-    # Observability reads the cluster and data services, so it stays last.
     wire_monitoring,
+    # Alarms and backups read the data services only; the buckets need both (topic, log bucket).
+    wire_alarms,
+    wire_backups,
+    wire_objects,  # the buckets, before the apps that bind to them
     wire_apps,  # binds to the data services; its ServiceMonitors wait for monitoring's CRDs
     wire_ingress,  # the exposed apps' Ingresses, after their Services
-    wire_alarms,
     wire_security_baseline,  # alerts through the alarms topic: after wire_alarms
-    wire_backups,
     wire_cluster_backup,
 ]
 

@@ -98,8 +98,9 @@ def _uses_issues(config: StackConfig, name: str, app: AppSettings) -> list[Confi
                     path, used, f"this stack has no {used} ({used}.enabled is false); enable it or drop it"
                 )
             )
-        elif used not in DATA_SERVICES and used not in config.apps:
-            known = ", ".join([*DATA_SERVICES, *sorted(a for a in config.apps if a != name)])
+        elif used not in DATA_SERVICES and used not in config.apps and used not in config.buckets:
+            others = sorted(a for a in config.apps if a != name)
+            known = ", ".join([*DATA_SERVICES, *sorted(config.buckets), *others])
             issues.append(ConfigIssue(path, used, f"is not a binding of this stack; one of: {known}"))
     managed_kafka = config.on_aws and config.kafka.backend == "managed"
     if "kafka" in app.uses and managed_kafka and "iam" not in config.kafka.client_authentication:
