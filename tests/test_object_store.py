@@ -13,6 +13,7 @@ from components.object_store import replication_policy
 from policy.analyzer import evaluate
 from stacks.preflight.capture import Capture
 from stacks.preflight.runner import capture_stack
+from tests.test_monitoring import RUNBOOKS, github_anchors
 
 DIGEST = "sha256:" + "ab" * 32
 BUCKETS = {"datalake": {"purpose": "datalake"}, "assets": {"purpose": "assets"}}
@@ -302,3 +303,8 @@ def test_local_job_creates_every_bucket(local):
     assert (
         "s3.bucket.create -name local-assets" in script and "s3.bucket.create -name local-datalake" in script
     )
+
+
+@pytest.mark.parametrize("anchor", ["bucket-4xx-errors", "bucket-5xx-errors"])
+def test_each_bucket_alarm_has_its_runbook_section(anchor):
+    assert anchor in github_anchors((RUNBOOKS / "object-storage.md").read_text())
