@@ -22,7 +22,7 @@ from policy.helpers import (
 from policy.rules.aws.ec2 import EBS_VOLUME
 from policy.rules.aws.msk import MSK_CLUSTER
 from policy.rules.aws.rds import RDS_CLUSTER, RDS_INSTANCE
-from policy.rules.aws.s3 import S3_BUCKETS, S3_POLICY, S3_REPLICATION, _is_access_log_target
+from policy.rules.aws.s3 import S3_BUCKETS, S3_POLICY, S3_REPLICATION, is_access_log_target
 
 BACKUP_VAULT = "aws:backup/vault:Vault"
 BACKUP_PLAN = "aws:backup/plan:Plan"
@@ -244,7 +244,7 @@ LOG_DELIVERY_SERVICES = [
 def _log_destination(stack: Stack, bucket: Resource) -> bool:
     """An AWS service delivers logs into `bucket`: S3 server access logging names it as a target, or
     its bucket policy lets a log-delivery service principal put objects."""
-    if _is_access_log_target(stack, bucket):
+    if is_access_log_target(stack, bucket):
         return True
     services = set(stack.threshold("logDeliveryServices", LOG_DELIVERY_SERVICES))
     policies = [
