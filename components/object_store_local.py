@@ -170,6 +170,9 @@ class LocalObjectStore(pulumi.ComponentResource):
             image=args.image,
             image_pull_policy="IfNotPresent",
             command=["weed"],
+            # The filer's default store (leveldb2) is a directory relative to the working directory:
+            # on the data volume, since the root filesystem is read-only.
+            working_dir="/data",
             args=[
                 "server",
                 "-dir=/data",
