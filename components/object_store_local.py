@@ -40,6 +40,8 @@ S3_PORT = 8333
 # What `weed shell` talks to: the master (HTTP and gRPC) and the filer (HTTP and gRPC).
 SHELL_PORTS = (9333, 19333, 8888, 18888)
 SEAWEEDFS_UID = 1000
+# Not /etc/seaweedfs: the image keeps its filer.toml there (the filer's store under /data).
+CONFIG_DIR = "/etc/groundwork-s3"
 # The region S3 SDKs sign for; SeaweedFS accepts any.
 LOCAL_REGION = "us-east-1"
 
@@ -170,15 +172,15 @@ class LocalObjectStore(pulumi.ComponentResource):
             image=args.image,
             image_pull_policy="IfNotPresent",
             command=["weed"],
-            # The filer's default store (leveldb2) is a directory relative to the working directory:
-            # on the data volume, since the root filesystem is read-only.
+            # The image's filer.toml puts the filer's store in /data/filerldb2; anything else relative
+            # lands on the data volume too, since the root filesystem is read-only.
             working_dir="/data",
             args=[
                 "server",
                 "-dir=/data",
                 "-s3",
                 f"-s3.port={S3_PORT}",
-                "-s3.config=/etc/seaweedfs/s3.json",
+                f"-s3.config={CONFIG_DIR}/s3.json",
                 "-master.volumeSizeLimitMB=256",
             ],
             ports=[k8s.core.v1.ContainerPortArgs(name="s3", container_port=S3_PORT)],
@@ -197,7 +199,7 @@ class LocalObjectStore(pulumi.ComponentResource):
             volume_mounts=[
                 k8s.core.v1.VolumeMountArgs(name="data", mount_path="/data"),
                 k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
-                k8s.core.v1.VolumeMountArgs(name="config", mount_path="/etc/seaweedfs", read_only=True),
+                k8s.core.v1.VolumeMountArgs(name="config", mount_path=CONFIG_DIR, read_only=True),
             ],
         )
         return data_statefulset(
