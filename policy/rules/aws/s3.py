@@ -53,7 +53,7 @@ def _satellites(stack: Stack, bucket: Resource, types: tuple[str, ...]) -> list[
     return [s for s in stack.of_type(*types) if bucket in linked(s, "bucket", [bucket], keys=("bucket",))]
 
 
-def is_access_log_target(stack: Stack, bucket: Resource) -> bool:
+def _is_access_log_target(stack: Stack, bucket: Resource) -> bool:
     """Whether another bucket's server access logs are delivered to `bucket` (a BucketLogging, or the
     inline `logging`/`loggings` of a bucket, names it as `targetBucket`), or it is tagged so."""
     if _exempt_bucket(bucket, "access-log-bucket"):
@@ -217,7 +217,7 @@ def s3_kms_encryption(stack: Stack):
         if not rules:
             yield bucket, "no default encryption configuration: objects get SSE-S3 only"
             return
-        if is_access_log_target(stack, bucket):
+        if _is_access_log_target(stack, bucket):
             return  # access-log destinations must use SSE-S3; any default encryption is the best possible
         for rule in rules:
             default = first(
@@ -351,7 +351,7 @@ def _is_versioned(stack: Stack, bucket: Resource) -> bool:
 )
 def s3_access_logging(stack: Stack):
     def check(bucket: Resource):
-        if is_access_log_target(stack, bucket):
+        if _is_access_log_target(stack, bucket):
             return
         inline = as_list(bucket.props.get("logging")) + as_list(bucket.props.get("loggings"))
         if any(isinstance(x, dict) and x.get("targetBucket") for x in inline):
@@ -525,3 +525,7 @@ def s3_account_public_access_block(r: Resource):
 def s3_no_force_destroy(r: Resource):
     if is_true(r.get("forceDestroy")):
         yield "forceDestroy is true: deleting the bucket deletes all its objects"
+
+
+# Other rule modules (the backup rules' log-destination check) read this one by its public name.
+is_access_log_target = _is_access_log_target
