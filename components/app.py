@@ -27,6 +27,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.app_bindings import BINDINGS_DIR, binding_secret, binding_volume, kafka_values
+from components.app_buckets import bucket_statements, bucket_values
 from components.app_database import AppDatabase, AppDatabaseArgs, database_identifier
 from components.app_identity import app_policy, app_role, kubernetes_access
 from components.app_settings import (
@@ -126,6 +127,7 @@ class App(pulumi.ComponentResource):
             database.dbi_resource_id if database is not None and iam_database else None,
             args.kafka.cluster_arn if args.kafka else None,
             aws_args.kms_key_arn,
+            self._bucket_statements(),
         )
         postgres_user = database_identifier(args.app) if iam_database else None
         policy = identity.apply(
@@ -142,6 +144,7 @@ class App(pulumi.ComponentResource):
                 ),
                 secret_names=args.settings.secrets,
                 kms_key_arn=parts[4],
+                bucket_statements=parts[5],
             )
         )
         return app_role(
@@ -154,6 +157,22 @@ class App(pulumi.ComponentResource):
             tags=component_tags(args.tags, self._name),
             policy=policy,
         )
+
+    def _bucket_statements(self) -> pulumi.Output[list]:
+        """The role's S3 and KMS statements for the S3 buckets the app uses (components.app_buckets)."""
+        args = self._args
+        assert args.aws is not None
+        region = args.aws.region
+        per_bucket = [
+            pulumi.Output.all(binding.bucket_arn, binding.kms_key_arn).apply(
+                lambda p, bucket=bucket: bucket_statements(
+                    app=args.app, bucket=bucket, bucket_arn=p[0], kms_key_arn=p[1], region=region
+                )
+            )
+            for bucket, binding in sorted(args.buckets.items())
+            if binding.bucket_arn is not None
+        ]
+        return pulumi.Output.all(*per_bucket).apply(lambda lists: [s for part in lists for s in part])
 
     def _service_account(self) -> k8s.core.v1.ServiceAccount:
         annotations = None
@@ -210,6 +229,16 @@ class App(pulumi.ComponentResource):
                 parent=self,
             )
             self._mount("kafka", secret.metadata.name, volumes, mounts)
+        for bucket, binding in sorted(args.buckets.items()):
+            secret = binding_secret(
+                f"{self._name}-bucket-{bucket}",
+                secret_name=f"{args.app}-bucket-{bucket}",
+                namespace=args.namespace,
+                values=bucket_values(args.app, binding),
+                labels=self._labels,
+                parent=self,
+            )
+            self._mount(bucket, secret.metadata.name, volumes, mounts)
         if args.settings.secrets:
             secret_name = f"{args.app}-secrets"
             if args.secret_store is not None:
@@ -506,6 +535,17 @@ def _egress(args: AppArgs, *, needs_aws: bool) -> list[Allowance]:
                 peers=list(egress.peers),
                 ports=list(egress.ports),
                 reason=f"{app} uses {binding}",
+            )
+        )
+    for bucket, spec in sorted(args.buckets.items()):
+        flows.append(
+            Allowance(
+                f"{app}-to-bucket-{bucket}",
+                "egress",
+                pod_labels=mine,
+                peers=list(spec.egress.peers),
+                ports=list(spec.egress.ports),
+                reason=f"{app} uses bucket {bucket}",
             )
         )
     for callee, port in sorted(args.uses_apps.items()):

@@ -189,9 +189,11 @@ def app_policy(
     secret_arn_prefix: str | None = None,
     secret_names: Sequence[str] = (),
     kms_key_arn: str | None = None,
+    bucket_statements: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The app role's policy: one statement per binding, each on the app's own resources only."""
-    statements: list[dict[str, Any]] = []
+    """The app role's policy: one statement per binding, each on the app's own resources only
+    (`bucket_statements`: components.app_buckets, on the app's prefix of each bucket it uses)."""
+    statements: list[dict[str, Any]] = list(bucket_statements)
     if database_user is not None and dbi_resource_id is not None:
         statements.append(
             {

@@ -20,6 +20,7 @@ from components._lib.args import ComponentArgs, SettingError
 from components._lib.inputs import StrInput
 from components._lib.quantity import cpu_text, memory_bytes, millicores
 from components.app_bindings import KafkaBinding, PostgresBinding, RedisBinding
+from components.app_buckets import BucketBinding
 from components.app_identity import KubernetesAccess
 from components.app_vectors import VectorsBinding
 from components.namespace import ApiServerEndpoint, Peer
@@ -255,7 +256,8 @@ class AppSettings(ComponentArgs):
     uses: tuple[str, ...] = Field(
         default=(),
         max_length=20,
-        description="Bindings: postgres, redis, kafka, vectors, or another app's name.",
+        description="Bindings: postgres, redis, kafka, vectors, a bucket of groundwork:buckets, or another "
+        "app's name.",
     )
     env: dict[EnvKey, str] = Field(
         default_factory=dict, description="Plain settings as environment variables; never credentials."
@@ -412,6 +414,9 @@ class AppArgs(ComponentArgs):
     redis: RedisBinding | None = Field(default=None, description="Set when `uses` names redis.")
     kafka: KafkaBinding | None = Field(default=None, description="Set when `uses` names kafka.")
     vectors: VectorsBinding | None = Field(default=None, description="Set when `uses` names vectors.")
+    buckets: dict[str, BucketBinding] = Field(
+        default_factory=dict, description="The stack's buckets `uses` names (components.app_buckets)."
+    )
     uses_apps: dict[str, int] = Field(
         default_factory=dict, description="Apps this one calls, with their ports."
     )
@@ -479,10 +484,11 @@ def database_binding(args: AppArgs) -> PostgresBinding | None:
 
 
 def needs_aws_role(args: AppArgs) -> bool:
-    """An IRSA role only when something of AWS is bound: RDS, MSK or Secrets Manager."""
+    """An IRSA role only when something of AWS is bound: RDS, MSK, S3 or Secrets Manager."""
     database = database_binding(args)
     return args.aws is not None and bool(
         (database is not None and database.iam_auth)
         or (args.kafka is not None and args.kafka.cluster_arn is not None)
+        or any(bucket.bucket_arn is not None for bucket in args.buckets.values())
         or args.settings.secrets
     )

@@ -2,9 +2,12 @@
 point-in-time recovery for RDS, optional vault lock and a copy to a vault in a second region; plus an
 exports bucket (versioned, SSE-KMS, private, TLS-only, tiered, optionally object-locked, access-logged).
 
-AWS Backup covers RDS (and S3, EBS, EFS, DynamoDB). It does not back up ElastiCache or MSK even when
-they carry the tag: ElastiCache is covered by its own daily snapshots (snapshot_retention_limit on the
-replication group) and MSK by replication (three brokers, replication factor 3, min in-sync 2).
+The exports bucket is itself in the selection (tagged backup=true): rather than a replica bucket, its
+recovery points live in the locked vault and, in prod, are copied to the DR vault with everything
+else. AWS Backup covers RDS (and S3, which needs versioning, EBS, EFS, DynamoDB). It does not back
+up ElastiCache or MSK even when they carry the tag: ElastiCache is covered by its own daily snapshots
+(snapshot_retention_limit on the replication group) and MSK by replication (three brokers,
+replication factor 3, min in-sync 2).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from components.service_role import service_role
 from components.tagging import BACKUP_TAG, component_tags
 
 MANAGED_POLICIES = ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores")
+# S3 is not in the two above: AWS Backup needs its own managed policies (at the root path) for buckets.
+S3_MANAGED_POLICIES = ("AWSBackupServiceRolePolicyForS3Backup", "AWSBackupServiceRolePolicyForS3Restore")
 
 
 class BackupsSettings(ComponentArgs):
@@ -155,6 +160,8 @@ class Backups(pulumi.ComponentResource):
     exports_bucket_name: pulumi.Output[str]
     exports_bucket_arn: pulumi.Output[str]
     access_log_bucket_name: pulumi.Output[str]
+    access_log_bucket_id: pulumi.Output[str]
+    dr_provider: pulumi.ProviderResource | None
 
     def __init__(self, name: str, args: BackupsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("groundwork:backups:Backups", name, None, opts)
@@ -187,6 +194,8 @@ class Backups(pulumi.ComponentResource):
         self.exports_bucket_name = exports.bucket_name
         self.exports_bucket_arn = exports.bucket_arn
         self.access_log_bucket_name = logs.bucket_name
+        self.access_log_bucket_id = logs.bucket_id
+        self.dr_provider = args.dr_provider
         self.register_outputs(
             {
                 "vault_name": self.vault_name,
@@ -196,6 +205,7 @@ class Backups(pulumi.ComponentResource):
                 "exports_bucket_name": self.exports_bucket_name,
                 "exports_bucket_arn": self.exports_bucket_arn,
                 "access_log_bucket_name": self.access_log_bucket_name,
+                "access_log_bucket_id": self.access_log_bucket_id,
             }
         )
 
@@ -276,7 +286,8 @@ class Backups(pulumi.ComponentResource):
         )
 
     def _selection(self, name: str, plan: aws.backup.Plan, tags: Mapping[str, str]) -> aws.iam.Role:
-        """Everything tagged backup=true joins the plan, through AWS Backup's own service role."""
+        """Everything tagged backup=true joins the plan, through AWS Backup's own service role (plus the
+        S3 policies, for the exports bucket and the app buckets with `recovery: backup`)."""
         child = pulumi.ResourceOptions(parent=self)
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
         role = service_role(
@@ -299,6 +310,14 @@ class Backups(pulumi.ComponentResource):
                 opts=child,
             )
             for policy in MANAGED_POLICIES
+        ] + [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-backup-role-{policy.removeprefix('AWSBackupServiceRolePolicyFor').lower()}",
+                role=role.name,
+                policy_arn=partition.apply(lambda p, policy=policy: f"arn:{p}:iam::aws:policy/{policy}"),
+                opts=child,
+            )
+            for policy in S3_MANAGED_POLICIES
         ]
         key, value = BACKUP_TAG
         aws.backup.Selection(
@@ -377,7 +396,9 @@ class Backups(pulumi.ComponentResource):
                 object_lock_mode=args.exports_object_lock_mode,
                 protect=args.protect,
                 moved_from_parent=True,
-                tags=tags,
+                # In the plan's own selection: the exports (and Velero's backups) get recovery points in
+                # the vault, with its lock and, in prod, its copy to the DR region.
+                tags={**tags, BACKUP_TAG[0]: BACKUP_TAG[1]},
             ),
             opts=moved,
         )

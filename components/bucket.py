@@ -51,7 +51,9 @@ class HardenedBucketArgs(ComponentArgs):
         description="Let Elastic Load Balancing write ALB access logs here (an ALB access-log bucket, "
         "which must use SSE-S3: ALB log delivery supports no SSE-KMS).",
     )
-    expiry_days: int = Field(ge=1, description="Current objects are deleted after this many days.")
+    expiry_days: int | None = Field(
+        ge=1, description="Current objects are deleted after this many days; None: kept until deleted."
+    )
     transitions: Sequence[tuple[int, str]] = Field(
         default=(),
         description="(days, storage class) tiering steps; a step on or after the expiry day is left out, "
@@ -73,6 +75,11 @@ class HardenedBucketArgs(ComponentArgs):
     object_lock_mode: str = Field(
         default="GOVERNANCE", pattern="^(GOVERNANCE|COMPLIANCE)$", description="The default lock mode."
     )
+    versioning: bool = Field(
+        default=True,
+        description="Keep every version of every object; False (a bucket that was never versioned) only "
+        "for disposable data: object lock, replication and AWS Backup all need versioning.",
+    )
     protect: bool = Field(default=True, description="Keep Pulumi from deleting the bucket.")
     moved_from_parent: bool = Field(
         default=False,
@@ -81,6 +88,12 @@ class HardenedBucketArgs(ComponentArgs):
         "stack moves them instead of replacing the bucket.",
     )
     tags: Mapping[str, str] = Field(default_factory=dict, description="The owner's tags.")
+
+    @model_validator(mode="after")
+    def _lock_needs_versions(self) -> HardenedBucketArgs:
+        if self.object_lock_days is not None and not self.versioning:
+            raise SettingError("versioning", False, "object lock needs versioning")
+        return self
 
     @model_validator(mode="after")
     def _log_bucket_shape(self) -> HardenedBucketArgs:
@@ -119,7 +132,7 @@ class HardenedBucket(pulumi.ComponentResource):
             tags={**args.tags, "purpose": args.purpose},
             opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(protect=args.protect)),
         )
-        self._private(name, bucket)
+        self._private(name, bucket, args.versioning)
         self._encryption(name, bucket, args)
         self._policy(name, bucket, args)
         self._lifecycle(name, bucket, args)
@@ -150,8 +163,9 @@ class HardenedBucket(pulumi.ComponentResource):
             {"bucket_name": self.bucket_name, "bucket_arn": self.bucket_arn, "bucket_id": self.bucket_id}
         )
 
-    def _private(self, name: str, bucket: aws.s3.Bucket) -> None:
-        """No ACLs (the bucket owner owns every object), all four public-access blocks, versioning."""
+    def _private(self, name: str, bucket: aws.s3.Bucket, versioning: bool) -> None:
+        """No ACLs (the bucket owner owns every object), all four public-access blocks, versioning
+        (`Disabled` is valid only for a bucket that was never versioned, which is what False means)."""
         aws.s3.BucketOwnershipControls(
             name,
             bucket=bucket.id,
@@ -171,7 +185,9 @@ class HardenedBucket(pulumi.ComponentResource):
             name,
             bucket=bucket.id,
             opts=self._child,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
+                status="Enabled" if versioning else "Disabled"
+            ),
         )
 
     def _encryption(self, name: str, bucket: aws.s3.Bucket, args: HardenedBucketArgs) -> None:
@@ -207,8 +223,13 @@ class HardenedBucket(pulumi.ComponentResource):
         transitions = [
             aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=days, storage_class=storage_class)
             for days, storage_class in args.transitions
-            if days < args.expiry_days
+            if args.expiry_days is None or days < args.expiry_days
         ]
+        expiration = (
+            None
+            if args.expiry_days is None
+            else aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.expiry_days)
+        )
         aws.s3.BucketLifecycleConfiguration(
             name,
             bucket=bucket.id,
@@ -219,7 +240,7 @@ class HardenedBucket(pulumi.ComponentResource):
                     status="Enabled",
                     filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
                     transitions=transitions or None,
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.expiry_days),
+                    expiration=expiration,
                     noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                         noncurrent_days=args.noncurrent_expiry_days
                     ),

@@ -17,6 +17,7 @@ from stacks.wiring.cluster import wire_cluster
 from stacks.wiring.data import wire_data
 from stacks.wiring.edge import wire_dns, wire_edge_alarms, wire_ingress, wire_probes
 from stacks.wiring.foundation import wire_kms, wire_network, wire_provider
+from stacks.wiring.objects import wire_objects
 from stacks.wiring.observability import wire_alarms, wire_backups, wire_cluster_backup, wire_monitoring
 from stacks.wiring.platform import Platform
 from stacks.wiring.security import wire_security_baseline
@@ -30,16 +31,17 @@ WIRING: list[Callable[[Platform], None]] = [
     wire_dns,  # the zone external-dns and cert-manager's DNS-01 solver use: before the cluster
     wire_cluster,
     wire_data,  # needs platform.cluster: the cluster step goes before it
-    # Observability reads the cluster and data services, so it stays last.
     wire_monitoring,
     wire_vectors,  # ChromaDB (vectors.backend chroma): after monitoring's scraper, before the apps
+    # Alarms and backups read the data services only; the buckets need both (topic, log bucket).
+    wire_alarms,
+    wire_backups,
+    wire_objects,  # the buckets, before the apps that bind to them
     wire_apps,  # binds to the data services; its ServiceMonitors wait for monitoring's CRDs
     wire_ingress,  # the exposed apps' Ingresses, after their Services
     wire_probes,  # blackbox HTTPS probes of the exposed names: after the Ingresses and monitoring
-    wire_alarms,
     wire_edge_alarms,  # the certificate's and ALBs' alarms, to the alarm topic: after wire_alarms
     wire_security_baseline,  # alerts through the alarms topic: after wire_alarms
-    wire_backups,
     wire_cluster_backup,
 ]
 

@@ -98,6 +98,9 @@ def test_backup_role_has_the_managed_backup_and_restore_policies():
     assert attached == {
         "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
         "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
+        # S3 buckets (the exports bucket, app buckets with recovery: backup) need their own two.
+        "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Backup",
+        "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Restore",
     }
 
 

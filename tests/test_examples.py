@@ -42,10 +42,9 @@ def test_every_system_has_a_dev_and_a_prod_shape_and_a_readme():
 @pytest.mark.parametrize(("system", "stack"), CASES)
 def test_an_example_is_the_platforms_stack_file_plus_its_apps(system, stack):
     """Examples sit on the platform's real shapes: when Pulumi.<stack>.yaml changes, they follow."""
-    # The platform's own file may declare apps of its own; an example's apps replace them.
-    platform = {
-        k: v for k, v in config_of(PROJECT_DIR / f"Pulumi.{stack}.yaml").items() if k != "groundwork:apps"
-    }
+    # The platform's own file may declare apps (and buckets) of its own; an example's replace them.
+    own = ("groundwork:apps", "groundwork:buckets")
+    platform = {k: v for k, v in config_of(PROJECT_DIR / f"Pulumi.{stack}.yaml").items() if k not in own}
     mine = config_of(example(system, stack))
     assert mine["groundwork:apps"]
     added = {key: sorted(set(mine[key]) - set(platform[key])) for key in ALLOWED_OVERRIDES if key in mine}
@@ -54,7 +53,7 @@ def test_an_example_is_the_platforms_stack_file_plus_its_apps(system, stack):
         key: {k: mine[key][k] for k in ALLOWED_OVERRIDES[key] if k in mine[key]} for key in ALLOWED_OVERRIDES
     }
     expected = deep_merge(platform, {k: v for k, v in overrides.items() if v})
-    assert {k: v for k, v in mine.items() if k != "groundwork:apps"} == expected
+    assert {k: v for k, v in mine.items() if k not in own} == expected
 
 
 @pytest.mark.parametrize(("system", "stack"), CASES)

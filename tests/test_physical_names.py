@@ -59,8 +59,16 @@ LIMITS: dict[tuple[str, str | None], tuple[int, re.Pattern[str] | None]] = {
 K8S_LABEL_NAMED = ("kubernetes:core/v1:Service", "kubernetes:core/v1:Namespace")
 
 
+# The longest bucket name groundwork:buckets accepts; in prod a datalake also gets its replica's names.
+LONGEST_BUCKET = {"abcdefghij-klmnopq-9": {"purpose": "datalake"}}
+
+
 def _capture(environment: str, stack: str) -> Capture:
-    raw = {**read_stack_file(environment), "groundwork:environment": environment}
+    raw = {
+        **read_stack_file(environment),
+        "groundwork:environment": environment,
+        "groundwork:buckets": LONGEST_BUCKET,
+    }
     config = parse_stack_config(stack, raw)
     return run_program(stack, raw, lambda: build(config), region=config.region)
 

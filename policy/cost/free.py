@@ -71,6 +71,10 @@ FREE_TYPES: dict[str, str] = {
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "bucket configuration is free",
     "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2": "bucket configuration is free",
     "aws:s3/bucketLogging:BucketLogging": "the logs are priced on the log bucket",
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": (
+        "the replica's storage is priced on the replica bucket; inter-region transfer is per GB written "
+        "(docs/data-services.md)"
+    ),
     "aws:s3/bucketLoggingV2:BucketLoggingV2": "the logs are priced on the log bucket",
     "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": "bucket configuration is free",
     "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2": "bucket configuration is free",

@@ -383,6 +383,27 @@ def bucket(r: CostResource, ctx: Context) -> list[Line]:
     ]
 
 
+# S3 publishes 16 request metrics per metrics configuration (requests by verb, bytes, 4xx/5xx errors,
+# latencies), billed as CloudWatch custom metrics; a metric without data in a month is not billed.
+S3_REQUEST_METRICS = 16
+
+
+@pricer("aws:s3/bucketMetric:BucketMetric")
+def bucket_request_metrics(r: CostResource, ctx: Context) -> list[Line]:
+    p = ctx.price(_region(r, ctx), "cloudwatch.metric.custom")
+    return [
+        _line(
+            r,
+            "request metrics",
+            S3_REQUEST_METRICS * p.usd,
+            f"{S3_REQUEST_METRICS} metrics × {rate(p.usd)}",
+            "the bucket's 4xx/5xx alarms read them (groundwork:buckets)",
+            [p],
+            "every request metric has data each month (an idle bucket costs less)",
+        )
+    ]
+
+
 # --- AWS Backup -----------------------------------------------------------------------------------
 
 

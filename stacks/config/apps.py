@@ -99,9 +99,10 @@ def _uses_issues(config: StackConfig, name: str, app: AppSettings) -> list[Confi
                     path, used, f"this stack has no {used} ({used}.enabled is false); enable it or drop it"
                 )
             )
-        elif used not in DATA_SERVICES and used not in config.apps:
+        elif used not in DATA_SERVICES and used not in config.apps and used not in config.buckets:
             offered = [service for service in DATA_SERVICES if present[service]]
-            known = ", ".join([*offered, *sorted(a for a in config.apps if a != name)])
+            others = sorted(a for a in config.apps if a != name)
+            known = ", ".join([*offered, *sorted(config.buckets), *others])
             issues.append(ConfigIssue(path, used, f"is not a binding of this stack; one of: {known}"))
     managed_kafka = config.on_aws and config.kafka.backend == "managed"
     if "kafka" in app.uses and managed_kafka and "iam" not in config.kafka.client_authentication:

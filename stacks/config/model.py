@@ -9,11 +9,13 @@ from pydantic import Field, field_validator
 from components._lib import aws_values
 from components.app_settings import AppSettings
 from components.dns import DnsSettings
+from components.object_store import BucketSettings
 from components.registry import RegistrySettings
 from components.security_baseline import SecurityBaselineSettings
 from stacks.config.apps import apps_issues
 from stacks.config.backups import BackupsConfig, backups_issues
 from stacks.config.base import ConfigModel, Environment
+from stacks.config.buckets import buckets_issues
 from stacks.config.cluster import ClusterConfig, cluster_issues
 from stacks.config.common import Tags
 from stacks.config.cost import BudgetConfig, UsageAssumptions, budget_issues
@@ -53,6 +55,12 @@ class StackConfig(ConfigModel):
     vectors: VectorsConfig = Field(default_factory=VectorsConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     backups: BackupsConfig = Field(default_factory=BackupsConfig)
+    buckets: dict[str, BucketSettings] = Field(
+        default_factory=dict,
+        description="The apps' object storage, by bucket name (a DNS label of at most 20 characters): S3 "
+        "on AWS, an S3-compatible server in the cluster on local; an app lists a bucket in `uses` to get "
+        "its own prefix (docs/data-services.md). Defaults to none.",
+    )
     apps: dict[str, AppSettings] = Field(
         default_factory=dict,
         description="The teams' own services, by app name (a DNS label): image, port, replicas, "
@@ -106,6 +114,7 @@ def cross_field_issues(config: StackConfig) -> list[ConfigIssue]:
         *volume_backup_issues(config),
         *monitoring_issues(config.environment, config.monitoring),
         *backups_issues(config.environment, config.region, config.backups),
+        *buckets_issues(config),
         *apps_issues(config),
         *edge_issues(config),
         *security_baseline_issues(

@@ -58,6 +58,11 @@ def wire_apps(platform: Platform) -> None:
                 redis=bindings.get("redis") if "redis" in settings.uses else None,
                 kafka=bindings.get("kafka") if "kafka" in settings.uses else None,
                 vectors=vectors if "vectors" in settings.uses else None,
+                buckets={
+                    used: platform.bucket_bindings[f"{name}/{used}"]
+                    for used in settings.uses
+                    if used in config.buckets
+                },
                 uses_apps={used: config.apps[used].port for used in settings.uses if used in config.apps},
                 callers=tuple(sorted(other for other, spec in config.apps.items() if name in spec.uses)),
                 ingress_peers=load_balancer_peers(platform, settings),

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.app_buckets import BucketBinding
 from components.kms import KmsKey
 from components.namespace import ApiServerEndpoint
 from components.network import Network
@@ -56,6 +57,8 @@ class Platform:
     cluster: ClusterHandle | None = None
     datastores: dict[str, DatastoreHandle] = field(default_factory=dict)
     components: dict[str, pulumi.ComponentResource] = field(default_factory=dict)
+    # `<app>/<bucket>` -> what the app binds to (stacks.wiring.objects).
+    bucket_bindings: dict[str, BucketBinding] = field(default_factory=dict)
     exports: dict[str, Any] = field(default_factory=dict)
 
     def aws_opts(self) -> pulumi.ResourceOptions:

@@ -1,5 +1,5 @@
-"""AWS Backup rules: vaults and plans, and the stack rule that every datastore has a declared
-recovery path (STACK-BACKUP-001).
+"""AWS Backup rules: vaults and plans, and the stack rules that every datastore has a declared
+recovery path (STACK-BACKUP-001) and every data bucket in prod a second copy (STACK-BACKUP-002).
 
 Groundwork's `Backups` component creates the vault, plan and tag-based selection on AWS stacks; the
 config keys named in remediations live under `backups.*` in `Pulumi.<stack>.yaml`.
@@ -22,6 +22,7 @@ from policy.helpers import (
 from policy.rules.aws.ec2 import EBS_VOLUME
 from policy.rules.aws.msk import MSK_CLUSTER
 from policy.rules.aws.rds import RDS_CLUSTER, RDS_INSTANCE
+from policy.rules.aws.s3 import S3_BUCKETS, S3_POLICY, S3_REPLICATION, is_access_log_target
 
 BACKUP_VAULT = "aws:backup/vault:Vault"
 BACKUP_PLAN = "aws:backup/plan:Plan"
@@ -230,3 +231,93 @@ def backup_coverage(stack: Stack):
 
     yield from each(stack.of_type(RDS_INSTANCE, RDS_CLUSTER, EBS_VOLUME), database)
     yield from each(stack.of_type(MSK_CLUSTER), kafka)
+
+
+LOG_DELIVERY_SERVICES = [
+    "logging.s3.amazonaws.com",
+    "cloudtrail.amazonaws.com",
+    "delivery.logs.amazonaws.com",
+    "logdelivery.elasticloadbalancing.amazonaws.com",
+]
+
+
+def _log_destination(stack: Stack, bucket: Resource) -> bool:
+    """An AWS service delivers logs into `bucket`: S3 server access logging names it as a target, or
+    its bucket policy lets a log-delivery service principal put objects."""
+    if is_access_log_target(stack, bucket):
+        return True
+    services = set(stack.threshold("logDeliveryServices", LOG_DELIVERY_SERVICES))
+    policies = [
+        p for p in stack.of_type(*S3_POLICY) if bucket in linked(p, "bucket", [bucket], keys=("bucket",))
+    ]
+    for policy in policies:
+        for statement in statements(policy_document(policy.peek("policy"))):
+            principal = statement.get("Principal")
+            named = as_list(principal.get("Service")) if isinstance(principal, dict) else []
+            if statement.get("Effect") == "Allow" and services & {str(x) for x in named}:
+                return True
+    return False
+
+
+def _replicated(stack: Stack, bucket: Resource) -> bool:
+    """An enabled replication rule copies `bucket` elsewhere."""
+    configs = [
+        c for c in stack.of_type(*S3_REPLICATION) if bucket in linked(c, "bucket", [bucket], keys=("bucket",))
+    ]
+    return any(x.get("status") == "Enabled" for c in configs for x in as_list(c.peek("rules") or []))
+
+
+def _is_replica(stack: Stack, bucket: Resource) -> bool:
+    """`bucket` is the destination of another bucket's replication: it is the copy."""
+    arn = f"arn:aws:s3:::{bucket.peek('bucket')}"
+    for config in stack.of_type(*S3_REPLICATION):
+        if bucket in linked(config, "bucket", [bucket], keys=("bucket",)):
+            continue
+        destinations = [
+            str(first(x.get("destination")).get("bucket")) for x in as_list(config.peek("rules") or [])
+        ]
+        if arn in destinations or bucket in linked(config, "rules", [bucket]):
+            return True
+    return False
+
+
+@stack_rule(
+    id="STACK-BACKUP-002",
+    title="Every data bucket in prod is replicated or backed up",
+    severity="high",
+    description="In the environments of `requireIn` (default prod), every `aws:s3/bucket:Bucket` that "
+    "holds data has an enabled `aws:s3/bucketReplicationConfig` rule or is selected by an "
+    "`aws:backup/selection:Selection` (by ARN or by its tags; Groundwork tags such buckets "
+    "`backup=true`). Not data buckets: log destinations (S3 access-log targets, and buckets whose "
+    "policy lets a service of `logDeliveryServices` put objects: CloudTrail, ELB, vended logs), "
+    "replica buckets (they are the copy) and buckets tagged `recovery` naming how their content "
+    "comes back (e.g. `rebuilt-from-source`).",
+    rationale="S3's durability does not survive a deleted bucket, a bad lifecycle rule, an attacker with "
+    "admin rights or a regional outage; STACK-BACKUP-001 covers RDS, EBS and MSK and this rule "
+    "extends the recovery matrix to S3, which AWS Backup protects only when asked (and only "
+    "versioned buckets).",
+    remediation="In `groundwork:buckets.<name>` set `recovery: replicate` (prod, to backups.drRegion) or "
+    "`recovery: backup`; for a bucket created elsewhere, tag it `backup=true` (it must be versioned) "
+    "or add a BucketReplicationConfig, or tag it `recovery=<how it is rebuilt>`.",
+    thresholds={"requireIn": ["prod"], "logDeliveryServices": LOG_DELIVERY_SERVICES},
+    tags=("fsbp:S3.7", "cdk-nag:NIST.800.53.R5-S3BucketReplicationEnabled"),
+)
+def bucket_recovery(stack: Stack):
+    if stack.environment not in stack.threshold("requireIn", ["prod"]):
+        return
+    selections = stack.of_type(BACKUP_SELECTION)
+
+    def check(bucket: Resource):
+        if (bucket.peek("tags") or {}).get("recovery") or _log_destination(stack, bucket):
+            return
+        if _is_replica(stack, bucket) or _replicated(stack, bucket) or _selected(bucket, selections):
+            return
+        yield (
+            bucket,
+            (
+                f"{bucket.name} holds data but is neither replicated nor selected by an AWS Backup selection "
+                "(set recovery: replicate or backup in groundwork:buckets, or tag it backup=true)"
+            ),
+        )
+
+    yield from each(stack.of_type(*S3_BUCKETS), check)

@@ -560,3 +560,7 @@ def s3_account_public_access_block(r: Resource):
 def s3_no_force_destroy(r: Resource):
     if is_true(r.get("forceDestroy")):
         yield "forceDestroy is true: deleting the bucket deletes all its objects"
+
+
+# Other rule modules (the backup rules' log-destination check) read this one by its public name.
+is_access_log_target = _is_access_log_target

@@ -111,3 +111,60 @@ def test_recovery_coverage_is_silent_on_compliant_stack():
 def test_a_read_replica_needs_no_backup_selection():
     replica = res(RDS, "replica", {"replicateSourceDb": "db", "instanceClass": "db.t3.large"})
     assert "STACK-BACKUP-001" not in stack_fired([replica])
+
+
+# --- STACK-BACKUP-002: data buckets in prod are replicated or backed up ---------------------------
+
+BUCKET = "aws:s3/bucket:Bucket"
+SELECTION = res(
+    "aws:backup/selection:Selection",
+    "backup-selection",
+    {"iamRoleArn": "arn:role", "selectionTags": [{"type": "STRINGEQUALS", "key": "backup", "value": "true"}]},
+)
+BUCKET_STACK = [
+    SELECTION,
+    res(BUCKET, "assets", {"bucket": "assets", "tags": {"backup": "true"}}),
+    res(BUCKET, "lake", {"bucket": "lake", "tags": {}}),
+    res(BUCKET, "lake-replica", {"bucket": "lake-replica", "tags": {}}),
+    res(
+        "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+        "lake-replication",
+        {
+            "bucket": "lake",
+            "role": "arn:role",
+            "rules": [{"status": "Enabled", "destination": {"bucket": "arn:aws:s3:::lake-replica"}}],
+        },
+    ),
+    res(BUCKET, "trail", {"bucket": "trail", "tags": {}}),
+    res(
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "trail-policy",
+        {
+            "bucket": "trail",
+            "policy": '{"Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},'
+            '"Action":"s3:PutObject","Resource":"arn:aws:s3:::trail/*"}]}',
+        },
+    ),
+    res(BUCKET, "cache", {"bucket": "cache", "tags": {"recovery": "rebuilt-from-source"}}),
+]
+BUCKET_CASES = [
+    ("backup-tag-removed", lambda s: replaced(s, "assets", {"tags.backup": DROP})),
+    ("replication-disabled", lambda s: replaced(s, "lake-replication", {"rules.0.status": "Disabled"})),
+    ("replication-removed", lambda s: without(s, "lake-replication")),
+    ("selection-removed", lambda s: without(s, "backup-selection")),
+    ("recovery-tag-removed", lambda s: replaced(s, "cache", {"tags.recovery": DROP})),
+    ("log-policy-removed", lambda s: without(s, "trail-policy")),
+]
+
+
+@pytest.mark.parametrize("breaks", [c[1] for c in BUCKET_CASES], ids=[c[0] for c in BUCKET_CASES])
+def test_bucket_recovery_fires_on_a_data_bucket_without_a_copy(breaks):
+    assert "STACK-BACKUP-002" in stack_fired(breaks(BUCKET_STACK))
+
+
+def test_bucket_recovery_is_silent_on_replicated_backed_up_log_and_rebuildable_buckets():
+    assert "STACK-BACKUP-002" not in stack_fired(BUCKET_STACK)
+
+
+def test_bucket_recovery_applies_in_prod_only_by_default():
+    assert "STACK-BACKUP-002" not in stack_fired(without(BUCKET_STACK, "backup-selection"), environment="dev")
