@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from stacks.preflight import collector
 from stacks.preflight.capture import Capture, run_program
 from stacks.preflight.runner import capture_stack
 
@@ -28,3 +29,12 @@ def captured() -> Callable[[str], Capture]:
 def run_component(build: Callable[[], object], stack: str = "test", region: str = "eu-west-1") -> Capture:
     """Run `build` (which creates components) on mocks and return what it registered."""
     return run_program(stack, {}, lambda: build() and None, region=region)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def batch_collector():
+    """The session runs the program on mocks hundreds of times, each run building a large heap that
+    the default collector thresholds walk again and again; collect as a preflight does
+    (stacks.preflight.collector), then restore the thresholds."""
+    with collector.tuned():
+        yield
