@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from policy.analyzer import PolicyReport, evaluate
 from stacks.preflight import collector
 from stacks.preflight.capture import Capture, run_program
 from stacks.preflight.runner import capture_stack
@@ -21,6 +22,20 @@ def captured() -> Callable[[str], Capture]:
     def get(stack: str) -> Capture:
         if stack not in cache:
             cache[stack] = capture_stack(stack)
+        return cache[stack]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def judged(captured) -> Callable[[str], PolicyReport]:
+    """`judged("prod")`: the pack's report on `captured("prod")` under prod's shipped policy config,
+    cached for the whole session (read it, never change it)."""
+    cache: dict[str, PolicyReport] = {}
+
+    def get(stack: str) -> PolicyReport:
+        if stack not in cache:
+            cache[stack] = evaluate(captured(stack), stack)
         return cache[stack]
 
     return get
