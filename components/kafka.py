@@ -15,8 +15,8 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 from pydantic import Field, field_validator, model_validator
 
-from components._lib import aws_values
 from components._lib.args import SettingError
+from components._lib.fields import MskBrokerType
 from components.datastore import (
     DataService,
     DataServiceArgs,
@@ -89,7 +89,6 @@ def server_properties(broker_count: int) -> str:
     return "\n".join(f"{key}={value}" for key, value in lines.items()) + "\n"
 
 
-_KAFKA_INSTANCE = re.compile(r"^(express\.)?kafka\.[a-z0-9]+\.(small|large|(\d+)?xlarge)$")
 _KAFKA_VERSION = re.compile(r"^(?P<major>\d+)\.\d+\.(x|\d+)(\.kraft)?$")
 
 
@@ -107,7 +106,7 @@ class KafkaSettings(DataServiceSettings):
         le=30,
         description="Brokers; a multiple of the AZ count, since MSK spreads them evenly over the subnets.",
     )
-    instance_type: str = Field(default="kafka.m7g.large", description="The size of every broker.")
+    instance_type: MskBrokerType = Field(default="kafka.m7g.large", description="The size of every broker.")
     volume_size_gb: int = Field(default=500, ge=1, le=16384, description="Each broker's volume at creation.")
     max_volume_size_gb: int = Field(
         default=2000,
@@ -130,13 +129,6 @@ class KafkaSettings(DataServiceSettings):
         default=1, description="In-cluster KRaft nodes (each broker and controller); local stack."
     )
     in_cluster_volume_gb: int = Field(default=5, ge=1, description="Each in-cluster node's volume (local).")
-
-    @field_validator("instance_type")
-    @classmethod
-    def _instance_type(cls, value: str) -> str:
-        if not _KAFKA_INSTANCE.fullmatch(value):
-            raise ValueError("an MSK broker type such as kafka.m7g.large or kafka.t3.small")
-        return aws_values.msk_broker_type(value)
 
     @field_validator("kafka_version")
     @classmethod
