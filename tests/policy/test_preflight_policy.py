@@ -133,12 +133,18 @@ def test_preflight_cli_exits_3_and_names_the_rule_and_fix(captured, monkeypatch,
     assert "AWS-NET-007" in (tmp_path / "policy-prod.md").read_text()
 
 
-def test_preflight_cli_passes_a_clean_stack(capsys):
+@pytest.fixture
+def session_prod(captured, monkeypatch):
+    """The CLI handed the session's prod capture (tests/test_preflight.py builds through the CLI)."""
+    monkeypatch.setattr(cli, "capture_stack", lambda stack, project_dir=None: captured(stack))
+
+
+def test_preflight_cli_passes_a_clean_stack(session_prod, capsys):
     assert cli.main(["prod", "--no-tree"]) == cli.EXIT_OK
     assert "policy prod (prod" in capsys.readouterr().out
 
 
-def test_preflight_cli_no_policy_skips_the_pack(capsys):
+def test_preflight_cli_no_policy_skips_the_pack(session_prod, capsys):
     assert cli.main(["prod", "--no-tree", "--no-policy"]) == cli.EXIT_OK
     assert "policy prod" not in capsys.readouterr().out
 
