@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import re
-import uuid
 from collections.abc import Mapping
 from typing import Literal
 
@@ -15,8 +13,8 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 from pydantic import Field, field_validator, model_validator
 
-from components._lib import aws_values
 from components._lib.args import SettingError
+from components._lib.fields import MskBrokerType
 from components.datastore import (
     DataService,
     DataServiceArgs,
@@ -31,9 +29,9 @@ from components.datastore import (
     log_group,
     managed_service_egress,
     peer_traffic,
-    restricted_container_security_context,
     workload_labels,
 )
+from components.kafka_kraft import CONTROLLER_PORT, LOCAL_PORT, kraft_containers, replication_settings
 from components.tagging import component_tags
 
 # 4.1.x is the newest Kafka MSK offers on Standard brokers (MSK supported-versions page and
@@ -45,7 +43,6 @@ KAFKA_UID = 1000  # `appuser` in apache/kafka
 # Client ports MSK opens per authentication mechanism (TLS listeners only).
 CLIENT_PORTS = {"scram": 9096, "iam": 9098}
 PROMETHEUS_PORTS = (11001, 11002)  # JMX exporter, node exporter
-LOCAL_PORT = 9092
 # The connection Secret's keys, the same on both backends (components.datastore.connection_secret):
 # a key a backend has no value for is empty (no SASL in the cluster, no SCRAM user with IAM only).
 CONNECTION_KEYS = (
@@ -62,15 +59,6 @@ _TargetTracking = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurat
 _PredefinedMetric = (
     aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs
 )
-CONTROLLER_PORT = 9093
-
-
-def replication_settings(broker_count: int) -> dict[str, int]:
-    """Replication factor 3 (or every broker when fewer) and min.insync.replicas 2 (one fewer
-    than the factor when it is smaller), so a write survives losing one broker."""
-    factor = min(3, broker_count)
-    min_isr = max(1, min(2, factor - 1))
-    return {"replication_factor": factor, "min_insync_replicas": min_isr}
 
 
 def server_properties(broker_count: int) -> str:
@@ -89,7 +77,6 @@ def server_properties(broker_count: int) -> str:
     return "\n".join(f"{key}={value}" for key, value in lines.items()) + "\n"
 
 
-_KAFKA_INSTANCE = re.compile(r"^(express\.)?kafka\.[a-z0-9]+\.(small|large|(\d+)?xlarge)$")
 _KAFKA_VERSION = re.compile(r"^(?P<major>\d+)\.\d+\.(x|\d+)(\.kraft)?$")
 
 
@@ -107,7 +94,7 @@ class KafkaSettings(DataServiceSettings):
         le=30,
         description="Brokers; a multiple of the AZ count, since MSK spreads them evenly over the subnets.",
     )
-    instance_type: str = Field(default="kafka.m7g.large", description="The size of every broker.")
+    instance_type: MskBrokerType = Field(default="kafka.m7g.large", description="The size of every broker.")
     volume_size_gb: int = Field(default=500, ge=1, le=16384, description="Each broker's volume at creation.")
     max_volume_size_gb: int = Field(
         default=2000,
@@ -130,13 +117,6 @@ class KafkaSettings(DataServiceSettings):
         default=1, description="In-cluster KRaft nodes (each broker and controller); local stack."
     )
     in_cluster_volume_gb: int = Field(default=5, ge=1, description="Each in-cluster node's volume (local).")
-
-    @field_validator("instance_type")
-    @classmethod
-    def _instance_type(cls, value: str) -> str:
-        if not _KAFKA_INSTANCE.fullmatch(value):
-            raise ValueError("an MSK broker type such as kafka.m7g.large or kafka.t3.small")
-        return aws_values.msk_broker_type(value)
 
     @field_validator("kafka_version")
     @classmethod
@@ -517,7 +497,7 @@ class Kafka(DataService):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        container, seed_config = _kraft_containers(name, args, service_host, voters)
+        container, seed_config = kraft_containers(name, args.workload, nodes, service_host, voters)
         data_statefulset(
             name,
             namespace=args.namespace,
@@ -554,81 +534,3 @@ class Kafka(DataService):
         self.endpoint = pulumi.Output.from_input(bootstrap)
         self.port = pulumi.Output.from_input(LOCAL_PORT)
         self.connection_secret_name = secret.metadata.name
-
-
-def _kraft_containers(
-    name: str, args: KafkaArgs, service_host: str, voters: str
-) -> tuple[k8s.core.v1.ContainerArgs, k8s.core.v1.ContainerArgs]:
-    """The KRaft node (broker and controller in one, its id from the pod's ordinal) and the init
-    container that seeds its config directory (the root filesystem is read-only)."""
-    local = args.workload
-    rep = replication_settings(args.settings.in_cluster_nodes)
-    settings = {
-        "KAFKA_PROCESS_ROLES": "broker,controller",
-        "KAFKA_LISTENERS": f"PLAINTEXT://:{LOCAL_PORT},CONTROLLER://:{CONTROLLER_PORT}",
-        "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
-        "KAFKA_INTER_BROKER_LISTENER_NAME": "PLAINTEXT",
-        "KAFKA_CONTROLLER_QUORUM_VOTERS": voters,
-        "KAFKA_LOG_DIRS": "/var/lib/kafka/data/logs",
-        "CLUSTER_ID": _cluster_id(name),
-        "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
-        "KAFKA_DEFAULT_REPLICATION_FACTOR": str(rep["replication_factor"]),
-        "KAFKA_MIN_INSYNC_REPLICAS": str(rep["min_insync_replicas"]),
-        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": str(rep["replication_factor"]),
-        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": str(rep["replication_factor"]),
-        "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": str(rep["min_insync_replicas"]),
-        "KAFKA_HEAP_OPTS": "-Xms256m -Xmx512m",
-        "LOG_DIR": "/opt/kafka/logs",
-    }
-    # The node id and advertised name come from the pod's ordinal, known only at start.
-    start = (
-        f'export KAFKA_NODE_ID="${{HOSTNAME##*-}}"; '
-        f'export KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://${{HOSTNAME}}.{service_host}:{LOCAL_PORT}"; '
-        "exec /etc/kafka/docker/run"
-    )
-    port_probe = k8s.core.v1.TCPSocketActionArgs(port="kafka")
-    config_mount = k8s.core.v1.VolumeMountArgs(name="config", mount_path="/opt/kafka/config")
-    container = k8s.core.v1.ContainerArgs(
-        name="kafka",
-        image=local.image,
-        command=["/bin/bash", "-c", start],
-        env=[k8s.core.v1.EnvVarArgs(name=key, value=value) for key, value in settings.items()],
-        ports=[
-            k8s.core.v1.ContainerPortArgs(name="kafka", container_port=LOCAL_PORT),
-            k8s.core.v1.ContainerPortArgs(name="controller", container_port=CONTROLLER_PORT),
-        ],
-        startup_probe=k8s.core.v1.ProbeArgs(tcp_socket=port_probe, period_seconds=5, failure_threshold=60),
-        readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=port_probe, period_seconds=10),
-        liveness_probe=k8s.core.v1.ProbeArgs(tcp_socket=port_probe, period_seconds=20, failure_threshold=6),
-        resources=k8s.core.v1.ResourceRequirementsArgs(
-            requests={"cpu": local.cpu_request, "memory": local.memory_request},
-            limits={"memory": local.memory_limit},
-        ),
-        security_context=restricted_container_security_context(),
-        volume_mounts=[
-            k8s.core.v1.VolumeMountArgs(name="data", mount_path="/var/lib/kafka/data"),
-            config_mount,
-            k8s.core.v1.VolumeMountArgs(name="logs", mount_path="/opt/kafka/logs"),
-            k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
-        ],
-    )
-    # The image writes server.properties into /opt/kafka/config at start; with a read-only root
-    # filesystem that directory is an emptyDir, seeded with the image's own files first.
-    seed_config = k8s.core.v1.ContainerArgs(
-        name="seed-config",
-        image=local.image,
-        command=["/bin/sh", "-c", "cp -a /opt/kafka/config/. /seed/"],
-        resources=k8s.core.v1.ResourceRequirementsArgs(
-            requests={"cpu": "10m", "memory": "16Mi"}, limits={"memory": "64Mi"}
-        ),
-        security_context=restricted_container_security_context(),
-        volume_mounts=[k8s.core.v1.VolumeMountArgs(name="config", mount_path="/seed")],
-    )
-    return container, seed_config
-
-
-def _cluster_id(name: str) -> str:
-    """A KRaft cluster id (base64url of 16 bytes) that is stable for a given component name."""
-    raw = uuid.uuid5(uuid.NAMESPACE_DNS, f"{name}.kafka.groundwork").bytes
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")

@@ -14,7 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from components._lib import aws_values
 from components._lib.args import SettingError
-from components._lib.fields import DailyWindow, WeeklyWindow
+from components._lib.fields import DailyWindow, RdsInstanceClass, WeeklyWindow
 from components.datastore import (
     DataService,
     DataServiceArgs,
@@ -65,50 +65,6 @@ CONNECTION_KEYS = (
 MONITORING_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 
 
-# RDS instance families that run PostgreSQL, and the sizes they come in. A class outside these is
-# almost always a typo, and RDS would reject it only after minutes of `pulumi up`.
-RDS_FAMILIES = (
-    "t3",
-    "t4g",
-    "m5",
-    "m5d",
-    "m6g",
-    "m6gd",
-    "m6i",
-    "m6id",
-    "m6in",
-    "m6idn",
-    "m7g",
-    "m7gd",
-    "m7i",
-    "m8g",
-    "m8gd",
-    "r5",
-    "r5b",
-    "r5d",
-    "r6g",
-    "r6gd",
-    "r6i",
-    "r6id",
-    "r6in",
-    "r6idn",
-    "r7g",
-    "r7gd",
-    "r7i",
-    "r8g",
-    "r8gd",
-    "x2g",
-    "x2idn",
-    "x2iedn",
-)
-_RDS_CLASS = re.compile(r"^db\.(?P<family>[a-z0-9]+)\.(?P<size>micro|small|medium|large|(?:\d+)?xlarge)$")
-
-
-def known_rds_class(value: str) -> bool:
-    match = _RDS_CLASS.match(value)
-    return bool(match and match["family"] in RDS_FAMILIES)
-
-
 class PostgresSettings(DataServiceSettings):
     """The keys of `groundwork:postgres`. Defaults are prod's shape (seed: db.t3.large Multi-AZ,
     500 GB, 30-day backups with point-in-time recovery); the other environments loosen them on
@@ -120,7 +76,7 @@ class PostgresSettings(DataServiceSettings):
         description="The RDS PostgreSQL version, pinned; auto minor upgrades keep it patched within the "
         "major, and a major upgrade is never automatic.",
     )
-    instance_class: str = Field(default="db.t3.large", description="The RDS instance class.")
+    instance_class: RdsInstanceClass = Field(default="db.t3.large", description="The RDS instance class.")
     allocated_storage_gb: int = Field(
         default=500, ge=20, le=65536, description="gp3 storage allocated at creation."
     )
@@ -161,13 +117,6 @@ class PostgresSettings(DataServiceSettings):
     in_cluster_volume_gb: int = Field(
         default=5, ge=1, description="The in-cluster database's volume (local stack)."
     )
-
-    @field_validator("instance_class")
-    @classmethod
-    def _instance_class(cls, value: str) -> str:
-        if not known_rds_class(value):
-            raise ValueError("is not a known RDS class; e.g. db.t3.large")
-        return aws_values.rds_instance_class(value)
 
     @field_validator("engine_version")
     @classmethod

@@ -17,9 +17,8 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 from pydantic import Field, field_validator, model_validator
 
-from components._lib import aws_values
 from components._lib.args import SettingError
-from components._lib.fields import CacheDailyWindow, CacheWeeklyWindow
+from components._lib.fields import CacheDailyWindow, CacheNodeType, CacheWeeklyWindow
 from components.datastore import (
     DataService,
     DataServiceArgs,
@@ -49,9 +48,6 @@ PORT = 6379
 CONNECTION_KEYS = ("host", "readerHost", "port", "username", "password", "tls")
 
 
-_CACHE_NODE = re.compile(r"^cache\.[a-z0-9]+\.(micro|small|medium|large|(\d+)?xlarge)$")
-
-
 class RedisSettings(DataServiceSettings):
     """The keys of `groundwork:redis`. Defaults are prod's shape (a primary and a replica in another
     AZ with automatic failover, 30 days of snapshots). On the in-cluster backend only
@@ -65,7 +61,7 @@ class RedisSettings(DataServiceSettings):
     engine_version: str | None = Field(
         default=None, description="The engine version; unset, the one pinned in code for the engine."
     )
-    node_type: str = Field(default="cache.t4g.medium", description="The size of every node.")
+    node_type: CacheNodeType = Field(default="cache.t4g.medium", description="The size of every node.")
     replicas: int = Field(
         default=1,
         ge=0,
@@ -86,13 +82,6 @@ class RedisSettings(DataServiceSettings):
         default="sun:05:30-sun:06:30", description="When ElastiCache may patch the nodes (UTC)."
     )
     in_cluster_volume_gb: int = Field(default=2, ge=1, description="The in-cluster cache's volume (local).")
-
-    @field_validator("node_type")
-    @classmethod
-    def _node_type(cls, value: str) -> str:
-        if not _CACHE_NODE.fullmatch(value):
-            raise ValueError("an ElastiCache node type such as cache.t4g.micro or cache.m7g.large")
-        return aws_values.cache_node_type(value)
 
     @field_validator("engine_version")
     @classmethod

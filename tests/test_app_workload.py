@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 
-import kubernetes_validate
 import pytest
 
 from components._lib.eks import DEFAULT_KUBERNETES_VERSION
 from components.app_slo import ALERTS
 from stacks.preflight.capture import Capture
+from tests import k8s_schema
 from tests.app_support import DIGEST, bare_app, controller_app, full_app, one, pod_spec
 from tests.data_support import manifest
 from tests.test_monitoring import RUNBOOKS, github_anchors
@@ -52,7 +52,7 @@ def test_every_kubernetes_object_passes_the_strict_cluster_schema(full, bare, co
     ]
     assert len(objects) >= 30
     for resource in objects:
-        kubernetes_validate.validate(manifest(resource), DEFAULT_KUBERNETES_VERSION, strict=True)
+        k8s_schema.validate(manifest(resource), DEFAULT_KUBERNETES_VERSION, strict=True)
 
 
 def test_the_pod_meets_the_restricted_profile_with_a_read_only_root(full):

@@ -250,20 +250,16 @@ def test_local_has_no_velero():
     ] == []
 
 
-def test_prod_protects_the_exports_access_trail_too():
-    from stacks.preflight.runner import capture_stack
-
-    buckets = capture_stack("prod").of_type("aws:s3/bucket:Bucket")
+def test_prod_protects_the_exports_access_trail_too(captured):
+    buckets = captured("prod").of_type("aws:s3/bucket:Bucket")
     assert buckets and all(b.protect for b in buckets)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_no_principal_may_delete_recovery_points_by_hand(stack):
+def test_no_principal_may_delete_recovery_points_by_hand(captured, stack):
     import json as _json
 
-    from stacks.preflight.runner import capture_stack
-
-    capture = capture_stack(stack)
+    capture = captured(stack)
     vaults = capture.of_type("aws:backup/vault:Vault")
     policies = capture.of_type("aws:backup/vaultPolicy:VaultPolicy")
     assert len(policies) == len(vaults) >= 1

@@ -39,9 +39,15 @@ def without_one_nat(capture: Capture) -> Capture:
     return Capture(capture.stack, [r for r in capture.resources if r.urn != nat.urn], capture.outputs)
 
 
-def test_preflight_prod_prints_the_monthly_estimate_against_the_budget(prod_output):
+@pytest.fixture(scope="module")
+def prod_total(captured) -> float:
+    """preflight's estimate of the session's prod capture (the same program and stack file)."""
+    return estimate_capture(captured("prod"), load_stack("prod")).total
+
+
+def test_preflight_prod_prints_the_monthly_estimate_against_the_budget(prod_output, prod_total):
     status, text, _ = prod_output
-    total = estimate_capture_total("prod")
+    total = prod_total
     assert status == 0
     assert "prod: monthly estimate (eu-west-1" in text
     assert f"{total:,.2f}" in text and "within budget" in text
@@ -53,25 +59,19 @@ def test_preflight_prod_prints_the_deploy_critical_path(prod_output):
     assert "critical path: prod-cluster-eks (12.5 min) → " in text
 
 
-def test_the_markdown_report_shows_the_cost_of_each_stack(prod_output):
+def test_the_markdown_report_shows_the_cost_of_each_stack(prod_output, prod_total):
     _, _, out = prod_output
     summary = (out / "policy-summary.md").read_text()
     assert "### Cost and deploy time" in summary
-    assert f"| `prod` | ${estimate_capture_total('prod'):,.2f} |" in summary
+    assert f"| `prod` | ${prod_total:,.2f} |" in summary
 
 
-def test_the_json_report_holds_the_estimate_lines_and_budget(prod_output):
+def test_the_json_report_holds_the_estimate_lines_and_budget(prod_output, prod_total):
     _, _, out = prod_output
     cost = json.loads((out / "policy-prod.json").read_text())["cost"]["prod"]
     assert cost["budget"]["limitUsd"] == load_stack("prod").budget.limit_usd
-    assert cost["monthlyUsd"] == round(estimate_capture_total("prod"), 2)
+    assert cost["monthlyUsd"] == round(prod_total, 2)
     assert {line["resource"] for line in cost["lines"]} >= {"prod-kafka-cluster", "prod-cluster-eks"}
-
-
-def estimate_capture_total(stack: str) -> float:
-    from stacks.preflight.runner import capture_stack
-
-    return estimate_capture(capture_stack(stack), load_stack(stack)).total
 
 
 def test_the_change_against_a_base_is_what_the_resources_changed(captured):

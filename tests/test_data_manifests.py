@@ -6,10 +6,10 @@ fields the schema does not know (a typo in a manifest would otherwise be silentl
 
 from __future__ import annotations
 
-import kubernetes_validate
 import pytest
 
 from stacks.preflight.capture import Capture
+from tests import k8s_schema
 from tests.data_support import capture_data, manifest
 
 KUBERNETES_VERSION = "1.37.0"
@@ -53,7 +53,7 @@ def test_every_manifest_passes_the_strict_kubernetes_schema(local):
     for resource in resources:
         document = manifest(resource)
         document.setdefault("metadata", {})
-        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+        k8s_schema.validate(document, KUBERNETES_VERSION, strict=True)
 
 
 @pytest.mark.parametrize("name", WORKLOADS)

@@ -2,6 +2,7 @@
 dev or prod stack file plus the system's apps, builds on mocks with every app it declares, and
 comes out of the policy pack with no mandatory violation under its environment's enforcement."""
 
+import functools
 import re
 from pathlib import Path
 
@@ -84,15 +85,22 @@ def test_nothing_in_the_examples_points_outside_the_repository():
             assert not OUTSIDE.search(text), f"{path}: {OUTSIDE.search(text).group(0)}"
 
 
-@pytest.mark.parametrize(("system", "stack"), CASES)
-def test_an_example_builds_with_every_app_and_passes_its_gate(system, stack):
+@functools.cache
+def judged_example(system: str, stack: str):
+    """(capture, the pack's report under the stack's environment) of one example, built once per
+    session: the gate test and the ECR test read the same build (never change them)."""
     from policy.analyzer import evaluate
     from stacks.preflight.runner import capture_stack
 
     capture = capture_stack(stack, stack_file=example(system, stack))
+    return capture, evaluate(capture, stack)
+
+
+@pytest.mark.parametrize(("system", "stack"), CASES)
+def test_an_example_builds_with_every_app_and_passes_its_gate(system, stack):
+    capture, report = judged_example(system, stack)
     apps = {r.name for r in capture.resources if r.type == APP_COMPONENT}
     assert len(apps) == len(config_of(example(system, stack))["groundwork:apps"])
-    report = evaluate(capture, stack)
     assert [f"{f.rule_id} {f.resource_name}: {f.message}" for f in report.blocking] == []
 
 
@@ -117,26 +125,30 @@ def test_the_ecr_rules_judge_the_stacks_real_repositories():
     import dataclasses
 
     from policy.analyzer import evaluate
-    from stacks.preflight.runner import capture_stack
+    from stacks.preflight.capture import Capture
 
-    capture = capture_stack("dev", stack_file=example("iac-dharma", "dev"))
+    capture, report = judged_example("iac-dharma", "dev")
     repositories = [r for r in capture.resources if r.type == "aws:ecr/repository:Repository"]
     assert sorted(r.inputs["name"] for r in repositories) == [
         "dev/iac-dharma/api-gateway",
         "dev/iac-dharma/ui",
     ]
-    assert not {f.rule_id for f in evaluate(capture, "dev").findings} & {
+    assert not {f.rule_id for f in report.findings} & {
         "AWS-ECR-001",
         "AWS-ECR-002",
         "AWS-ECR-004",
     }
     broken = {"imageTagMutability": "MUTABLE", "imageScanningConfiguration": {"scanOnPush": False}}
     target = repositories[0]
-    capture.resources = [
-        dataclasses.replace(r, inputs={**r.inputs, **broken}) if r is target else r
-        for r in capture.resources
-        if not (r.type == "aws:ecr/lifecyclePolicy:LifecyclePolicy" and target.urn in r.dependencies)
-    ]
+    capture = Capture(
+        capture.stack,
+        [
+            dataclasses.replace(r, inputs={**r.inputs, **broken}) if r is target else r
+            for r in capture.resources
+            if not (r.type == "aws:ecr/lifecyclePolicy:LifecyclePolicy" and target.urn in r.dependencies)
+        ],
+        capture.outputs,
+    )
     fired = {
         (f.rule_id, f.resource_name) for f in evaluate(capture, "dev").findings if f.status == "violation"
     }

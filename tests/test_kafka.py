@@ -188,8 +188,6 @@ def test_in_cluster_kraft_quorum_spans_the_three_nodes(in_cluster):
     assert env["KAFKA_MIN_INSYNC_REPLICAS"] == "2"
 
 
-def test_msk_declares_its_recovery_path_since_aws_backup_cannot_cover_it():
-    from stacks.preflight.runner import capture_stack
-
-    cluster = capture_stack("prod").of_type("aws:msk/cluster:Cluster")[0]
+def test_msk_declares_its_recovery_path_since_aws_backup_cannot_cover_it(captured):
+    cluster = captured("prod").of_type("aws:msk/cluster:Cluster")[0]
     assert cluster.props["tags"]["recovery"] == "replay-from-source"

@@ -10,6 +10,7 @@ from components.namespace import AppNamespace, AppNamespaceArgs, ResourceQuotaAr
 from stacks.config import load_stack
 from stacks.preflight.capture import CapturedResource
 from stacks.preflight.runner import capture_stack
+from tests import k8s_schema
 from tests.conftest import STACKS, run_component
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -138,7 +139,7 @@ def test_every_rendered_object_validates_against_the_cluster_schema(captured, st
     objects = [r for r in capture.resources if r.custom and r.type.startswith(_BUILTIN_GROUPS)]
     assert len(objects) >= 6
     for resource in objects:
-        kubernetes_validate.validate(_manifest(resource), DEFAULT_KUBERNETES_VERSION, strict=True)
+        k8s_schema.validate(_manifest(resource), DEFAULT_KUBERNETES_VERSION, strict=True)
 
 
 def test_schema_validation_rejects_a_malformed_object(captured):
@@ -151,7 +152,28 @@ def test_schema_validation_rejects_a_malformed_object(captured):
     broken = dict(_manifest(policy))
     broken["spec"] = {**broken["spec"], "policyType": ["Ingress"]}
     with pytest.raises(kubernetes_validate.ValidationError):
-        kubernetes_validate.validate(broken, DEFAULT_KUBERNETES_VERSION, strict=True)
+        k8s_schema.validate(broken, DEFAULT_KUBERNETES_VERSION, strict=True)
+
+
+def _verdict(validate, manifest: dict) -> tuple[str, str]:
+    try:
+        return ("valid", validate(manifest, DEFAULT_KUBERNETES_VERSION, strict=True))
+    except kubernetes_validate.ValidationError as error:
+        return ("invalid", str(error))
+
+
+def test_the_cached_validator_agrees_with_the_library(captured):
+    """tests/k8s_schema.py is the library's check with its schemas kept: the same verdict and message
+    on a valid object and on a malformed one."""
+    (policy,) = [
+        p
+        for p in captured("prod").of_type(NETWORK_POLICY)
+        if p.props["metadata"]["name"] == "default-deny-all" and p.props["metadata"]["namespace"] == "apps"
+    ]
+    broken = {**policy.props, "spec": {**policy.props["spec"], "policyType": ["Ingress"]}}
+    for manifest in (policy.props, broken):
+        assert _verdict(k8s_schema.validate, manifest) == _verdict(kubernetes_validate.validate, manifest)
+    assert _verdict(k8s_schema.validate, broken)[0] == "invalid"
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-import kubernetes_validate
 import pytest
 
 from stacks.config import load_stack
 from stacks.wiring.observability import wire_monitoring
 from stacks.wiring.platform import Platform
+from tests import k8s_schema
 from tests.observability_harness import OIDC_ISSUER, observe
 
 CHART = "kubernetes:helm.sh/v4:Chart"
@@ -118,4 +118,4 @@ def test_core_manifests_validate_against_the_kubernetes_schema(stack):
     manifests = [r for r in observe(stack).resources if r.type.startswith("kubernetes:core/v1:")]
     assert manifests
     for resource in manifests:
-        kubernetes_validate.validate(resource.props, "1.33", strict=True)
+        k8s_schema.validate(resource.props, "1.33", strict=True)

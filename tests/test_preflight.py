@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from stacks.config.loader import PROJECT_DIR
+from stacks.preflight import cli
 from stacks.preflight.cli import main
 
 STACKS = ("local", "dev", "qa", "staging", "prod")
@@ -32,14 +33,22 @@ def test_cli_builds_a_stack_and_exits_zero(capsys):
     assert "dev: built on mocks" in capsys.readouterr().out
 
 
-def test_cli_prints_the_resource_tree(capsys):
+@pytest.fixture
+def session_builds(monkeypatch, captured):
+    """The CLI handed the session's captures instead of building each stack again, for tests of what
+    it prints and writes; the tests above and `test_two_captures_of_a_stack_write_the_same_json`
+    build through the CLI itself."""
+    monkeypatch.setattr(cli, "capture_stack", lambda stack, project_dir=PROJECT_DIR: captured(stack))
+
+
+def test_cli_prints_the_resource_tree(session_builds, capsys):
     main(["prod"])
     out = capsys.readouterr().out
     assert "groundwork:network:Network prod-network" in out
     assert "aws:ec2/natGateway:NatGateway prod-network-nat-2" in out
 
 
-def test_cli_json_holds_every_captured_resource(tmp_path, captured):
+def test_cli_json_holds_every_captured_resource(session_builds, tmp_path, captured):
     out = tmp_path / "capture.json"
     assert main(["prod", "--no-tree", "--no-policy", "--json", str(out)]) == 0
     document = json.loads(out.read_text())
@@ -216,7 +225,7 @@ def test_out_under_a_file_is_one_line_before_anything_is_built(tmp_path, capsys)
     assert out.strip() == f"✗ --out {blocker / 'reports'}: cannot create it: {blocker} is not a directory"
 
 
-def test_a_report_that_cannot_be_written_is_one_line_and_fails_the_run(tmp_path, capsys):
+def test_a_report_that_cannot_be_written_is_one_line_and_fails_the_run(session_builds, tmp_path, capsys):
     (tmp_path / "policy-dev.md").mkdir()  # the report's own path is taken by a directory
     assert main(["dev", "--no-tree", "--report", "md", "--out", str(tmp_path)]) == 2
     out = capsys.readouterr().out
@@ -224,7 +233,7 @@ def test_a_report_that_cannot_be_written_is_one_line_and_fails_the_run(tmp_path,
     assert "Traceback" not in out
 
 
-def test_all_ends_with_one_summary_line_per_stack(capsys):
+def test_all_ends_with_one_summary_line_per_stack(session_builds, capsys):
     assert main(["--all", "--no-tree"]) == 0
     tail = capsys.readouterr().out.strip().splitlines()[-len(STACKS) :]
     assert [line.split(":")[0] for line in tail] == [f"✓ {stack}" for stack in STACKS]

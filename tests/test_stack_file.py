@@ -70,3 +70,17 @@ def test_preflight_builds_and_judges_the_file_as_its_stack(tmp_path, capsys):
     out = capsys.readouterr().out
     assert status == cli.EXIT_OK
     assert "dev: built on mocks" in out
+
+
+def test_the_estimate_is_held_to_the_budget_of_the_file_preflight_read(
+    tmp_path, monkeypatch, captured, capsys
+):
+    """The cost table prices the stack against the `groundwork:budget` of `--stack-file`, not of
+    Pulumi.<stack>.yaml ($315 for dev: the plan's $70 and four deltas)."""
+    one_delta = {"eksControlPlane": {"monthlyUsd": 75, "reason": "the EKS control plane, whatever the nodes"}}
+    path = _stack_file(tmp_path, "dev", budget={"deltas": one_delta})
+    monkeypatch.setattr(cli, "capture_stack", lambda stack, project_dir, stack_file: captured(stack))
+    assert cli.main(["dev", "--stack-file", str(path), "--no-tree", "--no-policy"]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "budget: $145 (plan $70; eksControlPlane +$75) (groundwork:budget)" in out
+    assert "$315" not in out

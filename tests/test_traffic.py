@@ -6,7 +6,6 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-import kubernetes_validate
 import pytest
 
 from components.cluster import DEFAULT_KUBERNETES_VERSION
@@ -14,6 +13,7 @@ from components.namespace import AppNamespace, platform_namespace
 from components.subnet_plan import plan_subnets
 from stacks.config import load_stack
 from stacks.preflight.capture import Capture
+from tests import k8s_schema
 from tests.conftest import STACKS, run_component
 from tests.data_support import capture_data
 
@@ -245,12 +245,12 @@ def test_every_network_policy_validates_against_the_kubernetes_schema(captured, 
     rendered = captured(stack).of_type(NETWORK_POLICY)
     assert len(rendered) >= 20
     for policy in rendered:
-        kubernetes_validate.validate(policy.props, DEFAULT_KUBERNETES_VERSION, strict=True)
+        k8s_schema.validate(policy.props, DEFAULT_KUBERNETES_VERSION, strict=True)
 
 
 def test_the_pooler_and_quorum_policies_validate_against_the_kubernetes_schema(local_pooled_kraft):
     for policy in local_pooled_kraft.of_type(NETWORK_POLICY):
-        kubernetes_validate.validate(policy.props, DEFAULT_KUBERNETES_VERSION, strict=True)
+        k8s_schema.validate(policy.props, DEFAULT_KUBERNETES_VERSION, strict=True)
 
 
 @pytest.mark.parametrize("stack", ["local", "prod"])

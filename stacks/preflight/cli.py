@@ -174,7 +174,7 @@ def _run_stack(
         console.print(line, highlight=False, markup=False)
     if charts_failed:
         result.error = "charts not admitted or not rendered"
-    result.cost = summarize_stack(capture, project_dir, (bases or {}).get(stack))
+    result.cost = summarize_stack(capture, project_dir, (bases or {}).get(stack), stack_file)
     print_cost(result.cost, console)
     if policy:
         try:

@@ -17,7 +17,7 @@ from rich.table import Table
 from policy.cost.estimate import Estimate, estimate
 from policy.cost.model import CostResource
 from policy.cost.summary import CostSummary
-from stacks.config import StackConfig, load_stack
+from stacks.config import StackConfig, load_stack, read_stack_file
 from stacks.preflight.capture import Capture, CapturedResource
 from stacks.preflight.deploy_time import CriticalPath, critical_path
 
@@ -127,6 +127,11 @@ def print_cost(summary: CostSummary, console: Console) -> None:
         )
 
 
-def summarize_stack(capture: Capture, project_dir: Path, base: Capture | None = None) -> CostSummary:
-    """The summary of a stack preflight just built (its config parses: the build succeeded)."""
-    return summarize(capture, load_stack(capture.stack, project_dir), base)
+def summarize_stack(
+    capture: Capture, project_dir: Path, base: Capture | None = None, stack_file: Path | None = None
+) -> CostSummary:
+    """The summary of a stack preflight just built (its config parses: the build succeeded), priced
+    with the assumptions and budget of the file it was built from: `stack_file` when preflight read
+    one in place of Pulumi.<stack>.yaml."""
+    raw = read_stack_file(capture.stack, project_dir, stack_file)
+    return summarize(capture, load_stack(capture.stack, project_dir, raw), base)

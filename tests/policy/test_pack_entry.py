@@ -61,7 +61,15 @@ def stack_env(stack: str, config: dict[str, str] | None = None) -> dict[str, str
 
 @pytest.fixture(scope="module")
 def analyzer():
+    """The pack served outside any stack, shared by the module's tests (each configures it fully)."""
     with served_pack() as stub:
+        yield stub
+
+
+@pytest.fixture(scope="module")
+def prod_analyzer():
+    """The pack served for `pulumi preview -s prod`, shared by the module's tests."""
+    with served_pack(stack_env("prod")) as stub:
         yield stub
 
 
@@ -181,9 +189,12 @@ def stack_request(capture) -> analyzer_pb2.AnalyzeStackRequest:
 
 @pytest.fixture(scope="module")
 def unprotected_prod(captured):
-    """The prod capture with its database stripped of `protect` and of RDS deletion protection."""
+    """The prod capture with its database stripped of `protect` and of RDS deletion protection, as
+    the requests the engine sends: (the database's AnalyzeRequest, the stack's AnalyzeStackRequest,
+    the database)."""
     from dataclasses import replace
 
+    from policy.analyzer import Analyzer, WireResource
     from stacks.preflight.capture import Capture
 
     prod = captured("prod")
@@ -192,17 +203,17 @@ def unprotected_prod(captured):
     loose = replace(
         db, options={**db.options, "protect": False}, inputs={**db.inputs, "deletionProtection": False}
     )
-    return Capture(prod.stack, [loose if r is db else r for r in prod.resources], prod.outputs), loose
+    capture = Capture(prod.stack, [loose if r is db else r for r in prod.resources], prod.outputs)
+    single = Analyzer("prod").request(WireResource.from_captured(loose), {})
+    return single, stack_request(capture), loose
 
 
-def verdicts(stub, capture, db) -> set[tuple[str, int]]:
+def verdicts(stub, requests) -> set[tuple[str, int]]:
     """(policy, enforcement level) of every diagnostic on the database: its own resource rules and the
     stack rules that name it."""
-    from policy.analyzer import Analyzer, WireResource
-
-    wire = WireResource.from_captured(db)
-    single = stub.Analyze(Analyzer("prod").request(wire, {}))
-    whole = stub.AnalyzeStack(stack_request(capture))
+    single_request, stack, db = requests
+    single = stub.Analyze(single_request)
+    whole = stub.AnalyzeStack(stack)
     found = {(d.policyName, d.enforcementLevel) for d in single.diagnostics}
     return found | {(d.policyName, d.enforcementLevel) for d in whole.diagnostics if d.urn == db.urn}
 
@@ -210,33 +221,26 @@ def verdicts(stub, capture, db) -> set[tuple[str, int]]:
 UNPROTECTED = {("AWS-RDS-006", analyzer_pb2.MANDATORY), ("STACK-PROT-001", analyzer_pb2.MANDATORY)}
 
 
-def test_without_a_config_file_prod_gets_its_mandatory_gate(unprotected_prod):
-    capture, db = unprotected_prod
-    with served_pack(stack_env("prod")) as stub:
-        cli_configure(stub)
-        assert verdicts(stub, capture, db) >= UNPROTECTED
+def test_without_a_config_file_prod_gets_its_mandatory_gate(prod_analyzer, unprotected_prod):
+    cli_configure(prod_analyzer)
+    assert verdicts(prod_analyzer, unprotected_prod) >= UNPROTECTED
 
 
-def test_outside_any_stack_the_pack_is_judged_as_prod(unprotected_prod):
-    capture, db = unprotected_prod
-    with served_pack() as stub:
-        cli_configure(stub)
-        assert verdicts(stub, capture, db) >= UNPROTECTED
+def test_outside_any_stack_the_pack_is_judged_as_prod(analyzer, unprotected_prod):
+    cli_configure(analyzer)
+    assert verdicts(analyzer, unprotected_prod) >= UNPROTECTED
 
 
 def test_without_a_config_file_dev_gets_dev_levels_not_prods(unprotected_prod):
-    capture, db = unprotected_prod
     with served_pack(stack_env("dev")) as stub:
         cli_configure(stub)
-        found = verdicts(stub, capture, db)
+        found = verdicts(stub, unprotected_prod)
     assert not {policy for policy, level in found if level == analyzer_pb2.MANDATORY}
 
 
-def test_a_config_file_still_overrides_the_initial_config(unprotected_prod):
-    capture, db = unprotected_prod
-    with served_pack(stack_env("prod")) as stub:
-        cli_configure(stub, {"AWS-RDS-006": "advisory"})
-        found = verdicts(stub, capture, db)
+def test_a_config_file_still_overrides_the_initial_config(prod_analyzer, unprotected_prod):
+    cli_configure(prod_analyzer, {"AWS-RDS-006": "advisory"})
+    found = verdicts(prod_analyzer, unprotected_prod)
     assert ("AWS-RDS-006", analyzer_pb2.ADVISORY) in found and (
         "STACK-PROT-001",
         analyzer_pb2.MANDATORY,
@@ -258,11 +262,9 @@ def test_an_old_id_in_the_config_file_configures_the_rule_it_names_now(analyzer)
     }
 
 
-def test_the_dev_config_file_on_the_prod_stack_still_blocks(captured):
-    prod = captured("prod")
+def test_the_dev_config_file_on_the_prod_stack_still_blocks(prod_analyzer, captured):
     dev_file = json.loads((POLICY_DIR / "config" / "dev.json").read_text())
-    with served_pack(stack_env("prod")) as stub:
-        cli_configure(stub, dev_file)
-        whole = stub.AnalyzeStack(stack_request(prod))
+    cli_configure(prod_analyzer, dev_file)
+    whole = prod_analyzer.AnalyzeStack(stack_request(captured("prod")))
     blocking = {d.policyName for d in whole.diagnostics if d.enforcementLevel == analyzer_pb2.MANDATORY}
     assert blocking == {"STACK-ENV-002"}

@@ -17,13 +17,13 @@ STACKS = ("local", "dev", "qa", "staging", "prod")
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_stack_passes_its_policy_gate(captured, stack):
-    report = evaluate(captured(stack), stack)
+def test_every_stack_passes_its_policy_gate(judged, stack):
+    report = judged(stack)
     assert [(f.rule_id, f.resource_name, f.message) for f in report.blocking] == []
 
 
-def test_prod_has_no_violation_at_all(captured):
-    report = evaluate(captured("prod"), "prod")
+def test_prod_has_no_violation_at_all(judged):
+    report = judged("prod")
     assert [(f.rule_id, f.resource_name) for f in report.violations + report.indeterminate] == []
 
 
@@ -100,14 +100,19 @@ FLIPS = [
 
 
 @pytest.fixture(scope="module")
-def flipped_prod(captured):
+def flipped_capture(captured) -> Capture:
     """prod with every flip applied at once: one evaluation instead of one per flip. Each flip
     touches a different property, and prod is clean without them (test above), so a blocking
     finding of a flip's rule on the flip's resource comes from that flip."""
     capture = captured("prod")
     for name, path, value, _, _ in FLIPS:
         capture = flip(capture, name, path, value)
-    return evaluate(capture, "prod")
+    return capture
+
+
+@pytest.fixture(scope="module")
+def flipped_prod(flipped_capture):
+    return evaluate(flipped_capture, "prod")
 
 
 @pytest.mark.parametrize("name,path,value,rule,reported_on", FLIPS, ids=[f"{f[3]}-{f[0]}" for f in FLIPS])
@@ -128,12 +133,18 @@ def test_preflight_cli_exits_3_and_names_the_rule_and_fix(captured, monkeypatch,
     assert "AWS-NET-007" in (tmp_path / "policy-prod.md").read_text()
 
 
-def test_preflight_cli_passes_a_clean_stack(capsys):
+@pytest.fixture
+def session_prod(captured, monkeypatch):
+    """The CLI handed the session's prod capture (tests/test_preflight.py builds through the CLI)."""
+    monkeypatch.setattr(cli, "capture_stack", lambda stack, project_dir=None: captured(stack))
+
+
+def test_preflight_cli_passes_a_clean_stack(session_prod, capsys):
     assert cli.main(["prod", "--no-tree"]) == cli.EXIT_OK
     assert "policy prod (prod" in capsys.readouterr().out
 
 
-def test_preflight_cli_no_policy_skips_the_pack(capsys):
+def test_preflight_cli_no_policy_skips_the_pack(session_prod, capsys):
     assert cli.main(["prod", "--no-tree", "--no-policy"]) == cli.EXIT_OK
     assert "policy prod" not in capsys.readouterr().out
 
@@ -142,16 +153,14 @@ def _verdicts(report) -> list[tuple]:
     return sorted((f.rule_id, f.resource_name, f.status, f.enforcement, f.message) for f in report.findings)
 
 
-def test_serving_each_type_its_own_rules_changes_no_verdict(captured, monkeypatch):
+def test_serving_each_type_its_own_rules_changes_no_verdict(flipped_capture, flipped_prod, monkeypatch):
     """Preflight serves each resource type only the rules written for it, each resource decoded
     once; the reference is pulumi_policy's own `Analyze`/`AnalyzeStack` with the whole pack, every
     policy decoding every request, as over gRPC."""
-    capture = captured("prod")
-    for name, path, value, _, _ in FLIPS:
-        capture = flip(capture, name, path, value)
-    per_type = _verdicts(evaluate(capture, "prod"))
+    per_type = _verdicts(flipped_prod)
     monkeypatch.setattr(Analyzer, "_servicer_for", lambda self, type_: self.servicer)
-    assert per_type == _verdicts(evaluate(capture, "prod", per_request=True)) and len(per_type) >= len(FLIPS)
+    reference = _verdicts(evaluate(flipped_capture, "prod", per_request=True))
+    assert per_type == reference and len(per_type) >= len(FLIPS)
 
 
 def _with_unknown_key_description(capture: Capture) -> Capture:
@@ -166,11 +175,11 @@ def _with_unknown_key_description(capture: Capture) -> Capture:
     [("local", None), ("staging", None), ("dev", _with_unknown_key_description)],
     ids=["local-kubernetes-only", "staging-exemptions", "dev-unknown-at-preview"],
 )
-def test_decoding_each_resource_once_gives_the_servicers_own_diagnostics(captured, stack, change):
+def test_decoding_each_resource_once_gives_the_servicers_own_diagnostics(captured, judged, stack, change):
     """Every field of every finding, and the not-applicable count, as pulumi_policy's servicer
     gives them when driven request by request."""
     capture = change(captured(stack)) if change else captured(stack)
-    fast = evaluate(capture, stack)
+    fast = evaluate(capture, stack) if change else judged(stack)
     reference = evaluate(capture, stack, per_request=True)
     assert [f.to_json() for f in fast.findings] == [f.to_json() for f in reference.findings]
     assert (fast.not_applicable, len(fast.findings)) == (reference.not_applicable, len(reference.findings))
