@@ -189,9 +189,8 @@ def stack_request(capture) -> analyzer_pb2.AnalyzeStackRequest:
 
 @pytest.fixture(scope="module")
 def unprotected_prod(captured):
-    """The prod capture with its database stripped of `protect` and of RDS deletion protection, as
-    the requests the engine sends: (the database's AnalyzeRequest, the stack's AnalyzeStackRequest,
-    the database)."""
+    """prod's database stripped of `protect` and of RDS deletion protection, as the requests the
+    engine sends: (the database's AnalyzeRequest, an AnalyzeStackRequest holding it, the database)."""
     from dataclasses import replace
 
     from policy.analyzer import Analyzer, WireResource
@@ -203,7 +202,12 @@ def unprotected_prod(captured):
     loose = replace(
         db, options={**db.options, "protect": False}, inputs={**db.inputs, "deletionProtection": False}
     )
-    capture = Capture(prod.stack, [loose if r is db else r for r in prod.resources], prod.outputs)
+    # The stack request holds the database and, before it, the first resource tagged with its
+    # environment: the verdicts asked about are the database's, and the engine's AnalyzeStack over the
+    # whole prod stack is the last test's (it costs seconds per call). STACK-ENV-002 names the first
+    # resource that says its environment, so, as in the whole stack, it names that one, not the database.
+    first = next(r for r in prod.resources if r is not db and (r.inputs.get("tags") or {}).get("environment"))
+    capture = Capture(prod.stack, [first, loose], prod.outputs)
     single = Analyzer("prod").request(WireResource.from_captured(loose), {})
     return single, stack_request(capture), loose
 
