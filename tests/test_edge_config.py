@@ -183,6 +183,22 @@ def test_bad_edge_input_names_the_stack_key_value_and_what_is_allowed(case, chan
     assert any(shown in line and allowed in line for line in lines), lines
 
 
+def test_prod_refuses_count_mode():
+    raw = copy.deepcopy(read_stack_file("prod"))
+    raw["groundwork:dns"] = {"zoneName": "example.com", "createZone": True}
+    raw["groundwork:edge"] = {"waf": {"countRuleGroups": ["common"]}}
+    with pytest.raises(ConfigError) as raised:
+        parse_stack_config("prod", raw)
+    assert "prod: edge.waf.countRuleGroups = ['common']: must be empty in prod" in str(raised.value)
+
+
+def test_staging_may_count():
+    raw = copy.deepcopy(read_stack_file("staging"))
+    raw["groundwork:dns"] = {"zoneName": "staging.example.com", "createZone": True}
+    raw["groundwork:edge"] = {"waf": {"countRuleGroups": ["common"]}}
+    assert parse_stack_config("staging", raw).edge.waf.count_rule_groups == ("common",)
+
+
 def test_local_refuses_a_zone():
     raw = copy.deepcopy(read_stack_file("local"))
     raw["groundwork:dns"] = dict(ZONE)

@@ -74,7 +74,22 @@ def edge_issues(config: StackConfig) -> list[ConfigIssue]:
             )
             for name, app in exposed.items()
         ]
-    return [*_host_issues(config, exposed), *_addon_zone_issues(config)]
+    return [*_host_issues(config, exposed), *_addon_zone_issues(config), *_prod_waf_issues(config)]
+
+
+def _prod_waf_issues(config: StackConfig) -> list[ConfigIssue]:
+    """Prod's web ACL blocks: a rule group in count mode lets through what it matches, so the rollout
+    of a group is counted on staging (same traffic shape, same ACL) and only then enforced in prod."""
+    counting = config.edge.waf.count_rule_groups
+    if config.environment != "prod" or not counting:
+        return []
+    return [
+        ConfigIssue(
+            "edge.waf.countRuleGroups",
+            list(counting),
+            "must be empty in prod, whose web ACL blocks: count a rule group on staging first",
+        )
+    ]
 
 
 def _local_host_issues(exposed: dict[str, AppSettings]) -> list[ConfigIssue]:
