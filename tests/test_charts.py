@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from stacks.config.loader import PROJECT_DIR
 from stacks.preflight.admission import admission_failures, rejected_workloads
 from stacks.preflight.capture import SECRET_SIG, SIG_KEY, Capture, CapturedResource
 from stacks.preflight.charts import (
@@ -24,6 +25,7 @@ from stacks.preflight.charts import (
     render_charts,
     see_charts,
     split_manifest,
+    stack_kubernetes_version,
 )
 from stacks.preflight.startup import missing_secret_mounts, webhooks_without_ca
 
@@ -177,6 +179,13 @@ def test_without_charts_the_summary_names_the_charts_it_could_not_see(tmp_path):
     _, lines, failed = see_charts("t", capture, None, tmp_path)
     assert lines[0] == "t: charts not rendered (pass --charts DIR to render them): demo-chart (demo 1.0.0)"
     assert not failed
+
+
+def test_charts_render_for_the_cluster_version_of_the_stack_file_preflight_was_given(tmp_path):
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    text = (PROJECT_DIR / "Pulumi.dev.yaml").read_text()
+    stack_file.write_text(text.replace('kubernetesVersion: "1.36"', 'kubernetesVersion: "1.35"'))
+    assert stack_kubernetes_version("dev", PROJECT_DIR, stack_file) == "1.35"
 
 
 def test_a_chart_missing_from_the_directory_is_reported_not_rendered(tmp_path):

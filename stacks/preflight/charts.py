@@ -482,23 +482,32 @@ def summary(charts: list[DeclaredChart], seen: ChartsSeen | None) -> list[str]:
     return lines
 
 
-def stack_kubernetes_version(stack: str, project_dir: Path) -> str:
+def stack_kubernetes_version(stack: str, project_dir: Path, stack_file: Path | None = None) -> str:
     """The cluster version the stack file asks for (EKS's `version`; kind clusters are judged by the
-    same minor version, since local mirrors the EKS stacks)."""
-    return parse_stack_config(stack, read_stack_file(stack, project_dir)).cluster.kubernetes_version
+    same minor version, since local mirrors the EKS stacks): of `stack_file` when preflight built the
+    stack from one in place of Pulumi.<stack>.yaml, so the charts render for the cluster it built."""
+    raw = read_stack_file(stack, project_dir, stack_file)
+    return parse_stack_config(stack, raw).cluster.kubernetes_version
 
 
 def see_charts(
-    stack: str, capture: Capture, charts_dir: Path | None, project_dir: Path
+    stack: str,
+    capture: Capture,
+    charts_dir: Path | None,
+    project_dir: Path,
+    stack_file: Path | None = None,
 ) -> tuple[Capture, list[str], bool]:
     """Preflight's chart step: render the charts when `charts_dir` is given, then check every workload
     against its namespace's Pod Security level. Returns (capture with the charts' children, the
-    lines to print, whether the stack failed: helm missing or broken, or a pod admission rejects)."""
+    lines to print, whether the stack failed: helm missing or broken, or a pod admission rejects).
+    `stack_file` is the file preflight read in place of Pulumi.<stack>.yaml, if any."""
     charts = declared_charts(capture)
     seen = None
     if charts_dir is not None:
         try:
-            capture, seen = render_charts(capture, charts_dir, stack_kubernetes_version(stack, project_dir))
+            capture, seen = render_charts(
+                capture, charts_dir, stack_kubernetes_version(stack, project_dir, stack_file)
+            )
         except ChartRenderError as error:
             return capture, [f"✗ {stack}: {error}"], True
     lines = [f"{stack}: {line}" if not line.startswith(" ") else line for line in summary(charts, seen)]

@@ -164,7 +164,7 @@ def _run_stack(
     except Exception as error:
         console.print(f"[red]✗[/] {escape(_program_error(stack, error))}", highlight=False)
         return StackResult(stack, error="program error")
-    capture, chart_lines, charts_failed = see_charts(stack, capture, charts_dir, project_dir)
+    capture, chart_lines, charts_failed = see_charts(stack, capture, charts_dir, project_dir, stack_file)
     result = StackResult(stack, capture, seconds=time.perf_counter() - started)
     if show_tree:
         console.print(resource_tree(capture))
