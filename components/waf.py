@@ -16,12 +16,22 @@ destinations with that prefix), encrypted with the stack's KMS key (whose policy
 of the region use it, components.kms), with a retention. The Authorization and Cookie headers are
 redacted: they carry credentials and session tokens, which a log reader must never see.
 
+CloudWatch Logs accepts WAF's records only under a resource policy letting the log delivery service
+(`delivery.logs.amazonaws.com`) create streams and put events in the group. Left alone, WAF writes
+that policy itself at PutLoggingConfiguration, which needs the deployer to hold
+`logs:PutResourcePolicy` and leaves a resource outside the program; here it is declared
+(`log_delivery_policy`, the document AWS documents for vended logs sent to CloudWatch Logs, scoped
+to this one group and to the account's own delivery) and the logging configuration waits for it.
+Such account-level policies are limited to 10 per region for the whole account, so each stack owns
+exactly one, named after its ACL (`<name>-log-delivery`).
+
 The ACL is attached by the AWS Load Balancer Controller, not here: the load balancer is the
 controller's, so the public Ingresses carry the ACL's ARN (components.edge).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Literal
 
@@ -45,6 +55,7 @@ MANAGED_GROUPS: dict[str, tuple[int, str]] = {
 RATE_RULE = "rate-limit"
 REDACTED_HEADERS = ("authorization", "cookie")
 LOG_GROUP_PREFIX = "aws-waf-logs-"
+LOG_DELIVERY_PRINCIPAL = "delivery.logs.amazonaws.com"
 
 
 class WafSettings(ComponentArgs):
@@ -139,6 +150,28 @@ def web_acl_rules(args: WebAclArgs) -> list[aws.wafv2.WebAclRuleArgs]:
     return rules
 
 
+def log_delivery_policy(log_group_arn: str, account_id: str, region: str, partition: str = "aws") -> dict:
+    """The log group's resource policy as AWS documents it for vended logs (WAF among them) sent to
+    CloudWatch Logs: the delivery service may write streams of this group only, on behalf of this
+    account's own deliveries (the conditions close the confused-deputy path)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AWSLogDeliveryWrite20150319",
+                "Effect": "Allow",
+                "Principal": {"Service": [LOG_DELIVERY_PRINCIPAL]},
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [f"{log_group_arn}:log-stream:*"],
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": [account_id]},
+                    "ArnLike": {"aws:SourceArn": [f"arn:{partition}:logs:{region}:{account_id}:*"]},
+                },
+            }
+        ],
+    }
+
+
 class WebAcl(pulumi.ComponentResource):
     """A regional web ACL (rate rule and AWS managed groups) with its encrypted, redacted request log."""
 
@@ -170,6 +203,7 @@ class WebAcl(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
+        delivery = self._log_delivery(name, log_group)
         aws.wafv2.WebAclLoggingConfiguration(
             f"{name}-logging",
             resource_arn=acl.arn,
@@ -182,8 +216,26 @@ class WebAcl(pulumi.ComponentResource):
                 )
                 for header in REDACTED_HEADERS
             ],
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[delivery]),
         )
         self.web_acl_arn = acl.arn
         self.log_group_name = log_group.name
         self.register_outputs({"web_acl_arn": self.web_acl_arn, "log_group_name": self.log_group_name})
+
+    def _log_delivery(
+        self, name: str, log_group: aws.cloudwatch.LogGroup
+    ) -> aws.cloudwatch.LogResourcePolicy:
+        """The request log's resource policy, so WAF finds it in place and writes none of its own."""
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        identity = aws.get_caller_identity_output(opts=invoke)
+        region = aws.get_region_output(opts=invoke)
+        partition = aws.get_partition_output(opts=invoke)
+        document = pulumi.Output.all(
+            log_group.arn, identity.account_id, region.region, partition.partition
+        ).apply(lambda parts: json.dumps(log_delivery_policy(*parts)))
+        return aws.cloudwatch.LogResourcePolicy(
+            f"{name}-log-delivery",
+            policy_name=f"{name}-log-delivery",
+            policy_document=document,
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -28,6 +28,12 @@ def test_every_resource_of_the_stack_finds_its_prices(captured, stack):
     assert result.unpriced == {}
 
 
+def test_the_public_edge_of_dev_finds_its_prices_too(dev_exposed):
+    """No stack file exposes an app, so the edge's own types (web ACL, its log policy) are checked
+    on dev with `api` public."""
+    assert estimate_capture(dev_exposed, load_stack("dev")).unpriced == {}
+
+
 def test_no_type_is_both_priced_and_free():
     assert set(PRICERS) & set(FREE_TYPES) == set()
 

@@ -213,6 +213,37 @@ def test_the_web_acl_logs_to_its_encrypted_log_group_without_credentials(exposed
     ]
 
 
+LOG_POLICY = "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"
+
+
+def test_the_waf_log_groups_resource_policy_lets_only_this_accounts_log_delivery_write_to_it(exposed):
+    policy = _one(exposed, LOG_POLICY).props
+    assert policy["policyName"] == "dev-waf-log-delivery"
+    assert json.loads(policy["policyDocument"]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AWSLogDeliveryWrite20150319",
+                "Effect": "Allow",
+                "Principal": {"Service": ["delivery.logs.amazonaws.com"]},
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [
+                    "arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-dev-waf:log-stream:*"
+                ],
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": ["123456789012"]},
+                    "ArnLike": {"aws:SourceArn": ["arn:aws:logs:eu-west-1:123456789012:*"]},
+                },
+            }
+        ],
+    }
+
+
+def test_waf_logging_waits_for_the_log_groups_resource_policy(exposed):
+    logging = _one(exposed, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
+    assert _one(exposed, LOG_POLICY).urn in logging.dependencies
+
+
 def test_the_web_acl_is_tagged_for_the_controller_that_attaches_it(exposed):
     assert _one(exposed, WEB_ACL).props["tags"]["elbv2.k8s.aws/cluster"] == "groundwork-dev"
 

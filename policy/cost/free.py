@@ -34,6 +34,8 @@ FREE_TYPES: dict[str, str] = {
     "aws:budgets/budget:Budget": "budgets without actions are free",
     "aws:cloudwatch/eventRule:EventRule": "AWS service events are free (custom events are not modelled)",
     "aws:cloudwatch/eventTarget:EventTarget": "event delivery to AWS targets is free",
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": "CloudWatch Logs resource policies have no "
+    "charge; the logs they admit are priced on their log group",
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "security groups are free",
     "aws:ec2/flowLog:FlowLog": "the delivered logs are priced on the flow log's log group",
     "aws:ec2/internetGateway:InternetGateway": "internet gateways are free (data transfer is not modelled)",
