@@ -281,6 +281,7 @@ class PlatformAddons(pulumi.ComponentResource):
         values: Mapping[str, Any],
         depends_on: list[pulumi.Resource] | None = None,
     ) -> k8s.helm.v4.Chart:
+        """One add-on's Chart at its pin (addon_charts.CHARTS), recorded in `charts` for the stack."""
         pin = CHARTS[key]
         chart = k8s.helm.v4.Chart(
             f"{self._name}-{key}",
@@ -302,6 +303,7 @@ class PlatformAddons(pulumi.ComponentResource):
         service_account: str,
         policy: pulumi.Input[dict],
     ) -> aws.iam.Role:
+        """The controller's own role, trusted only by `service_account` in `namespace`."""
         return irsa_role(
             f"{self._name}-{key}-irsa",
             parent=self,
@@ -431,10 +433,12 @@ class PlatformAddons(pulumi.ComponentResource):
 
 
 def _account_id(parent: pulumi.Resource) -> pulumi.Output[str]:
+    """The account the policies' ARNs name (looked up, so no stack config carries it)."""
     return aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent)).account_id
 
 
 def _partition(parent: pulumi.Resource) -> pulumi.Output[str]:
+    """aws, aws-cn or aws-us-gov: the policies' ARNs hold in every partition."""
     return aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=parent)).partition
 
 
