@@ -79,12 +79,12 @@ def _resources(cpu: str, memory: str, memory_limit: str) -> dict[str, Any]:
 
 
 def _pdb(high_availability: bool) -> dict[str, Any]:
-    """A PodDisruptionBudget only with two replicas: with one it would block every node drain."""
+    """A PodDisruptionBudget when the controllers run highly available: a drain evicts one replica at a time."""
     return {"enabled": high_availability, "maxUnavailable": 1}
 
 
 def _irsa_account(name: str, role_arn: pulumi.Input[str]) -> dict[str, Any]:
-    """The chart-created service account, annotated with its IRSA role (EKS Pod Identity webhook)."""
+    """The chart-created service account, annotated with the IRSA role its pods assume."""
     return {"create": True, "name": name, "annotations": {"eks.amazonaws.com/role-arn": role_arn}}
 
 
@@ -109,7 +109,7 @@ def metrics_server_values(
 def cluster_autoscaler_values(
     aws_args: AwsIntegration, service_account: str, role_arn: pulumi.Input[str]
 ) -> dict[str, Any]:
-    """cluster-autoscaler, one replica (it leader-elects anyway), its image matched to the cluster."""
+    """cluster-autoscaler, one replica, its image matched to the cluster's minor version."""
     return {
         "cloudProvider": "aws",
         "awsRegion": aws_args.region,
