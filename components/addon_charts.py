@@ -79,7 +79,7 @@ def _resources(cpu: str, memory: str, memory_limit: str) -> dict[str, Any]:
 
 
 def _pdb(high_availability: bool) -> dict[str, Any]:
-    """A PodDisruptionBudget when the controllers run highly available: a drain evicts one replica at a time."""
+    """A PodDisruptionBudget when the controllers run highly available: drains evict one at a time."""
     return {"enabled": high_availability, "maxUnavailable": 1}
 
 
