@@ -10,14 +10,14 @@ Locally (`aws` None): only what runs on kind without AWS: metrics-server and cer
 self-signed ClusterIssuer.
 
 ingress-nginx is deliberately absent: it is retired (no releases or security fixes after March 2026).
-The IRSA roles' policy documents live in components._lib.addon_policies (re-exported here).
+The IRSA roles' policy documents live in components._lib.addon_policies and the charts' pins and
+values in components.addon_charts (both re-exported here); this module creates the resources.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
@@ -33,6 +33,21 @@ from components._lib.addon_policies import (
     load_balancer_controller_policy,
 )
 from components._lib.args import ComponentArgs, Input, SettingError
+from components.addon_charts import (
+    CHARTS,
+    CLUSTER_AUTOSCALER_IMAGE,
+    RESTRICTED_CONTAINER,
+    RESTRICTED_POD,
+    TLS_POLICY,
+    Chart,
+    cert_manager_values,
+    cluster_autoscaler_values,
+    cluster_issuer_spec,
+    external_dns_values,
+    external_secrets_values,
+    load_balancer_controller_values,
+    metrics_server_values,
+)
 from components.irsa import irsa_role
 from components.namespace import (
     Allowance,
@@ -44,54 +59,10 @@ from components.namespace import (
     system_namespace_labels,
 )
 
-# What Pod Security `restricted` requires of a pod and its containers. Not every controller chart
-# defaults to it (the Load Balancer Controller's adds no seccomp profile and keeps its capabilities);
-# the values set it on every add-on, so a chart upgrade cannot loosen the add-on namespaces, which
-# enforce restricted, and the add-ons in kube-system (enforced privileged for EKS's own node agents,
-# see KUBE_SYSTEM_POD_SECURITY) meet restricted too. `groundwork preflight --charts` checks both.
-RESTRICTED_POD = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
-RESTRICTED_CONTAINER = {
-    "allowPrivilegeEscalation": False,
-    "capabilities": {"drop": ["ALL"]},
-    "readOnlyRootFilesystem": True,
-    "runAsNonRoot": True,
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
-
 IssuerKind = Literal["letsencrypt-staging", "letsencrypt-production", "self-signed"]
-ACME_SERVERS = {
-    "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
-    "letsencrypt-production": "https://acme-v02.api.letsencrypt.org/directory",
-}
-# TLS 1.3 plus a restricted set of TLS 1.2 AEAD ciphers (ELB's recommended "Res" policy).
-TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
 CLUSTER_SECRET_STORE = "aws-secrets-manager"
 # Where cert-manager and external-secrets serve their admission webhooks (chart defaults).
 WEBHOOK_PORTS = (10250, 9443)
-
-
-@dataclass(frozen=True)
-class Chart:
-    """A pinned chart: name, exact version and the repository it comes from."""
-
-    chart: str
-    version: str
-    repo: str
-
-
-# Each version confirmed at its release tag in the chart's own repository (docs/charts.md lists the tag).
-CHARTS: dict[str, Chart] = {
-    "metrics-server": Chart("metrics-server", "3.13.1", "https://kubernetes-sigs.github.io/metrics-server/"),
-    "cluster-autoscaler": Chart("cluster-autoscaler", "9.59.0", "https://kubernetes.github.io/autoscaler"),
-    "aws-load-balancer-controller": Chart(
-        "aws-load-balancer-controller", "3.5.0", "https://aws.github.io/eks-charts"
-    ),
-    "external-dns": Chart("external-dns", "1.21.1", "https://kubernetes-sigs.github.io/external-dns/"),
-    "cert-manager": Chart("cert-manager", "v1.21.1", "https://charts.jetstack.io"),
-    "external-secrets": Chart("external-secrets", "2.9.0", "https://charts.external-secrets.io"),
-}
-# The autoscaler must match the cluster's minor version; chart 9.59.0 still ships v1.35.0 as default.
-CLUSTER_AUTOSCALER_IMAGE = {"1.36": "v1.36.1", "1.35": "v1.35.1", "1.34": "v1.34.4"}
 
 # kube-system runs the cluster's own node agents (EKS: aws-node, kube-proxy, the EBS CSI node
 # plugin; kind: kindnet, kube-proxy), which need host networking, host paths and privileged
@@ -102,22 +73,6 @@ KUBE_SYSTEM_REASON = (
     "run privileged with host networking and host paths; the platform's add-ons here (metrics-server, "
     "cluster-autoscaler, aws-load-balancer-controller) meet restricted"
 )
-
-
-def _resources(cpu: str, memory: str, memory_limit: str) -> dict[str, Any]:
-    """Requests the scheduler reserves and the memory ceiling that stops a leak (K8S-POD-012)."""
-    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit}}
-
-
-# Hardened container settings shared by the charts that expose them.
-_CONTAINER_SECURITY = {
-    "allowPrivilegeEscalation": False,
-    "readOnlyRootFilesystem": True,
-    "runAsNonRoot": True,
-    "capabilities": {"drop": ["ALL"]},
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
-
 
 _HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 
@@ -326,6 +281,7 @@ class PlatformAddons(pulumi.ComponentResource):
         values: Mapping[str, Any],
         depends_on: list[pulumi.Resource] | None = None,
     ) -> k8s.helm.v4.Chart:
+        """One add-on's Chart at its pin (addon_charts.CHARTS), recorded in `charts` for the stack."""
         pin = CHARTS[key]
         chart = k8s.helm.v4.Chart(
             f"{self._name}-{key}",
@@ -347,6 +303,7 @@ class PlatformAddons(pulumi.ComponentResource):
         service_account: str,
         policy: pulumi.Input[dict],
     ) -> aws.iam.Role:
+        """The controller's own role, trusted only by `service_account` in `namespace`."""
         return irsa_role(
             f"{self._name}-{key}-irsa",
             parent=self,
@@ -358,30 +315,13 @@ class PlatformAddons(pulumi.ComponentResource):
             policy=policy,
         )
 
-    def _pdb(self) -> dict[str, Any]:
-        return {"enabled": self._settings.high_availability, "maxUnavailable": 1}
-
     # -- the add-ons ---------------------------------------------------------------------------
 
     def _metrics_server(self) -> None:
-        # The chart's defaultArgs already carry --metric-resolution=15s; `args` only adds to them.
-        args: list[str] = []
-        if self._args.aws is None:
-            # kind's kubelets serve self-signed certificates that metrics-server cannot verify.
-            args.append("--kubelet-insecure-tls")
-        self._chart(
-            "metrics-server",
-            "kube-system",
-            {
-                "replicas": self._replicas,
-                "podDisruptionBudget": self._pdb(),
-                "args": args,
-                "priorityClassName": "system-cluster-critical",
-                "podSecurityContext": RESTRICTED_POD,
-                "securityContext": _CONTAINER_SECURITY,
-                "resources": _resources("100m", "200Mi", "400Mi"),
-            },
+        values = metrics_server_values(
+            self._replicas, self._settings.high_availability, kubelet_insecure_tls=self._args.aws is None
         )
+        self._chart("metrics-server", "kube-system", values)
 
     def _cluster_autoscaler(self, aws_args: AwsIntegration) -> None:
         sa = "cluster-autoscaler"
@@ -394,41 +334,8 @@ class PlatformAddons(pulumi.ComponentResource):
                 lambda parts: autoscaler_policy(parts[0], aws_args.region, parts[1], parts[2])
             ),
         )
-        self._chart(
-            "cluster-autoscaler",
-            "kube-system",
-            {
-                "cloudProvider": "aws",
-                "awsRegion": aws_args.region,
-                "autoDiscovery": {"clusterName": aws_args.cluster_name},
-                "image": {"tag": CLUSTER_AUTOSCALER_IMAGE[aws_args.kubernetes_version]},
-                "rbac": {
-                    "serviceAccount": {
-                        "create": True,
-                        "name": sa,
-                        "annotations": {"eks.amazonaws.com/role-arn": role.arn},
-                    }
-                },
-                "extraArgs": {
-                    "balance-similar-node-groups": True,
-                    "skip-nodes-with-system-pods": False,
-                    "expander": "least-waste",
-                },
-                "replicaCount": 1,
-                "priorityClassName": "system-cluster-critical",
-                "securityContext": {
-                    "runAsNonRoot": True,
-                    "runAsUser": 65534,
-                    "fsGroup": 65534,
-                    "seccompProfile": {"type": "RuntimeDefault"},
-                },
-                "containerSecurityContext": {
-                    k: v for k, v in _CONTAINER_SECURITY.items() if k != "seccompProfile"
-                },
-                "resources": _resources("100m", "300Mi", "600Mi"),
-            },
-            depends_on=[role],
-        )
+        values = cluster_autoscaler_values(aws_args, sa, role.arn)
+        self._chart("cluster-autoscaler", "kube-system", values, depends_on=[role])
 
     def _load_balancer_controller(self, aws_args: AwsIntegration) -> None:
         sa = "aws-load-balancer-controller"
@@ -439,111 +346,32 @@ class PlatformAddons(pulumi.ComponentResource):
             sa,
             pulumi.Output.from_input(aws_args.cluster_name).apply(load_balancer_controller_policy),
         )
-        self._chart(
-            "aws-load-balancer-controller",
-            "kube-system",
-            {
-                "clusterName": aws_args.cluster_name,
-                "region": aws_args.region,
-                "vpcId": aws_args.vpc_id,
-                "replicaCount": self._replicas,
-                "serviceAccount": {
-                    "create": True,
-                    "name": sa,
-                    "annotations": {"eks.amazonaws.com/role-arn": role.arn},
-                },
-                "defaultTargetType": "ip",
-                "defaultSSLPolicy": TLS_POLICY,
-                "defaultLoadBalancerScheme": self._settings.load_balancer_scheme,
-                "defaultTags": dict(self._args.tags),
-                "createIngressClassResource": True,
-                "ingressClass": "alb",
-                # Gateway API: the controller serves ALB/NLB Gateways once the Gateway API CRDs exist.
-                "controllerConfig": {"featureGates": {"ALBGatewayAPI": True, "NLBGatewayAPI": True}},
-                # Groundwork attaches WAFv2 web ACLs only: without Shield Advanced and WAF Classic the
-                # controller needs none of their permissions (components._lib.addon_policies).
-                "enableShield": False,
-                "enableWaf": False,
-                "podDisruptionBudget": {"maxUnavailable": 1},
-                "priorityClassName": "system-cluster-critical",
-                # The chart's defaults keep the runtime's capabilities and no seccomp profile.
-                "podSecurityContext": {"fsGroup": 65534, **RESTRICTED_POD},
-                "securityContext": RESTRICTED_CONTAINER,
-                "resources": _resources("100m", "128Mi", "256Mi"),
-                # The chart's IngressClassParams is elbv2.k8s.aws/v1beta1 (K8S-API-001) and would carry
-                # nothing here: scheme, target type and TLS policy are the controller defaults above.
-                "ingressClassParams": {"create": False},
-            },
-            depends_on=[role],
+        values = load_balancer_controller_values(
+            aws_args, self._settings, self._replicas, self._args.tags, sa, role.arn
         )
+        self._chart("aws-load-balancer-controller", "kube-system", values, depends_on=[role])
 
     def _external_dns(self, aws_args: AwsIntegration, zone: HostedZone) -> None:
         namespace = sa = "external-dns"
-        zone_id = zone.zone_id
         ns = self._namespace(namespace, metrics_ports=(7979,))
         role = self._irsa(
             sa,
             aws_args,
             namespace,
             sa,
-            pulumi.Output.all(zone_id, _partition(self)).apply(lambda z: external_dns_policy(z[0], z[1])),
+            pulumi.Output.all(zone.zone_id, _partition(self)).apply(
+                lambda z: external_dns_policy(z[0], z[1])
+            ),
         )
-        self._chart(
-            "external-dns",
-            namespace,
-            {
-                "provider": {"name": "aws"},
-                "policy": "upsert-only",
-                "registry": "txt",
-                "txtOwnerId": aws_args.cluster_name,
-                "domainFilters": [zone.domain],
-                "extraArgs": [pulumi.Output.concat("--zone-id-filter=", zone_id)],
-                "sources": ["service", "ingress"],
-                "podSecurityContext": RESTRICTED_POD,
-                "securityContext": RESTRICTED_CONTAINER,
-                "env": [{"name": "AWS_DEFAULT_REGION", "value": aws_args.region}],
-                "resources": _resources("50m", "64Mi", "128Mi"),
-                "serviceAccount": {
-                    "create": True,
-                    "name": sa,
-                    "annotations": {"eks.amazonaws.com/role-arn": role.arn},
-                },
-                "priorityClassName": "system-cluster-critical",
-            },
-            depends_on=[ns, role],
-        )
+        values = external_dns_values(aws_args, zone, sa, role.arn)
+        self._chart("external-dns", namespace, values, depends_on=[ns, role])
 
     def _cert_manager(self) -> k8s.helm.v4.Chart:
+        """cert-manager; with AWS and a zone, an IRSA role lets its DNS-01 solver write that zone."""
         namespace = sa = "cert-manager"
         ns = self._namespace(namespace, metrics_ports=(9402,))
-        values: dict[str, Any] = {
-            "crds": {"enabled": True, "keep": True},
-            "replicaCount": self._replicas,
-            "podDisruptionBudget": self._pdb(),
-            "securityContext": RESTRICTED_POD,
-            "containerSecurityContext": RESTRICTED_CONTAINER,
-            "resources": _resources("50m", "64Mi", "256Mi"),
-            "webhook": {
-                "replicaCount": self._replicas,
-                "podDisruptionBudget": self._pdb(),
-                "securityContext": RESTRICTED_POD,
-                "containerSecurityContext": RESTRICTED_CONTAINER,
-                "resources": _resources("50m", "64Mi", "128Mi"),
-            },
-            "cainjector": {
-                "replicaCount": self._replicas,
-                "podDisruptionBudget": self._pdb(),
-                "securityContext": RESTRICTED_POD,
-                "containerSecurityContext": RESTRICTED_CONTAINER,
-                "resources": _resources("50m", "128Mi", "512Mi"),
-            },
-            # A post-install hook Job, which Chart v4 never runs: off, so nothing pretends to check.
-            # Readiness comes from Chart v4 waiting for the webhook Deployment to become available.
-            "startupapicheck": {"enabled": False},
-            "serviceAccount": {"create": True, "name": sa},
-            "global": {"priorityClassName": "system-cluster-critical"},
-        }
         depends: list[pulumi.Resource] = [ns]
+        role_arn = None
         zone = self._args.hosted_zone
         if self._args.aws is not None and zone is not None:
             zone_id = zone.zone_id
@@ -556,36 +384,15 @@ class PlatformAddons(pulumi.ComponentResource):
                     lambda z: cert_manager_dns01_policy(z[0], z[1])
                 ),
             )
-            values["serviceAccount"]["annotations"] = {"eks.amazonaws.com/role-arn": role.arn}
+            role_arn = role.arn
             depends.append(role)
+        values = cert_manager_values(self._replicas, self._settings.high_availability, sa, role_arn)
         return self._chart("cert-manager", namespace, values, depends_on=depends)
 
     def _cluster_issuer(self, cert_manager: k8s.helm.v4.Chart) -> str:
         issuer = self._settings.cert_manager_issuer
-        if issuer == "self-signed":
-            spec: dict[str, Any] = {"selfSigned": {}}
-        else:
-            zone = self._args.hosted_zone
-            if zone is not None and self._args.aws is not None:
-                solver: dict[str, Any] = {
-                    "selector": {"dnsZones": [zone.domain]},
-                    "dns01": {
-                        "route53": {
-                            "region": self._args.aws.region,
-                            "hostedZoneID": zone.zone_id,
-                        }
-                    },
-                }
-            else:
-                solver = {"http01": {"ingress": {"ingressClassName": "alb"}}}
-            acme: dict[str, Any] = {
-                "server": ACME_SERVERS[issuer],
-                "privateKeySecretRef": {"name": f"{issuer}-account-key"},
-                "solvers": [solver],
-            }
-            if self._settings.acme_email:
-                acme["email"] = self._settings.acme_email
-            spec = {"acme": acme}
+        region = self._args.aws.region if self._args.aws is not None else None
+        spec = cluster_issuer_spec(self._settings, region, self._args.hosted_zone)
         k8s.apiextensions.CustomResource(
             f"{self._name}-cluster-issuer",
             api_version="cert-manager.io/v1",
@@ -611,38 +418,8 @@ class PlatformAddons(pulumi.ComponentResource):
             ),
         )
         self.external_secrets_role_name = role.name
-        chart = self._chart(
-            "external-secrets",
-            namespace,
-            {
-                "installCRDs": True,
-                "replicaCount": self._replicas,
-                "leaderElect": self._settings.high_availability,
-                "podDisruptionBudget": self._pdb(),
-                "serviceAccount": {
-                    "create": True,
-                    "name": sa,
-                    "annotations": {"eks.amazonaws.com/role-arn": role.arn},
-                },
-                "priorityClassName": "system-cluster-critical",
-                "podSecurityContext": RESTRICTED_POD,
-                "securityContext": RESTRICTED_CONTAINER,
-                "resources": _resources("50m", "64Mi", "256Mi"),
-                "webhook": {
-                    "podSecurityContext": RESTRICTED_POD,
-                    "securityContext": RESTRICTED_CONTAINER,
-                    "resources": _resources("50m", "64Mi", "128Mi"),
-                    # The webhook only validates the objects it is sent; it has no role to call the API.
-                    "serviceAccount": {"automount": False},
-                },
-                "certController": {
-                    "podSecurityContext": RESTRICTED_POD,
-                    "securityContext": RESTRICTED_CONTAINER,
-                    "resources": _resources("50m", "64Mi", "256Mi"),
-                },
-            },
-            depends_on=[ns, role],
-        )
+        values = external_secrets_values(self._replicas, self._settings.high_availability, sa, role.arn)
+        chart = self._chart("external-secrets", namespace, values, depends_on=[ns, role])
         # No `auth` block: the store uses the controller's own IRSA role, so no static key exists anywhere.
         k8s.apiextensions.CustomResource(
             f"{self._name}-cluster-secret-store",
@@ -656,16 +433,25 @@ class PlatformAddons(pulumi.ComponentResource):
 
 
 def _account_id(parent: pulumi.Resource) -> pulumi.Output[str]:
+    """The account the policies' ARNs name (looked up, so no stack config carries it)."""
     return aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent)).account_id
 
 
 def _partition(parent: pulumi.Resource) -> pulumi.Output[str]:
+    """aws, aws-cn or aws-us-gov: the policies' ARNs hold in every partition."""
     return aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=parent)).partition
 
 
 __all__ = [
+    "CHARTS",
+    "CLUSTER_AUTOSCALER_IMAGE",
+    "RESTRICTED_CONTAINER",
+    "RESTRICTED_POD",
+    "TLS_POLICY",
     "AddonsSettings",
     "AwsIntegration",
+    "Chart",
+    "HostedZone",
     "PlatformAddons",
     "PlatformAddonsArgs",
     "autoscaler_policy",

@@ -1,5 +1,9 @@
 """Cluster monitoring: kube-prometheus-stack (Prometheus, Alertmanager, Grafana), the platform's alert
-rules and dashboards as code, and Alertmanager routing whose credentials never leave a Pulumi secret."""
+rules and dashboards as code, and Alertmanager routing whose credentials never leave a Pulumi secret.
+
+This module holds the settings, the namespace's flows and the resources; what the chart is given (its
+pin, its values and the Alertmanager configuration) is plain data in components.monitoring_chart,
+re-exported here."""
 
 from __future__ import annotations
 
@@ -16,6 +20,18 @@ from pydantic import Field, InstanceOf, SecretStr, field_validator, model_valida
 
 from components._lib.args import ComponentArgs, SettingError
 from components._lib.fields import Link
+from components.monitoring_chart import (
+    ALERTMANAGER_CONFIG_KEY,
+    DASHBOARD_LABEL,
+    GRAFANA_SIDECAR_ROLE,
+    KPS_CHART,
+    KPS_CHART_VERSION,
+    KPS_REPOSITORY,
+    RESTRICTED_CONTAINER,
+    SEVERITIES,
+    alertmanager_config,
+    kps_values,
+)
 from components.namespace import (
     PRIVATE_RANGES,
     Allowance,
@@ -36,15 +52,6 @@ ASSETS = Path(__file__).resolve().parent / "monitoring_assets"
 DASHBOARD_DIR = ASSETS / "dashboards"
 RULES_DIR = ASSETS / "rules"
 
-# prometheus-community/helm-charts tag kube-prometheus-stack-88.5.3 (operator v0.93.1; grafana 12.11.1
-# from grafana-community/helm-charts). Pinned: a chart upgrade is a reviewed change, never drift.
-KPS_CHART = "kube-prometheus-stack"
-KPS_CHART_VERSION = "88.5.3"
-KPS_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
-
-DASHBOARD_LABEL = "grafana_dashboard"
-ALERTMANAGER_CONFIG_KEY = "alertmanager.yaml"  # the key the Prometheus operator reads from configSecret
-SEVERITIES = ("critical", "warning", "info")
 DEFAULT_NAMESPACE = "monitoring"
 # The Prometheus operator labels every pod of a Prometheus, Alertmanager and the chart's Grafana so.
 PROMETHEUS_PODS = {"app.kubernetes.io/name": "prometheus"}
@@ -52,22 +59,6 @@ ALERTMANAGER_PODS = {"app.kubernetes.io/name": "alertmanager"}
 GRAFANA_PODS = {"app.kubernetes.io/name": "grafana"}
 PROMETHEUS_PORT, ALERTMANAGER_PORT, ALERTMANAGER_MESH_PORT = 9090, 9093, 9094
 OPERATOR_WEBHOOK_PORT = 10250  # kube-prometheus-stack's prometheusOperator.tls.internalPort
-# Grafana's dashboard and datasource sidecars read ConfigMaps cluster-wide; the chart's own ClusterRole
-# would let them read every Secret too, so Grafana binds this narrower one instead.
-GRAFANA_SIDECAR_ROLE = "groundwork-grafana-sidecar"
-
-
-def _resources(cpu: str, memory: str, memory_limit: str) -> dict[str, Any]:
-    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit}}
-
-
-# Container settings Pod Security `restricted` asks for, for the chart containers that take them.
-RESTRICTED_CONTAINER = {
-    "allowPrivilegeEscalation": False,
-    "readOnlyRootFilesystem": True,
-    "capabilities": {"drop": ["ALL"]},
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
 
 
 def prometheus_peer(namespace: str = DEFAULT_NAMESPACE) -> Peer:
@@ -302,87 +293,6 @@ def load_rules(runbook_base_url: str) -> dict[str, dict[str, Any]]:
     return specs
 
 
-def alertmanager_config(receivers: AlertingSettings, secrets: Mapping[str, str | None]) -> dict[str, Any]:
-    """The Alertmanager configuration for `receivers`, with resolved credentials in `secrets`
-    (keys slack_webhook_url, pagerduty_routing_key, smtp_auth_password)."""
-    slack = secrets.get("slack_webhook_url")
-    pagerduty = secrets.get("pagerduty_routing_key")
-    emails = list(receivers.email_to)
-
-    def slack_configs() -> list[dict]:
-        return (
-            [
-                {
-                    "api_url": slack,
-                    "channel": receivers.slack_channel,
-                    "send_resolved": True,
-                    "title": "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}",
-                    "text": (
-                        "{{ range .Alerts }}{{ .Annotations.summary }}\n"
-                        "Runbook: {{ .Annotations.runbook_url }}\n{{ end }}"
-                    ),
-                }
-            ]
-            if slack
-            else []
-        )
-
-    def email_configs() -> list[dict]:
-        return [{"to": ", ".join(emails), "send_resolved": True}] if emails else []
-
-    channels: dict[str, dict[str, list]] = {
-        "critical": {
-            "pagerduty_configs": [{"routing_key": pagerduty, "severity": "critical", "send_resolved": True}]
-            if pagerduty
-            else [],
-            "slack_configs": slack_configs(),
-            "email_configs": email_configs(),
-        },
-        "warning": {"slack_configs": slack_configs(), "email_configs": email_configs()},
-        "info": {"email_configs": email_configs()} if emails else {"slack_configs": slack_configs()},
-    }
-    config: dict[str, Any] = {
-        "route": {
-            "receiver": "warning",
-            "group_by": ["alertname", "namespace", "severity"],
-            "group_wait": "30s",
-            "group_interval": "5m",
-            "repeat_interval": "4h",
-            "routes": [
-                # kube-prometheus-stack's heartbeat and inhibitor alerts fire by design.
-                {"matchers": ['alertname =~ "Watchdog|InfoInhibitor"'], "receiver": "null"},
-                *(
-                    {"matchers": [f'severity = "{severity}"'], "receiver": severity}
-                    for severity in SEVERITIES
-                ),
-            ],
-        },
-        "inhibit_rules": [
-            {
-                "source_matchers": ['severity = "critical"'],
-                "target_matchers": ['severity =~ "warning|info"'],
-                "equal": ["alertname", "namespace"],
-            },
-        ],
-        "receivers": [{"name": "null"}]
-        + [
-            {"name": severity, **{kind: configs for kind, configs in channels[severity].items() if configs}}
-            for severity in SEVERITIES
-        ],
-    }
-    if emails:
-        config["global"] = {
-            "smtp_smarthost": receivers.smtp_smarthost,
-            "smtp_from": receivers.email_from,
-            "smtp_require_tls": True,
-        }
-        if receivers.smtp_auth_username:
-            config["global"]["smtp_auth_username"] = receivers.smtp_auth_username
-        if secrets.get("smtp_auth_password"):
-            config["global"]["smtp_auth_password"] = secrets["smtp_auth_password"]
-    return config
-
-
 class Monitoring(pulumi.ComponentResource):
     """kube-prometheus-stack plus Groundwork's rules, dashboards, Grafana admin secret and alert routing."""
 
@@ -440,7 +350,7 @@ class Monitoring(pulumi.ComponentResource):
             version=args.chart_version,
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=KPS_REPOSITORY),
             namespace=ns_name,
-            values=self._values(args, grafana_secret, alertmanager_secret),
+            values=kps_values(args, grafana_secret.metadata.name, alertmanager_secret.metadata.name),
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[namespace, grafana_secret, alertmanager_secret, sidecar_role]
             ),
@@ -519,116 +429,6 @@ class Monitoring(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[chart]),
             )
 
-    @staticmethod
-    def _values(
-        args: MonitoringArgs, grafana_secret: k8s.core.v1.Secret, alertmanager_secret: k8s.core.v1.Secret
-    ) -> dict[str, Any]:
-        settings = args.settings
-
-        def claim(size_gi: int) -> dict[str, Any]:
-            return {
-                "volumeClaimTemplate": {
-                    "spec": {
-                        "storageClassName": args.storage_class_name,
-                        "accessModes": ["ReadWriteOnce"],
-                        "resources": {"requests": {"storage": f"{size_gi}Gi"}},
-                    }
-                }
-            }
-
-        restricted = {
-            "runAsNonRoot": True,
-            "runAsUser": 1000,
-            "runAsGroup": 2000,
-            "fsGroup": 2000,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        }
-        return {
-            # Short, stable object names (the chart truncates its generated ones to 26 characters):
-            # services kps-prometheus, kps-alertmanager and grafana, whatever the release is called.
-            "fullnameOverride": "kps",
-            "crds": {"enabled": True},
-            "defaultRules": {"create": True},
-            "prometheusOperator": {
-                # The chart's certificate Jobs are Helm hooks, which Chart v4 never runs: without them
-                # the operator waits forever for its TLS secret. cert-manager (an add-on on every
-                # stack, created before monitoring) issues it instead and injects the webhooks' CA.
-                "admissionWebhooks": {"certManager": {"enabled": True}, "patch": {"enabled": False}},
-                "resources": _resources("100m", "128Mi", "512Mi"),
-            },
-            "kube-state-metrics": {
-                "resources": _resources("50m", "128Mi", "512Mi"),
-                # No secrets collector: kube-state-metrics then needs no right to list Secrets.
-                "collectorsExclude": ["secrets"],
-            },
-            "prometheus-node-exporter": {
-                "resources": _resources("50m", "64Mi", "128Mi"),
-                # Host networking, PID and paths stay (the monitoring namespace is privileged for them);
-                # everything else is dropped.
-                "containerSecurityContext": RESTRICTED_CONTAINER,
-            },
-            "prometheus": {
-                "prometheusSpec": {
-                    "replicas": settings.prometheus_replicas,
-                    "retention": f"{settings.prometheus_retention_days}d",
-                    "retentionSize": f"{int(settings.prometheus_storage_gi * 0.9)}GiB",
-                    "walCompression": True,
-                    "storageSpec": claim(settings.prometheus_storage_gi),
-                    # Pick up ServiceMonitors, PodMonitors and rules from every namespace, not only
-                    # those carrying this release's label (the chart's default surprises everyone).
-                    "serviceMonitorSelectorNilUsesHelmValues": False,
-                    "podMonitorSelectorNilUsesHelmValues": False,
-                    "ruleSelectorNilUsesHelmValues": False,
-                    "probeSelectorNilUsesHelmValues": False,
-                    "securityContext": restricted,
-                }
-            },
-            "alertmanager": {
-                "alertmanagerSpec": {
-                    "replicas": settings.alertmanager_replicas,
-                    "configSecret": alertmanager_secret.metadata.name,
-                    "storage": claim(args.alertmanager_storage_gi),
-                    "securityContext": restricted,
-                },
-                # Alertmanager never calls the Kubernetes API.
-                "serviceAccount": {"automountServiceAccountToken": False},
-            },
-            "grafana": {
-                "fullnameOverride": "grafana",
-                "admin": {
-                    "existingSecret": grafana_secret.metadata.name,
-                    "userKey": "admin-user",
-                    "passwordKey": "admin-password",
-                },
-                "persistence": {
-                    "enabled": True,
-                    "type": "pvc",
-                    "storageClassName": args.storage_class_name,
-                    "accessModes": ["ReadWriteOnce"],
-                    "size": f"{settings.grafana_storage_gi}Gi",
-                },
-                # The pod's fsGroup (472, the chart default) gives Grafana its volume; the chart's
-                # root init container that chowns it (adding CHOWN and DAC_OVERRIDE) is not needed.
-                "initChownData": {"enabled": False},
-                "containerSecurityContext": RESTRICTED_CONTAINER,
-                "extraEmptyDirMounts": [{"name": "tmp", "mountPath": "/tmp"}],
-                "resources": _resources("100m", "256Mi", "512Mi"),
-                "rbac": {"useExistingClusterRole": GRAFANA_SIDECAR_ROLE},
-                "sidecar": {
-                    "securityContext": RESTRICTED_CONTAINER,
-                    "resources": _resources("50m", "64Mi", "128Mi"),
-                    "dashboards": {
-                        "enabled": True,
-                        "label": DASHBOARD_LABEL,
-                        "labelValue": "1",
-                        "searchNamespace": "ALL",
-                        "resource": "configmap",
-                    },
-                    "datasources": {"resource": "configmap"},
-                },
-            },
-        }
-
 
 def dashboard_panels(text: str) -> list[dict[str, Any]]:
     """The panels of a dashboard JSON document (rows flattened): what tests and reviewers inspect."""
@@ -636,3 +436,26 @@ def dashboard_panels(text: str) -> list[dict[str, Any]]:
     for panel in json.loads(text).get("panels", []):
         panels.extend(panel.get("panels", []) if panel.get("type") == "row" else [panel])
     return panels
+
+
+__all__ = [
+    "ALERTMANAGER_CONFIG_KEY",
+    "DASHBOARD_LABEL",
+    "DEFAULT_NAMESPACE",
+    "GRAFANA_SIDECAR_ROLE",
+    "KPS_CHART",
+    "KPS_CHART_VERSION",
+    "KPS_REPOSITORY",
+    "RESTRICTED_CONTAINER",
+    "SEVERITIES",
+    "AlertingSettings",
+    "Monitoring",
+    "MonitoringArgs",
+    "MonitoringSettings",
+    "alertmanager_config",
+    "dashboard_panels",
+    "load_dashboards",
+    "load_rules",
+    "monitoring_allowances",
+    "prometheus_peer",
+]
