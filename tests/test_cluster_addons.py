@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -297,3 +298,10 @@ def test_load_balancer_controller_creates_only_security_groups_tagged_for_its_cl
     assert on_groups[0]["Condition"] == {
         "StringEquals": {"aws:RequestTag/elbv2.k8s.aws/cluster": "prod-cluster"}
     }
+
+
+def test_the_cluster_docs_name_the_chart_versions_the_program_pins():
+    """docs/cluster.md's version table once kept versions that had no release; it must follow CHARTS."""
+    text = (Path(__file__).parents[1] / "docs" / "cluster.md").read_text()
+    documented = dict(re.findall(r"^\| ([a-z-]+) chart \| (v?[\d.]+)", text, re.MULTILINE))
+    assert documented == {name: chart.version for name, chart in CHARTS.items()}
