@@ -16,8 +16,11 @@ SYSTEMS = ("grimos", "iac-dharma", "open-forge", "remediation", "aevon")
 STACKS = ("dev", "prod")
 CASES = [(system, stack) for system in SYSTEMS for stack in STACKS]
 APP_COMPONENT = "groundwork:apps:App"
-# What an example may add to the platform's stack file, besides its apps.
+# What an example may add to the platform's stack file, besides its apps (and buckets): keys of a
+# platform section it may set, sections it may declare whole, and new named budget deltas.
 ALLOWED_OVERRIDES = {"groundwork:cluster": {"namespaceQuota"}}
+OWN = ("groundwork:apps", "groundwork:buckets", "groundwork:dns", "groundwork:vectors")
+BUDGET = "groundwork:budget"
 # The machine's work tree, the shared folder beside the repository, the plans' own file names.
 OUTSIDE = re.compile(r"(?<![\w.])/work/|\.\./shared|\bshared/seeds\b|\b\d{3}_[0-9a-f]{16}\.txt\b")
 
@@ -40,21 +43,58 @@ def test_every_system_has_a_dev_and_a_prod_shape_and_a_readme():
         }
 
 
+def as_platform(mine: dict, platform: dict) -> dict:
+    """The example's config less what it may add: its own sections, the allowed keys of the
+    platform's sections and the budget deltas the platform does not name. Equal to the platform's
+    config (less its own sections) exactly when the example added nothing else."""
+    platform = {k: v for k, v in platform.items() if k not in OWN}
+    left = {k: v for k, v in mine.items() if k not in OWN}
+    for key, allowed in ALLOWED_OVERRIDES.items():
+        if key in left:
+            section = {k: v for k, v in left[key].items() if k not in allowed}
+            left[key] = section | {k: v for k, v in platform.get(key, {}).items() if k in allowed}
+    deltas = left.get(BUDGET, {}).get("deltas")
+    if isinstance(deltas, dict):
+        named = platform.get(BUDGET, {}).get("deltas", {})
+        left[BUDGET] = {**left[BUDGET], "deltas": {k: v for k, v in deltas.items() if k in named}}
+    return left
+
+
 @pytest.mark.parametrize(("system", "stack"), CASES)
 def test_an_example_is_the_platforms_stack_file_plus_its_apps(system, stack):
     """Examples sit on the platform's real shapes: when Pulumi.<stack>.yaml changes, they follow."""
-    # The platform's own file may declare apps (and buckets) of its own; an example's replace them.
-    own = ("groundwork:apps", "groundwork:buckets")
-    platform = {k: v for k, v in config_of(PROJECT_DIR / f"Pulumi.{stack}.yaml").items() if k not in own}
+    platform = config_of(PROJECT_DIR / f"Pulumi.{stack}.yaml")
     mine = config_of(example(system, stack))
     assert mine["groundwork:apps"]
-    added = {key: sorted(set(mine[key]) - set(platform[key])) for key in ALLOWED_OVERRIDES if key in mine}
-    assert all(set(keys) <= ALLOWED_OVERRIDES[key] for key, keys in added.items()), added
-    overrides = {
-        key: {k: mine[key][k] for k in ALLOWED_OVERRIDES[key] if k in mine[key]} for key in ALLOWED_OVERRIDES
-    }
-    expected = deep_merge(platform, {k: v for k, v in overrides.items() if v})
-    assert {k: v for k, v in mine.items() if k not in own} == expected
+    assert as_platform(mine, platform) == {k: v for k, v in platform.items() if k not in OWN}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"groundwork:network": {"extra": 1}},
+        {"groundwork:mystery": {"enabled": True}},
+        {"groundwork:cluster": {"nodeCount": 99}},
+        {BUDGET: {"deltas": {"eksControlPlane": {"monthlyUsd": 1, "reason": "cheaper"}}}},
+        {BUDGET: {"ceilingUsd": 1}},
+    ],
+)
+def test_an_example_may_not_change_anything_else(change):
+    """An unknown key, a platform section's other key or a changed existing delta is refused; a
+    new delta, a quota, dns and vectors are not."""
+    platform = config_of(PROJECT_DIR / "Pulumi.dev.yaml")
+    fine = deep_merge(
+        platform,
+        {
+            "groundwork:cluster": {"namespaceQuota": {"requestsCpu": "6"}},
+            "groundwork:dns": {"zoneName": "dev.x.example.com", "createZone": True},
+            "groundwork:vectors": {"enabled": True},
+            BUDGET: {"deltas": {"edge": {"monthlyUsd": 30, "reason": "ALB, web ACL, zone"}}},
+        },
+    )
+    expected = {k: v for k, v in platform.items() if k not in OWN}
+    assert as_platform(fine, platform) == expected
+    assert as_platform(deep_merge(fine, change), platform) != expected
 
 
 @pytest.mark.parametrize(("system", "stack"), CASES)
