@@ -46,7 +46,6 @@ from components.namespace import APP_POD_LABEL, Allowance, kube_api_egress, netw
 from components.tagging import component_tags
 
 TYPE_TOKEN = "groundwork:apps:App"
-SECRETS_DIR = f"{BINDINGS_DIR}/app"
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 __all__ = ["App", "AppArgs", "AppAws", "AppSettings"]

@@ -31,20 +31,6 @@ from components.app_identity import topic_prefix
 from components.namespace import Peer
 
 BINDINGS_DIR = "/var/run/secrets/groundwork"
-POSTGRES_KEYS = (
-    "host",
-    "readerHost",
-    "port",
-    "database",
-    "username",
-    "password",
-    "iamAuth",
-    "region",
-    "sslmode",
-    "tls",
-)
-REDIS_KEYS = ("host", "readerHost", "port", "username", "password", "tls")
-KAFKA_KEYS = ("bootstrapServers", "securityProtocol", "saslMechanism", "tls", "topicPrefix", "groupId")
 
 
 class BindingEgress(ComponentArgs):

@@ -65,6 +65,16 @@ def _db_egress() -> BindingEgress:
     return BindingEgress(peers=tuple(ip_range(cidr) for cidr in DB_SUBNETS), ports=(5432,))
 
 
+# dev's AWS side of an app: the cluster's OIDC provider, the region, the stack key, AWS APIs via the NAT.
+DEV_AWS = AppAws(
+    oidc_provider_arn=OIDC_ARN,
+    oidc_issuer=ISSUER,
+    region="eu-west-1",
+    kms_key_arn=KMS_ARN,
+    api_peers=(internet(),),
+)
+
+
 @functools.cache
 def full_app() -> Capture:
     """`api` on AWS with postgres (RDS), redis, kafka (MSK), another app, secrets, metrics and rules."""
@@ -98,13 +108,7 @@ def full_app() -> Capture:
                 uses_apps={"search": 9200},
                 callers=("web",),
                 scraper=PROMETHEUS,
-                aws=AppAws(
-                    oidc_provider_arn=OIDC_ARN,
-                    oidc_issuer=ISSUER,
-                    region="eu-west-1",
-                    kms_key_arn=KMS_ARN,
-                    api_peers=(internet(),),
-                ),
+                aws=DEV_AWS,
                 secret_store="aws-secrets-manager",
                 secrets_path="groundwork/dev/apps/api/",
                 api_server=ApiServerEndpoint(cidrs=("10.10.0.0/19",), port=443),
@@ -126,13 +130,7 @@ def bare_app() -> Capture:
                 app="worker",
                 settings=AppSettings.model_validate(BARE),
                 namespace="apps",
-                aws=AppAws(
-                    oidc_provider_arn=OIDC_ARN,
-                    oidc_issuer=ISSUER,
-                    region="eu-west-1",
-                    kms_key_arn=KMS_ARN,
-                    api_peers=(internet(),),
-                ),
+                aws=DEV_AWS,
                 scraper=PROMETHEUS,
                 tags=TAGS,
             ),

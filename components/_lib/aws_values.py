@@ -12,7 +12,6 @@ attach them to pydantic fields.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from functools import cache
@@ -117,17 +116,6 @@ def node_label_value(value: str) -> str:
     return value
 
 
-def ipv4_cidr(value: str) -> str:
-    """A public-access list of an IPv4 cluster takes IPv4 ranges only."""
-    try:
-        network = ipaddress.ip_network(value, strict=True)
-    except ValueError:
-        raise ValueError("an IPv4 range in CIDR form with no host bits set, e.g. 203.0.113.0/24") from None
-    if network.version != 4:
-        raise ValueError("the cluster is IPv4: an IPv6 range would never match; give IPv4 ranges")
-    return value
-
-
 # Windows, from the constraints in botocore's service-model docs: RDS `PreferredBackupWindow` and
 # `PreferredMaintenanceWindow` "Must be at least 30 minutes" and "Must not conflict with" each other;
 # ElastiCache `PreferredMaintenanceWindow` "The minimum maintenance window is a 60 minute period"
@@ -207,10 +195,4 @@ def backup_cron(value: str) -> str:
 
 
 Region = Annotated[str, AfterValidator(region)]
-Ec2InstanceType = Annotated[str, AfterValidator(ec2_instance_type)]
-TagKey = Annotated[str, AfterValidator(tag_key)]
-TagValue = Annotated[str, AfterValidator(tag_value)]
-NodeLabelKey = Annotated[str, AfterValidator(node_label_key)]
-NodeLabelValue = Annotated[str, AfterValidator(node_label_value)]
-Ipv4Cidr = Annotated[str, AfterValidator(ipv4_cidr)]
 BackupCron = Annotated[str, AfterValidator(backup_cron)]
